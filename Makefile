@@ -1,0 +1,54 @@
+# certpick: the two commands of the README.
+#   make demo    build, then tell the whole story on a throwaway PKI
+#   make check   build, then run every test (ends with "N passed, N failed")
+# Both install missing Debian packages first (as root), or print the command.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+MESON ?= meson
+NINJA ?= ninja
+FUZZ_SECONDS ?= 600
+
+.PHONY: all build deps deps-check demo check check-valgrind fuzz install clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+deps-check:
+	@scripts/deps.sh check
+
+build/build.ninja:
+	$(MESON) setup build --prefix=$(PREFIX) >/dev/null
+
+build: deps build/build.ninja
+	@$(NINJA) -C build >/dev/null || $(NINJA) -C build
+
+build-asan/build.ninja:
+	CC=clang $(MESON) setup build-asan -Dsanitize=address,undefined -Db_lundef=false >/dev/null
+
+build-fuzz/build.ninja:
+	CC=clang $(MESON) setup build-fuzz -Dfuzz=true -Dsanitize=address,undefined -Db_lundef=false >/dev/null
+
+demo: build
+	@build/certpick demo
+
+check: deps-check build/build.ninja build-asan/build.ninja build-fuzz/build.ninja
+	@$(NINJA) -C build >/dev/null || $(NINJA) -C build
+	@$(NINJA) -C build-asan >/dev/null || $(NINJA) -C build-asan
+	@$(NINJA) -C build-fuzz >/dev/null || $(NINJA) -C build-fuzz
+	@tests/run-all.sh
+
+check-valgrind: deps-check build
+	@CERTPICK_VALGRIND=1 tests/run-all.sh integration
+
+fuzz: deps-check build-fuzz/build.ninja
+	@$(NINJA) -C build-fuzz >/dev/null
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh long
+
+install: build
+	DESTDIR=$(DESTDIR) $(MESON) install -C build --no-rebuild
+
+clean:
+	rm -rf build build-asan build-fuzz

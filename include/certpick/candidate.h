@@ -1,0 +1,113 @@
+/*
+ * Candidates: the client certificates a user has, each with where its private
+ * key lives and the intermediates available with it.
+ *
+ * A candidate set is filled from sources, in the order given (files, folders
+ * walked recursively in name order, PKCS#12, NSS databases, PKCS#11 tokens),
+ * and that order is kept: several clients take the first or last match, so
+ * order is part of the prediction. Loose certificates found on the way (CAs,
+ * intermediates) go to the set's pool, used to build chains; loose private
+ * keys are paired with certificates by public key when the set is finished.
+ *
+ * Private keys are never copied out of the set, printed or written: the set
+ * keeps them only to prove that a key matches its certificate.
+ *
+ * Lifecycle: certpick_candset_new(); certpick_candset_add_*() per source;
+ * certpick_candset_finish(); read with certpick_candset_count()/_get();
+ * certpick_candset_free(). Candidates are borrowed: valid until the set is
+ * freed.
+ */
+#ifndef CERTPICK_CANDIDATE_H
+#define CERTPICK_CANDIDATE_H
+
+#include "certpick/defs.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "certpick/dn.h"
+#include "certpick/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct certpick_candidate;
+struct certpick_candset;
+
+enum certpick_key_store {
+	CERTPICK_KEY_NONE = 0,	/* no private key found */
+	CERTPICK_KEY_FILE,	/* PEM/DER key file */
+	CERTPICK_KEY_PKCS12,	/* inside a .pfx/.p12 */
+	CERTPICK_KEY_NSS,	/* NSS database (Firefox, Chromium on Linux) */
+	CERTPICK_KEY_PKCS11,	/* PKCS#11 token (smart card) */
+};
+
+/* "none", "file", "pkcs12", "nss", "pkcs11". Borrowed: static. */
+const char *certpick_key_store_name(enum certpick_key_store s);
+
+/*
+ * Asks for a password or PIN. Write at most size-1 bytes and a NUL into buf;
+ * return the length, or -1 to give up. `what` names the file or token.
+ */
+typedef int (*certpick_password_fn)(void *arg, const char *what, char *buf, size_t size);
+/* Receives one warning per source that could not be used; the load goes on. */
+typedef void (*certpick_warn_fn)(void *arg, const struct certpick_error *warning);
+
+struct certpick_load_options {
+	const char *password;		/* borrowed; may be NULL; the caller wipes it */
+	certpick_password_fn password_cb; /* asked when password is NULL or wrong */
+	void *password_arg;
+	certpick_warn_fn warn;		/* may be NULL */
+	void *warn_arg;
+};
+
+CERTPICK_MUST_CHECK struct certpick_candset *certpick_candset_new(struct certpick_error *err);
+/* NULL is a no-op. Wipes and frees every key held. */
+void certpick_candset_free(struct certpick_candset *set);
+
+/*
+ * Add a file (PEM, DER, PKCS#12) or a folder (recursive, name order).
+ * Copied: the caller may free path. Files inside a folder that cannot be used
+ * are reported through opts->warn and skipped; returns -1 (err set) only when
+ * path itself cannot be used or on allocation failure.
+ */
+int certpick_candset_add_path(struct certpick_candset *set, const char *path,
+    const struct certpick_load_options *opts, struct certpick_error *err);
+
+/* Add the user certificates of an NSS database (read-only). "sql:" optional. */
+int certpick_candset_add_nssdb(struct certpick_candset *set, const char *dir,
+    const struct certpick_load_options *opts, struct certpick_error *err);
+
+/* Add the certificates of a PKCS#11 token ("pkcs11:...;module-path=..."). */
+int certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
+    const struct certpick_load_options *opts, struct certpick_error *err);
+
+/* Pair loose keys with certificates and decide which certificates are candidates. */
+int certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err);
+
+size_t certpick_candset_count(const struct certpick_candset *set);
+/* Borrowed: valid until set is freed. NULL when i is out of range. */
+const struct certpick_candidate *certpick_candset_get(const struct certpick_candset *set,
+    size_t i);
+
+/* Where the certificate came from: "dir/alice.p12", "nssdb:DIR:nickname". Borrowed. */
+const char *certpick_candidate_source(const struct certpick_candidate *c);
+/* Borrowed: valid until the set is freed. */
+const struct certpick_dn *certpick_candidate_subject(const struct certpick_candidate *c);
+const struct certpick_dn *certpick_candidate_issuer(const struct certpick_candidate *c);
+/* Lowercase hex SHA-256 of the DER (64 chars). Borrowed. */
+const char *certpick_candidate_sha256(const struct certpick_candidate *c);
+time_t certpick_candidate_not_before(const struct certpick_candidate *c);
+time_t certpick_candidate_not_after(const struct certpick_candidate *c);
+enum certpick_key_store certpick_candidate_key_store(const struct certpick_candidate *c);
+/* Where the key was found; NULL when none. Borrowed. */
+const char *certpick_candidate_key_source(const struct certpick_candidate *c);
+/* The same file held a key that does not match this certificate. */
+bool certpick_candidate_has_key_mismatch(const struct certpick_candidate *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

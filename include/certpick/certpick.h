@@ -1,0 +1,35 @@
+/*
+ * certpick: TLS client-certificate authentication, explained.
+ *
+ * Umbrella header. libcertpick does the work and never prints, exits or reads
+ * the environment: every function returns data (result structs, findings with
+ * stable reason ids) or fills a caller-owned struct certpick_error. The
+ * certpick command-line tool renders those results as text or JSON.
+ *
+ * Headers, one concept each:
+ *   error.h      the tool failed (struct certpick_error, enum certpick_errc)
+ *   reason.h     the tool worked and the answer is "no" (findings, stable ids)
+ *   dn.h         distinguished names: RFC 4514 text, DER, comparison
+ *   certreq.h    what a server asked for (CertificateRequest model + parser)
+ *   candidate.h  a client certificate, its key and the chain found with it
+ *   check.h      is a candidate fit for client authentication
+ *   pki.h        throwaway test PKIs (tests and `certpick demo`)
+ *   openssl.h    optional bridge: X509 * / EVP_PKEY * in and out
+ */
+#ifndef CERTPICK_CERTPICK_H
+#define CERTPICK_CERTPICK_H
+
+#define CERTPICK_VERSION_MAJOR 0
+#define CERTPICK_VERSION_MINOR 1
+#define CERTPICK_VERSION_PATCH 0
+#define CERTPICK_VERSION "0.1.0"
+
+#include "certpick/defs.h"
+
+#include "certpick/error.h"
+#include "certpick/reason.h"
+#include "certpick/dn.h"
+#include "certpick/certreq.h"
+#include "certpick/candidate.h"
+
+#endif

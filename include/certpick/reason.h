@@ -1,0 +1,262 @@
+/*
+ * Findings and reasons: the tool worked, and the answer is "no" (or "note").
+ *
+ * Every finding certpick reports (check), every reason a client filters a
+ * certificate (select), every remark on a server's CertificateRequest
+ * (probe) and every refusal of `serve` comes from the one list below. Each
+ * entry has a stable kebab-case id (API: never renamed, never reused), a
+ * default severity, one sentence and a fix. Text and JSON both render from
+ * this table; nothing else in certpick invents a reason string.
+ *
+ * Adding a reason: add one X() row in the section of its module, with a
+ * sentence (lowercase start, no trailing period) and a concrete hint (the
+ * command or setting to change), and a test that makes it fire.
+ *
+ * Lifecycle of a findings list: zero-initialize a struct certpick_findings,
+ * add to it (library-internal), release with certpick_findings_release().
+ */
+#ifndef CERTPICK_REASON_H
+#define CERTPICK_REASON_H
+
+#include "certpick/defs.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum certpick_severity {
+	CERTPICK_SEV_INFO = 0,
+	CERTPICK_SEV_WARNING = 1,
+	CERTPICK_SEV_ERROR = 2,
+};
+
+/* X(NAME, "id", severity, "sentence", "hint") */
+#define CERTPICK_REASONS(X)                                                              \
+	/* ---- check: the certificate and its key ---- */                               \
+	X(NO_PRIVATE_KEY, "no-private-key", ERROR,                                      \
+	  "no private key was found for this certificate",                              \
+	  "give the key file too (--key or the same folder), or export the .pfx "       \
+	  "with its private key (certmgr: Export, 'Yes, export the private key')")      \
+	X(KEY_MISMATCH, "key-mismatch", ERROR,                                          \
+	  "the private key in the same file does not match the certificate",            \
+	  "compare 'openssl x509 -noout -pubkey -in CERT' with "                        \
+	  "'openssl pkey -pubout -in KEY' and pair the right files")                    \
+	X(KU_NO_DIGITAL_SIGNATURE, "ku-no-digital-signature", ERROR,                    \
+	  "keyUsage is present but lacks digitalSignature, so the key may not sign "    \
+	  "the TLS handshake",                                                          \
+	  "reissue with keyUsage = critical, digitalSignature (Windows template: "      \
+	  "Request Handling > Purpose 'Signature' or 'Signature and encryption')")      \
+	X(EKU_NO_CLIENT_AUTH, "eku-no-client-auth", ERROR,                              \
+	  "extendedKeyUsage is present but lacks clientAuth (1.3.6.1.5.5.7.3.2)",       \
+	  "reissue with extendedKeyUsage = clientAuth (Windows template: "              \
+	  "Application Policies 'Client Authentication')")                              \
+	X(EKU_ANY_ONLY, "eku-any-only", WARNING,                                        \
+	  "extendedKeyUsage holds only anyExtendedKeyUsage: Java and Chrome on macOS "  \
+	  "accept it, NSS, Firefox and Chrome on Linux refuse it",                      \
+	  "reissue with extendedKeyUsage = clientAuth")                                 \
+	X(EXPIRED, "expired", ERROR, "the certificate has expired (notAfter is past)",  \
+	  "renew the certificate; most clients hide expired ones and servers refuse "   \
+	  "them (IIS 403.17)")                                                          \
+	X(NOT_YET_VALID, "not-yet-valid", ERROR,                                        \
+	  "the certificate is not valid yet (notBefore is in the future)",              \
+	  "check the clock of this machine and of the CA, or wait until notBefore")     \
+	X(EXPIRES_SOON, "expires-soon", WARNING,                                        \
+	  "the certificate expires within 30 days", "renew it before it expires")       \
+	X(CHAIN_INCOMPLETE, "chain-incomplete", ERROR,                                  \
+	  "the issuer of a certificate in the chain was not found",                     \
+	  "add the missing intermediate to the .pfx or chain file "                     \
+	  "(openssl pkcs12 -export -chain -CAfile INTERMEDIATES.pem ...)")              \
+	X(UNTRUSTED_ROOT, "untrusted-root", WARNING,                                    \
+	  "the chain ends at a root that is not in the trust store",                    \
+	  "check that the server trusts this root, or give it with --trust")            \
+	X(CHAIN_INVALID, "chain-invalid", ERROR,                                        \
+	  "the chain does not verify", "see the detail; reissue from a valid CA")       \
+	X(CHAIN_NOT_CLIENT_AUTH, "chain-not-client-auth", ERROR,                        \
+	  "a CA in the chain restricts extendedKeyUsage and does not allow clientAuth", \
+	  "issue the certificate from a CA whose EKU allows clientAuth")                \
+	X(WEAK_SIGNATURE, "weak-signature", ERROR,                                      \
+	  "the certificate is signed with a weak hash (MD5 or SHA-1)",                  \
+	  "reissue with SHA-256 or better (openssl req/x509 -sha256)")                  \
+	X(WEAK_KEY, "weak-key", ERROR, "the key is too small",                          \
+	  "generate a new key: RSA 2048 bits or more, or ECDSA P-256")                  \
+	X(CA_CERT_AS_CLIENT, "ca-cert-as-client", ERROR,                                \
+	  "this is a CA certificate (basicConstraints CA:TRUE), not a client "          \
+	  "certificate",                                                                \
+	  "use the end-entity certificate issued by this CA, not the CA itself")        \
+	X(SELF_SIGNED, "self-signed", WARNING, "the certificate is self-signed",        \
+	  "servers accept it only if it is pinned in their trust store; prefer a "      \
+	  "certificate issued by the CA the server trusts")                             \
+	X(PFX_KEYSPEC_EXCHANGE, "pfx-keyspec-exchange", WARNING,                        \
+	  "the .pfx marks the key AT_KEYEXCHANGE (Microsoft key-usage bag attribute "   \
+	  "0x10), so Windows may refuse it where a signing key is required",            \
+	  "re-export without -keyex: openssl pkcs12 -export -keysig ..., or import "    \
+	  "with certutil -importPFX -csp \"Microsoft Software Key Storage Provider\"")  \
+	X(PFX_LEGACY_CSP, "pfx-legacy-csp", ERROR,                                      \
+	  "the .pfx names a legacy CryptoAPI CSP, which cannot sign with SHA-2 "        \
+	  "RSA-PSS, so TLS 1.3 client authentication fails on Windows",                 \
+	  "re-export without -CSP (or with the Microsoft Software Key Storage "         \
+	  "Provider) so Windows stores the key in CNG")                                 \
+	X(SAN_MISSING, "no-subject-identity", INFO,                                     \
+	  "the certificate has neither a subject CN nor a subjectAltName",              \
+	  "servers that map certificates to accounts need a UPN, email or CN")          \
+	X(KEY_UNSUPPORTED_BY_SOME, "key-type-limited", INFO,                            \
+	  "Ed25519/Ed448 client keys are not supported by Windows, Chrome or Java",     \
+	  "use ECDSA P-256 or RSA 2048 for broad client support")                       \
+	X(REVOKED, "revoked", ERROR, "the certificate is revoked by a CRL given",       \
+	  "request a new certificate from the CA")                                      \
+	/* ---- probe: the server's CertificateRequest ---- */                           \
+	X(CR_EMPTY_CA_EXTENSION, "cr-empty-certificate-authorities", WARNING,           \
+	  "the TLS 1.3 certificate_authorities extension is empty, which RFC 8446 "     \
+	  "forbids; GnuTLS clients abort the handshake",                                \
+	  "omit the extension when there are no names (OpenSSL: do not use "            \
+	  "-no_ca_names / SSL_OP_DISABLE_TLSEXT_CA_NAMES with TLS 1.3)")                \
+	X(CR_TOO_LARGE_JAVA_WINDOWS, "cr-too-large-java-windows", ERROR,                \
+	  "the CertificateRequest is larger than 32 KiB: Java and Windows clients "     \
+	  "fail the handshake",                                                         \
+	  "send fewer CA names (nginx ssl_client_certificate with only the issuing "    \
+	  "CAs; ssl_trusted_certificate for the rest)")                                 \
+	X(CR_TOO_LARGE_GO, "cr-too-large-go", ERROR,                                    \
+	  "the CertificateRequest is larger than 64 KiB: Go clients fail",              \
+	  "send fewer CA names")                                                        \
+	X(CR_TOO_LARGE_OPENSSL, "cr-too-large-openssl-chrome", ERROR,                   \
+	  "the CertificateRequest is larger than 100 KiB: OpenSSL (curl, Python) and "  \
+	  "Chrome clients fail",                                                        \
+	  "send fewer CA names")                                                        \
+	X(CR_TOO_LARGE_NSS, "cr-too-large-nss-gnutls", ERROR,                           \
+	  "the CertificateRequest is larger than 128 KiB: NSS (Firefox) and GnuTLS "    \
+	  "clients fail",                                                               \
+	  "send fewer CA names")                                                        \
+	X(CR_IIS_TRUNCATION, "cr-iis-truncation", WARNING,                              \
+	  "the CA list is over 16 KB: IIS would truncate it silently (event 36885), "   \
+	  "which can hide the right issuer",                                            \
+	  "keep the ClientAuthIssuer store small or set SendTrustedIssuerList=0")       \
+	X(CR_DUPLICATE_NAMES, "cr-duplicate-names", WARNING,                            \
+	  "the CA list names the same CA more than once",                               \
+	  "remove duplicates from the CA file the server advertises")                   \
+	X(CR_OID_FILTERS, "cr-oid-filters", INFO,                                       \
+	  "the request carries oid_filters, which no known client honours",             \
+	  "do not rely on oid_filters to steer client certificate choice")              \
+	X(CR_PER_PATH_TLS13, "cr-per-path-tls13", WARNING,                              \
+	  "the certificate is requested only after the HTTP request, by TLS 1.3 "       \
+	  "post-handshake authentication: Chrome and Edge do not support it and "       \
+	  "Firefox only with a preference",                                             \
+	  "request the certificate at the handshake (Apache: SSLVerifyClient at "       \
+	  "the virtual host; IIS: clientcertnegotiation=enable)")                       \
+	X(CR_PER_PATH_HTTP2, "cr-per-path-http2", ERROR,                                \
+	  "the certificate is requested after the HTTP request on a connection that "   \
+	  "negotiated HTTP/2: browsers fail with HTTP_1_1_REQUIRED",                    \
+	  "request the certificate at the handshake, or disable HTTP/2 for this host")  \
+	X(CR_RENEGOTIATION, "cr-renegotiation", INFO,                                   \
+	  "the certificate is requested only after the HTTP request, by TLS 1.2 "       \
+	  "renegotiation (as IIS and Apache per-directory do)",                         \
+	  "clients must allow renegotiation (Go: Renegotiation = "                      \
+	  "tls.RenegotiateOnceAsClient)")                                               \
+	X(CR_NO_CA_NAMES, "cr-no-ca-names", INFO,                                       \
+	  "the server names no CA: clients offer every client certificate they have, "  \
+	  "and GnuTLS with several credentials sends none",                             \
+	  "advertise the issuing CAs (nginx ssl_client_certificate, Apache "            \
+	  "SSLCADNRequestFile, IIS SendTrustedIssuerList=1)")                           \
+	X(CR_MALFORMED, "cr-malformed", ERROR,                                          \
+	  "the CertificateRequest is malformed", "report it to the server vendor")      \
+	X(CR_MALFORMED_DN, "cr-malformed-dn", WARNING,                                  \
+	  "a CA name in the request is not a valid DER DistinguishedName",              \
+	  "fix the CA certificate whose subject the server advertises")                 \
+	X(CR_SIGALGS_LEGACY_ONLY, "cr-sigalgs-legacy-only", WARNING,                    \
+	  "the server accepts only SHA-1 or MD5 client signatures",                     \
+	  "enable SHA-256 signature schemes on the server")                             \
+	/* ---- select: why a client filters a candidate ---- */                         \
+	X(SEL_ISSUER_NOT_LISTED, "issuer-not-accepted", ERROR,                          \
+	  "no certificate in the chain was issued by a CA the server named",            \
+	  "use a certificate from one of the CAs the server lists, or add that CA "     \
+	  "to the server's list")                                                       \
+	X(SEL_CA_MATCH_ENCODING_ONLY, "ca-match-encoding-only", ERROR,                  \
+	  "the issuer matches a listed CA only after normalization (string type or "    \
+	  "case differ), and this client compares bytes",                               \
+	  "make the server advertise the CA certificate itself, not a re-typed name")   \
+	X(SEL_NO_COMMON_SIGALG, "no-common-sigalg", ERROR,                              \
+	  "the key cannot make any signature the server offered", "use a key type "     \
+	  "the server accepts, or enable more signature schemes on the server")         \
+	X(SEL_KEYTYPE_NOT_IN_CERT_TYPES, "keytype-not-in-cert-types", ERROR,            \
+	  "the key type is not among the TLS 1.2 certificate_types the server listed",  \
+	  "use an RSA or ECDSA key as the server requests")                             \
+	X(SEL_KEY_ALG_UNSUPPORTED, "key-alg-unsupported-by-client", ERROR,              \
+	  "this client cannot use this key algorithm for client authentication",        \
+	  "use an RSA or ECDSA P-256 key")                                              \
+	X(SEL_NOT_FIRST, "not-first-match", INFO,                                       \
+	  "another qualifying certificate comes first for this client",                 \
+	  "remove the other certificate or reorder the configuration")                  \
+	X(SEL_DUPLICATE_SUPERSEDED, "duplicate-superseded", INFO,                       \
+	  "a newer certificate with the same subject supersedes this one",              \
+	  "delete the old certificate from the store")                                  \
+	X(SEL_CR_TOO_LARGE_FOR_CLIENT, "cr-too-large-for-client", ERROR,                \
+	  "the server's CertificateRequest exceeds this client's size limit",           \
+	  "send fewer CA names")                                                        \
+	X(SEL_NO_CREDENTIAL_EMPTY_LIST, "gnutls-empty-list-several", ERROR,             \
+	  "GnuTLS sends no certificate when the server names no CA and several "        \
+	  "credentials are configured",                                                 \
+	  "configure one credential, or make the server advertise CA names")            \
+	X(SEL_AUTOSELECT_NO_MATCH, "autoselect-no-match", INFO,                         \
+	  "no auto-selection policy matches this site; the client shows a picker",      \
+	  "Chrome: AutoSelectCertificateForUrls; Firefox: security.default_personal_cert") \
+	/* ---- serve: why a client was refused ---- */                                  \
+	X(SRV_NO_CERT, "no-client-certificate", ERROR,                                  \
+	  "the client sent no certificate (IIS 403.7)",                                 \
+	  "install a client certificate issued by a CA the server lists, and check "    \
+	  "with 'certpick select' why the client did not send one")                     \
+	X(SRV_UNTRUSTED, "untrusted-issuer", ERROR,                                     \
+	  "the certificate chain does not lead to a CA this server trusts (IIS 403.16)",\
+	  "use a certificate issued by one of the CAs the server names")                \
+	X(SRV_INVALID, "certificate-invalid", ERROR,                                    \
+	  "the certificate failed verification (IIS 403.16)",                           \
+	  "see the detail; reissue the certificate")
+
+#define CERTPICK_REASON_ENUM_(name, id, sev, text, hint) CERTPICK_REASON_##name,
+enum certpick_reason {
+	CERTPICK_REASONS(CERTPICK_REASON_ENUM_)
+	CERTPICK_REASON__COUNT
+};
+#undef CERTPICK_REASON_ENUM_
+
+/* Stable kebab-case id ("eku-no-client-auth"). Borrowed: static. NULL if unknown. */
+const char *certpick_reason_id(enum certpick_reason r);
+/* One sentence. Borrowed: static. */
+const char *certpick_reason_text(enum certpick_reason r);
+/* The fix. Borrowed: static. */
+const char *certpick_reason_hint(enum certpick_reason r);
+enum certpick_severity certpick_reason_severity(enum certpick_reason r);
+/* "error", "warning", "info". Borrowed: static. */
+const char *certpick_severity_name(enum certpick_severity s);
+/* Look an id up; returns -1 when unknown, else 0 and *out. */
+int certpick_reason_from_id(const char *id, enum certpick_reason *out);
+
+/*
+ * One finding: a reason plus what made it fire. `detail` says the specifics
+ * ("notAfter 2024-01-01T00:00:00Z", "missing issuer CN=Int A1"); it may be
+ * NULL. Owned by the list it is in.
+ */
+struct certpick_finding {
+	enum certpick_reason reason;
+	enum certpick_severity severity; /* usually the reason's default */
+	char *detail;
+};
+
+struct certpick_findings {
+	size_t n;
+	struct certpick_finding *v;
+};
+
+/* Free every detail and the array; the struct is left empty. NULL is a no-op. */
+void certpick_findings_release(struct certpick_findings *f);
+/* Highest severity present; CERTPICK_SEV_INFO when empty. */
+enum certpick_severity certpick_findings_max(const struct certpick_findings *f);
+/* Whether a reason is present. */
+int certpick_findings_has(const struct certpick_findings *f, enum certpick_reason r);
+/* Sort most severe first, stable within a severity. */
+void certpick_findings_sort(struct certpick_findings *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,102 @@
+/*
+ * The certpick command-line tool: the only code that prints or exits.
+ *
+ * Adding a command:
+ *   (1) src/cli/cmd_foo.c with `int cmd_foo(int argc, char **argv)` and its
+ *       usage text `const char cmd_foo_usage[]`,
+ *   (2) one row in commands[] in main.c (and its declaration below),
+ *   (3) docs/cli/foo.md (its "Synopsis" block must equal the usage text; a
+ *       test checks it),
+ *   (4) tests/integration/test_foo.py.
+ * A command parses its flags into a local struct, calls the library, renders
+ * text or JSON from the same result structs, and returns an exit code.
+ */
+#ifndef CERTPICK_CLI_H
+#define CERTPICK_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "certpick/certpick.h"
+
+/* Exit codes: docs/exit-codes.md. Stable. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,	/* ran; the answer is yes / clean */
+	CLI_EXIT_NO = 1,	/* ran; the answer is no */
+	CLI_EXIT_USAGE = 2,	/* bad command line */
+	CLI_EXIT_NETWORK = 3,	/* network or TLS failure before an answer */
+	CLI_EXIT_INPUT = 4,	/* a local input could not be read or parsed */
+	CLI_EXIT_INTERNAL = 70,	/* a certpick bug */
+};
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;
+};
+
+/* Global state set by main() from global flags and the environment. */
+struct cli_globals {
+	int verbose;		/* -v count */
+	bool color;		/* stdout is a TTY and NO_COLOR is unset */
+	bool debug;		/* --debug: show error locations */
+};
+extern struct cli_globals cli_g;
+
+/* main.c */
+const struct cli_command *cli_commands(size_t *n);
+/* Print "certpick: error: MESSAGE: DETAIL" to stderr; returns the exit code for err. */
+int cli_error(const struct certpick_error *err);
+int cli_exit_for(const struct certpick_error *err);
+void cli_warn(const char *fmt, ...) CERTPICK_PRINTF(1, 2);
+void cli_warn_error(void *arg, const struct certpick_error *e);
+/* Print usage of a command to stream. */
+void cli_usage(FILE *fp, const struct cli_command *cmd);
+/* Trace callback for the library: "-v" lines to stderr. */
+void cli_trace(void *arg, const char *line);
+/* Flush stdout and map a write failure to an exit code. */
+int cli_finish(int code);
+
+/* colour.c: ANSI SGR only when cli_g.color. Borrowed: static strings. */
+const char *cli_c_bold(void);
+const char *cli_c_red(void);
+const char *cli_c_yellow(void);
+const char *cli_c_green(void);
+const char *cli_c_dim(void);
+const char *cli_c_reset(void);
+const char *cli_c_severity(enum certpick_severity s);
+
+/* password.c: --password-env / --password-file / prompt. */
+struct cli_password {
+	const char *env;	/* --password-env VAR */
+	const char *file;	/* --password-file F */
+	char buf[1024];
+	bool have;
+};
+/* Resolve env/file into p->buf; 0 on success or when none given. */
+int cli_password_resolve(struct cli_password *p, struct certpick_error *err);
+/* certpick_password_fn: prompts on the TTY with echo off. */
+int cli_password_prompt(void *arg, const char *what, char *buf, size_t size);
+void cli_password_wipe(struct cli_password *p);
+
+/* json.c: shared JSON shapes (DESIGN.md contract) built with jansson. */
+json_t *cli_json_dn(const struct certpick_dn *dn);
+json_t *cli_json_findings(const struct certpick_findings *f);
+json_t *cli_json_finding(const struct certpick_finding *f);
+json_t *cli_json_error(const struct certpick_error *err);
+/* Dump obj (stolen) to stdout with a newline; compact when `lines`. */
+int cli_json_print(json_t *obj, bool lines);
+
+/* text.c: shared text shapes */
+void cli_text_finding(FILE *fp, const struct certpick_finding *f, const char *indent);
+/* "2024-01-01T00:00:00Z" into buf (21 bytes). */
+const char *cli_time(time_t t, char *buf, size_t size);
+
+/* The commands. */
+int cmd_check(int argc, char **argv);
+extern const char cmd_check_usage[];
+
+#endif

@@ -1,0 +1,172 @@
+/* certpick: the command table, global flags and exit codes. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+
+struct cli_globals cli_g;
+
+static const struct cli_command commands[] = {
+	{ "check", cmd_check, "check a certificate for client-authentication problems",
+	    cmd_check_usage },
+};
+
+static const char main_usage[] =
+    "usage: certpick [--version] [--help] [-v] [--debug] COMMAND [ARGS]\n";
+
+const struct cli_command *
+cli_commands(size_t *n)
+{
+	*n = sizeof(commands) / sizeof(commands[0]);
+	return commands;
+}
+
+void
+cli_usage(FILE *fp, const struct cli_command *cmd)
+{
+	fputs(cmd->usage, fp);
+}
+
+static void
+print_main_help(FILE *fp)
+{
+	fputs(main_usage, fp);
+	fputs("\nShows both halves of a TLS client-certificate failure: what the server\n"
+	      "asked for, and what the client did with it.\n\ncommands:\n", fp);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'certpick COMMAND --help' for a command's options.\n"
+	      "Exit codes: 0 yes, 1 no, 2 usage, 3 network/TLS, 4 local input, 70 internal.\n",
+	    fp);
+}
+
+int
+cli_exit_for(const struct certpick_error *err)
+{
+	switch (err->code) {
+	case CERTPICK_OK: return CLI_EXIT_OK;
+	case CERTPICK_ERR_USAGE: return CLI_EXIT_USAGE;
+	case CERTPICK_ERR_NETWORK:
+	case CERTPICK_ERR_TLS: return CLI_EXIT_NETWORK;
+	case CERTPICK_ERR_IO:
+	case CERTPICK_ERR_PARSE:
+	case CERTPICK_ERR_PASSWORD: return CLI_EXIT_INPUT;
+	case CERTPICK_ERR_NOMEM:
+	case CERTPICK_ERR_INTERNAL: return CLI_EXIT_INTERNAL;
+	}
+	return CLI_EXIT_INTERNAL;
+}
+
+static void
+print_error_line(const char *kind, const struct certpick_error *err)
+{
+	fprintf(stderr, "certpick: %s: %s", kind, err->message);
+	if (err->detail[0] != '\0')
+		fprintf(stderr, ": %s", err->detail);
+	if (cli_g.debug && err->where != NULL)
+		fprintf(stderr, " [%s]", err->where);
+	fputc('\n', stderr);
+}
+
+int
+cli_error(const struct certpick_error *err)
+{
+	print_error_line("error", err);
+	return cli_exit_for(err);
+}
+
+void
+cli_warn_error(void *arg, const struct certpick_error *e)
+{
+	(void)arg;
+	print_error_line("warning", e);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("certpick: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_trace(void *arg, const char *line)
+{
+	(void)arg;
+	if (cli_g.verbose > 0)
+		fprintf(stderr, "* %s\n", line);
+}
+
+int
+cli_finish(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "certpick: error: cannot write output: %s\n", strerror(errno));
+		return code == CLI_EXIT_OK || code == CLI_EXIT_NO ? CLI_EXIT_INPUT : code;
+	}
+	return code;
+}
+
+static void
+init_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	cli_g.color = isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0');
+}
+
+int
+main(int argc, char **argv)
+{
+	int i;
+
+	init_color();
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("certpick %s (%s)\n", CERTPICK_VERSION_STRING,
+			    OpenSSL_version(OPENSSL_VERSION));
+			return cli_finish(CLI_EXIT_OK);
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_main_help(stdout);
+			return cli_finish(CLI_EXIT_OK);
+		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+			cli_g.verbose++;
+		} else if (strcmp(argv[i], "--debug") == 0) {
+			cli_g.debug = true;
+		} else if (strcmp(argv[i], "--no-color") == 0) {
+			cli_g.color = false;
+		} else {
+			fprintf(stderr, "certpick: error: unknown option '%s'\n%s", argv[i], main_usage);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		print_main_help(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 == argc) {
+			print_main_help(stdout);
+			return cli_finish(CLI_EXIT_OK);
+		}
+		static char help_flag[] = "--help";
+		argv[i] = argv[i + 1];
+		argv[i + 1] = help_flag;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(argv[i], commands[k].name) == 0)
+			return cli_finish(commands[k].fn(argc - i, argv + i));
+	fprintf(stderr, "certpick: error: unknown command '%s'\n%s", argv[i], main_usage);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,182 @@
+/*
+ * Distinguished names: keep the DER as received, render RFC 4514, compare
+ * byte-exact or normalized. Pure apart from OpenSSL's ASN.1 code.
+ */
+#include <stdlib.h>
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "internal.h"
+
+/* RFC 4514: most specific RDN first, RFC 2253/4514 escaping, UTF-8 kept. */
+#define RFC4514_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
+
+static char *
+name_to_rfc4514(const X509_NAME *name)
+{
+	BIO *mem = NULL;
+	char *out = NULL, *p;
+	long len;
+
+	if ((mem = BIO_new(BIO_s_mem())) == NULL)
+		goto out;
+	if (X509_NAME_print_ex(mem, name, 0, RFC4514_FLAGS) < 0)
+		goto out;
+	len = BIO_get_mem_data(mem, &p);
+	if (len < 0 || (out = cp_malloc((size_t)len + 1)) == NULL)
+		goto out;
+	memcpy(out, p, (size_t)len);
+	out[len] = '\0';
+out:
+	BIO_free(mem);
+	return out;
+}
+
+/* see certpick/dn.h */
+int
+certpick_dn_init_der(struct certpick_dn *dn, const uint8_t *der, size_t der_len,
+    struct certpick_error *err)
+{
+	X509_NAME *name = NULL;
+	const unsigned char *p = der;
+	int ret = -1;
+
+	memset(dn, 0, sizeof(*dn));
+	if ((dn->der = cp_malloc(der_len)) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	if (der_len > 0)
+		memcpy(dn->der, der, der_len);
+	dn->der_len = der_len;
+	if (EVP_Digest(der, der_len, dn->sha256, NULL, EVP_sha256(), NULL) != 1) {
+		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot hash a name");
+		goto out;
+	}
+	/* d2i must consume every byte: trailing garbage makes the name invalid */
+	if (der_len > 0 && der_len <= LONG_MAX &&
+	    (name = d2i_X509_NAME(NULL, &p, (long)der_len)) != NULL &&
+	    p == der + der_len) {
+		if ((dn->rfc4514 = name_to_rfc4514(name)) == NULL) {
+			cp_error_nomem(err);
+			goto out;
+		}
+		dn->valid = true;
+	}
+	ERR_clear_error();
+	ret = 0;
+out:
+	X509_NAME_free(name);
+	if (ret != 0)
+		certpick_dn_release(dn);
+	return ret;
+}
+
+/* see certpick/dn.h */
+int
+certpick_dn_init_rfc4514(struct certpick_dn *dn, const char *text, struct certpick_error *err)
+{
+	X509_NAME *name = NULL;
+	unsigned char *der = NULL;
+	int len, ret = -1;
+
+	memset(dn, 0, sizeof(*dn));
+	if ((name = cp_name_parse_rfc4514(text, err)) == NULL)
+		goto out;
+	if ((len = i2d_X509_NAME(name, &der)) <= 0) {
+		cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode name '%s'", text);
+		goto out;
+	}
+	ret = certpick_dn_init_der(dn, der, (size_t)len, err);
+out:
+	OPENSSL_free(der);
+	X509_NAME_free(name);
+	return ret;
+}
+
+/* see certpick/dn.h */
+void
+certpick_dn_release(struct certpick_dn *dn)
+{
+	if (dn == NULL)
+		return;
+	free(dn->der);
+	free(dn->rfc4514);
+	memset(dn, 0, sizeof(*dn));
+}
+
+/* see certpick/dn.h */
+int
+certpick_dn_copy(struct certpick_dn *dst, const struct certpick_dn *src,
+    struct certpick_error *err)
+{
+	return certpick_dn_init_der(dst, src->der, src->der_len, err);
+}
+
+/* see certpick/dn.h */
+bool
+certpick_dn_equal_exact(const struct certpick_dn *a, const struct certpick_dn *b)
+{
+	return a->der_len == b->der_len && memcmp(a->der, b->der, a->der_len) == 0;
+}
+
+/* see certpick/dn.h */
+bool
+certpick_dn_equal_normalized(const struct certpick_dn *a, const struct certpick_dn *b)
+{
+	X509_NAME *na = NULL, *nb = NULL;
+	const unsigned char *p;
+	bool eq;
+
+	if (certpick_dn_equal_exact(a, b))
+		return true;
+	if (!a->valid || !b->valid)
+		return false;
+	p = a->der;
+	na = d2i_X509_NAME(NULL, &p, (long)a->der_len);
+	p = b->der;
+	nb = d2i_X509_NAME(NULL, &p, (long)b->der_len);
+	/* X509_NAME_cmp compares the canonical encodings (x509_name_canon) */
+	eq = na != NULL && nb != NULL && X509_NAME_cmp(na, nb) == 0;
+	X509_NAME_free(na);
+	X509_NAME_free(nb);
+	ERR_clear_error();
+	return eq;
+}
+
+/* see certpick/dn.h */
+void
+certpick_dn_short_hash(const struct certpick_dn *dn, char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (n > sizeof(dn->sha256))
+		n = sizeof(dn->sha256);
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[dn->sha256[i] >> 4];
+		out[2 * i + 1] = hex[dn->sha256[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* see certpick/dn.h */
+char *
+certpick_hex(const uint8_t *p, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *s;
+
+	if (len > ((size_t)-1 - 1) / 2 || (s = cp_malloc(2 * len + 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		s[2 * i] = hex[p[i] >> 4];
+		s[2 * i + 1] = hex[p[i] & 15];
+	}
+	s[2 * len] = '\0';
+	return s;
+}

@@ -1,0 +1,124 @@
+"""Shared fixtures for the integration suite.
+
+Every test talks to real programs (certpick itself, nginx, apache2, openssl
+s_server/s_client, gnutls-serv/gnutls-cli, curl, NSS tools, Go, Java,
+Chromium) on 127.0.0.1 / ::1 only, on ephemeral ports, bounded in time, and
+cleans up after itself. Nothing here mocks a peer.
+
+Markers:
+  asan   also run against the ASan+UBSan build (tests/run-all.sh asan)
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+ROOT = os.environ.get("CERTPICK_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+CERTPICK = os.environ.get("CERTPICK") or os.path.join(ROOT, "build", "certpick")
+DATA = os.path.join(ROOT, "tests", "data")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "asan: also run against the sanitizer build")
+    config.addinivalue_line("markers", "slow: long-running test")
+
+
+def free_port(family=socket.AF_INET, host="127.0.0.1"):
+    """An ephemeral port that is free right now on host."""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
+    """Wait until something accepts TCP connections on host:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("server exited with %s" % proc.returncode)
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError("nothing listens on %s:%d" % (host, port))
+
+
+class Run:
+    """Result of running certpick: rc, out, err."""
+
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+
+    def __repr__(self):
+        return "Run(rc=%r, out=%r, err=%r)" % (self.rc, self.out[:2000], self.err[:2000])
+
+
+def run_certpick(*args, env=None, input=None, timeout=60, cwd=None):
+    """Run the certpick binary under test; never hangs past timeout."""
+    e = dict(os.environ)
+    e["NO_COLOR"] = "1"
+    if env:
+        e.update(env)
+    p = subprocess.run([CERTPICK, *args], capture_output=True, text=True, env=e,
+                       input=input, timeout=timeout, cwd=cwd)
+    return Run(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture
+def certpick():
+    return run_certpick
+
+
+class Procs:
+    """Starts background programs and kills their process groups at teardown."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, argv, **kw):
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.Popen(argv, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait(timeout=5)
+
+
+@pytest.fixture
+def procs():
+    ps = Procs()
+    yield ps
+    ps.stop_all()
+
+
+@pytest.fixture
+def tmp(tmp_path):
+    return str(tmp_path)
+
+
+def have(prog):
+    return shutil.which(prog) is not None

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Source rules a compiler does not enforce (STYLE.md 6 and 10).
+set -u
+cd "$(dirname "$0")/.."
+rc=0
+banned='\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|strtok|X509_NAME_oneline)[[:space:]]*\('
+if grep -nE "$banned" src/lib/*.c src/cli/*.c; then
+	echo "lint: banned function in src/ (use snprintf, strtol, ...)"
+	rc=1
+fi
+# the library never prints, exits or reads the environment
+libbanned='\b(printf|fprintf|puts|fputs|putchar|exit|abort|getenv|secure_getenv|isatty|perror)[[:space:]]*\('
+if grep -nE "$libbanned" src/lib/*.c | grep -v 'snprintf\|vsnprintf\|BIO_printf\|dprintf_never'; then
+	echo "lint: src/lib must not print, exit or read the environment"
+	rc=1
+fi
+[ $rc -eq 0 ] && echo "lint: ok"
+exit $rc

@@ -1,0 +1,30 @@
+/* Shared helpers for the cmocka unit tests. */
+#ifndef CERTPICK_TESTUTIL_H
+#define CERTPICK_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "certpick/certpick.h"
+
+/* Assert that a call returned 0, printing err.message otherwise. */
+#define assert_ok(call, errp)                                                      \
+	do {                                                                       \
+		if ((call) != 0)                                                   \
+			fail_msg("%s failed: %s: %s", #call, (errp)->message,     \
+			    (errp)->detail);                                       \
+	} while (0)
+
+/* Decode hex ("0a0b..", spaces allowed) into a new buffer; *len set. free(). */
+uint8_t *tu_unhex(const char *hex, size_t *len);
+/* Path under tests/data (CERTPICK_TEST_DATA). Static buffer. */
+const char *tu_data(const char *name);
+/* A fresh temporary directory; removed by tu_rmtree(). Caller frees the string. */
+char *tu_tmpdir(void);
+void tu_rmtree(const char *dir);
+
+#endif
