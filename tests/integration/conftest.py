@@ -122,3 +122,12 @@ def tmp(tmp_path):
 
 def have(prog):
     return shutil.which(prog) is not None
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """One test PKI per test session (tests/integration/pki.py)."""
+    import pki as pkimod
+    d = str(tmp_path_factory.mktemp("pki"))
+    pkimod.make_pki(d)
+    return d
