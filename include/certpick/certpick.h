@@ -31,5 +31,6 @@
 #include "certpick/dn.h"
 #include "certpick/certreq.h"
 #include "certpick/candidate.h"
+#include "certpick/serve.h"
 
 #endif

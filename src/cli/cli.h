@@ -98,5 +98,7 @@ const char *cli_time(time_t t, char *buf, size_t size);
 /* The commands. */
 int cmd_check(int argc, char **argv);
 extern const char cmd_check_usage[];
+int cmd_serve(int argc, char **argv);
+extern const char cmd_serve_usage[];
 
 #endif

@@ -15,6 +15,8 @@ struct cli_globals cli_g;
 static const struct cli_command commands[] = {
 	{ "check", cmd_check, "check a certificate for client-authentication problems",
 	    cmd_check_usage },
+	{ "serve", cmd_serve, "run an mTLS HTTPS server that explains what clients send",
+	    cmd_serve_usage },
 };
 
 static const char main_usage[] =
