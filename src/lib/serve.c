@@ -235,6 +235,31 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	return c->srv->fail_handshake ? ok : 1;
 }
 
+/*
+ * Run the verification ourselves so that nothing it does can fail the
+ * handshake: X509_verify_cert() can stop with an internal error (-1) when the
+ * callback lets an untrusted chain go on to CRL checks with no issuer key.
+ */
+static int
+app_verify_cb(X509_STORE_CTX *xs, void *arg)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
+	int rc = X509_verify_cert(xs);
+
+	(void)arg;
+	if (rc <= 0 && c != NULL && c->vlog.n == 0) {
+		int e = X509_STORE_CTX_get_error(xs);
+
+		cp_verify_log_add(&c->vlog, e == X509_V_OK ? X509_V_ERR_UNSPECIFIED : e,
+		    X509_STORE_CTX_get_error_depth(xs), X509_STORE_CTX_get0_cert(xs));
+	}
+	ERR_clear_error();
+	if (c == NULL || c->srv->fail_handshake)
+		return rc > 0;
+	return 1;
+}
+
 /* PHA: the client's Finished ends its answer to our CertificateRequest. */
 static void
 msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
@@ -1040,6 +1065,7 @@ setup_ctx(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	if (o->auth == CERTPICK_SERVE_AUTH_REQUIRE && o->fail_handshake)
 		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 	SSL_CTX_set_verify(srv->ctx, mode, verify_cb);
+	SSL_CTX_set_cert_verify_callback(srv->ctx, app_verify_cb, NULL);
 	SSL_CTX_set_alpn_select_cb(srv->ctx, alpn_cb, NULL);
 	if (setup_identity(srv, o, err) != 0 || setup_trust(srv, o, err) != 0)
 		return -1;
