@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "certpick/candidate.h"
+#include "certpick/trust.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,6 +48,19 @@ STACK_OF(X509) *certpick_candset_get0_pool(const struct certpick_candset *set);
 int certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY *key,
     STACK_OF(X509) *extra, const char *source, enum certpick_key_store store,
     struct certpick_error *err);
+
+/* The trusted certificates. Borrowed. */
+STACK_OF(X509) *certpick_trust_get0_certs(const struct certpick_trust *t);
+/* Trust one certificate (reference taken; duplicates kept once). */
+int certpick_trust_add_x509(struct certpick_trust *t, X509 *x, struct certpick_error *err);
+/*
+ * certpick_trust_build_paths() for a bare certificate: issuers are looked up
+ * in untrusted (may be NULL), then in t.
+ */
+int certpick_trust_build_paths_x509(const struct certpick_trust *t, X509 *leaf,
+    STACK_OF(X509) *untrusted, struct certpick_paths *out, struct certpick_error *err);
+/* The certificates of a path, leaf first. Borrowed: valid until the paths are released. */
+STACK_OF(X509) *certpick_path_get0_x509s(const struct certpick_path *p);
 
 #ifdef __cplusplus
 }

@@ -87,4 +87,10 @@ int cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_
 struct asn1_string_st;
 long long cp_asn1_time_to_unix(const struct asn1_string_st *t, int *ok);
 
+/* ossl.c: names and digests of OpenSSL objects. */
+struct x509_st;
+int cp_dn_from_name(struct certpick_dn *dn, const struct X509_name_st *name,
+    struct certpick_error *err);
+int cp_x509_sha256_hex(const struct x509_st *x, char out[65], struct certpick_error *err);
+
 #endif

@@ -143,4 +143,29 @@ o pkcs12 -export -in good.pem -inkey good.key -certfile int.pem \
 o pkcs12 -export -in good.pem -inkey good.key -certfile int.pem \
 	-CSP "Microsoft Software Key Storage Provider" -passout pass:$PW -out csp-ksp.p12
 cd ..
-echo "gen.sh: fixtures written to $(pwd)/candidate and $(pwd)/check"
+
+# ---- cross/: a cross-signed intermediate, for path building ----
+# rootX and rootY each sign the same intermediate (same subject and key);
+# int-by-x-expired is a third, expired, cross-certificate from rootX.
+rm -rf cross && mkdir cross && cd cross
+ca rootX - ec
+ca rootY - ec
+key int ec
+printf '[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >"$T/int.ext"
+sign int rootX "/O=certpick fixtures/CN=Fixture cross int" "$T/int.ext" \
+	20200101000000Z 20400101000000Z sha256
+mv int.pem int-by-x.pem
+sign int rootY "/O=certpick fixtures/CN=Fixture cross int" "$T/int.ext" \
+	20200101000000Z 20400101000000Z sha256
+mv int.pem int-by-y.pem
+sign int rootX "/O=certpick fixtures/CN=Fixture cross int" "$T/int.ext" \
+	20200101000000Z 20210101000000Z sha256
+mv int.pem int-by-x-expired.pem
+cp int-by-y.pem int.pem
+leaf leaf int ec "$GOOD"
+rm int.pem
+cat leaf.pem leaf.key >leaf-with-key.pem
+cat int-by-x-expired.pem int-by-y.pem >ints-expired-first.pem
+cat int-by-x.pem int-by-y.pem >ints.pem
+cd ..
+echo "gen.sh: fixtures written to $(pwd)/{candidate,check,cross}"
