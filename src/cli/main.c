@@ -18,7 +18,7 @@ static const struct cli_command commands[] = {
 };
 
 static const char main_usage[] =
-    "usage: certpick [--version] [--help] [-v] [--debug] COMMAND [ARGS]\n";
+    "usage: certpick [--version] [--help] [-v] [--debug] [--no-color] COMMAND [ARGS]\n";
 
 const struct cli_command *
 cli_commands(size_t *n)

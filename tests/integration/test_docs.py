@@ -104,3 +104,34 @@ def test_bash_completion_offers_options():
         % (script, CERTPICK))
     r = subprocess.run(["bash", "-c", prog], capture_output=True, text=True, timeout=30)
     assert "--json" in r.stdout.split()
+
+
+def test_main_synopsis_matches_help():
+    with open(os.path.join(ROOT, "docs", "certpick.md"), encoding="utf-8") as f:
+        md = f.read()
+    assert synopsis(md) == run_certpick("--help").out.splitlines()[0] + "\n"
+
+
+def test_make_install(tmp_path):
+    """make install honours PREFIX and DESTDIR and installs every piece."""
+    if os.environ.get("CERTPICK", "").find("build-asan") >= 0:
+        pytest.skip("install is tested with the normal build")
+    dest = tmp_path / "dest"
+    try:
+        r = subprocess.run(["make", "-C", ROOT, "install", "PREFIX=/opt/cp",
+                            "DESTDIR=%s" % dest], capture_output=True, text=True, timeout=600)
+    finally:
+        subprocess.run(["meson", "configure", os.path.join(ROOT, "build"),
+                        "--prefix=/usr/local"], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    base = dest / "opt" / "cp"
+    assert (base / "bin" / "certpick").is_file()
+    assert any((base / d).glob("**/libcertpick.a") for d in ["lib", "lib64"] if (base / d).exists())
+    assert (base / "include" / "certpick" / "certpick.h").is_file()
+    assert list(base.glob("lib*/**/pkgconfig/certpick.pc"))
+    assert (base / "share" / "man" / "man1" / "certpick.1").is_file()
+    assert (base / "share" / "man" / "man1" / "certpick-check.1").is_file()
+    assert (base / "share" / "bash-completion" / "completions" / "certpick").is_file()
+    out = subprocess.run([str(base / "bin" / "certpick"), "--version"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 0
