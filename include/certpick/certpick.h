@@ -33,5 +33,6 @@
 #include "certpick/certreq.h"
 #include "certpick/candidate.h"
 #include "certpick/trust.h"
+#include "certpick/pki.h"
 
 #endif

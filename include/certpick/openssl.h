@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "certpick/candidate.h"
+#include "certpick/pki.h"
 #include "certpick/trust.h"
 
 #ifdef __cplusplus
@@ -61,6 +62,10 @@ int certpick_trust_build_paths_x509(const struct certpick_trust *t, X509 *leaf,
     STACK_OF(X509) *untrusted, struct certpick_paths *out, struct certpick_error *err);
 /* The certificates of a path, leaf first. Borrowed: valid until the paths are released. */
 STACK_OF(X509) *certpick_path_get0_x509s(const struct certpick_path *p);
+
+/* A generated entity's certificate and key, by name. Borrowed; NULL when unknown. */
+X509 *certpick_pki_get0_x509(const struct certpick_pki *pki, const char *name);
+EVP_PKEY *certpick_pki_get0_pkey(const struct certpick_pki *pki, const char *name);
 
 #ifdef __cplusplus
 }
