@@ -34,5 +34,6 @@
 #include "certpick/candidate.h"
 #include "certpick/trust.h"
 #include "certpick/pki.h"
+#include "certpick/check.h"
 
 #endif
