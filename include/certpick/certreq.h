@@ -49,6 +49,8 @@ enum certpick_phase {
 
 /* "initial", "renegotiation", "post_handshake". Borrowed: static. */
 const char *certpick_phase_name(enum certpick_phase p);
+/* Reverse of certpick_phase_name(); -1 when unknown, else 0 and *out. */
+int certpick_phase_from_name(const char *name, enum certpick_phase *out);
 
 struct certpick_cr_extension {
 	uint16_t type;
@@ -112,12 +114,19 @@ CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_parse(uint16_t tls
 /* NULL is a no-op. */
 void certpick_certreq_free(struct certpick_certreq *req);
 
-/* IANA name of a SignatureScheme ("ecdsa_secp256r1_sha256"); NULL if unknown. */
+/*
+ * IANA name of a SignatureScheme ("ecdsa_secp256r1_sha256"); NULL if unknown.
+ * TLS 1.2 (hash, signature) pairs the registry leaves unnamed or _RESERVED
+ * are named <signature>_<hash> ("dsa_sha256", "rsa_pkcs1_sha224").
+ * Borrowed: static.
+ */
 const char *certpick_sigalg_name(uint16_t scheme);
 /* Reverse lookup; -1 when unknown. */
 int certpick_sigalg_from_name(const char *name, uint16_t *out);
 /* Name of a TLS 1.2 ClientCertificateType ("rsa_sign"); NULL if unknown. */
 const char *certpick_cert_type_name(uint8_t type);
+/* Reverse lookup; -1 when unknown. */
+int certpick_cert_type_from_name(const char *name, uint8_t *out);
 /* Name of a TLS extension ("certificate_authorities"); NULL if unknown. */
 const char *certpick_extension_name(uint16_t type);
 

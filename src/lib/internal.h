@@ -43,6 +43,20 @@ int cp_findings_add_sev(struct certpick_findings *f, enum certpick_reason r,
 struct X509_name_st;
 struct X509_name_st *cp_name_parse_rfc4514(const char *text, struct certpick_error *err);
 
+/*
+ * certreq.c: compute the request-level findings of a parsed request into
+ * req->findings (sizes, empty/duplicate/malformed names, oid_filters, ...).
+ */
+int cp_certreq_lint(struct certpick_certreq *req, struct certpick_error *err);
+/*
+ * Add the cr-too-large-* findings a CertificateRequest body of body_len bytes
+ * earns (also for bodies too large or too malformed to parse). -1 on ENOMEM.
+ */
+int cp_certreq_size_findings(size_t body_len, struct certpick_findings *f);
+/* The first extension of that type, or NULL. Borrowed: valid until req is freed. */
+const struct certpick_cr_extension *cp_certreq_find_extension(const struct certpick_certreq *req,
+    uint16_t type);
+
 /* mem.c: the library's allocator (fault-injectable in tests). */
 void *cp_malloc(size_t n);
 void *cp_calloc(size_t n, size_t size);
