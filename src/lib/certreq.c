@@ -396,3 +396,179 @@ cp_certreq_find_extension(const struct certpick_certreq *req, uint16_t type)
 			return &req->extensions[i];
 	return NULL;
 }
+
+/* What OpenSSL 3 servers send by default (SHA-224 left out). */
+static const uint16_t default_sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809,
+	0x080a, 0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601 };
+static const uint8_t default_cert_types[] = { 1, 64 };
+
+struct wbuf {
+	uint8_t *p;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void
+wput(struct wbuf *b, const void *data, size_t len)
+{
+	if (b->nomem)
+		return;
+	if (b->n + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		uint8_t *g;
+
+		while (cap < b->n + len)
+			cap *= 2;
+		if ((g = cp_realloc(b->p, cap)) == NULL) {
+			b->nomem = true;
+			return;
+		}
+		b->p = g;
+		b->cap = cap;
+	}
+	if (len > 0)
+		memcpy(b->p + b->n, data, len);
+	b->n += len;
+}
+
+static void
+wput8(struct wbuf *b, size_t v)
+{
+	uint8_t x = (uint8_t)v;
+
+	wput(b, &x, 1);
+}
+
+static void
+wput16(struct wbuf *b, size_t v)
+{
+	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	wput(b, x, 2);
+}
+
+/* Reserve a 2-byte length at the current position; returns its offset. */
+static size_t
+wopen16(struct wbuf *b)
+{
+	size_t at = b->n;
+
+	wput16(b, 0);
+	return at;
+}
+
+/* Fill in a length reserved by wopen16(); -1 when it does not fit in 16 bits. */
+static int
+wclose16(struct wbuf *b, size_t at)
+{
+	size_t len;
+
+	if (b->nomem)
+		return 0;
+	len = b->n - at - 2;
+	if (len > 0xffff)
+		return -1;
+	b->p[at] = (uint8_t)(len >> 8);
+	b->p[at + 1] = (uint8_t)len;
+	return 0;
+}
+
+static void
+wsigalgs(struct wbuf *b, const uint16_t *v, size_t n)
+{
+	wput16(b, 2 * n);
+	for (size_t i = 0; i < n; i++)
+		wput16(b, v[i]);
+}
+
+static void
+wnames(struct wbuf *b, const struct certpick_dn *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		wput16(b, v[i].der_len);
+		wput(b, v[i].der, v[i].der_len);
+	}
+}
+
+/* see certpick/certreq.h */
+struct certpick_certreq *
+certpick_certreq_build(const struct certpick_certreq_fields *f, struct certpick_error *err)
+{
+	struct wbuf b = { 0 };
+	struct certpick_certreq *ret = NULL;
+	uint16_t version = f->tls_version ? f->tls_version : CERTPICK_TLS12;
+	const uint16_t *schemes = f->n_sigalgs ? f->sigalgs : default_sigalgs;
+	size_t n_sigalgs = f->n_sigalgs ? f->n_sigalgs : sizeof(default_sigalgs) / 2;
+	size_t at, ext_at, bad = 0;
+
+	if (n_sigalgs > 0x7ffe || f->n_sigalgs_cert > 0x7ffe || f->context_len > 255 ||
+	    f->n_cert_types > 255) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot build a CertificateRequest: a list is too long");
+		goto out;
+	}
+	for (size_t i = 0; i < f->n_ca_names; i++)
+		if (f->ca_names[i].der_len == 0 || f->ca_names[i].der_len > 0xffff)
+			bad++;
+	if (bad > 0) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot build a CertificateRequest: a name is empty or too long");
+		goto out;
+	}
+	if (version == CERTPICK_TLS12) {
+		const uint8_t *types = f->n_cert_types ? f->cert_types : default_cert_types;
+		size_t n_types = f->n_cert_types ? f->n_cert_types : sizeof(default_cert_types);
+
+		wput8(&b, n_types);
+		wput(&b, types, n_types);
+		wsigalgs(&b, schemes, n_sigalgs);
+		at = wopen16(&b);
+		wnames(&b, f->ca_names, f->n_ca_names);
+		bad = wclose16(&b, at) != 0;
+	} else {
+		wput8(&b, f->context_len);
+		wput(&b, f->context, f->context_len);
+		ext_at = wopen16(&b);
+		wput16(&b, CERTPICK_EXT_SIGNATURE_ALGORITHMS);
+		wput16(&b, 2 + 2 * n_sigalgs);
+		wsigalgs(&b, schemes, n_sigalgs);
+		if (f->n_sigalgs_cert > 0) {
+			wput16(&b, CERTPICK_EXT_SIGNATURE_ALGORITHMS_CERT);
+			wput16(&b, 2 + 2 * f->n_sigalgs_cert);
+			wsigalgs(&b, f->sigalgs_cert, f->n_sigalgs_cert);
+		}
+		if (f->n_ca_names > 0 || f->ca_extension_empty) {
+			wput16(&b, CERTPICK_EXT_CERTIFICATE_AUTHORITIES);
+			at = wopen16(&b);
+			size_t list_at = wopen16(&b);
+
+			wnames(&b, f->ca_names, f->n_ca_names);
+			bad = wclose16(&b, list_at) != 0 || wclose16(&b, at) != 0;
+		}
+		bad = bad || wclose16(&b, ext_at) != 0;
+	}
+	if (b.nomem) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	if (bad) {
+		cp_error_set(err, CERTPICK_ERR_USAGE,
+		    "cannot build a CertificateRequest: the CA names exceed 65535 bytes");
+		goto out;
+	}
+	ret = certpick_certreq_parse(version, f->phase, b.p, b.n, err);
+out:
+	free(b.p);
+	return ret;
+}
+
+/* see certpick/certreq.h */
+void
+certpick_certreq_list_release(struct certpick_certreq_list *list)
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < list->n; i++)
+		certpick_certreq_free(list->v[i]);
+	free(list->v);
+	list->v = NULL;
+	list->n = 0;
+}

@@ -319,6 +319,63 @@ lint_table(void **state)
 	}
 }
 
+/* built requests parse like captured ones; defaults fill what is not given */
+static void
+build(void **state)
+{
+	struct certpick_error err;
+	struct certpick_dn names[2];
+	struct certpick_certreq_fields f = { 0 };
+	struct certpick_certreq *req;
+	static const uint8_t big[70000];
+
+	(void)state;
+	assert_ok(certpick_dn_init_rfc4514(&names[0], "CN=Root A,O=x", &err), &err);
+	assert_ok(certpick_dn_init_rfc4514(&names[1], "CN=Root B,O=x", &err), &err);
+	req = certpick_certreq_build(&f, &err);
+	assert_non_null(req);
+	assert_int_equal(req->tls_version, CERTPICK_TLS12);
+	assert_int_equal(req->n_cert_types, 2);
+	assert_int_equal(req->n_sigalgs, 14);
+	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_NO_CA_NAMES));
+	certpick_certreq_free(req);
+	f.tls_version = CERTPICK_TLS13;
+	f.ca_names = names;
+	f.n_ca_names = 2;
+	req = certpick_certreq_build(&f, &err);
+	assert_non_null(req);
+	assert_true(req->has_ca_extension);
+	assert_int_equal(req->n_ca_names, 2);
+	assert_string_equal(req->ca_names[1].rfc4514, "CN=Root B,O=x");
+	assert_int_equal(req->findings.n, 0);
+	certpick_certreq_free(req);
+	/* an empty extension 47 on purpose */
+	f.n_ca_names = 0;
+	f.ca_extension_empty = true;
+	req = certpick_certreq_build(&f, &err);
+	assert_non_null(req);
+	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_EMPTY_CA_EXTENSION));
+	certpick_certreq_free(req);
+	/* names over 65535 bytes cannot be encoded */
+	certpick_dn_release(&names[1]);
+	assert_ok(certpick_dn_init_der(&names[1], big, 60000, &err), &err);
+	f.n_ca_names = 2;
+	f.ca_names = names;
+	f.tls_version = CERTPICK_TLS12;
+	certpick_dn_release(&names[0]);
+	names[0] = names[1];	/* the same big name twice: 2 x 60002 bytes */
+	assert_null(certpick_certreq_build(&f, &err));
+	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
+	/* a name too long for its own length field */
+	f.n_ca_names = 1;
+	memset(&names[0], 0, sizeof(names[0]));
+	assert_ok(certpick_dn_init_der(&names[0], big, sizeof(big), &err), &err);
+	assert_null(certpick_certreq_build(&f, &err));
+	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
+	certpick_dn_release(&names[0]);
+	certpick_dn_release(&names[1]);
+}
+
 int
 main(void)
 {
@@ -329,6 +386,7 @@ main(void)
 		cmocka_unit_test(duplicates),
 		cmocka_unit_test(ten_thousand_names),
 		cmocka_unit_test(lint_table),
+		cmocka_unit_test(build),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
