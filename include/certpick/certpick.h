@@ -30,6 +30,7 @@
 #include "certpick/reason.h"
 #include "certpick/dn.h"
 #include "certpick/certreq.h"
+#include "certpick/probe.h"
 #include "certpick/candidate.h"
 
 #endif

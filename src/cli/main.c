@@ -15,6 +15,8 @@ struct cli_globals cli_g;
 static const struct cli_command commands[] = {
 	{ "check", cmd_check, "check a certificate for client-authentication problems",
 	    cmd_check_usage },
+	{ "probe", cmd_probe, "show what a server asks of a client certificate, and if it is required",
+	    cmd_probe_usage },
 };
 
 static const char main_usage[] =

@@ -339,9 +339,13 @@ read_value(struct reader *r, const json_t *v, int depth)
 	if ((e = json_object_get(v, "requests")) != NULL) {
 		if (!json_is_array(e))
 			return bad(r, "requests is not an array");
-		json_array_foreach(e, i, v)
+		json_array_foreach(e, i, v) {
+			/* a request the probe saw but could not parse carries "error" */
+			if (json_object_get(v, "error") != NULL && json_object_get(v, "raw") == NULL)
+				continue;
 			if (read_request(r, v) != 0)
 				return -1;
+		}
 		return 0;
 	}
 	/* a --targets line for a target that failed: no requests to read */
