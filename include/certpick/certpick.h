@@ -36,5 +36,6 @@
 #include "certpick/trust.h"
 #include "certpick/pki.h"
 #include "certpick/check.h"
+#include "certpick/serve.h"
 
 #endif

@@ -146,5 +146,7 @@ int cmd_demo(int argc, char **argv);
 extern const char cmd_demo_usage[];
 int cmd_probe(int argc, char **argv);
 extern const char cmd_probe_usage[];
+int cmd_serve(int argc, char **argv);
+extern const char cmd_serve_usage[];
 
 #endif

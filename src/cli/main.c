@@ -21,6 +21,8 @@ static const struct cli_command commands[] = {
 	    cmd_demo_usage },
 	{ "probe", cmd_probe, "show what a server asks of a client certificate, and if it is required",
 	    cmd_probe_usage },
+	{ "serve", cmd_serve, "run an mTLS HTTPS server that explains what clients send",
+	    cmd_serve_usage },
 };
 
 static const char main_usage[] =
