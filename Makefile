@@ -48,7 +48,9 @@ fuzz: deps-check build-fuzz/build.ninja
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh long
 
 install: build
-	DESTDIR=$(DESTDIR) $(MESON) install -C build --no-rebuild
+	@$(MESON) configure build --prefix=$(PREFIX) >/dev/null
+	@$(NINJA) -C build >/dev/null
+	DESTDIR=$(DESTDIR) $(MESON) install -C build --no-rebuild --quiet
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -56,5 +56,9 @@ char *cp_vasprintf(const char *fmt, va_list ap) CERTPICK_PRINTF(1, 0);
 void cp_freezero(void *p, size_t n);
 /* Test hook: fail the Nth cp_* allocation from now (0 disables). */
 void cp_mem_fail_after(unsigned long n);
+/* Test hook: count one allocation; true when it must fail (shared with OpenSSL hooks). */
+int cp_mem_should_fail(void);
+/* Test hook: allocations left before the injected failure (0: none pending). */
+unsigned long cp_mem_fail_pending(void);
 
 #endif
