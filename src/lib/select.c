@@ -583,6 +583,19 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 	return false;
 }
 
+static const char *
+key_place(enum certpick_key_store ks)
+{
+	switch (ks) {
+	case CERTPICK_KEY_FILE: return "a key file";
+	case CERTPICK_KEY_PKCS12: return "the PKCS#12 file";
+	case CERTPICK_KEY_NSS: return "the NSS database";
+	case CERTPICK_KEY_PKCS11: return "a PKCS#11 token";
+	case CERTPICK_KEY_NONE:
+	default: return "nowhere";
+	}
+}
+
 static int
 eval_one(struct ctx *c, struct eval *e)
 {
@@ -627,8 +640,7 @@ eval_one(struct ctx *c, struct eval *e)
 			ok = e->cand->has_key;
 			why = CERTPICK_REASON_NO_PRIVATE_KEY;
 			if (ok)
-				buf_add(&b, "private key in %s",
-				    certpick_key_store_name(e->cand->key_store));
+				buf_add(&b, "private key in %s", key_place(e->cand->key_store));
 			else
 				buf_add(&b, "no private key found for this certificate");
 			break;
