@@ -29,6 +29,7 @@ enum {
 };
 
 #define FX_GOOD (FX_KU_DS | FX_EKU_CLIENT)
+#define FX_UNUSED __attribute__((unused))
 #define FX_DAY 86400L
 /* "now" for every test: 2030-01-01 */
 #define FX_NOW ((time_t)1893456000)
@@ -231,7 +232,7 @@ fx_cand(struct fx_run *r, X509 *leaf, bool key, X509 *c1, X509 *c2)
 }
 
 /* Put a certificate in the store only (NSS db, keychain, Windows CA stores). */
-static void
+FX_UNUSED static void
 fx_store(struct fx_run *r, X509 *x)
 {
 	struct certpick_error err = { 0 };
@@ -241,7 +242,7 @@ fx_store(struct fx_run *r, X509 *x)
 }
 
 /* The server names the subject of ca. */
-static void
+FX_UNUSED static void
 fx_ca(struct fx_run *r, X509 *ca)
 {
 	const unsigned char *der;
@@ -253,7 +254,7 @@ fx_ca(struct fx_run *r, X509 *ca)
 }
 
 /* The server names cn re-encoded as PrintableString. */
-static void
+FX_UNUSED static void
 fx_ca_printable(struct fx_run *r, const char *cn)
 {
 	X509_NAME *n = fx_name("certpick-test", cn, true);
@@ -266,7 +267,7 @@ fx_ca_printable(struct fx_run *r, const char *cn)
 	X509_NAME_free(n);
 }
 
-static void
+FX_UNUSED static void
 fx_sigalgs(struct fx_run *r, const uint16_t *s, size_t n)
 {
 	memcpy(r->sigalgs, s, n * sizeof(*s));
@@ -298,7 +299,7 @@ fx_end(struct fx_run *r)
 }
 
 /* Whether candidate i has reason id among its reasons. */
-static bool
+FX_UNUSED static bool
 fx_has(const struct certpick_selection *s, size_t i, enum certpick_reason why)
 {
 	return certpick_findings_has(&s->v[i].reasons, why) != 0;
