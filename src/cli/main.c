@@ -17,6 +17,8 @@ struct cli_globals cli_g;
 static const struct cli_command commands[] = {
 	{ "check", cmd_check, "check a certificate for client-authentication problems",
 	    cmd_check_usage },
+	{ "demo", cmd_demo, "show certpick on a throwaway PKI with classic client-certificate defects",
+	    cmd_demo_usage },
 };
 
 static const char main_usage[] =
