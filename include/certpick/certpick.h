@@ -31,6 +31,7 @@
 #include "certpick/reason.h"
 #include "certpick/dn.h"
 #include "certpick/certreq.h"
+#include "certpick/probe.h"
 #include "certpick/candidate.h"
 #include "certpick/trust.h"
 #include "certpick/pki.h"
