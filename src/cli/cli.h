@@ -146,6 +146,14 @@ int cmd_demo(int argc, char **argv);
 extern const char cmd_demo_usage[];
 int cmd_probe(int argc, char **argv);
 extern const char cmd_probe_usage[];
+int cmd_select(int argc, char **argv);
+extern const char cmd_select_usage[];
+/* select_request.c / render_select.c (certpick select) */
+int cli_select_request(const char *url, const char *file, const char *ca_pem,
+    const char *const *issuers, size_t n_issuers, const char *sigalgs, bool tls12,
+    size_t size, struct certpick_certreq **out);
+int cli_select_render(const char *client, const struct certpick_candset *set,
+    const struct certpick_certreq *req, time_t at, bool json);
 int cmd_serve(int argc, char **argv);
 extern const char cmd_serve_usage[];
 

@@ -21,6 +21,8 @@ static const struct cli_command commands[] = {
 	    cmd_demo_usage },
 	{ "probe", cmd_probe, "show what a server asks of a client certificate, and if it is required",
 	    cmd_probe_usage },
+	{ "select", cmd_select, "say which client certificate each client sends, and why not",
+	    cmd_select_usage },
 	{ "serve", cmd_serve, "run an mTLS HTTPS server that explains what clients send",
 	    cmd_serve_usage },
 };
