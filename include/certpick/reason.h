@@ -37,7 +37,7 @@ enum certpick_severity {
 	/* ---- check: the certificate and its key ---- */                               \
 	X(NO_PRIVATE_KEY, "no-private-key", ERROR,                                      \
 	  "no private key was found for this certificate",                              \
-	  "give the key file too (--key or the same folder), or export the .pfx "       \
+	  "give the key file too (another PATH, or the same folder), or export the .pfx " \
 	  "with its private key (certmgr: Export, 'Yes, export the private key')")      \
 	X(KEY_MISMATCH, "key-mismatch", ERROR,                                          \
 	  "the private key in the same file does not match the certificate",            \
@@ -200,6 +200,11 @@ enum certpick_severity {
 	X(SEL_AUTOSELECT_NO_MATCH, "autoselect-no-match", INFO,                         \
 	  "no auto-selection policy matches this site; the client shows a picker",      \
 	  "Chrome: AutoSelectCertificateForUrls; Firefox: security.default_personal_cert") \
+	X(SEL_ORDER_UNPREDICTABLE, "order-unpredictable", WARNING,                      \
+	  "several certificates of the same key type qualify and this client takes "    \
+	  "the first in an order it does not define (Java SunX509: HashMap order)",     \
+	  "keep one certificate per key type in the keystore, or use the PKIX key "     \
+	  "manager (ssl.KeyManagerFactory.algorithm=PKIX)")                             \
 	/* ---- serve: why a client was refused ---- */                                  \
 	X(SRV_NO_CERT, "no-client-certificate", ERROR,                                  \
 	  "the client sent no certificate (IIS 403.7)",                                 \

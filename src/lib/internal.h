@@ -6,6 +6,7 @@
 #define CERTPICK_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,41 @@ int cp_findings_add_sev(struct certpick_findings *f, enum certpick_reason r,
 struct X509_name_st;
 struct X509_name_st *cp_name_parse_rfc4514(const char *text, struct certpick_error *err);
 
+/*
+ * certreq.c: compute the request-level findings of a parsed request into
+ * req->findings (sizes, empty/duplicate/malformed names, oid_filters, ...).
+ */
+int cp_certreq_lint(struct certpick_certreq *req, struct certpick_error *err);
+/*
+ * Add the cr-too-large-* findings a CertificateRequest body of body_len bytes
+ * earns (also for bodies too large or too malformed to parse). -1 on ENOMEM.
+ */
+int cp_certreq_size_findings(size_t body_len, struct certpick_findings *f);
+/* The first extension of that type, or NULL. Borrowed: valid until req is freed. */
+const struct certpick_cr_extension *cp_certreq_find_extension(const struct certpick_certreq *req,
+    uint16_t type);
+
+/*
+ * probe_http.c: parse an HTTP/1.x answer read so far into h. `final`: no more
+ * bytes will come (EOF, or the read cap). Returns 1 complete (h filled),
+ * 0 need more bytes, -1 not HTTP, -2 out of memory.
+ */
+struct certpick_probe_http;
+#define CP_HTTP_MAX 65536
+int cp_http_parse(const char *buf, size_t len, bool final, struct certpick_probe_http *h);
+void cp_http_release(struct certpick_probe_http *h);
+
+/*
+ * probe.c: record one captured CertificateRequest (msg: the handshake message
+ * with its 4-byte header) into res; at most CP_PROBE_MAX_REQUESTS are kept.
+ * -1 only on ENOMEM (a malformed message is recorded with parse_error).
+ */
+#define CP_PROBE_MAX_REQUESTS 16
+int cp_probe_add_request(struct certpick_probe_result *res, uint16_t version,
+    enum certpick_phase phase, const uint8_t *msg, size_t len);
+/* Verdict, evidence and connection-level findings from what was seen. -1 on ENOMEM. */
+int cp_probe_decide(struct certpick_probe_result *res);
+
 /* mem.c: the library's allocator (fault-injectable in tests). */
 void *cp_malloc(size_t n);
 void *cp_calloc(size_t n, size_t size);
@@ -56,5 +92,45 @@ char *cp_vasprintf(const char *fmt, va_list ap) CERTPICK_PRINTF(1, 0);
 void cp_freezero(void *p, size_t n);
 /* Test hook: fail the Nth cp_* allocation from now (0 disables). */
 void cp_mem_fail_after(unsigned long n);
+/* Test hook: count one allocation; true when it must fail (shared with OpenSSL hooks). */
+int cp_mem_should_fail(void);
+/* Test hook: allocations left before the injected failure (0: none pending). */
+unsigned long cp_mem_fail_pending(void);
+
+/* candidate_load.c: one file's bytes -> the certificates and keys it holds. */
+struct stack_st_X509;
+struct evp_pkey_st;
+struct cp_loaded_key {
+	struct evp_pkey_st *pkey;	/* owned */
+	unsigned keyspec;		/* Microsoft key-usage attribute, 0 if none */
+	char *csp;			/* Microsoft CSP name attribute, owned, or NULL */
+};
+struct cp_loaded {
+	struct stack_st_X509 *certs;	/* owned; file order */
+	struct cp_loaded_key *keys;	/* owned */
+	size_t nkeys;
+	enum certpick_format format;	/* what it turned out to be */
+	struct certpick_error partial;	/* set when part of the file was unusable */
+};
+/*
+ * Parse a file's bytes. Returns 0 when at least one certificate or key was
+ * read (out->partial then says what was skipped), -1 with err otherwise.
+ * `source` only names the file in messages.
+ */
+int cp_load_parse(const uint8_t *data, size_t len, const char *source,
+    enum certpick_format format, const struct certpick_load_options *opts,
+    struct cp_loaded *out, struct certpick_error *err);
+void cp_loaded_release(struct cp_loaded *l);
+/* Read a whole regular file (at most 64 MiB). Caller frees with cp_freezero. */
+int cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_error *err);
+/* ASN1_TIME -> time_t; 0 on failure. */
+struct asn1_string_st;
+long long cp_asn1_time_to_unix(const struct asn1_string_st *t, int *ok);
+
+/* ossl.c: names and digests of OpenSSL objects. */
+struct x509_st;
+int cp_dn_from_name(struct certpick_dn *dn, const struct X509_name_st *name,
+    struct certpick_error *err);
+int cp_x509_sha256_hex(const struct x509_st *x, char out[65], struct certpick_error *err);
 
 #endif
