@@ -59,6 +59,7 @@ struct conn {
 	bool pha_finished;		/* PHA: the client's Finished arrived */
 	char *auth_path;		/* the request waiting for the certificate */
 	short armed;			/* EV_READ or EV_WRITE the event waits for; 0 none */
+	bool wait_readable;		/* wait for bytes before the next SSL_read */
 	enum certpick_serve_asked asked;
 	struct cp_verify_log vlog;
 	char peer[64];
@@ -610,6 +611,7 @@ conn_after_write(struct conn *c)
 	}
 	cp_http_req_reset(&c->req);
 	c->state = CS_REQUEST;
+	c->wait_readable = c->pending_len == 0;
 	c->first_request_done = true;
 	now_plus(&c->deadline, c->pending_len > 0 ? c->srv->hdr_ms : c->srv->idle_ms);
 	conn_drive(c);
@@ -630,6 +632,7 @@ conn_drive(struct conn *c)
 			c->asked = c->srv->auth == CERTPICK_SERVE_AUTH_NONE ?
 			    CERTPICK_SERVE_ASKED_NEVER : CERTPICK_SERVE_ASKED_HANDSHAKE;
 			c->state = CS_REQUEST;
+			c->wait_readable = true;
 			now_plus(&c->deadline, c->srv->hdr_ms);
 			break;
 		case CS_REQUEST:
@@ -656,6 +659,15 @@ conn_drive(struct conn *c)
 				}
 				free(p);
 				break;
+			}
+			/*
+			 * An idle connection waits for bytes before SSL_read: a read
+			 * that finds nothing would set up a record buffer for nothing.
+			 */
+			if (c->wait_readable && !SSL_has_pending(c->ssl)) {
+				c->wait_readable = false;
+				conn_arm(c, EV_READ);
+				return;
 			}
 			if ((n = SSL_read(c->ssl, c->srv->rbuf, sizeof(c->srv->rbuf))) <= 0) {
 				conn_blocked(c, n);
