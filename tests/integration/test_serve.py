@@ -544,3 +544,35 @@ def test_chromium_screenshots(srv_handshake, chromium_for):
             os.unlink(path)
         chromium_for(who, srv_handshake).screenshot(srv_handshake.url("/"), path)
         assert is_png(path), path
+
+
+def test_optional_client_auth(mprocs, tmp, pki):
+    """optional: asked at the handshake, nothing protected but --require paths,
+    which do not ask again (the answer at the handshake stands)."""
+    srv = su.Server(mprocs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                  "--client-auth", "optional", "--require", "/secure"])
+    a = su.curl(srv, "/", pki, None)
+    assert a.status == 200 and a.json["asked_for"]["when"] == "initial"
+    b = su.curl(srv, "/", pki, "mallory")
+    assert b.status == 200 and "x-certpick-substatus" not in b.headers
+    assert b.json["reason"] == "untrusted-issuer"          # said, not enforced
+    c = su.curl(srv, "/secure/x", pki, None)
+    assert c.status == 403 and c.headers["x-certpick-substatus"] == "403.7"
+    assert c.json["asked_for"]["when"] == "initial"
+    d = su.curl(srv, "/secure/x", pki, "carol")
+    assert d.status == 200 and d.json["client_certificate"]["subject"]["rfc4514"] == \
+        "CN=carol,O=certpick-test"
+
+
+def test_cert_and_key_files(mprocs, tmp, pki):
+    """--cert/--key: the server presents the given identity (no throwaway)."""
+    srv = su.Server(mprocs, tmp, ["--cert", os.path.join(pki, "server-chain.pem"),
+                                  "--key", os.path.join(pki, "server.key"),
+                                  "--trust", os.path.join(pki, "ca-roots-AB.pem")])
+    assert "throwaway" not in srv.stderr()
+    p = subprocess.run(["curl", "-s", "--cacert", os.path.join(pki, "rootA.pem"),
+                        "--cert", os.path.join(pki, "alice-chain.pem"),
+                        "--key", os.path.join(pki, "alice.key"),
+                        "https://localhost:%d/" % srv.port, "-o", "/dev/null",
+                        "-w", "%{http_code}"], capture_output=True, text=True, timeout=30)
+    assert p.stdout == "200"
