@@ -73,6 +73,11 @@ enum certpick_severity {
 	  "check that the server trusts this root, or give it with --trust")            \
 	X(CHAIN_INVALID, "chain-invalid", ERROR,                                        \
 	  "the chain does not verify", "see the detail; reissue from a valid CA")       \
+	X(CHAIN_POLICY, "chain-policy", WARNING,                                        \
+	  "the chain fails RFC 5280 certificate-policy processing: Windows and NSS may "\
+	  "refuse it; OpenSSL servers accept it unless they require policies",          \
+	  "reissue so that every CA's certificatePolicies and policyConstraints allow " \
+	  "the leaf's policy (or anyPolicy)")                                           \
 	X(CHAIN_NOT_CLIENT_AUTH, "chain-not-client-auth", ERROR,                        \
 	  "a CA in the chain restricts extendedKeyUsage and does not allow clientAuth", \
 	  "issue the certificate from a CA whose EKU allows clientAuth")                \
