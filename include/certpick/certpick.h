@@ -31,9 +31,11 @@
 #include "certpick/reason.h"
 #include "certpick/dn.h"
 #include "certpick/certreq.h"
+#include "certpick/probe.h"
 #include "certpick/candidate.h"
 #include "certpick/trust.h"
 #include "certpick/pki.h"
 #include "certpick/check.h"
+#include "certpick/serve.h"
 
 #endif

@@ -49,6 +49,8 @@ enum certpick_phase {
 
 /* "initial", "renegotiation", "post_handshake". Borrowed: static. */
 const char *certpick_phase_name(enum certpick_phase p);
+/* Reverse of certpick_phase_name(); -1 when unknown, else 0 and *out. */
+int certpick_phase_from_name(const char *name, enum certpick_phase *out);
 
 struct certpick_cr_extension {
 	uint16_t type;
@@ -112,12 +114,82 @@ CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_parse(uint16_t tls
 /* NULL is a no-op. */
 void certpick_certreq_free(struct certpick_certreq *req);
 
-/* IANA name of a SignatureScheme ("ecdsa_secp256r1_sha256"); NULL if unknown. */
+/*
+ * The fields of a request given by hand (select --ca-names) or read back from
+ * JSON without its raw bytes. Zero means default: no cert_types means
+ * rsa_sign + ecdsa_sign (TLS 1.2), no sigalgs means the list OpenSSL 3 servers
+ * send. Names are encoded as DER in certificate_authorities (TLS 1.3: the
+ * extension only when there is a name, unless ca_extension_empty is set).
+ */
+struct certpick_certreq_fields {
+	uint16_t tls_version;		/* 0: CERTPICK_TLS12 */
+	enum certpick_phase phase;
+	const uint8_t *cert_types;
+	size_t n_cert_types;
+	const uint16_t *sigalgs;
+	size_t n_sigalgs;
+	const uint16_t *sigalgs_cert;	/* TLS 1.3; sent when n_sigalgs_cert > 0 */
+	size_t n_sigalgs_cert;
+	const struct certpick_dn *ca_names;
+	size_t n_ca_names;
+	bool ca_extension_empty;	/* TLS 1.3: send extension 47 even with no name */
+	const uint8_t *context;		/* TLS 1.3 certificate_request_context */
+	size_t context_len;
+};
+
+/*
+ * Encode the fields as the message a server would send, then parse it, so a
+ * built request has raw bytes and findings like a captured one. Copied: the
+ * caller may free the fields after the call. Fails (CERTPICK_ERR_USAGE) when
+ * a vector would exceed its TLS length limit.
+ * Caller owns the result; free it with certpick_certreq_free().
+ */
+CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_build(
+    const struct certpick_certreq_fields *fields, struct certpick_error *err);
+
+/*
+ * Several requests, as a probe saves them (`certpick probe --save FILE`,
+ * `--json`): one connection can carry an initial request and a later one.
+ * Everything it points to is owned by the list.
+ */
+struct certpick_certreq_list {
+	size_t n;
+	struct certpick_certreq **v;
+};
+
+/* Free every request and the array; the struct is left empty. NULL is a no-op. */
+void certpick_certreq_list_release(struct certpick_certreq_list *list);
+
+/*
+ * Read requests back from probe JSON (docs/cli/probe.md): a probe object
+ * {"schema":1, ..., "requests":[...]}, JSON Lines of such objects (--targets),
+ * a bare request object, or an array of request objects. Each request is
+ * rebuilt from its "raw" hex when present, else from its fields
+ * (certpick_certreq_build). Targets that carry an "error" and no requests are
+ * skipped. Copied: the caller may free text after the call. Fills *out
+ * (caller-allocated, released with certpick_certreq_list_release()); on
+ * failure *out is empty and err says where (CERTPICK_ERR_PARSE).
+ */
+CERTPICK_MUST_CHECK int certpick_certreq_list_from_json(const char *text, size_t len,
+    struct certpick_certreq_list *out, struct certpick_error *err);
+
+/* The same from a file ("-" is not special). Copied: path. */
+CERTPICK_MUST_CHECK int certpick_certreq_list_load_json(const char *path,
+    struct certpick_certreq_list *out, struct certpick_error *err);
+
+/*
+ * IANA name of a SignatureScheme ("ecdsa_secp256r1_sha256"); NULL if unknown.
+ * TLS 1.2 (hash, signature) pairs the registry leaves unnamed or _RESERVED
+ * are named <signature>_<hash> ("dsa_sha256", "rsa_pkcs1_sha224").
+ * Borrowed: static.
+ */
 const char *certpick_sigalg_name(uint16_t scheme);
 /* Reverse lookup; -1 when unknown. */
 int certpick_sigalg_from_name(const char *name, uint16_t *out);
 /* Name of a TLS 1.2 ClientCertificateType ("rsa_sign"); NULL if unknown. */
 const char *certpick_cert_type_name(uint8_t type);
+/* Reverse lookup; -1 when unknown. */
+int certpick_cert_type_from_name(const char *name, uint8_t *out);
 /* Name of a TLS extension ("certificate_authorities"); NULL if unknown. */
 const char *certpick_extension_name(uint16_t type);
 

@@ -128,11 +128,33 @@ void cli_check_print_text(FILE *fp, const struct cli_check_report *rep);
 json_t *cli_check_json(const struct cli_check_report *rep);
 /* 4 when an input was unreadable (wins), 1 when a finding is an error, else 0. */
 int cli_check_exit(const struct cli_check_report *rep);
+/* render_probe.c: probe results (docs/cli/probe.md). */
+json_t *cli_json_certreq(const struct certpick_certreq *r);
+json_t *cli_json_probe(const struct certpick_probe_result *r, const char *cert_file);
+void cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert_file);
+void cli_text_probe_line(FILE *fp, const struct certpick_probe_result *r);
+/* probe_many.c: --targets; returns the exit code. */
+int cli_probe_many(const struct certpick_probe_options *opts, const char *file, unsigned jobs,
+    bool json, bool input_order, const char *save);
+/* Write obj (stolen) as JSON to path (fopen mode); 0 or -1 (message printed). */
+int cli_json_save(const char *path, json_t *obj, bool lines, const char *mode);
 
 /* The commands. */
 int cmd_check(int argc, char **argv);
 extern const char cmd_check_usage[];
 int cmd_demo(int argc, char **argv);
 extern const char cmd_demo_usage[];
+int cmd_probe(int argc, char **argv);
+extern const char cmd_probe_usage[];
+int cmd_select(int argc, char **argv);
+extern const char cmd_select_usage[];
+/* select_request.c / render_select.c (certpick select) */
+int cli_select_request(const char *url, const char *file, const char *ca_pem,
+    const char *const *issuers, size_t n_issuers, const char *sigalgs, bool tls12,
+    size_t size, struct certpick_certreq **out);
+int cli_select_render(const char *client, const struct certpick_candset *set,
+    const struct certpick_certreq *req, time_t at, bool json);
+int cmd_serve(int argc, char **argv);
+extern const char cmd_serve_usage[];
 
 #endif

@@ -6,6 +6,7 @@
 #define CERTPICK_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,41 @@ int cp_findings_add_sev(struct certpick_findings *f, enum certpick_reason r,
 /* dn_parse.c: RFC 4514 text -> X509_NAME (UTF8String values). Caller frees. */
 struct X509_name_st;
 struct X509_name_st *cp_name_parse_rfc4514(const char *text, struct certpick_error *err);
+
+/*
+ * certreq.c: compute the request-level findings of a parsed request into
+ * req->findings (sizes, empty/duplicate/malformed names, oid_filters, ...).
+ */
+int cp_certreq_lint(struct certpick_certreq *req, struct certpick_error *err);
+/*
+ * Add the cr-too-large-* findings a CertificateRequest body of body_len bytes
+ * earns (also for bodies too large or too malformed to parse). -1 on ENOMEM.
+ */
+int cp_certreq_size_findings(size_t body_len, struct certpick_findings *f);
+/* The first extension of that type, or NULL. Borrowed: valid until req is freed. */
+const struct certpick_cr_extension *cp_certreq_find_extension(const struct certpick_certreq *req,
+    uint16_t type);
+
+/*
+ * probe_http.c: parse an HTTP/1.x answer read so far into h. `final`: no more
+ * bytes will come (EOF, or the read cap). Returns 1 complete (h filled),
+ * 0 need more bytes, -1 not HTTP, -2 out of memory.
+ */
+struct certpick_probe_http;
+#define CP_HTTP_MAX 65536
+int cp_http_parse(const char *buf, size_t len, bool final, struct certpick_probe_http *h);
+void cp_http_release(struct certpick_probe_http *h);
+
+/*
+ * probe.c: record one captured CertificateRequest (msg: the handshake message
+ * with its 4-byte header) into res; at most CP_PROBE_MAX_REQUESTS are kept.
+ * -1 only on ENOMEM (a malformed message is recorded with parse_error).
+ */
+#define CP_PROBE_MAX_REQUESTS 16
+int cp_probe_add_request(struct certpick_probe_result *res, uint16_t version,
+    enum certpick_phase phase, const uint8_t *msg, size_t len);
+/* Verdict, evidence and connection-level findings from what was seen. -1 on ENOMEM. */
+int cp_probe_decide(struct certpick_probe_result *res);
 
 /* mem.c: the library's allocator (fault-injectable in tests). */
 void *cp_malloc(size_t n);

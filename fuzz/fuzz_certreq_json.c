@@ -1,0 +1,27 @@
+/*
+ * Target functions: certpick_certreq_list_from_json (certreq_json.c), and
+ * through it certpick_certreq_build, certpick_certreq_parse,
+ * certpick_dn_init_rfc4514 and certpick_dn_init_der.
+ * Input: JSON text (a saved probe, JSON Lines, or bare requests).
+ */
+#include <stdlib.h>
+
+#include "certpick/certpick.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct certpick_error err;
+	struct certpick_certreq_list l;
+
+	if (certpick_certreq_list_from_json((const char *)data, size, &l, &err) == 0) {
+		if (l.n == 0)
+			abort();
+		certpick_certreq_list_release(&l);
+	} else if (l.n != 0 || l.v != NULL) {
+		abort();
+	}
+	return 0;
+}

@@ -1,0 +1,1155 @@
+/*
+ * The probe's network side: one libevent loop, non-blocking sockets and
+ * non-blocking OpenSSL, evdns for names. Each target is a job that runs up
+ * to three connections one after another (probe.h); `concurrency` jobs run
+ * at once. Every phase has a timer; every buffer has a cap. The raw
+ * CertificateRequest bytes come from the message callback and go to the
+ * pure parser; nothing here interprets them.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "internal.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_MAX_CERT_LIST ((size_t)4 << 20)
+
+struct engine;
+struct job;
+
+enum conn_kind {
+	CONN_WITHOUT_CERT = 0,	/* the probe proper: requests captured */
+	CONN_WITH_CERT,		/* the same presenting --cert */
+	CONN_H2,		/* handshake offering h2 only */
+};
+
+enum conn_state {
+	ST_CONNECTING,
+	ST_HANDSHAKE,
+	ST_WRITING,
+	ST_READING,
+};
+
+struct conn {
+	struct job *job;
+	enum conn_kind kind;
+	enum conn_state state;
+	struct certpick_probe_attempt *at;
+	evutil_socket_t fd;
+	SSL *ssl;
+	struct event *ev_read, *ev_write, *timer;
+	struct timespec start;
+	bool handshake_done;
+	bool reset, eof, write_failed;
+	char *req;
+	size_t req_len, req_off;
+	char *resp;
+	size_t resp_len;
+};
+
+struct job {
+	struct engine *eng;
+	size_t index;
+	struct certpick_probe_result *res;
+	char *dial_host, *dial_port;	/* what to resolve and connect to */
+	struct evutil_addrinfo *ai, *ai_next;
+	struct evdns_getaddrinfo_request *dns_req;
+	struct event *dns_timer;
+	struct conn *conn;
+	enum conn_kind next_kind;
+	struct timespec start;
+	struct certpick_error last_connect_error;
+	struct certpick_probe_attempt h2_attempt;
+	bool retry_address;		/* the connection did not connect: next address */
+	bool connect_failed;		/* no address connected */
+};
+
+struct engine {
+	struct event_base *base;
+	struct evdns_base *dns;
+	SSL_CTX *ctx, *ctx_cert;
+	BIO_METHOD *bio_method;
+	const struct certpick_probe_options *opts;
+	int timeout_ms;
+	const char *const *targets;
+	size_t n, next, active;
+	unsigned concurrency;
+	certpick_probe_done_fn done;
+	void *done_arg;
+	bool filling;
+};
+
+static void conn_step(struct conn *c);
+static void job_next(struct job *j);
+static void engine_fill(struct engine *e);
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void CERTPICK_PRINTF(2, 3)
+trace(struct job *j, const char *fmt, ...)
+{
+	const struct certpick_probe_options *o = j->eng->opts;
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (o->trace == NULL)
+		return;
+	n = snprintf(line, sizeof(line), "%s: ", j->res->target);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	o->trace(o->trace_arg, line);
+}
+
+/*
+ * A BIO over the non-blocking socket. Writes use MSG_NOSIGNAL, and a write
+ * to a peer that already closed is swallowed: the server's alert is then
+ * still read from the socket, so a TLS 1.3 "certificate required" never
+ * depends on who was faster (peers.md 6.2).
+ */
+static int
+bio_write_ex(BIO *b, const char *data, size_t len, size_t *written)
+{
+	struct conn *c = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (c->write_failed) {
+		*written = len;
+		return 1;
+	}
+	n = send(c->fd, data, len, MSG_NOSIGNAL);
+	if (n >= 0) {
+		*written = (size_t)n;
+		return 1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		BIO_set_retry_write(b);
+		return 0;
+	}
+	if (errno == EPIPE || errno == ECONNRESET) {
+		c->write_failed = true;
+		*written = len;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+bio_read_ex(BIO *b, char *data, size_t len, size_t *got)
+{
+	struct conn *c = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	n = recv(c->fd, data, len, 0);
+	if (n > 0) {
+		*got = (size_t)n;
+		return 1;
+	}
+	if (n == 0) {
+		c->eof = true;
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		BIO_set_retry_read(b);
+		return 0;
+	}
+	if (errno == ECONNRESET)
+		c->reset = true;
+	else
+		c->eof = true;
+	return 0;
+}
+
+static long
+bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* Certificate (11) we sent: a non-empty certificate_list? */
+static bool
+certificate_is_empty(const uint8_t *m, size_t len, bool tls13)
+{
+	size_t at = 4;
+
+	if (tls13) {
+		if (len < 5)
+			return true;
+		at += 1 + m[4];
+	}
+	return len < at + 3 || (m[at] | m[at + 1] | m[at + 2]) == 0;
+}
+
+static void
+msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	struct conn *c = arg;
+	const uint8_t *m = buf;
+	uint16_t v = (uint16_t)SSL_version(ssl);
+
+	(void)version;
+	if (content_type == SSL3_RT_ALERT && !write_p && len == 2) {
+		if (m[1] == 0 && m[0] == 1) {
+			c->eof = true;
+		} else if (c->at->alert < 0) {
+			c->at->alert = m[1];
+			c->at->alert_after_request = c->at->request_sent;
+			trace(c->job, "alert %d (%s) from the server", m[1],
+			    certpick_alert_name(m[1]) ? certpick_alert_name(m[1]) : "?");
+		}
+		return;
+	}
+	if (content_type != SSL3_RT_HANDSHAKE || len < 4)
+		return;
+	if (write_p) {
+		if (m[0] == SSL3_MT_CERTIFICATE)
+			c->at->certificate_sent = !certificate_is_empty(m, len, v == TLS1_3_VERSION);
+		return;
+	}
+	if (m[0] == SSL3_MT_HELLO_REQUEST) {
+		trace(c->job, "HelloRequest: the server renegotiates");
+		return;
+	}
+	if (m[0] != SSL3_MT_CERTIFICATE_REQUEST)
+		return;
+	enum certpick_phase phase = !c->handshake_done ? CERTPICK_PHASE_INITIAL :
+	    v == TLS1_3_VERSION ? CERTPICK_PHASE_POST_HANDSHAKE : CERTPICK_PHASE_RENEGOTIATION;
+
+	trace(c->job, "CertificateRequest (%s, %zu bytes)", certpick_phase_name(phase), len);
+	if (c->kind != CONN_WITHOUT_CERT)
+		return;
+	/* a failure here is ENOMEM: the request is then missing from the result */
+	(void)cp_probe_add_request(c->job->res, v == TLS1_3_VERSION ? CERTPICK_TLS13 : CERTPICK_TLS12,
+	    phase, m, len);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
+	if (c->ev_write != NULL)
+		event_free(c->ev_write);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	SSL_free(c->ssl);
+	if (c->fd >= 0)
+		evutil_closesocket(c->fd);
+	free(c->req);
+	free(c->resp);
+	free(c);
+}
+
+/* End this connection; the job moves on. Never touch c afterwards. */
+static void
+conn_end(struct conn *c, enum certpick_probe_end end)
+{
+	struct job *j = c->job;
+
+	c->at->end = end;
+	c->at->handshake_done = c->handshake_done;
+	c->at->ms = ms_since(&c->start);
+	trace(j, "connection ends: %s", certpick_probe_end_name(end));
+	j->conn = NULL;
+	conn_free(c);
+	job_next(j);
+}
+
+static void
+conn_fail(struct conn *c, enum certpick_probe_end end, enum certpick_errc code, const char *fmt,
+    const char *arg)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	cp_error_set(&c->at->error, code, "%s", msg);
+	conn_end(c, end);
+}
+
+static void
+arm_timer(struct conn *c)
+{
+	struct timeval tv = { c->job->eng->timeout_ms / 1000, (c->job->eng->timeout_ms % 1000) * 1000 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	const char *phase = c->state == ST_CONNECTING ? "connecting" :
+	    c->state == ST_HANDSHAKE ? "in the TLS handshake" : "waiting for the answer";
+	char msg[128];
+
+	(void)fd;
+	(void)what;
+	snprintf(msg, sizeof(msg), "timed out after %d ms %s", c->job->eng->timeout_ms, phase);
+	if (c->state == ST_CONNECTING) {
+		struct job *j = c->job;
+
+		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK, "cannot connect to '%s': %s",
+		    j->res->address ? j->res->address : "?", msg);
+		j->retry_address = true;
+		j->conn = NULL;
+		conn_free(c);
+		job_next(j);
+		return;
+	}
+	conn_fail(c, CERTPICK_PROBE_END_TIMEOUT, CERTPICK_ERR_NETWORK, "%s", msg);
+}
+
+static void
+on_io(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_step(arg);
+}
+
+/* Wait for what OpenSSL wants; false when it wants something else (an error). */
+static bool
+wait_for(struct conn *c, int ssl_err)
+{
+	if (ssl_err == SSL_ERROR_WANT_READ) {
+		event_add(c->ev_read, NULL);
+		return true;
+	}
+	if (ssl_err == SSL_ERROR_WANT_WRITE) {
+		event_add(c->ev_write, NULL);
+		return true;
+	}
+	return false;
+}
+
+static int
+alpn_set(SSL *ssl, bool h2)
+{
+	static const unsigned char h1[] = "\x08http/1.1";
+	static const unsigned char both[] = "\x02h2\x08http/1.1";
+
+	return h2 ? SSL_set_alpn_protos(ssl, both, sizeof(both) - 1) :
+	    SSL_set_alpn_protos(ssl, h1, sizeof(h1) - 1);
+}
+
+static bool
+is_ip(const char *s)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+static int
+conn_tls_setup(struct conn *c)
+{
+	struct job *j = c->job;
+	const char *sni = j->res->servername;
+	BIO *bio;
+
+	if ((c->ssl = SSL_new(c->kind == CONN_WITH_CERT ? j->eng->ctx_cert : j->eng->ctx)) == NULL)
+		return -1;
+	if ((bio = BIO_new(j->eng->bio_method)) == NULL)
+		return -1;
+	BIO_set_data(bio, c);
+	SSL_set_bio(c->ssl, bio, bio);
+	SSL_set_msg_callback(c->ssl, msg_cb);
+	SSL_set_msg_callback_arg(c->ssl, c);
+	/* offered so that per-path requests in TLS 1.3 are seen (Apache <Location>) */
+	SSL_set_post_handshake_auth(c->ssl, 1);
+	if (sni != NULL && !is_ip(sni) && SSL_set_tlsext_host_name(c->ssl, sni) != 1)
+		return -1;
+	if (alpn_set(c->ssl, c->kind == CONN_H2) != 0)
+		return -1;
+	SSL_set_connect_state(c->ssl);
+	return 0;
+}
+
+static int
+build_request(struct conn *c)
+{
+	const struct certpick_probe_result *r = c->job->res;
+	const char *host = r->servername != NULL ? r->servername : r->host;
+	bool v6 = strchr(host, ':') != NULL;
+	bool default_port = strcmp(r->port, "443") == 0;
+
+	c->req = cp_asprintf("GET %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: certpick/%s\r\n"
+	    "Accept: */*\r\nConnection: close\r\n\r\n", r->path, v6 ? "[" : "", host, v6 ? "]" : "",
+	    default_port ? "" : ":", default_port ? "" : r->port, CERTPICK_VERSION);
+	if (c->req == NULL)
+		return -1;
+	c->req_len = strlen(c->req);
+	return 0;
+}
+
+static void
+after_handshake(struct conn *c)
+{
+	const unsigned char *alpn;
+	unsigned alpn_len;
+	const char *cipher = SSL_get_cipher_name(c->ssl);
+
+	c->handshake_done = true;
+	c->at->handshake_done = true;
+	c->at->tls_version = (uint16_t)SSL_version(c->ssl);
+	if (cipher != NULL)
+		c->at->cipher = cp_strdup(cipher);
+	SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
+	if (alpn_len > 0 && (c->at->alpn = cp_malloc(alpn_len + 1)) != NULL) {
+		memcpy(c->at->alpn, alpn, alpn_len);
+		c->at->alpn[alpn_len] = '\0';
+	}
+	trace(c->job, "handshake done: %s %s%s%s", SSL_get_version(c->ssl), cipher ? cipher : "?",
+	    c->at->alpn ? " alpn " : "", c->at->alpn ? c->at->alpn : "");
+}
+
+/* The connection failed inside TLS: classify by what was seen. */
+static void
+tls_failed(struct conn *c, int ssl_err)
+{
+	char detail[200] = "";
+	unsigned long e = ERR_peek_error();
+
+	if (e != 0)
+		ERR_error_string_n(e, detail, sizeof(detail));
+	ERR_clear_error();
+	if (c->at->alert >= 0) {
+		conn_end(c, CERTPICK_PROBE_END_ALERT);
+		return;
+	}
+	if (c->reset) {
+		conn_fail(c, CERTPICK_PROBE_END_RESET, CERTPICK_ERR_NETWORK, "connection reset %s",
+		    c->handshake_done ? "after the request" : "in the TLS handshake");
+		return;
+	}
+	if (c->eof || ssl_err == SSL_ERROR_ZERO_RETURN) {
+		conn_fail(c, CERTPICK_PROBE_END_CLOSED, CERTPICK_ERR_NETWORK, "the server closed the connection %s",
+		    c->handshake_done ? "after the request" : "in the TLS handshake");
+		return;
+	}
+	conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_TLS, "TLS handshake failed: %s",
+	    detail[0] ? detail : "unknown error");
+}
+
+static void
+finish_http(struct conn *c, bool final)
+{
+	int rc;
+
+	if (c->resp_len == 0) {
+		tls_failed(c, SSL_ERROR_ZERO_RETURN);
+		return;
+	}
+	rc = cp_http_parse(c->resp, c->resp_len, final, &c->at->http);
+	if (rc == 1) {
+		trace(c->job, "HTTP %d", c->at->http.status);
+		conn_end(c, CERTPICK_PROBE_END_HTTP);
+	} else if (rc == -1) {
+		conn_end(c, CERTPICK_PROBE_END_NOT_HTTP);
+	} else if (rc == -2) {
+		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+	} else if (final) {
+		conn_end(c, CERTPICK_PROBE_END_NOT_HTTP);
+	} else {
+		event_add(c->ev_read, NULL);
+	}
+}
+
+static void
+step_read(struct conn *c)
+{
+	for (;;) {
+		size_t got = 0;
+		int ret, err;
+
+		if (c->resp == NULL && (c->resp = cp_malloc(CP_HTTP_MAX)) == NULL) {
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+			return;
+		}
+		if (c->resp_len == CP_HTTP_MAX) {
+			finish_http(c, true);
+			return;
+		}
+		ret = SSL_read_ex(c->ssl, c->resp + c->resp_len, CP_HTTP_MAX - c->resp_len, &got);
+		if (ret == 1) {
+			int rc;
+
+			c->resp_len += got;
+			rc = cp_http_parse(c->resp, c->resp_len, false, &c->at->http);
+			if (rc != 0) {
+				finish_http(c, false);
+				return;
+			}
+			continue;
+		}
+		err = SSL_get_error(c->ssl, ret);
+		if (wait_for(c, err))
+			return;
+		if (c->at->alert >= 0) {
+			ERR_clear_error();
+			conn_end(c, CERTPICK_PROBE_END_ALERT);
+			return;
+		}
+		if (c->resp_len > 0 && (c->eof || err == SSL_ERROR_ZERO_RETURN || c->reset)) {
+			ERR_clear_error();
+			finish_http(c, true);
+			return;
+		}
+		tls_failed(c, err);
+		return;
+	}
+}
+
+static void
+step_write(struct conn *c)
+{
+	while (c->req_off < c->req_len) {
+		size_t n = 0;
+		int ret = SSL_write_ex(c->ssl, c->req + c->req_off, c->req_len - c->req_off, &n);
+
+		if (ret == 1) {
+			c->req_off += n;
+			continue;
+		}
+		int err = SSL_get_error(c->ssl, ret);
+
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+			wait_for(c, err);
+			return;
+		}
+		/* an alert or close may already be waiting: read it */
+		ERR_clear_error();
+		break;
+	}
+	c->at->request_sent = true;
+	c->state = ST_READING;
+	step_read(c);
+}
+
+static void
+step_handshake(struct conn *c)
+{
+	int ret = SSL_do_handshake(c->ssl), err;
+
+	if (ret == 1) {
+		after_handshake(c);
+		if (c->kind == CONN_H2) {
+			c->job->res->alpn_h2 = c->at->alpn != NULL && strcmp(c->at->alpn, "h2") == 0;
+			conn_end(c, CERTPICK_PROBE_END_NONE);
+			return;
+		}
+		if (build_request(c) != 0) {
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+			return;
+		}
+		/* the read phase gets its own timeout */
+		evtimer_del(c->timer);
+		arm_timer(c);
+		c->state = ST_WRITING;
+		trace(c->job, "GET %s", c->job->res->path);
+		step_write(c);
+		return;
+	}
+	err = SSL_get_error(c->ssl, ret);
+	if (wait_for(c, err))
+		return;
+	tls_failed(c, err);
+}
+
+static void
+step_connect(struct conn *c)
+{
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+		soerr = errno;
+	if (soerr != 0) {
+		struct job *j = c->job;
+
+		cp_error_set_errno(&j->last_connect_error, CERTPICK_ERR_NETWORK, soerr,
+		    "cannot connect to '%s': %s", j->res->address ? j->res->address : "?", strerror(soerr));
+		trace(j, "connect failed: %s", strerror(soerr));
+		/* try the next address with the same attempt */
+		j->retry_address = true;
+		j->conn = NULL;
+		evtimer_del(c->timer);
+		conn_free(c);
+		job_next(j);
+		return;
+	}
+	trace(c->job, "connected to %s", c->job->res->address);
+	if (conn_tls_setup(c) != 0) {
+		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "cannot set up TLS");
+		return;
+	}
+	evtimer_del(c->timer);
+	arm_timer(c);
+	c->state = ST_HANDSHAKE;
+	step_handshake(c);
+}
+
+static void
+conn_step(struct conn *c)
+{
+	switch (c->state) {
+	case ST_CONNECTING: step_connect(c); break;
+	case ST_HANDSHAKE: step_handshake(c); break;
+	case ST_WRITING: step_write(c); break;
+	case ST_READING: step_read(c); break;
+	default: break;
+	}
+}
+
+static void
+format_address(const struct sockaddr *sa, char *out, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
+	}
+}
+
+/* Start a connection of kind j->next_kind to the next address; false when none is left. */
+static bool
+conn_start(struct job *j, struct certpick_probe_attempt *at)
+{
+	struct conn *c;
+	struct evutil_addrinfo *ai = j->ai_next;
+	char addr[80];
+
+	if (ai == NULL)
+		return false;
+	j->ai_next = ai->ai_next;
+	if ((c = cp_calloc(1, sizeof(*c))) == NULL)
+		return false;
+	c->job = j;
+	c->kind = j->next_kind;
+	c->at = at;
+	c->fd = -1;
+	c->state = ST_CONNECTING;
+	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	at->ran = true;
+	at->alert = -1;
+	format_address(ai->ai_addr, addr, sizeof(addr));
+	free(j->res->address);
+	j->res->address = cp_strdup(addr);
+	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	c->ev_read = event_new(j->eng->base, c->fd, EV_READ, on_io, c);
+	c->ev_write = event_new(j->eng->base, c->fd, EV_WRITE, on_io, c);
+	c->timer = evtimer_new(j->eng->base, on_timeout, c);
+	if (c->fd < 0 || c->ev_read == NULL || c->ev_write == NULL || c->timer == NULL) {
+		cp_error_set_errno(&j->last_connect_error, CERTPICK_ERR_NETWORK, errno,
+		    "cannot create a socket for '%s'", addr);
+		conn_free(c);
+		return conn_start(j, at);
+	}
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	j->conn = c;
+	trace(j, "connecting to %s", addr);
+	if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+		int e = errno;
+
+		cp_error_set_errno(&j->last_connect_error, CERTPICK_ERR_NETWORK, e,
+		    "cannot connect to '%s': %s", addr, strerror(e));
+		j->conn = NULL;
+		conn_free(c);
+		return conn_start(j, at);
+	}
+	arm_timer(c);
+	event_add(c->ev_write, NULL);
+	return true;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j->dns_timer != NULL)
+		event_free(j->dns_timer);
+	if (j->ai != NULL)
+		evutil_freeaddrinfo(j->ai);
+	cp_http_release(&j->h2_attempt.http);
+	free(j->h2_attempt.cipher);
+	free(j->h2_attempt.alpn);
+	free(j->dial_host);
+	free(j->dial_port);
+	free(j);
+}
+
+
+static void
+job_done(struct job *j)
+{
+	struct engine *e = j->eng;
+	struct certpick_probe_result *res = j->res;
+	size_t index = j->index;
+
+	res->ms = ms_since(&j->start);
+	if (cp_probe_decide(res) != 0 && res->error.code == CERTPICK_OK)
+		cp_error_nomem(&res->error);
+	e->active--;
+	job_free(j);
+	e->done(e->done_arg, index, res);
+	if (!e->filling)
+		engine_fill(e);
+}
+
+static struct certpick_probe_attempt *
+attempt_for(struct job *j, enum conn_kind k)
+{
+	switch (k) {
+	case CONN_WITHOUT_CERT: return &j->res->without_cert;
+	case CONN_WITH_CERT: return &j->res->with_cert;
+	case CONN_H2:
+	default:
+		/* the h2 check keeps no attempt of its own: a throwaway one */
+		return &j->h2_attempt;
+	}
+}
+
+static bool
+need_h2(struct job *j)
+{
+	const struct certpick_probe_result *r = j->res;
+
+	if ((j->eng->opts->flags & CERTPICK_PROBE_NO_H2_CHECK) || r->alpn_h2 >= 0)
+		return false;
+	for (size_t i = 0; i < r->n_requests; i++)
+		if (r->requests[i].phase != CERTPICK_PHASE_INITIAL)
+			return true;
+	return false;
+}
+
+/* A connection ended (or did not connect): start the next one or finish. */
+static void
+job_next(struct job *j)
+{
+	struct certpick_probe_attempt *at = attempt_for(j, j->next_kind);
+
+	if (j->retry_address) {
+		j->retry_address = false;
+		if (conn_start(j, at))
+			return;
+		at->end = CERTPICK_PROBE_END_ERROR;
+		at->error = j->last_connect_error;
+		if (j->next_kind == CONN_WITHOUT_CERT) {
+			j->connect_failed = true;
+			job_done(j);
+			return;
+		}
+	}
+	cp_http_release(&j->h2_attempt.http);
+	free(j->h2_attempt.cipher);
+	free(j->h2_attempt.alpn);
+	memset(&j->h2_attempt, 0, sizeof(j->h2_attempt));
+	if (j->next_kind == CONN_WITHOUT_CERT && j->eng->ctx_cert != NULL)
+		j->next_kind = CONN_WITH_CERT;
+	else if (j->next_kind != CONN_H2 && need_h2(j))
+		j->next_kind = CONN_H2;
+	else {
+		job_done(j);
+		return;
+	}
+	j->ai_next = j->ai;
+	if (!conn_start(j, attempt_for(j, j->next_kind))) {
+		attempt_for(j, j->next_kind)->end = CERTPICK_PROBE_END_ERROR;
+		attempt_for(j, j->next_kind)->error = j->last_connect_error;
+		j->next_kind = CONN_H2;	/* nothing after a connection that cannot start */
+		job_done(j);
+	}
+}
+
+static void
+dns_continue(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+
+	(void)fd;
+	(void)what;
+	if (j->ai == NULL) {
+		j->res->without_cert.end = CERTPICK_PROBE_END_ERROR;
+		j->res->without_cert.alert = -1;
+		j->res->without_cert.error = j->last_connect_error;
+		j->connect_failed = true;
+		job_done(j);
+		return;
+	}
+	j->ai_next = j->ai;
+	j->next_kind = CONN_WITHOUT_CERT;
+	if (!conn_start(j, &j->res->without_cert)) {
+		j->res->without_cert.end = CERTPICK_PROBE_END_ERROR;
+		j->res->without_cert.error = j->last_connect_error;
+		j->connect_failed = true;
+		job_done(j);
+	}
+}
+
+/* Continue outside the resolver's callback, which may run inside evdns_getaddrinfo(). */
+static void
+defer(struct job *j)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (event_base_once(j->eng->base, -1, EV_TIMEOUT, dns_continue, j, &zero) != 0)
+		dns_continue(-1, 0, j);
+}
+
+static void
+dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
+{
+	struct job *j = arg;
+
+	j->dns_req = NULL;
+	if (j->dns_timer != NULL)
+		evtimer_del(j->dns_timer);
+	if (result != 0) {
+		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK, "cannot resolve '%s': %s",
+		    j->dial_host, result == EVUTIL_EAI_CANCEL ? "timed out" : evutil_gai_strerror(result));
+		if (ai != NULL)
+			evutil_freeaddrinfo(ai);
+	} else {
+		j->ai = ai;
+	}
+	defer(j);
+}
+
+static void
+dns_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+
+	(void)fd;
+	(void)what;
+	if (j->dns_req != NULL)
+		evdns_getaddrinfo_cancel(j->dns_req);
+}
+
+/* "addr[:port]" of --connect-to; the port defaults to the target's. */
+static int
+split_connect_to(struct job *j, const char *s, struct certpick_error *err)
+{
+	char *h = NULL, *p = NULL, *path = NULL;
+	const char *rb = strchr(s, ']');
+	const char *last = strrchr(s, ':');
+	bool has_port = s[0] == '[' ? (rb != NULL && rb[1] == ':') :
+	    (last != NULL && strchr(s, ':') == last);
+
+	if (s[0] != '[' && last != NULL && strchr(s, ':') != last) {
+		/* a bare IPv6 address */
+		j->dial_host = cp_strdup(s);
+		j->dial_port = cp_strdup(j->res->port);
+		return j->dial_host && j->dial_port ? 0 : cp_error_nomem(err);
+	}
+	if (certpick_probe_target_parse(s, &h, &p, &path, err) != 0)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad --connect-to '%s'", s);
+	free(path);
+	j->dial_host = h;
+	if (has_port) {
+		j->dial_port = p;
+	} else {
+		free(p);
+		j->dial_port = cp_strdup(j->res->port);
+	}
+	return j->dial_port != NULL ? 0 : cp_error_nomem(err);
+}
+
+static int
+job_setup(struct job *j, const char *target, struct certpick_error *err)
+{
+	const struct certpick_probe_options *o = j->eng->opts;
+	struct certpick_probe_result *r = j->res;
+	char *path = NULL;
+
+	if ((r->target = cp_strdup(target)) == NULL)
+		return cp_error_nomem(err);
+	if (certpick_probe_target_parse(target, &r->host, &r->port, &path, err) != 0)
+		return -1;
+	r->path = o->path != NULL ? cp_strdup(o->path) : path != NULL ? path : cp_strdup("/");
+	if (o->path != NULL || path == NULL)
+		free(path);
+	r->servername = cp_strdup(o->servername != NULL ? o->servername : r->host);
+	if (r->path == NULL || r->servername == NULL)
+		return cp_error_nomem(err);
+	if (r->path[0] != '/' || strpbrk(r->path, " \r\n") != NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad path '%s': it must start with '/' and have no spaces",
+		    r->path);
+	if (o->connect_to != NULL)
+		return split_connect_to(j, o->connect_to, err);
+	j->dial_host = cp_strdup(r->host);
+	j->dial_port = cp_strdup(r->port);
+	return j->dial_host && j->dial_port ? 0 : cp_error_nomem(err);
+}
+
+static void
+job_start(struct engine *e, size_t index)
+{
+	struct job *j = cp_calloc(1, sizeof(*j));
+	struct certpick_probe_result *res = cp_calloc(1, sizeof(*res));
+	struct evutil_addrinfo hints;
+	struct timeval tv = { e->timeout_ms / 1000, (e->timeout_ms % 1000) * 1000 };
+
+	if (j == NULL || res == NULL) {
+		/* report the target as failed rather than lose it */
+		free(j);
+		if (res != NULL) {
+			cp_error_nomem(&res->error);
+			e->done(e->done_arg, index, res);
+		}
+		return;
+	}
+	e->active++;
+	j->eng = e;
+	j->index = index;
+	j->res = res;
+	res->alpn_h2 = -1;
+	res->without_cert.alert = -1;
+	res->with_cert.alert = -1;
+	clock_gettime(CLOCK_MONOTONIC, &j->start);
+	if (job_setup(j, e->targets[index], &res->error) != 0) {
+		res->without_cert.error = res->error;
+		job_done(j);
+		return;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = (e->opts->flags & CERTPICK_PROBE_IPV4) ? AF_INET :
+	    (e->opts->flags & CERTPICK_PROBE_IPV6) ? AF_INET6 : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
+	/* an address needs no resolver */
+	if (evutil_getaddrinfo(j->dial_host, j->dial_port, &hints, &j->ai) == 0) {
+		defer(j);
+		return;
+	}
+	j->ai = NULL;
+	hints.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
+	if (e->dns == NULL) {
+		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK,
+		    "cannot resolve '%s': no resolver", j->dial_host);
+		defer(j);
+		return;
+	}
+	if ((j->dns_timer = evtimer_new(e->base, dns_timeout, j)) != NULL)
+		evtimer_add(j->dns_timer, &tv);
+	trace(j, "resolving %s", j->dial_host);
+	j->dns_req = evdns_getaddrinfo(e->dns, j->dial_host, j->dial_port, &hints, dns_cb, j);
+}
+
+static void
+engine_fill(struct engine *e)
+{
+	e->filling = true;
+	while (e->active < e->concurrency && e->next < e->n)
+		job_start(e, e->next++);
+	e->filling = false;
+	if (e->active == 0 && e->next == e->n)
+		event_base_loopbreak(e->base);
+}
+
+static int
+pw_cb(char *buf, int size, int rwflag, void *u)
+{
+	size_t n = u != NULL ? strlen(u) : 0;
+
+	(void)rwflag;
+	if (size <= 0 || n >= (size_t)size)
+		return -1;
+	memcpy(buf, u, n);
+	return (int)n;
+}
+
+static SSL_CTX *
+make_ctx(const struct certpick_probe_options *o, bool with_cert, struct certpick_error *err)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	const char *key = o->key_file != NULL ? o->key_file : o->cert_file;
+
+	if (ctx == NULL) {
+		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot create a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, (o->flags & CERTPICK_PROBE_TLS13_ONLY) ? TLS1_3_VERSION :
+	    TLS1_2_VERSION);
+	if (o->flags & CERTPICK_PROBE_TLS12_ONLY)
+		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+	/* a diagnostic client: offer everything, so that any server shows its request */
+	SSL_CTX_set_security_level(ctx, 0);
+	(void)SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+	SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_NO_TICKET);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_max_cert_list(ctx, (long)(o->max_cert_list ? o->max_cert_list : DEFAULT_MAX_CERT_LIST));
+	if (!with_cert)
+		return ctx;
+	SSL_CTX_set_default_passwd_cb(ctx, pw_cb);
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)o->key_password);
+	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
+		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot load certificate from '%s'", o->cert_file);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		cp_error_set_ossl(err, o->key_password != NULL ? CERTPICK_ERR_PASSWORD : CERTPICK_ERR_IO,
+		    "cannot load private key from '%s'", key);
+		if (err != NULL && strstr(err->detail, "bad decrypt") != NULL)
+			err->code = CERTPICK_ERR_PASSWORD;
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		cp_error_set_ossl(err, CERTPICK_ERR_IO, "the key in '%s' does not match the certificate in '%s'",
+		    key, o->cert_file);
+		goto fail;
+	}
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* see certpick/probe.h */
+int
+certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurrency,
+    const struct certpick_probe_options *opts, certpick_probe_done_fn done, void *done_arg,
+    struct certpick_error *err)
+{
+	struct engine e = { 0 };
+	int ret = -1;
+
+	e.opts = opts;
+	e.targets = targets;
+	e.n = n;
+	e.concurrency = concurrency ? concurrency : 16;
+	e.done = done;
+	e.done_arg = done_arg;
+	e.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	if ((opts->flags & CERTPICK_PROBE_TLS12_ONLY) && (opts->flags & CERTPICK_PROBE_TLS13_ONLY)) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "choose TLS 1.2 or TLS 1.3, not both");
+		goto out;
+	}
+	if (opts->key_file != NULL && opts->cert_file == NULL) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "a key needs a certificate");
+		goto out;
+	}
+	if ((e.ctx = make_ctx(opts, false, err)) == NULL)
+		goto out;
+	if (opts->cert_file != NULL && (e.ctx_cert = make_ctx(opts, true, err)) == NULL)
+		goto out;
+	if ((e.bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	    "certpick socket")) == NULL ||
+	    BIO_meth_set_write_ex(e.bio_method, bio_write_ex) != 1 ||
+	    BIO_meth_set_read_ex(e.bio_method, bio_read_ex) != 1 ||
+	    BIO_meth_set_ctrl(e.bio_method, bio_ctrl) != 1 ||
+	    BIO_meth_set_create(e.bio_method, bio_create) != 1) {
+		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot create a BIO method");
+		goto out;
+	}
+	if ((e.base = event_base_new()) == NULL) {
+		cp_error_set(err, CERTPICK_ERR_INTERNAL, "cannot create an event loop");
+		goto out;
+	}
+	e.dns = evdns_base_new(e.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (e.dns == NULL && (e.dns = evdns_base_new(e.base, EVDNS_BASE_DISABLE_WHEN_INACTIVE)) != NULL)
+		(void)evdns_base_load_hosts(e.dns, NULL);
+	if (n > 0) {
+		engine_fill(&e);
+		if (e.active > 0)
+			event_base_dispatch(e.base);
+	}
+	ret = 0;
+out:
+	if (e.dns != NULL)
+		evdns_base_free(e.dns, 0);
+	if (e.base != NULL)
+		event_base_free(e.base);
+	BIO_meth_free(e.bio_method);
+	SSL_CTX_free(e.ctx);
+	SSL_CTX_free(e.ctx_cert);
+	ERR_clear_error();
+	return ret;
+}
+
+static void
+keep_one(void *arg, size_t index, struct certpick_probe_result *res)
+{
+	(void)index;
+	*(struct certpick_probe_result **)arg = res;
+}
+
+/* see certpick/probe.h */
+int
+certpick_probe_run(const char *target, const struct certpick_probe_options *opts,
+    struct certpick_probe_result **out, struct certpick_error *err)
+{
+	struct certpick_probe_result *res = NULL;
+	const char *targets[1] = { target };
+	char *h = NULL, *p = NULL, *path = NULL;
+
+	*out = NULL;
+	/* a bad target is a usage error here, not a failed probe */
+	if (certpick_probe_target_parse(target, &h, &p, &path, err) != 0)
+		return -1;
+	free(h);
+	free(p);
+	free(path);
+	if (certpick_probe_run_many(targets, 1, 1, opts, keep_one, &res, err) != 0)
+		return -1;
+	if (res == NULL)
+		return cp_error_set(err, CERTPICK_ERR_INTERNAL, "the probe of '%s' produced no result", target);
+	*out = res;
+	return 0;
+}
