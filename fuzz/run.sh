@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-smoke}
 rc=0
 for bin in build-fuzz/fuzz/fuzz_*; do
-	[ -x "$bin" ] || continue
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	t=$(basename "$bin")
 	name=${t#fuzz_}
 	corpus=fuzz/corpus/$name

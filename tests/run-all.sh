@@ -29,9 +29,11 @@ add_counts() {
 	read -r p f <"$log/.counts"
 	passed=$((passed + p))
 	failed=$((failed + f))
+	echo "  $p passed, $f failed"
 }
 
 run_unit() { # $1 = build dir
+	up=0 uf=0
 	for t in "$1"/tests/unit/*_test; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
@@ -41,8 +43,12 @@ run_unit() { # $1 = build dir
 				echo "not ok - $name crashed or timed out" >>"$log/$name.$(basename "$1").tap"
 		fi
 		count_tap "$name ($(basename "$1"))" <"$log/$name.$(basename "$1").tap"
-		add_counts
+		read -r p f <"$log/.counts"
+		up=$((up + p))
+		uf=$((uf + f))
 	done
+	echo "$up $uf" >"$log/.counts"
+	add_counts
 }
 
 run_pytest() { # $1 = certpick binary, $2.. = pytest args

@@ -107,6 +107,47 @@ const char *certpick_candidate_key_source(const struct certpick_candidate *c);
 /* The same file held a key that does not match this certificate. */
 bool certpick_candidate_has_key_mismatch(const struct certpick_candidate *c);
 
+/*
+ * What a file holds, when it is not read from disk (fuzzing, embedding).
+ * AUTO sniffs: PEM text, else PKCS#12, else a DER certificate or key.
+ */
+enum certpick_format {
+	CERTPICK_FORMAT_AUTO = 0,
+	CERTPICK_FORMAT_PEM,
+	CERTPICK_FORMAT_DER,
+	CERTPICK_FORMAT_PKCS12,
+};
+
+/*
+ * Add the contents of one file held in memory. Copied: the caller may free
+ * data and source. `source` names it in results and messages. Returns -1
+ * (err set) when nothing usable could be read; the set is then unchanged.
+ */
+int certpick_candset_add_memory(struct certpick_candset *set, const void *data, size_t len,
+    const char *source, enum certpick_format format, const struct certpick_load_options *opts,
+    struct certpick_error *err);
+
+/* Number of certificates in the pool (every certificate seen, candidates included). */
+size_t certpick_candset_pool_count(const struct certpick_candset *set);
+
+/* Public key of the certificate: "rsa", "ec", "ed25519", "ed448", "dsa", or "other". */
+const char *certpick_candidate_key_type(const struct certpick_candidate *c);
+/* Key size in bits (RSA modulus, EC field size, 253 for Ed25519); 0 when unknown. */
+int certpick_candidate_key_bits(const struct certpick_candidate *c);
+/* Where the mismatching key was found ("alice.pem"); NULL when no mismatch. Borrowed. */
+const char *certpick_candidate_key_mismatch_source(const struct certpick_candidate *c);
+/* The certificate came from a PKCS#12 file. */
+bool certpick_candidate_from_pkcs12(const struct certpick_candidate *c);
+/*
+ * Microsoft key-usage attribute (OID 2.5.29.15) on the key of a .pfx:
+ * 0x10 KEY_EX (AT_KEYEXCHANGE), 0x80 KEY_SIG (AT_SIGNATURE), 0 when absent.
+ */
+unsigned certpick_candidate_pfx_keyspec(const struct certpick_candidate *c);
+/* CSP name attribute (OID 1.3.6.1.4.1.311.17.1) of the key bag; NULL when absent. Borrowed. */
+const char *certpick_candidate_pfx_csp(const struct certpick_candidate *c);
+/* DER of the certificate. Borrowed: valid until the set is freed. */
+const unsigned char *certpick_candidate_der(const struct certpick_candidate *c, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

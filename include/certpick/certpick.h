@@ -12,6 +12,7 @@
  *   dn.h         distinguished names: RFC 4514 text, DER, comparison
  *   certreq.h    what a server asked for (CertificateRequest model + parser)
  *   candidate.h  a client certificate, its key and the chain found with it
+ *   trust.h      trust stores and chain building (every path, cross-signed too)
  *   check.h      is a candidate fit for client authentication
  *   pki.h        throwaway test PKIs (tests and `certpick demo`)
  *   openssl.h    optional bridge: X509 * / EVP_PKEY * in and out
@@ -32,5 +33,8 @@
 #include "certpick/certreq.h"
 #include "certpick/probe.h"
 #include "certpick/candidate.h"
+#include "certpick/trust.h"
+#include "certpick/pki.h"
+#include "certpick/check.h"
 
 #endif

@@ -37,7 +37,7 @@ enum certpick_severity {
 	/* ---- check: the certificate and its key ---- */                               \
 	X(NO_PRIVATE_KEY, "no-private-key", ERROR,                                      \
 	  "no private key was found for this certificate",                              \
-	  "give the key file too (--key or the same folder), or export the .pfx "       \
+	  "give the key file too (another PATH, or the same folder), or export the .pfx " \
 	  "with its private key (certmgr: Export, 'Yes, export the private key')")      \
 	X(KEY_MISMATCH, "key-mismatch", ERROR,                                          \
 	  "the private key in the same file does not match the certificate",            \

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -95,6 +96,38 @@ void cli_text_finding(FILE *fp, const struct certpick_finding *f, const char *in
 /* "2024-01-01T00:00:00Z" into buf (21 bytes). */
 const char *cli_time(time_t t, char *buf, size_t size);
 
+/* timearg.c: --at TIME (RFC 3339 or YYYY-MM-DD, UTC). 0, or -1 when malformed. */
+int cli_parse_time(const char *s, time_t *out);
+
+/* check_report.c: running check over paths and rendering it (check, demo). */
+struct cli_check_input {
+	char *const *paths;		/* files and folders to check */
+	int npaths;
+	char *const *trust;		/* --trust FILE|DIR; none: the system store */
+	int ntrust;
+	time_t now;
+	const char *password;		/* may be NULL */
+	bool prompt;			/* ask on the TTY for missing passwords */
+	bool quiet;			/* do not print warnings (demo) */
+};
+struct cli_check_report {
+	struct certpick_candset *set;
+	struct certpick_trust *trust;
+	struct certpick_check_result *results;	/* one per candidate */
+	size_t n;
+	struct certpick_error *errors;		/* inputs that could not be read */
+	size_t nerrors;
+	time_t now;
+	const char *trust_name;
+};
+/* -1 with err when the run cannot start (trust store unreadable, no memory). */
+int cli_check_run(const struct cli_check_input *in, struct cli_check_report *rep,
+    struct certpick_error *err);
+void cli_check_report_release(struct cli_check_report *rep);
+void cli_check_print_text(FILE *fp, const struct cli_check_report *rep);
+json_t *cli_check_json(const struct cli_check_report *rep);
+/* 4 when an input was unreadable (wins), 1 when a finding is an error, else 0. */
+int cli_check_exit(const struct cli_check_report *rep);
 /* render_probe.c: probe results (docs/cli/probe.md). */
 json_t *cli_json_certreq(const struct certpick_certreq *r);
 json_t *cli_json_probe(const struct certpick_probe_result *r, const char *cert_file);
@@ -109,6 +142,8 @@ int cli_json_save(const char *path, json_t *obj, bool lines, const char *mode);
 /* The commands. */
 int cmd_check(int argc, char **argv);
 extern const char cmd_check_usage[];
+int cmd_demo(int argc, char **argv);
+extern const char cmd_demo_usage[];
 int cmd_probe(int argc, char **argv);
 extern const char cmd_probe_usage[];
 

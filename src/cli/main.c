@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -15,12 +17,14 @@ struct cli_globals cli_g;
 static const struct cli_command commands[] = {
 	{ "check", cmd_check, "check a certificate for client-authentication problems",
 	    cmd_check_usage },
+	{ "demo", cmd_demo, "show certpick on a throwaway PKI with classic client-certificate defects",
+	    cmd_demo_usage },
 	{ "probe", cmd_probe, "show what a server asks of a client certificate, and if it is required",
 	    cmd_probe_usage },
 };
 
 static const char main_usage[] =
-    "usage: certpick [--version] [--help] [-v] [--debug] COMMAND [ARGS]\n";
+    "usage: certpick [--version] [--help] [-v] [--debug] [--no-color] COMMAND [ARGS]\n";
 
 const struct cli_command *
 cli_commands(size_t *n)
@@ -120,6 +124,23 @@ cli_finish(int code)
 	return code;
 }
 
+/*
+ * certpick may hold private keys and passwords in memory: no core dumps, and
+ * no ptrace attach by other processes of the same user (SECURITY.md).
+ * CERTPICK_ALLOW_CORE=1 keeps them for debugging certpick itself.
+ */
+static void
+no_core_dumps(void)
+{
+	const char *allow = getenv("CERTPICK_ALLOW_CORE");
+	struct rlimit rl = { 0, 0 };
+
+	if (allow != NULL && strcmp(allow, "1") == 0)
+		return;
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 static void
 init_color(void)
 {
@@ -133,6 +154,7 @@ main(int argc, char **argv)
 {
 	int i;
 
+	no_core_dumps();
 	init_color();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--version") == 0) {

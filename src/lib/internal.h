@@ -92,5 +92,45 @@ char *cp_vasprintf(const char *fmt, va_list ap) CERTPICK_PRINTF(1, 0);
 void cp_freezero(void *p, size_t n);
 /* Test hook: fail the Nth cp_* allocation from now (0 disables). */
 void cp_mem_fail_after(unsigned long n);
+/* Test hook: count one allocation; true when it must fail (shared with OpenSSL hooks). */
+int cp_mem_should_fail(void);
+/* Test hook: allocations left before the injected failure (0: none pending). */
+unsigned long cp_mem_fail_pending(void);
+
+/* candidate_load.c: one file's bytes -> the certificates and keys it holds. */
+struct stack_st_X509;
+struct evp_pkey_st;
+struct cp_loaded_key {
+	struct evp_pkey_st *pkey;	/* owned */
+	unsigned keyspec;		/* Microsoft key-usage attribute, 0 if none */
+	char *csp;			/* Microsoft CSP name attribute, owned, or NULL */
+};
+struct cp_loaded {
+	struct stack_st_X509 *certs;	/* owned; file order */
+	struct cp_loaded_key *keys;	/* owned */
+	size_t nkeys;
+	enum certpick_format format;	/* what it turned out to be */
+	struct certpick_error partial;	/* set when part of the file was unusable */
+};
+/*
+ * Parse a file's bytes. Returns 0 when at least one certificate or key was
+ * read (out->partial then says what was skipped), -1 with err otherwise.
+ * `source` only names the file in messages.
+ */
+int cp_load_parse(const uint8_t *data, size_t len, const char *source,
+    enum certpick_format format, const struct certpick_load_options *opts,
+    struct cp_loaded *out, struct certpick_error *err);
+void cp_loaded_release(struct cp_loaded *l);
+/* Read a whole regular file (at most 64 MiB). Caller frees with cp_freezero. */
+int cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_error *err);
+/* ASN1_TIME -> time_t; 0 on failure. */
+struct asn1_string_st;
+long long cp_asn1_time_to_unix(const struct asn1_string_st *t, int *ok);
+
+/* ossl.c: names and digests of OpenSSL objects. */
+struct x509_st;
+int cp_dn_from_name(struct certpick_dn *dn, const struct X509_name_st *name,
+    struct certpick_error *err);
+int cp_x509_sha256_hex(const struct x509_st *x, char out[65], struct certpick_error *err);
 
 #endif

@@ -21,13 +21,21 @@ cp_mem_fail_after(unsigned long n)
 	fail_countdown = n;
 }
 
-static int
-should_fail(void)
+int
+cp_mem_should_fail(void)
 {
 	if (fail_countdown == 0)
 		return 0;
 	return --fail_countdown == 0;
 }
+
+unsigned long
+cp_mem_fail_pending(void)
+{
+	return fail_countdown;
+}
+
+#define should_fail cp_mem_should_fail
 
 void *
 cp_malloc(size_t n)

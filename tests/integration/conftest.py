@@ -60,14 +60,30 @@ class Run:
         return "Run(rc=%r, out=%r, err=%r)" % (self.rc, self.out[:2000], self.err[:2000])
 
 
+VALGRIND = os.environ.get("CERTPICK_VALGRIND") == "1"
+VALGRIND_ERROR = 99
+
+
+def certpick_argv(*args):
+    """argv that runs the certpick under test (under valgrind for make check-valgrind)."""
+    if VALGRIND:
+        return ["valgrind", "-q", "--error-exitcode=%d" % VALGRIND_ERROR, "--leak-check=full",
+                "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
+                CERTPICK, *args]
+    return [CERTPICK, *args]
+
+
 def run_certpick(*args, env=None, input=None, timeout=60, cwd=None):
     """Run the certpick binary under test; never hangs past timeout."""
     e = dict(os.environ)
     e["NO_COLOR"] = "1"
     if env:
         e.update(env)
-    p = subprocess.run([CERTPICK, *args], capture_output=True, text=True, env=e,
+    if VALGRIND:
+        timeout *= 10
+    p = subprocess.run(certpick_argv(*args), capture_output=True, text=True, env=e,
                        input=input, timeout=timeout, cwd=cwd)
+    assert p.returncode != VALGRIND_ERROR or not VALGRIND, "valgrind: " + p.stderr[-3000:]
     return Run(p.returncode, p.stdout, p.stderr)
 
 

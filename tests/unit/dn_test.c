@@ -133,6 +133,32 @@ hex_helper(void **state)
 	free(s);
 }
 
+static int
+dn_roundtrip_op(void *arg)
+{
+	struct certpick_error err;
+	struct certpick_dn a, b;
+	int ret = -1;
+
+	(void)arg;
+	if (certpick_dn_init_rfc4514(&a, "CN=Root A+OU=x,O=Example\\,Inc,C=DE", &err) != 0)
+		return -1;
+	if (certpick_dn_copy(&b, &a, &err) == 0) {
+		ret = certpick_dn_equal_normalized(&a, &b) ? 0 : -1;
+		certpick_dn_release(&b);
+	}
+	certpick_dn_release(&a);
+	return ret;
+}
+
+/* every allocation along parse, render, copy and compare can fail cleanly */
+static void
+dn_allocation_failures(void **state)
+{
+	(void)state;
+	assert_true(tu_alloc_loop(dn_roundtrip_op, NULL) > 5);
+}
+
 int
 main(void)
 {
@@ -142,6 +168,9 @@ main(void)
 		cmocka_unit_test(malformed_der_kept),
 		cmocka_unit_test(parse_rfc4514_table),
 		cmocka_unit_test(hex_helper),
+		cmocka_unit_test(dn_allocation_failures),
 	};
+
+	tu_allocfail_install();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "testutil.h"
+#include "internal.h"
 
 uint8_t *
 tu_unhex(const char *hex, size_t *len)
@@ -59,4 +62,62 @@ tu_rmtree(const char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static void *
+hook_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	if (cp_mem_should_fail())
+		return NULL;
+	return malloc(n == 0 ? 1 : n);
+}
+
+static void *
+hook_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	if (cp_mem_should_fail())
+		return NULL;
+	return realloc(p, n == 0 ? 1 : n);
+}
+
+static void
+hook_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+void
+tu_allocfail_install(void)
+{
+	if (!CRYPTO_set_mem_functions(hook_malloc, hook_realloc, hook_free))
+		fail_msg("CRYPTO_set_mem_functions: OpenSSL allocated before the hook");
+}
+
+unsigned long
+tu_alloc_loop(int (*op)(void *arg), void *arg)
+{
+	for (unsigned long n = 1; n < 1000000; n++) {
+		int rc;
+
+		cp_mem_fail_after(n);
+		rc = op(arg);
+		if (cp_mem_fail_pending() != 0) {
+			/* the failure was never reached: op ran to completion */
+			cp_mem_fail_after(0);
+			if (rc != 0)
+				fail_msg("op failed without an injected failure (n=%lu)", n);
+			return n - 1;
+		}
+		cp_mem_fail_after(0);
+		/* the Nth allocation failed: op may succeed only if it tolerated it */
+		(void)rc;
+	}
+	fail_msg("op never completed");
+	return 0;
 }

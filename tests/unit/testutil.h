@@ -27,4 +27,16 @@ const char *tu_data(const char *name);
 char *tu_tmpdir(void);
 void tu_rmtree(const char *dir);
 
+/*
+ * Allocation-failure testing (curl's torture mode): route OpenSSL's
+ * allocations through certpick's fail-Nth counter. Call tu_allocfail_install()
+ * first thing in main(), before anything allocates through OpenSSL.
+ * tu_alloc_loop() runs op with the 1st, 2nd, ... allocation failing until op
+ * completes without hitting the failure; op must return 0 on success and -1
+ * on failure and release everything it made either way (LeakSanitizer in the
+ * ASan build proves it). Returns the number of allocations op needs.
+ */
+void tu_allocfail_install(void);
+unsigned long tu_alloc_loop(int (*op)(void *arg), void *arg);
+
 #endif

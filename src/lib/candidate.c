@@ -1,0 +1,741 @@
+/*
+ * Candidate sets: which certificates a user could present, with the key and
+ * chain found for each, in source order. Owns every X509 and EVP_PKEY it
+ * holds; parsing of bytes is in candidate_load.c. Never prints; warnings go
+ * to the caller's callback.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "certpick/openssl.h"
+#include "internal.h"
+
+#define MAX_DIR_DEPTH 16
+
+struct certpick_candidate {
+	char *source;
+	X509 *x509;
+	EVP_PKEY *pkey;			/* NULL when none, or when in NSS / PKCS#11 */
+	STACK_OF(X509) *chain;		/* the other certificates of the same source */
+	struct certpick_dn subject;
+	struct certpick_dn issuer;
+	char sha256[65];
+	unsigned char *der;
+	size_t der_len;
+	time_t not_before;
+	time_t not_after;
+	enum certpick_key_store store;
+	char *key_source;
+	char *mismatch_source;		/* a key in this source does not match */
+	bool from_pkcs12;
+	unsigned keyspec;
+	char *csp;
+	bool latent;			/* CA certificate: a candidate only if a key pairs */
+};
+
+struct loose_key {
+	EVP_PKEY *pkey;
+	char *source;
+	enum certpick_key_store store;
+};
+
+struct certpick_candset {
+	struct certpick_candidate **v;
+	size_t n;
+	STACK_OF(X509) *pool;
+	struct loose_key *keys;
+	size_t nkeys;
+	bool finished;
+};
+
+static void
+candidate_free(struct certpick_candidate *c)
+{
+	if (c == NULL)
+		return;
+	free(c->source);
+	X509_free(c->x509);
+	EVP_PKEY_free(c->pkey);
+	sk_X509_pop_free(c->chain, X509_free);
+	certpick_dn_release(&c->subject);
+	certpick_dn_release(&c->issuer);
+	OPENSSL_free(c->der);
+	free(c->key_source);
+	free(c->mismatch_source);
+	free(c->csp);
+	free(c);
+}
+
+/* see certpick/candidate.h */
+struct certpick_candset *
+certpick_candset_new(struct certpick_error *err)
+{
+	struct certpick_candset *set;
+
+	if ((set = cp_calloc(1, sizeof(*set))) == NULL) {
+		cp_error_nomem(err);
+		return NULL;
+	}
+	if ((set->pool = sk_X509_new_null()) == NULL) {
+		free(set);
+		cp_error_nomem(err);
+		return NULL;
+	}
+	return set;
+}
+
+/* see certpick/candidate.h */
+void
+certpick_candset_free(struct certpick_candset *set)
+{
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		candidate_free(set->v[i]);
+	free(set->v);
+	for (size_t i = 0; i < set->nkeys; i++) {
+		EVP_PKEY_free(set->keys[i].pkey);
+		free(set->keys[i].source);
+	}
+	free(set->keys);
+	sk_X509_pop_free(set->pool, X509_free);
+	free(set);
+}
+
+/* see certpick/candidate.h */
+const char *
+certpick_key_store_name(enum certpick_key_store s)
+{
+	switch (s) {
+	case CERTPICK_KEY_NONE: return "none";
+	case CERTPICK_KEY_FILE: return "file";
+	case CERTPICK_KEY_PKCS12: return "pkcs12";
+	case CERTPICK_KEY_NSS: return "nss";
+	case CERTPICK_KEY_PKCS11: return "pkcs11";
+	default: return "none";
+	}
+}
+
+static bool
+is_ca(X509 *x)
+{
+	return (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+}
+
+static bool
+key_matches(X509 *x, EVP_PKEY *pkey)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(x);
+	bool eq = pub != NULL && pkey != NULL && EVP_PKEY_eq(pub, pkey) == 1;
+
+	ERR_clear_error();
+	return eq;
+}
+
+static int
+pool_add(struct certpick_candset *set, X509 *x, struct certpick_error *err)
+{
+	for (int i = 0; i < sk_X509_num(set->pool); i++)
+		if (X509_cmp(sk_X509_value(set->pool, i), x) == 0)
+			return 0;
+	if (!X509_up_ref(x))
+		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a certificate");
+	if (sk_X509_push(set->pool, x) <= 0) {
+		X509_free(x);
+		return cp_error_nomem(err);
+	}
+	return 0;
+}
+
+static int
+fill_identity(struct certpick_candidate *c, struct certpick_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len, ok;
+	long long t;
+
+	if ((len = i2d_X509(c->x509, &der)) <= 0)
+		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode a certificate");
+	c->der = der;
+	c->der_len = (size_t)len;
+	if (EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot hash a certificate");
+	for (unsigned i = 0; i < mdlen && i < 32; i++)
+		snprintf(c->sha256 + 2 * i, 3, "%02x", md[i]);
+	der = NULL;
+	p = NULL;
+	if ((len = i2d_X509_NAME(X509_get_subject_name(c->x509), &der)) < 0)
+		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode a subject");
+	p = der;
+	ok = certpick_dn_init_der(&c->subject, p, (size_t)len, err);
+	OPENSSL_free(der);
+	if (ok != 0)
+		return -1;
+	der = NULL;
+	if ((len = i2d_X509_NAME(X509_get_issuer_name(c->x509), &der)) < 0)
+		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode an issuer");
+	ok = certpick_dn_init_der(&c->issuer, der, (size_t)len, err);
+	OPENSSL_free(der);
+	if (ok != 0)
+		return -1;
+	t = cp_asn1_time_to_unix(X509_get0_notBefore(c->x509), &ok);
+	c->not_before = (time_t)t;
+	t = cp_asn1_time_to_unix(X509_get0_notAfter(c->x509), &ok);
+	c->not_after = (time_t)t;
+	return 0;
+}
+
+/*
+ * A new candidate for x (reference taken) with the other certificates of
+ * its source as chain. Appended to the set.
+ */
+static struct certpick_candidate *
+candidate_add(struct certpick_candset *set, X509 *x, const STACK_OF(X509) *peers,
+    const char *source, struct certpick_error *err)
+{
+	struct certpick_candidate *c = NULL, **slot;
+
+	if ((c = cp_calloc(1, sizeof(*c))) == NULL ||
+	    (c->source = cp_strdup(source)) == NULL ||
+	    (c->chain = sk_X509_new_null()) == NULL) {
+		cp_error_nomem(err);
+		goto fail;
+	}
+	if (!X509_up_ref(x)) {
+		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a certificate");
+		goto fail;
+	}
+	c->x509 = x;
+	for (int i = 0; i < sk_X509_num(peers); i++) {
+		X509 *y = sk_X509_value(peers, i);
+		if (y == x || X509_cmp(y, x) == 0)
+			continue;
+		if (!X509_up_ref(y) || sk_X509_push(c->chain, y) <= 0) {
+			cp_error_nomem(err);
+			goto fail;
+		}
+	}
+	if (fill_identity(c, err) != 0)
+		goto fail;
+	if ((slot = cp_array_push(&set->v, &set->n, sizeof(*slot))) == NULL) {
+		cp_error_nomem(err);
+		goto fail;
+	}
+	*slot = c;
+	return c;
+fail:
+	candidate_free(c);
+	return NULL;
+}
+
+static int
+set_key(struct certpick_candidate *c, EVP_PKEY *pkey, enum certpick_key_store store,
+    const char *key_source, struct certpick_error *err)
+{
+	if (pkey != NULL && !EVP_PKEY_up_ref(pkey))
+		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a key");
+	c->pkey = pkey;
+	c->store = store;
+	if (key_source != NULL && (c->key_source = cp_strdup(key_source)) == NULL)
+		return cp_error_nomem(err);
+	return 0;
+}
+
+/* Drop candidates added after `mark`, leaving the set as it was. */
+static void
+rollback(struct certpick_candset *set, size_t mark)
+{
+	while (set->n > mark)
+		candidate_free(set->v[--set->n]);
+}
+
+/*
+ * Turn what one source held into candidates: certificates paired with the
+ * keys of the same source; keys that match none are a mismatch when the
+ * source has a certificate, else loose keys for finish().
+ */
+static int
+add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source,
+    struct certpick_error *err)
+{
+	enum certpick_key_store store =
+	    l->format == CERTPICK_FORMAT_PKCS12 ? CERTPICK_KEY_PKCS12 : CERTPICK_KEY_FILE;
+	size_t mark = set->n, first;
+	int ncerts = sk_X509_num(l->certs);
+	bool *used = NULL;
+	int ret = -1;
+
+	if ((used = cp_calloc(l->nkeys, sizeof(*used))) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	for (int i = 0; i < ncerts; i++)
+		if (pool_add(set, sk_X509_value(l->certs, i), err) != 0)
+			goto out;
+	first = set->n;
+	for (int i = 0; i < ncerts; i++) {
+		X509 *x = sk_X509_value(l->certs, i);
+		struct certpick_candidate *c;
+		bool dup = false;
+
+		for (size_t j = first; j < set->n; j++)
+			dup = dup || X509_cmp(set->v[j]->x509, x) == 0;
+		if (dup)
+			continue;
+		if ((c = candidate_add(set, x, l->certs, source, err)) == NULL)
+			goto out;
+		c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
+		for (size_t k = 0; k < l->nkeys; k++) {
+			if (!key_matches(x, l->keys[k].pkey))
+				continue;
+			if (set_key(c, l->keys[k].pkey, store, source, err) != 0)
+				goto out;
+			c->keyspec = l->keys[k].keyspec;
+			if (l->keys[k].csp != NULL && (c->csp = cp_strdup(l->keys[k].csp)) == NULL) {
+				cp_error_nomem(err);
+				goto out;
+			}
+			used[k] = true;
+			break;
+		}
+		c->latent = c->pkey == NULL && is_ca(x);
+	}
+	for (size_t k = 0; k < l->nkeys; k++) {
+		if (used[k])
+			continue;
+		if (ncerts > 0) {
+			/* the first certificate without a key is the one the key was meant for */
+			for (size_t j = first; j < set->n; j++) {
+				struct certpick_candidate *c = set->v[j];
+				if (c->pkey != NULL || c->mismatch_source != NULL)
+					continue;
+				if ((c->mismatch_source = cp_strdup(source)) == NULL) {
+					cp_error_nomem(err);
+					goto out;
+				}
+				c->latent = false;
+				break;
+			}
+			continue;
+		}
+		struct loose_key *lk = cp_array_push(&set->keys, &set->nkeys, sizeof(*lk));
+		if (lk == NULL || (lk->source = cp_strdup(source)) == NULL) {
+			if (lk != NULL)
+				set->nkeys--;
+			cp_error_nomem(err);
+			goto out;
+		}
+		lk->pkey = l->keys[k].pkey;
+		lk->store = store;
+		l->keys[k].pkey = NULL;
+	}
+	ret = 0;
+out:
+	if (ret != 0)
+		rollback(set, mark);
+	free(used);
+	return ret;
+}
+
+static void
+warn(const struct certpick_load_options *opts, const struct certpick_error *e)
+{
+	if (opts != NULL && opts->warn != NULL)
+		opts->warn(opts->warn_arg, e);
+}
+
+/* see certpick/candidate.h */
+int
+certpick_candset_add_memory(struct certpick_candset *set, const void *data, size_t len,
+    const char *source, enum certpick_format format, const struct certpick_load_options *opts,
+    struct certpick_error *err)
+{
+	struct cp_loaded l;
+	int ret = -1;
+
+	if (set == NULL || (data == NULL && len > 0) || source == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	if (set->finished)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "the candidate set is finished");
+	if (cp_load_parse(data, len, source, format, opts, &l, err) != 0)
+		return -1;
+	if (add_loaded(set, &l, source, err) != 0)
+		goto out;
+	if (l.partial.code != CERTPICK_OK)
+		warn(opts, &l.partial);
+	ret = 0;
+out:
+	cp_loaded_release(&l);
+	return ret;
+}
+
+static int
+add_file(struct certpick_candset *set, const char *path,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (cp_read_file(path, &data, &len, err) != 0)
+		return -1;
+	ret = certpick_candset_add_memory(set, data, len, path, CERTPICK_FORMAT_AUTO, opts, err);
+	cp_freezero(data, len + 1);
+	return ret;
+}
+
+/* Files a folder walk reads; anything else in a folder is not ours. */
+static bool
+wanted_in_folder(const char *name)
+{
+	static const char *const ext[] = { "pem", "crt", "cer", "cert", "der", "key",
+		"p12", "pfx", "p8", "pk8", "pkcs12" };
+	const char *dot = strrchr(name, '.');
+
+	if (dot == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (strcasecmp(dot + 1, ext[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+add_dir(struct certpick_candset *set, const char *dir, int depth,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+	struct certpick_error e;
+	int ret = -1;
+
+	if ((d = opendir(dir)) == NULL) {
+		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'", dir);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char **slot;
+		if (de->d_name[0] == '.')
+			continue;
+		if ((slot = cp_array_push(&names, &n, sizeof(*slot))) == NULL ||
+		    (*slot = cp_strdup(de->d_name)) == NULL) {
+			cp_error_nomem(err);
+			goto out;
+		}
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		char *path = cp_asprintf("%s%s%s", dir,
+		    dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+		struct stat st;
+		int r = 0;
+
+		if (path == NULL) {
+			cp_error_nomem(err);
+			goto out;
+		}
+		memset(&e, 0, sizeof(e));
+		if (stat(path, &st) != 0) {
+			cp_error_set_errno(&e, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
+			warn(opts, &e);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (depth >= MAX_DIR_DEPTH) {
+				cp_error_set(&e, CERTPICK_ERR_IO, "cannot read folder '%s'", path);
+				cp_error_detail(&e, "nested more than %d deep", MAX_DIR_DEPTH);
+				warn(opts, &e);
+			} else {
+				r = add_dir(set, path, depth + 1, opts, &e);
+			}
+		} else if (S_ISREG(st.st_mode) && wanted_in_folder(names[i])) {
+			r = add_file(set, path, opts, &e);
+		}
+		free(path);
+		if (r != 0) {
+			if (e.code == CERTPICK_ERR_NOMEM) {
+				*err = e;
+				goto out;
+			}
+			warn(opts, &e);
+		}
+	}
+	ret = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (d != NULL)
+		closedir(d);
+	return ret;
+}
+
+/* see certpick/candidate.h */
+int
+certpick_candset_add_path(struct certpick_candset *set, const char *path,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	struct stat st;
+
+	if (set == NULL || path == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	if (set->finished)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "the candidate set is finished");
+	if (stat(path, &st) != 0)
+		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
+	if (S_ISDIR(st.st_mode))
+		return add_dir(set, path, 0, opts, err);
+	return add_file(set, path, opts, err);
+}
+
+/* see certpick/openssl.h */
+int
+certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY *key,
+    STACK_OF(X509) *extra, const char *source, enum certpick_key_store store,
+    struct certpick_error *err)
+{
+	struct certpick_candidate *c;
+	size_t mark;
+
+	if (set == NULL || leaf == NULL || source == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	if (set->finished)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "the candidate set is finished");
+	mark = set->n;
+	if (pool_add(set, leaf, err) != 0)
+		return -1;
+	for (int i = 0; i < sk_X509_num(extra); i++)
+		if (pool_add(set, sk_X509_value(extra, i), err) != 0)
+			return -1;
+	if ((c = candidate_add(set, leaf, extra, source, err)) == NULL)
+		return -1;
+	if (key != NULL && !key_matches(leaf, key)) {
+		if ((c->mismatch_source = cp_strdup(source)) == NULL)
+			goto fail;
+		c->store = CERTPICK_KEY_NONE;
+		return 0;
+	}
+	if (set_key(c, key, key != NULL || store != CERTPICK_KEY_NONE ? store : CERTPICK_KEY_NONE,
+	    key != NULL || store != CERTPICK_KEY_NONE ? source : NULL, err) != 0)
+		goto fail;
+	c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
+	return 0;
+fail:
+	rollback(set, mark);
+	return cp_error_nomem(err);
+}
+
+/* see certpick/candidate.h */
+int
+certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err)
+{
+	size_t keep = 0;
+
+	if (set == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	if (set->finished)
+		return 0;
+	for (size_t i = 0; i < set->n; i++) {
+		struct certpick_candidate *c = set->v[i];
+		if (c->pkey != NULL || c->store != CERTPICK_KEY_NONE || c->mismatch_source != NULL)
+			continue;
+		for (size_t k = 0; k < set->nkeys; k++) {
+			if (!key_matches(c->x509, set->keys[k].pkey))
+				continue;
+			if (set_key(c, set->keys[k].pkey, set->keys[k].store, set->keys[k].source,
+			    err) != 0)
+				return -1;
+			c->latent = false;
+			break;
+		}
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->v[i]->latent)
+			candidate_free(set->v[i]);
+		else
+			set->v[keep++] = set->v[i];
+	}
+	set->n = keep;
+	set->finished = true;
+	return 0;
+}
+
+/* see certpick/candidate.h */
+size_t
+certpick_candset_count(const struct certpick_candset *set)
+{
+	return set == NULL ? 0 : set->n;
+}
+
+/* see certpick/candidate.h */
+size_t
+certpick_candset_pool_count(const struct certpick_candset *set)
+{
+	return set == NULL ? 0 : (size_t)sk_X509_num(set->pool);
+}
+
+/* see certpick/candidate.h */
+const struct certpick_candidate *
+certpick_candset_get(const struct certpick_candset *set, size_t i)
+{
+	return set == NULL || i >= set->n ? NULL : set->v[i];
+}
+
+/* see certpick/openssl.h */
+STACK_OF(X509) *
+certpick_candset_get0_pool(const struct certpick_candset *set)
+{
+	return set->pool;
+}
+
+/* see certpick/candidate.h */
+const char *
+certpick_candidate_source(const struct certpick_candidate *c)
+{
+	return c->source;
+}
+
+const struct certpick_dn *
+certpick_candidate_subject(const struct certpick_candidate *c)
+{
+	return &c->subject;
+}
+
+const struct certpick_dn *
+certpick_candidate_issuer(const struct certpick_candidate *c)
+{
+	return &c->issuer;
+}
+
+const char *
+certpick_candidate_sha256(const struct certpick_candidate *c)
+{
+	return c->sha256;
+}
+
+time_t
+certpick_candidate_not_before(const struct certpick_candidate *c)
+{
+	return c->not_before;
+}
+
+time_t
+certpick_candidate_not_after(const struct certpick_candidate *c)
+{
+	return c->not_after;
+}
+
+enum certpick_key_store
+certpick_candidate_key_store(const struct certpick_candidate *c)
+{
+	return c->store;
+}
+
+const char *
+certpick_candidate_key_source(const struct certpick_candidate *c)
+{
+	return c->key_source;
+}
+
+bool
+certpick_candidate_has_key_mismatch(const struct certpick_candidate *c)
+{
+	return c->mismatch_source != NULL;
+}
+
+const char *
+certpick_candidate_key_mismatch_source(const struct certpick_candidate *c)
+{
+	return c->mismatch_source;
+}
+
+const char *
+certpick_candidate_key_type(const struct certpick_candidate *c)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(c->x509);
+
+	ERR_clear_error();
+	if (pub == NULL)
+		return "other";
+	switch (EVP_PKEY_get_base_id(pub)) {
+	case EVP_PKEY_RSA: return "rsa";
+	case EVP_PKEY_RSA_PSS: return "rsa-pss";
+	case EVP_PKEY_EC: return "ec";
+	case EVP_PKEY_ED25519: return "ed25519";
+	case EVP_PKEY_ED448: return "ed448";
+	case EVP_PKEY_DSA: return "dsa";
+	default: return "other";
+	}
+}
+
+int
+certpick_candidate_key_bits(const struct certpick_candidate *c)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(c->x509);
+	int bits = pub != NULL ? EVP_PKEY_get_bits(pub) : 0;
+
+	ERR_clear_error();
+	return bits > 0 ? bits : 0;
+}
+
+bool
+certpick_candidate_from_pkcs12(const struct certpick_candidate *c)
+{
+	return c->from_pkcs12;
+}
+
+unsigned
+certpick_candidate_pfx_keyspec(const struct certpick_candidate *c)
+{
+	return c->keyspec;
+}
+
+const char *
+certpick_candidate_pfx_csp(const struct certpick_candidate *c)
+{
+	return c->csp;
+}
+
+const unsigned char *
+certpick_candidate_der(const struct certpick_candidate *c, size_t *len)
+{
+	*len = c->der_len;
+	return c->der;
+}
+
+/* see certpick/openssl.h */
+X509 *
+certpick_candidate_get0_x509(const struct certpick_candidate *c)
+{
+	return c->x509;
+}
+
+EVP_PKEY *
+certpick_candidate_get0_pkey(const struct certpick_candidate *c)
+{
+	return c->pkey;
+}
+
+STACK_OF(X509) *
+certpick_candidate_get0_chain(const struct certpick_candidate *c)
+{
+	return c->chain;
+}

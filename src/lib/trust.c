@@ -1,0 +1,473 @@
+/*
+ * Trust stores and path building: a depth-first search over every issuer
+ * that links by name, key identifier and CA key usage (X509_check_issued),
+ * so a cross-signed intermediate yields one path per signer. Bounded in
+ * depth, paths and steps, so crafted pools cannot make it run long.
+ * No signature checks here: check.c verifies the paths it is given.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "certpick/openssl.h"
+#include "internal.h"
+
+#define MAX_DEPTH 12
+#define MAX_PATHS 16
+#define MAX_STEPS 2000
+
+struct certpick_trust {
+	STACK_OF(X509) *certs;
+};
+
+/* see certpick/trust.h */
+struct certpick_trust *
+certpick_trust_new(struct certpick_error *err)
+{
+	struct certpick_trust *t;
+
+	if ((t = cp_calloc(1, sizeof(*t))) == NULL || (t->certs = sk_X509_new_null()) == NULL) {
+		free(t);
+		cp_error_nomem(err);
+		return NULL;
+	}
+	return t;
+}
+
+/* see certpick/trust.h */
+void
+certpick_trust_free(struct certpick_trust *t)
+{
+	if (t == NULL)
+		return;
+	sk_X509_pop_free(t->certs, X509_free);
+	free(t);
+}
+
+/* see certpick/trust.h */
+size_t
+certpick_trust_count(const struct certpick_trust *t)
+{
+	return t == NULL ? 0 : (size_t)sk_X509_num(t->certs);
+}
+
+/* see certpick/openssl.h */
+STACK_OF(X509) *
+certpick_trust_get0_certs(const struct certpick_trust *t)
+{
+	return t->certs;
+}
+
+/* see certpick/openssl.h */
+int
+certpick_trust_add_x509(struct certpick_trust *t, X509 *x, struct certpick_error *err)
+{
+	if (t == NULL || x == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	for (int i = 0; i < sk_X509_num(t->certs); i++)
+		if (X509_cmp(sk_X509_value(t->certs, i), x) == 0)
+			return 0;
+	if (!X509_up_ref(x))
+		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a certificate");
+	if (sk_X509_push(t->certs, x) <= 0) {
+		X509_free(x);
+		return cp_error_nomem(err);
+	}
+	return 0;
+}
+
+/* Every certificate of a PEM bundle or one DER certificate; returns how many, or -1. */
+static int
+add_bytes(struct certpick_trust *t, const uint8_t *data, size_t len, struct certpick_error *err)
+{
+	BIO *in = NULL;
+	X509 *x = NULL;
+	int n = 0;
+
+	if (len > 0 && memmem(data, len, "-----BEGIN ", 11) != NULL) {
+		if ((in = BIO_new_mem_buf(data, (int)len)) == NULL)
+			return cp_error_nomem(err);
+		while ((x = PEM_read_bio_X509_AUX(in, NULL, NULL, NULL)) != NULL) {
+			if (certpick_trust_add_x509(t, x, err) != 0) {
+				n = -1;
+				break;
+			}
+			X509_free(x);
+			x = NULL;
+			n++;
+		}
+		X509_free(x);
+		BIO_free(in);
+	} else {
+		const unsigned char *p = data;
+		if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
+			n = certpick_trust_add_x509(t, x, err) == 0 ? 1 : -1;
+			X509_free(x);
+		}
+	}
+	ERR_clear_error();
+	return n;
+}
+
+static int
+add_file(struct certpick_trust *t, const char *path, struct certpick_error *err)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int n;
+
+	if (cp_read_file(path, &data, &len, err) != 0)
+		return -1;
+	n = add_bytes(t, data, len, err);
+	cp_freezero(data, len + 1);
+	return n;
+}
+
+static int
+add_dir(struct certpick_trust *t, const char *dir, struct certpick_error *err)
+{
+	DIR *d;
+	struct dirent *de;
+	int total = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'", dir);
+	while ((de = readdir(d)) != NULL) {
+		struct certpick_error e = { 0 };
+		struct stat st;
+		char *path;
+		int n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if ((path = cp_asprintf("%s/%s", dir, de->d_name)) == NULL) {
+			closedir(d);
+			return cp_error_nomem(err);
+		}
+		n = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? add_file(t, path, &e) : 0;
+		free(path);
+		if (n < 0 && e.code == CERTPICK_ERR_NOMEM) {
+			closedir(d);
+			*err = e;
+			return -1;
+		}
+		total += n > 0 ? n : 0;
+	}
+	closedir(d);
+	return total;
+}
+
+/* see certpick/trust.h */
+int
+certpick_trust_add_path(struct certpick_trust *t, const char *path, struct certpick_error *err)
+{
+	struct stat st;
+	int n;
+
+	if (t == NULL || path == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	if (stat(path, &st) != 0)
+		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read trust store '%s'",
+		    path);
+	n = S_ISDIR(st.st_mode) ? add_dir(t, path, err) : add_file(t, path, err);
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read trust store '%s'", path);
+		cp_error_detail(err, "no certificate in it");
+		return -1;
+	}
+	return 0;
+}
+
+/* see certpick/trust.h */
+int
+certpick_trust_add_default(struct certpick_trust *t, struct certpick_error *err)
+{
+	const char *file = X509_get_default_cert_file();
+	struct stat st;
+
+	if (file != NULL && stat(file, &st) == 0 && S_ISREG(st.st_mode))
+		return certpick_trust_add_path(t, file, err);
+	return certpick_trust_add_path(t, CERTPICK_TRUST_SYSTEM_DIR, err);
+}
+
+/* see certpick/trust.h */
+const char *
+certpick_path_end_name(enum certpick_path_end e)
+{
+	switch (e) {
+	case CERTPICK_PATH_TRUSTED: return "trusted";
+	case CERTPICK_PATH_UNTRUSTED_ROOT: return "untrusted-root";
+	case CERTPICK_PATH_INCOMPLETE: return "incomplete";
+	default: return "incomplete";
+	}
+}
+
+static void
+path_release(struct certpick_path *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		certpick_dn_release(&p->v[i].subject);
+		certpick_dn_release(&p->v[i].issuer);
+	}
+	free(p->v);
+	certpick_dn_release(&p->missing);
+	sk_X509_pop_free(p->x509s, X509_free);
+	memset(p, 0, sizeof(*p));
+}
+
+/* see certpick/trust.h */
+void
+certpick_paths_release(struct certpick_paths *paths)
+{
+	if (paths == NULL)
+		return;
+	for (size_t i = 0; i < paths->n; i++)
+		path_release(&paths->v[i]);
+	free(paths->v);
+	memset(paths, 0, sizeof(*paths));
+}
+
+/* see certpick/openssl.h */
+STACK_OF(X509) *
+certpick_path_get0_x509s(const struct certpick_path *p)
+{
+	return p->x509s;
+}
+
+struct builder {
+	const STACK_OF(X509) *trusted;
+	const STACK_OF(X509) *untrusted;
+	X509 *stack[MAX_DEPTH];
+	size_t depth;
+	unsigned steps;
+	struct certpick_paths *out;
+	struct certpick_error *err;
+};
+
+/* The same certificate, or the same subject with the same key (a re-issued root). */
+static bool
+same_entity(X509 *a, X509 *b)
+{
+	EVP_PKEY *ka, *kb;
+	bool eq;
+
+	if (a == b || X509_cmp(a, b) == 0)
+		return true;
+	if (X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) != 0)
+		return false;
+	ka = X509_get0_pubkey(a);
+	kb = X509_get0_pubkey(b);
+	eq = ka != NULL && kb != NULL && EVP_PKEY_eq(ka, kb) == 1;
+	ERR_clear_error();
+	return eq;
+}
+
+static bool
+is_trusted(const struct builder *b, X509 *x)
+{
+	for (int i = 0; i < sk_X509_num(b->trusted); i++)
+		if (same_entity(sk_X509_value(b->trusted, i), x))
+			return true;
+	return false;
+}
+
+static bool
+on_stack(const struct builder *b, X509 *x)
+{
+	for (size_t i = 0; i < b->depth; i++)
+		if (same_entity(b->stack[i], x))
+			return true;
+	return false;
+}
+
+static bool
+self_signed(X509 *x)
+{
+	return (X509_get_extension_flags(x) & EXFLAG_SS) != 0;
+}
+
+static int
+emit(struct builder *b, enum certpick_path_end end)
+{
+	struct certpick_path *p;
+	X509 *top = b->stack[b->depth - 1];
+
+	if (b->out->n >= MAX_PATHS) {
+		b->out->truncated = true;
+		return 0;
+	}
+	if ((p = cp_array_push(&b->out->v, &b->out->n, sizeof(*p))) == NULL)
+		return cp_error_nomem(b->err);
+	p->end = end;
+	if ((p->v = cp_calloc(b->depth, sizeof(*p->v))) == NULL ||
+	    (p->x509s = sk_X509_new_null()) == NULL)
+		return cp_error_nomem(b->err);
+	for (size_t i = 0; i < b->depth; i++) {
+		X509 *x = b->stack[i];
+		struct certpick_path_cert *pc = &p->v[i];
+
+		p->n = i + 1;
+		if (cp_dn_from_name(&pc->subject, X509_get_subject_name(x), b->err) != 0 ||
+		    cp_dn_from_name(&pc->issuer, X509_get_issuer_name(x), b->err) != 0 ||
+		    cp_x509_sha256_hex(x, pc->sha256, b->err) != 0)
+			return -1;
+		pc->self_signed = self_signed(x);
+		pc->trusted = is_trusted(b, x);
+		if (!X509_up_ref(x))
+			return cp_error_set_ossl(b->err, CERTPICK_ERR_INTERNAL, "cannot reference");
+		if (sk_X509_push(p->x509s, x) <= 0) {
+			X509_free(x);
+			return cp_error_nomem(b->err);
+		}
+	}
+	if (end == CERTPICK_PATH_INCOMPLETE &&
+	    cp_dn_from_name(&p->missing, X509_get_issuer_name(top), b->err) != 0)
+		return -1;
+	return 0;
+}
+
+static int walk(struct builder *b);
+
+static int
+try_issuers(struct builder *b, const STACK_OF(X509) *from, int *found)
+{
+	X509 *c = b->stack[b->depth - 1];
+
+	for (int i = 0; i < sk_X509_num(from); i++) {
+		X509 *y = sk_X509_value(from, i);
+
+		if (X509_NAME_cmp(X509_get_subject_name(y), X509_get_issuer_name(c)) != 0)
+			continue;
+		if (on_stack(b, y))
+			continue;
+		if (from == b->untrusted && is_trusted(b, y))
+			continue;	/* met already among the trusted */
+		if (X509_check_issued(y, c) != X509_V_OK)
+			continue;
+		(*found)++;
+		if (b->depth >= MAX_DEPTH || b->out->n >= MAX_PATHS) {
+			b->out->truncated = true;
+			continue;
+		}
+		b->stack[b->depth++] = y;
+		int r = walk(b);
+		b->depth--;
+		if (r != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+walk(struct builder *b)
+{
+	X509 *c = b->stack[b->depth - 1];
+	int found = 0;
+
+	if (++b->steps > MAX_STEPS) {
+		b->out->truncated = true;
+		return 0;
+	}
+	if (is_trusted(b, c))
+		return emit(b, CERTPICK_PATH_TRUSTED);
+	if (try_issuers(b, b->trusted, &found) != 0 || try_issuers(b, b->untrusted, &found) != 0)
+		return -1;
+	if (self_signed(c))
+		return emit(b, CERTPICK_PATH_UNTRUSTED_ROOT);
+	if (found == 0)
+		return emit(b, CERTPICK_PATH_INCOMPLETE);
+	return 0;
+}
+
+static int
+cmp_path(const void *pa, const void *pb)
+{
+	const struct certpick_path *a = pa, *b = pb;
+
+	if (a->end != b->end)
+		return (int)a->end - (int)b->end;
+	return (a->n > b->n) - (a->n < b->n);
+}
+
+/* see certpick/openssl.h */
+int
+certpick_trust_build_paths_x509(const struct certpick_trust *t, X509 *leaf,
+    STACK_OF(X509) *untrusted, struct certpick_paths *out, struct certpick_error *err)
+{
+	STACK_OF(X509) *none = NULL;
+	struct builder b = { 0 };
+	int ret = -1;
+
+	if (leaf == NULL || out == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	memset(out, 0, sizeof(*out));
+	if ((none = sk_X509_new_null()) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	b.trusted = t != NULL ? t->certs : none;
+	b.untrusted = untrusted != NULL ? untrusted : none;
+	b.out = out;
+	b.err = err;
+	b.stack[b.depth++] = leaf;
+	if (walk(&b) != 0)
+		goto out;
+	/* a stable order: insertion sort keeps discovery order within a rank */
+	for (size_t i = 1; i < out->n; i++) {
+		struct certpick_path tmp = out->v[i];
+		size_t j = i;
+		while (j > 0 && cmp_path(&out->v[j - 1], &tmp) > 0) {
+			out->v[j] = out->v[j - 1];
+			j--;
+		}
+		out->v[j] = tmp;
+	}
+	ret = 0;
+out:
+	if (ret != 0)
+		certpick_paths_release(out);
+	sk_X509_free(none);
+	return ret;
+}
+
+/* see certpick/trust.h */
+int
+certpick_trust_build_paths(const struct certpick_trust *t, const struct certpick_candset *set,
+    const struct certpick_candidate *c, struct certpick_paths *out, struct certpick_error *err)
+{
+	STACK_OF(X509) *pool = NULL, *own;
+	int ret = -1;
+
+	if (c == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	/* the certificates found with the candidate come first, then the rest of the pool */
+	own = certpick_candidate_get0_chain(c);
+	if ((pool = sk_X509_dup(own)) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	for (int i = 0; set != NULL && i < sk_X509_num(certpick_candset_get0_pool(set)); i++) {
+		X509 *x = sk_X509_value(certpick_candset_get0_pool(set), i);
+		bool dup = false;
+		for (int k = 0; k < sk_X509_num(own) && !dup; k++)
+			dup = X509_cmp(sk_X509_value(own, k), x) == 0;
+		if (!dup && sk_X509_push(pool, x) <= 0) {
+			cp_error_nomem(err);
+			goto out;
+		}
+	}
+	ret = certpick_trust_build_paths_x509(t, certpick_candidate_get0_x509(c), pool, out, err);
+out:
+	sk_X509_free(pool);
+	return ret;
+}

@@ -1,0 +1,401 @@
+/* candidate.c and candidate_load.c: every format, pairing, mismatch, junk, passwords, folders. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "certpick/openssl.h"
+#include "testutil.h"
+#include "internal.h"
+
+struct warnings {
+	int n;
+	struct certpick_error last;
+};
+
+static void
+count_warning(void *arg, const struct certpick_error *e)
+{
+	struct warnings *w = arg;
+
+	w->n++;
+	w->last = *e;
+}
+
+struct load_case {
+	const char *paths[4];	/* under tests/data/candidate */
+	const char *password;
+	int want_rc;		/* of the first add_path that fails, else 0 */
+	enum certpick_errc want_errc;
+	size_t want_count;
+	enum certpick_key_store want_store; /* of candidate 0 */
+	bool want_mismatch;
+	unsigned want_keyspec;
+	const char *want_csp;
+	int want_chain;		/* certificates found with candidate 0 */
+	int want_warnings;
+	const char *want_detail; /* substring of the error or last warning detail */
+};
+
+static const struct load_case load_cases[] = {
+	{ /* PEM certificate alone: a candidate without key */
+	  .paths = { "leaf.pem" }, .want_count = 1, .want_store = CERTPICK_KEY_NONE },
+	{ /* PEM certificate + PKCS#8 key file: paired by public key */
+	  .paths = { "leaf.pem", "leaf-pkcs8.key" }, .want_count = 1,
+	  .want_store = CERTPICK_KEY_FILE },
+	{ /* traditional "EC PRIVATE KEY" form */
+	  .paths = { "leaf.pem", "leaf-trad.key" }, .want_count = 1,
+	  .want_store = CERTPICK_KEY_FILE },
+	{ /* encrypted PKCS#8 with the right password */
+	  .paths = { "leaf.pem", "leaf-enc.key" }, .password = "test", .want_count = 1,
+	  .want_store = CERTPICK_KEY_FILE },
+	{ /* traditional encrypted (Proc-Type: 4,ENCRYPTED) with the right password */
+	  .paths = { "leaf.pem", "leaf-trad-enc.key" }, .password = "test", .want_count = 1,
+	  .want_store = CERTPICK_KEY_FILE },
+	{ /* encrypted key, wrong password: the key file cannot be used */
+	  .paths = { "leaf.pem", "leaf-enc.key" }, .password = "nope", .want_rc = -1,
+	  .want_errc = CERTPICK_ERR_PASSWORD, .want_count = 1, .want_store = CERTPICK_KEY_NONE,
+	  .want_detail = "wrong password" },
+	{ /* encrypted key, no password at all */
+	  .paths = { "leaf.pem", "leaf-enc.key" }, .want_rc = -1,
+	  .want_errc = CERTPICK_ERR_PASSWORD, .want_count = 1, .want_store = CERTPICK_KEY_NONE,
+	  .want_detail = "no password" },
+	{ /* DER certificate and DER key */
+	  .paths = { "leaf.der", "leaf-key.der" }, .want_count = 1,
+	  .want_store = CERTPICK_KEY_FILE },
+	{ /* DER encrypted PKCS#8 key */
+	  .paths = { "leaf.der", "leaf-enc-key.der" }, .password = "test", .want_count = 1,
+	  .want_store = CERTPICK_KEY_FILE },
+	{ /* certificate and key in one PEM file */
+	  .paths = { "leaf-with-key.pem" }, .want_count = 1, .want_store = CERTPICK_KEY_FILE },
+	{ /* leaf + intermediate: one candidate, the CA goes to its chain and the pool */
+	  .paths = { "leaf-chain.pem" }, .want_count = 1, .want_chain = 1 },
+	{ /* a CA certificate alone is not a candidate */
+	  .paths = { "root.pem" }, .want_count = 0 },
+	{ /* a CA certificate with its key is one (ca-cert-as-client is check's business) */
+	  .paths = { "root.pem", "root.key" }, .want_count = 1, .want_store = CERTPICK_KEY_FILE },
+	{ /* cert + a key of another certificate in one file: reported, not split */
+	  .paths = { "leaf-mismatch.pem" }, .want_count = 1, .want_store = CERTPICK_KEY_NONE,
+	  .want_mismatch = true },
+	{ /* the mismatching key is not paired with its real certificate elsewhere */
+	  .paths = { "leaf-mismatch.pem", "other.pem" }, .want_count = 2,
+	  .want_store = CERTPICK_KEY_NONE, .want_mismatch = true },
+	{ /* PKCS#12 with chain, right password */
+	  .paths = { "leaf.p12" }, .password = "test", .want_count = 1,
+	  .want_store = CERTPICK_KEY_PKCS12, .want_chain = 1 },
+	{ /* PKCS#12 with an empty password, none given */
+	  .paths = { "leaf-nopass.p12" }, .want_count = 1, .want_store = CERTPICK_KEY_PKCS12 },
+	{ /* PKCS#12, wrong password: the MAC says so */
+	  .paths = { "leaf.p12" }, .password = "nope", .want_rc = -1,
+	  .want_errc = CERTPICK_ERR_PASSWORD, .want_detail = "mac verify failure (wrong password?)" },
+	{ /* PKCS#12, no password given */
+	  .paths = { "leaf.p12" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PASSWORD,
+	  .want_detail = "none was given" },
+	{ /* openssl pkcs12 -export -keyex: KEY_EX in the key's attributes */
+	  .paths = { "leaf-keyex.p12" }, .password = "test", .want_count = 1,
+	  .want_store = CERTPICK_KEY_PKCS12, .want_keyspec = 0x10 },
+	{ /* openssl pkcs12 -export -keysig: KEY_SIG */
+	  .paths = { "leaf-keysig.p12" }, .password = "test", .want_count = 1,
+	  .want_store = CERTPICK_KEY_PKCS12, .want_keyspec = 0x80 },
+	{ /* openssl pkcs12 -export -CSP NAME */
+	  .paths = { "leaf-csp.p12" }, .password = "test", .want_count = 1,
+	  .want_store = CERTPICK_KEY_PKCS12,
+	  .want_csp = "Microsoft Enhanced Cryptographic Provider v1.0" },
+	{ /* PKCS#12 without key, paired with a loose key file */
+	  .paths = { "leaf-nokey.p12", "leaf.key" }, .password = "test", .want_count = 1,
+	  .want_store = CERTPICK_KEY_FILE },
+	{ /* truncated PEM with nothing complete in it */
+	  .paths = { "truncated.pem" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PARSE,
+	  .want_detail = "truncated or malformed" },
+	{ /* random bytes */
+	  .paths = { "junk.bin" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PARSE,
+	  .want_detail = "not a certificate" },
+	{ /* text that is no PEM */
+	  .paths = { "junk.txt" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PARSE },
+	{ /* empty file */
+	  .paths = { "empty.pem" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PARSE,
+	  .want_detail = "empty" },
+	{ /* missing file */
+	  .paths = { "no-such-file.pem" }, .want_rc = -1, .want_errc = CERTPICK_ERR_IO },
+	{ /* folder: cert and key in two files pair; junk warns once; notes.txt ignored;
+	   * sub/other.crt is a candidate without key, sub/int.pem only pool */
+	  .paths = { "dir" }, .want_count = 2, .want_store = CERTPICK_KEY_FILE,
+	  .want_warnings = 1, .want_detail = "not a certificate" },
+};
+
+static void
+load_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(load_cases) / sizeof(load_cases[0]); i++) {
+		const struct load_case *t = &load_cases[i];
+		struct certpick_error err = { 0 }, first = { 0 };
+		struct warnings w = { 0 };
+		struct certpick_load_options opts = { .password = t->password,
+			.warn = count_warning, .warn_arg = &w };
+		struct certpick_candset *set = certpick_candset_new(&err);
+		int rc = 0;
+
+		assert_non_null(set);
+		for (int k = 0; k < 4 && t->paths[k] != NULL; k++) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s", tu_data("candidate/"));
+			strncat(path, t->paths[k], sizeof(path) - strlen(path) - 1);
+			if (certpick_candset_add_path(set, path, &opts, &err) != 0 && rc == 0) {
+				rc = -1;
+				first = err;
+			}
+		}
+		assert_ok(certpick_candset_finish(set, &err), &err);
+		if (rc != t->want_rc || certpick_candset_count(set) != t->want_count ||
+		    w.n != t->want_warnings)
+			fail_msg("case %zu (%s): rc %d count %zu warnings %d: %s: %s", i, t->paths[0],
+			    rc, certpick_candset_count(set), w.n, first.message, first.detail);
+		if (t->want_rc != 0)
+			assert_int_equal(first.code, t->want_errc);
+		if (t->want_detail != NULL) {
+			const char *d = t->want_rc != 0 ? first.detail : w.last.detail;
+			if (strstr(d, t->want_detail) == NULL)
+				fail_msg("case %zu: detail '%s' lacks '%s'", i, d, t->want_detail);
+		}
+		if (t->want_count > 0) {
+			const struct certpick_candidate *c = certpick_candset_get(set, 0);
+			if (certpick_candidate_key_store(c) != t->want_store)
+				fail_msg("case %zu (%s): store %s", i, t->paths[0],
+				    certpick_key_store_name(certpick_candidate_key_store(c)));
+			assert_int_equal(certpick_candidate_has_key_mismatch(c), t->want_mismatch);
+			assert_int_equal(certpick_candidate_pfx_keyspec(c), t->want_keyspec);
+			if (t->want_csp != NULL)
+				assert_string_equal(certpick_candidate_pfx_csp(c), t->want_csp);
+			else
+				assert_null(certpick_candidate_pfx_csp(c));
+			assert_int_equal(sk_X509_num(certpick_candidate_get0_chain(c)), t->want_chain);
+			assert_int_equal(strlen(certpick_candidate_sha256(c)), 64);
+			assert_non_null(certpick_candidate_subject(c)->rfc4514);
+			assert_int_equal(certpick_candidate_get0_pkey(c) != NULL,
+			    t->want_store == CERTPICK_KEY_FILE || t->want_store == CERTPICK_KEY_PKCS12);
+		}
+		certpick_candset_free(set);
+	}
+}
+
+static X509 *
+read_cert(const char *name)
+{
+	FILE *fp = fopen(tu_data(name), "r");
+	X509 *x;
+
+	assert_non_null(fp);
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	assert_non_null(x);
+	return x;
+}
+
+static EVP_PKEY *
+read_key(const char *name)
+{
+	FILE *fp = fopen(tu_data(name), "r");
+	EVP_PKEY *k;
+
+	assert_non_null(fp);
+	k = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	assert_non_null(k);
+	return k;
+}
+
+static void
+identity_fields(void **state)
+{
+	struct certpick_error err = { 0 };
+	struct certpick_candset *set = certpick_candset_new(&err);
+	const struct certpick_candidate *c;
+	size_t len;
+
+	(void)state;
+	assert_ok(certpick_candset_add_path(set, tu_data("candidate/leaf-with-key.pem"), NULL, &err),
+	    &err);
+	assert_ok(certpick_candset_finish(set, &err), &err);
+	c = certpick_candset_get(set, 0);
+	assert_string_equal(certpick_candidate_subject(c)->rfc4514, "CN=leaf,O=certpick fixtures");
+	assert_string_equal(certpick_candidate_issuer(c)->rfc4514, "CN=Fixture int,O=certpick fixtures");
+	assert_int_equal(certpick_candidate_not_before(c), 1577836800);	/* 2020-01-01 */
+	assert_int_equal(certpick_candidate_not_after(c), 2208988800);	/* 2040-01-01 */
+	assert_string_equal(certpick_candidate_key_type(c), "ec");
+	assert_int_equal(certpick_candidate_key_bits(c), 256);
+	assert_non_null(certpick_candidate_der(c, &len));
+	assert_true(len > 100);
+	assert_string_equal(certpick_candidate_key_source(c), tu_data("candidate/leaf-with-key.pem"));
+	assert_null(certpick_candset_get(set, 1));
+	certpick_candset_free(set);
+}
+
+/* The bridge constructor the NSS/PKCS#11 sources use. */
+static void
+add_x509_bridge(void **state)
+{
+	struct certpick_error err = { 0 };
+	struct certpick_candset *set = certpick_candset_new(&err);
+	X509 *leaf = read_cert("candidate/leaf.pem"), *in = read_cert("candidate/int.pem");
+	X509 *root = read_cert("candidate/root.pem");
+	EVP_PKEY *key = read_key("candidate/leaf.key"), *other = read_key("candidate/other.key");
+	STACK_OF(X509) *extra = sk_X509_new_null();
+	const struct certpick_candidate *c;
+
+	(void)state;
+	sk_X509_push(extra, in);
+	/* key given and matching */
+	assert_ok(certpick_candset_add_x509(set, leaf, key, extra, "test:1", CERTPICK_KEY_FILE, &err),
+	    &err);
+	/* key lives in a token: no EVP_PKEY, store says where */
+	assert_ok(certpick_candset_add_x509(set, leaf, NULL, NULL, "nss:db:leaf", CERTPICK_KEY_NSS,
+	    &err), &err);
+	/* a key that does not match */
+	assert_ok(certpick_candset_add_x509(set, leaf, other, NULL, "test:3", CERTPICK_KEY_FILE,
+	    &err), &err);
+	/* a CA given explicitly is kept as a candidate */
+	assert_ok(certpick_candset_add_x509(set, root, NULL, NULL, "test:4", CERTPICK_KEY_NONE,
+	    &err), &err);
+	/* misuse */
+	assert_int_equal(certpick_candset_add_x509(set, NULL, NULL, NULL, "x", CERTPICK_KEY_NONE,
+	    &err), -1);
+	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
+	assert_ok(certpick_candset_finish(set, &err), &err);
+	assert_int_equal(certpick_candset_count(set), 4);
+	c = certpick_candset_get(set, 0);
+	assert_ptr_equal(certpick_candidate_get0_pkey(c), key);
+	assert_int_equal(sk_X509_num(certpick_candidate_get0_chain(c)), 1);
+	assert_string_equal(certpick_candidate_source(c), "test:1");
+	c = certpick_candset_get(set, 1);
+	assert_null(certpick_candidate_get0_pkey(c));
+	assert_int_equal(certpick_candidate_key_store(c), CERTPICK_KEY_NSS);
+	c = certpick_candset_get(set, 2);
+	assert_true(certpick_candidate_has_key_mismatch(c));
+	assert_null(certpick_candidate_get0_pkey(c));
+	assert_int_equal(certpick_candidate_key_store(c), CERTPICK_KEY_NONE);
+	assert_int_equal(certpick_candset_pool_count(set), 3);
+	assert_int_equal(sk_X509_num(certpick_candset_get0_pool(set)), 3);
+	/* finished sets take no more */
+	assert_int_equal(certpick_candset_add_x509(set, leaf, NULL, NULL, "late", CERTPICK_KEY_NONE,
+	    &err), -1);
+	sk_X509_free(extra);
+	X509_free(leaf);
+	X509_free(in);
+	X509_free(root);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other);
+	certpick_candset_free(set);
+}
+
+static int
+give_password(void *arg, const char *what, char *buf, size_t size)
+{
+	int *calls = arg;
+
+	(void)what;
+	(*calls)++;
+	snprintf(buf, size, "test");
+	return 4;
+}
+
+/* The prompt is asked when no password or a wrong one is given. */
+static void
+password_callback(void **state)
+{
+	static const char *const files[] = { "candidate/leaf.p12", "candidate/leaf-enc.key",
+		"candidate/leaf-enc-key.der" };
+	struct certpick_error err = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		int calls = 0;
+		struct certpick_load_options opts = { .password = i == 1 ? "wrong" : NULL,
+			.password_cb = give_password, .password_arg = &calls };
+		struct certpick_candset *set = certpick_candset_new(&err);
+
+		assert_ok(certpick_candset_add_path(set, tu_data("candidate/leaf.pem"), &opts, &err),
+		    &err);
+		assert_ok(certpick_candset_add_path(set, tu_data(files[i]), &opts, &err), &err);
+		assert_ok(certpick_candset_finish(set, &err), &err);
+		/* the .p12 is its own candidate; the key files pair with leaf.pem */
+		size_t last = certpick_candset_count(set) - 1;
+		if (calls != 1 || certpick_candidate_get0_pkey(certpick_candset_get(set, last)) == NULL)
+			fail_msg("%s: %d calls", files[i], calls);
+		certpick_candset_free(set);
+	}
+}
+
+/* add_memory with a forced format, and partial files warn but load. */
+static void
+memory_and_partial(void **state)
+{
+	struct certpick_error err = { 0 };
+	struct warnings w = { 0 };
+	struct certpick_load_options opts = { .warn = count_warning, .warn_arg = &w };
+	struct certpick_candset *set = certpick_candset_new(&err);
+	uint8_t *data;
+	size_t len;
+	char *two;
+
+	(void)state;
+	assert_ok(cp_read_file(tu_data("candidate/leaf.der"), &data, &len, &err), &err);
+	/* DER read as PEM: nothing there */
+	assert_int_equal(certpick_candset_add_memory(set, data, len, "mem.der", CERTPICK_FORMAT_PEM,
+	    &opts, &err), -1);
+	/* DER read as PKCS#12: refused */
+	assert_int_equal(certpick_candset_add_memory(set, data, len, "mem.der",
+	    CERTPICK_FORMAT_PKCS12, &opts, &err), -1);
+	assert_ok(certpick_candset_add_memory(set, data, len, "mem.der", CERTPICK_FORMAT_DER, &opts,
+	    &err), &err);
+	free(data);
+	/* a good certificate then a broken block: warning, certificate kept */
+	assert_ok(cp_read_file(tu_data("candidate/other.pem"), &data, &len, &err), &err);
+	two = cp_asprintf("%s-----BEGIN CERTIFICATE-----\nMIIB\n", (char *)data);
+	assert_ok(certpick_candset_add_memory(set, two, strlen(two), "two.pem", CERTPICK_FORMAT_AUTO,
+	    &opts, &err), &err);
+	assert_int_equal(w.n, 1);
+	assert_non_null(strstr(w.last.detail, "after 1 good block"));
+	assert_ok(certpick_candset_finish(set, &err), &err);
+	assert_int_equal(certpick_candset_count(set), 2);
+	free(two);
+	free(data);
+	certpick_candset_free(set);
+}
+
+/* Every allocation failure returns an error and leaks nothing (ASan build). */
+static void
+allocation_failures(void **state)
+{
+	(void)state;
+	for (unsigned long n = 1; n < 200; n++) {
+		struct certpick_error err = { 0 };
+		struct certpick_load_options opts = { .password = "test" };
+		struct certpick_candset *set;
+
+		cp_mem_fail_after(n);
+		if ((set = certpick_candset_new(&err)) != NULL) {
+			(void)certpick_candset_add_path(set, tu_data("candidate/leaf.p12"), &opts, &err);
+			(void)certpick_candset_add_path(set, tu_data("candidate/dir"), &opts, &err);
+			(void)certpick_candset_finish(set, &err);
+		}
+		cp_mem_fail_after(0);
+		certpick_candset_free(set);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(load_table),
+		cmocka_unit_test(identity_fields),
+		cmocka_unit_test(add_x509_bridge),
+		cmocka_unit_test(password_callback),
+		cmocka_unit_test(memory_and_partial),
+		cmocka_unit_test(allocation_failures),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
