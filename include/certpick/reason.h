@@ -206,10 +206,10 @@ enum certpick_severity {
 	  "no auto-selection policy matches this site; the client shows a picker",      \
 	  "Chrome: AutoSelectCertificateForUrls; Firefox: security.default_personal_cert") \
 	X(SEL_ORDER_UNPREDICTABLE, "order-unpredictable", WARNING,                      \
-	  "several certificates of the same key type qualify and this client takes "    \
-	  "the first in an order it does not define (Java SunX509: HashMap order)",     \
-	  "keep one certificate per key type in the keystore, or use the PKIX key "     \
-	  "manager (ssl.KeyManagerFactory.algorithm=PKIX)")                             \
+	  "several certificates qualify equally and the client's choice among them is " \
+	  "not defined (Java SunX509: HashMap order; Chrome, NSS, Windows: equal dates)", \
+	  "keep one qualifying certificate (Java: one per key type, or the PKIX key "   \
+	  "manager, ssl.KeyManagerFactory.algorithm=PKIX)")                             \
 	/* ---- serve: why a client was refused ---- */                                  \
 	X(SRV_NO_CERT, "no-client-certificate", ERROR,                                  \
 	  "the client sent no certificate (IIS 403.7)",                                 \
