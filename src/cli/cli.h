@@ -169,6 +169,14 @@ void cli_get_run_release(struct cli_get_run *r);
 int cli_get_exit(const struct cli_get_run *r);
 void cli_get_explain(FILE *fp, const struct cli_get_run *r);
 json_t *cli_get_json(const struct cli_get_run *r, const char *url);
+/* demo_server.c: serve in-process on a thread (demo). */
+struct cli_demo_server;
+/* o->base is set here. NULL and err when it cannot start. */
+struct cli_demo_server *cli_demo_server_start(struct certpick_serve_options *o,
+    struct certpick_error *err);
+const struct certpick_serve *cli_demo_server_get(const struct cli_demo_server *d);
+/* Stop, join and free. NULL is a no-op. */
+void cli_demo_server_stop(struct cli_demo_server *d);
 int cmd_probe(int argc, char **argv);
 extern const char cmd_probe_usage[];
 int cmd_select(int argc, char **argv);
