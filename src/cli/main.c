@@ -19,6 +19,8 @@ static const struct cli_command commands[] = {
 	    cmd_check_usage },
 	{ "demo", cmd_demo, "show certpick on a throwaway PKI with classic client-certificate defects",
 	    cmd_demo_usage },
+	{ "get", cmd_get, "send an HTTPS request with the client certificate a client would pick",
+	    cmd_get_usage },
 	{ "probe", cmd_probe, "show what a server asks of a client certificate, and if it is required",
 	    cmd_probe_usage },
 	{ "select", cmd_select, "say which client certificate each client sends, and why not",
