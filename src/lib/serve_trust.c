@@ -92,7 +92,8 @@ cp_serve_load_certs(const char *path, STACK_OF(X509) *out, struct certpick_error
 			goto out;
 		}
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		if (stat(names[i], &st) != 0 || !S_ISREG(st.st_mode))
 			continue;

@@ -476,7 +476,7 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
 	int n = 0;
 
 	if (leaf != NULL) {
-		n = 1 + sk_X509_num(sent);
+		n = 1 + (sent != NULL ? sk_X509_num(sent) : 0);
 		if ((r->chain = cp_calloc((size_t)n, sizeof(*r->chain))) == NULL)
 			return -1;
 		r->n_chain = (size_t)n;

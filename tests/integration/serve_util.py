@@ -233,9 +233,10 @@ class Chromium:
     HOME, selected by an AutoSelectCertificateForUrls policy."""
 
     POLICY_DIR = "/etc/chromium/policies/managed"
+    count = 0
 
     def __init__(self, tmp, pki, who, origin):
-        self.home = os.path.join(tmp, "chrome-home-%s" % (who or "none"))
+        self.home = os.path.join(tmp, "chrome-home-%s-%s" % (who or "none", origin[-5:]))
         db = os.path.join(self.home, ".pki", "nssdb")
         os.makedirs(db, exist_ok=True)
         subprocess.run(["certutil", "-N", "-d", "sql:" + db, "--empty-password"],
@@ -245,7 +246,9 @@ class Chromium:
                             "sql:" + db, "-W", "test"], check=True, timeout=30,
                            capture_output=True)
         os.makedirs(self.POLICY_DIR, exist_ok=True)
-        self.policy = os.path.join(self.POLICY_DIR, "certpick-test-%d.json" % os.getpid())
+        Chromium.count += 1
+        self.policy = os.path.join(self.POLICY_DIR, "certpick-test-%d-%d.json" % (
+            os.getpid(), Chromium.count))
         with open(self.policy, "w") as f:
             json.dump({"AutoSelectCertificateForUrls": [
                 json.dumps({"pattern": origin, "filter": {}})]}, f)

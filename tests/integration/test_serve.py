@@ -522,7 +522,9 @@ def test_chromium_per_path(mprocs, mtmp, pki, crl, chromium_for):
                       ("--tls1.3", "403.7 Forbidden")):
         srv = su.Server(mprocs, mtmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
                                        "--require", "/secure", tls])
-        dom = chromium_for("alice", srv).dump_dom(srv.url("/secure/"))
+        chrome = chromium_for("alice", srv)
+        dom = chrome.dump_dom(srv.url("/secure/"))
+        chrome.close()
         assert "<title>%s" % want in dom, (tls, dom[:600])
         if tls == "--tls1.3":
             assert "pha-not-offered" in dom
