@@ -236,9 +236,9 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 		return;
 	text_others(fp, r);
 	if (r->sent >= 0)
-		fprintf(fp, "  what to change: the server refused the certificate it asked for; "
-		    "run 'certpick check --trust CA %s' and compare with the server's trust store "
-		    "(its answer, with -i, says why)\n", r->sel->v[r->sent].source);
+		fprintf(fp, "  what to change: the server refused the certificate it asked for "
+		    "(its answer, with -i, says why); 'certpick check --trust SERVER-CA.pem %s' "
+		    "shows every problem of the certificate\n", r->sel->v[r->sent].source);
 	else if (r->sel->n == 0)
 		fputs("  what to change: give certpick the certificate to send (a file, folder, "
 		    ".p12, --nssdb or --pkcs11 source)\n", fp);
