@@ -17,7 +17,7 @@ struct cli_globals cli_g;
 static const struct cli_command commands[] = {
 	{ "check", cmd_check, "check a certificate for client-authentication problems",
 	    cmd_check_usage },
-	{ "demo", cmd_demo, "show certpick on a throwaway PKI with classic client-certificate defects",
+	{ "demo", cmd_demo, "tell the whole story offline: throwaway PKI, check, serve, probe, select, get",
 	    cmd_demo_usage },
 	{ "get", cmd_get, "send an HTTPS request with the client certificate a client would pick",
 	    cmd_get_usage },

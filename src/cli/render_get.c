@@ -107,14 +107,45 @@ text_chain(FILE *fp, const struct certpick_sel_candidate *c)
 		fprintf(fp, "%s%s", i ? " <- " : "", c->chain[i].subject);
 }
 
-/* certpick serve (and other JSON APIs) say why in "advice" or "message". */
+/* The HTML advice paragraph of certpick serve's pages, entities decoded. */
+static void
+html_advice(FILE *fp, const char *body)
+{
+	static const struct { const char *ent, *c; } ents[] = { { "&#39;", "'" },
+		{ "&quot;", "\"" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&amp;", "&" } };
+	const char *p = strstr(body, "id=\"advice\">"), *end;
+
+	if (p == NULL || (end = strstr(p += 12, "</p>")) == NULL)
+		return;
+	fputs("  the server says: ", fp);
+	while (p < end) {
+		size_t k;
+
+		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
+			if (strncmp(p, ents[k].ent, strlen(ents[k].ent)) == 0)
+				break;
+		if (k < sizeof(ents) / sizeof(ents[0])) {
+			fputs(ents[k].c, fp);
+			p += strlen(ents[k].ent);
+		} else {
+			fputc(*p++, fp);
+		}
+	}
+	fputc('\n', fp);
+}
+
+/* certpick serve (and JSON APIs) say why: "advice" or "message", or the HTML advice. */
 static void
 server_advice(FILE *fp, const struct certpick_get_result *g)
 {
 	json_t *o, *v;
 
-	if (g->status < 400 || g->body_len == 0 || g->body[0] != '{')
+	if (g->status < 400 || g->body_len == 0)
 		return;
+	if (g->body[0] != '{') {
+		html_advice(fp, (const char *)g->body);
+		return;
+	}
 	if ((o = json_loadb((const char *)g->body, g->body_len, 0, NULL)) == NULL)
 		return;
 	if (json_is_string(v = json_object_get(o, "advice")) ||
@@ -158,8 +189,8 @@ text_others(FILE *fp, const struct cli_get_run *r)
 		if ((long)i == r->sent)
 			continue;
 		if (shown++ == 0)
-			fprintf(fp, "  why the other certificates were not sent (client %s):\n",
-			    certpick_profile_name(r->profile));
+			fprintf(fp, "  why %s certificates were not sent (client %s):\n",
+			    r->sent >= 0 ? "the other" : "the", certpick_profile_name(r->profile));
 		fprintf(fp, "    [%zu] %s %s (%s)\n", i + 1, certpick_verdict_name(c->verdict),
 		    c->subject, c->source);
 		for (size_t k = 0; k < c->reasons.n; k++)
@@ -196,16 +227,18 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 		fprintf(fp, "\n    from %s%s\n", r->sel->v[r->sent].source,
 		    g->certificate_sent ? "" : " (but the server never asked on this connection)");
 	} else {
-		fprintf(fp, "  %s sent no certificate (%s)\n", certpick_profile_name(r->profile),
-		    r->sel->note);
+		fprintf(fp, "  %s sent no certificate%s%s%s\n", certpick_profile_name(r->profile),
+		    strncmp(r->sel->note, "sends no", 8) != 0 ? " (" : "",
+		    strncmp(r->sel->note, "sends no", 8) != 0 ? r->sel->note : "",
+		    strncmp(r->sel->note, "sends no", 8) != 0 ? ")" : "");
 	}
 	if (!failed)
 		return;
 	text_others(fp, r);
 	if (r->sent >= 0)
-		fprintf(fp, "  what to change: the server refused the certificate it asked for; "
-		    "run 'certpick check --trust CA %s' and compare with the server's trust store "
-		    "(its answer, with -i, says why)\n", r->sel->v[r->sent].source);
+		fprintf(fp, "  what to change: the server refused the certificate it asked for "
+		    "(its answer, with -i, says why); 'certpick check --trust SERVER-CA.pem %s' "
+		    "shows every problem of the certificate\n", r->sel->v[r->sent].source);
 	else if (r->sel->n == 0)
 		fputs("  what to change: give certpick the certificate to send (a file, folder, "
 		    ".p12, --nssdb or --pkcs11 source)\n", fp);

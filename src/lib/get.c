@@ -448,52 +448,95 @@ tls_failed(struct get_ctx *g, SSL *ssl, int rc, const char *what)
 	}
 }
 
-/* Split the answer: head, body (de-chunked), status. */
-static int
-keep_answer(struct certpick_get_result *res, const char *buf, size_t len)
+/* "Transfer-Encoding: ... chunked" among the header lines of head[0..len). */
+static bool
+is_chunked(const char *head, size_t len)
 {
-	const char *end = NULL;
-	size_t hlen;
+	static const char name[] = "transfer-encoding:";
+	const char *p = head, *end = head + len;
 
-	for (size_t i = 0; i + 3 < len && end == NULL; i++)
-		if (memcmp(buf + i, "\r\n\r\n", 4) == 0)
-			end = buf + i + 4;
-	hlen = end != NULL ? (size_t)(end - buf) : len;
-	if ((res->head = cp_asprintf("%.*s", (int)hlen, buf)) == NULL)
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol != NULL ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (n > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
+			for (size_t i = sizeof(name) - 1; i + 7 <= n; i++)
+				if (strncasecmp(p + i, "chunked", 7) == 0)
+					return true;
+		}
+		p += n + 1;
+	}
+	return false;
+}
+
+/* RFC 9112 7.1: chunk-size [ext] CRLF data CRLF ... 0 CRLF; bounded, lenient. */
+static size_t
+dechunk(const char *b, size_t blen, unsigned char *out)
+{
+	size_t at = 0, n_out = 0;
+
+	while (at < blen) {
+		size_t n = 0, i = at;
+		int digits = 0;
+
+		for (; i < blen && digits < 15; i++, digits++) {
+			int c = (unsigned char)b[i], v = c >= '0' && c <= '9' ? c - '0' :
+			    c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+			if (v < 0)
+				break;
+			n = n * 16 + (size_t)v;
+		}
+		const char *nl = memchr(b + i, '\n', blen - i);
+		if (digits == 0 || nl == NULL || n == 0)
+			break;
+		size_t data = (size_t)(nl + 1 - b);
+		if (n > blen - data)
+			n = blen - data;	/* truncated answer: keep what came */
+		memcpy(out + n_out, b + data, n);
+		n_out += n;
+		at = data + n;
+		if (at < blen && b[at] == '\r')
+			at++;
+		if (at < blen && b[at] == '\n')
+			at++;
+	}
+	return n_out;
+}
+
+/* see internal.h */
+int
+cp_get_answer(struct certpick_get_result *res, const char *buf, size_t len)
+{
+	size_t hlen = len;
+
+	for (size_t i = 0; i + 3 < len; i++) {
+		if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
+			hlen = i + 4;
+			break;
+		}
+	}
+	free(res->head);
+	free(res->reason);
+	free(res->body);
+	res->reason = NULL;
+	res->body = NULL;
+	res->body_len = 0;
+	if ((res->head = cp_malloc(hlen + 1)) == NULL)
 		return -1;
+	memcpy(res->head, buf, hlen);
+	res->head[hlen] = '\0';
 	res->status = res->http.status;
 	if (res->http.reason != NULL && (res->reason = cp_strdup(res->http.reason)) == NULL)
 		return -1;
 	if ((res->body = cp_malloc(len - hlen + 1)) == NULL)
 		return -1;
-	const char *b = buf + hlen;
-	size_t blen = len - hlen, out = 0;
-	bool chunked = false;
-
-	for (const char *p = res->head; (p = strchr(p, '\n')) != NULL; p++)
-		if (strncasecmp(p + 1, "Transfer-Encoding:", 18) == 0 &&
-		    strstr(p + 19, "chunked") != NULL && strstr(p + 19, "chunked") < strchr(p + 1, '\n'))
-			chunked = true;
-	if (!chunked) {
-		memcpy(res->body, b, blen);
-		out = blen;
+	if (is_chunked(buf, hlen)) {
+		res->body_len = dechunk(buf + hlen, len - hlen, res->body);
 	} else {
-		size_t at = 0;
-
-		while (at < blen) {
-			char *stop;
-			unsigned long n = strtoul(b + at, &stop, 16);
-			const char *nl = memchr(b + at, '\n', blen - at);
-
-			if (nl == NULL || n == 0 || n > blen - (size_t)(nl + 1 - b))
-				break;
-			memcpy(res->body + out, nl + 1, n);
-			out += n;
-			at = (size_t)(nl + 1 - b) + n + 2;
-		}
+		memcpy(res->body, buf + hlen, len - hlen);
+		res->body_len = len - hlen;
 	}
-	res->body[out] = '\0';
-	res->body_len = out;
+	res->body[res->body_len] = '\0';
 	return 0;
 }
 
@@ -558,7 +601,7 @@ exchange(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
 		goto out;
 	if (pr == -1 && res->error.code == CERTPICK_OK)
 		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer is not HTTP");
-	if (pr == 1 && keep_answer(res, buf, len) != 0)
+	if (pr == 1 && cp_get_answer(res, buf, len) != 0)
 		goto out;
 	if (pr == 1) {
 		certpick_error_clear(&res->error);
