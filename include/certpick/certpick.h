@@ -37,5 +37,6 @@
 #include "certpick/pki.h"
 #include "certpick/check.h"
 #include "certpick/serve.h"
+#include "certpick/get.h"
 
 #endif

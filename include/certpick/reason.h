@@ -73,6 +73,11 @@ enum certpick_severity {
 	  "check that the server trusts this root, or give it with --trust")            \
 	X(CHAIN_INVALID, "chain-invalid", ERROR,                                        \
 	  "the chain does not verify", "see the detail; reissue from a valid CA")       \
+	X(CHAIN_POLICY, "chain-policy", WARNING,                                        \
+	  "the chain fails RFC 5280 certificate-policy processing: Windows and NSS may "\
+	  "refuse it; OpenSSL servers accept it unless they require policies",          \
+	  "reissue so that every CA's certificatePolicies and policyConstraints allow " \
+	  "the leaf's policy (or anyPolicy)")                                           \
 	X(CHAIN_NOT_CLIENT_AUTH, "chain-not-client-auth", ERROR,                        \
 	  "a CA in the chain restricts extendedKeyUsage and does not allow clientAuth", \
 	  "issue the certificate from a CA whose EKU allows clientAuth")                \
@@ -201,10 +206,10 @@ enum certpick_severity {
 	  "no auto-selection policy matches this site; the client shows a picker",      \
 	  "Chrome: AutoSelectCertificateForUrls; Firefox: security.default_personal_cert") \
 	X(SEL_ORDER_UNPREDICTABLE, "order-unpredictable", WARNING,                      \
-	  "several certificates of the same key type qualify and this client takes "    \
-	  "the first in an order it does not define (Java SunX509: HashMap order)",     \
-	  "keep one certificate per key type in the keystore, or use the PKIX key "     \
-	  "manager (ssl.KeyManagerFactory.algorithm=PKIX)")                             \
+	  "several certificates qualify equally and the client's choice among them is " \
+	  "not defined (Java SunX509: HashMap order; Chrome, NSS, Windows: equal dates)", \
+	  "keep one qualifying certificate (Java: one per key type, or the PKIX key "   \
+	  "manager, ssl.KeyManagerFactory.algorithm=PKIX)")                             \
 	/* ---- serve: why a client was refused ---- */                                  \
 	X(SRV_NO_CERT, "no-client-certificate", ERROR,                                  \
 	  "the client sent no certificate (IIS 403.7)",                                 \

@@ -24,7 +24,7 @@ struct ca_index {
 	size_t nb;
 	long *exact;		/* by DER sha256: CA index, -1 empty */
 	long *string;		/* by rendered string */
-	long *canon;		/* by canonical hash */
+	long *canon;		/* by cp_dn_loose_hash, confirmed by a normalized comparison */
 	unsigned long *canon_hash; /* per CA name */
 };
 
@@ -118,15 +118,7 @@ ca_index_build(struct ca_index *ix, const struct certpick_certreq *req,
 		if (!dn->valid)
 			continue;
 		slot_put(ix->string, nb, str_hash(dn->rfc4514), (long)i, same_string, ix);
-		{
-			const unsigned char *p = dn->der;
-			X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)dn->der_len);
-			int ok = 0;
-
-			if (name != NULL)
-				ix->canon_hash[i] = X509_NAME_hash_ex(name, NULL, NULL, &ok);
-			X509_NAME_free(name);
-		}
+		ix->canon_hash[i] = cp_dn_loose_hash(dn);
 		slot_put(ix->canon, nb, ix->canon_hash[i], (long)i, same_canon, ix);
 	}
 	ERR_clear_error();
@@ -603,6 +595,14 @@ eval_one(struct ctx *c, struct eval *e)
 	struct certpick_sel_candidate *o = e->out;
 
 	e->survives = true;
+	{
+		size_t n = 0;
+
+		while (c->p->checks[n].check != CP_CHK_END)
+			n++;
+		if ((o->trace = cp_calloc(n + 1, sizeof(*o->trace))) == NULL)
+			return -1;
+	}
 	for (const struct cp_check_row *row = c->p->checks; row->check != CP_CHK_END; row++) {
 		struct buf b = { 0 };
 		bool ok = true;
@@ -787,10 +787,9 @@ static int
 add_step(struct certpick_sel_candidate *o, const struct cp_check_row *row, const char *check,
     bool passed, struct buf *detail)
 {
-	struct certpick_trace_step *st = cp_array_push(&o->trace, &o->n_trace, sizeof(*st));
+	/* eval_one sized the array for every check of the profile */
+	struct certpick_trace_step *st = &o->trace[o->n_trace++];
 
-	if (st == NULL)
-		return -1;
 	st->check = check;
 	st->passed = passed;
 	st->decisive = row->effect != CP_FX_RANK;
@@ -837,11 +836,17 @@ java_slot(const struct ctx *c, const struct cp_selcert *leaf)
 	return (long)c->req->n_sigalgs;
 }
 
-static int
-order_cmp(const void *pa, const void *pb, void *arg)
+/* Chain length as the client counts it: no walk happens when no CA is named. */
+static long
+walk_len(const struct ctx *c, const struct eval *e)
 {
-	const struct eval *a = *(struct eval *const *)pa, *b = *(struct eval *const *)pb;
-	const struct ctx *c = arg;
+	return c->req->n_ca_names == 0 ? 1 : (long)e->walk.n_path;
+}
+
+/* The client's own sort keys, without the tie-breaker. */
+static int
+order_keys_cmp(const struct ctx *c, const struct eval *a, const struct eval *b)
+{
 	const struct cp_selcert *la = a->cand->leaf, *lb = b->cand->leaf;
 	int r = 0;
 
@@ -858,7 +863,7 @@ order_cmp(const void *pa, const void *pb, void *arg)
 		if (r == 0)
 			r = cmp_desc_time(la->not_before, lb->not_before);
 		if (r == 0)
-			r = cmp_long((long)a->walk.n_path, (long)b->walk.n_path);
+			r = cmp_long(walk_len(c, a), walk_len(c, b));
 		break;
 	case CP_ORDER_NSS:
 		r = -cmp_long(time_valid(c, la), time_valid(c, lb));
@@ -881,9 +886,30 @@ order_cmp(const void *pa, const void *pb, void *arg)
 	default:
 		break;
 	}
-	if (r == 0)
-		r = cmp_long((long)a->cand->index, (long)b->cand->index);
 	return r;
+}
+
+static int
+order_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct eval *a = *(struct eval *const *)pa, *b = *(struct eval *const *)pb;
+	int r = order_keys_cmp(arg, a, b);
+
+	return r != 0 ? r : cmp_long((long)a->cand->index, (long)b->cand->index);
+}
+
+/* Sorting clients whose sort is not stable: a tie at the top is a coin toss. */
+static bool
+top_tie(const struct ctx *c, struct eval **ord, size_t k)
+{
+	switch (c->p->order) {
+	case CP_ORDER_CHROME:
+	case CP_ORDER_WINDOWS:
+	case CP_ORDER_NSS:
+		return k > 1 && order_keys_cmp(c, ord[0], ord[1]) == 0;
+	default:
+		return false;
+	}
 }
 
 static const char *
@@ -1032,6 +1058,10 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 	if (k > 1)
 		qsort_r(ord, k, sizeof(*ord), order_cmp, c);
 	if (c->p->dedupe && dedupe(c, ord, &k) != 0)
+		goto out;
+	if (top_tie(c, ord, k) && cp_findings_add(&s->findings,
+	    CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE, "%s and %s tie on every sort key (%s)",
+	    ord[0]->out->subject, ord[1]->out->subject, order_text(c->p->order)) != 0)
 		goto out;
 	if (c->p->order == CP_ORDER_JAVA && k > 1 && c->p->unpredictable_order &&
 	    ord[1]->order_key == ord[0]->order_key) {

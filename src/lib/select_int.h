@@ -119,7 +119,7 @@ struct certpick_profile {
 struct cp_selcert {
 	X509 *x509;			/* reference held */
 	struct certpick_dn subject, issuer;
-	unsigned long subject_canon, issuer_canon; /* X509_NAME_hash_ex of canonical form */
+	unsigned long subject_canon, issuer_canon; /* cp_dn_loose_hash() */
 	char sha256[65];
 	time_t not_before, not_after;
 	bool has_ku;
@@ -150,6 +150,9 @@ struct cp_selstore {
 	size_t *next;			/* chain of certs with the same subject (index + 1) */
 	size_t nbucket;
 	size_t *by_sha;			/* open addressing on certificate sha256 (dedupe) */
+	size_t *by_ptr;			/* open addressing on the X509 pointer (dedupe) */
+	EVP_MD *md;			/* SHA-256, fetched once */
+	BIO *mem;			/* reused to render names */
 };
 
 /* select_cert.c */
@@ -158,6 +161,9 @@ void cp_selcert_free(struct cp_selcert *c);
 /* Adds x (dedup by DER hash); *out is the stored facts. */
 int cp_selstore_add(struct cp_selstore *s, X509 *x, const struct cp_selcert **out,
     struct certpick_error *err);
+/* The same, when the certificate's SHA-256 (lowercase hex) is known already. */
+int cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
+    const struct cp_selcert **out, struct certpick_error *err);
 void cp_selstore_release(struct cp_selstore *s);
 /* First certificate whose subject DER equals name; iterate with cp_selstore_next. */
 size_t cp_selstore_first(const struct cp_selstore *s, const struct certpick_dn *name);
@@ -165,6 +171,8 @@ size_t cp_selstore_next(const struct cp_selstore *s, size_t it, const struct cer
 /* it is 1-based (0 = end). */
 #define CP_SELSTORE_GET(s, it) ((s)->certs[(it) - 1])
 const char *cp_keyalg_name(unsigned ka);
+/* Pre-filter key for normalized name comparison (equal normalized => equal key). */
+unsigned long cp_dn_loose_hash(const struct certpick_dn *dn);
 
 /* select.c: the engine over prepared facts (unit tests call it directly). */
 int cp_select_run_facts(const struct certpick_profile *p, const struct cp_selcand *cands,

@@ -476,6 +476,28 @@ java_order(void **state)
 	fx_end(&r);
 }
 
+/* equal dates: Chrome's sort cannot tell them apart, certpick says so */
+static void
+sort_ties(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.noeku, true, NULL, NULL);
+	fx_cand(&r, fx.noku, true, NULL, NULL);
+	s = fx_select(&r, "chrome");
+	assert_true(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	s = fx_select(&r, "go");	/* configuration order is defined */
+	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	fx_cand(&r, fx.carol, true, NULL, NULL);	/* a later notAfter wins outright */
+	s = fx_select(&r, "chrome");
+	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	assert_int_equal(s->auto_choice, 2);
+	fx_end(&r);
+}
+
 /* pickers: Chrome prompts and auto-selects; IE auto-sends only a single one */
 static void
 pickers(void **state)
@@ -665,6 +687,7 @@ main(void)
 		cmocka_unit_test(ordering),
 		cmocka_unit_test(duplicates),
 		cmocka_unit_test(java_order),
+		cmocka_unit_test(sort_ties),
 		cmocka_unit_test(pickers),
 		cmocka_unit_test(openssl_single),
 		cmocka_unit_test(firefox_rules),
