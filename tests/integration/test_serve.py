@@ -591,3 +591,26 @@ def test_cert_and_key_files(mprocs, tmp, pki):
                         "https://localhost:%d/" % srv.port, "-o", "/dev/null",
                         "-w", "%{http_code}"], capture_output=True, text=True, timeout=30)
     assert p.stdout == "200"
+
+
+def test_max_connections(procs, tmp, pki):
+    """At --max-connections the server stops accepting until one closes."""
+    srv = su.Server(procs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                 "--max-connections", "4"])
+    held = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(4)]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and srv.fds() < 4 + 4:
+        time.sleep(0.05)
+    p = subprocess.run(["curl", "-sk", "--max-time", "2", "--cert",
+                        os.path.join(pki, "alice-chain.pem"), "--key",
+                        os.path.join(pki, "alice.key"), srv.url("/")],
+                       capture_output=True, timeout=30)
+    assert p.returncode != 0          # queued in the backlog, never served in time
+    for s in held:
+        s.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if su.curl(srv, "/", pki, "alice").status == 200:
+            break
+        time.sleep(0.2)
+    assert su.curl(srv, "/", pki, "alice").status == 200
