@@ -38,6 +38,7 @@ enum conn_state {
 	CS_REQUEST,	/* waiting for or reading a request */
 	CS_AUTH,	/* per-path renegotiation or PHA in flight */
 	CS_WRITE,	/* sending the answer */
+	CS_DEAD,	/* could not answer: conn_drive closes it */
 };
 
 struct conn {
@@ -381,7 +382,7 @@ conn_answer_error(struct conn *c, int status)
 	snprintf(body, sizeof(body), "%d %s\n", status, status_text(status));
 	c->keep_alive = false;
 	if (conn_answer(c, status, "text/plain; charset=utf-8", body, NULL, false) != 0) {
-		conn_close(c);
+		c->state = CS_DEAD;
 		return;
 	}
 	log_report(c->srv, &r);
@@ -642,8 +643,6 @@ conn_drive(struct conn *c)
 			}
 			if (c->req.state == CP_HTTP_ERROR) {
 				conn_answer_error(c, c->req.error_status);
-				if (c->state != CS_WRITE)
-					return;
 				break;
 			}
 			if (c->pending_len > 0) {

@@ -84,6 +84,10 @@ class Server:
         self.err = open(self.err_path, "w")
         self.proc = procs.start(self.argv, stdout=self.log, stderr=self.err)
         wait_port(self.port, host=host, proc=self.proc)
+        # the startup notes follow the bind: wait for them (bounded)
+        deadline = time.monotonic() + 10
+        while "certpick: CA names sent" not in self.stderr() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def url(self, path="/"):
         h = "[%s]" % self.host if ":" in self.host else self.host
@@ -98,6 +102,12 @@ class Server:
         self.err.flush()
         with open(self.err_path) as f:
             return f.read()
+
+    def wait_stderr(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.stderr()
 
     def status(self, key):
         with open("/proc/%d/status" % self.proc.pid) as f:

@@ -275,7 +275,7 @@ def test_large_ca_list_warns(mprocs, tmp, pki):
                                timeout=30)
             out.write(p.stdout)
     srv = su.Server(mprocs, tmp, ["--trust", big])
-    err = srv.stderr()
+    err = srv.wait_stderr("cr-too-large-java-windows")
     assert "cr-iis-truncation" in err
     assert "cr-too-large-java-windows" in err
     assert "cr-too-large-go" not in err
