@@ -19,10 +19,18 @@ deps:
 deps-check:
 	@scripts/deps.sh check
 
+# The build globs its folders; reconfigure when the set of files changes.
+GLOBSTAMP = $(shell ls src/lib src/cli tests/unit fuzz docs/cli 2>/dev/null | cksum | cut -d' ' -f1)
+define reconf
+	@if [ "$$(cat $(1)/.globstamp 2>/dev/null)" != "$(GLOBSTAMP)" ]; then \
+		$(MESON) setup --reconfigure $(1) >/dev/null && echo $(GLOBSTAMP) >$(1)/.globstamp; fi
+endef
+
 build/build.ninja:
 	$(MESON) setup build --prefix=$(PREFIX) >/dev/null
 
 build: deps build/build.ninja
+	$(call reconf,build)
 	@$(NINJA) -C build >/dev/null || $(NINJA) -C build
 
 build-asan/build.ninja:
@@ -35,6 +43,9 @@ demo: build
 	@build/certpick demo
 
 check: deps-check build/build.ninja build-asan/build.ninja build-fuzz/build.ninja
+	$(call reconf,build)
+	$(call reconf,build-asan)
+	$(call reconf,build-fuzz)
 	@$(NINJA) -C build >/dev/null || $(NINJA) -C build
 	@$(NINJA) -C build-asan >/dev/null || $(NINJA) -C build-asan
 	@$(NINJA) -C build-fuzz >/dev/null || $(NINJA) -C build-fuzz
@@ -44,6 +55,7 @@ check-valgrind: deps-check build
 	@CERTPICK_VALGRIND=1 tests/run-all.sh integration
 
 fuzz: deps-check build-fuzz/build.ninja
+	$(call reconf,build-fuzz)
 	@$(NINJA) -C build-fuzz >/dev/null
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh long
 

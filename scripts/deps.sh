@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages certpick needs to build and test.
-# Usage: scripts/deps.sh build|check
+# Usage: scripts/deps.sh build|check|bench
 # As root, missing packages are installed with apt-get; otherwise the exact
 # command is printed and the script exits 1.
 set -eu
@@ -14,10 +14,14 @@ nginx-light apache2 gnutls-bin curl libnss3-tools softhsm2 opensc-pkcs11 p11-kit
 golang-go default-jdk-headless chromium faketime procps iproute2 man-db groff-base
 libgnutls28-dev"
 
+# only for bench/probe.sh (its sslscan column)
+bench_pkgs="sslscan bc"
+
 case $what in
 build) pkgs=$build_pkgs ;;
+bench) pkgs=$bench_pkgs ;;
 check) pkgs=$check_pkgs ;;
-*) echo "usage: $0 build|check" >&2; exit 2 ;;
+*) echo "usage: $0 build|check|bench" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -190,9 +190,14 @@ text_request(FILE *fp, size_t i, const struct certpick_probe_request *q)
 	for (size_t k = 0; k < r->n_ca_names; k++) {
 		char h[17];
 
+		if (k == 100 && r->n_ca_names > 110) {
+			fprintf(fp, "    ... %zu more (all of them with --json)\n", r->n_ca_names - k);
+			break;
+		}
 		certpick_dn_short_hash(&r->ca_names[k], h, 8);
-		fprintf(fp, "    %s  %s[%s]%s\n", r->ca_names[k].rfc4514 ? r->ca_names[k].rfc4514 :
-		    "(not a valid DER name)", cli_c_dim(), h, cli_c_reset());
+		fprintf(fp, "    %s  %s[%s]%s\n", r->ca_names[k].rfc4514 == NULL ? "(not a valid DER name)" :
+		    r->ca_names[k].rfc4514[0] == '\0' ? "(empty name)" : r->ca_names[k].rfc4514,
+		    cli_c_dim(), h, cli_c_reset());
 	}
 	if (r->tls_version == CERTPICK_TLS12) {
 		fprintf(fp, "  %-22s", "certificate types");

@@ -226,3 +226,17 @@ out:
 		certpick_selection_free(sel[i]);
 	return rc;
 }
+
+/* One selection, as `certpick select --client NAME` renders it (get, demo). */
+json_t *
+cli_json_selection(const struct certpick_selection *s, const struct certpick_certreq *req)
+{
+	return json_selection(s, req);
+}
+
+void
+cli_text_selection(const struct certpick_selection *s, const struct certpick_certreq *req)
+{
+	text_request(req);
+	text_selection(s);
+}

@@ -284,7 +284,8 @@ lint_duplicates(struct certpick_certreq *req, struct certpick_error *err)
 		certpick_dn_short_hash(first, hash, 8);
 		if (cp_findings_add(&req->findings, CERTPICK_REASON_CR_DUPLICATE_NAMES,
 		    "%zu duplicate%s; first: %s [%s]", dups, dups == 1 ? "" : "s",
-		    first->rfc4514 != NULL ? first->rfc4514 : "(not valid DER)", hash) != 0) {
+		    first->rfc4514 == NULL ? "(not valid DER)" : first->rfc4514[0] == '\0' ?
+		    "(empty name)" : first->rfc4514, hash) != 0) {
 			cp_error_nomem(err);
 			goto out;
 		}

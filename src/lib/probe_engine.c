@@ -613,7 +613,7 @@ step_connect(struct conn *c)
 		struct job *j = c->job;
 
 		cp_error_set_errno(&j->last_connect_error, CERTPICK_ERR_NETWORK, soerr,
-		    "cannot connect to '%s': %s", j->res->address ? j->res->address : "?", strerror(soerr));
+		    "cannot connect to '%s'", j->res->address ? j->res->address : "?");
 		trace(j, "connect failed: %s", strerror(soerr));
 		/* try the next address with the same attempt */
 		j->retry_address = true;
@@ -705,7 +705,7 @@ conn_start(struct job *j, struct certpick_probe_attempt *at)
 		int e = errno;
 
 		cp_error_set_errno(&j->last_connect_error, CERTPICK_ERR_NETWORK, e,
-		    "cannot connect to '%s': %s", addr, strerror(e));
+		    "cannot connect to '%s'", addr);
 		j->conn = NULL;
 		conn_free(c);
 		return conn_start(j, at);
@@ -921,8 +921,12 @@ job_setup(struct job *j, const char *target, struct certpick_error *err)
 	r->path = o->path != NULL ? cp_strdup(o->path) : path != NULL ? path : cp_strdup("/");
 	if (o->path != NULL || path == NULL)
 		free(path);
-	r->servername = cp_strdup(o->servername != NULL ? o->servername : r->host);
-	if (r->path == NULL || r->servername == NULL)
+	/* no SNI for an address (RFC 6066 3), unless asked for */
+	if (o->servername != NULL || !is_ip(r->host)) {
+		if ((r->servername = cp_strdup(o->servername != NULL ? o->servername : r->host)) == NULL)
+			return cp_error_nomem(err);
+	}
+	if (r->path == NULL)
 		return cp_error_nomem(err);
 	if (r->path[0] != '/' || strpbrk(r->path, " \r\n") != NULL)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad path '%s': it must start with '/' and have no spaces",
