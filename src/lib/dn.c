@@ -30,7 +30,8 @@ name_to_rfc4514(const X509_NAME *name)
 	len = BIO_get_mem_data(mem, &p);
 	if (len < 0 || (out = cp_malloc((size_t)len + 1)) == NULL)
 		goto out;
-	memcpy(out, p, (size_t)len);
+	if (len > 0)	/* an empty Name (30 00) prints nothing: p may be NULL */
+		memcpy(out, p, (size_t)len);
 	out[len] = '\0';
 out:
 	BIO_free(mem);

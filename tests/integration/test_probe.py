@@ -360,14 +360,16 @@ def test_targets_json_lines(servers, tmp):
         f.write("ftp://nonsense\n")
         f.write("https://127.0.0.1:%d/secure/\n" % servers["apache_path"])
     save = os.path.join(tmp, "all.jsonl")
-    r = run_certpick("probe", "--json", "--servername", "localhost", "--timeout", "5",
+    r = run_certpick("probe", "--json", "--servername", "localhost", "--timeout", "20",
                      "--targets", lst, "-j", "3", "--order", "input", "--save", save)
     lines = [json.loads(x) for x in r.out.splitlines()]
     assert [x["target"] for x in lines] == [
         "127.0.0.1:%d" % servers["sserv"], "127.0.0.1:%d" % servers["sserv_opt"],
         "127.0.0.1:%d" % refused, "ftp://nonsense",
         "https://127.0.0.1:%d/secure/" % servers["apache_path"]]
-    assert [x["client_auth"] for x in lines] == ["required", "optional", "unknown", "unknown", "required"]
+    assert [x["client_auth"] for x in lines] == ["required", "optional", "unknown", "unknown",
+                                                  "required"], [(x["client_auth"], x["evidence"])
+                                                                for x in lines]
     assert lines[2]["error"]["code"] == "network"
     assert lines[3]["error"]["code"] == "usage"
     assert r.rc == 3
