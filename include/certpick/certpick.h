@@ -36,5 +36,7 @@
 #include "certpick/trust.h"
 #include "certpick/pki.h"
 #include "certpick/check.h"
+#include "certpick/serve.h"
+#include "certpick/get.h"
 
 #endif

@@ -44,6 +44,8 @@ struct certpick_pki_spec {
 	const char *ku;		/* "digitalSignature,keyEncipherment"; NULL: no extension */
 	const char *eku;	/* "clientAuth,serverAuth" or OIDs; NULL: no extension */
 	const char *san;	/* "DNS:localhost,IP:127.0.0.1"; NULL: none */
+	const char *policies;	/* certificatePolicies OIDs "1.2.3.4,anyPolicy"; NULL: none */
+	const char *policy_constraints; /* "requireExplicitPolicy:0"; NULL: none */
 	long not_before;	/* seconds relative to now; 0 and 0: -1 day .. +365 days */
 	long not_after;
 	const char *md;		/* "sha256" (NULL), "sha1", "md5", "sha384"; ignored for Ed25519 */

@@ -73,6 +73,11 @@ enum certpick_severity {
 	  "check that the server trusts this root, or give it with --trust")            \
 	X(CHAIN_INVALID, "chain-invalid", ERROR,                                        \
 	  "the chain does not verify", "see the detail; reissue from a valid CA")       \
+	X(CHAIN_POLICY, "chain-policy", WARNING,                                        \
+	  "the chain fails RFC 5280 certificate-policy processing: Windows and NSS may "\
+	  "refuse it; OpenSSL servers accept it unless they require policies",          \
+	  "reissue so that every CA's certificatePolicies and policyConstraints allow " \
+	  "the leaf's policy (or anyPolicy)")                                           \
 	X(CHAIN_NOT_CLIENT_AUTH, "chain-not-client-auth", ERROR,                        \
 	  "a CA in the chain restricts extendedKeyUsage and does not allow clientAuth", \
 	  "issue the certificate from a CA whose EKU allows clientAuth")                \
@@ -200,6 +205,11 @@ enum certpick_severity {
 	X(SEL_AUTOSELECT_NO_MATCH, "autoselect-no-match", INFO,                         \
 	  "no auto-selection policy matches this site; the client shows a picker",      \
 	  "Chrome: AutoSelectCertificateForUrls; Firefox: security.default_personal_cert") \
+	X(SEL_ORDER_UNPREDICTABLE, "order-unpredictable", WARNING,                      \
+	  "several certificates qualify equally and the client's choice among them is " \
+	  "not defined (Java SunX509: HashMap order; Chrome, NSS, Windows: equal dates)", \
+	  "keep one qualifying certificate (Java: one per key type, or the PKIX key "   \
+	  "manager, ssl.KeyManagerFactory.algorithm=PKIX)")                             \
 	/* ---- serve: why a client was refused ---- */                                  \
 	X(SRV_NO_CERT, "no-client-certificate", ERROR,                                  \
 	  "the client sent no certificate (IIS 403.7)",                                 \
@@ -210,7 +220,22 @@ enum certpick_severity {
 	  "use a certificate issued by one of the CAs the server names")                \
 	X(SRV_INVALID, "certificate-invalid", ERROR,                                    \
 	  "the certificate failed verification (IIS 403.16)",                           \
-	  "see the detail; reissue the certificate")
+	  "see the detail; reissue the certificate")                                    \
+	X(SRV_PHA_NOT_OFFERED, "pha-not-offered", ERROR,                                \
+	  "this path asks for a certificate after the request by TLS 1.3 "              \
+	  "post-handshake authentication, and the client did not offer it "             \
+	  "(no post_handshake_auth extension; Apache: AH10158)",                        \
+	  "connect with TLS 1.2 (renegotiation), use a client that offers PHA "         \
+	  "(curl, Python, openssl s_client -enable_pha), or ask at the handshake")      \
+	X(SRV_RENEGOTIATION_UNAVAILABLE, "renegotiation-unavailable", ERROR,            \
+	  "this path asks for a certificate by TLS 1.2 renegotiation, and the client "  \
+	  "does not support secure renegotiation (RFC 5746)",                           \
+	  "use a client that allows renegotiation (Go: tls.RenegotiateOnceAsClient), "  \
+	  "or ask for the certificate at the handshake")                                \
+	X(SRV_CRL_UNAVAILABLE, "crl-unavailable", ERROR,                                \
+	  "revocation could not be checked: no valid CRL for an issuer in the chain "   \
+	  "(IIS 403.16; nginx: unable to get certificate CRL)",                         \
+	  "give the server the CRL of every issuing CA (--crl), or renew the expired CRL")
 
 #define CERTPICK_REASON_ENUM_(name, id, sev, text, hint) CERTPICK_REASON_##name,
 enum certpick_reason {

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "certpick/certpick.h"
+#include "certpick/select.h"
 
 /* Exit codes: docs/exit-codes.md. Stable. */
 enum cli_exit {
@@ -144,7 +145,49 @@ int cmd_check(int argc, char **argv);
 extern const char cmd_check_usage[];
 int cmd_demo(int argc, char **argv);
 extern const char cmd_demo_usage[];
+int cmd_get(int argc, char **argv);
+extern const char cmd_get_usage[];
+/* render_select.c: one selection as `select --client NAME` renders it. */
+json_t *cli_json_selection(const struct certpick_selection *s, const struct certpick_certreq *req);
+void cli_text_selection(const struct certpick_selection *s, const struct certpick_certreq *req);
+/* render_get.c: probe -> select -> request with the chosen certificate (get, demo). */
+struct cli_get_run {
+	const struct certpick_profile *profile;
+	struct certpick_probe_result *probe;
+	const struct certpick_certreq *req;	/* the request answered (borrowed from probe) */
+	struct certpick_selection *sel;		/* NULL when the server asked nothing */
+	long sent;				/* index in sel->v of what is sent; -1 none */
+	struct certpick_get_result *get;	/* NULL when the probe failed */
+};
+/* -1 with err when a step could not start; a network failure is in the results. */
+int cli_get_flow(const char *url, const struct certpick_candset *set,
+    const struct certpick_profile *profile, const struct certpick_probe_options *po,
+    const struct certpick_get_options *go, time_t now, struct cli_get_run *r,
+    struct certpick_error *err);
+void cli_get_run_release(struct cli_get_run *r);
+/* 0 2xx/3xx, 1 HTTP >= 400 or a certificate alert, 3 network/TLS. */
+int cli_get_exit(const struct cli_get_run *r);
+void cli_get_explain(FILE *fp, const struct cli_get_run *r);
+json_t *cli_get_json(const struct cli_get_run *r, const char *url);
+/* demo_server.c: serve in-process on a thread (demo). */
+struct cli_demo_server;
+/* o->base is set here. NULL and err when it cannot start. */
+struct cli_demo_server *cli_demo_server_start(struct certpick_serve_options *o,
+    struct certpick_error *err);
+const struct certpick_serve *cli_demo_server_get(const struct cli_demo_server *d);
+/* Stop, join and free. NULL is a no-op. */
+void cli_demo_server_stop(struct cli_demo_server *d);
 int cmd_probe(int argc, char **argv);
 extern const char cmd_probe_usage[];
+int cmd_select(int argc, char **argv);
+extern const char cmd_select_usage[];
+/* select_request.c / render_select.c (certpick select) */
+int cli_select_request(const char *url, const char *file, const char *ca_pem,
+    const char *const *issuers, size_t n_issuers, const char *sigalgs, bool tls12,
+    size_t size, struct certpick_certreq **out);
+int cli_select_render(const char *client, const struct certpick_candset *set,
+    const struct certpick_certreq *req, time_t at, bool json);
+int cmd_serve(int argc, char **argv);
+extern const char cmd_serve_usage[];
 
 #endif

@@ -17,10 +17,16 @@ struct cli_globals cli_g;
 static const struct cli_command commands[] = {
 	{ "check", cmd_check, "check a certificate for client-authentication problems",
 	    cmd_check_usage },
-	{ "demo", cmd_demo, "show certpick on a throwaway PKI with classic client-certificate defects",
+	{ "demo", cmd_demo, "tell the whole story offline: throwaway PKI, check, serve, probe, select, get",
 	    cmd_demo_usage },
+	{ "get", cmd_get, "send an HTTPS request with the client certificate a client would pick",
+	    cmd_get_usage },
 	{ "probe", cmd_probe, "show what a server asks of a client certificate, and if it is required",
 	    cmd_probe_usage },
+	{ "select", cmd_select, "say which client certificate each client sends, and why not",
+	    cmd_select_usage },
+	{ "serve", cmd_serve, "run an mTLS HTTPS server that explains what clients send",
+	    cmd_serve_usage },
 };
 
 static const char main_usage[] =

@@ -96,6 +96,8 @@ verify_path(const struct certpick_path *p, time_t now, struct verify_result *r,
     struct certpick_error *err)
 {
 	STACK_OF(X509) *xs = certpick_path_get0_x509s(p), *mid = NULL;
+	STACK_OF(ASN1_OBJECT) *policies = NULL;
+	const ASN1_OBJECT *any;
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	int n = sk_X509_num(xs), ret = -1;
@@ -116,7 +118,20 @@ verify_path(const struct certpick_path *p, time_t now, struct verify_result *r,
 		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot set up verification");
 		goto out;
 	}
-	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
+	/* RFC 5280 6.1 policy processing with the default inputs (anyPolicy), as NSS and
+	 * Windows do */
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_POLICY_CHECK);
+	/*
+	 * RFC 5280 6.1.1 (c): the user-initial-policy-set is anyPolicy. OpenSSL takes an
+	 * empty set literally and then fails every chain that requires an explicit policy.
+	 */
+	if ((any = OBJ_nid2obj(NID_any_policy)) == NULL ||
+	    (policies = sk_ASN1_OBJECT_new_null()) == NULL ||
+	    sk_ASN1_OBJECT_push(policies, OBJ_dup(any)) <= 0 ||
+	    !X509_VERIFY_PARAM_set1_policies(X509_STORE_CTX_get0_param(ctx), policies)) {
+		cp_error_nomem(err);
+		goto out;
+	}
 	X509_STORE_CTX_set_time(ctx, 0, now);
 	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
 	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
@@ -130,6 +145,7 @@ verify_path(const struct certpick_path *p, time_t now, struct verify_result *r,
 	ret = 0;
 out:
 	ERR_clear_error();
+	sk_ASN1_OBJECT_pop_free(policies, ASN1_OBJECT_free);
 	sk_X509_free(mid);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
@@ -197,8 +213,11 @@ report_path(const struct certpick_path *p, const struct verify_result *r,
 			continue;
 		if (e->code == X509_V_ERR_INVALID_PURPOSE)
 			reason = CERTPICK_REASON_CHAIN_NOT_CLIENT_AUTH;
+		if (e->code == X509_V_ERR_NO_EXPLICIT_POLICY ||
+		    e->code == X509_V_ERR_INVALID_POLICY_EXTENSION)
+			reason = CERTPICK_REASON_CHAIN_POLICY;
 		free(who);
-		if ((who = name_of(e->cert)) == NULL ||
+		if ((who = e->cert != NULL ? name_of(e->cert) : cp_strdup("policy processing")) == NULL ||
 		    cp_findings_add(f, reason, "%s: %s", who,
 		    X509_verify_cert_error_string(e->code)) != 0)
 			goto nomem;

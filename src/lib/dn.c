@@ -30,7 +30,7 @@ name_to_rfc4514(const X509_NAME *name)
 	len = BIO_get_mem_data(mem, &p);
 	if (len < 0 || (out = cp_malloc((size_t)len + 1)) == NULL)
 		goto out;
-	if (len > 0)	/* an empty Name (30 00) prints nothing: p may be NULL */
+	if (len > 0)	/* an empty Name prints nothing and p may be NULL */
 		memcpy(out, p, (size_t)len);
 	out[len] = '\0';
 out:

@@ -79,6 +79,14 @@ int cp_probe_add_request(struct certpick_probe_result *res, uint16_t version,
 /* Verdict, evidence and connection-level findings from what was seen. -1 on ENOMEM. */
 int cp_probe_decide(struct certpick_probe_result *res);
 
+/*
+ * get.c: split an HTTP answer read in full (cp_http_parse() said complete, or
+ * the read ended) into res->head (NUL-terminated), res->body (de-chunked,
+ * NUL-terminated) and res->status/reason from res->http. Pure. -1 on ENOMEM.
+ */
+struct certpick_get_result;
+int cp_get_answer(struct certpick_get_result *res, const char *buf, size_t len);
+
 /* mem.c: the library's allocator (fault-injectable in tests). */
 void *cp_malloc(size_t n);
 void *cp_calloc(size_t n, size_t size);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -154,31 +155,56 @@ add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, struct certpick_er
 	return 0;
 }
 
+static int add_extensions_ctx(X509 *x, X509 *issuer, const struct certpick_pki_spec *s,
+    X509V3_CTX *cp, char *bc, size_t bcsize, char *buf, size_t bufsize,
+    struct certpick_error *err);
+
 static int
 add_extensions(X509 *x, X509 *issuer, const struct certpick_pki_spec *s,
     struct certpick_error *err)
 {
 	X509V3_CTX ctx;
 	char bc[64], buf[512];
+	CONF *conf = NCONF_new(NULL);	/* empty: certificatePolicies wants a database */
+	int ret;
 
+	if (conf == NULL)
+		return cp_error_nomem(err);
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	X509V3_set_nconf(&ctx, conf);
+	ret = add_extensions_ctx(x, issuer, s, &ctx, bc, sizeof(bc), buf, sizeof(buf), err);
+	NCONF_free(conf);
+	return ret;
+}
+
+static int
+add_extensions_ctx(X509 *x, X509 *issuer, const struct certpick_pki_spec *s, X509V3_CTX *cp,
+    char *bc, size_t bcsize, char *buf, size_t bufsize, struct certpick_error *err)
+{
+	X509V3_CTX ctx = *cp;
+
 	if (s->ca && s->pathlen >= 0)
-		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", s->pathlen);
+		snprintf(bc, bcsize, "critical,CA:TRUE,pathlen:%d", s->pathlen);
 	else
-		snprintf(bc, sizeof(bc), s->ca ? "critical,CA:TRUE" : "CA:FALSE");
+		snprintf(bc, bcsize, s->ca ? "critical,CA:TRUE" : "CA:FALSE");
 	if (add_ext(x, &ctx, NID_basic_constraints, bc, err) != 0 ||
 	    add_ext(x, &ctx, NID_subject_key_identifier, "hash", err) != 0)
 		return -1;
 	if (issuer != x && add_ext(x, &ctx, NID_authority_key_identifier, "keyid", err) != 0)
 		return -1;
 	if (s->ku != NULL) {
-		snprintf(buf, sizeof(buf), "critical,%s", s->ku);
+		snprintf(buf, bufsize, "critical,%s", s->ku);
 		if (add_ext(x, &ctx, NID_key_usage, buf, err) != 0)
 			return -1;
 	}
 	if (s->eku != NULL && add_ext(x, &ctx, NID_ext_key_usage, s->eku, err) != 0)
 		return -1;
 	if (s->san != NULL && add_ext(x, &ctx, NID_subject_alt_name, s->san, err) != 0)
+		return -1;
+	if (s->policies != NULL && add_ext(x, &ctx, NID_certificate_policies, s->policies, err) != 0)
+		return -1;
+	if (s->policy_constraints != NULL &&
+	    add_ext(x, &ctx, NID_policy_constraints, s->policy_constraints, err) != 0)
 		return -1;
 	return 0;
 }

@@ -224,21 +224,34 @@ generated_chains(void **state)
 		{ .name = "int-sha1", .issuer = "root", .ca = true, .pathlen = -1,
 		  .ku = "keyCertSign", .md = "sha1" },
 		{ .name = "leaf-d", .issuer = "int-sha1", .eku = "clientAuth" },
+		{ .name = "int-policy", .issuer = "root", .ca = true, .pathlen = -1,
+		  .ku = "keyCertSign", .policies = "1.3.6.1.4.1.99999.1",
+		  .policy_constraints = "requireExplicitPolicy:0" },
+		{ .name = "leaf-e", .issuer = "int-policy", .eku = "clientAuth" },
+		{ .name = "leaf-f", .issuer = "int-policy", .eku = "clientAuth",
+		  .policies = "1.3.6.1.4.1.99999.1" },
 	};
 	static const struct {
 		const char *leaf;
 		const char *via[2];
 		enum certpick_reason want;
 		const char *detail;
+		bool absent;	/* want must NOT be reported */
 	} rows[] = {
 		{ /* a CA whose EKU does not allow clientAuth */
-		  "leaf-a", { "int-server" }, R(CHAIN_NOT_CLIENT_AUTH), "CN=int-server" },
+		  "leaf-a", { "int-server" }, R(CHAIN_NOT_CLIENT_AUTH), "CN=int-server", false },
 		{ /* pathlen 0 exceeded */
-		  "leaf-b", { "int1", "int0" }, R(CHAIN_INVALID), "path length" },
+		  "leaf-b", { "int1", "int0" }, R(CHAIN_INVALID), "path length", false },
 		{ /* neither CN nor subjectAltName */
-		  "leaf-c", { NULL }, R(SAN_MISSING), NULL },
+		  "leaf-c", { NULL }, R(SAN_MISSING), NULL, false },
 		{ /* an intermediate signed with SHA-1 */
-		  "leaf-d", { "int-sha1" }, R(WEAK_SIGNATURE), "CN=int-sha1" },
+		  "leaf-d", { "int-sha1" }, R(WEAK_SIGNATURE), "CN=int-sha1", false },
+		{ /* a CA requires an explicit policy; the leaf asserts none */
+		  "leaf-e", { "int-policy" }, R(CHAIN_POLICY), "no explicit policy", false },
+		{ /* ... and the leaf that asserts it passes */
+		  "leaf-f", { "int-policy" }, R(CHAIN_POLICY), NULL, true },
+		{ /* a plain chain has no policy problem */
+		  "leaf-a", { "int-server" }, R(CHAIN_POLICY), NULL, true },
 	};
 	struct certpick_error err = { 0 };
 	struct certpick_pki *pki = certpick_pki_new(T2030, &err);
@@ -263,8 +276,9 @@ generated_chains(void **state)
 		assert_ok(certpick_trust_add_x509(tr, certpick_pki_get0_x509(pki, "root"), &err), &err);
 		assert_ok(certpick_check_run(set, certpick_candset_get(set, 0), &opts, &r, &err), &err);
 		describe(&r.findings, got, sizeof(got));
-		if (!certpick_findings_has(&r.findings, rows[i].want))
-			fail_msg("row %zu: no %s; got %s", i, certpick_reason_id(rows[i].want), got);
+		if (certpick_findings_has(&r.findings, rows[i].want) == rows[i].absent)
+			fail_msg("row %zu: %s %s; got %s", i, certpick_reason_id(rows[i].want),
+			    rows[i].absent ? "present" : "absent", got);
 		if (rows[i].detail != NULL && strstr(got, rows[i].detail) == NULL)
 			fail_msg("row %zu: '%s' not in %s", i, rows[i].detail, got);
 		certpick_check_result_release(&r);

@@ -1,0 +1,93 @@
+/*
+ * get: one HTTPS request made with a chosen client certificate, the way a
+ * client would send it: connect, handshake, send the request, follow a TLS
+ * 1.2 renegotiation or a TLS 1.3 post-handshake request for the certificate
+ * (the server asks only for some paths), and read the answer within bounds.
+ *
+ * What the server asked during the connection (every CertificateRequest),
+ * whether a certificate went out, and any fatal alert are recorded, so a
+ * refusal can be explained next to the probe and the selection trace.
+ *
+ * Lifecycle: certpick_get_run() returns a heap result that owns everything
+ * it points to; certpick_get_result_free() releases it. A request that fails
+ * on the network or in TLS is still a result: result->error says why.
+ * Blocking: one connection, every phase bounded by timeout_ms.
+ */
+#ifndef CERTPICK_GET_H
+#define CERTPICK_GET_H
+
+#include "certpick/defs.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certpick/candidate.h"
+#include "certpick/error.h"
+#include "certpick/probe.h"
+#include "certpick/select.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct certpick_get_options {
+	const char *method;		/* default "GET", or "POST" with a body */
+	const char *const *headers;	/* "Name: value" lines added to the request */
+	size_t n_headers;
+	const void *body;		/* borrowed; may be NULL */
+	size_t body_len;
+	const char *servername;		/* SNI and Host; default: the URL's host */
+	const char *connect_to;		/* dial "addr[:port]" instead; keep SNI and Host */
+	unsigned flags;			/* CERTPICK_PROBE_TLS12_ONLY / _TLS13_ONLY / _IPV4 / _IPV6 */
+	int timeout_ms;			/* per phase; default 10000 */
+	const char *trust_path;		/* FILE|DIR of CAs for the server; NULL: the system's */
+	bool insecure;			/* do not verify the server */
+	size_t max_response;		/* largest answer read (headers + body); default 16 MiB */
+	void (*trace)(void *arg, const char *line);	/* -v lines; may be NULL */
+	void *trace_arg;
+};
+
+struct certpick_get_result {
+	char *address;			/* "127.0.0.1:8443"; owned; NULL before connect */
+	uint16_t tls_version;		/* negotiated; 0 if none */
+	char *cipher;			/* owned; may be NULL */
+	bool server_verified;		/* the server's chain verified (false with insecure) */
+	bool certificate_sent;		/* a non-empty Certificate went out */
+	bool request_sent;		/* the whole HTTP request was written */
+	int alert;			/* fatal alert description from the server; -1 none */
+	bool alert_after_request;
+	size_t n_requests;		/* every CertificateRequest, in order */
+	struct certpick_probe_request *requests;
+	int status;			/* HTTP status; 0: no answer */
+	char *reason;			/* status text; owned; may be NULL */
+	char *head;			/* status line and headers as received; owned; may be NULL */
+	unsigned char *body;		/* owned; NUL-terminated after body_len; may be NULL */
+	size_t body_len;
+	bool truncated;			/* the answer went over max_response */
+	struct certpick_probe_http http; /* title, Server, certificate pages (probe.h) */
+	struct certpick_error error;	/* code != CERTPICK_OK: no (complete) answer */
+	double ms;
+};
+
+/* NULL is a no-op. */
+void certpick_get_result_free(struct certpick_get_result *res);
+
+/*
+ * Request url ("https://host[:port]/path") presenting candidate `chosen` of
+ * set (NULL: no certificate) with the chain `sel` says to send (sel may be
+ * NULL: the candidate's own chain). The candidate's key must be in a file
+ * or a PKCS#12 (CERTPICK_KEY_FILE / _PKCS12). Returns 0 and *out even when
+ * the request failed on the network (see (*out)->error); -1 only when it
+ * could not start (bad URL or options, a key that cannot be used, no
+ * memory), with err. Caller owns *out: certpick_get_result_free().
+ */
+CERTPICK_MUST_CHECK int certpick_get_run(const char *url, const struct certpick_candset *set,
+    const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
+    const struct certpick_get_options *opts, struct certpick_get_result **out,
+    struct certpick_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

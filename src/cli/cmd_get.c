@@ -1,0 +1,311 @@
+/*
+ * certpick get: like curl, but the client certificate is the one a chosen
+ * client would pick from the sources; a refusal is explained from the probe
+ * and the selection trace (render_get.c). No TLS logic here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define GET_DEFAULT_CLIENT "nss"
+
+const char cmd_get_usage[] =
+    "usage: certpick get [options] URL [SOURCE...]\n"
+    "\n"
+    "Probes URL, picks the client certificate (and chain) CLIENT would send from the\n"
+    "sources, sends the request with it and explains a refusal. SOURCE: certificate\n"
+    "files, folders, PKCS#12 (.p12/.pfx); the answer's body goes to stdout.\n"
+    "\n"
+    "  --client NAME          pick as NAME does (default " GET_DEFAULT_CLIENT
+    "; see select --list-clients)\n"
+    "  --nssdb DIR            also read the certificates of an NSS database\n"
+    "  --pkcs11 URI           also read the certificates of a PKCS#11 token\n"
+    "  --password-env VAR     password of encrypted keys and .p12 files is in VAR\n"
+    "  --password-file F      ... is the first line of F\n"
+    "  -X, --request METHOD   HTTP method (default GET, or POST with a body)\n"
+    "  -H, --header 'N: V'    add a request header (repeatable)\n"
+    "  -d, --data DATA        send DATA as the body (@FILE reads FILE)\n"
+    "  --data-binary @FILE    send FILE as the body, byte for byte\n"
+    "  -o, --output FILE      write the body to FILE instead of stdout\n"
+    "  -i, --include          write the status line and headers before the body\n"
+    "  --connect-to ADDR      dial ADDR[:PORT] instead of the URL's host; keep SNI and Host\n"
+    "  --servername NAME      SNI and Host header (default: the URL's host)\n"
+    "  --tls1.2, --tls1.3     use only this TLS version\n"
+    "  --timeout SECONDS      bound every phase (default 10)\n"
+    "  --trust FILE|DIR       CAs that verify the server (default: the system's)\n"
+    "  -k, --insecure         do not verify the server's certificate\n"
+    "  --json                 print a JSON summary instead of the body\n"
+    "  -q, --quiet            do not explain a refusal on stderr\n";
+
+enum { O_CLIENT = 256, O_NSSDB, O_PKCS11, O_PWENV, O_PWFILE, O_DATABIN, O_CONNECT_TO, O_SNI,
+	O_TLS12, O_TLS13, O_TIMEOUT, O_TRUST, O_JSON, O_HELP };
+
+static const struct option longopts[] = {
+	{ "client", required_argument, NULL, O_CLIENT },
+	{ "nssdb", required_argument, NULL, O_NSSDB },
+	{ "pkcs11", required_argument, NULL, O_PKCS11 },
+	{ "password-env", required_argument, NULL, O_PWENV },
+	{ "password-file", required_argument, NULL, O_PWFILE },
+	{ "request", required_argument, NULL, 'X' },
+	{ "header", required_argument, NULL, 'H' },
+	{ "data", required_argument, NULL, 'd' },
+	{ "data-binary", required_argument, NULL, O_DATABIN },
+	{ "output", required_argument, NULL, 'o' },
+	{ "include", no_argument, NULL, 'i' },
+	{ "connect-to", required_argument, NULL, O_CONNECT_TO },
+	{ "servername", required_argument, NULL, O_SNI },
+	{ "tls1.2", no_argument, NULL, O_TLS12 },
+	{ "tls1.3", no_argument, NULL, O_TLS13 },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "trust", required_argument, NULL, O_TRUST },
+	{ "insecure", no_argument, NULL, 'k' },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct get_args {
+	const char *url, *client, *output, *data;
+	bool include, json, quiet, data_file;
+	struct { int kind; const char *arg; } src[256];
+	size_t n_src;
+	const char *headers[64];
+	size_t n_headers;
+	struct certpick_probe_options po;
+	struct certpick_get_options go;
+	struct cli_password pw;
+};
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fputs("certpick get: error: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	fputs(cmd_get_usage, stderr);
+	return CLI_EXIT_USAGE;
+}
+
+static int
+parse_args(int argc, char **argv, struct get_args *a)
+{
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "-X:H:d:o:ikq", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 1:
+			if (a->url == NULL) {
+				a->url = optarg;
+				break;
+			}
+			/* FALLTHROUGH */
+		case O_NSSDB:
+		case O_PKCS11:
+			if (a->n_src == sizeof(a->src) / sizeof(a->src[0]))
+				return usage_error("too many sources (%s)", optarg);
+			a->src[a->n_src].kind = ch;
+			a->src[a->n_src++].arg = optarg;
+			break;
+		case O_CLIENT: a->client = optarg; break;
+		case O_PWENV: a->pw.env = optarg; break;
+		case O_PWFILE: a->pw.file = optarg; break;
+		case 'X': a->go.method = optarg; break;
+		case 'H':
+			if (a->n_headers == sizeof(a->headers) / sizeof(a->headers[0]))
+				return usage_error("too many headers (%s)", optarg);
+			if (strchr(optarg, ':') == NULL || strpbrk(optarg, "\r\n") != NULL)
+				return usage_error("bad header '%s' (Name: value)", optarg);
+			a->headers[a->n_headers++] = optarg;
+			break;
+		case 'd':
+		case O_DATABIN:
+			a->data_file = optarg[0] == '@';
+			a->data = a->data_file ? optarg + 1 : optarg;
+			if (ch == O_DATABIN && !a->data_file)
+				return usage_error("--data-binary wants @FILE, not '%s'", optarg);
+			break;
+		case 'o': a->output = optarg; break;
+		case 'i': a->include = true; break;
+		case 'k': a->go.insecure = true; break;
+		case 'q': a->quiet = true; break;
+		case O_CONNECT_TO: a->po.connect_to = a->go.connect_to = optarg; break;
+		case O_SNI: a->po.servername = a->go.servername = optarg; break;
+		case O_TLS12: a->go.flags |= CERTPICK_PROBE_TLS12_ONLY; break;
+		case O_TLS13: a->go.flags |= CERTPICK_PROBE_TLS13_ONLY; break;
+		case O_TIMEOUT: {
+			char *end;
+			double s = strtod(optarg, &end);
+
+			if (end == optarg || *end != '\0' || !(s > 0 && s <= 3600))
+				return usage_error("bad --timeout '%s' (seconds)", optarg);
+			a->po.timeout_ms = a->go.timeout_ms = (int)(s * 1000 + 0.5);
+			break;
+		}
+		case O_TRUST: a->go.trust_path = optarg; break;
+		case O_JSON: a->json = true; break;
+		case O_HELP: return -1;
+		default: fputs(cmd_get_usage, stderr); return CLI_EXIT_USAGE;
+		}
+	}
+	if (a->url == NULL)
+		return usage_error("%s", "missing URL");
+	if ((a->go.flags & CERTPICK_PROBE_TLS12_ONLY) && (a->go.flags & CERTPICK_PROBE_TLS13_ONLY))
+		return usage_error("%s", "--tls1.2 and --tls1.3 exclude each other");
+	if (a->client == NULL)
+		a->client = GET_DEFAULT_CLIENT;
+	if (certpick_profile_find(a->client) == NULL)
+		return usage_error("unknown client '%s' (see certpick select --list-clients)",
+		    a->client);
+	a->po.flags = a->go.flags | CERTPICK_PROBE_NO_H2_CHECK;
+	a->go.headers = a->headers;
+	a->go.n_headers = a->n_headers;
+	a->po.trace = a->go.trace = cli_trace;
+	return 0;
+}
+
+static int
+load_sources(struct get_args *a, struct certpick_candset *set)
+{
+	struct certpick_error err = { 0 };
+	struct certpick_load_options o = { .password = a->pw.have ? a->pw.buf : NULL,
+		.password_cb = cli_password_prompt, .warn = cli_warn_error };
+
+	for (size_t i = 0; i < a->n_src; i++) {
+		int rc = a->src[i].kind == O_NSSDB ? certpick_candset_add_nssdb(set, a->src[i].arg, &o,
+		    &err) : a->src[i].kind == O_PKCS11 ? certpick_candset_add_pkcs11(set,
+		    a->src[i].arg, &o, &err) : certpick_candset_add_path(set, a->src[i].arg, &o, &err);
+
+		if (rc != 0)
+			return cli_error(&err);
+	}
+	if (certpick_candset_finish(set, &err) != 0)
+		return cli_error(&err);
+	return 0;
+}
+
+/* The body (and with -i the head) to stdout or -o FILE. */
+static int
+write_answer(const struct get_args *a, const struct certpick_get_result *g)
+{
+	FILE *fp = stdout;
+	int rc = 0;
+
+	if (a->output != NULL && (fp = fopen(a->output, "wb")) == NULL) {
+		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", a->output,
+		    strerror(errno));
+		return CLI_EXIT_INPUT;
+	}
+	if (a->include && g->head != NULL)
+		fputs(g->head, fp);
+	if (g->body_len > 0)
+		fwrite(g->body, 1, g->body_len, fp);
+	if (fp != stdout && fclose(fp) != 0)
+		rc = CLI_EXIT_INPUT;
+	return rc;
+}
+
+static int
+read_body(struct get_args *a, char **buf, size_t *len)
+{
+	FILE *fp;
+
+	if (!a->data_file) {
+		*len = strlen(a->data);
+		return (*buf = strdup(a->data)) == NULL ? CLI_EXIT_INTERNAL : 0;
+	}
+	if ((fp = fopen(a->data, "rb")) == NULL) {
+		fprintf(stderr, "certpick: error: cannot read '%s': %s\n", a->data, strerror(errno));
+		return CLI_EXIT_INPUT;
+	}
+	*buf = NULL;
+	*len = 0;
+	for (;;) {
+		char *t = realloc(*buf, *len + 65536);
+		size_t n;
+
+		if (t == NULL) {
+			fclose(fp);
+			return CLI_EXIT_INTERNAL;
+		}
+		*buf = t;
+		if ((n = fread(*buf + *len, 1, 65536, fp)) == 0)
+			break;
+		*len += n;
+	}
+	fclose(fp);
+	return 0;
+}
+
+int
+cmd_get(int argc, char **argv)
+{
+	struct get_args a = { 0 };
+	struct certpick_error err = { 0 };
+	struct certpick_candset *set = NULL;
+	struct cli_get_run r = { 0 };
+	char *body = NULL;
+	int rc;
+
+	if ((rc = parse_args(argc, argv, &a)) == -1) {
+		fputs(cmd_get_usage, stdout);
+		return CLI_EXIT_OK;
+	}
+	if (rc != 0)
+		return rc;
+	if (a.data != NULL) {
+		if ((rc = read_body(&a, &body, &a.go.body_len)) != 0)
+			goto out;
+		a.go.body = body;
+	}
+	if (cli_password_resolve(&a.pw, &err) != 0) {
+		rc = cli_error(&err);
+		goto out;
+	}
+	if ((set = certpick_candset_new(&err)) == NULL) {
+		rc = cli_error(&err);
+		goto out;
+	}
+	if ((rc = load_sources(&a, set)) != 0)
+		goto out;
+	if (cli_get_flow(a.url, set, certpick_profile_find(a.client), &a.po, &a.go, 0, &r,
+	    &err) != 0) {
+		rc = cli_error(&err);
+		goto out;
+	}
+	rc = cli_get_exit(&r);
+	if (r.get == NULL) {
+		fprintf(stderr, "certpick: error: cannot probe '%s': %s", a.url,
+		    r.probe->error.message);
+		if (r.probe->error.detail[0] != '\0')
+			fprintf(stderr, ": %s", r.probe->error.detail);
+		fputc('\n', stderr);
+		goto out;
+	}
+	if (a.json) {
+		if (cli_json_print(cli_get_json(&r, a.url), false) != 0)
+			rc = CLI_EXIT_INTERNAL;
+	}
+	if (r.get->status > 0 && (!a.json || a.output != NULL)) {
+		int w = write_answer(&a, r.get);
+		if (w != 0)
+			rc = w;
+	}
+	if (r.get->status == 0 && rc == CLI_EXIT_NETWORK && !a.quiet)
+		fprintf(stderr, "certpick: error: %s%s%s\n", r.get->error.message,
+		    r.get->error.detail[0] ? ": " : "", r.get->error.detail);
+	else if (rc != CLI_EXIT_OK && !a.quiet && !a.json)
+		cli_get_explain(stderr, &r);
+	else if (cli_g.verbose > 0)
+		cli_get_explain(stderr, &r);
+out:
+	cli_password_wipe(&a.pw);
+	cli_get_run_release(&r);
+	certpick_candset_free(set);
+	free(body);
+	return rc;
+}

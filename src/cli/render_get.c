@@ -1,0 +1,285 @@
+/*
+ * certpick get (and demo): probe -> select -> request, and the explanation
+ * of the answer, rendered as text and JSON from the same structs. The probe
+ * and selection parts reuse their commands' renderers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The request the client answers: the last one of the connection (the path's). */
+static const struct certpick_certreq *
+last_request(const struct certpick_probe_result *p)
+{
+	for (size_t i = p->n_requests; i-- > 0;)
+		if (p->requests[i].req != NULL)
+			return p->requests[i].req;
+	return NULL;
+}
+
+int
+cli_get_flow(const char *url, const struct certpick_candset *set,
+    const struct certpick_profile *profile, const struct certpick_probe_options *po,
+    const struct certpick_get_options *go, time_t now, struct cli_get_run *r,
+    struct certpick_error *err)
+{
+	struct certpick_select_options so = { .now = now, .trace = cli_trace };
+	const struct certpick_candidate *cand = NULL;
+	const struct certpick_sel_candidate *sc = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->sent = -1;
+	r->profile = profile;
+	if (certpick_probe_run(url, po, &r->probe, err) != 0)
+		return -1;
+	if (r->probe->error.code != CERTPICK_OK)
+		return 0;
+	r->req = last_request(r->probe);
+	if (r->req != NULL) {
+		if (certpick_select_run(profile, set, r->req, &so, &r->sel, err) != 0)
+			return -1;
+		r->sent = r->sel->chosen >= 0 ? r->sel->chosen : r->sel->auto_choice;
+		if (r->sent >= 0) {
+			sc = &r->sel->v[r->sent];
+			cand = certpick_candset_get(set, sc->index);
+		}
+	}
+	return certpick_get_run(url, set, cand, sc, go, &r->get, err);
+}
+
+void
+cli_get_run_release(struct cli_get_run *r)
+{
+	certpick_probe_result_free(r->probe);
+	certpick_selection_free(r->sel);
+	certpick_get_result_free(r->get);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool
+cert_alert(int a)
+{
+	/* handshake_failure, bad/unsupported/revoked/expired/unknown certificate,
+	 * unknown_ca, access_denied, certificate_required */
+	return a == 40 || (a >= 42 && a <= 46) || a == 48 || a == 49 || a == 116;
+}
+
+int
+cli_get_exit(const struct cli_get_run *r)
+{
+	const struct certpick_get_result *g = r->get;
+
+	if (r->probe != NULL && r->probe->error.code != CERTPICK_OK && g == NULL)
+		return cli_exit_for(&r->probe->error);
+	if (g == NULL)
+		return CLI_EXIT_INTERNAL;
+	if (g->status >= 200 && g->status < 400)
+		return CLI_EXIT_OK;
+	if (g->status >= 400)
+		return CLI_EXIT_NO;
+	if (g->alert >= 0 && cert_alert(g->alert))
+		return CLI_EXIT_NO;
+	return g->error.code != CERTPICK_OK ? cli_exit_for(&g->error) : CLI_EXIT_NETWORK;
+}
+
+static const char *
+tls_name(uint16_t v)
+{
+	return v == CERTPICK_TLS13 ? "TLSv1.3" : v == CERTPICK_TLS12 ? "TLSv1.2" : "-";
+}
+
+static const char *
+when_asked(const struct certpick_certreq *req)
+{
+	switch (req->phase) {
+	case CERTPICK_PHASE_INITIAL: return "in the handshake";
+	case CERTPICK_PHASE_RENEGOTIATION: return "only for this path (TLS 1.2 renegotiation)";
+	case CERTPICK_PHASE_POST_HANDSHAKE: return "only for this path (TLS 1.3 post-handshake)";
+	default: return "?";
+	}
+}
+
+static void
+text_chain(FILE *fp, const struct certpick_sel_candidate *c)
+{
+	for (size_t i = 0; i < c->n_chain; i++)
+		fprintf(fp, "%s%s", i ? " <- " : "", c->chain[i].subject);
+}
+
+/* The HTML advice paragraph of certpick serve's pages, entities decoded. */
+static void
+html_advice(FILE *fp, const char *body)
+{
+	static const struct { const char *ent, *c; } ents[] = { { "&#39;", "'" },
+		{ "&quot;", "\"" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&amp;", "&" } };
+	const char *p = strstr(body, "id=\"advice\">"), *end;
+
+	if (p == NULL || (end = strstr(p += 12, "</p>")) == NULL)
+		return;
+	fputs("  the server says: ", fp);
+	while (p < end) {
+		size_t k;
+
+		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
+			if (strncmp(p, ents[k].ent, strlen(ents[k].ent)) == 0)
+				break;
+		if (k < sizeof(ents) / sizeof(ents[0])) {
+			fputs(ents[k].c, fp);
+			p += strlen(ents[k].ent);
+		} else {
+			fputc(*p++, fp);
+		}
+	}
+	fputc('\n', fp);
+}
+
+/* certpick serve (and JSON APIs) say why: "advice" or "message", or the HTML advice. */
+static void
+server_advice(FILE *fp, const struct certpick_get_result *g)
+{
+	json_t *o, *v;
+
+	if (g->status < 400 || g->body_len == 0)
+		return;
+	if (g->body[0] != '{') {
+		html_advice(fp, (const char *)g->body);
+		return;
+	}
+	if ((o = json_loadb((const char *)g->body, g->body_len, 0, NULL)) == NULL)
+		return;
+	if (json_is_string(v = json_object_get(o, "advice")) ||
+	    json_is_string(v = json_object_get(o, "message")))
+		fprintf(fp, "  the server says: %s\n", json_string_value(v));
+	json_decref(o);
+}
+
+static void
+text_outcome(FILE *fp, const struct cli_get_run *r)
+{
+	const struct certpick_get_result *g = r->get;
+
+	if (g->status > 0)
+		fprintf(fp, "%sHTTP %d%s%s%s", g->status < 400 ? cli_c_green() : cli_c_red(),
+		    g->status, g->reason ? " " : "", g->reason ? g->reason : "", cli_c_reset());
+	else if (g->alert >= 0)
+		fprintf(fp, "%sTLS alert %d (%s)%s", cli_c_red(), g->alert,
+		    certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
+		    cli_c_reset());
+	else
+		fprintf(fp, "%sno answer%s: %s", cli_c_red(), cli_c_reset(), g->error.message);
+	fprintf(fp, " (%s", tls_name(g->tls_version));
+	if (g->address != NULL)
+		fprintf(fp, ", %s", g->address);
+	fputs(")\n", fp);
+	if (g->http.title != NULL && g->status >= 400)
+		fprintf(fp, "  the page says: %s\n", g->http.title);
+	server_advice(fp, g);
+}
+
+/* Filtered candidates and their reasons (with the fix of each). */
+static void
+text_others(FILE *fp, const struct cli_get_run *r)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < r->sel->n; i++) {
+		const struct certpick_sel_candidate *c = &r->sel->v[i];
+
+		if ((long)i == r->sent)
+			continue;
+		if (shown++ == 0)
+			fprintf(fp, "  why %s certificates were not sent (client %s):\n",
+			    r->sent >= 0 ? "the other" : "the", certpick_profile_name(r->profile));
+		fprintf(fp, "    [%zu] %s %s (%s)\n", i + 1, certpick_verdict_name(c->verdict),
+		    c->subject, c->source);
+		for (size_t k = 0; k < c->reasons.n; k++)
+			cli_text_finding(fp, &c->reasons.v[k], "      ");
+	}
+}
+
+void
+cli_get_explain(FILE *fp, const struct cli_get_run *r)
+{
+	const struct certpick_get_result *g = r->get;
+	const struct certpick_certreq *req = r->req;
+	bool failed = cli_get_exit(r) != CLI_EXIT_OK;
+
+	text_outcome(fp, r);
+	if (req == NULL) {
+		fprintf(fp, "  the server did not ask for a client certificate (%s)\n",
+		    r->probe->evidence_text ? r->probe->evidence_text : "no CertificateRequest");
+		if (failed)
+			fputs("  what to change: this refusal is not about a client certificate\n", fp);
+		return;
+	}
+	fprintf(fp, "  the server asked %s, %s, naming %zu CA%s%s\n", when_asked(req),
+	    tls_name(req->tls_version), req->n_ca_names, req->n_ca_names == 1 ? "" : "s",
+	    req->n_ca_names ? ":" : " (any issuer)");
+	for (size_t i = 0; i < req->n_ca_names && i < 10; i++)
+		fprintf(fp, "    - %s\n", req->ca_names[i].rfc4514 ? req->ca_names[i].rfc4514 :
+		    "(invalid name)");
+	if (req->n_ca_names > 10)
+		fprintf(fp, "    ... and %zu more\n", req->n_ca_names - 10);
+	if (r->sent >= 0) {
+		fprintf(fp, "  %s sent: ", certpick_profile_name(r->profile));
+		text_chain(fp, &r->sel->v[r->sent]);
+		fprintf(fp, "\n    from %s%s\n", r->sel->v[r->sent].source,
+		    g->certificate_sent ? "" : " (but the server never asked on this connection)");
+	} else {
+		fprintf(fp, "  %s sent no certificate%s%s%s\n", certpick_profile_name(r->profile),
+		    strncmp(r->sel->note, "sends no", 8) != 0 ? " (" : "",
+		    strncmp(r->sel->note, "sends no", 8) != 0 ? r->sel->note : "",
+		    strncmp(r->sel->note, "sends no", 8) != 0 ? ")" : "");
+	}
+	if (!failed)
+		return;
+	text_others(fp, r);
+	if (r->sent >= 0)
+		fprintf(fp, "  what to change: the server refused the certificate it asked for "
+		    "(its answer, with -i, says why); 'certpick check --trust SERVER-CA.pem %s' "
+		    "shows every problem of the certificate\n", r->sel->v[r->sent].source);
+	else if (r->sel->n == 0)
+		fputs("  what to change: give certpick the certificate to send (a file, folder, "
+		    ".p12, --nssdb or --pkcs11 source)\n", fp);
+	else
+		fputs("  what to change: use a certificate issued under a CA named above, with its "
+		    "private key, clientAuth in its EKU, digitalSignature in its KU, valid now "
+		    "(each fix above)\n", fp);
+}
+
+json_t *
+cli_get_json(const struct cli_get_run *r, const char *url)
+{
+	const struct certpick_get_result *g = r->get;
+	json_t *reqs = json_array(), *sent = json_null();
+
+	for (size_t i = 0; g != NULL && i < g->n_requests; i++)
+		if (g->requests[i].req != NULL)
+			json_array_append_new(reqs, cli_json_certreq(g->requests[i].req));
+	if (r->sent >= 0) {
+		const struct certpick_sel_candidate *c = &r->sel->v[r->sent];
+		json_t *chain = json_array();
+
+		for (size_t i = 0; i < c->n_chain; i++)
+			json_array_append_new(chain, json_pack("{s:s, s:s}", "subject",
+			    c->chain[i].subject, "sha256", c->chain[i].sha256));
+		sent = json_pack("{s:s, s:s, s:s, s:o}", "source", c->source, "subject", c->subject,
+		    "sha256", c->sha256, "chain", chain);
+	}
+	return json_pack("{s:i, s:s, s:s, s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "schema", 1, "url", url, "client", certpick_profile_name(r->profile),
+	    "status", g ? g->status : 0,
+	    "reason", g && g->reason ? json_string(g->reason) : json_null(),
+	    "tls_version", tls_name(g ? g->tls_version : 0),
+	    "certificate_sent", g ? g->certificate_sent : false,
+	    "sent", sent,
+	    "alert", g && g->alert >= 0 ? json_pack("{s:i, s:s?}", "code", g->alert, "name",
+		certpick_alert_name(g->alert)) : json_null(),
+	    "requests", reqs,
+	    "probe", r->probe ? cli_json_probe(r->probe, NULL) : json_null(),
+	    "selection", r->sel ? cli_json_selection(r->sel, r->req) : json_null(),
+	    "error", g && g->error.code != CERTPICK_OK ? cli_json_error(&g->error) :
+		r->probe && r->probe->error.code != CERTPICK_OK ? cli_json_error(&r->probe->error) :
+		json_null());
+}

@@ -1,0 +1,328 @@
+/*
+ * PKCS#11 tokens (smart cards, SoftHSM) as a candidate source, through
+ * libp11's PKCS11_* API (not its ENGINE). The URI (RFC 7512) names the module
+ * (module-path) and optionally the token (token, serial, manufacturer,
+ * model) and objects (object = label, id). Certificates become candidates in
+ * token order; a certificate whose private key (same CKA_ID) is on the token
+ * has its key there. The PIN comes from opts (never from the URI's
+ * pin-value, which would sit in shell history). Never prints.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "internal.h"
+#include "certpick/openssl.h"
+
+#if CERTPICK_HAVE_PKCS11
+/*
+ * libp11.h declares its ENGINE-era method getters with types that
+ * OPENSSL_NO_DEPRECATED hides; declare them opaque (never used here).
+ */
+typedef struct rsa_meth_st RSA_METHOD;
+typedef struct ec_key_method_st EC_KEY_METHOD;
+#include <libp11.h>
+
+struct p11_uri {
+	char *module, *token, *serial, *manufacturer, *model, *object;
+	uint8_t *id;
+	size_t id_len;
+};
+
+static void
+uri_release(struct p11_uri *u)
+{
+	free(u->module);
+	free(u->token);
+	free(u->serial);
+	free(u->manufacturer);
+	free(u->model);
+	free(u->object);
+	free(u->id);
+	memset(u, 0, sizeof(*u));
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decode [s, s+n) into a new buffer; *len excludes the added NUL. */
+static uint8_t *
+pct_decode(const char *s, size_t n, size_t *len)
+{
+	uint8_t *out = cp_malloc(n + 1);
+	size_t k = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int h, l;
+
+			if (i + 2 >= n)
+				goto bad;
+			if ((h = hexval((unsigned char)s[i + 1])) < 0 ||
+			    (l = hexval((unsigned char)s[i + 2])) < 0)
+				goto bad;
+			out[k++] = (uint8_t)(h * 16 + l);
+			i += 2;
+		} else {
+			out[k++] = (uint8_t)s[i];
+		}
+	}
+	out[k] = '\0';
+	*len = k;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static int
+uri_parse(const char *uri, struct p11_uri *u, struct certpick_error *err)
+{
+	const char *p;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(uri, "pkcs11:", 7) != 0)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "not a PKCS#11 URI: '%s'", uri);
+	p = uri + 7;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ";?&"), klen, vlen;
+		const char *eq = memchr(p, '=', n);
+		char **slot = NULL;
+		uint8_t *v;
+
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (eq == NULL) {
+			uri_release(u);
+			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad PKCS#11 URI '%s': '%.*s' "
+			    "has no value", uri, (int)n, p);
+		}
+		klen = (size_t)(eq - p);
+		if ((v = pct_decode(eq + 1, n - klen - 1, &vlen)) == NULL) {
+			uri_release(u);
+			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad PKCS#11 URI '%s': bad "
+			    "percent-encoding in '%.*s'", uri, (int)n, p);
+		}
+#define KEY(name) (klen == strlen(name) && strncmp(p, name, klen) == 0)
+		if (KEY("module-path"))
+			slot = &u->module;
+		else if (KEY("token"))
+			slot = &u->token;
+		else if (KEY("serial"))
+			slot = &u->serial;
+		else if (KEY("manufacturer"))
+			slot = &u->manufacturer;
+		else if (KEY("model"))
+			slot = &u->model;
+		else if (KEY("object"))
+			slot = &u->object;
+#undef KEY
+		if (slot != NULL) {
+			free(*slot);
+			*slot = (char *)v;
+		} else if (klen == 2 && strncmp(p, "id", 2) == 0) {
+			free(u->id);
+			u->id = v;
+			u->id_len = vlen;
+		} else {
+			free(v);	/* type, library-*, slot-*, pin-*: not used to select */
+		}
+		p += n;
+	}
+	return 0;
+}
+
+static bool
+field_ok(const char *want, const char *have)
+{
+	size_t n;
+
+	if (want == NULL)
+		return true;
+	if (have == NULL)
+		return false;
+	/* token fields are blank-padded */
+	n = strlen(have);
+	while (n > 0 && have[n - 1] == ' ')
+		n--;
+	return strlen(want) == n && strncmp(want, have, n) == 0;
+}
+
+static int
+login(PKCS11_SLOT *slot, const char *uri, const struct certpick_load_options *opts,
+    bool *logged_in, struct certpick_error *err)
+{
+	char buf[256];
+	const char *pin = opts != NULL ? opts->password : NULL;
+	int n, rc;
+
+	*logged_in = false;
+	if (pin == NULL && opts != NULL && opts->password_cb != NULL) {
+		n = opts->password_cb(opts->password_arg, slot->token->label, buf, sizeof(buf));
+		if (n >= 0) {
+			buf[(size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1] = '\0';
+			pin = buf;
+		}
+	}
+	if (pin == NULL)
+		return 0;	/* public objects only: keys stay invisible */
+	rc = PKCS11_login(slot, 0, pin);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (rc != 0) {
+		cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot log in to PKCS#11 token '%s'",
+		    slot->token->label);
+		cp_error_detail(err, "wrong PIN? (%s)", uri);
+		ERR_clear_error();
+		return -1;
+	}
+	*logged_in = true;
+	return 0;
+}
+
+static bool
+key_for(PKCS11_KEY *keys, unsigned nkeys, const PKCS11_CERT *c)
+{
+	for (unsigned i = 0; i < nkeys; i++)
+		if (keys[i].isPrivate && keys[i].id_len == c->id_len && c->id_len > 0 &&
+		    memcmp(keys[i].id, c->id, c->id_len) == 0)
+			return true;
+	return false;
+}
+
+/* see certpick/candidate.h */
+int
+certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	struct p11_uri u;
+	PKCS11_CTX *ctx = NULL;
+	PKCS11_SLOT *slots = NULL, *slot = NULL;
+	unsigned nslots = 0;
+	bool loaded = false, logged_in = false;
+	struct stat st;
+	int ret = -1;
+
+	if (set == NULL || uri == NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	if (uri_parse(uri, &u, err) != 0)
+		return -1;
+	if (u.module == NULL) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "PKCS#11 URI '%s' names no module", uri);
+		cp_error_detail(err, "add ;module-path=/usr/lib/softhsm/libsofthsm2.so (or the "
+		    "card's module)");
+		goto out;
+	}
+	if (stat(u.module, &st) != 0) {
+		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot load PKCS#11 module '%s'",
+		    u.module);
+		goto out;
+	}
+	if ((ctx = PKCS11_CTX_new()) == NULL || PKCS11_CTX_load(ctx, u.module) != 0) {
+		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot load PKCS#11 module '%s'", u.module);
+		goto out;
+	}
+	loaded = true;
+	if (PKCS11_enumerate_slots(ctx, &slots, &nslots) != 0) {
+		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot list the slots of '%s'", u.module);
+		goto out;
+	}
+	for (unsigned i = 0; i < nslots && slot == NULL; i++) {
+		PKCS11_TOKEN *t = slots[i].token;
+
+		if (t != NULL && t->initialized && field_ok(u.token, t->label) &&
+		    field_ok(u.serial, t->serialnr) && field_ok(u.manufacturer, t->manufacturer) &&
+		    field_ok(u.model, t->model))
+			slot = &slots[i];
+	}
+	if (slot == NULL) {
+		cp_error_set(err, CERTPICK_ERR_IO, "no PKCS#11 token matches '%s'", uri);
+		goto out;
+	}
+	if (slot->token->loginRequired && login(slot, uri, opts, &logged_in, err) != 0)
+		goto out;
+	{
+		PKCS11_CERT *certs = NULL;
+		PKCS11_KEY *keys = NULL;
+		unsigned ncerts = 0, nkeys = 0;
+
+		if (PKCS11_enumerate_certs(slot->token, &certs, &ncerts) != 0) {
+			cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot list certificates on token "
+			    "'%s'", slot->token->label);
+			goto out;
+		}
+		if (PKCS11_enumerate_keys(slot->token, &keys, &nkeys) != 0) {
+			keys = NULL;
+			nkeys = 0;
+		}
+		for (unsigned i = 0; i < ncerts; i++) {
+			char *source;
+			bool has_key = key_for(keys, nkeys, &certs[i]);
+			int rc;
+
+			if (certs[i].x509 == NULL || (u.object != NULL &&
+			    (certs[i].label == NULL || strcmp(u.object, certs[i].label) != 0)) ||
+			    (u.id != NULL && (certs[i].id_len != u.id_len ||
+			    memcmp(certs[i].id, u.id, u.id_len) != 0)))
+				continue;
+			source = cp_asprintf("pkcs11:%s:%s", slot->token->label,
+			    certs[i].label ? certs[i].label : "(no label)");
+			if (source == NULL) {
+				cp_error_nomem(err);
+				goto out;
+			}
+			rc = certpick_candset_add_x509(set, certs[i].x509, NULL, NULL, source,
+			    has_key ? CERTPICK_KEY_PKCS11 : CERTPICK_KEY_NONE, err);
+			free(source);
+			if (rc != 0)
+				goto out;
+		}
+		if (!logged_in && slot->token->loginRequired && opts != NULL && opts->warn) {
+			struct certpick_error w = { 0 };
+
+			cp_error_set(&w, CERTPICK_ERR_PASSWORD, "not logged in to PKCS#11 token '%s'",
+			    slot->token->label);
+			cp_error_detail(&w, "private keys are invisible without the PIN "
+			    "(--pin-env VAR or --pin-file FILE)");
+			opts->warn(opts->warn_arg, &w);
+		}
+	}
+	ret = 0;
+out:
+	ERR_clear_error();
+	if (slots != NULL)
+		PKCS11_release_all_slots(ctx, slots, nslots);
+	if (ctx != NULL) {
+		if (loaded)
+			PKCS11_CTX_unload(ctx);
+		PKCS11_CTX_free(ctx);
+	}
+	uri_release(&u);
+	return ret;
+}
+
+#else
+
+/* see certpick/candidate.h */
+int
+certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	(void)set;
+	(void)opts;
+	return cp_error_set(err, CERTPICK_ERR_USAGE, "cannot read PKCS#11 token '%s': this "
+	    "certpick was built without libp11 (meson -Dpkcs11=enabled)", uri);
+}
+
+#endif

@@ -1,0 +1,300 @@
+/*
+ * The client profiles: data only. Each row is one client's selection rules in
+ * the order it applies them, with where each rule comes from (tags as in
+ * /work/shared/reference/client-selection.md: [S] source read, [D] vendor
+ * docs, [I] issue/blog, [X] inferred, to be tested). Adding a client is adding
+ * a row here and its tests in tests/unit/profiles_test.c.
+ */
+#include <string.h>
+
+#include "select_int.h"
+
+#define END { .check = CP_CHK_END }
+
+const struct certpick_profile cp_profiles[] = {
+	{
+	    .name = "windows",
+	    .summary = "Windows CertSelectCertificateChains / CertFindChainInStore (IE, Edge, "
+		"Chrome on Windows, Schannel)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[D] MessageLimitClient 0x8000" },
+		{ .check = CP_CHK_PRIVATE_KEY,
+		  .source = "[D] CERT_SELECT_HAS_PRIVATE_KEY / CERT_KEY_PROV_INFO_PROP_ID" },
+		{ .check = CP_CHK_VALIDITY,
+		  .source = "[D] CertSelectCertificateChains: expired rejected unless "
+			"CERT_SELECT_ALLOW_EXPIRED; [S] Chromium ClientCertFindCallback" },
+		{ .check = CP_CHK_KEY_USAGE, .source = "[D] KB 890326; [S] ClientCertFindCallback" },
+		{ .check = CP_CHK_EKU, .eku = CP_EKU_CLIENT,
+		  .source = "[D] KB 890326; anyExtendedKeyUsage handling [X]" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_EXACT, .walk = CP_WALK_STORE_PATHS,
+		  .source = "[D] CERT_CHAIN_FIND_BY_ISSUER_PARA: any chain element; byte "
+			"comparison [X]" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_EC_NIST,
+		  .source = "[X] Schannel signs with RSA or ECDSA NIST keys only" },
+		END },
+	    .order = CP_ORDER_WINDOWS,
+	    .picker = CP_PICKER_IE,
+	    .dedupe = true,
+	    .max_cr = 0x8000,
+	    .picker_note = "IE: 'Don't prompt for client certificate selection when only one "
+		"certificate exists' (Local intranet zone default); Chrome/Edge on Windows: "
+		"AutoSelectCertificateForUrls",
+	},
+	{
+	    .name = "chrome",
+	    .summary = "Chrome / Chromium on Linux (NSS store ~/.pki/nssdb)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] BoringSSL max_cert_list 100 KiB" },
+		{ .check = CP_CHK_PRIVATE_KEY,
+		  .source = "[S] CERT_FindUserCertsByUsage: user certificates only" },
+		{ .check = CP_CHK_KEY_USAGE, .source = "[S] NSS certUsageSSLClient (certdb.c)" },
+		{ .check = CP_CHK_EKU, .eku = CP_EKU_CLIENT,
+		  .source = "[S] NSS cert_ComputeCertType: anyEKU not mapped" },
+		{ .check = CP_CHK_VALIDITY, .source = "[S] client_cert_matcher.cc" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_EXACT, .walk = CP_WALK_STORE_FIRST,
+		  .source = "[S] client_cert_matcher.cc: byte-exact issuer walk, first issuer "
+			"found, depth 20" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_EC_NIST,
+		  .source = "[S] not a filter: ERR_SSL_CLIENT_AUTH_NO_COMMON_ALGORITHMS after the "
+			"choice" },
+		END },
+	    .order = CP_ORDER_CHROME,
+	    .picker = CP_PICKER_CHROME,
+	    .max_cr = 102400,
+	    .picker_note = "policy AutoSelectCertificateForUrls "
+		"{\"pattern\":\"https://HOST\",\"filter\":{}}",
+	},
+	{
+	    .name = "chrome-mac",
+	    .summary = "Chrome on macOS (keychain identities)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] BoringSSL max_cert_list 100 KiB" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] keychain identities" },
+		{ .check = CP_CHK_VALIDITY, .source = "[S] client_cert_store_mac.cc" },
+		{ .check = CP_CHK_KEY_USAGE, .source = "[S] SupportsSSLClientAuth" },
+		{ .check = CP_CHK_EKU, .eku = CP_EKU_CLIENT_OR_ANY,
+		  .source = "[S] SupportsSSLClientAuth: clientAuth or anyEKU" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED,
+		  .walk = CP_WALK_STORE_PATHS,
+		  .source = "[S] IsIssuedByEncoded (RFC 5280 normalized) / keychain chain" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_EC_NIST,
+		  .source = "[S] not a filter (as on Linux)" },
+		END },
+	    .order = CP_ORDER_CHROME,
+	    .picker = CP_PICKER_CHROME,
+	    .dedupe = true,
+	    .max_cr = 102400,
+	    .picker_note = "policy AutoSelectCertificateForUrls (a preferred identity "
+		"for the host comes first)",
+	},
+	{
+	    .name = "firefox",
+	    .summary = "Firefox (NSS + mozilla::pkix, 'Ask Every Time' / 'Select Automatically')",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] NSS MAX_HANDSHAKE_MSG_LEN 0x1ffff" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] FindClientCertificatesWithPrivateKeys" },
+		{ .check = CP_CHK_KEY_USAGE, .source = "[S] CERT_FilterCertListByUsage" },
+		{ .check = CP_CHK_EKU, .eku = CP_EKU_CLIENT,
+		  .source = "[S] CERT_FilterCertListByUsage: anyEKU not mapped" },
+		{ .check = CP_CHK_VALIDITY, .source = "[X] mozpkix CheckIssuerIndependentProperties" },
+		{ .check = CP_CHK_KEY_ALG, .key_algs = CP_KA_RSA | CP_KA_EC_NIST,
+		  .source = "[X] mozpkix: RSA, ECDSA P-256/384/521 only" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_EXACT, .walk = CP_WALK_STORE_PATHS,
+		  .subject_too = true,
+		  .source = "[S] ClientAuthCertNonverifyingTrustDomain: issuer or subject "
+			"DER-equal to a CA name" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_EC_NIST,
+		  .source = "[S] shown anyway; NSS then sends an empty Certificate" },
+		END },
+	    .order = CP_ORDER_FIREFOX,
+	    .picker = CP_PICKER_FIREFOX,
+	    .max_cr = 0x1ffff,
+	    .picker_note = "security.default_personal_cert = \"Select Automatically\"",
+	},
+	{
+	    .name = "nss",
+	    .summary = "NSS_GetClientAuthData, automatic mode (tstclnt without -n, NSS apps)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] NSS MAX_HANDSHAKE_MSG_LEN 0x1ffff" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] CERT_FindUserCertsByUsage" },
+		{ .check = CP_CHK_KEY_USAGE, .source = "[S] certUsageSSLClient" },
+		{ .check = CP_CHK_EKU, .eku = CP_EKU_CLIENT, .source = "[S] cert_ComputeCertType" },
+		{ .check = CP_CHK_VALIDITY, .source = "[S] validOnly = (nickname == NULL)" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_STRING, .walk = CP_WALK_STORE_PATHS,
+		  .source = "[S] CERT_FilterCertListByCANames: issuer string, whole-chain walk" },
+		{ .check = CP_CHK_SIGALG, .key_algs = CP_KA_RSA | CP_KA_EC_ANY | CP_KA_RSA_PSS,
+		  .source = "[S] ssl_FilterClientCertListBySSLSocket" },
+		END },
+	    .order = CP_ORDER_NSS,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 0x1ffff,
+	},
+	{
+	    .name = "java",
+	    .summary = "Java JSSE, SunX509 key manager (the JDK default)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] jdk.tls.maxHandshakeMessageSize 32768" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] PrivateKeyEntry only" },
+		{ .check = CP_CHK_SIGALG,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[S] T12/T13CertificateRequestConsumer: one key type per offered "
+			"scheme" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED, .walk = CP_WALK_CONFIGURED,
+		  .source = "[S] SunX509KeyManagerImpl: issuer of any configured chain "
+			"certificate (X500Principal)" },
+		END },
+	    .order = CP_ORDER_JAVA,
+	    .picker = CP_PICKER_NONE,
+	    .unpredictable_order = true,
+	    .max_cr = 32768,
+	},
+	{
+	    .name = "java-pkix",
+	    .summary = "Java JSSE, PKIX / NewSunX509 key manager (X509KeyManagerImpl)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] jdk.tls.maxHandshakeMessageSize 32768" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] PrivateKeyEntry only" },
+		{ .check = CP_CHK_SIGALG,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[S] one key type per offered scheme" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED, .walk = CP_WALK_CONFIGURED,
+		  .source = "[S] X509KeyManagerImpl.getAliases" },
+		{ .check = CP_CHK_EKU, .effect = CP_FX_RANK, .rank = 3, .eku = CP_EKU_CLIENT_OR_ANY,
+		  .source = "[S] CheckType.CLIENT: EXTENSION_MISMATCH ranks last" },
+		{ .check = CP_CHK_KEY_USAGE, .effect = CP_FX_RANK, .rank = 3,
+		  .source = "[S] CheckType.CLIENT: digitalSignature (not for EdDSA/RSASSA-PSS)" },
+		{ .check = CP_CHK_VALIDITY, .effect = CP_FX_RANK, .rank = 2,
+		  .source = "[S] CheckResult.EXPIRED: sent if nothing better" },
+		END },
+	    .order = CP_ORDER_JAVA,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 32768,
+	},
+	{
+	    .name = "go",
+	    .summary = "Go crypto/tls with several Config.Certificates",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] conn.go maxHandshake 65536" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] tls.Certificate needs its key" },
+		{ .check = CP_CHK_SIGALG, .cert_types_restrict_sigalgs = true,
+		  .key_algs = CP_KA_RSA | CP_KA_EC_NIST | CP_KA_ED25519,
+		  .source = "[S] SupportsCertificate -> selectSignatureScheme; TLS 1.2 "
+			"schemes filtered by certificate_types" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_EXACT, .walk = CP_WALK_CONFIGURED,
+		  .source = "[S] SupportsCertificate: bytes.Equal(cert.RawIssuer, ca) over "
+			"the configured chain" },
+		END },
+	    .order = CP_ORDER_CONFIG,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 65536,
+	},
+	{
+	    .name = "gnutls",
+	    .summary = "GnuTLS with several credentials (no retrieve callback)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] MAX_HANDSHAKE_PACKET_SIZE 128 KiB" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] a credential is a cert + key" },
+		{ .check = CP_CHK_KEY_USAGE, .source = "[S] find_x509_client_cert: leaf KU" },
+		{ .check = CP_CHK_CERT_TYPES, .key_algs = CP_KA_RSA | CP_KA_EC_ANY | CP_KA_DSA,
+		  .source = "[S] TLS 1.2 pk algos from certificate_types; TLS 1.3 from "
+			"signature_algorithms" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_EXACT, .walk = CP_WALK_CONFIGURED,
+		  .source = "[S] _gnutls_check_if_cert_in_list-like byte compare of issuer DNs "
+			"in server order" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448,
+		  .source = "[S] TLS 1.3: no sign algorithm -> deselected, empty Certificate" },
+		END },
+	    .order = CP_ORDER_GNUTLS,
+	    .picker = CP_PICKER_NONE,
+	    .gnutls_empty_list = true,
+	    .max_cr = 131072,
+	},
+	{
+	    .name = "openssl",
+	    .summary = "OpenSSL 3 default (s_client -cert, curl, Python ssl): one configured "
+		"certificate",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] max_cert_list 102400" },
+		{ .check = CP_CHK_CONFIGURED, .source = "[S] one certificate per key slot "
+			"(SSL_CTX_use_certificate); curl --cert, load_cert_chain()" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] ssl3_check_client_certificate" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[S] tls_choose_sigalg fails -> empty Certificate" },
+		END },
+	    .order = CP_ORDER_CONFIG,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 102400,
+	},
+	{
+	    .name = "dotnet",
+	    .summary = ".NET SslStream with ClientCertificates (no selection callback)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[D] Schannel MessageLimitClient 0x8000 "
+			"(Windows) [X for Linux]" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_STRING, .walk = CP_WALK_STORE_PATHS,
+		  .source = "[S] SelectClientCertificate: X509Chain.Build, element .Issuer "
+			"string equal to an issuer string" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] FindCertificateWithPrivateKey" },
+		END },
+	    .order = CP_ORDER_CONFIG,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 0x8000,
+	},
+};
+
+const size_t cp_n_profiles = sizeof(cp_profiles) / sizeof(cp_profiles[0]);
+
+/* see certpick/select.h */
+size_t
+certpick_profile_count(void)
+{
+	return cp_n_profiles;
+}
+
+/* see certpick/select.h */
+const struct certpick_profile *
+certpick_profile_get(size_t i)
+{
+	return i < cp_n_profiles ? &cp_profiles[i] : NULL;
+}
+
+/* see certpick/select.h */
+const struct certpick_profile *
+certpick_profile_find(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < cp_n_profiles; i++)
+		if (strcmp(cp_profiles[i].name, name) == 0)
+			return &cp_profiles[i];
+	return NULL;
+}
+
+/* see certpick/select.h */
+const char *
+certpick_profile_name(const struct certpick_profile *p)
+{
+	return p->name;
+}
+
+/* see certpick/select.h */
+const char *
+certpick_profile_summary(const struct certpick_profile *p)
+{
+	return p->summary;
+}
+
+/* see certpick/select.h */
+bool
+certpick_profile_has_picker(const struct certpick_profile *p)
+{
+	return p->picker != CP_PICKER_NONE;
+}

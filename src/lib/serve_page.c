@@ -1,0 +1,359 @@
+/*
+ * serve: the answer page, rendered from a report. JSON (jansson) for API
+ * clients and for --json-log lines, HTML for browsers. It lives in the
+ * library, not the CLI, because the server writes it on every request inside
+ * the event loop and the unit tests check it; it never prints.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "serve_internal.h"
+
+static const char *
+iso_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+static json_t *
+dn_json(const struct certpick_dn *dn)
+{
+	char *der = certpick_hex(dn->der, dn->der_len);
+	char *sha = certpick_hex(dn->sha256, sizeof(dn->sha256));
+	json_t *o = json_pack("{s:o, s:s?, s:s?}",
+	    "rfc4514", dn->rfc4514 ? json_string(dn->rfc4514) : json_null(),
+	    "der", der, "sha256", sha);
+
+	free(der);
+	free(sha);
+	return o;
+}
+
+static json_t *
+cert_json(const struct certpick_serve_cert *c)
+{
+	char nb[32], na[32];
+
+	return json_pack("{s:o, s:o, s:s, s:s, s:s, s:s}",
+	    "subject", dn_json(&c->subject), "issuer", dn_json(&c->issuer),
+	    "sha256", c->sha256, "serial", c->serial,
+	    "not_before", iso_time(c->not_before, nb, sizeof(nb)),
+	    "not_after", iso_time(c->not_after, na, sizeof(na)));
+}
+
+static json_t *
+findings_json(const struct certpick_findings *f)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < f->n; i++) {
+		const struct certpick_finding *x = &f->v[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s}",
+		    "id", certpick_reason_id(x->reason),
+		    "severity", certpick_severity_name(x->severity),
+		    "message", certpick_reason_text(x->reason),
+		    "hint", certpick_reason_hint(x->reason));
+
+		if (o != NULL && x->detail != NULL)
+			json_object_set_new(o, "detail", json_string(x->detail));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *
+report_json(const struct certpick_serve_report *r)
+{
+	json_t *o = json_object(), *cc = json_null(), *rules = json_array();
+	json_t *names = json_array(), *asked;
+	char tb[32];
+
+	if (o == NULL || cc == NULL || rules == NULL || names == NULL)
+		goto fail;
+	if (r->n_chain > 0) {
+		json_t *chain = json_array();
+
+		cc = cert_json(&r->chain[0]);
+		for (size_t i = 0; chain != NULL && i < r->n_chain; i++)
+			json_array_append_new(chain, cert_json(&r->chain[i]));
+		if (cc == NULL || chain == NULL || json_object_set_new(cc, "chain", chain) != 0)
+			goto fail;
+	}
+	for (int i = 0; i < CERTPICK_SERVE_RULE__COUNT; i++)
+		json_array_append_new(rules, json_pack("{s:s, s:s, s:s}",
+		    "id", certpick_serve_rule_id((enum certpick_serve_rule)i),
+		    "result", certpick_serve_rule_state_name(r->rules[i]),
+		    "text", certpick_serve_rule_text((enum certpick_serve_rule)i)));
+	for (size_t i = 0; i < r->n_ca_names; i++)
+		json_array_append_new(names, dn_json(&r->ca_names[i]));
+	asked = json_pack("{s:s, s:o}", "when", certpick_serve_asked_name(r->asked),
+	    "ca_names", names);
+	names = NULL;
+	json_object_set_new(o, "schema", json_integer(1));
+	json_object_set_new(o, "status", json_integer(r->status));
+	json_object_set_new(o, "substatus", r->substatus ? json_string(r->substatus) : json_null());
+	json_object_set_new(o, "reason", r->has_reason ?
+	    json_string(certpick_reason_id(r->reason)) : json_null());
+	json_object_set_new(o, "time", json_string(iso_time(r->time, tb, sizeof(tb))));
+	json_object_set_new(o, "peer", json_string(r->peer));
+	json_object_set_new(o, "method", json_string(r->method));
+	json_object_set_new(o, "path", r->path ? json_string(r->path) : json_null());
+	json_object_set_new(o, "tls_version", r->tls_version ?
+	    json_string(r->tls_version) : json_null());
+	json_object_set_new(o, "protected", json_boolean(r->protected_path));
+	json_object_set_new(o, "client_certificate", cc);
+	cc = NULL;
+	json_object_set_new(o, "rules", rules);
+	rules = NULL;
+	json_object_set_new(o, "findings", findings_json(&r->findings));
+	json_object_set_new(o, "advice", r->advice ? json_string(r->advice) : json_null());
+	json_object_set_new(o, "asked_for", asked);
+	return o;
+fail:
+	json_decref(o);
+	json_decref(cc);
+	json_decref(rules);
+	json_decref(names);
+	return NULL;
+}
+
+/* see certpick/serve.h */
+char *
+certpick_serve_report_json(const struct certpick_serve_report *r)
+{
+	json_t *o = report_json(r);
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	json_decref(o);
+	return s;
+}
+
+struct html {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void
+h_raw(struct html *h, const char *p, size_t n)
+{
+	if (h->failed)
+		return;
+	if (h->len + n + 1 > h->cap) {
+		size_t cap = h->cap ? h->cap : 4096;
+		char *grown;
+
+		while (cap < h->len + n + 1)
+			cap *= 2;
+		if ((grown = cp_realloc(h->s, cap)) == NULL) {
+			h->failed = true;
+			return;
+		}
+		h->s = grown;
+		h->cap = cap;
+	}
+	memcpy(h->s + h->len, p, n);
+	h->len += n;
+	h->s[h->len] = '\0';
+}
+
+static void CERTPICK_PRINTF(2, 3)
+h_fmt(struct html *h, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = cp_vasprintf(fmt, ap);
+	va_end(ap);
+	if (s == NULL) {
+		h->failed = true;
+		return;
+	}
+	h_raw(h, s, strlen(s));
+	free(s);
+}
+
+/* Text into HTML: every character that could open markup or end an attribute. */
+static void
+h_text(struct html *h, const char *t)
+{
+	for (const char *p = t ? t : ""; *p; p++) {
+		switch (*p) {
+		case '<': h_raw(h, "&lt;", 4); break;
+		case '>': h_raw(h, "&gt;", 4); break;
+		case '&': h_raw(h, "&amp;", 5); break;
+		case '"': h_raw(h, "&quot;", 6); break;
+		case '\'': h_raw(h, "&#39;", 5); break;
+		default: h_raw(h, p, 1); break;
+		}
+	}
+}
+
+static const char *
+title_for(const struct certpick_serve_report *r)
+{
+	const char *s = r->substatus ? r->substatus : "";
+
+	if (strcmp(s, "403.7") == 0)
+		return "403.7 Forbidden: client certificate required";
+	if (strcmp(s, "403.13") == 0)
+		return "403.13 Forbidden: client certificate revoked";
+	if (strcmp(s, "403.16") == 0)
+		return "403.16 Forbidden: client certificate untrusted or invalid";
+	if (strcmp(s, "403.17") == 0)
+		return "403.17 Forbidden: client certificate has expired or is not yet valid";
+	if (r->status == 200)
+		return r->n_chain > 0 && !r->has_reason ? "200 OK: client certificate accepted" :
+		    "200 OK";
+	return "Request refused";
+}
+
+static void
+h_dn(struct html *h, const struct certpick_dn *dn)
+{
+	h_raw(h, "<code>", 6);
+	h_text(h, dn->rfc4514 ? dn->rfc4514 : "(not a valid name)");
+	h_raw(h, "</code>", 7);
+}
+
+static void
+h_chain(struct html *h, const struct certpick_serve_report *r)
+{
+	char nb[32], na[32];
+
+	h_fmt(h, "<h2>Certificates received</h2>\n");
+	if (r->n_chain == 0) {
+		h_fmt(h, "<p>None: the client sent no certificate.</p>\n");
+		return;
+	}
+	h_fmt(h, "<table><tr><th>#</th><th>subject</th><th>issuer</th><th>valid</th>"
+	    "<th>SHA-256</th></tr>\n");
+	for (size_t i = 0; i < r->n_chain; i++) {
+		const struct certpick_serve_cert *c = &r->chain[i];
+
+		h_fmt(h, "<tr><td>%zu</td><td>", i);
+		h_dn(h, &c->subject);
+		h_raw(h, "</td><td>", 9);
+		h_dn(h, &c->issuer);
+		h_fmt(h, "</td><td>%s to %s</td><td><code class=\"fp\">%s</code></td></tr>\n",
+		    iso_time(c->not_before, nb, sizeof(nb)), iso_time(c->not_after, na, sizeof(na)),
+		    c->sha256);
+	}
+	h_fmt(h, "</table>\n");
+}
+
+static void
+h_rules(struct html *h, const struct certpick_serve_report *r)
+{
+	h_fmt(h, "<h2>Rules</h2>\n<ul class=\"rules\">\n");
+	for (int i = 0; i < CERTPICK_SERVE_RULE__COUNT; i++) {
+		const char *st = certpick_serve_rule_state_name(r->rules[i]);
+
+		h_fmt(h, "<li class=\"%s\"><b>%s</b> <code>%s</code>: ", st, st,
+		    certpick_serve_rule_id((enum certpick_serve_rule)i));
+		h_text(h, certpick_serve_rule_text((enum certpick_serve_rule)i));
+		h_fmt(h, "</li>\n");
+	}
+	h_fmt(h, "</ul>\n");
+}
+
+static void
+h_findings(struct html *h, const struct certpick_serve_report *r)
+{
+	if (r->findings.n == 0)
+		return;
+	h_fmt(h, "<h2>Findings</h2>\n<ul>\n");
+	for (size_t i = 0; i < r->findings.n; i++) {
+		const struct certpick_finding *f = &r->findings.v[i];
+
+		h_fmt(h, "<li><b>%s</b> <code>%s</code>: ", certpick_severity_name(f->severity),
+		    certpick_reason_id(f->reason));
+		h_text(h, certpick_reason_text(f->reason));
+		if (f->detail != NULL) {
+			h_raw(h, " (", 2);
+			h_text(h, f->detail);
+			h_raw(h, ")", 1);
+		}
+		h_raw(h, "<br><i>fix:</i> ", 16);
+		h_text(h, certpick_reason_hint(f->reason));
+		h_fmt(h, "</li>\n");
+	}
+	h_fmt(h, "</ul>\n");
+}
+
+static void
+h_asked(struct html *h, const struct certpick_serve_report *r)
+{
+	h_fmt(h, "<h2>What this server asked for</h2>\n<p>When: <code>%s</code>. ",
+	    certpick_serve_asked_name(r->asked));
+	if (r->n_ca_names == 0) {
+		h_fmt(h, "CA names: none (an empty list: clients may offer any certificate).</p>\n");
+		return;
+	}
+	h_fmt(h, "CA names (%zu):</p>\n<ul>\n", r->n_ca_names);
+	for (size_t i = 0; i < r->n_ca_names; i++) {
+		h_raw(h, "<li>", 4);
+		h_dn(h, &r->ca_names[i]);
+		h_raw(h, "</li>\n", 6);
+	}
+	h_fmt(h, "</ul>\n");
+}
+
+/* see certpick/serve.h */
+char *
+certpick_serve_report_html(const struct certpick_serve_report *r)
+{
+	struct html h = { 0 };
+	const char *title = title_for(r);
+	bool ok = r->status == 200;
+
+	h_fmt(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>");
+	h_text(&h, title);
+	h_fmt(&h, "</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;"
+	    "padding:0 1em;color:#222}h1{font-size:1.5em;padding:.5em;border-radius:4px;"
+	    "background:%s}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+	    "padding:.3em;text-align:left;vertical-align:top;font-size:.9em}"
+	    "code.fp{font-size:.75em;word-break:break-all}li.pass b{color:#070}"
+	    "li.fail b{color:#b00}li.skipped b{color:#777}.advice{font-size:1.1em;"
+	    "border-left:4px solid #888;padding-left:.8em}</style></head>\n<body>\n<h1>",
+	    ok ? "#dfd" : "#fdd");
+	h_text(&h, title);
+	h_fmt(&h, "</h1>\n<p class=\"advice\" id=\"advice\">");
+	h_text(&h, r->advice);
+	h_fmt(&h, "</p>\n<p>Request: <code>");
+	h_text(&h, r->method);
+	h_raw(&h, " ", 1);
+	h_text(&h, r->path);
+	h_fmt(&h, "</code> over %s from <code>", r->tls_version ? r->tls_version : "?");
+	h_text(&h, r->peer);
+	h_fmt(&h, "</code>; this path is %s.", r->protected_path ? "protected" :
+	    "not protected");
+	if (r->has_reason)
+		h_fmt(&h, " Reason: <code id=\"reason\">%s</code>.", certpick_reason_id(r->reason));
+	h_fmt(&h, "</p>\n");
+	h_findings(&h, r);
+	h_chain(&h, r);
+	h_rules(&h, r);
+	h_asked(&h, r);
+	h_fmt(&h, "<p><small>certpick serve: a diagnostic server. Ask for JSON with "
+	    "<code>Accept: application/json</code>.</small></p>\n</body></html>\n");
+	if (h.failed) {
+		free(h.s);
+		return NULL;
+	}
+	return h.s;
+}

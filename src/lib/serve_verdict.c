@@ -1,0 +1,553 @@
+/*
+ * serve: from what the verify callback recorded to a verdict (IIS substatus,
+ * reason, rules) and a report (the chain received, findings, advice in plain
+ * words). No I/O; OpenSSL only to read certificates.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "serve_internal.h"
+
+static const struct {
+	const char *id;
+	const char *text;
+} rule_rows[CERTPICK_SERVE_RULE__COUNT] = {
+	[CERTPICK_SERVE_RULE_PRESENTED] = { "certificate-presented",
+	    "the client sent a certificate" },
+	[CERTPICK_SERVE_RULE_TRUSTED] = { "chain-trusted",
+	    "the chain leads to a CA this server trusts" },
+	[CERTPICK_SERVE_RULE_VALIDITY] = { "within-validity",
+	    "every certificate of the chain is within its validity period" },
+	[CERTPICK_SERVE_RULE_NOT_REVOKED] = { "not-revoked",
+	    "the certificate is not on a CRL this server has (--crl)" },
+	[CERTPICK_SERVE_RULE_PURPOSE] = { "client-auth-purpose",
+	    "the certificate and its CAs allow client authentication (extendedKeyUsage)" },
+	[CERTPICK_SERVE_RULE_WELL_FORMED] = { "chain-valid",
+	    "signatures, basic constraints and the other RFC 5280 checks pass" },
+};
+
+/* see certpick/serve.h */
+const char *
+certpick_serve_rule_id(enum certpick_serve_rule r)
+{
+	return (unsigned)r < CERTPICK_SERVE_RULE__COUNT ? rule_rows[r].id : NULL;
+}
+
+/* see certpick/serve.h */
+const char *
+certpick_serve_rule_text(enum certpick_serve_rule r)
+{
+	return (unsigned)r < CERTPICK_SERVE_RULE__COUNT ? rule_rows[r].text : "unknown rule";
+}
+
+/* see certpick/serve.h */
+const char *
+certpick_serve_rule_state_name(enum certpick_serve_rule_state s)
+{
+	switch (s) {
+	case CERTPICK_SERVE_RULE_PASS: return "pass";
+	case CERTPICK_SERVE_RULE_FAIL: return "fail";
+	case CERTPICK_SERVE_RULE_SKIPPED: return "skipped";
+	default: return "skipped";
+	}
+}
+
+/* see certpick/serve.h */
+const char *
+certpick_serve_auth_name(enum certpick_serve_auth a)
+{
+	switch (a) {
+	case CERTPICK_SERVE_AUTH_NONE: return "none";
+	case CERTPICK_SERVE_AUTH_OPTIONAL: return "optional";
+	case CERTPICK_SERVE_AUTH_REQUIRE: return "require";
+	default: return "none";
+	}
+}
+
+/* see certpick/serve.h */
+int
+certpick_serve_auth_from_name(const char *name, enum certpick_serve_auth *out)
+{
+	static const enum certpick_serve_auth all[] = { CERTPICK_SERVE_AUTH_NONE,
+		CERTPICK_SERVE_AUTH_OPTIONAL, CERTPICK_SERVE_AUTH_REQUIRE };
+
+	for (size_t i = 0; name != NULL && i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, certpick_serve_auth_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* see certpick/serve.h */
+const char *
+certpick_serve_asked_name(enum certpick_serve_asked a)
+{
+	switch (a) {
+	case CERTPICK_SERVE_ASKED_NEVER: return "never";
+	case CERTPICK_SERVE_ASKED_HANDSHAKE: return "initial";
+	case CERTPICK_SERVE_ASKED_RENEGOTIATION: return "renegotiation";
+	case CERTPICK_SERVE_ASKED_POST_HANDSHAKE: return "post_handshake";
+	default: return "never";
+	}
+}
+
+void
+cp_verify_log_add(struct cp_verify_log *log, int code, int depth, X509 *cert)
+{
+	for (size_t i = 0; i < log->n; i++)
+		if (log->v[i].code == code && log->v[i].depth == depth)
+			return;
+	if (log->n >= CP_SERVE_MAX_VERIFY_ERRORS)
+		return;
+	if (cert != NULL && !X509_up_ref(cert))
+		cert = NULL;
+	log->v[log->n].code = code;
+	log->v[log->n].depth = depth;
+	log->v[log->n].cert = cert;
+	log->n++;
+}
+
+void
+cp_verify_log_clear(struct cp_verify_log *log)
+{
+	for (size_t i = 0; i < log->n; i++)
+		X509_free(log->v[i].cert);
+	memset(log, 0, sizeof(*log));
+}
+
+enum error_class {
+	EC_UNTRUSTED = 0,	/* most telling first: nothing else matters if untrusted */
+	EC_REVOKED,
+	EC_VALIDITY,
+	EC_PURPOSE,
+	EC_CRL,
+	EC_OTHER,
+};
+
+static enum error_class
+classify(int code)
+{
+	switch (code) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_UNTRUSTED:
+	case X509_V_ERR_CERT_REJECTED:
+		return EC_UNTRUSTED;
+	case X509_V_ERR_CERT_REVOKED:
+		return EC_REVOKED;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+	case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+	case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+		return EC_VALIDITY;
+	case X509_V_ERR_INVALID_PURPOSE:
+		return EC_PURPOSE;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+	case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+	case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+	case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+		return EC_CRL;
+	default:
+		return EC_OTHER;
+	}
+}
+
+/* see serve_internal.h */
+enum certpick_reason
+cp_serve_reason_for(int code, int depth)
+{
+	switch (classify(code)) {
+	case EC_UNTRUSTED: return CERTPICK_REASON_SRV_UNTRUSTED;
+	case EC_REVOKED: return CERTPICK_REASON_REVOKED;
+	case EC_VALIDITY:
+		return code == X509_V_ERR_CERT_NOT_YET_VALID ||
+		    code == X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD ?
+		    CERTPICK_REASON_NOT_YET_VALID : CERTPICK_REASON_EXPIRED;
+	case EC_PURPOSE:
+		return depth == 0 ? CERTPICK_REASON_EKU_NO_CLIENT_AUTH :
+		    CERTPICK_REASON_CHAIN_NOT_CLIENT_AUTH;
+	case EC_CRL: return CERTPICK_REASON_SRV_CRL_UNAVAILABLE;
+	case EC_OTHER:
+	default: return CERTPICK_REASON_SRV_INVALID;
+	}
+}
+
+static const char *
+substatus_for(enum certpick_reason r)
+{
+	switch (r) {
+	case CERTPICK_REASON_SRV_NO_CERT:
+	case CERTPICK_REASON_SRV_PHA_NOT_OFFERED:
+	case CERTPICK_REASON_SRV_RENEGOTIATION_UNAVAILABLE:
+		return "403.7";
+	case CERTPICK_REASON_REVOKED: return "403.13";
+	case CERTPICK_REASON_EXPIRED:
+	case CERTPICK_REASON_NOT_YET_VALID: return "403.17";
+	default: return "403.16";
+	}
+}
+
+/* see serve_internal.h */
+void
+cp_serve_verdict(bool have_cert, const struct cp_verify_log *log, bool have_crl,
+    struct cp_verdict *out)
+{
+	bool fails[EC_OTHER + 1] = { false };
+	int best = -1;
+	size_t best_i = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!have_cert) {
+		out->substatus = substatus_for(CERTPICK_REASON_SRV_NO_CERT);
+		out->has_reason = true;
+		out->reason = CERTPICK_REASON_SRV_NO_CERT;
+		out->rules[CERTPICK_SERVE_RULE_PRESENTED] = CERTPICK_SERVE_RULE_FAIL;
+		return;
+	}
+	for (size_t i = 0; log != NULL && i < log->n; i++) {
+		enum error_class c = classify(log->v[i].code);
+
+		fails[c] = true;
+		if (best < 0 || (int)c < best) {
+			best = (int)c;
+			best_i = i;
+		}
+	}
+	out->rules[CERTPICK_SERVE_RULE_PRESENTED] = CERTPICK_SERVE_RULE_PASS;
+#define STATE(c) (fails[c] ? CERTPICK_SERVE_RULE_FAIL : CERTPICK_SERVE_RULE_PASS)
+	out->rules[CERTPICK_SERVE_RULE_TRUSTED] = STATE(EC_UNTRUSTED);
+	out->rules[CERTPICK_SERVE_RULE_VALIDITY] = STATE(EC_VALIDITY);
+	out->rules[CERTPICK_SERVE_RULE_PURPOSE] = STATE(EC_PURPOSE);
+	out->rules[CERTPICK_SERVE_RULE_WELL_FORMED] = STATE(EC_OTHER);
+	out->rules[CERTPICK_SERVE_RULE_NOT_REVOKED] = !have_crl ? CERTPICK_SERVE_RULE_SKIPPED :
+	    (fails[EC_REVOKED] || fails[EC_CRL]) ? CERTPICK_SERVE_RULE_FAIL :
+	    CERTPICK_SERVE_RULE_PASS;
+#undef STATE
+	if (best < 0)
+		return;
+	out->has_reason = true;
+	out->reason = cp_serve_reason_for(log->v[best_i].code, log->v[best_i].depth);
+	out->substatus = substatus_for(out->reason);
+}
+
+static char *
+name_text(const X509_NAME *name)
+{
+	struct certpick_dn dn;
+	unsigned char *der = NULL;
+	int len = i2d_X509_NAME(name, &der);
+	char *s = NULL;
+
+	if (len < 0)
+		return cp_strdup("?");
+	if (certpick_dn_init_der(&dn, der, (size_t)len, NULL) == 0) {
+		s = cp_strdup(dn.rfc4514 != NULL ? dn.rfc4514 : "?");
+		certpick_dn_release(&dn);
+	}
+	OPENSSL_free(der);
+	return s;
+}
+
+static time_t
+asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+static const char *
+fmt_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+static int
+dn_of(struct certpick_dn *dn, const X509_NAME *name)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_NAME(name, &der), ret;
+
+	if (len < 0)
+		return -1;
+	ret = certpick_dn_init_der(dn, der, (size_t)len, NULL);
+	OPENSSL_free(der);
+	return ret;
+}
+
+static int
+cert_fill(struct certpick_serve_cert *c, X509 *x)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+
+	if (dn_of(&c->subject, X509_get_subject_name(x)) != 0 ||
+	    dn_of(&c->issuer, X509_get_issuer_name(x)) != 0)
+		return -1;
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32)
+		return -1;
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(c->sha256 + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; sn != NULL && i < sn->length && 2 * i + 2 < (int)sizeof(c->serial); i++)
+		snprintf(c->serial + 2 * i, 3, "%02x", sn->data[i]);
+	c->not_before = asn1_time(X509_get0_notBefore(x));
+	c->not_after = asn1_time(X509_get0_notAfter(x));
+	return 0;
+}
+
+/* A growing string for the advice sentence. */
+struct sbuf {
+	char *s;
+	size_t len;
+	bool failed;
+};
+
+static void CERTPICK_PRINTF(2, 3)
+sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *piece, *grown;
+	size_t n;
+
+	if (b->failed)
+		return;
+	va_start(ap, fmt);
+	piece = cp_vasprintf(fmt, ap);
+	va_end(ap);
+	if (piece == NULL) {
+		b->failed = true;
+		return;
+	}
+	n = strlen(piece);
+	if ((grown = cp_realloc(b->s, b->len + n + 1)) == NULL) {
+		free(piece);
+		b->failed = true;
+		return;
+	}
+	memcpy(grown + b->len, piece, n + 1);
+	b->s = grown;
+	b->len += n;
+	free(piece);
+}
+
+static void
+sb_asked_for(struct sbuf *b, const struct certpick_serve_report *r)
+{
+	size_t shown = r->n_ca_names < 10 ? r->n_ca_names : 10;
+
+	if (r->n_ca_names == 0) {
+		sb_add(b, "this server names no CA (like IIS with SendTrustedIssuerList=0), so "
+		    "clients may offer any client certificate they have");
+		return;
+	}
+	sb_add(b, "it asked for a certificate issued by ");
+	for (size_t i = 0; i < shown; i++)
+		sb_add(b, "%s'%s'", i == 0 ? "" : i + 1 == shown && shown == r->n_ca_names ?
+		    " or " : ", ", r->ca_names[i].rfc4514 ? r->ca_names[i].rfc4514 : "?");
+	if (shown < r->n_ca_names)
+		sb_add(b, " and %zu more", r->n_ca_names - shown);
+}
+
+static const char *
+when_text(enum certpick_serve_asked a)
+{
+	switch (a) {
+	case CERTPICK_SERVE_ASKED_HANDSHAKE: return "at the TLS handshake";
+	case CERTPICK_SERVE_ASKED_RENEGOTIATION:
+		return "after your request, by TLS 1.2 renegotiation";
+	case CERTPICK_SERVE_ASKED_POST_HANDSHAKE:
+		return "after your request, by TLS 1.3 post-handshake authentication";
+	case CERTPICK_SERVE_ASKED_NEVER:
+	default: return "never";
+	}
+}
+
+static int
+add_finding(struct certpick_findings *f, const struct cp_verify_error *e)
+{
+	enum certpick_reason r = cp_serve_reason_for(e->code, e->depth);
+	char *subj = e->cert ? name_text(X509_get_subject_name(e->cert)) : NULL;
+	char *iss = e->cert ? name_text(X509_get_issuer_name(e->cert)) : NULL;
+	char tb[32];
+	int ret;
+
+	switch (r) {
+	case CERTPICK_REASON_SRV_UNTRUSTED:
+		ret = cp_findings_add(f, r, "'%s' was issued by '%s', which is not trusted here (%s)",
+		    subj ? subj : "?", iss ? iss : "?", X509_verify_cert_error_string(e->code));
+		break;
+	case CERTPICK_REASON_EXPIRED:
+		ret = cp_findings_add(f, r, "'%s' expired at %s", subj ? subj : "?",
+		    fmt_time(e->cert ? asn1_time(X509_get0_notAfter(e->cert)) : 0, tb, sizeof(tb)));
+		break;
+	case CERTPICK_REASON_NOT_YET_VALID:
+		ret = cp_findings_add(f, r, "'%s' is not valid before %s", subj ? subj : "?",
+		    fmt_time(e->cert ? asn1_time(X509_get0_notBefore(e->cert)) : 0, tb, sizeof(tb)));
+		break;
+	default:
+		ret = cp_findings_add(f, r, "%s at depth %d ('%s')",
+		    X509_verify_cert_error_string(e->code), e->depth, subj ? subj : "?");
+		break;
+	}
+	free(subj);
+	free(iss);
+	return ret;
+}
+
+static void
+advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
+    const struct cp_verify_error *main_err, enum certpick_reason reason)
+{
+	const char *subj = r->n_chain > 0 && r->chain[0].subject.rfc4514 ?
+	    r->chain[0].subject.rfc4514 : "?";
+	char *iss = NULL;
+	char tb[32];
+
+	switch (reason) {
+	case CERTPICK_REASON_SRV_UNTRUSTED:
+		iss = main_err && main_err->cert ?
+		    name_text(X509_get_issuer_name(main_err->cert)) : NULL;
+		sb_add(b, "Your certificate '%s' was issued by '%s', which this server does not "
+		    "trust; ", subj, iss ? iss : "?");
+		sb_asked_for(b, r);
+		sb_add(b, ". Use a certificate from one of those CAs, and send its intermediate "
+		    "certificates with it.");
+		break;
+	case CERTPICK_REASON_EXPIRED:
+		sb_add(b, "Your certificate '%s' expired at %s. Renew it.", subj,
+		    fmt_time(main_err && main_err->cert ?
+		    asn1_time(X509_get0_notAfter(main_err->cert)) : 0, tb, sizeof(tb)));
+		break;
+	case CERTPICK_REASON_NOT_YET_VALID:
+		sb_add(b, "Your certificate '%s' is not valid before %s. Check the clocks of this "
+		    "machine and of the CA, or wait.", subj,
+		    fmt_time(main_err && main_err->cert ?
+		    asn1_time(X509_get0_notBefore(main_err->cert)) : 0, tb, sizeof(tb)));
+		break;
+	case CERTPICK_REASON_REVOKED:
+		sb_add(b, "Your certificate '%s' (serial %s) was revoked by its CA. Request a new "
+		    "one.", subj, r->n_chain > 0 ? r->chain[0].serial : "?");
+		break;
+	case CERTPICK_REASON_EKU_NO_CLIENT_AUTH:
+		sb_add(b, "Your certificate '%s' does not allow client authentication: its "
+		    "extendedKeyUsage lacks clientAuth. Use a certificate issued for client "
+		    "authentication.", subj);
+		break;
+	default:
+		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,
+		    certpick_reason_text(reason), certpick_reason_hint(reason));
+		break;
+	}
+	free(iss);
+}
+
+/* see serve_internal.h */
+int
+cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509) *sent,
+    const struct cp_verify_log *log, bool have_crl)
+{
+	struct cp_verdict v;
+	struct sbuf b = { 0 };
+	const struct cp_verify_error *main_err = NULL;
+	int n = 0;
+
+	if (leaf != NULL) {
+		n = 1 + (sent != NULL ? sk_X509_num(sent) : 0);
+		if ((r->chain = cp_calloc((size_t)n, sizeof(*r->chain))) == NULL)
+			return -1;
+		r->n_chain = (size_t)n;
+		if (cert_fill(&r->chain[0], leaf) != 0)
+			return -1;
+		for (int i = 0; i < sk_X509_num(sent); i++)
+			if (cert_fill(&r->chain[i + 1], sk_X509_value(sent, i)) != 0)
+				return -1;
+	}
+	cp_serve_verdict(leaf != NULL, log, have_crl, &v);
+	memcpy(r->rules, v.rules, sizeof(r->rules));
+	if (!r->protected_path && leaf == NULL) {
+		r->rules[CERTPICK_SERVE_RULE_PRESENTED] = CERTPICK_SERVE_RULE_SKIPPED;
+		sb_add(&b, "This path is not protected, and no certificate was %s. ",
+		    r->asked == CERTPICK_SERVE_ASKED_NEVER ? "asked for" : "sent");
+		sb_add(&b, "Protected paths ask %s; ", when_text(r->asked ==
+		    CERTPICK_SERVE_ASKED_NEVER ? CERTPICK_SERVE_ASKED_RENEGOTIATION : r->asked));
+		sb_asked_for(&b, r);
+		sb_add(&b, ".");
+	} else if (leaf == NULL) {
+		if (cp_findings_add(&r->findings, CERTPICK_REASON_SRV_NO_CERT,
+		    "asked %s", when_text(r->asked)) != 0)
+			return -1;
+		sb_add(&b, "No client certificate arrived. This server asked %s; ",
+		    when_text(r->asked));
+		sb_asked_for(&b, r);
+		sb_add(&b, ". Install a client certificate (with its private key) issued by one of "
+		    "them, and check with 'certpick select' why your client sent none.");
+	} else {
+		for (size_t i = 0; log != NULL && i < log->n; i++) {
+			if (add_finding(&r->findings, &log->v[i]) != 0)
+				return -1;
+			if (v.has_reason && main_err == NULL &&
+			    cp_serve_reason_for(log->v[i].code, log->v[i].depth) == v.reason)
+				main_err = &log->v[i];
+		}
+		certpick_findings_sort(&r->findings);
+		if (v.has_reason)
+			advice_refused(&b, r, main_err, v.reason);
+		else
+			sb_add(&b, "Your certificate '%s' was accepted: it verified to a CA this "
+			    "server trusts.", r->chain[0].subject.rfc4514 ?
+			    r->chain[0].subject.rfc4514 : "?");
+	}
+	if (b.failed) {
+		free(b.s);
+		return -1;
+	}
+	r->advice = b.s;
+	r->has_reason = v.has_reason && (r->protected_path || leaf != NULL);
+	r->reason = v.reason;
+	r->substatus = r->protected_path ? v.substatus : NULL;
+	return 0;
+}
+
+/* see certpick/serve.h */
+void
+certpick_serve_report_release(struct certpick_serve_report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_chain; i++) {
+		certpick_dn_release(&r->chain[i].subject);
+		certpick_dn_release(&r->chain[i].issuer);
+	}
+	free(r->chain);
+	free(r->path);
+	free(r->advice);
+	certpick_findings_release(&r->findings);
+	r->chain = NULL;
+	r->n_chain = 0;
+	r->path = NULL;
+	r->advice = NULL;
+}

@@ -1,0 +1,47 @@
+// A Go crypto/tls client with several Config.Certificates, for certpick's
+// differential test: Go picks the certificate itself (getClientCertificate).
+// usage: goclient ADDR tls1.2|tls1.3 CHAIN.pem KEY.pem [CHAIN.pem KEY.pem ...]
+// Prints the HTTP answer of `openssl s_server -www` (which shows the client
+// certificate it received).
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+)
+
+var netDialer = net.Dialer{Timeout: 10 * time.Second}
+
+func main() {
+	if len(os.Args) < 3 || len(os.Args)%2 != 1 {
+		fmt.Fprintln(os.Stderr, "usage: goclient ADDR tls1.2|tls1.3 [CHAIN KEY]...")
+		os.Exit(2)
+	}
+	cfg := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+	if os.Args[2] == "tls1.2" {
+		cfg.MaxVersion = tls.VersionTLS12
+	} else {
+		cfg.MinVersion = tls.VersionTLS13
+	}
+	for i := 3; i+1 < len(os.Args); i += 2 {
+		c, err := tls.LoadX509KeyPair(os.Args[i], os.Args[i+1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", os.Args[i], err)
+			os.Exit(1)
+		}
+		cfg.Certificates = append(cfg.Certificates, c)
+	}
+	conn, err := tls.DialWithDialer(&netDialer, "tcp", os.Args[1], cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dial:", err)
+		os.Exit(1)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "GET / HTTP/1.0\r\n\r\n")
+	io.Copy(os.Stdout, conn)
+}

@@ -1,0 +1,135 @@
+"""certpick get against real servers: certpick serve, nginx, Apache per path.
+
+A store of several identities (the pki fixture's leaves in one folder) gets
+200 where a right certificate exists; otherwise the refusal is explained and
+the exit code is 1. Exit codes 2/3/4, -o/-i/--json/-X/-d as documented.
+"""
+import json
+import os
+
+import pytest
+
+from conftest import free_port, have
+from get_util import apache_per_path, leaves_dir, nginx_require, serve_per_path
+
+GOOD_AND_BAD = ["alice", "carol", "erin-expired", "bob-serveronly", "kuenc", "mallory", "noku"]
+ONLY_BAD = ["erin-expired", "mallory"]
+
+
+@pytest.fixture
+def store(tmp, pki):
+    d = leaves_dir(os.path.join(tmp, "store"), pki, GOOD_AND_BAD)
+    # the intermediate alice needs, as a user's folder would hold it
+    with open(os.path.join(pki, "intA.pem")) as src, open(os.path.join(d, "intA.pem"), "w") as o:
+        o.write(src.read())
+    return d
+
+
+@pytest.fixture
+def bad_store(tmp, pki):
+    return leaves_dir(os.path.join(tmp, "bad"), pki, ONLY_BAD)
+
+
+def trust(pki):
+    return ["--trust", os.path.join(pki, "rootA.pem")]
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("tls", ["--tls1.2", "--tls1.3"])
+def test_serve_per_path_200(certpick, procs, pki, store, tls):
+    url = serve_per_path(procs, pki)
+    r = certpick("get", tls, *trust(pki), "-H", "Accept: application/json",
+                 url + "/secure", store)
+    assert r.rc == 0, r
+    answer = json.loads(r.out)
+    assert answer["status"] == 200
+    assert answer["asked_for"]["when"] == ("renegotiation" if tls == "--tls1.2" else "post_handshake")
+    assert answer["tls_version"] == ("TLSv1.2" if tls == "--tls1.2" else "TLSv1.3")
+
+
+def test_serve_per_path_refusal_explained(certpick, procs, pki, bad_store):
+    url = serve_per_path(procs, pki)
+    r = certpick("get", *trust(pki), "-H", "Accept: application/json", url + "/secure",
+                 bad_store)
+    assert r.rc == 1, r
+    assert "HTTP 403" in r.err
+    assert "only for this path (TLS 1.3 post-handshake)" in r.err
+    assert "CN=certpick Test Root A" in r.err
+    assert "nss sent no certificate" in r.err
+    assert "expired" in r.err and "issuer-not-accepted" in r.err
+    assert "what to change" in r.err
+
+
+def test_serve_defective_sent_refused(certpick, procs, pki, tmp):
+    """openssl sends the one certificate it is given; the server says why it refused."""
+    url = serve_per_path(procs, pki)
+    r = certpick("get", "--client", "openssl", *trust(pki), "-H", "Accept: application/json",
+                 url + "/secure", os.path.join(pki, "erin-expired.pem"),
+                 os.path.join(pki, "erin-expired.key"))
+    assert r.rc == 1, r
+    assert json.loads(r.out)["substatus"] == "403.17"
+    assert "openssl sent: O=certpick-test,CN=erin-expired" in r.err
+    assert "the server says:" in r.err
+
+
+@pytest.mark.skipif(not have("nginx"), reason="nginx not installed")
+@pytest.mark.parametrize("tls", ["--tls1.2", "--tls1.3"])
+def test_nginx(certpick, procs, pki, tmp, store, bad_store, tls):
+    os.makedirs(os.path.join(tmp, "ng"))
+    url = nginx_require(procs, os.path.join(tmp, "ng"), pki)
+    r = certpick("get", tls, *trust(pki), url + "/", store)
+    assert r.rc == 0, r
+    assert r.out.startswith("ok ")
+    r = certpick("get", tls, *trust(pki), url + "/", bad_store)
+    assert r.rc == 1, r
+    assert "HTTP 400" in r.err
+    assert "the server asked in the handshake" in r.err
+
+
+@pytest.mark.skipif(not have("apache2"), reason="apache2 not installed")
+@pytest.mark.parametrize("tls,phase", [("--tls1.2", "renegotiation"),
+                                       ("--tls1.3", "post-handshake")])
+def test_apache_per_path(certpick, procs, pki, tmp, store, bad_store, tls, phase):
+    os.makedirs(os.path.join(tmp, "ap"))
+    url = apache_per_path(procs, os.path.join(tmp, "ap"), pki)
+    r = certpick("get", tls, *trust(pki), url + "/secure", store)
+    assert r.rc == 0, r
+    assert "Apache Server Status" in r.out
+    r = certpick("get", tls, *trust(pki), url + "/secure", bad_store)
+    assert r.rc == 1, r
+    assert phase in r.err
+    assert "nss sent no certificate" in r.err
+
+
+def test_include_output_json_post(certpick, procs, pki, store, tmp):
+    url = serve_per_path(procs, pki)
+    out = os.path.join(tmp, "body.json")
+    r = certpick("get", *trust(pki), "-i", "-o", out, "-X", "POST", "-d", "hello",
+                 "-H", "Accept: application/json", url + "/open", store)
+    assert r.rc == 0, r
+    assert r.out == ""
+    text = open(out, newline="").read()
+    assert text.startswith("HTTP/1.1 200")
+    assert json.loads(text.split("\r\n\r\n", 1)[1])["method"] == "POST"
+    r = certpick("get", "--json", *trust(pki), url + "/secure", store)
+    assert r.rc == 0, r
+    j = json.loads(r.out)
+    assert j["schema"] == 1 and j["status"] == 200 and j["client"] == "nss"
+    assert j["certificate_sent"] is True and j["sent"]["sha256"]
+    assert j["requests"][0]["phase"] == "post_handshake"
+
+
+@pytest.mark.asan
+def test_exit_codes(certpick, procs, pki, store):
+    assert certpick("get").rc == 2
+    assert certpick("get", "--client", "nope", "https://localhost/").rc == 2
+    assert certpick("get", "--tls1.2", "--tls1.3", "https://localhost/").rc == 2
+    port = free_port()
+    r = certpick("get", "--timeout", "2", "https://127.0.0.1:%d/" % port)
+    assert r.rc == 3, r
+    url = serve_per_path(procs, pki)
+    assert certpick("get", *trust(pki), url + "/", "/nonexistent/file.pem").rc == 4
+    # the server's certificate is not trusted without --trust; -k skips the check
+    r = certpick("get", url + "/", store)
+    assert r.rc == 3 and "cannot verify the server" in r.err, r
+    assert certpick("get", "-k", url + "/", store).rc == 0

@@ -1,0 +1,702 @@
+/*
+ * select.c / select_cert.c: the engine. Issuer walks (configured chain,
+ * first issuer, all paths, cross-signed), name matching modes, the CA-name
+ * index, ordering, pickers, the chain to send, and every reason id select
+ * uses (each made to fire, and a negative case next to it).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "select_fixture.h"
+
+static size_t
+idx_of(const struct certpick_selection *s, const char *cn)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "CN=%s,O=certpick-test", cn);
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].subject, want) == 0)
+			return i;
+	fail_msg("no candidate %s", want);
+	return 0;
+}
+
+/* The detail of a check in candidate i's trace ("" when absent). */
+static const char *
+detail(const struct certpick_selection *s, size_t i, const char *check)
+{
+	for (size_t k = 0; k < s->v[i].n_trace; k++)
+		if (strcmp(s->v[i].trace[k].check, check) == 0)
+			return s->v[i].trace[k].detail;
+	fail_msg("no check %s", check);
+	return "";
+}
+
+/* empty CA list: Go takes the first; GnuTLS with two credentials sends nothing */
+static void
+empty_list(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	assert_int_equal(s->auto_choice, 0);
+	assert_false(s->prompt);
+	assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_CHOSEN);
+	assert_int_equal(s->v[1].verdict, CERTPICK_VERDICT_ELIGIBLE);
+	assert_true(fx_has(s, 1, CERTPICK_REASON_SEL_NOT_FIRST));
+	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_NOT_FIRST));
+	s = fx_select(&r, "gnutls");
+	assert_int_equal(s->chosen, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST));
+	assert_true(certpick_findings_has(&s->findings,
+	    CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST));
+	fx_end(&r);
+	/* negative: one credential -> GnuTLS sends it */
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	s = fx_select(&r, "gnutls");
+	assert_int_equal(s->chosen, 0);
+	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST));
+	fx_end(&r);
+}
+
+/* root listed; intermediate configured (Go matches) or only in the store (Chrome walks) */
+static void
+configured_vs_store_walk(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	assert_int_equal(s->v[0].n_chain, 2);
+	assert_non_null(strstr(detail(s, 0, "issuer"), "listed, byte-exact match"));
+	fx_end(&r);
+
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.alice, true, NULL, NULL);
+	fx_store(&r, fx.intA);
+	fx_store(&r, fx.rootA);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_ISSUER_NOT_LISTED));
+	s = fx_select(&r, "nss");
+	assert_int_equal(s->chosen, 0);
+	/* chain to send: alice + intA, not the root */
+	assert_int_equal(s->v[0].n_chain, 2);
+	assert_string_equal(s->v[0].chain[1].subject, "CN=certpick Test Intermediate A,O=certpick-test");
+	assert_string_equal(s->v[0].matched_ca, "CN=certpick Test Root A,O=certpick-test");
+	s = fx_select(&r, "chrome");
+	assert_true(s->prompt);
+	assert_int_equal(s->chosen, -1);
+	assert_int_equal(s->auto_choice, 0);
+	assert_non_null(strstr(detail(s, 0, "issuer"),
+	    "CN=certpick Test Intermediate A,O=certpick-test (not listed) -> "
+	    "CN=certpick Test Root A,O=certpick-test: listed"));
+	fx_end(&r);
+}
+
+/* the intermediate is missing everywhere: the walk stops */
+static void
+intermediate_missing(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.alice, true, NULL, NULL);
+	s = fx_select(&r, "chrome");
+	assert_false(s->prompt);
+	assert_int_equal(s->auto_choice, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_ISSUER_NOT_LISTED));
+	assert_non_null(strstr(detail(s, 0, "issuer"), "issuer not found in the store"));
+	fx_end(&r);
+}
+
+/* only the intermediate is listed: the leaf alone is sent */
+static void
+only_intermediate_listed(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.intA);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	fx_store(&r, fx.rootA);
+	s = fx_select(&r, "nss");
+	assert_int_equal(s->chosen, 0);
+	assert_int_equal(s->v[0].n_chain, 1);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	fx_end(&r);
+}
+
+/* cross-signed intermediate: the path through rootB is taken when only rootB is listed */
+static void
+cross_signed_path(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+	unsigned char md[32];
+	unsigned len;
+	char hex[65];
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootB);
+	fx_cand(&r, fx.alice, true, NULL, NULL);
+	fx_store(&r, fx.intA);		/* first found: by rootA (not listed) */
+	fx_store(&r, fx.intA_byB);
+	fx_store(&r, fx.rootA);
+	fx_store(&r, fx.rootB);
+	s = fx_select(&r, "nss");
+	assert_int_equal(s->chosen, 0);
+	assert_int_equal(s->v[0].n_chain, 2);
+	X509_digest(fx.intA_byB, EVP_sha256(), md, &len);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	assert_string_equal(s->v[0].chain[1].sha256, hex);
+	assert_string_equal(s->v[0].matched_ca, "CN=certpick Test Root B,O=certpick-test");
+	/* Chrome takes the first issuer found and does not search: no match */
+	s = fx_select(&r, "chrome");
+	assert_int_equal(s->auto_choice, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_ISSUER_NOT_LISTED));
+	fx_end(&r);
+}
+
+/* a CA name encoded as PrintableString: byte-exact clients miss, others match */
+static void
+encoding_only(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca_printable(&r, "certpick Test Root B");
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	fx_store(&r, fx.rootB);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_CA_MATCH_ENCODING_ONLY));
+	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_ISSUER_NOT_LISTED));
+	s = fx_select(&r, "java");
+	assert_int_equal(s->chosen, 0);
+	assert_non_null(strstr(detail(s, 0, "issuer"), "normalized match"));
+	s = fx_select(&r, "nss");	/* string comparison ignores the string type */
+	assert_int_equal(s->chosen, 0);
+	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_CA_MATCH_ENCODING_ONLY));
+	fx_end(&r);
+}
+
+/* validity: Chrome filters expired / not yet valid; Go ignores dates; PKIX ranks */
+static void
+validity(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.erin, true, NULL, NULL);
+	fx_cand(&r, fx.frank, true, NULL, NULL);
+	fx_cand(&r, fx.noeku, true, NULL, NULL);
+	s = fx_select(&r, "chrome");
+	assert_true(fx_has(s, 0, CERTPICK_REASON_EXPIRED));
+	assert_true(fx_has(s, 1, CERTPICK_REASON_NOT_YET_VALID));
+	assert_false(fx_has(s, 2, CERTPICK_REASON_EXPIRED));
+	assert_int_equal(s->auto_choice, 2);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	assert_false(fx_has(s, 0, CERTPICK_REASON_EXPIRED));
+	s = fx_select(&r, "java-pkix");	/* a valid one exists: it wins */
+	assert_int_equal(s->chosen, 2);
+	assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_ELIGIBLE);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_EXPIRED));
+	fx_end(&r);
+	/* PKIX sends the expired one when nothing better exists */
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.erin, true, NULL, NULL);
+	s = fx_select(&r, "java-pkix");
+	assert_int_equal(s->chosen, 0);
+	fx_end(&r);
+}
+
+/* KU / EKU rules */
+static void
+usages(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+	size_t bob, any, enc, noku, noeku;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.bob, true, NULL, NULL);
+	fx_cand(&r, fx.anyeku, true, NULL, NULL);
+	fx_cand(&r, fx.kuenc, true, NULL, NULL);
+	fx_cand(&r, fx.noku, true, NULL, NULL);
+	fx_cand(&r, fx.noeku, true, NULL, NULL);
+	s = fx_select(&r, "nss");
+	bob = idx_of(s, "bob-serveronly");
+	any = idx_of(s, "anyeku");
+	enc = idx_of(s, "kuenc");
+	noku = idx_of(s, "noku");
+	noeku = idx_of(s, "noeku");
+	assert_true(fx_has(s, bob, CERTPICK_REASON_EKU_NO_CLIENT_AUTH));
+	assert_true(fx_has(s, any, CERTPICK_REASON_EKU_ANY_ONLY));
+	assert_false(fx_has(s, any, CERTPICK_REASON_EKU_NO_CLIENT_AUTH));
+	assert_true(fx_has(s, enc, CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE));
+	assert_int_equal(s->v[noku].verdict, CERTPICK_VERDICT_CHOSEN);
+	assert_int_equal(s->v[noeku].verdict, CERTPICK_VERDICT_ELIGIBLE);
+	assert_false(fx_has(s, noeku, CERTPICK_REASON_EKU_NO_CLIENT_AUTH));
+	assert_false(fx_has(s, noku, CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE));
+	s = fx_select(&r, "chrome-mac");	/* anyEKU accepted */
+	assert_false(fx_has(s, any, CERTPICK_REASON_EKU_ANY_ONLY));
+	assert_int_not_equal(s->v[any].verdict, CERTPICK_VERDICT_FILTERED);
+	s = fx_select(&r, "go");	/* no usage checks at all */
+	assert_int_equal(s->chosen, bob);
+	fx_end(&r);
+}
+
+/* no private key */
+static void
+no_key(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.noeku, false, NULL, NULL);
+	fx_cand(&r, fx.noku, true, NULL, NULL);
+	s = fx_select(&r, "go");
+	assert_true(fx_has(s, 0, CERTPICK_REASON_NO_PRIVATE_KEY));
+	assert_false(fx_has(s, 1, CERTPICK_REASON_NO_PRIVATE_KEY));
+	assert_int_equal(s->chosen, 1);
+	fx_end(&r);
+}
+
+/* key algorithms and signature schemes */
+static void
+key_types_and_sigalgs(void **state)
+{
+	static const uint16_t ecdsa_only[] = { 0x0403 };
+	static const uint16_t rsa_only[] = { 0x0804, 0x0401 };
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.dave, true, NULL, NULL);		/* Ed25519 */
+	fx_cand(&r, fx.carol, true, NULL, NULL);	/* RSA */
+	s = fx_select(&r, "firefox");
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED));
+	assert_false(fx_has(s, 1, CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED));
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	/* the server offers only ECDSA: Go skips both (Ed25519 and RSA cannot) */
+	fx_sigalgs(&r, ecdsa_only, 1);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_NO_COMMON_SIGALG));
+	assert_true(fx_has(s, 1, CERTPICK_REASON_SEL_NO_COMMON_SIGALG));
+	/* OpenSSL checks after its one choice: nothing sent */
+	s = fx_select(&r, "openssl");
+	assert_int_equal(s->chosen, -1);
+	assert_true(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_NO_COMMON_SIGALG));
+	fx_sigalgs(&r, rsa_only, 2);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 1);
+	assert_false(fx_has(s, 1, CERTPICK_REASON_SEL_NO_COMMON_SIGALG));
+	fx_end(&r);
+	/* TLS 1.3: ECDSA scheme must match the curve */
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_sigalgs(&r, ecdsa_only, 1);
+	fx_cand(&r, fx.p384leaf, true, NULL, NULL);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_NO_COMMON_SIGALG));
+	fx_end(&r);
+	/* TLS 1.2: any curve */
+	fx_begin(&r, CERTPICK_TLS12);
+	fx_sigalgs(&r, ecdsa_only, 1);
+	fx_cand(&r, fx.p384leaf, true, NULL, NULL);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	fx_end(&r);
+}
+
+/* TLS 1.2 certificate_types: GnuTLS keeps only listed key types */
+static void
+cert_types(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS12);
+	r.req.n_cert_types = 1;		/* rsa_sign only */
+	fx_ca(&r, fx.intA);
+	fx_ca(&r, fx.rootB);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	s = fx_select(&r, "gnutls");
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_KEYTYPE_NOT_IN_CERT_TYPES));
+	assert_false(fx_has(s, 1, CERTPICK_REASON_SEL_KEYTYPE_NOT_IN_CERT_TYPES));
+	assert_int_equal(s->chosen, 1);
+	/* Go: the EC key has no scheme left once rsa_sign only is listed */
+	s = fx_select(&r, "go");
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_NO_COMMON_SIGALG));
+	assert_int_equal(s->chosen, 1);
+	fx_end(&r);
+}
+
+/* GnuTLS walks the server's CA list in order: the CA listed first wins */
+static void
+gnutls_server_order(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootB);
+	fx_ca(&r, fx.intA);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	s = fx_select(&r, "gnutls");
+	assert_int_equal(s->chosen, 1);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	fx_end(&r);
+}
+
+/* the request is too large for Java (32 KiB) but not for Go */
+static void
+request_size(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	r.req.size = 40000;
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	s = fx_select(&r, "java");
+	assert_int_equal(s->chosen, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT));
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT));
+	fx_end(&r);
+}
+
+/* ordering: Chrome takes the later notAfter; config order for Go */
+static void
+ordering(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);	/* notAfter +300 */
+	fx_cand(&r, fx.carol, true, NULL, NULL);	/* notAfter +400 */
+	s = fx_select(&r, "chrome");
+	assert_int_equal(s->auto_choice, 1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_NOT_FIRST));
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	fx_end(&r);
+}
+
+/* Windows keeps only the newest certificate per subject */
+static void
+duplicates(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.alice_old, true, fx.intA, NULL);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	s = fx_select(&r, "windows");
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
+	assert_false(fx_has(s, 1, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
+	assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_FILTERED);
+	s = fx_select(&r, "chrome");	/* Chrome on Linux does not dedupe */
+	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
+	fx_end(&r);
+}
+
+/* SunX509 iterates a HashMap: two EC keys -> unpredictable; PKIX is ordered */
+static void
+java_order(void **state)
+{
+	static const uint16_t rsa_first[] = { 0x0804, 0x0403 };
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.noeku, true, NULL, NULL);
+	fx_cand(&r, fx.noku, true, NULL, NULL);
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	s = fx_select(&r, "java");
+	assert_true(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	s = fx_select(&r, "java-pkix");
+	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	assert_int_equal(s->chosen, 0);
+	/* the server lists RSA schemes first: the RSA key is asked for first */
+	fx_sigalgs(&r, rsa_first, 2);
+	s = fx_select(&r, "java");
+	assert_int_equal(s->chosen, 2);
+	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	fx_end(&r);
+}
+
+/* equal dates: Chrome's sort cannot tell them apart, certpick says so */
+static void
+sort_ties(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.noeku, true, NULL, NULL);
+	fx_cand(&r, fx.noku, true, NULL, NULL);
+	s = fx_select(&r, "chrome");
+	assert_true(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	s = fx_select(&r, "go");	/* configuration order is defined */
+	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	fx_cand(&r, fx.carol, true, NULL, NULL);	/* a later notAfter wins outright */
+	s = fx_select(&r, "chrome");
+	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+	assert_int_equal(s->auto_choice, 2);
+	fx_end(&r);
+}
+
+/* pickers: Chrome prompts and auto-selects; IE auto-sends only a single one */
+static void
+pickers(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	s = fx_select(&r, "windows");
+	assert_true(s->prompt);
+	assert_int_equal(s->chosen, -1);
+	assert_int_equal(s->auto_choice, 0);
+	assert_true(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_AUTOSELECT_NO_MATCH));
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	s = fx_select(&r, "windows");
+	assert_true(s->prompt);
+	assert_int_equal(s->auto_choice, -1);
+	s = fx_select(&r, "firefox");
+	assert_true(s->prompt);
+	assert_int_equal(s->auto_choice, 0);
+	s = fx_select(&r, "go");
+	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_AUTOSELECT_NO_MATCH));
+	fx_end(&r);
+}
+
+/* OpenSSL: exactly one configured certificate, sent whatever the CA list says */
+static void
+openssl_single(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootB);
+	fx_cand(&r, fx.mallory, true, NULL, NULL);
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	s = fx_select(&r, "openssl");
+	assert_int_equal(s->chosen, 0);
+	assert_true(fx_has(s, 1, CERTPICK_REASON_SEL_NOT_FIRST));
+	assert_int_equal(s->v[1].verdict, CERTPICK_VERDICT_FILTERED);
+	fx_end(&r);
+}
+
+/* Firefox: a listed subject is an anchor; nonRepudiation goes last */
+static void
+firefox_rules(void **state)
+{
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.noeku);		/* the leaf's own subject */
+	fx_cand(&r, fx.noeku, true, NULL, NULL);
+	s = fx_select(&r, "firefox");
+	assert_int_equal(s->auto_choice, 0);
+	s = fx_select(&r, "nss");
+	assert_int_equal(s->chosen, -1);
+	fx_end(&r);
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.nrleaf, true, NULL, NULL);
+	fx_cand(&r, fx.noeku, true, NULL, NULL);
+	s = fx_select(&r, "firefox");
+	assert_int_equal(s->auto_choice, 1);
+	fx_end(&r);
+}
+
+/* the store index: many certificates with the same subject chain in insertion order */
+static void
+store_index(void **state)
+{
+	struct cp_selstore st = { 0 };
+	struct certpick_error err = { 0 };
+	const struct cp_selcert *a, *b, *again;
+	size_t it;
+
+	(void)state;
+	assert_ok(cp_selstore_add(&st, fx.intA, &a, &err), &err);
+	for (int i = 0; i < 100; i++) {	/* force several rehashes */
+		X509 *x = fx_cert("filler", fx.rootA, fx.ec, fx.kA, FX_GOOD, -1, 1);
+		const struct cp_selcert *f;
+
+		assert_ok(cp_selstore_add(&st, x, &f, &err), &err);
+		X509_free(x);
+	}
+	assert_ok(cp_selstore_add(&st, fx.intA_byB, &b, &err), &err);
+	assert_ok(cp_selstore_add(&st, fx.intA, &again, &err), &err);
+	assert_ptr_equal(a, again);	/* deduplicated */
+	it = cp_selstore_first(&st, &a->subject);
+	assert_ptr_equal(CP_SELSTORE_GET(&st, it), a);
+	it = cp_selstore_next(&st, it, &a->subject);
+	assert_ptr_equal(CP_SELSTORE_GET(&st, it), b);
+	assert_int_equal(cp_selstore_next(&st, it, &a->subject), 0);
+	assert_int_equal(st.n, 102);
+	cp_selstore_release(&st);
+}
+
+/* facts: key algorithm names, KU/EKU extraction */
+static void
+cert_facts(void **state)
+{
+	struct cp_selcert *c = NULL;
+	struct certpick_error err = { 0 };
+
+	(void)state;
+	assert_ok(cp_selcert_new(fx.bob, &c, &err), &err);
+	assert_true(c->has_ku);
+	assert_true(c->has_eku);
+	assert_false(c->eku_client);
+	assert_string_equal(c->eku_text, "serverAuth");
+	assert_int_equal(c->keyalg, CP_KA_EC_P256);
+	cp_selcert_free(c);
+	assert_ok(cp_selcert_new(fx.dave, &c, &err), &err);
+	assert_int_equal(c->keyalg, CP_KA_ED25519);
+	assert_string_equal(cp_keyalg_name(c->keyalg), "Ed25519");
+	cp_selcert_free(c);
+	assert_ok(cp_selcert_new(fx.p384leaf, &c, &err), &err);
+	assert_int_equal(c->keyalg, CP_KA_EC_P384);
+	cp_selcert_free(c);
+	assert_string_equal(certpick_verdict_name(CERTPICK_VERDICT_ELIGIBLE), "eligible");
+}
+
+/* misuse is an error, not a crash */
+static void
+misuse(void **state)
+{
+	struct certpick_selection *s = NULL;
+	struct certpick_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(cp_select_run_facts(NULL, NULL, 0, NULL, NULL, NULL, &s, &err), -1);
+	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
+	assert_null(s);
+	certpick_selection_free(NULL);
+}
+
+static int
+alloc_op(void *arg)
+{
+	struct fx_run *r = arg;
+	struct certpick_selection *s = NULL;
+	struct certpick_select_options o = { .now = FX_NOW };
+	int ret;
+
+	ret = cp_select_run_facts(certpick_profile_find("chrome"), r->cands, r->n, &r->store,
+	    &r->req, &o, &s, NULL);
+	certpick_selection_free(s);
+	return ret;
+}
+
+/* every allocation in the engine can fail cleanly */
+static void
+allocation_failures(void **state)
+{
+	struct fx_run r;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.alice, true, NULL, NULL);
+	fx_cand(&r, fx.erin, true, NULL, NULL);
+	fx_store(&r, fx.intA);
+	assert_true(tu_alloc_loop(alloc_op, &r) > 5);
+	fx_end(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(empty_list),
+		cmocka_unit_test(configured_vs_store_walk),
+		cmocka_unit_test(intermediate_missing),
+		cmocka_unit_test(only_intermediate_listed),
+		cmocka_unit_test(cross_signed_path),
+		cmocka_unit_test(encoding_only),
+		cmocka_unit_test(validity),
+		cmocka_unit_test(usages),
+		cmocka_unit_test(no_key),
+		cmocka_unit_test(key_types_and_sigalgs),
+		cmocka_unit_test(cert_types),
+		cmocka_unit_test(gnutls_server_order),
+		cmocka_unit_test(request_size),
+		cmocka_unit_test(ordering),
+		cmocka_unit_test(duplicates),
+		cmocka_unit_test(java_order),
+		cmocka_unit_test(sort_ties),
+		cmocka_unit_test(pickers),
+		cmocka_unit_test(openssl_single),
+		cmocka_unit_test(firefox_rules),
+		cmocka_unit_test(store_index),
+		cmocka_unit_test(cert_facts),
+		cmocka_unit_test(misuse),
+		cmocka_unit_test(allocation_failures),
+	};
+
+	tu_allocfail_install();
+	return cmocka_run_group_tests(tests, fx_setup, NULL);
+}
