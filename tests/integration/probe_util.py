@@ -87,7 +87,8 @@ http {{
 def start_apache(procs, tmp, pki):
     """Two vhosts: 'req' (SSLVerifyClient require, SSLCADNRequestFile names B and
     rogue C, trust A+B) and 'path' (none at the vhost, require in <Location /secure>).
-    Returns (req_port, path_port)."""
+    A third vhost is 'path' with HTTP/2 on (Protocols h2 http/1.1).
+    Returns (req_port, path_port, h2_port)."""
     d = os.path.join(tmp, "apache")
     os.makedirs(os.path.join(d, "logs"), exist_ok=True)
     # The documents live outside pytest's tree: as root the children run as
@@ -105,8 +106,8 @@ def start_apache(procs, tmp, pki):
         for n in ("rootB.pem", "rootC.pem"):
             with open(os.path.join(pki, n)) as f:
                 out.write(f.read())
-    req_port, path_port = free_port(), free_port()
-    mods = ["mpm_event", "ssl", "authz_core", "socache_shmcb", "mime", "dir"]
+    req_port, path_port, h2_port = free_port(), free_port(), free_port()
+    mods = ["mpm_event", "ssl", "authz_core", "socache_shmcb", "mime", "dir", "http2"]
     loads = "\n".join('LoadModule %s_module %s/mod_%s.so' % (m, APACHE_MODULES, m) for m in mods)
     user = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
     conf = f"""
@@ -121,6 +122,7 @@ ErrorLog {d}/logs/error.log
 LogLevel info ssl:info
 Listen 127.0.0.1:{req_port}
 Listen 127.0.0.1:{path_port}
+Listen 127.0.0.1:{h2_port}
 DocumentRoot {docroot}
 DirectoryIndex index.html
 <Directory />
@@ -153,6 +155,19 @@ MaxRequestWorkers 25
         SSLVerifyDepth 2
     </Location>
 </VirtualHost>
+<VirtualHost 127.0.0.1:{h2_port}>
+    Protocols h2 http/1.1
+    SSLEngine on
+    SSLProtocol -all +TLSv1.2 +TLSv1.3
+    SSLCertificateFile {pki}/server.pem
+    SSLCertificateKeyFile {pki}/server.key
+    SSLCACertificateFile {pki}/ca-roots-AB.pem
+    SSLVerifyClient none
+    <Location /secure>
+        SSLVerifyClient require
+        SSLVerifyDepth 2
+    </Location>
+</VirtualHost>
 """
     with open(os.path.join(d, "httpd.conf"), "w") as f:
         f.write(conf)
@@ -160,7 +175,8 @@ MaxRequestWorkers 25
                     stderr=open(os.path.join(d, "logs", "stderr.log"), "w"))
     wait_port(req_port, proc=p)
     wait_port(path_port, proc=p)
-    return req_port, path_port
+    wait_port(h2_port, proc=p)
+    return req_port, path_port, h2_port
 
 
 def have(prog):
