@@ -330,6 +330,16 @@ def test_save_is_the_json_and_reads_back(servers, tmp):
     assert saved["path"] == "/x"
 
 
+def test_saved_request_feeds_select(servers, tmp, pki):
+    if "select" not in run_certpick("--help").out:
+        pytest.skip("certpick select is not built")
+    path = os.path.join(tmp, "req.json")
+    probe("--save", path, "--tls1.2", target(servers["sserv"]))
+    r = run_certpick("select", "--request", path, "--json", os.path.join(pki, "alice-chain.pem"))
+    assert r.rc in (0, 1), r
+    assert json.loads(r.out)["schema"] == 1
+
+
 def test_connection_refused_is_exit_3():
     port = free_port()
     rc, d, err = probe(target(port))
