@@ -20,7 +20,7 @@ const char cmd_get_usage[] =
     "files, folders, PKCS#12 (.p12/.pfx); the answer's body goes to stdout.\n"
     "\n"
     "  --client NAME          pick as NAME does (default " GET_DEFAULT_CLIENT
-    "; see select --list-clients)\n"
+    "; the names: certpick select)\n"
     "  --nssdb DIR            also read the certificates of an NSS database\n"
     "  --pkcs11 URI           also read the certificates of a PKCS#11 token\n"
     "  --password-env VAR     password of encrypted keys and .p12 files is in VAR\n"

@@ -156,3 +156,16 @@ def test_connect_to_servername_data_binary(certpick, procs, pki, store, tmp):
     assert r.rc == 0, r
     assert json.loads(r.out)["method"] == "POST"
     assert certpick("get", "--data-binary", "inline", url + "/").rc == 2
+
+
+def test_bash_completion_get():
+    from conftest import CERTPICK, ROOT
+    import subprocess
+    script = os.path.join(ROOT, "completions", "certpick.bash")
+    prog = ("source %s; COMP_WORDS=(%s get --c); COMP_CWORD=2; _certpick; "
+            "echo \"${COMPREPLY[@]}\"; COMP_WORDS=(%s get -X P); COMP_CWORD=3; _certpick; "
+            "echo \"${COMPREPLY[@]}\"" % (script, CERTPICK, CERTPICK))
+    r = subprocess.run(["bash", "-c", prog], capture_output=True, text=True, timeout=30)
+    opts, methods = r.stdout.splitlines()
+    assert set(opts.split()) == {"--client", "--connect-to"}
+    assert "POST" in methods.split()
