@@ -363,8 +363,13 @@ def abuse_srv(procs, tmp, pki):
     return srv
 
 
-def test_thousand_concurrent_connections(abuse_srv, pki):
-    srv = abuse_srv
+def test_thousand_concurrent_connections(procs, tmp, pki):
+    raise_nofile()
+    # long timeouts: the connections must stay open while the test counts them
+    srv = su.Server(procs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                 "--handshake-timeout", "120", "--header-timeout", "120",
+                                 "--max-connections", "2000"])
+    assert su.curl(srv, "/", pki, "alice").status == 200
     fds0, rss0 = srv.fds(), srv.status("VmRSS")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
