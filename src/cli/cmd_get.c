@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,6 +258,7 @@ cmd_get(int argc, char **argv)
 	}
 	if (rc != 0)
 		return rc;
+	signal(SIGPIPE, SIG_IGN);	/* a server may close while the request is written */
 	if (a.data != NULL) {
 		if ((rc = read_body(&a, &body, &a.go.body_len)) != 0)
 			goto out;
