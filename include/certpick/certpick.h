@@ -15,6 +15,7 @@
  *   trust.h      trust stores and chain building (every path, cross-signed too)
  *   check.h      is a candidate fit for client authentication
  *   pki.h        throwaway test PKIs (tests and `certpick demo`)
+ *   get.h        one HTTPS request with a chosen client certificate
  *   openssl.h    optional bridge: X509 * / EVP_PKEY * in and out
  */
 #ifndef CERTPICK_CERTPICK_H

@@ -147,6 +147,32 @@ no_core_dumps(void)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/*
+ * A secret on the command line sits in shell history and in ps: refuse
+ * --password/--pin VALUE outright, before getopt, whose "unrecognized
+ * option '--password=VALUE'" would echo it (SECURITY.md).
+ */
+static bool
+secret_on_argv(int argc, char **argv)
+{
+	static const char *const names[] = { "--password", "--pin", "--passphrase", "--pass" };
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			size_t n = strlen(names[k]);
+
+			if (strncmp(argv[i], names[k], n) == 0 &&
+			    (argv[i][n] == '\0' || argv[i][n] == '=')) {
+				fprintf(stderr, "certpick: error: %.*s takes no value on the command "
+				    "line (shell history, ps): use %s-env VAR or %s-file FILE, or "
+				    "answer the prompt\n", (int)n, names[k],
+				    k == 1 ? "--pin" : "--password", k == 1 ? "--pin" : "--password");
+				return true;
+			}
+		}
+	return false;
+}
+
 static void
 init_color(void)
 {
@@ -162,6 +188,8 @@ main(int argc, char **argv)
 
 	no_core_dumps();
 	init_color();
+	if (secret_on_argv(argc, argv))
+		return CLI_EXIT_USAGE;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--version") == 0) {
 			printf("certpick %s (%s)\n", CERTPICK_VERSION_STRING,

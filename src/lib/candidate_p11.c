@@ -85,14 +85,15 @@ bad:
 	return NULL;
 }
 
+/* Parse uri; messages quote shown (the URI with its PIN hidden). */
 static int
-uri_parse(const char *uri, struct p11_uri *u, struct certpick_error *err)
+uri_parse(const char *uri, const char *shown, struct p11_uri *u, struct certpick_error *err)
 {
 	const char *p;
 
 	memset(u, 0, sizeof(*u));
 	if (strncmp(uri, "pkcs11:", 7) != 0)
-		return cp_error_set(err, CERTPICK_ERR_USAGE, "not a PKCS#11 URI: '%s'", uri);
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "not a PKCS#11 URI: '%s'", shown);
 	p = uri + 7;
 	while (*p != '\0') {
 		size_t n = strcspn(p, ";?&"), klen, vlen;
@@ -106,14 +107,14 @@ uri_parse(const char *uri, struct p11_uri *u, struct certpick_error *err)
 		}
 		if (eq == NULL) {
 			uri_release(u);
-			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad PKCS#11 URI '%s': '%.*s' "
-			    "has no value", uri, (int)n, p);
+			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad PKCS#11 URI '%s': an "
+			    "attribute has no value", shown);
 		}
 		klen = (size_t)(eq - p);
 		if ((v = pct_decode(eq + 1, n - klen - 1, &vlen)) == NULL) {
 			uri_release(u);
 			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad PKCS#11 URI '%s': bad "
-			    "percent-encoding in '%.*s'", uri, (int)n, p);
+			    "percent-encoding", shown);
 		}
 #define KEY(name) (klen == strlen(name) && strncmp(p, name, klen) == 0)
 		if (KEY("module-path"))
@@ -142,6 +143,23 @@ uri_parse(const char *uri, struct p11_uri *u, struct certpick_error *err)
 		p += n;
 	}
 	return 0;
+}
+
+/* see internal.h */
+int
+cp_p11_uri_check(const char *uri, struct certpick_error *err)
+{
+	struct p11_uri u;
+	char *shown;
+	int ret;
+
+	if ((shown = cp_p11_uri_redact(uri)) == NULL)
+		return cp_error_nomem(err);
+	ret = uri_parse(uri, shown, &u, err);
+	if (ret == 0)
+		uri_release(&u);
+	free(shown);
+	return ret;
 }
 
 static bool
@@ -207,6 +225,7 @@ certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
     const struct certpick_load_options *opts, struct certpick_error *err)
 {
 	struct p11_uri u;
+	char *shown;
 	PKCS11_CTX *ctx = NULL;
 	PKCS11_SLOT *slots = NULL, *slot = NULL;
 	unsigned nslots = 0;
@@ -216,8 +235,14 @@ certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
 
 	if (set == NULL || uri == NULL)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
-	if (uri_parse(uri, &u, err) != 0)
+	/* a pin-value in the URI is never echoed: messages quote shown */
+	if ((shown = cp_p11_uri_redact(uri)) == NULL)
+		return cp_error_nomem(err);
+	if (uri_parse(uri, shown, &u, err) != 0) {
+		free(shown);
 		return -1;
+	}
+	uri = shown;
 	if (u.module == NULL) {
 		cp_error_set(err, CERTPICK_ERR_USAGE, "PKCS#11 URI '%s' names no module", uri);
 		cp_error_detail(err, "add ;module-path=/usr/lib/softhsm/libsofthsm2.so (or the "
@@ -309,6 +334,7 @@ out:
 		PKCS11_CTX_free(ctx);
 	}
 	uri_release(&u);
+	free(shown);
 	return ret;
 }
 
@@ -319,10 +345,58 @@ int
 certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
     const struct certpick_load_options *opts, struct certpick_error *err)
 {
+	char *shown = cp_p11_uri_redact(uri);
+
 	(void)set;
 	(void)opts;
-	return cp_error_set(err, CERTPICK_ERR_USAGE, "cannot read PKCS#11 token '%s': this "
-	    "certpick was built without libp11 (meson -Dpkcs11=enabled)", uri);
+	cp_error_set(err, CERTPICK_ERR_USAGE, "cannot read PKCS#11 token '%s': this "
+	    "certpick was built without libp11 (meson -Dpkcs11=enabled)", shown ? shown : "");
+	free(shown);
+	return -1;
+}
+
+/* see internal.h */
+int
+cp_p11_uri_check(const char *uri, struct certpick_error *err)
+{
+	(void)uri;
+	return cp_error_set(err, CERTPICK_ERR_USAGE, "built without libp11");
 }
 
 #endif
+
+/* see internal.h */
+char *
+cp_p11_uri_redact(const char *uri)
+{
+	size_t len = uri != NULL ? strlen(uri) : 0;
+	char *out, *o;
+	const char *p = uri;
+
+	/* each "pin-value=X..." (11+ bytes) becomes 13 bytes: 2 * len is room */
+	if (len > ((size_t)-1 - 16) / 2 || (out = cp_malloc(2 * len + 16)) == NULL)
+		return NULL;
+	o = out;
+	if (p != NULL && strncmp(p, "pkcs11:", 7) == 0) {
+		memcpy(o, p, 7);
+		o += 7;
+		p += 7;
+	}
+	/* copy attribute by attribute; the value of pin-value becomes "***" */
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ";?&");
+
+		if (n > 10 && strncmp(p, "pin-value=", 10) == 0) {
+			memcpy(o, "pin-value=***", 13);
+			o += 13;
+		} else {
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p != '\0')
+			*o++ = *p++;
+	}
+	*o = '\0';
+	return out;
+}

@@ -141,4 +141,12 @@ int cp_dn_from_name(struct certpick_dn *dn, const struct X509_name_st *name,
     struct certpick_error *err);
 int cp_x509_sha256_hex(const struct x509_st *x, char out[65], struct certpick_error *err);
 
+/*
+ * candidate_p11.c: the URI with the value of pin-value replaced by "***",
+ * for messages (NULL on allocation failure; caller frees), and a parse of it
+ * alone (0 or -1 with err), for the fuzz target.
+ */
+char *cp_p11_uri_redact(const char *uri);
+int cp_p11_uri_check(const char *uri, struct certpick_error *err);
+
 #endif

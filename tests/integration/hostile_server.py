@@ -12,6 +12,8 @@ read what it sends. Modes:
   slow        the normal flight, one byte a second
   reset       half the flight, then a TCP reset
   overflow    a certificate_authorities length larger than the message
+  hellostorm  200,000 HelloRequest messages before the flight (a renegotiation
+              storm the client must neither loop on nor buffer)
 
 usage: hostile_server.py PORT MODE CERT.pem   (serves connections until killed)
 """
@@ -106,6 +108,8 @@ def serve(conn, mode, der):
         if not read_client_hello(conn):
             return
         flight = server_hello() + certificate(der) + certificate_request(mode) + handshake(14, b"")
+        if mode == "hellostorm":
+            flight = handshake(0, b"") * 200000 + flight
         data = record(22, flight)
         if mode == "slow":
             for i in range(len(data)):

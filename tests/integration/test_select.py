@@ -45,6 +45,8 @@ def test_usage_errors(certpick, pki):
     assert certpick("select", "--request", "x.json", "--issuer", "CN=x").rc == 2
     r = certpick("select", "--bogus")
     assert r.rc == 2 and "usage: certpick select" in r.err
+    r = certpick("select", "--client", "go")
+    assert r.rc == 2 and "no certificate source" in r.err
 
 
 @pytest.mark.asan
@@ -116,6 +118,7 @@ def test_client_all_marks_disagreements(certpick, pki):
     assert by["gnutls"]["chosen"]["subject"] == "O=certpick-test,CN=erin-expired"
 
 
+@pytest.mark.asan
 def test_bad_sources_are_warnings(certpick, pki, tmp):
     junk = os.path.join(tmp, "junk.pem")
     with open(junk, "w") as f:
@@ -139,6 +142,7 @@ def test_bad_sources_are_warnings(certpick, pki, tmp):
     assert r.rc == 4, r
 
 
+@pytest.mark.asan
 @pytest.mark.skipif(not have("certutil") or not have("pk12util"), reason="NSS tools missing")
 def test_nssdb_source(certpick, pki, tmp):
     db = os.path.join(tmp, "nssdb")
