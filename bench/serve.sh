@@ -49,7 +49,7 @@ PY
 
 # certpick serve: require at the handshake, the same trust and names as nginx
 CP_PORT=$(free_port)
-"$BIN" serve --listen 127.0.0.1:$CP_PORT --cert "$P/server.pem" --key "$P/server.key" \
+"$BIN" serve --listen 127.0.0.1:$CP_PORT --cert "$P/server-chain.pem" --key "$P/server.key" \
 	--trust "$P/ca-roots-AB.pem" --client-auth require --header-timeout 300 \
 	--idle-timeout 300 --max-connections 10000 >/dev/null 2>"$T/certpick.err" &
 CP_PID=$!

@@ -26,6 +26,12 @@ _certpick()
 	--client)
 		COMPREPLY=($(compgen -W "windows chrome chrome-mac firefox nss java java-pkix go gnutls openssl dotnet all" -- "$cur"))
 		return ;;
+	-X|--request)
+		COMPREPLY=($(compgen -W "GET POST PUT DELETE PATCH HEAD OPTIONS" -- "$cur"))
+		return ;;
+	-d|--data|--data-binary)
+		[[ $cur == @* ]] && COMPREPLY=($(compgen -f -- "${cur#@}" | sed 's/^/@/'))
+		return ;;
 	--password-env|--pin-env)
 		COMPREPLY=($(compgen -v -- "$cur"))
 		return ;;

@@ -12,15 +12,18 @@ for bin in build-fuzz/fuzz/fuzz_*; do
 	corpus=fuzz/corpus/$name
 	mkdir -p "$corpus"
 	if [ "$mode" = smoke ]; then
-		# every seed once, plus 2000 mutated inputs
+		# every seed once, plus 2000 mutated inputs; new inputs go to a
+		# scratch folder (the first one named), never into the repository
+		scratch=$(mktemp -d)
 		if timeout 300 "$bin" -runs=2000 -max_len=65536 -rss_limit_mb=1024 \
-			"$corpus" >"build-fuzz/$t.log" 2>&1; then
+			"$scratch" "$corpus" >"build-fuzz/$t.log" 2>&1; then
 			echo "ok - $t"
 		else
 			echo "not ok - $t (see build-fuzz/$t.log)"
 			tail -n 20 "build-fuzz/$t.log"
 			rc=1
 		fi
+		rm -rf "$scratch"
 	else
 		tmp=$(mktemp -d)
 		timeout $((${FUZZ_SECONDS:-600} + 60)) "$bin" -max_total_time="${FUZZ_SECONDS:-600}" \

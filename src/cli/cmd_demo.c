@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,7 +450,8 @@ cmd_demo(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct certpick_error err = { 0 };
-	char tmpl[] = "/tmp/certpick-demo-XXXXXX";
+	char tmpl[4096];
+	const char *tmpdir = getenv("TMPDIR");
 	const char *keep = NULL, *dir;
 	struct demo d = { .ok = true };
 	int ch, rc, cwd = -1;
@@ -474,6 +477,10 @@ cmd_demo(int argc, char **argv)
 		fprintf(stderr, "certpick: error: cannot create '%s': %s\n", keep, strerror(errno));
 		return CLI_EXIT_INPUT;
 	}
+	snprintf(tmpl, sizeof(tmpl), "%s/certpick-demo-XXXXXX",
+	    tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp");
+	/* the in-process server and the clients write to sockets a peer may close */
+	signal(SIGPIPE, SIG_IGN);
 	if ((dir = keep != NULL ? keep : mkdtemp(tmpl)) == NULL) {
 		fprintf(stderr, "certpick: error: cannot create a temporary folder: %s\n",
 		    strerror(errno));

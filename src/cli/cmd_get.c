@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ const char cmd_get_usage[] =
     "files, folders, PKCS#12 (.p12/.pfx); the answer's body goes to stdout.\n"
     "\n"
     "  --client NAME          pick as NAME does (default " GET_DEFAULT_CLIENT
-    "; see select --list-clients)\n"
+    "; the names: certpick select)\n"
     "  --nssdb DIR            also read the certificates of an NSS database\n"
     "  --pkcs11 URI           also read the certificates of a PKCS#11 token\n"
     "  --password-env VAR     password of encrypted keys and .p12 files is in VAR\n"
@@ -257,6 +258,7 @@ cmd_get(int argc, char **argv)
 	}
 	if (rc != 0)
 		return rc;
+	signal(SIGPIPE, SIG_IGN);	/* a server may close while the request is written */
 	if (a.data != NULL) {
 		if ((rc = read_body(&a, &body, &a.go.body_len)) != 0)
 			goto out;

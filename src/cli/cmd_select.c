@@ -134,6 +134,9 @@ parse_args(int argc, char **argv, struct select_args *a)
 		    "or a URL");
 	if (a->url != NULL && (a->ca_names != NULL || a->n_issuers > 0))
 		return usage_error("%s", "a URL cannot be combined with --ca-names or --issuer");
+	if (a->n_src == 0)
+		return usage_error("%s", "no certificate source (give PATH..., --nssdb DIR or "
+		    "--pkcs11 URI)");
 	if (a->client != NULL && strcmp(a->client, "all") != 0 &&
 	    certpick_profile_find(a->client) == NULL)
 		return usage_error("unknown client '%s' (see --list-clients)", a->client);

@@ -235,8 +235,8 @@ cp_probe_decide(struct certpick_probe_result *res)
 		text = cp_asprintf("the server answered without a certificate, but not in HTTP");
 		break;
 	case CERTPICK_PROBE_END_TIMEOUT:
-		/* a server that asks nothing and says nothing: nothing is required */
-		ca = !asked && a->handshake_done ? CERTPICK_CLIENT_AUTH_NONE : CERTPICK_CLIENT_AUTH_UNKNOWN;
+		/* silence proves nothing: a slow server may still ask (or refuse) */
+		ca = CERTPICK_CLIENT_AUTH_UNKNOWN;
 		text = cp_asprintf("no answer within the timeout%s",
 		    asked ? " after the client sent no certificate" : "");
 		break;

@@ -821,6 +821,11 @@ dns_continue(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (j->ai == NULL) {
+		if (j->last_connect_error.code == CERTPICK_OK)
+			cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK,
+			    "cannot resolve '%s': no %saddress", j->dial_host,
+			    (j->eng->opts->flags & CERTPICK_PROBE_IPV4) ? "IPv4 " :
+			    (j->eng->opts->flags & CERTPICK_PROBE_IPV6) ? "IPv6 " : "");
 		j->res->without_cert.end = CERTPICK_PROBE_END_ERROR;
 		j->res->without_cert.alert = -1;
 		j->res->without_cert.error = j->last_connect_error;

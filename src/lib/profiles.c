@@ -174,6 +174,10 @@ const struct certpick_profile cp_profiles[] = {
 		END },
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,
+	    /* observed with OpenJDK 17.0.15 (differential suite): an EdDSA key listed
+	     * before an EC key in the keystore is chosen although the server offers
+	     * ECDSA schemes first; SunX509 keeps them apart */
+	    .java_ec_eddsa_one_slot = true,
 	    .max_cr = 32768,
 	},
 	{

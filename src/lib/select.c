@@ -508,8 +508,10 @@ check_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, stru
 			ERR_clear_error();
 		} else {
 			struct walk tmp;
+			struct buf ignored = { 0 };
 
-			walk_configured(c, row, e->cand, &tmp, &(struct buf){ 0 });
+			walk_configured(c, row, e->cand, &tmp, &ignored);
+			free(ignored.s);
 			memcpy(w->path, tmp.path, sizeof(w->path));
 			w->n_path = tmp.n_path;
 		}
@@ -736,8 +738,10 @@ eval_one(struct ctx *c, struct eval *e)
 			break;
 		case CP_CHK_ISSUER:
 			name = "issuer";
-			if (check_issuer(c, row, e, &b) != 0)
+			if (check_issuer(c, row, e, &b) != 0) {
+				free(b.s);
 				return -1;
+			}
 			ok = e->walk.matched;
 			why = e->walk.encoding_only ? CERTPICK_REASON_SEL_CA_MATCH_ENCODING_ONLY :
 			    CERTPICK_REASON_SEL_ISSUER_NOT_LISTED;
@@ -747,8 +751,10 @@ eval_one(struct ctx *c, struct eval *e)
 				const struct certpick_dn *dn = &c->req->ca_names[e->walk.ca];
 
 				o->matched_ca = cp_strdup(dn_text(dn));
-				if (o->matched_ca == NULL)
+				if (o->matched_ca == NULL) {
+					free(b.s);
 					return -1;
+				}
 			}
 			break;
 		case CP_CHK_END:
@@ -830,6 +836,8 @@ java_slot(const struct ctx *c, const struct cp_selcert *leaf)
 			k = CP_KA_EC_ANY;
 		if (k & (CP_KA_ED25519 | CP_KA_ED448))
 			k = CP_KA_ED25519 | CP_KA_ED448;
+		if (c->p->java_ec_eddsa_one_slot && (k & (CP_KA_EC_ANY | CP_KA_ED25519 | CP_KA_ED448)))
+			k = CP_KA_EC_ANY | CP_KA_ED25519 | CP_KA_ED448;
 		if (k & leaf->keyalg)
 			return (long)i;
 	}

@@ -109,6 +109,7 @@ struct certpick_profile {
 	enum cp_order order;
 	enum cp_picker picker;
 	bool unpredictable_order;	/* SunX509: HashMap iteration order */
+	bool java_ec_eddsa_one_slot;	/* PKIX: EC and EdDSA keys rank as one key type */
 	bool gnutls_empty_list;		/* >1 credential + empty CA list -> nothing */
 	bool dedupe;			/* CertSelect: newest per subject only */
 	size_t max_cr;			/* handshake-message cap for a CertificateRequest */

@@ -58,6 +58,8 @@ struct conn {
 	bool auth_sent;			/* PHA: the CertificateRequest went out */
 	bool pha_finished;		/* PHA: the client's Finished arrived */
 	char *auth_path;		/* the request waiting for the certificate */
+	short armed;			/* EV_READ or EV_WRITE the event waits for; 0 none */
+	bool wait_readable;		/* wait for bytes before the next SSL_read */
 	enum certpick_serve_asked asked;
 	struct cp_verify_log vlog;
 	char peer[64];
@@ -149,6 +151,12 @@ conn_event(evutil_socket_t fd, short what, void *arg)
 	conn_drive(c);
 }
 
+/*
+ * Wait for `what` until the phase's deadline. The event is persistent: while
+ * the wanted direction stays the same, only its timeout is updated (no
+ * epoll_ctl); the remaining time is recomputed each time, so a client that
+ * trickles bytes cannot extend the deadline.
+ */
 static void
 conn_arm(struct conn *c, short what)
 {
@@ -163,8 +171,11 @@ conn_arm(struct conn *c, short what)
 		ms = 1;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	event_del(c->ev);
-	event_assign(c->ev, c->srv->base, c->fd, what, conn_event, c);
+	if (c->armed != what) {
+		event_del(c->ev);
+		event_assign(c->ev, c->srv->base, c->fd, what | EV_PERSIST, conn_event, c);
+		c->armed = what;
+	}
 	event_add(c->ev, &tv);
 }
 
@@ -600,6 +611,7 @@ conn_after_write(struct conn *c)
 	}
 	cp_http_req_reset(&c->req);
 	c->state = CS_REQUEST;
+	c->wait_readable = c->pending_len == 0;
 	c->first_request_done = true;
 	now_plus(&c->deadline, c->pending_len > 0 ? c->srv->hdr_ms : c->srv->idle_ms);
 	conn_drive(c);
@@ -620,6 +632,7 @@ conn_drive(struct conn *c)
 			c->asked = c->srv->auth == CERTPICK_SERVE_AUTH_NONE ?
 			    CERTPICK_SERVE_ASKED_NEVER : CERTPICK_SERVE_ASKED_HANDSHAKE;
 			c->state = CS_REQUEST;
+			c->wait_readable = true;
 			now_plus(&c->deadline, c->srv->hdr_ms);
 			break;
 		case CS_REQUEST:
@@ -646,6 +659,15 @@ conn_drive(struct conn *c)
 				}
 				free(p);
 				break;
+			}
+			/*
+			 * An idle connection waits for bytes before SSL_read: a read
+			 * that finds nothing would set up a record buffer for nothing.
+			 */
+			if (c->wait_readable && !SSL_has_pending(c->ssl)) {
+				c->wait_readable = false;
+				conn_arm(c, EV_READ);
+				return;
 			}
 			if ((n = SSL_read(c->ssl, c->srv->rbuf, sizeof(c->srv->rbuf))) <= 0) {
 				conn_blocked(c, n);
@@ -1058,8 +1080,12 @@ setup_ctx(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(srv->ctx, SSL_OP_NO_TICKET);
 	SSL_CTX_set_num_tickets(srv->ctx, 0);
+	/*
+	 * NO_AUTO_CHAIN: send exactly the chain in --cert, as nginx and Apache do,
+	 * instead of rebuilding it from the client trust store on every handshake.
+	 */
 	SSL_CTX_set_mode(srv->ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
 	if (o->auth != CERTPICK_SERVE_AUTH_NONE)
 		mode = SSL_VERIFY_PEER;
 	if (o->auth == CERTPICK_SERVE_AUTH_REQUIRE && o->fail_handshake)

@@ -2,9 +2,11 @@
 s_server, gnutls-serv. Each starter writes its config under a test tmp dir,
 starts the server through conftest's `procs` (killed at teardown), waits for
 its port and returns the port. Configurations follow peers.md section 1."""
+import atexit
 import os
 import shutil
 import subprocess
+import tempfile
 
 from conftest import free_port, wait_port
 
@@ -85,32 +87,29 @@ http {{
 def start_apache(procs, tmp, pki):
     """Two vhosts: 'req' (SSLVerifyClient require, SSLCADNRequestFile names B and
     rogue C, trust A+B) and 'path' (none at the vhost, require in <Location /secure>).
-    Returns (req_port, path_port)."""
+    A third vhost is 'path' with HTTP/2 on (Protocols h2 http/1.1).
+    Returns (req_port, path_port, h2_port)."""
     d = os.path.join(tmp, "apache")
     os.makedirs(os.path.join(d, "logs"), exist_ok=True)
-    os.makedirs(os.path.join(d, "htdocs", "secure"), exist_ok=True)
+    # The documents live outside pytest's tree: as root the children run as
+    # www-data, and a concurrent pytest session may reset /tmp/pytest-of-root
+    # to 0700 at any time (then every request would be a 403).
+    docroot = tempfile.mkdtemp(prefix="certpick-apache-")
+    atexit.register(shutil.rmtree, docroot, True)
+    os.chmod(docroot, 0o755)
+    os.makedirs(os.path.join(docroot, "secure"), mode=0o755, exist_ok=True)
     for sub in ("", "secure"):
-        with open(os.path.join(d, "htdocs", sub, "index.html"), "w") as f:
+        with open(os.path.join(docroot, sub, "index.html"), "w") as f:
             f.write("<html><head><title>hello</title></head><body>ok</body></html>\n")
     names = os.path.join(d, "ca-names-custom.pem")
     with open(names, "w") as out:
         for n in ("rootB.pem", "rootC.pem"):
             with open(os.path.join(pki, n)) as f:
                 out.write(f.read())
-    req_port, path_port = free_port(), free_port()
-    mods = ["mpm_event", "ssl", "authz_core", "socache_shmcb", "mime", "dir"]
+    req_port, path_port, h2_port = free_port(), free_port(), free_port()
+    mods = ["mpm_event", "ssl", "authz_core", "socache_shmcb", "mime", "dir", "http2"]
     loads = "\n".join('LoadModule %s_module %s/mod_%s.so' % (m, APACHE_MODULES, m) for m in mods)
-    if os.geteuid() == 0:
-        # children run as www-data: the files they serve must be readable
-        user = "User www-data\nGroup www-data"
-        for root, dirs, files in os.walk(d):
-            os.chmod(root, 0o755)
-        p = d
-        while p not in ("/", ""):
-            os.chmod(p, os.stat(p).st_mode | 0o005)
-            p = os.path.dirname(p)
-    else:
-        user = ""
+    user = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
     conf = f"""
 ServerRoot {d}
 {loads}
@@ -123,8 +122,12 @@ ErrorLog {d}/logs/error.log
 LogLevel info ssl:info
 Listen 127.0.0.1:{req_port}
 Listen 127.0.0.1:{path_port}
-DocumentRoot {d}/htdocs
+Listen 127.0.0.1:{h2_port}
+DocumentRoot {docroot}
 DirectoryIndex index.html
+<Directory />
+    AllowOverride None
+</Directory>
 SSLSessionCache shmcb:{d}/ssl_scache(512000)
 StartServers 1
 ServerLimit 1
@@ -152,6 +155,19 @@ MaxRequestWorkers 25
         SSLVerifyDepth 2
     </Location>
 </VirtualHost>
+<VirtualHost 127.0.0.1:{h2_port}>
+    Protocols h2 http/1.1
+    SSLEngine on
+    SSLProtocol -all +TLSv1.2 +TLSv1.3
+    SSLCertificateFile {pki}/server.pem
+    SSLCertificateKeyFile {pki}/server.key
+    SSLCACertificateFile {pki}/ca-roots-AB.pem
+    SSLVerifyClient none
+    <Location /secure>
+        SSLVerifyClient require
+        SSLVerifyDepth 2
+    </Location>
+</VirtualHost>
 """
     with open(os.path.join(d, "httpd.conf"), "w") as f:
         f.write(conf)
@@ -159,7 +175,8 @@ MaxRequestWorkers 25
                     stderr=open(os.path.join(d, "logs", "stderr.log"), "w"))
     wait_port(req_port, proc=p)
     wait_port(path_port, proc=p)
-    return req_port, path_port
+    wait_port(h2_port, proc=p)
+    return req_port, path_port, h2_port
 
 
 def have(prog):

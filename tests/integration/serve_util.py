@@ -249,9 +249,21 @@ class Chromium:
         Chromium.count += 1
         self.policy = os.path.join(self.POLICY_DIR, "certpick-test-%d-%d.json" % (
             os.getpid(), Chromium.count))
+        self.origin = origin
+
+    def _write_policy(self):
+        """Chromium does not merge one policy set by two files: wait (bounded)
+        until no other test run has a policy file there, then write ours."""
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            others = [f for f in os.listdir(self.POLICY_DIR)
+                      if os.path.join(self.POLICY_DIR, f) != self.policy]
+            if not others:
+                break
+            time.sleep(0.5)
         with open(self.policy, "w") as f:
             json.dump({"AutoSelectCertificateForUrls": [
-                json.dumps({"pattern": origin, "filter": {}})]}, f)
+                json.dumps({"pattern": self.origin, "filter": {}})]}, f)
 
     def run(self, url, *extra):
         argv = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -260,7 +272,12 @@ class Chromium:
                 "--user-data-dir=" + os.path.join(self.home, "profile"),
                 "--ignore-certificate-errors", *extra, url]
         env = dict(os.environ, HOME=self.home)
-        return subprocess.run(argv, capture_output=True, timeout=90, env=env, cwd=self.home)
+        self._write_policy()
+        try:
+            return subprocess.run(argv, capture_output=True, timeout=90, env=env,
+                                  cwd=self.home)
+        finally:
+            self.close()
 
     def dump_dom(self, url):
         return self.run(url, "--dump-dom").stdout.decode("utf-8", "replace")

@@ -133,3 +133,39 @@ def test_exit_codes(certpick, procs, pki, store):
     r = certpick("get", url + "/", store)
     assert r.rc == 3 and "cannot verify the server" in r.err, r
     assert certpick("get", "-k", url + "/", store).rc == 0
+
+
+def test_connect_to_servername_data_binary(certpick, procs, pki, store, tmp):
+    url = serve_per_path(procs, pki)
+    port = url.rsplit(":", 1)[1]
+    # the URL names another port; --connect-to dials the server, SNI/Host stay localhost
+    r = certpick("get", *trust(pki), "--connect-to", "127.0.0.1:" + port,
+                 "-H", "Accept: application/json", "https://localhost:9/secure", store)
+    assert r.rc == 0, r
+    assert json.loads(r.out)["status"] == 200
+    # an IP in the URL, the name to verify from --servername
+    r = certpick("get", *trust(pki), "--servername", "localhost", "-i",
+                 "https://127.0.0.1:%s/" % port, store)
+    assert r.rc == 0, r
+    assert r.out.startswith("HTTP/1.1 200")
+    body = os.path.join(tmp, "body.bin")
+    with open(body, "wb") as f:
+        f.write(b"\x00\x01binary\r\n")
+    r = certpick("get", *trust(pki), "--data-binary", "@" + body, "-H",
+                 "Accept: application/json", url + "/upload", store)
+    assert r.rc == 0, r
+    assert json.loads(r.out)["method"] == "POST"
+    assert certpick("get", "--data-binary", "inline", url + "/").rc == 2
+
+
+def test_bash_completion_get():
+    from conftest import CERTPICK, ROOT
+    import subprocess
+    script = os.path.join(ROOT, "completions", "certpick.bash")
+    prog = ("source %s; COMP_WORDS=(%s get --c); COMP_CWORD=2; _certpick; "
+            "echo \"${COMPREPLY[@]}\"; COMP_WORDS=(%s get -X P); COMP_CWORD=3; _certpick; "
+            "echo \"${COMPREPLY[@]}\"" % (script, CERTPICK, CERTPICK))
+    r = subprocess.run(["bash", "-c", prog], capture_output=True, text=True, timeout=30)
+    opts, methods = r.stdout.splitlines()
+    assert set(opts.split()) == {"--client", "--connect-to"}
+    assert "POST" in methods.split()

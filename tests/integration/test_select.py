@@ -45,6 +45,8 @@ def test_usage_errors(certpick, pki):
     assert certpick("select", "--request", "x.json", "--issuer", "CN=x").rc == 2
     r = certpick("select", "--bogus")
     assert r.rc == 2 and "usage: certpick select" in r.err
+    r = certpick("select", "--client", "go")
+    assert r.rc == 2 and "no certificate source" in r.err
 
 
 @pytest.mark.asan

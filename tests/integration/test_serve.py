@@ -471,16 +471,24 @@ def test_dropped_handshakes_and_garbage(abuse_srv, pki):
 
 # ---- headless Chromium ----
 
-CHROMIUM_CASES = {
-    # what Chromium does with each certificate, asked at the handshake with names A, B:
-    # it sends only certificates that chain to a named CA, are valid now and allow
-    # clientAuth (reference/client-selection.md section 2); the others never arrive.
-    None: ("403.7", "No client certificate arrived"),
-    "alice": (None, "was accepted"),
-    "mallory": ("403.7", "No client certificate arrived"),
-    "erin-expired": ("403.7", "No client certificate arrived"),
-    "rita-revoked": ("403.13", "was revoked by its CA"),
-}
+# What Chromium does with each certificate, asked at the handshake with names
+# A and B: it sends only a certificate that chains to a named CA, is valid now
+# and allows clientAuth (reference/client-selection.md section 2); the others
+# never arrive (403.7). It does not check revocation, so rita arrives (403.13).
+NOT_SENT = ("403.7", "No client certificate arrived")
+CHROMIUM_CASES = [
+    # (TLS version, who, substatus, words on the page)
+    ("1.3", None, "403.7", "No client certificate arrived"),
+    ("1.3", "alice", None, "was accepted"),
+    ("1.3", "mallory", *NOT_SENT),
+    ("1.3", "erin-expired", *NOT_SENT),
+    ("1.3", "frank-future", *NOT_SENT),
+    ("1.3", "rita-revoked", "403.13", "was revoked by its CA"),
+    ("1.3", "bob-serveronly", *NOT_SENT),
+    ("1.2", None, "403.7", "No client certificate arrived"),
+    ("1.2", "carol", None, "was accepted"),
+    ("1.2", "rita-revoked", "403.13", "was revoked by its CA"),
+]
 
 ARTIFACTS = os.path.join(ROOT, "build", "test-artifacts")
 
@@ -507,17 +515,24 @@ def chromium_for(tmp, pki):
         c.close()
 
 
+@pytest.fixture(scope="module")
+def srv_handshake12(mprocs, mtmp, pki, crl):
+    return su.Server(mprocs, mtmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                    "--crl", crl, "--client-auth", "require", "--tls1.2"])
+
+
 @pytest.mark.skipif(not have("chromium"), reason="chromium missing")
-@pytest.mark.parametrize("who", list(CHROMIUM_CASES), ids=[w or "no-cert" for w in
-                                                           CHROMIUM_CASES])
-def test_chromium_at_handshake(srv_handshake, chromium_for, who):
-    sub, words = CHROMIUM_CASES[who]
-    dom = chromium_for(who, srv_handshake).dump_dom(srv_handshake.url("/"))
+@pytest.mark.parametrize("tls,who,sub,words", CHROMIUM_CASES,
+                         ids=["%s-%s" % (c[0], c[1] or "no-cert") for c in CHROMIUM_CASES])
+def test_chromium_at_handshake(request, chromium_for, tls, who, sub, words):
+    srv = request.getfixturevalue("srv_handshake" if tls == "1.3" else "srv_handshake12")
+    dom = chromium_for(who, srv).dump_dom(srv.url("/"))
     if sub is None:
         assert "<title>200 OK: client certificate accepted</title>" in dom, dom[:500]
     else:
         assert "<title>%s Forbidden" % sub in dom, dom[:500]
     assert words in dom
+    assert "over TLSv%s" % tls in dom
 
 
 @pytest.mark.skipif(not have("chromium"), reason="chromium missing")
@@ -544,3 +559,58 @@ def test_chromium_screenshots(srv_handshake, chromium_for):
             os.unlink(path)
         chromium_for(who, srv_handshake).screenshot(srv_handshake.url("/"), path)
         assert is_png(path), path
+
+
+def test_optional_client_auth(mprocs, tmp, pki):
+    """optional: asked at the handshake, nothing protected but --require paths,
+    which do not ask again (the answer at the handshake stands)."""
+    srv = su.Server(mprocs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                  "--client-auth", "optional", "--require", "/secure"])
+    a = su.curl(srv, "/", pki, None)
+    assert a.status == 200 and a.json["asked_for"]["when"] == "initial"
+    b = su.curl(srv, "/", pki, "mallory")
+    assert b.status == 200 and "x-certpick-substatus" not in b.headers
+    assert b.json["reason"] == "untrusted-issuer"          # said, not enforced
+    c = su.curl(srv, "/secure/x", pki, None)
+    assert c.status == 403 and c.headers["x-certpick-substatus"] == "403.7"
+    assert c.json["asked_for"]["when"] == "initial"
+    d = su.curl(srv, "/secure/x", pki, "carol")
+    assert d.status == 200 and d.json["client_certificate"]["subject"]["rfc4514"] == \
+        "CN=carol,O=certpick-test"
+
+
+def test_cert_and_key_files(mprocs, tmp, pki):
+    """--cert/--key: the server presents the given identity (no throwaway)."""
+    srv = su.Server(mprocs, tmp, ["--cert", os.path.join(pki, "server-chain.pem"),
+                                  "--key", os.path.join(pki, "server.key"),
+                                  "--trust", os.path.join(pki, "ca-roots-AB.pem")])
+    assert "throwaway" not in srv.stderr()
+    p = subprocess.run(["curl", "-s", "--cacert", os.path.join(pki, "rootA.pem"),
+                        "--cert", os.path.join(pki, "alice-chain.pem"),
+                        "--key", os.path.join(pki, "alice.key"),
+                        "https://localhost:%d/" % srv.port, "-o", "/dev/null",
+                        "-w", "%{http_code}"], capture_output=True, text=True, timeout=30)
+    assert p.stdout == "200"
+
+
+def test_max_connections(procs, tmp, pki):
+    """At --max-connections the server stops accepting until one closes."""
+    srv = su.Server(procs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                 "--max-connections", "4"])
+    held = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(4)]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and srv.fds() < 4 + 4:
+        time.sleep(0.05)
+    p = subprocess.run(["curl", "-sk", "--max-time", "2", "--cert",
+                        os.path.join(pki, "alice-chain.pem"), "--key",
+                        os.path.join(pki, "alice.key"), srv.url("/")],
+                       capture_output=True, timeout=30)
+    assert p.returncode != 0          # queued in the backlog, never served in time
+    for s in held:
+        s.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if su.curl(srv, "/", pki, "alice").status == 200:
+            break
+        time.sleep(0.2)
+    assert su.curl(srv, "/", pki, "alice").status == 200

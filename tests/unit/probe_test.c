@@ -135,8 +135,8 @@ static const struct row rows[] = {
 	{ /* asked, silence */
 	  CERTPICK_PROBE_END_TIMEOUT, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
 	  CERTPICK_REASON__COUNT },
-	{ /* not asked, silence after the handshake */
-	  CERTPICK_PROBE_END_TIMEOUT, 0, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_NONE,
+	{ /* not asked, silence after the handshake: a slow server may still ask */
+	  CERTPICK_PROBE_END_TIMEOUT, 0, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
 	  CERTPICK_REASON__COUNT },
 	{ /* not HTTP, asked */
 	  CERTPICK_PROBE_END_NOT_HTTP, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_OPTIONAL,

@@ -468,6 +468,17 @@ java_order(void **state)
 	s = fx_select(&r, "java-pkix");
 	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
 	assert_int_equal(s->chosen, 0);
+	/* EC offered before EdDSA: SunX509 takes the EC key, PKIX the first of either */
+	{
+		struct fx_run r2;
+
+		fx_begin(&r2, CERTPICK_TLS13);
+		fx_cand(&r2, fx.dave, true, NULL, NULL);
+		fx_cand(&r2, fx.noeku, true, NULL, NULL);
+		assert_int_equal(fx_select(&r2, "java")->chosen, 1);
+		assert_int_equal(fx_select(&r2, "java-pkix")->chosen, 0);
+		fx_end(&r2);
+	}
 	/* the server lists RSA schemes first: the RSA key is asked for first */
 	fx_sigalgs(&r, rsa_first, 2);
 	s = fx_select(&r, "java");
