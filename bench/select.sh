@@ -14,6 +14,9 @@ cc -std=c17 -O2 -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
 	$(pkg-config --libs openssl jansson libevent libevent_openssl nss libp11) -lhttp_parser -lpthread
 sizes=${*:-1000 10000 100000}
 echo "# certpick select benchmark: $(uname -m), $(nproc) CPU, $(date -u +%Y-%m-%d)"
+echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $sizes; do
-	"$out/select_bench" "$n" 3
+	runs=3
+	[ "$n" -ge 100000 ] && runs=1
+	"$out/select_bench" "$n" "$runs"
 done

@@ -155,7 +155,7 @@ certpick_candset_add_nssdb(struct certpick_candset *set, const char *dir,
 	params.length = sizeof(params);
 	/* read-only, no builtin roots, no user modules from pkcs11.txt */
 	ctx = NSS_InitContext(cfg, "", "", "", &params, NSS_INIT_READONLY | NSS_INIT_NOROOTINIT |
-	    NSS_INIT_NOMODDB | NSS_INIT_OPTIMIZESPACE | NSS_INIT_NOPK11FINALIZE);
+	    NSS_INIT_NOMODDB | NSS_INIT_OPTIMIZESPACE);
 	if (ctx == NULL) {
 		cp_error_set(err, CERTPICK_ERR_IO, "cannot open NSS database '%s'", plain);
 		cp_error_detail(err, "%s (is it an NSS database, readable, and not locked by a "

@@ -118,6 +118,7 @@ def test_client_all_marks_disagreements(certpick, pki):
     assert by["gnutls"]["chosen"]["subject"] == "O=certpick-test,CN=erin-expired"
 
 
+@pytest.mark.asan
 def test_bad_sources_are_warnings(certpick, pki, tmp):
     junk = os.path.join(tmp, "junk.pem")
     with open(junk, "w") as f:
@@ -141,6 +142,7 @@ def test_bad_sources_are_warnings(certpick, pki, tmp):
     assert r.rc == 4, r
 
 
+@pytest.mark.asan
 @pytest.mark.skipif(not have("certutil") or not have("pk12util"), reason="NSS tools missing")
 def test_nssdb_source(certpick, pki, tmp):
     db = os.path.join(tmp, "nssdb")
