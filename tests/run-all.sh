@@ -1,6 +1,8 @@
 #!/bin/sh
 # Runs every test suite and ends with one line: "N passed, N failed".
-#   tests/run-all.sh [unit|asan|integration|fuzz|lint]...   (default: all)
+#   tests/run-all.sh [unit|asan|integration|fuzz|lint|asan-full]...
+#   (default: lint unit asan integration fuzz; asan-full runs the whole
+#   integration suite against the ASan+UBSan binary with detect_leaks=1)
 # Unit tests print TAP (cmocka); integration tests are pytest against real
 # peers on loopback; the ASan+UBSan build runs the unit tests and the
 # integration suite's sanitizer subset; each fuzz target runs its corpus once.
@@ -74,6 +76,7 @@ PYEOF
 }
 
 for s in $sections; do
+	t0=$(date +%s)
 	case $s in
 	lint)
 		echo "== lint"
@@ -103,11 +106,16 @@ for s in $sections; do
 		grep -E '^not ok' "$log/fuzz.log" | sed 's/^/  /'
 		add_counts
 		;;
+	asan-full)
+		echo "== whole integration suite under ASan+UBSan (detect_leaks=1)"
+		ASAN_OPTIONS=detect_leaks=1 run_pytest build-asan/certpick
+		;;
 	*)
 		echo "unknown section $s" >&2
 		exit 2
 		;;
 	esac
+	echo "  ($s: $(($(date +%s) - t0)) s)"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

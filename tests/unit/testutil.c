@@ -102,7 +102,13 @@ tu_allocfail_install(void)
 unsigned long
 tu_alloc_loop(int (*op)(void *arg), void *arg)
 {
-	for (unsigned long n = 1; n < 1000000; n++) {
+	return tu_alloc_loop_step(op, arg, 1);
+}
+
+unsigned long
+tu_alloc_loop_step(int (*op)(void *arg), void *arg, unsigned long step)
+{
+	for (unsigned long n = 1; n < 1000000; n += step) {
 		int rc;
 
 		cp_mem_fail_after(n);

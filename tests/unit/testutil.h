@@ -38,5 +38,7 @@ void tu_rmtree(const char *dir);
  */
 void tu_allocfail_install(void);
 unsigned long tu_alloc_loop(int (*op)(void *arg), void *arg);
+/* The same, failing the 1st, (1+step)th, (1+2*step)th, ... allocation. */
+unsigned long tu_alloc_loop_step(int (*op)(void *arg), void *arg, unsigned long step);
 
 #endif
