@@ -46,16 +46,6 @@ certpick_check_csp_is_legacy(const char *csp)
 	return false;
 }
 
-static const char *
-iso8601(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "?");
-	return buf;
-}
-
 static int
 rule_key(const struct certpick_candidate *c, struct certpick_findings *f)
 {
@@ -162,14 +152,14 @@ rule_validity(const struct certpick_candidate *c, X509 *x,
 
 	if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0)
 		return cp_findings_add(f, CERTPICK_REASON_EXPIRED, "notAfter %s",
-		    iso8601(certpick_candidate_not_after(c), buf, sizeof(buf)));
+		    cp_iso8601(certpick_candidate_not_after(c), buf, sizeof(buf)));
 	if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0)
 		return cp_findings_add(f, CERTPICK_REASON_NOT_YET_VALID, "notBefore %s",
-		    iso8601(certpick_candidate_not_before(c), buf, sizeof(buf)));
+		    cp_iso8601(certpick_candidate_not_before(c), buf, sizeof(buf)));
 	time_t later = now + soon;
 	if (X509_cmp_time(X509_get0_notAfter(x), &later) < 0)
 		return cp_findings_add(f, CERTPICK_REASON_EXPIRES_SOON, "notAfter %s",
-		    iso8601(certpick_candidate_not_after(c), buf, sizeof(buf)));
+		    cp_iso8601(certpick_candidate_not_after(c), buf, sizeof(buf)));
 	return 0;
 }
 

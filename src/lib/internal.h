@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "certpick/certpick.h"
 
@@ -86,6 +87,11 @@ int cp_probe_decide(struct certpick_probe_result *res);
  */
 struct certpick_get_result;
 int cp_get_answer(struct certpick_get_result *res, const char *buf, size_t len);
+
+/* timefmt.c: ASN1_TIME -> time_t (0 when unreadable); "2024-01-01T00:00:00Z" into buf. */
+struct asn1_string_st;
+time_t cp_asn1_time(const struct asn1_string_st *t);
+const char *cp_iso8601(time_t t, char *buf, size_t size);
 
 /* mem.c: the library's allocator (fault-injectable in tests). */
 void *cp_malloc(size_t n);

@@ -89,16 +89,6 @@ eku_text(X509 *x)
 	return out;
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
 /* A pre-filter for normalized comparison: FNV-1a of the rendering, lowercased, blanks dropped. */
 unsigned long
 cp_dn_loose_hash(const struct certpick_dn *dn)
@@ -195,8 +185,8 @@ selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem,
 	    err) != 0 ||
 	    dn_from_name(&c->issuer, X509_get_issuer_name(x), md, mem, &c->issuer_canon, err) != 0)
 		goto out;
-	c->not_before = asn1_time(X509_get0_notBefore(x));
-	c->not_after = asn1_time(X509_get0_notAfter(x));
+	c->not_before = cp_asn1_time(X509_get0_notBefore(x));
+	c->not_after = cp_asn1_time(X509_get0_notAfter(x));
 	flags = X509_get_extension_flags(x);
 	c->has_ku = (flags & EXFLAG_KUSAGE) != 0;
 	c->ku = c->has_ku ? X509_get_key_usage(x) : 0;

@@ -14,16 +14,6 @@
 
 #include "serve_internal.h"
 
-static const char *
-iso_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "?");
-	return buf;
-}
-
 static json_t *
 dn_json(const struct certpick_dn *dn)
 {
@@ -46,8 +36,8 @@ cert_json(const struct certpick_serve_cert *c)
 	return json_pack("{s:o, s:o, s:s, s:s, s:s, s:s}",
 	    "subject", dn_json(&c->subject), "issuer", dn_json(&c->issuer),
 	    "sha256", c->sha256, "serial", c->serial,
-	    "not_before", iso_time(c->not_before, nb, sizeof(nb)),
-	    "not_after", iso_time(c->not_after, na, sizeof(na)));
+	    "not_before", cp_iso8601(c->not_before, nb, sizeof(nb)),
+	    "not_after", cp_iso8601(c->not_after, na, sizeof(na)));
 }
 
 static json_t *
@@ -103,7 +93,7 @@ report_json(const struct certpick_serve_report *r)
 	json_object_set_new(o, "substatus", r->substatus ? json_string(r->substatus) : json_null());
 	json_object_set_new(o, "reason", r->has_reason ?
 	    json_string(certpick_reason_id(r->reason)) : json_null());
-	json_object_set_new(o, "time", json_string(iso_time(r->time, tb, sizeof(tb))));
+	json_object_set_new(o, "time", json_string(cp_iso8601(r->time, tb, sizeof(tb))));
 	json_object_set_new(o, "peer", json_string(r->peer));
 	json_object_set_new(o, "method", json_string(r->method));
 	json_object_set_new(o, "path", r->path ? json_string(r->path) : json_null());
@@ -249,7 +239,7 @@ h_chain(struct html *h, const struct certpick_serve_report *r)
 		h_raw(h, "</td><td>", 9);
 		h_dn(h, &c->issuer);
 		h_fmt(h, "</td><td>%s to %s</td><td><code class=\"fp\">%s</code></td></tr>\n",
-		    iso_time(c->not_before, nb, sizeof(nb)), iso_time(c->not_after, na, sizeof(na)),
+		    cp_iso8601(c->not_before, nb, sizeof(nb)), cp_iso8601(c->not_after, na, sizeof(na)),
 		    c->sha256);
 	}
 	h_fmt(h, "</table>\n");

@@ -265,26 +265,6 @@ name_text(const X509_NAME *name)
 	return s;
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
-static const char *
-fmt_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "?");
-	return buf;
-}
-
 static int
 dn_of(struct certpick_dn *dn, const X509_NAME *name)
 {
@@ -314,8 +294,8 @@ cert_fill(struct certpick_serve_cert *c, X509 *x)
 		snprintf(c->sha256 + 2 * i, 3, "%02x", md[i]);
 	for (int i = 0; sn != NULL && i < sn->length && 2 * i + 2 < (int)sizeof(c->serial); i++)
 		snprintf(c->serial + 2 * i, 3, "%02x", sn->data[i]);
-	c->not_before = asn1_time(X509_get0_notBefore(x));
-	c->not_after = asn1_time(X509_get0_notAfter(x));
+	c->not_before = cp_asn1_time(X509_get0_notBefore(x));
+	c->not_after = cp_asn1_time(X509_get0_notAfter(x));
 	return 0;
 }
 
@@ -402,11 +382,11 @@ add_finding(struct certpick_findings *f, const struct cp_verify_error *e)
 		break;
 	case CERTPICK_REASON_EXPIRED:
 		ret = cp_findings_add(f, r, "'%s' expired at %s", subj ? subj : "?",
-		    fmt_time(e->cert ? asn1_time(X509_get0_notAfter(e->cert)) : 0, tb, sizeof(tb)));
+		    cp_iso8601(e->cert ? cp_asn1_time(X509_get0_notAfter(e->cert)) : 0, tb, sizeof(tb)));
 		break;
 	case CERTPICK_REASON_NOT_YET_VALID:
 		ret = cp_findings_add(f, r, "'%s' is not valid before %s", subj ? subj : "?",
-		    fmt_time(e->cert ? asn1_time(X509_get0_notBefore(e->cert)) : 0, tb, sizeof(tb)));
+		    cp_iso8601(e->cert ? cp_asn1_time(X509_get0_notBefore(e->cert)) : 0, tb, sizeof(tb)));
 		break;
 	default:
 		ret = cp_findings_add(f, r, "%s at depth %d ('%s')",
@@ -439,14 +419,14 @@ advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
 		break;
 	case CERTPICK_REASON_EXPIRED:
 		sb_add(b, "Your certificate '%s' expired at %s. Renew it.", subj,
-		    fmt_time(main_err && main_err->cert ?
-		    asn1_time(X509_get0_notAfter(main_err->cert)) : 0, tb, sizeof(tb)));
+		    cp_iso8601(main_err && main_err->cert ?
+		    cp_asn1_time(X509_get0_notAfter(main_err->cert)) : 0, tb, sizeof(tb)));
 		break;
 	case CERTPICK_REASON_NOT_YET_VALID:
 		sb_add(b, "Your certificate '%s' is not valid before %s. Check the clocks of this "
 		    "machine and of the CA, or wait.", subj,
-		    fmt_time(main_err && main_err->cert ?
-		    asn1_time(X509_get0_notBefore(main_err->cert)) : 0, tb, sizeof(tb)));
+		    cp_iso8601(main_err && main_err->cert ?
+		    cp_asn1_time(X509_get0_notBefore(main_err->cert)) : 0, tb, sizeof(tb)));
 		break;
 	case CERTPICK_REASON_REVOKED:
 		sb_add(b, "Your certificate '%s' (serial %s) was revoked by its CA. Request a new "
