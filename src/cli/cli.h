@@ -53,6 +53,8 @@ const struct cli_command *cli_commands(size_t *n);
 /* Print "certpick: error: MESSAGE: DETAIL" to stderr; returns the exit code for err. */
 int cli_error(const struct certpick_error *err);
 int cli_exit_for(const struct certpick_error *err);
+/* "certpick: error: " + fmt (with one %s arg) + usage, to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, const char *arg);
 void cli_warn(const char *fmt, ...) CERTPICK_PRINTF(1, 2);
 void cli_warn_error(void *arg, const struct certpick_error *e);
 /* Print usage of a command to stream. */

@@ -24,11 +24,7 @@ struct check_args {
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	fputs("certpick: error: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(cmd_check_usage, stderr);
-	return CLI_EXIT_USAGE;
+	return cli_usage_error(cmd_check_usage, fmt, arg);
 }
 
 static int

@@ -84,11 +84,7 @@ struct get_args {
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	fputs("certpick get: error: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(cmd_get_usage, stderr);
-	return CLI_EXIT_USAGE;
+	return cli_usage_error(cmd_get_usage, fmt, arg);
 }
 
 static int

@@ -64,11 +64,7 @@ static const struct option longopts[] = {
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	fputs("certpick probe: error: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\n", stderr);
-	fputs(cmd_probe_usage, stderr);
-	return CLI_EXIT_USAGE;
+	return cli_usage_error(cmd_probe_usage, fmt, arg);
 }
 
 static int

@@ -66,11 +66,7 @@ struct select_args {
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	fputs("certpick: error: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(cmd_select_usage, stderr);
-	return CLI_EXIT_USAGE;
+	return cli_usage_error(cmd_select_usage, fmt, arg);
 }
 
 static int

@@ -63,11 +63,7 @@ static const struct option longopts[] = {
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	fputs("certpick: error: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(cmd_serve_usage, stderr);
-	return CLI_EXIT_USAGE;
+	return cli_usage_error(cmd_serve_usage, fmt, arg);
 }
 
 /* "1.5" seconds -> 1500 ms; 0 < value <= one day */

@@ -87,6 +87,16 @@ print_error_line(const char *kind, const struct certpick_error *err)
 }
 
 int
+cli_usage_error(const char *usage, const char *fmt, const char *arg)
+{
+	fputs("certpick: error: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	fputs(usage, stderr);
+	return CLI_EXIT_USAGE;
+}
+
+int
 cli_error(const struct certpick_error *err)
 {
 	print_error_line("error", err);
