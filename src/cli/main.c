@@ -173,10 +173,11 @@ secret_on_argv(int argc, char **argv)
 
 			if (strncmp(argv[i], names[k], n) == 0 &&
 			    (argv[i][n] == '\0' || argv[i][n] == '=')) {
-				fprintf(stderr, "certpick: error: %.*s takes no value on the command "
-				    "line (shell history, ps): use %s-env VAR or %s-file FILE, or "
-				    "answer the prompt\n", (int)n, names[k],
-				    k == 1 ? "--pin" : "--password", k == 1 ? "--pin" : "--password");
+				fprintf(stderr, "certpick: error: unknown option '%.*s': passwords "
+				    "are never taken on the command line (shell history, ps); use "
+				    "%s-env VAR or %s-file FILE, or answer the prompt\n", (int)n,
+				    names[k], k == 1 ? "--pin" : "--password",
+				    k == 1 ? "--pin" : "--password");
 				return true;
 			}
 		}
