@@ -1,11 +1,12 @@
 #!/bin/sh
 # Runs every test suite and ends with one line: "N passed, N failed".
-#   tests/run-all.sh [unit|asan|integration|fuzz|lint|asan-full]...
-#   (default: lint unit asan integration fuzz; asan-full runs the whole
-#   integration suite against the ASan+UBSan binary with detect_leaks=1)
+#   tests/run-all.sh [lint|unit|asan|asan-quick|integration|fuzz]...
+#   (default: lint unit asan integration fuzz; asan runs the unit tests and
+#   the whole integration suite against the ASan+UBSan binary with
+#   LeakSanitizer on; asan-quick only the tests marked 'asan')
 # Unit tests print TAP (cmocka); integration tests are pytest against real
-# peers on loopback; the ASan+UBSan build runs the unit tests and the
-# integration suite's sanitizer subset; each fuzz target runs its corpus once.
+# peers on loopback; the ASan+UBSan build runs the unit tests and the whole
+# integration suite again; each fuzz target runs its corpus once.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -92,7 +93,11 @@ for s in $sections; do
 	asan)
 		echo "== unit tests under ASan+UBSan"
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_unit build-asan
-		echo "== integration tests under ASan+UBSan (marked 'asan')"
+		echo "== whole integration suite under ASan+UBSan (LeakSanitizer on)"
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_pytest build-asan/certpick
+		;;
+	asan-quick)
+		echo "== integration tests marked 'asan' under ASan+UBSan"
 		ASAN_OPTIONS=detect_leaks=1 run_pytest build-asan/certpick -m asan
 		;;
 	integration)
@@ -105,10 +110,6 @@ for s in $sections; do
 		grep -E '^(ok|not ok)' "$log/fuzz.log" | count_tap fuzz
 		grep -E '^not ok' "$log/fuzz.log" | sed 's/^/  /'
 		add_counts
-		;;
-	asan-full)
-		echo "== whole integration suite under ASan+UBSan (detect_leaks=1)"
-		ASAN_OPTIONS=detect_leaks=1 run_pytest build-asan/certpick
 		;;
 	*)
 		echo "unknown section $s" >&2
