@@ -338,3 +338,21 @@ out:
 	certpick_certreq_free(req);
 	return ret;
 }
+
+/*
+ * A Certificate handshake message (type 11, with its 4-byte header) that we
+ * sent: true when its certificate_list is empty (RFC 5246 7.4.6, RFC 8446
+ * 4.4.2), i.e. the client declined to authenticate. Pure.
+ */
+bool
+cp_certificate_msg_is_empty(const uint8_t *m, size_t len, bool tls13)
+{
+	size_t at = 4;
+
+	if (tls13) {
+		if (len < 5)
+			return true;
+		at += 1 + m[4];	/* certificate_request_context */
+	}
+	return len < at + 3 || (m[at] | m[at + 1] | m[at + 2]) == 0;
+}

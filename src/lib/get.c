@@ -84,20 +84,6 @@ certpick_get_result_free(struct certpick_get_result *res)
 	free(res);
 }
 
-/* Certificate (11) we sent: a non-empty certificate_list? */
-static bool
-certificate_is_empty(const uint8_t *m, size_t len, bool tls13)
-{
-	size_t at = 4;
-
-	if (tls13) {
-		if (len < 5)
-			return true;
-		at += 1 + m[4];
-	}
-	return len < at + 3 || (m[at] | m[at + 1] | m[at + 2]) == 0;
-}
-
 static void
 msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
     void *arg)
@@ -120,7 +106,7 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		return;
 	if (write_p) {
 		if (m[0] == SSL3_MT_CERTIFICATE) {
-			g->res->certificate_sent = !certificate_is_empty(m, len, tls13);
+			g->res->certificate_sent = !cp_certificate_msg_is_empty(m, len, tls13);
 			trace(g, "Certificate sent (%s)", g->res->certificate_sent ? "with a "
 			    "certificate" : "empty");
 		}

@@ -88,6 +88,9 @@ int cp_probe_decide(struct certpick_probe_result *res);
 struct certpick_get_result;
 int cp_get_answer(struct certpick_get_result *res, const char *buf, size_t len);
 
+/* certreq_parse.c: a Certificate message we sent has an empty certificate_list. */
+bool cp_certificate_msg_is_empty(const uint8_t *m, size_t len, bool tls13);
+
 /* timefmt.c: ASN1_TIME -> time_t (0 when unreadable); "2024-01-01T00:00:00Z" into buf. */
 struct asn1_string_st;
 time_t cp_asn1_time(const struct asn1_string_st *t);

@@ -209,20 +209,6 @@ bio_create(BIO *b)
 	return 1;
 }
 
-/* Certificate (11) we sent: a non-empty certificate_list? */
-static bool
-certificate_is_empty(const uint8_t *m, size_t len, bool tls13)
-{
-	size_t at = 4;
-
-	if (tls13) {
-		if (len < 5)
-			return true;
-		at += 1 + m[4];
-	}
-	return len < at + 3 || (m[at] | m[at + 1] | m[at + 2]) == 0;
-}
-
 static void
 msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
 {
@@ -246,7 +232,7 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		return;
 	if (write_p) {
 		if (m[0] == SSL3_MT_CERTIFICATE)
-			c->at->certificate_sent = !certificate_is_empty(m, len, v == TLS1_3_VERSION);
+			c->at->certificate_sent = !cp_certificate_msg_is_empty(m, len, v == TLS1_3_VERSION);
 		return;
 	}
 	if (m[0] == SSL3_MT_HELLO_REQUEST) {
