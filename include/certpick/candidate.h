@@ -61,7 +61,17 @@ struct certpick_load_options {
 	void *password_arg;
 	certpick_warn_fn warn;		/* may be NULL */
 	void *warn_arg;
+	/* Refuse files whose key derivation asks for more (0: the default below). */
+	unsigned long max_pbe_iterations;
 };
+
+/*
+ * PKCS#12 and encrypted PKCS#8 files name their own PBKDF iteration count;
+ * OpenSSL's default is 2,048, Windows and Java use 2,000-10,000 and OWASP's
+ * 2023 advice is 600,000. Ten million derives in seconds; a hostile count of
+ * two billion would take hours, so certpick refuses it with the number.
+ */
+#define CERTPICK_MAX_PBE_ITERATIONS 10000000UL
 
 CERTPICK_MUST_CHECK struct certpick_candset *certpick_candset_new(struct certpick_error *err);
 /* NULL is a no-op. Wipes and frees every key held. */

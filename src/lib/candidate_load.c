@@ -192,6 +192,12 @@ have_callback(const struct certpick_load_options *opts)
 }
 
 /* The hint after a failed decryption, for people. */
+static unsigned long
+max_iter(const struct certpick_load_options *opts)
+{
+	return opts != NULL ? opts->max_pbe_iterations : 0;
+}
+
 static void
 set_key_error(struct certpick_error *e, const char *source, const struct pw_ctx *c)
 {
@@ -201,6 +207,27 @@ set_key_error(struct certpick_error *e, const char *source, const struct pw_ctx 
 		cp_error_detail(e, "the key is encrypted and no password was given");
 	else if (c->used)
 		cp_error_detail(e, "bad decrypt (wrong password?)");
+}
+
+static int sig_check(const X509_SIG *sig, const struct certpick_load_options *opts,
+    const char *source, struct certpick_error *err);
+
+/* An "ENCRYPTED PRIVATE KEY" block's derivation cost; malformed ones fail later. */
+static int
+pem_pkcs8_check(const unsigned char *data, long dlen, const struct certpick_load_options *opts,
+    const char *source, struct certpick_error *err)
+{
+	const unsigned char *p = data;
+	X509_SIG *sig;
+	int ret;
+
+	if ((sig = d2i_X509_SIG(NULL, &p, dlen)) == NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	ret = sig_check(sig, opts, source, err);
+	X509_SIG_free(sig);
+	return ret;
 }
 
 /* A PEM private key block, written back as PEM so OpenSSL handles every form. */
@@ -215,6 +242,8 @@ load_pem_key(const char *name, const char *header, const unsigned char *data, lo
 	int ret = -1;
 
 	*out = NULL;
+	if (strcmp(name, PEM_STRING_PKCS8) == 0 && pem_pkcs8_check(data, dlen, opts, source, err))
+		goto out;
 	for (c.tries = have_password(opts) ? 0 : 1; c.tries < 2; c.tries++) {
 		BIO_free(mem);
 		if ((mem = BIO_new(BIO_s_mem())) == NULL ||
@@ -365,6 +394,7 @@ read_ms_attrs(const STACK_OF(X509_ATTRIBUTE) *attrs, unsigned *keyspec, char **c
 
 struct p12_walk {
 	const char *source;
+	unsigned long max_iter;
 	const char *pass;
 	int passlen;
 	struct cp_loaded *l;
@@ -384,10 +414,20 @@ walk_key_bag(struct p12_walk *w, const PKCS12_SAFEBAG *bag, struct certpick_erro
 	struct certpick_error e;
 	int ret = -1;
 
-	if (PKCS12_SAFEBAG_get_nid(bag) == NID_keyBag)
+	if (PKCS12_SAFEBAG_get_nid(bag) == NID_keyBag) {
 		p8 = PKCS12_SAFEBAG_get0_p8inf(bag);
-	else
-		p8 = owned = PKCS8_decrypt(PKCS12_SAFEBAG_get0_pkcs8(bag), w->pass, w->passlen);
+	} else {
+		const X509_SIG *sig = PKCS12_SAFEBAG_get0_pkcs8(bag);
+		const X509_ALGOR *alg = NULL;
+
+		X509_SIG_get0(sig, &alg, NULL);
+		if (cp_pbe_check(alg, w->max_iter, w->source, &e) != 0) {
+			note_partial(w->l, &e);
+			ret = 0;
+			goto out;
+		}
+		p8 = owned = PKCS8_decrypt(sig, w->pass, w->passlen);
+	}
 	if (p8 == NULL || (pkey = EVP_PKCS82PKEY(p8)) == NULL) {
 		cp_error_set_ossl(&e, CERTPICK_ERR_PARSE, "cannot read the private key in '%s'",
 		    w->source);
@@ -497,6 +537,17 @@ p12_password(PKCS12 *p12, const char *source, const struct certpick_load_options
 	return -1;
 }
 
+/* The encrypted part's derivation cost (its algorithm is inside PKCS#7). */
+static int
+p12_encdata_check(const PKCS7 *p7, const struct p12_walk *w, struct certpick_error *err)
+{
+	const PKCS7_ENCRYPT *enc = p7->d.encrypted;
+
+	if (enc == NULL || enc->enc_data == NULL)
+		return 0;	/* PKCS12_unpack_p7encdata refuses it */
+	return cp_pbe_check(enc->enc_data->algorithm, w->max_iter, w->source, err);
+}
+
 static int
 parse_p12(PKCS12 *p12, const char *source, const struct certpick_load_options *opts,
     struct cp_loaded *l, struct certpick_error *err)
@@ -504,11 +555,12 @@ parse_p12(PKCS12 *p12, const char *source, const struct certpick_load_options *o
 	STACK_OF(PKCS7) *safes = NULL;
 	STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
 	char buf[1024];
-	struct p12_walk w = { .source = source, .l = l };
+	struct p12_walk w = { .source = source, .l = l, .max_iter = max_iter(opts) };
 	struct certpick_error e;
 	int ret = -1;
 
-	if (p12_password(p12, source, opts, buf, sizeof(buf), &w.pass, &w.passlen, err) != 0)
+	if (cp_pbe_check_mac(p12, max_iter(opts), source, err) != 0 ||
+	    p12_password(p12, source, opts, buf, sizeof(buf), &w.pass, &w.passlen, err) != 0)
 		goto out;
 	if ((safes = PKCS12_unpack_authsafes(p12)) == NULL) {
 		cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
@@ -520,7 +572,10 @@ parse_p12(PKCS12 *p12, const char *source, const struct certpick_load_options *o
 
 		if (nid == NID_pkcs7_data)
 			bags = PKCS12_unpack_p7data(p7);
-		else if (nid == NID_pkcs7_encrypted)
+		else if (nid == NID_pkcs7_encrypted && p12_encdata_check(p7, &w, &e) != 0) {
+			note_partial(l, &e);
+			continue;
+		} else if (nid == NID_pkcs7_encrypted)
 			bags = PKCS12_unpack_p7encdata(p7, w.pass, w.passlen);
 		else
 			continue;
@@ -553,6 +608,16 @@ out:
 	return ret;
 }
 
+static int
+sig_check(const X509_SIG *sig, const struct certpick_load_options *opts, const char *source,
+    struct certpick_error *err)
+{
+	const X509_ALGOR *alg = NULL;
+
+	X509_SIG_get0(sig, &alg, NULL);
+	return cp_pbe_check(alg, max_iter(opts), source, err);
+}
+
 /* An encrypted DER PKCS#8 key. */
 static EVP_PKEY *
 der_encrypted_key(const uint8_t *data, size_t len, const char *source,
@@ -566,6 +631,10 @@ der_encrypted_key(const uint8_t *data, size_t len, const char *source,
 	int n;
 
 	if ((sig = d2i_X509_SIG(NULL, &p, (long)len)) == NULL || p != data + len) {
+		X509_SIG_free(sig);
+		return NULL;
+	}
+	if (sig_check(sig, opts, source, err) != 0) {
 		X509_SIG_free(sig);
 		return NULL;
 	}
@@ -593,6 +662,22 @@ der_encrypted_key(const uint8_t *data, size_t len, const char *source,
 	return pkey;
 }
 
+/*
+ * Every DER private key form (PKCS#8, RSA, EC, DSA) is a SEQUENCE starting
+ * with an INTEGER version. Asking OpenSSL's decoders only then saves their
+ * setup (about a millisecond) for every certificate or junk file.
+ */
+static bool
+looks_like_key_der(const uint8_t *data, size_t len)
+{
+	size_t hdr;
+
+	if (len < 4 || data[0] != 0x30)
+		return false;
+	hdr = data[1] < 0x80 ? 2 : 2 + (size_t)(data[1] & 0x7f);
+	return hdr < len && data[hdr] == 0x02;
+}
+
 static int
 parse_der(const uint8_t *data, size_t len, const char *source,
     const struct certpick_load_options *opts, struct cp_loaded *l, struct certpick_error *err)
@@ -608,7 +693,8 @@ parse_der(const uint8_t *data, size_t len, const char *source,
 	}
 	p = data;
 	ERR_clear_error();
-	if ((pkey = d2i_AutoPrivateKey(NULL, &p, (long)len)) != NULL) {
+	if (looks_like_key_der(data, len) &&
+	    (pkey = d2i_AutoPrivateKey(NULL, &p, (long)len)) != NULL) {
 		l->format = CERTPICK_FORMAT_DER;
 		if (add_key(l, pkey, 0, NULL, err) != 0) {
 			EVP_PKEY_free(pkey);

@@ -41,6 +41,18 @@ int cp_findings_add(struct certpick_findings *f, enum certpick_reason r, const c
 int cp_findings_add_sev(struct certpick_findings *f, enum certpick_reason r,
     enum certpick_severity sev, const char *fmt, ...) CERTPICK_PRINTF(4, 5);
 
+/*
+ * pbe.c: refuse a password-based derivation that asks for more than max_iter
+ * iterations (0: CERTPICK_MAX_PBE_ITERATIONS) or a costly scrypt, before
+ * OpenSSL runs it. 0 when affordable (or too malformed for OpenSSL to derive).
+ */
+struct X509_algor_st;
+struct PKCS12_st;
+int cp_pbe_check(const struct X509_algor_st *alg, unsigned long max_iter, const char *source,
+    struct certpick_error *err);
+int cp_pbe_check_mac(const struct PKCS12_st *p12, unsigned long max_iter, const char *source,
+    struct certpick_error *err);
+
 /* dn_parse.c: RFC 4514 text -> X509_NAME (UTF8String values). Caller frees. */
 struct X509_name_st;
 struct X509_name_st *cp_name_parse_rfc4514(const char *text, struct certpick_error *err);

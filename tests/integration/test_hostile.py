@@ -232,3 +232,73 @@ def test_serve_connection_flood_with_resets(procs, tmp, pki):
     assert time.monotonic() - t0 < 60
     assert su.curl(srv, "/", pki, "alice").status == 200
     assert srv.status("VmHWM") < SERVE_HWM_LIMIT_KIB
+
+
+# ---- hostile files ----------------------------------------------------------------
+
+
+def _tlv(b, i):
+    """(tag, header length, content length) of the DER element at b[i]."""
+    n = b[i + 1]
+    if n < 0x80:
+        return b[i], 2, n
+    k = n & 0x7F
+    return b[i], 2 + k, int.from_bytes(b[i + 2:i + 2 + k], "big")
+
+
+def _der(tag, content):
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(ln)]) + ln + content
+
+
+def _children(b):
+    out, i = [], 0
+    while i < len(b):
+        tag, h, n = _tlv(b, i)
+        out.append(b[i:i + h + n])
+        i += h + n
+    return out
+
+
+def pfx_with_mac_iterations(pfx, iterations):
+    """The same PFX with MacData.iterations rewritten (the MAC no longer verifies)."""
+    tag, h, n = _tlv(pfx, 0)
+    version, auth_safe, mac_data = _children(pfx[h:h + n])
+    mtag, mh, mn = _tlv(mac_data, 0)
+    digest, salt = _children(mac_data[mh:mh + mn])[:2]
+    it = iterations.to_bytes((iterations.bit_length() + 8) // 8, "big")
+    mac_data = _der(0x30, digest + salt + _der(0x02, it))
+    return _der(0x30, version + auth_safe + mac_data)
+
+
+@pytest.mark.asan
+def test_check_refuses_a_pfx_asking_for_two_billion_iterations(pki, tmp):
+    """OpenSSL would derive 2e9 PBKDF iterations (hours); certpick refuses at once."""
+    with open(os.path.join(pki, "alice.p12"), "rb") as f:
+        good = f.read()
+    hostile_pfx = os.path.join(tmp, "hostile.p12")
+    with open(hostile_pfx, "wb") as f:
+        f.write(pfx_with_mac_iterations(good, 2000000000))
+    p, wall, rss = measured([CERTPICK, "check", "--password-env", "HOSTILE_PW", hostile_pfx],
+                            tmp)
+    assert p.returncode == 4, p
+    assert "asks for 2000000000 iterations; certpick stops at 10000000" in p.stderr, p.stderr
+    assert "hostile.p12" in p.stderr
+    assert wall < 20, wall
+    assert rss < RSS_LIMIT_KIB, "max RSS %d KiB" % rss
+    # the rewriting itself is sound: at 2048 (unchanged) the file loads; at 2049 the
+    # MAC no longer verifies, and that is the only complaint
+    with open(hostile_pfx, "wb") as f:
+        f.write(pfx_with_mac_iterations(good, 2048))
+    assert subprocess.run([CERTPICK, "check", "--password-env", "HOSTILE_PW", hostile_pfx],
+                          capture_output=True, timeout=60,
+                          env=dict(os.environ, HOSTILE_PW="test")).returncode in (0, 1)
+    with open(hostile_pfx, "wb") as f:
+        f.write(pfx_with_mac_iterations(good, 2049))
+    p = subprocess.run([CERTPICK, "check", "--password-env", "HOSTILE_PW", hostile_pfx],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, HOSTILE_PW="test"))
+    assert p.returncode == 4 and "mac verify failure" in p.stderr, p.stderr
