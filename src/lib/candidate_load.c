@@ -554,13 +554,17 @@ parse_p12(PKCS12 *p12, const char *source, const struct certpick_load_options *o
 {
 	STACK_OF(PKCS7) *safes = NULL;
 	STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
-	char buf[1024];
+	char *buf = NULL;
 	struct p12_walk w = { .source = source, .l = l, .max_iter = max_iter(opts) };
 	struct certpick_error e;
 	int ret = -1;
 
+	if ((buf = cp_secret_new()) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
 	if (cp_pbe_check_mac(p12, max_iter(opts), source, err) != 0 ||
-	    p12_password(p12, source, opts, buf, sizeof(buf), &w.pass, &w.passlen, err) != 0)
+	    p12_password(p12, source, opts, buf, CP_SECRET_MAX, &w.pass, &w.passlen, err) != 0)
 		goto out;
 	if ((safes = PKCS12_unpack_authsafes(p12)) == NULL) {
 		cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
@@ -602,7 +606,7 @@ parse_p12(PKCS12 *p12, const char *source, const struct certpick_load_options *o
 	}
 	ret = 0;
 out:
-	OPENSSL_cleanse(buf, sizeof(buf));
+	cp_secret_free(buf);
 	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
 	sk_PKCS7_pop_free(safes, PKCS7_free);
 	return ret;
@@ -618,6 +622,26 @@ sig_check(const X509_SIG *sig, const struct certpick_load_options *opts, const c
 	return cp_pbe_check(alg, max_iter(opts), source, err);
 }
 
+/* Decrypt with the password the callback gives; NULL (err set only on ENOMEM) if none. */
+static PKCS8_PRIV_KEY_INFO *
+decrypt_asking(const X509_SIG *sig, const char *source, const struct certpick_load_options *opts,
+    struct certpick_error *err)
+{
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	char *buf;
+	int n;
+
+	if ((buf = cp_secret_new()) == NULL) {
+		cp_error_nomem(err);
+		return NULL;
+	}
+	n = opts->password_cb(opts->password_arg, source, buf, CP_SECRET_MAX);
+	if (n >= 0 && n < CP_SECRET_MAX)
+		p8 = PKCS8_decrypt(sig, buf, n);
+	cp_secret_free(buf);
+	return p8;
+}
+
 /* An encrypted DER PKCS#8 key. */
 static EVP_PKEY *
 der_encrypted_key(const uint8_t *data, size_t len, const char *source,
@@ -627,8 +651,6 @@ der_encrypted_key(const uint8_t *data, size_t len, const char *source,
 	X509_SIG *sig = NULL;
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
 	EVP_PKEY *pkey = NULL;
-	char buf[1024];
-	int n;
 
 	if ((sig = d2i_X509_SIG(NULL, &p, (long)len)) == NULL || p != data + len) {
 		X509_SIG_free(sig);
@@ -642,11 +664,10 @@ der_encrypted_key(const uint8_t *data, size_t len, const char *source,
 		p8 = PKCS8_decrypt(sig, opts->password, (int)strlen(opts->password));
 	}
 	if (p8 == NULL && have_callback(opts) &&
-	    (n = opts->password_cb(opts->password_arg, source, buf, sizeof(buf))) >= 0 &&
-	    (size_t)n < sizeof(buf)) {
-		p8 = PKCS8_decrypt(sig, buf, n);
+	    (p8 = decrypt_asking(sig, source, opts, err)) == NULL && err->code == CERTPICK_ERR_NOMEM) {
+		X509_SIG_free(sig);
+		return NULL;
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
 	if (p8 == NULL) {
 		cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot load private key from '%s'", source);
 		cp_error_detail(err, have_password(opts) || have_callback(opts) ?

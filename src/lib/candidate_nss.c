@@ -32,7 +32,7 @@ static char *
 nss_password(PK11SlotInfo *slot, PRBool retry, void *arg)
 {
 	struct pw_ctx *pc = arg;
-	char buf[1024];
+	char *buf, *s;
 	int n;
 
 	(void)slot;
@@ -47,18 +47,16 @@ nss_password(PK11SlotInfo *slot, PRBool retry, void *arg)
 		return NULL;
 	}
 	pc->asked = 2;
-	n = pc->opts->password_cb(pc->opts->password_arg, pc->dir, buf, sizeof(buf));
-	if (n < 0) {
+	if ((buf = cp_secret_new()) == NULL ||
+	    (n = pc->opts->password_cb(pc->opts->password_arg, pc->dir, buf, CP_SECRET_MAX)) < 0) {
+		cp_secret_free(buf);
 		pc->gave_up = true;
 		return NULL;
 	}
-	buf[(size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1] = '\0';
-	{
-		char *s = PORT_Strdup(buf);
-
-		OPENSSL_cleanse(buf, sizeof(buf));
-		return s;
-	}
+	buf[n < CP_SECRET_MAX ? n : CP_SECRET_MAX - 1] = '\0';
+	s = PORT_Strdup(buf);	/* NSS wipes and frees it */
+	cp_secret_free(buf);
+	return s;
 }
 
 static const char *

@@ -182,22 +182,26 @@ static int
 login(PKCS11_SLOT *slot, const char *uri, const struct certpick_load_options *opts,
     bool *logged_in, struct certpick_error *err)
 {
-	char buf[256];
+	char *buf = NULL;
 	const char *pin = opts != NULL ? opts->password : NULL;
 	int n, rc;
 
 	*logged_in = false;
 	if (pin == NULL && opts != NULL && opts->password_cb != NULL) {
-		n = opts->password_cb(opts->password_arg, slot->token->label, buf, sizeof(buf));
+		if ((buf = cp_secret_new()) == NULL)
+			return cp_error_nomem(err);
+		n = opts->password_cb(opts->password_arg, slot->token->label, buf, CP_SECRET_MAX);
 		if (n >= 0) {
-			buf[(size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1] = '\0';
+			buf[n < CP_SECRET_MAX ? n : CP_SECRET_MAX - 1] = '\0';
 			pin = buf;
 		}
 	}
-	if (pin == NULL)
+	if (pin == NULL) {
+		cp_secret_free(buf);
 		return 0;	/* public objects only: keys stay invisible */
+	}
 	rc = PKCS11_login(slot, 0, pin);
-	OPENSSL_cleanse(buf, sizeof(buf));
+	cp_secret_free(buf);
 	if (rc != 0) {
 		cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot log in to PKCS#11 token '%s'",
 		    slot->token->label);

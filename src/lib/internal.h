@@ -119,6 +119,14 @@ char *cp_asprintf(const char *fmt, ...) CERTPICK_PRINTF(1, 2);
 char *cp_vasprintf(const char *fmt, va_list ap) CERTPICK_PRINTF(1, 0);
 /* Wipe then free. NULL is a no-op. */
 void cp_freezero(void *p, size_t n);
+/*
+ * A buffer for a password or PIN certpick asks for on the user's behalf
+ * (CP_SECRET_MAX bytes, from OpenSSL's allocator so tests watch it), and its
+ * release, which wipes all of it first. cp_secret_free(NULL) is a no-op.
+ */
+#define CP_SECRET_MAX 1024
+char *cp_secret_new(void);
+void cp_secret_free(char *s);
 /* Test hook: fail the Nth cp_* allocation from now (0 disables). */
 void cp_mem_fail_after(unsigned long n);
 /* Test hook: count one allocation; true when it must fail (shared with OpenSSL hooks). */

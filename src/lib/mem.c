@@ -127,3 +127,15 @@ cp_freezero(void *p, size_t n)
 	OPENSSL_cleanse(p, n);
 	free(p);
 }
+
+char *
+cp_secret_new(void)
+{
+	return OPENSSL_zalloc(CP_SECRET_MAX);
+}
+
+void
+cp_secret_free(char *s)
+{
+	OPENSSL_clear_free(s, CP_SECRET_MAX);
+}

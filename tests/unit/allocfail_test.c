@@ -192,7 +192,8 @@ select_op(void *arg)
  * Every N for each kind of file. Decrypting a PKCS#12 or an encrypted key
  * takes 12,000-26,000 allocations (OpenSSL's decoders and PBKDF2), so
  * every N over those is quadratic: they fail every 97th allocation unless
- * CERTPICK_ALLOCFAIL_FULL=1 (run by hand; docs/fuzzing.md).
+ * CERTPICK_ALLOCFAIL_FULL=1 or CERTPICK_ALLOCFAIL_STEP=N (run by hand;
+ * docs/fuzzing.md).
  */
 static void
 load_paths(void **state)
@@ -207,13 +208,17 @@ load_paths(void **state)
 		"candidate/leaf-enc.key",	/* PKCS#8 encrypted PEM key */
 	};
 	const char *full = getenv("CERTPICK_ALLOCFAIL_FULL");
+	const char *step_env = getenv("CERTPICK_ALLOCFAIL_STEP");
+	unsigned long step = full != NULL && strcmp(full, "1") == 0 ? 1 : 97;
+
+	if (step_env != NULL && strtoul(step_env, NULL, 10) > 0)
+		step = strtoul(step_env, NULL, 10);
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		assert_true(tu_alloc_loop(load_op, (void *)&plain[i]) > 20);
 	for (size_t i = 0; i < sizeof(encrypted) / sizeof(encrypted[0]); i++)
-		assert_true(tu_alloc_loop_step(load_op, (void *)&encrypted[i],
-		    full != NULL && strcmp(full, "1") == 0 ? 1 : 97) > 20);
+		assert_true(tu_alloc_loop_step(load_op, (void *)&encrypted[i], step) > 20);
 }
 
 static void

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,34 @@ tu_rmtree(const char *dir)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+static const char *watched;
+static size_t watched_len;
+static unsigned long watched_hits;
+
+/* Count a block about to be freed that still holds the watched secret. */
+static void
+scan_block(void *p)
+{
+	if (watched == NULL || p == NULL)
+		return;
+	if (memmem(p, malloc_usable_size(p), watched, watched_len) != NULL)
+		watched_hits++;
+}
+
+void
+tu_secret_watch(const char *secret)
+{
+	watched = secret;
+	watched_len = secret != NULL ? strlen(secret) : 0;
+	watched_hits = 0;
+}
+
+unsigned long
+tu_secret_hits(void)
+{
+	return watched_hits;
+}
+
 static void *
 hook_malloc(size_t n, const char *file, int line)
 {
@@ -81,6 +110,7 @@ hook_realloc(void *p, size_t n, const char *file, int line)
 	(void)line;
 	if (cp_mem_should_fail())
 		return NULL;
+	scan_block(p);	/* realloc may move the block and free the old copy unwiped */
 	return realloc(p, n == 0 ? 1 : n);
 }
 
@@ -89,6 +119,7 @@ hook_free(void *p, const char *file, int line)
 {
 	(void)file;
 	(void)line;
+	scan_block(p);
 	free(p);
 }
 

@@ -41,4 +41,13 @@ unsigned long tu_alloc_loop(int (*op)(void *arg), void *arg);
 /* The same, failing the 1st, (1+step)th, (1+2*step)th, ... allocation. */
 unsigned long tu_alloc_loop_step(int (*op)(void *arg), void *arg, unsigned long step);
 
+/*
+ * Secrets: after tu_secret_watch(s), every block OpenSSL's allocator frees
+ * (certpick's password buffers included: cp_secret_new) is searched for s
+ * before it goes; tu_secret_hits() counts those that still held it, i.e.
+ * were not wiped. Needs tu_allocfail_install(). NULL stops watching.
+ */
+void tu_secret_watch(const char *secret);
+unsigned long tu_secret_hits(void);
+
 #endif
