@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -93,12 +94,20 @@ tu_secret_hits(void)
 	return watched_hits;
 }
 
+static bool count_openssl = true;
+
+void
+tu_allocfail_count_openssl(bool on)
+{
+	count_openssl = on;
+}
+
 static void *
 hook_malloc(size_t n, const char *file, int line)
 {
 	(void)file;
 	(void)line;
-	if (cp_mem_should_fail())
+	if (count_openssl && cp_mem_should_fail())
 		return NULL;
 	return malloc(n == 0 ? 1 : n);
 }
@@ -108,7 +117,7 @@ hook_realloc(void *p, size_t n, const char *file, int line)
 {
 	(void)file;
 	(void)line;
-	if (cp_mem_should_fail())
+	if (count_openssl && cp_mem_should_fail())
 		return NULL;
 	scan_block(p);	/* realloc may move the block and free the old copy unwiped */
 	return realloc(p, n == 0 ? 1 : n);

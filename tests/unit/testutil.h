@@ -3,6 +3,7 @@
 #define CERTPICK_TESTUTIL_H
 
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,8 @@ void tu_allocfail_install(void);
 unsigned long tu_alloc_loop(int (*op)(void *arg), void *arg);
 /* The same, failing the 1st, (1+step)th, (1+2*step)th, ... allocation. */
 unsigned long tu_alloc_loop_step(int (*op)(void *arg), void *arg, unsigned long step);
+/* Whether OpenSSL's allocations count (and fail) too; on by default. */
+void tu_allocfail_count_openssl(bool on);
 
 /*
  * Secrets: after tu_secret_watch(s), every block OpenSSL's allocator frees
