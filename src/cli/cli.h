@@ -86,6 +86,43 @@ int cli_password_resolve(struct cli_password *p, struct certpick_error *err);
 int cli_password_prompt(void *arg, const char *what, char *buf, size_t size);
 void cli_password_wipe(struct cli_password *p);
 
+/*
+ * sources.c: the certificate sources of select and get (PATH..., --nssdb,
+ * --pkcs11) in command-line order, with their password and PIN. The args
+ * are borrowed from argv; the password and PIN are wiped by
+ * cli_sources_wipe().
+ */
+enum cli_source_opt {
+	CLI_SRC_PATH = 0, CLI_SRC_NSSDB = 0x400, CLI_SRC_PKCS11, CLI_SRC_PIN_ENV, CLI_SRC_PIN_FILE,
+	CLI_SRC_PW_ENV, CLI_SRC_PW_FILE,
+};
+#define CLI_SOURCE_LONGOPTS \
+	{ "nssdb", required_argument, NULL, CLI_SRC_NSSDB }, \
+	{ "pkcs11", required_argument, NULL, CLI_SRC_PKCS11 }, \
+	{ "pin-env", required_argument, NULL, CLI_SRC_PIN_ENV }, \
+	{ "pin-file", required_argument, NULL, CLI_SRC_PIN_FILE }, \
+	{ "password-env", required_argument, NULL, CLI_SRC_PW_ENV }, \
+	{ "password-file", required_argument, NULL, CLI_SRC_PW_FILE }
+struct cli_sources {
+	struct { int kind; const char *arg; } src[256];
+	size_t n;
+	struct cli_password pw, pin;
+};
+/*
+ * getopt value ch (CLI_SRC_PATH for a bare argument) with its optarg: 1 if
+ * it was a source option, 0 if not, or the usage error's exit code.
+ */
+int cli_sources_option(struct cli_sources *s, int ch, const char *arg, const char *usage);
+/* Read the password and PIN from their variable or file; exit code or 0. */
+int cli_sources_resolve(struct cli_sources *s);
+/*
+ * Load every source into set and finish it; exit code or 0. strict: the
+ * first source that fails is the error; else it is a warning and only all
+ * failing is (CLI_EXIT_INPUT).
+ */
+int cli_sources_load(const struct cli_sources *s, struct certpick_candset *set, bool strict);
+void cli_sources_wipe(struct cli_sources *s);
+
 /* json.c: shared JSON shapes (DESIGN.md contract) built with jansson. */
 json_t *cli_json_dn(const struct certpick_dn *dn);
 json_t *cli_json_findings(const struct certpick_findings *f);

@@ -26,6 +26,8 @@ const char cmd_get_usage[] =
     "  --pkcs11 URI           also read the certificates of a PKCS#11 token\n"
     "  --password-env VAR     password of encrypted keys and .p12 files is in VAR\n"
     "  --password-file F      ... is the first line of F\n"
+    "  --pin-env VAR          PIN of PKCS#11 tokens is in VAR\n"
+    "  --pin-file F           ... is the first line of F\n"
     "  -X, --request METHOD   HTTP method (default GET, or POST with a body)\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "  -d, --data DATA        send DATA as the body (@FILE reads FILE)\n"
@@ -41,15 +43,12 @@ const char cmd_get_usage[] =
     "  --json                 print a JSON summary instead of the body\n"
     "  -q, --quiet            do not explain a refusal on stderr\n";
 
-enum { O_CLIENT = 256, O_NSSDB, O_PKCS11, O_PWENV, O_PWFILE, O_DATABIN, O_CONNECT_TO, O_SNI,
+enum { O_CLIENT = 256, O_DATABIN, O_CONNECT_TO, O_SNI,
 	O_TLS12, O_TLS13, O_TIMEOUT, O_TRUST, O_JSON, O_HELP };
 
 static const struct option longopts[] = {
 	{ "client", required_argument, NULL, O_CLIENT },
-	{ "nssdb", required_argument, NULL, O_NSSDB },
-	{ "pkcs11", required_argument, NULL, O_PKCS11 },
-	{ "password-env", required_argument, NULL, O_PWENV },
-	{ "password-file", required_argument, NULL, O_PWFILE },
+	CLI_SOURCE_LONGOPTS,
 	{ "request", required_argument, NULL, 'X' },
 	{ "header", required_argument, NULL, 'H' },
 	{ "data", required_argument, NULL, 'd' },
@@ -72,13 +71,11 @@ static const struct option longopts[] = {
 struct get_args {
 	const char *url, *client, *output, *data;
 	bool include, json, quiet, data_file;
-	struct { int kind; const char *arg; } src[256];
-	size_t n_src;
+	struct cli_sources src;
 	const char *headers[64];
 	size_t n_headers;
 	struct certpick_probe_options po;
 	struct certpick_get_options go;
-	struct cli_password pw;
 };
 
 static int
@@ -90,27 +87,21 @@ usage_error(const char *fmt, const char *arg)
 static int
 parse_args(int argc, char **argv, struct get_args *a)
 {
-	int ch;
+	int ch, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "-X:H:d:o:ikq", longopts, NULL)) != -1) {
+		if (ch == 1 && a->url == NULL) {
+			a->url = optarg;
+			continue;
+		}
+		if ((rc = cli_sources_option(&a->src, ch == 1 ? CLI_SRC_PATH : ch, optarg,
+		    cmd_get_usage)) == 1)
+			continue;
+		if (rc != 0)
+			return rc;
 		switch (ch) {
-		case 1:
-			if (a->url == NULL) {
-				a->url = optarg;
-				break;
-			}
-			/* FALLTHROUGH */
-		case O_NSSDB:
-		case O_PKCS11:
-			if (a->n_src == sizeof(a->src) / sizeof(a->src[0]))
-				return usage_error("too many sources (%s)", optarg);
-			a->src[a->n_src].kind = ch;
-			a->src[a->n_src++].arg = optarg;
-			break;
 		case O_CLIENT: a->client = optarg; break;
-		case O_PWENV: a->pw.env = optarg; break;
-		case O_PWFILE: a->pw.file = optarg; break;
 		case 'X': a->go.method = optarg; break;
 		case 'H':
 			if (a->n_headers == sizeof(a->headers) / sizeof(a->headers[0]))
@@ -162,26 +153,6 @@ parse_args(int argc, char **argv, struct get_args *a)
 	a->go.headers = a->headers;
 	a->go.n_headers = a->n_headers;
 	a->po.trace = a->go.trace = cli_trace;
-	return 0;
-}
-
-static int
-load_sources(struct get_args *a, struct certpick_candset *set)
-{
-	struct certpick_error err = { 0 };
-	struct certpick_load_options o = { .password = a->pw.have ? a->pw.buf : NULL,
-		.password_cb = cli_password_prompt, .warn = cli_warn_error };
-
-	for (size_t i = 0; i < a->n_src; i++) {
-		int rc = a->src[i].kind == O_NSSDB ? certpick_candset_add_nssdb(set, a->src[i].arg, &o,
-		    &err) : a->src[i].kind == O_PKCS11 ? certpick_candset_add_pkcs11(set,
-		    a->src[i].arg, &o, &err) : certpick_candset_add_path(set, a->src[i].arg, &o, &err);
-
-		if (rc != 0)
-			return cli_error(&err);
-	}
-	if (certpick_candset_finish(set, &err) != 0)
-		return cli_error(&err);
 	return 0;
 }
 
@@ -260,15 +231,13 @@ cmd_get(int argc, char **argv)
 			goto out;
 		a.go.body = body;
 	}
-	if (cli_password_resolve(&a.pw, &err) != 0) {
-		rc = cli_error(&err);
+	if ((rc = cli_sources_resolve(&a.src)) != 0)
 		goto out;
-	}
 	if ((set = certpick_candset_new(&err)) == NULL) {
 		rc = cli_error(&err);
 		goto out;
 	}
-	if ((rc = load_sources(&a, set)) != 0)
+	if ((rc = cli_sources_load(&a.src, set, true)) != 0)
 		goto out;
 	if (cli_get_flow(a.url, set, certpick_profile_find(a.client), &a.po, &a.go, 0, &r,
 	    &err) != 0) {
@@ -301,7 +270,7 @@ cmd_get(int argc, char **argv)
 	else if (cli_g.verbose > 0)
 		cli_get_explain(stderr, &r);
 out:
-	cli_password_wipe(&a.pw);
+	cli_sources_wipe(&a.src);
 	cli_get_run_release(&r);
 	certpick_candset_free(set);
 	free(body);

@@ -20,8 +20,7 @@ const char cmd_select_usage[] =
     "                       [--password-env VAR | --password-file F] [--list-clients]\n"
     "                       [URL] PATH...\n";
 
-enum { OPT_CA_NAMES = 256, OPT_ISSUER, OPT_SIGALGS, OPT_TLS12, OPT_NSSDB, OPT_PKCS11,
-	OPT_PIN_ENV, OPT_PIN_FILE, OPT_PW_ENV, OPT_PW_FILE, OPT_REQUEST, OPT_AT, OPT_JSON,
+enum { OPT_CA_NAMES = 256, OPT_ISSUER, OPT_SIGALGS, OPT_TLS12, OPT_REQUEST, OPT_AT, OPT_JSON,
 	OPT_SIZE, OPT_LIST, OPT_HELP };
 
 static const struct option longopts[] = {
@@ -34,20 +33,10 @@ static const struct option longopts[] = {
 	{ "sigalgs", required_argument, NULL, OPT_SIGALGS },
 	{ "tls1.2", no_argument, NULL, OPT_TLS12 },
 	{ "request-size", required_argument, NULL, OPT_SIZE },
-	{ "nssdb", required_argument, NULL, OPT_NSSDB },
-	{ "pkcs11", required_argument, NULL, OPT_PKCS11 },
-	{ "pin-env", required_argument, NULL, OPT_PIN_ENV },
-	{ "pin-file", required_argument, NULL, OPT_PIN_FILE },
-	{ "password-env", required_argument, NULL, OPT_PW_ENV },
-	{ "password-file", required_argument, NULL, OPT_PW_FILE },
+	CLI_SOURCE_LONGOPTS,
 	{ "list-clients", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
-};
-
-struct source {
-	int kind;		/* 0 path, OPT_NSSDB, OPT_PKCS11 */
-	const char *arg;
 };
 
 struct select_args {
@@ -58,9 +47,7 @@ struct select_args {
 	const char *issuers[64];
 	size_t n_issuers;
 	size_t size;
-	struct source src[256];
-	size_t n_src;
-	struct cli_password pw, pin;
+	struct cli_sources src;
 };
 
 static int
@@ -72,25 +59,22 @@ usage_error(const char *fmt, const char *arg)
 static int
 parse_args(int argc, char **argv, struct select_args *a)
 {
-	int ch;
+	int ch, rc;
 
 	optind = 1;
 	/* "-": sources keep their command-line order, options and paths mixed */
 	while ((ch = getopt_long(argc, argv, "-c:", longopts, NULL)) != -1) {
+		if (ch == 1 && strncmp(optarg, "https://", 8) == 0 && a->url == NULL &&
+		    a->src.n == 0) {
+			a->url = optarg;
+			continue;
+		}
+		if ((rc = cli_sources_option(&a->src, ch == 1 ? CLI_SRC_PATH : ch, optarg,
+		    cmd_select_usage)) == 1)
+			continue;
+		if (rc != 0)
+			return rc;
 		switch (ch) {
-		case 1:
-			if (strncmp(optarg, "https://", 8) == 0 && a->url == NULL && a->n_src == 0) {
-				a->url = optarg;
-				break;
-			}
-			/* FALLTHROUGH */
-		case OPT_NSSDB:
-		case OPT_PKCS11:
-			if (a->n_src == sizeof(a->src) / sizeof(a->src[0]))
-				return usage_error("too many sources (%s)", optarg);
-			a->src[a->n_src].kind = ch == 1 ? 0 : ch;
-			a->src[a->n_src++].arg = optarg;
-			break;
 		case 'c': a->client = optarg; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_TLS12: a->tls12 = true; break;
@@ -116,10 +100,6 @@ parse_args(int argc, char **argv, struct select_args *a)
 				return usage_error("--at: not a time (YYYY-MM-DD[THH:MM:SSZ] or "
 				    "@EPOCH): '%s'", optarg);
 			break;
-		case OPT_PIN_ENV: a->pin.env = optarg; break;
-		case OPT_PIN_FILE: a->pin.file = optarg; break;
-		case OPT_PW_ENV: a->pw.env = optarg; break;
-		case OPT_PW_FILE: a->pw.file = optarg; break;
 		case OPT_LIST: return -2;
 		case OPT_HELP: return -1;
 		default: fputs(cmd_select_usage, stderr); return CLI_EXIT_USAGE;
@@ -130,7 +110,7 @@ parse_args(int argc, char **argv, struct select_args *a)
 		    "or a URL");
 	if (a->url != NULL && (a->ca_names != NULL || a->n_issuers > 0))
 		return usage_error("%s", "a URL cannot be combined with --ca-names or --issuer");
-	if (a->n_src == 0)
+	if (a->src.n == 0)
 		return usage_error("%s", "no certificate source (give PATH..., --nssdb DIR or "
 		    "--pkcs11 URI)");
 	if (a->client != NULL && strcmp(a->client, "all") != 0 &&
@@ -148,43 +128,6 @@ list_clients(void)
 		printf("%-10s %s\n", certpick_profile_name(p), certpick_profile_summary(p));
 	}
 	return CLI_EXIT_OK;
-}
-
-/* Load every source in order; a source that fails is a warning, the others are used. */
-static int
-load_sources(struct select_args *a, struct certpick_candset *set)
-{
-	struct certpick_error err;
-	size_t failed = 0;
-
-	for (size_t i = 0; i < a->n_src; i++) {
-		struct certpick_load_options o = {
-			.password = a->pw.have ? a->pw.buf : NULL,
-			.password_cb = cli_password_prompt,
-			.warn = cli_warn_error,
-		};
-		int rc;
-
-		certpick_error_clear(&err);
-		if (a->src[i].kind == OPT_PKCS11) {
-			o.password = a->pin.have ? a->pin.buf : NULL;
-			rc = certpick_candset_add_pkcs11(set, a->src[i].arg, &o, &err);
-		} else if (a->src[i].kind == OPT_NSSDB) {
-			rc = certpick_candset_add_nssdb(set, a->src[i].arg, &o, &err);
-		} else {
-			rc = certpick_candset_add_path(set, a->src[i].arg, &o, &err);
-		}
-		if (rc != 0) {
-			cli_warn_error(NULL, &err);
-			failed++;
-		}
-	}
-	certpick_error_clear(&err);
-	if (certpick_candset_finish(set, &err) != 0)
-		return cli_error(&err);
-	if (a->n_src > 0 && failed == a->n_src)
-		return CLI_EXIT_INPUT;
-	return 0;
 }
 
 int
@@ -205,10 +148,8 @@ cmd_select(int argc, char **argv)
 		return list_clients();
 	if (rc != 0)
 		return rc;
-	if (cli_password_resolve(&a.pw, &err) != 0 || cli_password_resolve(&a.pin, &err) != 0) {
-		rc = cli_error(&err);
+	if ((rc = cli_sources_resolve(&a.src)) != 0)
 		goto out;
-	}
 	if ((rc = cli_select_request(a.url, a.request, a.ca_names, a.issuers, a.n_issuers,
 	    a.sigalgs, a.tls12, a.size, &req)) != 0)
 		goto out;
@@ -216,12 +157,11 @@ cmd_select(int argc, char **argv)
 		rc = cli_error(&err);
 		goto out;
 	}
-	if ((rc = load_sources(&a, set)) != 0)
+	if ((rc = cli_sources_load(&a.src, set, false)) != 0)
 		goto out;
 	rc = cli_select_render(a.client ? a.client : "all", set, req, a.at, a.json);
 out:
-	cli_password_wipe(&a.pw);
-	cli_password_wipe(&a.pin);
+	cli_sources_wipe(&a.src);
 	certpick_certreq_free(req);
 	certpick_candset_free(set);
 	return rc;

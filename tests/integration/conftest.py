@@ -144,6 +144,39 @@ def have(prog):
     return shutil.which(prog) is not None
 
 
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def have_softhsm():
+    return os.path.exists(SOFTHSM) and have("p11tool")
+
+
+def softhsm_token(tmp, pki):
+    """A SoftHSM2 token 'cptest' (PIN 1234) under tmp: alice's key and
+    certificate (id 01), carol's certificate without its key (id 02).
+    Returns (SOFTHSM2_CONF path, PKCS#11 URI with the module path)."""
+    conf = os.path.join(tmp, "softhsm2.conf")
+    os.makedirs(os.path.join(tmp, "tokens"))
+    with open(conf, "w") as f:
+        f.write("directories.tokendir = %s/tokens\nobjectstore.backend = file\n" % tmp)
+    env = dict(os.environ, SOFTHSM2_CONF=conf, GNUTLS_PIN="1234")
+
+    def run(*argv):
+        subprocess.run(argv, check=True, capture_output=True, env=env, timeout=60)
+
+    run("softhsm2-util", "--init-token", "--free", "--label", "cptest", "--pin", "1234",
+        "--so-pin", "5678")
+    key8 = os.path.join(tmp, "alice.p8")
+    run("openssl", "pkcs8", "-topk8", "-nocrypt", "-in", os.path.join(pki, "alice.key"),
+        "-out", key8)
+    run("softhsm2-util", "--import", key8, "--token", "cptest", "--label", "alice", "--id", "01",
+        "--pin", "1234")
+    for name, oid in [("alice", "01"), ("carol", "02")]:
+        run("p11tool", "--provider", SOFTHSM, "--login", "--write", "--load-certificate",
+            os.path.join(pki, name + ".pem"), "--label", name, "--id", oid, "pkcs11:token=cptest")
+    return conf, "pkcs11:token=cptest;module-path=" + SOFTHSM
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     """One test PKI per test session (tests/integration/pki.py)."""

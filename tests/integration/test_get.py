@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from conftest import free_port, have
+from conftest import free_port, have, have_softhsm, softhsm_token
 from get_util import apache_per_path, leaves_dir, nginx_require, serve_per_path
 
 GOOD_AND_BAD = ["alice", "carol", "erin-expired", "bob-serveronly", "kuenc", "mallory", "noku"]
@@ -169,3 +169,21 @@ def test_bash_completion_get():
     opts, methods = r.stdout.splitlines()
     assert set(opts.split()) == {"--client", "--connect-to"}
     assert "POST" in methods.split()
+
+
+@pytest.mark.skipif(not have_softhsm(), reason="SoftHSM2 / p11tool missing")
+def test_pkcs11_pin_is_not_the_password(certpick, procs, pki, tmp):
+    """--pin-env unlocks the token; --password-env is for files only."""
+    conf, uri = softhsm_token(tmp, pki)
+    url = serve_per_path(procs, pki)
+    inta = os.path.join(pki, "intA.pem")    # alice's chain
+    env = {"SOFTHSM2_CONF": conf, "PIN": "1234", "PW": "not-the-pin"}
+    # the token's alice is chosen (its key is on the token: get says so, exit 2)
+    r = certpick("get", "--client", "openssl", *trust(pki), url + "/secure", "--pkcs11", uri,
+                 inta, "--pin-env", "PIN", "--password-env", "PW", env=env)
+    assert r.rc == 2 and "its key is in an NSS database or on a token" in r.err, r
+    assert "cannot log in" not in r.err
+    # the password is not tried as the PIN
+    r = certpick("get", "--client", "openssl", *trust(pki), url + "/secure", "--pkcs11", uri,
+                 inta, "--pin-env", "PW", env=env)
+    assert r.rc == 4 and "wrong PIN" in r.err, r

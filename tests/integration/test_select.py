@@ -10,10 +10,9 @@ import subprocess
 
 import pytest
 
-from conftest import free_port, have, wait_port
+from conftest import free_port, have, have_softhsm, softhsm_token, wait_port
 
 PW = {"PW": "test"}
-SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
 
 
 def p(pki, name):
@@ -173,29 +172,9 @@ def test_nssdb_source(certpick, pki, tmp):
     assert r.rc == 0 and "sends CN=carol" in r.out
 
 
-@pytest.mark.skipif(not os.path.exists(SOFTHSM) or not have("p11tool"),
-                    reason="SoftHSM2 / p11tool missing")
+@pytest.mark.skipif(not have_softhsm(), reason="SoftHSM2 / p11tool missing")
 def test_pkcs11_source(certpick, pki, tmp):
-    conf = os.path.join(tmp, "softhsm2.conf")
-    os.makedirs(os.path.join(tmp, "tokens"))
-    with open(conf, "w") as f:
-        f.write("directories.tokendir = %s/tokens\nobjectstore.backend = file\n" % tmp)
-    env = dict(os.environ, SOFTHSM2_CONF=conf, GNUTLS_PIN="1234")
-    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "cptest", "--pin",
-                    "1234", "--so-pin", "5678"], check=True, capture_output=True, env=env,
-                   timeout=60)
-    key8 = os.path.join(tmp, "alice.p8")
-    subprocess.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-in", p(pki, "alice.key"),
-                    "-out", key8], check=True, capture_output=True, timeout=60)
-    subprocess.run(["softhsm2-util", "--import", key8, "--token", "cptest", "--label", "alice",
-                    "--id", "01", "--pin", "1234"], check=True, capture_output=True, env=env,
-                   timeout=60)
-    for name, oid in [("alice", "01"), ("carol", "02")]:
-        subprocess.run(["p11tool", "--provider", SOFTHSM, "--login", "--write",
-                        "--load-certificate", p(pki, name + ".pem"), "--label", name, "--id",
-                        oid, "pkcs11:token=cptest"], check=True, capture_output=True, env=env,
-                       timeout=60)
-    uri = "pkcs11:token=cptest;module-path=" + SOFTHSM
+    conf, uri = softhsm_token(tmp, pki)
     r = certpick("select", "--client", "go", "--json", "--pkcs11", uri, "--pin-env", "PIN",
                  env={"SOFTHSM2_CONF": conf, "PIN": "1234"})
     assert r.rc == 0, r

@@ -1,0 +1,89 @@
+/*
+ * The certificate sources select and get share: paths, NSS databases and
+ * PKCS#11 tokens in command-line order (several clients take the first
+ * match), the password of encrypted keys and .p12 files, and the PIN of
+ * tokens. Neither secret ever comes from argv (password.c).
+ */
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_sources_option(struct cli_sources *s, int ch, const char *arg, const char *usage)
+{
+	switch (ch) {
+	case CLI_SRC_PATH:
+	case CLI_SRC_NSSDB:
+	case CLI_SRC_PKCS11:
+		if (s->n == sizeof(s->src) / sizeof(s->src[0]))
+			return cli_usage_error(usage, "too many sources (%s)", arg);
+		s->src[s->n].kind = ch;
+		s->src[s->n++].arg = arg;
+		return 1;
+	case CLI_SRC_PIN_ENV: s->pin.env = arg; return 1;
+	case CLI_SRC_PIN_FILE: s->pin.file = arg; return 1;
+	case CLI_SRC_PW_ENV: s->pw.env = arg; return 1;
+	case CLI_SRC_PW_FILE: s->pw.file = arg; return 1;
+	default: return 0;
+	}
+}
+
+int
+cli_sources_resolve(struct cli_sources *s)
+{
+	struct certpick_error err = { 0 };
+
+	if (cli_password_resolve(&s->pw, &err) != 0 || cli_password_resolve(&s->pin, &err) != 0)
+		return cli_error(&err);
+	return 0;
+}
+
+/* One source into set; 0 or -1 with err set. */
+static int
+load_one(const struct cli_sources *s, size_t i, struct certpick_candset *set,
+    struct certpick_error *err)
+{
+	struct certpick_load_options o = {
+		.password = s->pw.have ? s->pw.buf : NULL,
+		.password_cb = cli_password_prompt,
+		.warn = cli_warn_error,
+	};
+
+	switch (s->src[i].kind) {
+	case CLI_SRC_PKCS11:
+		o.password = s->pin.have ? s->pin.buf : NULL;
+		return certpick_candset_add_pkcs11(set, s->src[i].arg, &o, err);
+	case CLI_SRC_NSSDB:
+		return certpick_candset_add_nssdb(set, s->src[i].arg, &o, err);
+	default:
+		return certpick_candset_add_path(set, s->src[i].arg, &o, err);
+	}
+}
+
+int
+cli_sources_load(const struct cli_sources *s, struct certpick_candset *set, bool strict)
+{
+	struct certpick_error err;
+	size_t failed = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		certpick_error_clear(&err);
+		if (load_one(s, i, set, &err) == 0)
+			continue;
+		if (strict)
+			return cli_error(&err);
+		cli_warn_error(NULL, &err);
+		failed++;
+	}
+	certpick_error_clear(&err);
+	if (certpick_candset_finish(set, &err) != 0)
+		return cli_error(&err);
+	return s->n > 0 && failed == s->n ? CLI_EXIT_INPUT : 0;
+}
+
+void
+cli_sources_wipe(struct cli_sources *s)
+{
+	cli_password_wipe(&s->pw);
+	cli_password_wipe(&s->pin);
+}
