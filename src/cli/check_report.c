@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/provider.h>
-
 #include "cli.h"
 
 struct warn_sink {
@@ -39,19 +37,6 @@ on_warning(void *arg, const struct certpick_error *e)
 	record(arg, e);
 }
 
-/* .pfx files from older Windows use RC2-40 or 3DES: OpenSSL 3 keeps those in "legacy". */
-static void
-load_legacy_provider(void)
-{
-	static bool done;
-
-	if (done)
-		return;
-	done = true;
-	if (OSSL_PROVIDER_load(NULL, "legacy") != NULL)
-		(void)OSSL_PROVIDER_load(NULL, "default");
-}
-
 int
 cli_check_run(const struct cli_check_input *in, struct cli_check_report *rep,
     struct certpick_error *err)
@@ -63,7 +48,6 @@ cli_check_run(const struct cli_check_input *in, struct cli_check_report *rep,
 
 	memset(rep, 0, sizeof(*rep));
 	rep->now = in->now;
-	load_legacy_provider();
 	if (in->prompt)
 		opts.password_cb = cli_password_prompt;
 	if ((rep->trust = certpick_trust_new(err)) == NULL ||

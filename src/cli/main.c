@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/provider.h>
 
 #include "cli.h"
 
@@ -184,6 +186,32 @@ secret_on_argv(int argc, char **argv)
 	return false;
 }
 
+/*
+ * .pfx files from older Windows (and openssl pkcs12 -legacy) use RC2-40 or
+ * 3DES: OpenSSL 3 keeps those in the "legacy" provider. Loaded for every
+ * command that reads keys; unloaded before exit so nothing is left behind.
+ */
+static OSSL_PROVIDER *prov_legacy, *prov_default;
+
+static void
+providers_load(void)
+{
+	if ((prov_legacy = OSSL_PROVIDER_load(NULL, "legacy")) != NULL)
+		prov_default = OSSL_PROVIDER_load(NULL, "default");
+	ERR_clear_error();	/* no legacy module: those files then fail to decrypt */
+}
+
+static int
+providers_unload(int rc)
+{
+	if (prov_default != NULL)
+		OSSL_PROVIDER_unload(prov_default);
+	if (prov_legacy != NULL)
+		OSSL_PROVIDER_unload(prov_legacy);
+	prov_legacy = prov_default = NULL;
+	return rc;
+}
+
 static void
 init_color(void)
 {
@@ -234,8 +262,10 @@ main(int argc, char **argv)
 		argv[i + 1] = help_flag;
 	}
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-		if (strcmp(argv[i], commands[k].name) == 0)
-			return cli_finish(commands[k].fn(argc - i, argv + i));
+		if (strcmp(argv[i], commands[k].name) == 0) {
+			providers_load();
+			return providers_unload(cli_finish(commands[k].fn(argc - i, argv + i)));
+		}
 	fprintf(stderr, "certpick: error: unknown command '%s'\n%s", argv[i], main_usage);
 	return CLI_EXIT_USAGE;
 }

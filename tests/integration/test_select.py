@@ -225,3 +225,16 @@ def test_saved_and_live_request(certpick, pki, procs, tmp):
     r = sel(certpick, "--client", "go", "https://127.0.0.1:%d/" % free_port(),
             p(pki, "alice.p12"))
     assert r.rc == 3, r
+
+
+@pytest.mark.asan
+def test_reads_legacy_pfx(certpick, pki, tmp):
+    """A .pfx from older Windows (RC2-40 + 3DES, openssl pkcs12 -legacy) reads as any other."""
+    old = os.path.join(tmp, "old.pfx")
+    subprocess.run(["openssl", "pkcs12", "-export", "-legacy", "-in", p(pki, "alice-chain.pem"),
+                    "-inkey", p(pki, "alice.key"), "-passout", "pass:test", "-out", old],
+                   check=True, capture_output=True, timeout=60)
+    r = certpick("select", "--client", "go", "--json", "--ca-names", p(pki, "ca-roots-AB.pem"),
+                 "--password-env", "PW", old, env={"PW": "test"})
+    assert r.rc == 0 and r.err == "", r
+    assert json.loads(r.out)["chosen"]["subject"] == "CN=alice,O=certpick-test"
