@@ -364,6 +364,61 @@ memory_and_partial(void **state)
 	certpick_candset_free(set);
 }
 
+static char *
+read_text(const char *name)
+{
+	struct certpick_error err = { 0 };
+	uint8_t *data;
+	size_t len;
+	char *s;
+
+	assert_ok(cp_read_file(tu_data(name), &data, &len, &err), &err);
+	s = cp_asprintf("%.*s", (int)len, (const char *)data);
+	free(data);
+	return s;
+}
+
+/*
+ * One PEM bundle with several plain keys (they share one decoder), a
+ * traditional one, and a broken key block between them: every good key is
+ * paired, the broken one is a warning.
+ */
+static void
+key_bundle(void **state)
+{
+	static const char *const parts[] = { "candidate/leaf.pem", "candidate/other.pem",
+		"candidate/root.pem", "candidate/other.key", "candidate/root.key",
+		"candidate/leaf-trad.key" };
+	struct certpick_error err = { 0 };
+	struct warnings w = { 0 };
+	struct certpick_load_options opts = { .warn = count_warning, .warn_arg = &w };
+	struct certpick_candset *set = certpick_candset_new(&err);
+	char *bundle = cp_asprintf("%s", ""), *t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		char *part = read_text(parts[i]);
+		t = cp_asprintf("%s%s%s", bundle, part, i == 3 ?
+		    "-----BEGIN PRIVATE KEY-----\nMAMCAQA=\n-----END PRIVATE KEY-----\n" : "");
+		free(part);
+		free(bundle);
+		bundle = t;
+	}
+	assert_ok(certpick_candset_add_memory(set, bundle, strlen(bundle), "bundle.pem",
+	    CERTPICK_FORMAT_AUTO, &opts, &err), &err);
+	assert_ok(certpick_candset_finish(set, &err), &err);
+	assert_int_equal(w.n, 1);
+	assert_non_null(strstr(w.last.message, "cannot load private key from 'bundle.pem'"));
+	assert_int_equal(certpick_candset_count(set), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct certpick_candidate *c = certpick_candset_get(set, i);
+		if (certpick_candidate_get0_pkey(c) == NULL)
+			fail_msg("candidate %zu has no key", i);
+	}
+	free(bundle);
+	certpick_candset_free(set);
+}
+
 /* Every allocation failure returns an error and leaks nothing (ASan build). */
 static void
 allocation_failures(void **state)
@@ -394,6 +449,7 @@ main(void)
 		cmocka_unit_test(add_x509_bridge),
 		cmocka_unit_test(password_callback),
 		cmocka_unit_test(memory_and_partial),
+		cmocka_unit_test(key_bundle),
 		cmocka_unit_test(allocation_failures),
 	};
 
