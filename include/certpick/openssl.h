@@ -52,6 +52,8 @@ int certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY
 
 /* The trusted certificates. Borrowed. */
 STACK_OF(X509) *certpick_trust_get0_certs(const struct certpick_trust *t);
+/* The CRLs added with certpick_trust_add_crl_path(). Borrowed. */
+STACK_OF(X509_CRL) *certpick_trust_get0_crls(const struct certpick_trust *t);
 /* Trust one certificate (reference taken; duplicates kept once). */
 int certpick_trust_add_x509(struct certpick_trust *t, X509 *x, struct certpick_error *err);
 /*

@@ -111,6 +111,10 @@ enum certpick_severity {
 	  "use ECDSA P-256 or RSA 2048 for broad client support")                       \
 	X(REVOKED, "revoked", ERROR, "the certificate is revoked by a CRL given",       \
 	  "request a new certificate from the CA")                                      \
+	X(CRL_NOT_CHECKED, "crl-not-checked", INFO,                                     \
+	  "CRLs were given, but none from the certificate's issuer: its revocation "    \
+	  "was not checked",                                                            \
+	  "give the issuing CA's CRL too (the URL in its CRL Distribution Points)")      \
 	/* ---- probe: the server's CertificateRequest ---- */                           \
 	X(CR_EMPTY_CA_EXTENSION, "cr-empty-certificate-authorities", WARNING,           \
 	  "the TLS 1.3 certificate_authorities extension is empty, which RFC 8446 "     \

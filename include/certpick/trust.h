@@ -61,6 +61,18 @@ int certpick_trust_add_default(struct certpick_trust *t, struct certpick_error *
 /* Number of distinct trusted certificates. */
 size_t certpick_trust_count(const struct certpick_trust *t);
 
+/*
+ * Add the CRLs of a file (PEM bundle of "X509 CRL" blocks, other blocks
+ * skipped, or one DER CRL). check then verifies revocation of every
+ * certificate whose issuer has a CRL here (revoked, CRL expired or badly
+ * signed are findings); with no CRL at all, revocation is not checked.
+ * Returns -1 when path cannot be read, holds no CRL or a malformed one.
+ */
+int certpick_trust_add_crl_path(struct certpick_trust *t, const char *path,
+    struct certpick_error *err);
+/* Number of CRLs added. */
+size_t certpick_trust_crl_count(const struct certpick_trust *t);
+
 enum certpick_path_end {
 	CERTPICK_PATH_TRUSTED = 0,	/* ends at a certificate of the trust store */
 	CERTPICK_PATH_UNTRUSTED_ROOT,	/* ends at a self-signed certificate not trusted */

@@ -58,6 +58,9 @@ cli_check_run(const struct cli_check_input *in, struct cli_check_report *rep,
 			return -1;
 	if (in->ntrust == 0 && certpick_trust_add_default(rep->trust, err) != 0)
 		return -1;
+	for (int i = 0; i < in->ncrl; i++)
+		if (certpick_trust_add_crl_path(rep->trust, in->crl[i], err) != 0)
+			return -1;
 	rep->trust_name = in->ntrust == 0 ? "system" : in->trust[0];
 	for (int i = 0; i < in->npaths; i++) {
 		struct certpick_error e = { 0 };

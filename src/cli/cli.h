@@ -145,6 +145,8 @@ struct cli_check_input {
 	int npaths;
 	char *const *trust;		/* --trust FILE|DIR; none: the system store */
 	int ntrust;
+	char *const *crl;		/* --crl FILE; none: revocation not checked */
+	int ncrl;
 	time_t now;
 	const char *password;		/* may be NULL */
 	bool prompt;			/* ask on the TTY for missing passwords */

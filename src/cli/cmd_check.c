@@ -8,7 +8,7 @@
 #include "cli.h"
 
 const char cmd_check_usage[] =
-    "usage: certpick check [--trust FILE|DIR]... [--at TIME] [--json]\n"
+    "usage: certpick check [--trust FILE|DIR]... [--crl FILE]... [--at TIME] [--json]\n"
     "                      [--password-env VAR | --password-file F] PATH...\n";
 
 #define MAX_TRUST 16
@@ -16,6 +16,8 @@ const char cmd_check_usage[] =
 struct check_args {
 	char *trust[MAX_TRUST];
 	int ntrust;
+	char *crl[MAX_TRUST];
+	int ncrl;
 	const char *at;
 	bool json;
 	struct cli_password pw;
@@ -32,6 +34,7 @@ parse(int argc, char **argv, struct check_args *a)
 {
 	static const struct option longopts[] = {
 		{ "trust", required_argument, NULL, 't' },
+		{ "crl", required_argument, NULL, 'c' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "password-env", required_argument, NULL, 'e' },
@@ -49,6 +52,11 @@ parse(int argc, char **argv, struct check_args *a)
 			if (a->ntrust == MAX_TRUST)
 				return usage_error("too many --trust (at most %s)", "16");
 			a->trust[a->ntrust++] = optarg;
+			break;
+		case 'c':
+			if (a->ncrl == MAX_TRUST)
+				return usage_error("too many --crl (at most %s)", "16");
+			a->crl[a->ncrl++] = optarg;
 			break;
 		case 'a': a->at = optarg; break;
 		case 'j': a->json = true; break;
@@ -90,6 +98,8 @@ cmd_check(int argc, char **argv)
 	in.npaths = argc - optind;
 	in.trust = a.trust;
 	in.ntrust = a.ntrust;
+	in.crl = a.crl;
+	in.ncrl = a.ncrl;
 	in.password = a.pw.have ? a.pw.buf : NULL;
 	in.prompt = !a.pw.have && isatty(STDIN_FILENO);
 	if (cli_check_run(&in, &rep, &err) != 0) {

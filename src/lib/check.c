@@ -30,7 +30,18 @@ struct verify_error {
 struct verify_result {
 	struct verify_error v[MAX_VERIFY_ERRORS];
 	int n;
+	bool leaf_crl_missing;	/* CRLs were given, none from the leaf's issuer */
 };
+
+/*
+ * With CRLs, OpenSSL wants one for every certificate; the user gives those
+ * they have. A missing one is not an error: only the leaf's is said (info).
+ */
+static bool
+crl_unavailable(int code)
+{
+	return code == X509_V_ERR_UNABLE_TO_GET_CRL || code == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER;
+}
 
 /* Collect every error, keep verifying: we want all problems, not the first. */
 static int
@@ -43,6 +54,11 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 		return 1;
 	r = X509_STORE_CTX_get_app_data(ctx);
 	code = X509_STORE_CTX_get_error(ctx);
+	if (r != NULL && crl_unavailable(code)) {
+		if (X509_STORE_CTX_get_error_depth(ctx) == 0)
+			r->leaf_crl_missing = true;
+		return 1;
+	}
 	if (r != NULL && r->n < MAX_VERIFY_ERRORS) {
 		r->v[r->n].code = code;
 		r->v[r->n].depth = X509_STORE_CTX_get_error_depth(ctx);
@@ -86,14 +102,29 @@ path_end_error(int code)
 	}
 }
 
+/* The CRLs into store; with them, revocation is checked along the whole path. */
+static int
+add_crls(X509_STORE *store, X509_STORE_CTX *ctx, const struct certpick_trust *t)
+{
+	STACK_OF(X509_CRL) *crls = t != NULL ? certpick_trust_get0_crls(t) : NULL;
+
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++)
+		if (!X509_STORE_add_crl(store, sk_X509_CRL_value(crls, i)))
+			return -1;
+	if (sk_X509_CRL_num(crls) > 0)
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
 /*
  * Verify one path exactly: its top is the only trust anchor (partial chains
  * allowed, so an incomplete or untrusted path is still judged for
- * everything else), its middle the only untrusted certificates.
+ * everything else), its middle the only untrusted certificates; the trust's
+ * CRLs, if any, are checked.
  */
 static int
-verify_path(const struct certpick_path *p, time_t now, struct verify_result *r,
-    struct certpick_error *err)
+verify_path(const struct certpick_path *p, const struct certpick_check_options *opts,
+    struct verify_result *r, struct certpick_error *err)
 {
 	STACK_OF(X509) *xs = certpick_path_get0_x509s(p), *mid = NULL;
 	STACK_OF(ASN1_OBJECT) *policies = NULL;
@@ -121,6 +152,10 @@ verify_path(const struct certpick_path *p, time_t now, struct verify_result *r,
 	/* RFC 5280 6.1 policy processing with the default inputs (anyPolicy), as NSS and
 	 * Windows do */
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_POLICY_CHECK);
+	if (add_crls(store, ctx, opts->trust) != 0) {
+		cp_error_nomem(err);
+		goto out;
+	}
 	/*
 	 * RFC 5280 6.1.1 (c): the user-initial-policy-set is anyPolicy. OpenSSL takes an
 	 * empty set literally and then fails every chain that requires an explicit policy.
@@ -132,7 +167,7 @@ verify_path(const struct certpick_path *p, time_t now, struct verify_result *r,
 		cp_error_nomem(err);
 		goto out;
 	}
-	X509_STORE_CTX_set_time(ctx, 0, now);
+	X509_STORE_CTX_set_time(ctx, 0, opts->now);
 	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
 	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
 	X509_STORE_CTX_set_app_data(ctx, r);
@@ -168,17 +203,24 @@ path_problems(const struct verify_result *r)
 	return n;
 }
 
+/* RFC 4514 string of a name ("?" when it cannot be parsed); NULL on ENOMEM. */
 static char *
-name_of(X509 *x)
+dn_string(const X509_NAME *name)
 {
 	struct certpick_dn dn;
 	char *s;
 
-	if (x == NULL || cp_dn_from_name(&dn, X509_get_subject_name(x), NULL) != 0)
+	if (name == NULL || cp_dn_from_name(&dn, name, NULL) != 0)
 		return cp_strdup("?");
 	s = cp_strdup(dn.rfc4514 != NULL ? dn.rfc4514 : "?");
 	certpick_dn_release(&dn);
 	return s;
+}
+
+static char *
+name_of(X509 *x)
+{
+	return dn_string(x != NULL ? X509_get_subject_name(x) : NULL);
 }
 
 static int
@@ -216,10 +258,19 @@ report_path(const struct certpick_path *p, const struct verify_result *r,
 		if (e->code == X509_V_ERR_NO_EXPLICIT_POLICY ||
 		    e->code == X509_V_ERR_INVALID_POLICY_EXTENSION)
 			reason = CERTPICK_REASON_CHAIN_POLICY;
+		if (e->code == X509_V_ERR_CERT_REVOKED)
+			reason = CERTPICK_REASON_REVOKED;
 		free(who);
 		if ((who = e->cert != NULL ? name_of(e->cert) : cp_strdup("policy processing")) == NULL ||
 		    cp_findings_add(f, reason, "%s: %s", who,
 		    X509_verify_cert_error_string(e->code)) != 0)
+			goto nomem;
+	}
+	if (r->leaf_crl_missing) {
+		free(who);
+		if ((who = dn_string(X509_get_issuer_name(sk_X509_value(xs, 0)))) == NULL ||
+		    cp_findings_add(f, CERTPICK_REASON_CRL_NOT_CHECKED, "no CRL given from %s",
+		    who) != 0)
 			goto nomem;
 	}
 	ret = 0;
@@ -251,7 +302,7 @@ certpick_check_run(const struct certpick_candset *set, const struct certpick_can
 		goto out;
 	/* the first path, in rank order, that verifies; else the first path */
 	for (size_t i = 0; i < out->paths.n; i++) {
-		if (verify_path(&out->paths.v[i], opts->now, &r, err) != 0)
+		if (verify_path(&out->paths.v[i], opts, &r, err) != 0)
 			goto out;
 		if (i == 0)
 			chosen_r = r;

@@ -160,6 +160,15 @@ int cp_load_parse(const uint8_t *data, size_t len, const char *source,
 void cp_loaded_release(struct cp_loaded *l);
 /* Read a whole regular file (at most 64 MiB). Caller frees with cp_freezero. */
 int cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_error *err);
+/*
+ * crl.c: every CRL of a PEM bundle (other blocks skipped) or one DER CRL,
+ * pushed onto out (owned by the caller, with what was pushed). -1 with err
+ * when none, or a CRL block is malformed (what was pushed stays).
+ */
+struct stack_st_X509_CRL;
+int cp_crls_parse(const uint8_t *data, size_t len, const char *source,
+    struct stack_st_X509_CRL *out, struct certpick_error *err);
+int cp_crls_load(const char *path, struct stack_st_X509_CRL *out, struct certpick_error *err);
 /* ASN1_TIME -> time_t; 0 on failure. */
 struct asn1_string_st;
 long long cp_asn1_time_to_unix(const struct asn1_string_st *t, int *ok);

@@ -893,30 +893,22 @@ out:
 static int
 load_crls(X509_STORE *store, const char *path, struct certpick_error *err)
 {
-	BIO *in = BIO_new_file(path, "rb");
-	X509_CRL *crl;
-	int n = 0;
+	STACK_OF(X509_CRL) *crls;
+	int ret = -1;
 
-	if (in == NULL)
-		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open '%s'", path);
-	while ((crl = PEM_read_bio_X509_CRL(in, NULL, NULL, NULL)) != NULL) {
-		X509_STORE_add_crl(store, crl);
-		X509_CRL_free(crl);
-		n++;
-	}
-	ERR_clear_error();
-	if (n == 0) {
-		(void)BIO_reset(in);
-		if ((crl = d2i_X509_CRL_bio(in, NULL)) != NULL) {
-			X509_STORE_add_crl(store, crl);
-			X509_CRL_free(crl);
-			n++;
+	if ((crls = sk_X509_CRL_new_null()) == NULL)
+		return cp_error_nomem(err);
+	if (cp_crls_load(path, crls, err) != 0)
+		goto out;
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++)
+		if (!X509_STORE_add_crl(store, sk_X509_CRL_value(crls, i))) {
+			cp_error_nomem(err);
+			goto out;
 		}
-	}
-	BIO_free(in);
-	if (n == 0)
-		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "no CRL in '%s'", path);
-	return 0;
+	ret = 0;
+out:
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return ret;
 }
 
 static int

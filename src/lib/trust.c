@@ -26,6 +26,7 @@
 
 struct certpick_trust {
 	STACK_OF(X509) *certs;
+	STACK_OF(X509_CRL) *crls;
 };
 
 /* see certpick/trust.h */
@@ -34,7 +35,10 @@ certpick_trust_new(struct certpick_error *err)
 {
 	struct certpick_trust *t;
 
-	if ((t = cp_calloc(1, sizeof(*t))) == NULL || (t->certs = sk_X509_new_null()) == NULL) {
+	if ((t = cp_calloc(1, sizeof(*t))) == NULL || (t->certs = sk_X509_new_null()) == NULL ||
+	    (t->crls = sk_X509_CRL_new_null()) == NULL) {
+		if (t != NULL)
+			sk_X509_free(t->certs);
 		free(t);
 		cp_error_nomem(err);
 		return NULL;
@@ -49,6 +53,7 @@ certpick_trust_free(struct certpick_trust *t)
 	if (t == NULL)
 		return;
 	sk_X509_pop_free(t->certs, X509_free);
+	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
 	free(t);
 }
 
@@ -64,6 +69,27 @@ STACK_OF(X509) *
 certpick_trust_get0_certs(const struct certpick_trust *t)
 {
 	return t->certs;
+}
+
+/* see certpick/trust.h */
+int
+certpick_trust_add_crl_path(struct certpick_trust *t, const char *path, struct certpick_error *err)
+{
+	return cp_crls_load(path, t->crls, err);
+}
+
+/* see certpick/trust.h */
+size_t
+certpick_trust_crl_count(const struct certpick_trust *t)
+{
+	return t == NULL ? 0 : (size_t)sk_X509_CRL_num(t->crls);
+}
+
+/* see certpick/openssl.h */
+STACK_OF(X509_CRL) *
+certpick_trust_get0_crls(const struct certpick_trust *t)
+{
+	return t->crls;
 }
 
 /* see certpick/openssl.h */

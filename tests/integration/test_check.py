@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -310,3 +311,64 @@ def test_demo_keep(certpick, tmp_path):
     assert r.rc == 0, r
     r = certpick("demo", "extra")
     assert r.rc == 2
+
+
+@pytest.fixture(scope="module")
+def crl(x):
+    """rita-revoked (revoked by Root A) and crl.pem (CRLs of Root A, Root B, Int A)
+    made with `openssl ca`, as for serve; and the same CRLs in DER."""
+    from serve_util import make_revocation
+    path = make_revocation(x)
+    _ossl(x, "crl", "-in", os.path.join("ca-crl", "rootA", "crl.pem"), "-outform", "DER",
+          "-out", "rootA-crl.der")
+    return path
+
+
+@pytest.mark.asan
+def test_crl_revoked_and_not(certpick, x, crl):
+    trust = ["--trust", "rootA.pem", "--crl", crl]
+    r, j = check_json(certpick, x, *trust, "rita-revoked.pem", "rita-revoked.key",
+                      "alice-chain.pem", "alice.key")
+    assert r.rc == 1, r
+    by = {c["subject"]["rfc4514"]: ids(c) for c in j["certificates"]}
+    assert by["O=certpick-test,CN=rita-revoked"] == {"revoked"}
+    assert "revoked" not in by["CN=alice,O=certpick-test"]
+    assert "crl-not-checked" not in by["CN=alice,O=certpick-test"]
+    # the same CRL in DER; without --crl revocation is not checked at all
+    r = certpick("check", "--trust", "rootA.pem", "--crl", "rootA-crl.der", "rita-revoked.pem",
+                 "rita-revoked.key", cwd=x)
+    assert r.rc == 1 and "error   revoked:" in r.out, r
+    r = certpick("check", "--trust", "rootA.pem", "rita-revoked.pem", "rita-revoked.key", cwd=x)
+    assert r.rc == 0 and "revoked:" not in r.out, r
+
+
+def test_crl_of_another_ca_and_expired(certpick, x, crl):
+    # only Root B's CRL: alice's issuer (Int A) has none, which is said
+    r = certpick("check", "--trust", "rootA.pem", "--crl", os.path.join("ca-crl", "rootB",
+                 "crl.pem"), "alice-chain.pem", "alice.key", cwd=x)
+    assert r.rc == 0, r
+    assert "info    crl-not-checked:" in r.out
+    assert "no CRL given from CN=certpick Test Intermediate A" in r.out
+    # CRLs are valid 30 days: judged a year later they have expired
+    later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 365 * 86400))
+    r = certpick("check", "--at", later,
+                 "--trust", "rootA.pem", "--crl", crl, "alice-chain.pem", "alice.key", cwd=x)
+    assert r.rc == 1 and "CRL has expired" in r.out, r
+
+
+@pytest.mark.parametrize("name,content,want", [
+    ("missing.crl", None, "cannot open"),
+    ("empty.crl", b"", "the file is empty"),
+    ("junk.crl", bytes(range(256)), "no CRL in"),
+    ("cert-as-crl.pem", b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+     "no \"-----BEGIN X509 CRL-----\" block"),
+    ("broken.crl", b"-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n",
+     "cannot read CRL 1 of"),
+])
+def test_crl_bad_file(certpick, x, tmp, name, content, want):
+    path = os.path.join(tmp, name)
+    if content is not None:
+        with open(path, "wb") as f:
+            f.write(content)
+    r = certpick("check", "--trust", "rootA.pem", "--crl", path, "alice-chain.pem", cwd=x)
+    assert r.rc == 4 and want in r.err and r.err.count("\n") == 1, r

@@ -227,6 +227,29 @@ load_paths(void **state)
 	}
 }
 
+static int
+crl_op(void *arg)
+{
+	struct certpick_error err = { 0 };
+	struct certpick_trust *t;
+	int ret = -1;
+
+	(void)arg;
+	if ((t = certpick_trust_new(&err)) != NULL &&
+	    certpick_trust_add_crl_path(t, tu_data("crl/three-crls.pem"), &err) == 0 &&
+	    certpick_trust_add_crl_path(t, tu_data("crl/reasons-idp.der"), &err) == 0)
+		ret = 0;
+	certpick_trust_free(t);
+	return ret;
+}
+
+static void
+crl_paths(void **state)
+{
+	(void)state;
+	assert_true(tu_alloc_loop(crl_op, NULL) > 20);
+}
+
 static void
 check_paths(void **state)
 {
@@ -240,6 +263,8 @@ check_paths(void **state)
 	assert_non_null(trust);
 	assert_ok(certpick_trust_add_path(trust, tu_data("check/root.pem"), &err), &err);
 	assert_ok(certpick_trust_add_path(trust, tu_data("candidate/root.pem"), &err), &err);
+	/* CRLs of other CAs: revocation checking runs, finds none that applies */
+	assert_ok(certpick_trust_add_crl_path(trust, tu_data("crl/three-crls.pem"), &err), &err);
 	a.trust = trust;
 	for (size_t i = 0; i < certpick_candset_count(set); i++) {
 		a.c = certpick_candset_get(set, i);
@@ -333,6 +358,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(load_paths),
 		cmocka_unit_test(check_paths),
+		cmocka_unit_test(crl_paths),
 		cmocka_unit_test(certreq_parse_paths),
 		cmocka_unit_test(certreq_json_paths),
 		cmocka_unit_test(select_paths),

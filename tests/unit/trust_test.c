@@ -167,6 +167,39 @@ bridge_without_trust(void **state)
 	certpick_candset_free(set);
 }
 
+/* CRLs: PEM bundles (other blocks skipped), DER, and every way a file is not one. */
+static void
+crl_loading(void **state)
+{
+	static const struct { const char *file; int want_rc; size_t want_n; const char *msg; }
+	    cases[] = {
+		{ "crl/three-crls.pem", 0, 3, NULL },
+		{ "crl/reasons-idp.der", 0, 1, NULL },
+		{ "crl/cert-then-crl.pem", 0, 1, NULL },
+		{ "crl/truncated.pem", -1, 1, "cannot read CRL 2 of" },
+		{ "candidate/leaf.pem", -1, 0, "no CRL in" },
+		{ "candidate/leaf.der", -1, 0, "no CRL in" },
+		{ "candidate/empty.pem", -1, 0, "no CRL in" },
+		{ "no/such/file", -1, 0, "cannot open" },
+	};
+	struct certpick_error err = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct certpick_trust *t = certpick_trust_new(&err);
+
+		certpick_error_clear(&err);
+		if (certpick_trust_add_crl_path(t, tu_data(cases[i].file), &err) != cases[i].want_rc ||
+		    certpick_trust_crl_count(t) != cases[i].want_n ||
+		    (cases[i].msg != NULL && strstr(err.message, cases[i].msg) == NULL))
+			fail_msg("%s: %zu CRLs, '%s'", cases[i].file, certpick_trust_crl_count(t),
+			    err.message);
+		assert_int_equal(certpick_trust_count(t), 0);
+		certpick_trust_free(t);
+	}
+	assert_int_equal(certpick_trust_crl_count(NULL), 0);
+}
+
 static void
 allocation_failures(void **state)
 {
@@ -200,6 +233,7 @@ main(void)
 		cmocka_unit_test(paths_table),
 		cmocka_unit_test(trust_loading),
 		cmocka_unit_test(bridge_without_trust),
+		cmocka_unit_test(crl_loading),
 		cmocka_unit_test(allocation_failures),
 	};
 
