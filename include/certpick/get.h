@@ -44,6 +44,8 @@ struct certpick_get_options {
 	const char *trust_path;		/* FILE|DIR of CAs for the server; NULL: the system's */
 	bool insecure;			/* do not verify the server */
 	size_t max_response;		/* largest answer read (headers + body); default 16 MiB */
+	/* The PIN (password or password_cb) for a chosen key on a PKCS#11 token; may be NULL */
+	const struct certpick_load_options *token_login;
 	void (*trace)(void *arg, const char *line);	/* -v lines; may be NULL */
 	void *trace_arg;
 };

@@ -121,6 +121,8 @@ int cli_sources_resolve(struct cli_sources *s);
  * failing is (CLI_EXIT_INPUT).
  */
 int cli_sources_load(const struct cli_sources *s, struct certpick_candset *set, bool strict);
+/* Load options with the password (pin false) or the PIN (pin true); borrow from s. */
+struct certpick_load_options cli_sources_options(const struct cli_sources *s, bool pin);
 void cli_sources_wipe(struct cli_sources *s);
 
 /* json.c: shared JSON shapes (DESIGN.md contract) built with jansson. */

@@ -216,6 +216,7 @@ cmd_get(int argc, char **argv)
 	struct certpick_error err = { 0 };
 	struct certpick_candset *set = NULL;
 	struct cli_get_run r = { 0 };
+	struct certpick_load_options pin;
 	char *body = NULL;
 	int rc;
 
@@ -233,6 +234,8 @@ cmd_get(int argc, char **argv)
 	}
 	if ((rc = cli_sources_resolve(&a.src)) != 0)
 		goto out;
+	pin = cli_sources_options(&a.src, true);
+	a.go.token_login = &pin;
 	if ((set = certpick_candset_new(&err)) == NULL) {
 		rc = cli_error(&err);
 		goto out;

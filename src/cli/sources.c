@@ -38,20 +38,28 @@ cli_sources_resolve(struct cli_sources *s)
 	return 0;
 }
 
+/* see cli.h */
+struct certpick_load_options
+cli_sources_options(const struct cli_sources *s, bool pin)
+{
+	struct certpick_load_options o = {
+		.password = pin ? (s->pin.have ? s->pin.buf : NULL) : (s->pw.have ? s->pw.buf : NULL),
+		.password_cb = cli_password_prompt,
+		.warn = cli_warn_error,
+	};
+
+	return o;
+}
+
 /* One source into set; 0 or -1 with err set. */
 static int
 load_one(const struct cli_sources *s, size_t i, struct certpick_candset *set,
     struct certpick_error *err)
 {
-	struct certpick_load_options o = {
-		.password = s->pw.have ? s->pw.buf : NULL,
-		.password_cb = cli_password_prompt,
-		.warn = cli_warn_error,
-	};
+	struct certpick_load_options o = cli_sources_options(s, s->src[i].kind == CLI_SRC_PKCS11);
 
 	switch (s->src[i].kind) {
 	case CLI_SRC_PKCS11:
-		o.password = s->pin.have ? s->pin.buf : NULL;
 		return certpick_candset_add_pkcs11(set, s->src[i].arg, &o, err);
 	case CLI_SRC_NSSDB:
 		return certpick_candset_add_nssdb(set, s->src[i].arg, &o, err);

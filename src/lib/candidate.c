@@ -40,6 +40,7 @@ struct certpick_candidate {
 	unsigned keyspec;
 	char *csp;
 	bool latent;			/* CA certificate: a candidate only if a key pairs */
+	char *key_uri;			/* PKCS#11 key (token and CKA_ID); NULL otherwise */
 };
 
 struct loose_key {
@@ -72,6 +73,7 @@ candidate_free(struct certpick_candidate *c)
 	free(c->key_source);
 	free(c->mismatch_source);
 	free(c->csp);
+	free(c->key_uri);
 	free(c);
 }
 
@@ -541,6 +543,29 @@ certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY *ke
 fail:
 	rollback(set, mark);
 	return cp_error_nomem(err);
+}
+
+/* see internal.h */
+int
+cp_candset_set_last_key_uri(struct certpick_candset *set, const char *uri,
+    struct certpick_error *err)
+{
+	struct certpick_candidate *c;
+
+	if (set == NULL || set->n == 0)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
+	c = set->v[set->n - 1];
+	free(c->key_uri);
+	if ((c->key_uri = cp_strdup(uri)) == NULL)
+		return cp_error_nomem(err);
+	return 0;
+}
+
+/* see internal.h */
+const char *
+cp_candidate_key_uri(const struct certpick_candidate *c)
+{
+	return c != NULL ? c->key_uri : NULL;
 }
 
 /* see certpick/candidate.h */

@@ -223,18 +223,146 @@ key_for(PKCS11_KEY *keys, unsigned nkeys, const PKCS11_CERT *c)
 	return false;
 }
 
+/* An open module and the token a URI names; token_close() releases it. */
+struct p11_token {
+	PKCS11_CTX *ctx;
+	PKCS11_SLOT *slots;
+	unsigned nslots;
+	bool loaded;
+	PKCS11_SLOT *slot;	/* borrowed from slots */
+	bool logged_in;
+};
+
+static void
+token_close(struct p11_token *t)
+{
+	if (t->slots != NULL)
+		PKCS11_release_all_slots(t->ctx, t->slots, t->nslots);
+	if (t->ctx != NULL) {
+		if (t->loaded)
+			PKCS11_CTX_unload(t->ctx);
+		PKCS11_CTX_free(t->ctx);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+/* Load u's module, find the token it names and log in when opts give a PIN. */
+static int
+token_open(const struct p11_uri *u, const char *shown, const struct certpick_load_options *opts,
+    struct p11_token *t, struct certpick_error *err)
+{
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	if (u->module == NULL) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "PKCS#11 URI '%s' names no module", shown);
+		cp_error_detail(err, "add ;module-path=/usr/lib/softhsm/libsofthsm2.so (or the "
+		    "card's module)");
+		return -1;
+	}
+	if (stat(u->module, &st) != 0)
+		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno,
+		    "cannot load PKCS#11 module '%s'", u->module);
+	if ((t->ctx = PKCS11_CTX_new()) == NULL || PKCS11_CTX_load(t->ctx, u->module) != 0) {
+		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot load PKCS#11 module '%s'", u->module);
+		goto fail;
+	}
+	t->loaded = true;
+	if (PKCS11_enumerate_slots(t->ctx, &t->slots, &t->nslots) != 0) {
+		t->slots = NULL;
+		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot list the slots of '%s'", u->module);
+		goto fail;
+	}
+	for (unsigned i = 0; i < t->nslots && t->slot == NULL; i++) {
+		PKCS11_TOKEN *tok = t->slots[i].token;
+
+		if (tok != NULL && tok->initialized && field_ok(u->token, tok->label) &&
+		    field_ok(u->serial, tok->serialnr) && field_ok(u->manufacturer, tok->manufacturer) &&
+		    field_ok(u->model, tok->model))
+			t->slot = &t->slots[i];
+	}
+	if (t->slot == NULL) {
+		cp_error_set(err, CERTPICK_ERR_IO, "no PKCS#11 token matches '%s'", shown);
+		goto fail;
+	}
+	if (t->slot->token->loginRequired && login(t->slot, shown, opts, &t->logged_in, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	token_close(t);
+	return -1;
+}
+
+/* The URI of one key: the source's URI (PIN hidden) and the object's CKA_ID. */
+static char *
+key_uri(const char *shown, const unsigned char *id, size_t id_len)
+{
+	size_t n = strlen(shown);
+	char *out;
+
+	if (id_len > 1024 || (out = cp_malloc(n + 4 + 3 * id_len + 1)) == NULL)
+		return NULL;
+	memcpy(out, shown, n);
+	memcpy(out + n, ";id=", 4);
+	n += 4;
+	for (size_t i = 0; i < id_len; i++)
+		n += (size_t)snprintf(out + n, 4, "%%%02X", id[i]);
+	out[n] = '\0';
+	return out;
+}
+
+/* Each certificate of the token (filtered by the URI) as a candidate. */
+static int
+add_token_certs(struct certpick_candset *set, const struct p11_uri *u, const char *shown,
+    const struct p11_token *t, struct certpick_error *err)
+{
+	PKCS11_TOKEN *tok = t->slot->token;
+	PKCS11_CERT *certs = NULL;
+	PKCS11_KEY *keys = NULL;
+	unsigned ncerts = 0, nkeys = 0;
+
+	if (PKCS11_enumerate_certs(tok, &certs, &ncerts) != 0)
+		return cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot list certificates on token "
+		    "'%s'", tok->label);
+	if (PKCS11_enumerate_keys(tok, &keys, &nkeys) != 0) {
+		keys = NULL;
+		nkeys = 0;
+	}
+	for (unsigned i = 0; i < ncerts; i++) {
+		const PKCS11_CERT *c = &certs[i];
+		bool has_key = key_for(keys, nkeys, c);
+		char *source, *kuri = NULL;
+		int rc;
+
+		if (c->x509 == NULL || (u->object != NULL &&
+		    (c->label == NULL || strcmp(u->object, c->label) != 0)) ||
+		    (u->id != NULL && (c->id_len != u->id_len || memcmp(c->id, u->id, u->id_len) != 0)))
+			continue;
+		source = cp_asprintf("pkcs11:%s:%s", tok->label, c->label ? c->label : "(no label)");
+		if (source == NULL || (has_key && (kuri = key_uri(shown, c->id, c->id_len)) == NULL)) {
+			free(source);
+			return cp_error_nomem(err);
+		}
+		rc = certpick_candset_add_x509(set, c->x509, NULL, NULL, source,
+		    has_key ? CERTPICK_KEY_PKCS11 : CERTPICK_KEY_NONE, err);
+		if (rc == 0 && kuri != NULL)
+			rc = cp_candset_set_last_key_uri(set, kuri, err);
+		free(source);
+		free(kuri);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* see certpick/candidate.h */
 int
 certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
     const struct certpick_load_options *opts, struct certpick_error *err)
 {
 	struct p11_uri u;
+	struct p11_token t = { 0 };
 	char *shown;
-	PKCS11_CTX *ctx = NULL;
-	PKCS11_SLOT *slots = NULL, *slot = NULL;
-	unsigned nslots = 0;
-	bool loaded = false, logged_in = false;
-	struct stat st;
 	int ret = -1;
 
 	if (set == NULL || uri == NULL)
@@ -246,100 +374,94 @@ certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
 		free(shown);
 		return -1;
 	}
-	uri = shown;
-	if (u.module == NULL) {
-		cp_error_set(err, CERTPICK_ERR_USAGE, "PKCS#11 URI '%s' names no module", uri);
-		cp_error_detail(err, "add ;module-path=/usr/lib/softhsm/libsofthsm2.so (or the "
-		    "card's module)");
+	if (token_open(&u, shown, opts, &t, err) != 0 || add_token_certs(set, &u, shown, &t, err) != 0)
 		goto out;
-	}
-	if (stat(u.module, &st) != 0) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot load PKCS#11 module '%s'",
-		    u.module);
-		goto out;
-	}
-	if ((ctx = PKCS11_CTX_new()) == NULL || PKCS11_CTX_load(ctx, u.module) != 0) {
-		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot load PKCS#11 module '%s'", u.module);
-		goto out;
-	}
-	loaded = true;
-	if (PKCS11_enumerate_slots(ctx, &slots, &nslots) != 0) {
-		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot list the slots of '%s'", u.module);
-		goto out;
-	}
-	for (unsigned i = 0; i < nslots && slot == NULL; i++) {
-		PKCS11_TOKEN *t = slots[i].token;
+	if (!t.logged_in && t.slot->token->loginRequired && opts != NULL && opts->warn) {
+		struct certpick_error w = { 0 };
 
-		if (t != NULL && t->initialized && field_ok(u.token, t->label) &&
-		    field_ok(u.serial, t->serialnr) && field_ok(u.manufacturer, t->manufacturer) &&
-		    field_ok(u.model, t->model))
-			slot = &slots[i];
-	}
-	if (slot == NULL) {
-		cp_error_set(err, CERTPICK_ERR_IO, "no PKCS#11 token matches '%s'", uri);
-		goto out;
-	}
-	if (slot->token->loginRequired && login(slot, uri, opts, &logged_in, err) != 0)
-		goto out;
-	{
-		PKCS11_CERT *certs = NULL;
-		PKCS11_KEY *keys = NULL;
-		unsigned ncerts = 0, nkeys = 0;
-
-		if (PKCS11_enumerate_certs(slot->token, &certs, &ncerts) != 0) {
-			cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot list certificates on token "
-			    "'%s'", slot->token->label);
-			goto out;
-		}
-		if (PKCS11_enumerate_keys(slot->token, &keys, &nkeys) != 0) {
-			keys = NULL;
-			nkeys = 0;
-		}
-		for (unsigned i = 0; i < ncerts; i++) {
-			char *source;
-			bool has_key = key_for(keys, nkeys, &certs[i]);
-			int rc;
-
-			if (certs[i].x509 == NULL || (u.object != NULL &&
-			    (certs[i].label == NULL || strcmp(u.object, certs[i].label) != 0)) ||
-			    (u.id != NULL && (certs[i].id_len != u.id_len ||
-			    memcmp(certs[i].id, u.id, u.id_len) != 0)))
-				continue;
-			source = cp_asprintf("pkcs11:%s:%s", slot->token->label,
-			    certs[i].label ? certs[i].label : "(no label)");
-			if (source == NULL) {
-				cp_error_nomem(err);
-				goto out;
-			}
-			rc = certpick_candset_add_x509(set, certs[i].x509, NULL, NULL, source,
-			    has_key ? CERTPICK_KEY_PKCS11 : CERTPICK_KEY_NONE, err);
-			free(source);
-			if (rc != 0)
-				goto out;
-		}
-		if (!logged_in && slot->token->loginRequired && opts != NULL && opts->warn) {
-			struct certpick_error w = { 0 };
-
-			cp_error_set(&w, CERTPICK_ERR_PASSWORD, "not logged in to PKCS#11 token '%s'",
-			    slot->token->label);
-			cp_error_detail(&w, "private keys are invisible without the PIN "
-			    "(--pin-env VAR or --pin-file FILE)");
-			opts->warn(opts->warn_arg, &w);
-		}
+		cp_error_set(&w, CERTPICK_ERR_PASSWORD, "not logged in to PKCS#11 token '%s'",
+		    t.slot->token->label);
+		cp_error_detail(&w, "private keys are invisible without the PIN "
+		    "(--pin-env VAR or --pin-file FILE)");
+		opts->warn(opts->warn_arg, &w);
 	}
 	ret = 0;
 out:
 	ERR_clear_error();
-	if (slots != NULL)
-		PKCS11_release_all_slots(ctx, slots, nslots);
-	if (ctx != NULL) {
-		if (loaded)
-			PKCS11_CTX_unload(ctx);
-		PKCS11_CTX_free(ctx);
-	}
+	token_close(&t);
 	uri_release(&u);
 	free(shown);
 	return ret;
+}
+
+struct cp_p11_key {
+	struct p11_token t;
+	EVP_PKEY *pkey;		/* signs on the token; freed before the module */
+};
+
+/* see internal.h */
+int
+cp_p11_key_open(const char *uri, const struct certpick_load_options *opts,
+    struct cp_p11_key **out, struct certpick_error *err)
+{
+	struct cp_p11_key *k = NULL;
+	struct p11_uri u;
+	PKCS11_KEY *keys = NULL;
+	unsigned nkeys = 0;
+	int ret = -1;
+
+	*out = NULL;
+	if (uri_parse(uri, uri, &u, err) != 0)
+		return -1;
+	if ((k = cp_calloc(1, sizeof(*k))) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	if (token_open(&u, uri, opts, &k->t, err) != 0)
+		goto out;
+	if (!k->t.logged_in && k->t.slot->token->loginRequired) {
+		cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot use the key on PKCS#11 token '%s'",
+		    k->t.slot->token->label);
+		cp_error_detail(err, "not logged in: give the PIN (--pin-env VAR or --pin-file F)");
+		goto out;
+	}
+	if (PKCS11_enumerate_keys(k->t.slot->token, &keys, &nkeys) != 0)
+		nkeys = 0;
+	for (unsigned i = 0; i < nkeys && k->pkey == NULL; i++)
+		if (keys[i].isPrivate && u.id != NULL && keys[i].id_len == u.id_len &&
+		    memcmp(keys[i].id, u.id, u.id_len) == 0)
+			k->pkey = PKCS11_get_private_key(&keys[i]);
+	if (k->pkey == NULL) {
+		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot use the key on PKCS#11 token '%s'",
+		    k->t.slot->token->label);
+		goto out;
+	}
+	*out = k;
+	k = NULL;
+	ret = 0;
+out:
+	ERR_clear_error();
+	cp_p11_key_close(k);
+	uri_release(&u);
+	return ret;
+}
+
+/* see internal.h */
+EVP_PKEY *
+cp_p11_key_pkey(const struct cp_p11_key *k)
+{
+	return k != NULL ? k->pkey : NULL;
+}
+
+/* see internal.h */
+void
+cp_p11_key_close(struct cp_p11_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	token_close(&k->t);
+	free(k);
 }
 
 #else
@@ -365,6 +487,32 @@ cp_p11_uri_check(const char *uri, struct certpick_error *err)
 {
 	(void)uri;
 	return cp_error_set(err, CERTPICK_ERR_USAGE, "built without libp11");
+}
+
+/* see internal.h */
+int
+cp_p11_key_open(const char *uri, const struct certpick_load_options *opts,
+    struct cp_p11_key **out, struct certpick_error *err)
+{
+	(void)uri;
+	(void)opts;
+	*out = NULL;
+	return cp_error_set(err, CERTPICK_ERR_USAGE, "built without libp11");
+}
+
+/* see internal.h */
+EVP_PKEY *
+cp_p11_key_pkey(const struct cp_p11_key *k)
+{
+	(void)k;
+	return NULL;
+}
+
+/* see internal.h */
+void
+cp_p11_key_close(struct cp_p11_key *k)
+{
+	(void)k;
 }
 
 #endif

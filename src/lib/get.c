@@ -301,22 +301,45 @@ fail:
 	return NULL;
 }
 
+/*
+ * The candidate's private key: in memory, or opened on its PKCS#11 token
+ * (*tok then owns it until the connection is gone). NULL with err set.
+ */
+static EVP_PKEY *
+identity_key(const struct certpick_candidate *c, const struct certpick_get_options *o,
+    struct cp_p11_key **tok, struct certpick_error *err)
+{
+	EVP_PKEY *key = certpick_candidate_get0_pkey(c);
+	enum certpick_key_store store = certpick_candidate_key_store(c);
+
+	if (key != NULL)
+		return key;
+	if (store == CERTPICK_KEY_PKCS11 && cp_candidate_key_uri(c) != NULL) {
+		if (cp_p11_key_open(cp_candidate_key_uri(c), o->token_login, tok, err) != 0)
+			return NULL;
+		return cp_p11_key_pkey(*tok);
+	}
+	cp_error_set(err, CERTPICK_ERR_USAGE, "cannot use '%s': %s", certpick_candidate_source(c),
+	    store == CERTPICK_KEY_NONE ? "no private key found" :
+	    "its key is in an NSS database (use a file or .p12 for get)");
+	return NULL;
+}
+
 /* The candidate's certificate, key and the chain the selection says to send. */
 static int
 use_identity(SSL *ssl, const struct certpick_candset *set, const struct certpick_candidate *c,
-    const struct certpick_sel_candidate *sel, struct certpick_error *err)
+    const struct certpick_sel_candidate *sel, const struct certpick_get_options *o,
+    struct cp_p11_key **tok, struct certpick_error *err)
 {
-	EVP_PKEY *key = certpick_candidate_get0_pkey(c);
+	EVP_PKEY *key;
 	STACK_OF(X509) *pool = certpick_candset_get0_pool(set);
 	STACK_OF(X509) *own = certpick_candidate_get0_chain(c);
 
-	if (key == NULL)
-		return cp_error_set(err, CERTPICK_ERR_USAGE, "cannot use '%s': %s",
-		    certpick_candidate_source(c),
-		    certpick_candidate_key_store(c) == CERTPICK_KEY_NONE ? "no private key found" :
-		    "its key is in an NSS database or on a token (use a file or .p12 for get)");
+	if ((key = identity_key(c, o, tok, err)) == NULL)
+		return -1;
+	/* a token's key has no public half to compare: the token signs, the server checks */
 	if (SSL_use_certificate(ssl, certpick_candidate_get0_x509(c)) != 1 ||
-	    SSL_use_PrivateKey(ssl, key) != 1 || SSL_check_private_key(ssl) != 1)
+	    SSL_use_PrivateKey(ssl, key) != 1 || (*tok == NULL && SSL_check_private_key(ssl) != 1))
 		return cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "cannot use the key of '%s'",
 		    certpick_candidate_source(c));
 	if (sel == NULL) {
@@ -609,6 +632,7 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 	char *host_hdr = NULL, *req = NULL;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
+	struct cp_p11_key *tok = NULL;
 	size_t req_len = 0;
 	int fd = -1, rc, ret = -1;
 
@@ -632,7 +656,7 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 			cp_error_set_ossl(err, CERTPICK_ERR_NOMEM, "cannot create a TLS connection");
 		goto out;
 	}
-	if (chosen != NULL && use_identity(ssl, set, chosen, sel, err) != 0)
+	if (chosen != NULL && use_identity(ssl, set, chosen, sel, o, &tok, err) != 0)
 		goto out;
 	SSL_set_post_handshake_auth(ssl, 1);
 	SSL_set_msg_callback(ssl, msg_cb);
@@ -685,6 +709,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	SSL_CTX_free(ctx);
+	cp_p11_key_close(tok);	/* after the connection that signed with it */
 	ERR_clear_error();
 	free(host);
 	free(port);

@@ -186,5 +186,21 @@ int cp_x509_sha256_hex(const struct x509_st *x, char out[65], struct certpick_er
  */
 char *cp_p11_uri_redact(const char *uri);
 int cp_p11_uri_check(const char *uri, struct certpick_error *err);
+/*
+ * A private key on a PKCS#11 token, opened for signing: uri is the
+ * candidate's key URI (cp_candidate_key_uri: token and CKA_ID), opts give the
+ * PIN. The EVP_PKEY is borrowed from k and valid until cp_p11_key_close(k),
+ * which logs out and unloads the module. NULL is a no-op.
+ */
+struct cp_p11_key;
+struct evp_pkey_st;
+int cp_p11_key_open(const char *uri, const struct certpick_load_options *opts,
+    struct cp_p11_key **out, struct certpick_error *err);
+struct evp_pkey_st *cp_p11_key_pkey(const struct cp_p11_key *k);
+void cp_p11_key_close(struct cp_p11_key *k);
+/* candidate.c: the key URI of the candidate added last (copied); its getter. */
+int cp_candset_set_last_key_uri(struct certpick_candset *set, const char *uri,
+    struct certpick_error *err);
+const char *cp_candidate_key_uri(const struct certpick_candidate *c);
 
 #endif

@@ -170,18 +170,26 @@ def test_bash_completion_get():
 
 
 @pytest.mark.skipif(not have_softhsm(), reason="SoftHSM2 / p11tool missing")
-def test_pkcs11_pin_is_not_the_password(certpick, procs, pki, tmp):
-    """--pin-env unlocks the token; --password-env is for files only."""
+def test_pkcs11_token_key_signs(certpick, procs, pki, tmp):
+    """The key of a certificate on a token signs the handshake on the token;
+    --pin-env unlocks it; --password-env is for files only."""
     conf, uri = softhsm_token(tmp, pki)
     url = serve_per_path(procs, pki)
     inta = os.path.join(pki, "intA.pem")    # alice's chain
     env = {"SOFTHSM2_CONF": conf, "PIN": "1234", "PW": "not-the-pin"}
-    # the token's alice is chosen (its key is on the token: get says so, exit 2)
-    r = certpick("get", "--client", "openssl", *trust(pki), url + "/secure", "--pkcs11", uri,
-                 inta, "--pin-env", "PIN", "--password-env", "PW", env=env)
-    assert r.rc == 2 and "its key is in an NSS database or on a token" in r.err, r
-    assert "cannot log in" not in r.err
+    for tls in ("--tls1.2", "--tls1.3"):
+        r = certpick("get", tls, "--client", "nss", *trust(pki), "-H",
+                     "Accept: application/json", url + "/secure", "--pkcs11", uri, inta,
+                     "--pin-env", "PIN", "--password-env", "PW", env=env)
+        assert r.rc == 0, r
+        answer = json.loads(r.out)
+        assert answer["status"] == 200
+        assert answer["client_certificate"]["subject"]["rfc4514"] == "CN=alice,O=certpick-test"
     # the password is not tried as the PIN
     r = certpick("get", "--client", "openssl", *trust(pki), url + "/secure", "--pkcs11", uri,
                  inta, "--pin-env", "PW", env=env)
     assert r.rc == 4 and "wrong PIN" in r.err, r
+    # no PIN (and no terminal to ask on): the key stays locked, said so
+    r = certpick("get", "--client", "openssl", *trust(pki), url + "/secure", "--pkcs11", uri,
+                 inta, env=env, input="")
+    assert r.rc != 0 and "PIN" in r.err, r

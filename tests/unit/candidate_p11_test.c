@@ -1,10 +1,12 @@
 /*
- * candidate_p11.c: PKCS#11 tokens as a source. URI errors and module errors
- * here; a SoftHSM2 token end to end in tests/integration/test_select.py.
+ * candidate_p11.c: PKCS#11 tokens as a source, and their keys for get. URI
+ * and module errors here; a SoftHSM2 token end to end in
+ * tests/integration/test_select.py and test_get.py (the token signs).
  */
 #include <string.h>
 
 #include "testutil.h"
+#include "internal.h"
 
 static void
 bad_uris(void **state)
@@ -40,7 +42,17 @@ bad_uris(void **state)
 		assert_int_equal(certpick_candset_add_pkcs11(set, rows[i].uri, NULL, &err), -1);
 		if ((int)err.code != rows[i].code || strstr(err.message, rows[i].msg) == NULL)
 			fail_msg("%s: got %d '%s'", rows[i].uri, err.code, err.message);
+		/* get opens a token's key through the same code; k poisoned: must come back NULL */
+		struct cp_p11_key *k = (struct cp_p11_key *)&err;
+
+		certpick_error_clear(&err);
+		assert_int_equal(cp_p11_key_open(rows[i].uri, NULL, &k, &err), -1);
+		assert_null(k);
+		if ((int)err.code != rows[i].code || strstr(err.message, rows[i].msg) == NULL)
+			fail_msg("key %s: got %d '%s'", rows[i].uri, err.code, err.message);
 	}
+	assert_null(cp_p11_key_pkey(NULL));
+	cp_p11_key_close(NULL);
 	assert_int_equal(certpick_candset_add_pkcs11(NULL, "pkcs11:", NULL, &err), -1);
 	certpick_candset_free(set);
 }
