@@ -58,7 +58,8 @@ run_pytest() { # $1 = certpick binary, $2.. = pytest args
 	bin=$1
 	shift
 	xml=$log/pytest-$(basename "$(dirname "$bin")").xml
-	# valgrind runs certpick 20-50 times slower: the whole suite takes about an hour
+	# valgrind runs certpick 20-50 times slower: the whole suite took 15 minutes on an idle
+	# 2-core machine, over 50 on a busy one
 	limit=3000
 	[ "${CERTPICK_VALGRIND:-}" = 1 ] && limit=14400
 	CERTPICK=$ROOT/$bin CERTPICK_ROOT=$ROOT timeout $limit $PY -m pytest -q -p no:cacheprovider \
