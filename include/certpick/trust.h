@@ -66,7 +66,8 @@ size_t certpick_trust_count(const struct certpick_trust *t);
  * skipped, or one DER CRL). check then verifies revocation of every
  * certificate whose issuer has a CRL here (revoked, CRL expired or badly
  * signed are findings); with no CRL at all, revocation is not checked.
- * Returns -1 when path cannot be read, holds no CRL or a malformed one.
+ * Returns -1, adding none of them, when path cannot be read, holds no CRL
+ * or a malformed one.
  */
 int certpick_trust_add_crl_path(struct certpick_trust *t, const char *path,
     struct certpick_error *err);

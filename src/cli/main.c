@@ -188,8 +188,8 @@ secret_on_argv(int argc, char **argv)
 
 /*
  * .pfx files from older Windows (and openssl pkcs12 -legacy) use RC2-40 or
- * 3DES: OpenSSL 3 keeps those in the "legacy" provider. Loaded for every
- * command that reads keys; unloaded before exit so nothing is left behind.
+ * 3DES: OpenSSL 3 keeps those in the "legacy" provider. Loaded before every
+ * command (most read keys); unloaded before exit so nothing is left behind.
  */
 static OSSL_PROVIDER *prov_legacy, *prov_default;
 

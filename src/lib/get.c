@@ -321,7 +321,8 @@ identity_key(const struct certpick_candidate *c, const struct certpick_get_optio
 	}
 	cp_error_set(err, CERTPICK_ERR_USAGE, "cannot use '%s': %s", certpick_candidate_source(c),
 	    store == CERTPICK_KEY_NONE ? "no private key found" :
-	    "its key is in an NSS database (use a file or .p12 for get)");
+	    store == CERTPICK_KEY_NSS ? "its key is in an NSS database (use a file or .p12 for get)" :
+	    "its key is in a store get cannot open (use a file or .p12)");
 	return NULL;
 }
 

@@ -75,7 +75,25 @@ certpick_trust_get0_certs(const struct certpick_trust *t)
 int
 certpick_trust_add_crl_path(struct certpick_trust *t, const char *path, struct certpick_error *err)
 {
-	return cp_crls_load(path, t->crls, err);
+	STACK_OF(X509_CRL) *crls;
+	int n, ret = -1;
+
+	/* all of the file or nothing: a CRL bundle broken halfway adds none */
+	if ((crls = sk_X509_CRL_new_null()) == NULL)
+		return cp_error_nomem(err);
+	if (cp_crls_load(path, crls, err) != 0)
+		goto out;
+	n = sk_X509_CRL_num(crls);
+	if (!sk_X509_CRL_reserve(t->crls, sk_X509_CRL_num(t->crls) + n)) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	while (sk_X509_CRL_num(crls) > 0)	/* cannot fail: reserved */
+		(void)sk_X509_CRL_push(t->crls, sk_X509_CRL_shift(crls));
+	ret = 0;
+out:
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return ret;
 }
 
 /* see certpick/trust.h */

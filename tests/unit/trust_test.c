@@ -176,7 +176,8 @@ crl_loading(void **state)
 		{ "crl/three-crls.pem", 0, 3, NULL },
 		{ "crl/reasons-idp.der", 0, 1, NULL },
 		{ "crl/cert-then-crl.pem", 0, 1, NULL },
-		{ "crl/truncated.pem", -1, 1, "cannot read CRL 2 of" },
+		/* a good CRL, then a broken one: none is kept */
+		{ "crl/truncated.pem", -1, 0, "cannot read CRL 2 of" },
 		{ "candidate/leaf.pem", -1, 0, "no CRL in" },
 		{ "candidate/leaf.der", -1, 0, "no CRL in" },
 		{ "candidate/empty.pem", -1, 0, "no CRL in" },
@@ -198,6 +199,16 @@ crl_loading(void **state)
 		certpick_trust_free(t);
 	}
 	assert_int_equal(certpick_trust_crl_count(NULL), 0);
+	/* files add up; a bad one after good ones leaves those as they were */
+	{
+		struct certpick_trust *t = certpick_trust_new(&err);
+
+		assert_ok(certpick_trust_add_crl_path(t, tu_data("crl/three-crls.pem"), &err), &err);
+		assert_ok(certpick_trust_add_crl_path(t, tu_data("crl/reasons-idp.der"), &err), &err);
+		assert_int_equal(certpick_trust_add_crl_path(t, tu_data("crl/truncated.pem"), &err), -1);
+		assert_int_equal(certpick_trust_crl_count(t), 4);
+		certpick_trust_free(t);
+	}
 }
 
 static void
