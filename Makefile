@@ -34,15 +34,23 @@ build: deps build/build.ninja
 	@$(NINJA) -C build >/dev/null || $(NINJA) -C build
 
 build-asan/build.ninja:
-	CC=clang $(MESON) setup build-asan -Dsanitize=address,undefined -Db_lundef=false >/dev/null
+	CC=clang $(MESON) setup build-asan -Dtests=enabled -Dsanitize=address,undefined -Db_lundef=false >/dev/null
 
 build-fuzz/build.ninja:
-	CC=clang $(MESON) setup build-fuzz -Dfuzz=true -Dsanitize=address,undefined -Db_lundef=false >/dev/null
+	CC=clang $(MESON) setup build-fuzz -Dtests=enabled -Dfuzz=true -Dsanitize=address,undefined -Db_lundef=false >/dev/null
+
+# `make demo` configures build/ before the test packages are installed (tests=auto finds no
+# cmocka and builds no unit test); `make check` requires them, so a missing one is an error.
+define tests_on
+	@if [ ! -f $(1)/.tests-enabled ]; then \
+		$(MESON) configure $(1) -Dtests=enabled >/dev/null && touch $(1)/.tests-enabled; fi
+endef
 
 demo: build
 	@build/certpick demo
 
 check: deps-check build/build.ninja build-asan/build.ninja build-fuzz/build.ninja
+	$(call tests_on,build)
 	$(call reconf,build)
 	$(call reconf,build-asan)
 	$(call reconf,build-fuzz)

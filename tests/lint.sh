@@ -14,5 +14,14 @@ if grep -nE "$libbanned" src/lib/*.c | grep -v 'snprintf\|vsnprintf\|BIO_printf\
 	echo "lint: src/lib must not print, exit or read the environment"
 	rc=1
 fi
+# every program, module and file the tests use is installed by scripts/deps.sh
+/usr/bin/python3 tests/deps_lint.py || rc=1
+case $(/usr/bin/python3 tests/deps_lint.py --without time) in
+*"package 'time'"*) ;;
+*)
+	echo "lint: tests/deps_lint.py did not notice a package taken out of scripts/deps.sh"
+	rc=1
+	;;
+esac
 [ $rc -eq 0 ] && echo "lint: ok"
 exit $rc

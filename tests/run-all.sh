@@ -7,50 +7,67 @@
 # Unit tests print TAP (cmocka); integration tests are pytest against real
 # peers on loopback; the ASan+UBSan build runs the unit tests and the whole
 # integration suite again; each fuzz target runs its corpus once.
+# A section that runs fewer tests than the tree defines fails: every runner of
+# tests/unit/*_test.c must run its whole TAP plan, every test function of
+# tests/integration/test_*.py must run (or be reported as skipped, with its
+# reason), every fuzz/fuzz_*.c target must run.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=/usr/bin/python3
 passed=0
 failed=0
+skipped=0
 sections=${*:-lint unit asan integration fuzz}
 log=$ROOT/build/test-logs
 mkdir -p "$log"
 
-count_tap() { # $1 = label, stdin = TAP
-	p=0 f=0
+count_tap() { # $1 = label, stdin = TAP; a plan (1..N) not run to the end is a failure
+	p=0 f=0 plan=
 	while IFS= read -r line; do
 		case $line in
 		"ok "*) p=$((p + 1)) ;;
 		"not ok "*) f=$((f + 1)); echo "FAIL $1: $line" ;;
+		1..*) plan=${line#1..} ;;
 		esac
 	done
-	echo "$p $f" >"$log/.counts"
+	if [ -n "$plan" ] && [ $((p + f)) -lt "$plan" ]; then
+		echo "FAIL $1: ran $((p + f)) of the $plan tests it planned"
+		f=$((f + plan - p - f))
+	fi
+	echo "$p $f 0" >"$log/.counts"
 }
 
 add_counts() {
-	read -r p f <"$log/.counts"
+	read -r p f sk <"$log/.counts"
 	passed=$((passed + p))
 	failed=$((failed + f))
-	echo "  $p passed, $f failed"
+	skipped=$((skipped + sk))
+	echo "  $p passed, $f failed, $sk skipped"
 }
 
-run_unit() { # $1 = build dir
+run_unit() { # $1 = build dir; every tests/unit/*_test.c must have a runner that runs
 	up=0 uf=0
-	for t in "$1"/tests/unit/*_test; do
-		[ -x "$t" ] || continue
-		name=$(basename "$t")
-		if ! CERTPICK_TEST_DATA=$ROOT/tests/data CMOCKA_MESSAGE_OUTPUT=TAP \
-			timeout 600 "$t" >"$log/$name.$(basename "$1").tap" 2>&1; then
-			grep -q '^not ok' "$log/$name.$(basename "$1").tap" ||
-				echo "not ok - $name crashed or timed out" >>"$log/$name.$(basename "$1").tap"
+	for src in tests/unit/*_test.c; do
+		name=$(basename "$src" .c)
+		t=$1/tests/unit/$name
+		tap=$log/$name.$(basename "$1").tap
+		if [ ! -x "$t" ]; then
+			echo "FAIL $name ($(basename "$1")): not built (is libcmocka-dev installed? $1 needs -Dtests=enabled)"
+			uf=$((uf + 1))
+			continue
 		fi
-		count_tap "$name ($(basename "$1"))" <"$log/$name.$(basename "$1").tap"
-		read -r p f <"$log/.counts"
+		if ! CERTPICK_TEST_DATA=$ROOT/tests/data CMOCKA_MESSAGE_OUTPUT=TAP \
+			timeout 600 "$t" >"$tap" 2>&1; then
+			grep -q '^not ok' "$tap" || echo "not ok - $name crashed or timed out" >>"$tap"
+		fi
+		grep -qE '^(not )?ok ' "$tap" || echo "not ok - $name ran no test" >>"$tap"
+		count_tap "$name ($(basename "$1"))" <"$tap"
+		read -r p f _ <"$log/.counts"
 		up=$((up + p))
 		uf=$((uf + f))
 	done
-	echo "$up $uf" >"$log/.counts"
+	echo "$up $uf 0" >"$log/.counts"
 	add_counts
 }
 
@@ -65,18 +82,11 @@ run_pytest() { # $1 = certpick binary, $2.. = pytest args
 	CERTPICK=$ROOT/$bin CERTPICK_ROOT=$ROOT timeout $limit $PY -m pytest -q -p no:cacheprovider \
 		--junitxml="$xml" "$@" tests/integration >"$xml.log" 2>&1
 	tail -n 15 "$xml.log" | grep -E '^(FAILED|ERROR)|passed|failed' | sed 's/^/  /'
-	$PY - "$xml" >"$log/.counts" <<'PYEOF'
-import sys, xml.etree.ElementTree as ET
-try:
-    r = ET.parse(sys.argv[1]).getroot()
-except Exception:
-    print(0, 1); sys.exit()
-suites = [r] if r.tag == "testsuite" else list(r)
-t = sum(int(s.get("tests", 0)) for s in suites)
-f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-sk = sum(int(s.get("skipped", 0)) for s in suites)
-print(t - f - sk, f)
-PYEOF
+	# with -m (a subset), only what ran is counted; otherwise every test function must run
+	whole=yes
+	case " $* " in *" -m "*) whole=no ;; esac
+	$PY tests/pytest_counts.py "$xml" tests/integration "$whole" >"$log/.counts" 2>"$xml.missing"
+	sed 's/^/  /' "$xml.missing"
 	add_counts
 }
 
@@ -89,6 +99,7 @@ for s in $sections; do
 		rc=$?
 		cat "$log/lint.log" | sed 's/^/  /'
 		if [ $rc -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+		echo "  $((1 - (rc != 0))) passed, $((rc != 0)) failed, 0 skipped"
 		;;
 	unit)
 		echo "== unit tests"
@@ -111,7 +122,10 @@ for s in $sections; do
 	fuzz)
 		echo "== fuzz smoke (each target over its corpus)"
 		fuzz/run.sh smoke >"$log/fuzz.log" 2>&1
-		grep -E '^(ok|not ok)' "$log/fuzz.log" | count_tap fuzz
+		{
+			echo "1..$(ls fuzz/fuzz_*.c | wc -l)"
+			grep -E '^(ok|not ok)' "$log/fuzz.log"
+		} | count_tap fuzz
 		grep -E '^not ok' "$log/fuzz.log" | sed 's/^/  /'
 		add_counts
 		;;
@@ -122,5 +136,5 @@ for s in $sections; do
 	esac
 	echo "  ($s: $(($(date +%s) - t0)) s)"
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
