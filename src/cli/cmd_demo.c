@@ -286,7 +286,7 @@ step_select(struct demo *d, const char *url, const struct certpick_candset *set,
 	struct certpick_probe_options po = { .flags = CERTPICK_PROBE_NO_H2_CHECK };
 	struct certpick_probe_result *res = NULL;
 	const struct certpick_certreq *req = NULL;
-	char cmd[512];
+	char cmd[512], answer[256];
 	int ret = -1;
 
 	snprintf(cmd, sizeof(cmd), "certpick select --client all %s " WALLET_CMD, url);
@@ -316,11 +316,12 @@ step_select(struct demo *d, const char *url, const struct certpick_candset *set,
 		}
 		step_json(d, "select", cmd, all);
 	} else {
-		(void)cli_select_render("all", set, req, 0, false);
+		cli_probe_answer(res, answer, sizeof(answer));
+		(void)cli_select_render("all", set, req, 0, false, answer);
 		snprintf(cmd, sizeof(cmd), "certpick select --client nss %s " WALLET_CMD, url);
 		printf("\nOne client in detail, with the trace of every check:\n%s  $ %s%s\n\n",
 		    cli_c_dim(), cmd, cli_c_reset());
-		(void)cli_select_render("nss", set, req, 0, false);
+		(void)cli_select_render("nss", set, req, 0, false, answer);
 	}
 	ret = 0;
 out:

@@ -1151,7 +1151,7 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		    ev[pick].out->subject);
 	else
 		s->note = cp_strdup("sends no certificate");
-	if (s->note == NULL)
+	if (s->note == NULL || cp_select_outcome(c->p, c->req, opts, s) != 0)
 		goto out;
 	ret = 0;
 out:
@@ -1193,7 +1193,7 @@ cp_select_run_facts(const struct certpick_profile *p, const struct cp_selcand *c
 	}
 	s->profile = p;
 	s->n = n;
-	s->chosen = s->auto_choice = -1;
+	s->chosen = s->auto_choice = s->if_asked = -1;
 	for (size_t i = 0; i < n; i++) {
 		struct certpick_sel_candidate *o = &s->v[i];
 

@@ -114,6 +114,10 @@ struct certpick_profile {
 	bool dedupe;			/* CertSelect: newest per subject only */
 	size_t max_cr;			/* handshake-message cap for a CertificateRequest */
 	const char *picker_note;	/* how to auto-select */
+	/* Requests after the handshake (certpick_profile_phase()); a request at
+	 * the handshake reaches every client. */
+	struct certpick_phase_support renegotiation;	/* TLS 1.2 HelloRequest */
+	struct certpick_phase_support post_handshake;	/* TLS 1.3 PHA */
 };
 
 /* Everything the engine needs to know about one certificate. */
@@ -180,6 +184,12 @@ int cp_select_run_facts(const struct certpick_profile *p, const struct cp_selcan
     size_t n, const struct cp_selstore *store, const struct certpick_certreq *req,
     const struct certpick_select_options *opts, struct certpick_selection **out,
     struct certpick_error *err);
+
+/* select_phase.c: phase, reach and outcome of a decided selection (chosen,
+ * auto_choice, prompt and verdicts set); a request that does not reach the
+ * client clears chosen, auto_choice and prompt. -1 on allocation failure. */
+int cp_select_outcome(const struct certpick_profile *p, const struct certpick_certreq *req,
+    const struct certpick_select_options *opts, struct certpick_selection *s);
 
 /* profiles.c */
 extern const struct certpick_profile cp_profiles[];
