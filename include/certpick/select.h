@@ -155,7 +155,8 @@ struct certpick_select_options {
 	void (*trace)(void *arg, const char *line);
 	void *trace_arg;
 	/* What the server answered without a certificate, when known (a probe):
-	 * "HTTP 403 (403.7)". Copied into the never-asked finding. May be NULL. */
+	 * "HTTP 403 (403.7)". Copied into the never-asked-pha finding (the answer a
+	 * client that offers no PHA gets). May be NULL. */
 	const char *server_answer;
 };
 

@@ -202,10 +202,12 @@ struct cli_get_run {
 	long sent;				/* index in sel->v of what is sent; -1 none */
 	struct certpick_get_result *get;	/* NULL when the probe failed */
 };
-/* -1 with err when a step could not start; a network failure is in the results. */
+/* -1 with err when a step could not start; a network failure is in the results.
+ * any_phase: answer renegotiation and offer PHA even where the profile's client
+ * would not (get --any-phase); otherwise the request behaves like that client. */
 int cli_get_flow(const char *url, const struct certpick_candset *set,
     const struct certpick_profile *profile, const struct certpick_probe_options *po,
-    const struct certpick_get_options *go, time_t now, struct cli_get_run *r,
+    const struct certpick_get_options *go, bool any_phase, time_t now, struct cli_get_run *r,
     struct certpick_error *err);
 void cli_get_run_release(struct cli_get_run *r);
 /* 0 2xx/3xx, 1 HTTP >= 400 or a certificate alert, 3 network/TLS. */

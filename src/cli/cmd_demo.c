@@ -345,7 +345,7 @@ step_get(struct demo *d, const char *url, const struct certpick_candset *set,
 	snprintf(cmd, sizeof(cmd), "certpick get --client %s --trust root.pem -o /dev/null "
 	    "%s %s", client, url, sources);
 	step(d, title, why, cmd);
-	if (cli_get_flow(url, set, certpick_profile_find(client), &po, &go, 0, &r, err) != 0) {
+	if (cli_get_flow(url, set, certpick_profile_find(client), &po, &go, false, 0, &r, err) != 0) {
 		cli_get_run_release(&r);
 		return -1;
 	}

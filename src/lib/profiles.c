@@ -281,8 +281,8 @@ const struct certpick_profile cp_profiles[] = {
 	},
 	{
 	    .name = "openssl",
-	    .summary = "OpenSSL 3 default (s_client -cert, curl, Python ssl): one configured "
-		"certificate",
+	    .summary = "OpenSSL 3 applications (s_client -cert, SSL_CTX_use_certificate): one "
+		"configured certificate",
 	    .checks = {
 		{ .check = CP_CHK_SIZE, .source = "[S] max_cert_list 102400" },
 		{ .check = CP_CHK_CONFIGURED, .source = "[S] one certificate per key slot "
@@ -304,6 +304,56 @@ const struct certpick_profile cp_profiles[] = {
 		    "the curl and python clients)",
 		.source = "[T] s_client without -enable_pha: pha-not-offered, 403.7; with it "
 		    "the certificate is sent" },
+	},
+	{
+	    .name = "curl",
+	    .summary = "curl with the OpenSSL backend (--cert/--key): one configured "
+		"certificate, offers TLS 1.3 post-handshake auth",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] OpenSSL max_cert_list 102400" },
+		{ .check = CP_CHK_CONFIGURED, .source = "[S] lib/vtls/openssl.c: --cert loads one "
+			"certificate (SSL_CTX_use_certificate_chain_file) and its chain" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] --key, or the key in the --cert file" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[S] OpenSSL tls_choose_sigalg fails -> empty Certificate" },
+		END },
+	    .order = CP_ORDER_CONFIG,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 102400,
+	    .renegotiation = ASKED("[T] curl 7.88.1 (OpenSSL 3.0) renegotiates and sends the "
+		"certificate"),
+	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,
+		.source = "[T] curl 7.88.1: 200 on a PHA path; [S] lib/vtls/openssl.c "
+		    "SSL_CTX_set_post_handshake_auth(ctx, 1)" },
+	},
+	{
+	    .name = "python",
+	    .summary = "Python ssl / http.client / requests (OpenSSL): one certificate "
+		"(load_cert_chain)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] OpenSSL max_cert_list 102400" },
+		{ .check = CP_CHK_CONFIGURED, .source = "[S] SSLContext.load_cert_chain(): one "
+			"certificate and its chain" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] load_cert_chain(certfile, keyfile)" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[S] OpenSSL tls_choose_sigalg fails -> empty Certificate" },
+		END },
+	    .order = CP_ORDER_CONFIG,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 102400,
+	    .renegotiation = ASKED("[T] Python 3.11 ssl, http.client and requests renegotiate "
+		"and send the certificate"),
+	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,
+		.setting = "an application's own ssl.SSLContext (urllib.request or "
+		    "http.client with context=) does not offer it: set "
+		    "context.post_handshake_auth = True",
+		.source = "[T] Python 3.11.7: requests 2.34 (urllib3 2.7 sets it) and "
+		    "http.client with cert_file: 200; http.client with an application "
+		    "SSLContext: pha-not-offered, 403.7; [S] http/client.py" },
 	},
 	{
 	    .name = "dotnet",

@@ -136,7 +136,10 @@ static int
 unreached(struct certpick_selection *s, const struct certpick_phase_support *ps,
     const struct certpick_select_options *opts)
 {
-	const char *answer = opts != NULL ? opts->server_answer : NULL;
+	/* the probe's answer is what a client that offers no PHA gets; after a
+	 * refused or ignored renegotiation there is no HTTP answer */
+	const char *answer = opts != NULL && s->reach == CERTPICK_REACH_NOT_OFFERED ?
+	    opts->server_answer : NULL;
 	char *note;
 
 	s->outcome = s->reach == CERTPICK_REACH_FAILS ? CERTPICK_OUTCOME_FAILS_CONNECTION :

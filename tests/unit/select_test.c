@@ -727,6 +727,10 @@ static const struct phase_row {
 	P("java-pkix", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
 	P("openssl", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
 	P("dotnet", PH_PHA, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("curl", PH_PHA, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("python", PH_PHA, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("curl", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("python", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
 #undef P
 };
 
@@ -777,7 +781,10 @@ phase_row_ok(const struct phase_row *row)
 	PCHECK(s->v[0].verdict == CERTPICK_VERDICT_ELIGIBLE);
 	PCHECK(fx_has(s, 0, row->why));
 	PCHECK(s->findings.n > 0 && s->findings.v[0].reason == row->why);
-	PCHECK(strstr(s->findings.v[0].detail, "HTTP 403 (403.7)") != NULL);
+	/* the probe's answer is the one a client without PHA gets; a refused or
+	 * ignored renegotiation gets no HTTP answer */
+	PCHECK((strstr(s->findings.v[0].detail, "HTTP 403 (403.7)") != NULL) ==
+	    (row->reach == CERTPICK_REACH_NOT_OFFERED));
 	PCHECK(!certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_AUTOSELECT_NO_MATCH));
 	PCHECK(strstr(s->note, "if it were asked") != NULL);
 out:
