@@ -10,10 +10,11 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 
 import pytest
 
-from conftest import DATA, free_port, have, run_certpick, wait_port
+from conftest import CERTPICK, DATA, free_port, have, run_certpick, wait_port
 import select_util as su
 
 PW = {"PW": "test"}
@@ -140,3 +141,126 @@ def test_disagreements_file_is_well_formed():
         sid, _, client = key.partition(" ")
         assert sid in ids and client in FILE_CLIENTS + NSS_CLIENTS, key
         assert len(why) > 20, key
+
+
+
+# ---- when the client is asked: a request only for /secure, after the HTTP
+# request (certpick serve --require /secure): TLS 1.3 post-handshake auth or
+# TLS 1.2 renegotiation. certpick predicts from its live probe of the URL;
+# the server's JSON log says what each real client did.
+
+PHASES = [("tls1.3", "post_handshake"), ("tls1.2", "renegotiation")]
+
+
+def serve_per_path(w, tls):
+    key = ("per-path", tls)
+    if key not in w["servers"]:
+        port = free_port()
+        log = os.path.join(w["tmp"], "serve-%s.log" % tls)
+        with open(log, "w") as out:
+            p = subprocess.Popen([CERTPICK, "serve", "--listen", "127.0.0.1:%d" % port,
+                                  "--cert", os.path.join(w["pki"], "server.pem"),
+                                  "--key", os.path.join(w["pki"], "server.key"),
+                                  "--trust", os.path.join(w["pki"], "ca-roots-AB.pem"),
+                                  "--require", "/secure", "--" + tls, "--json-log"],
+                                 stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+        w["procs"].append(p)
+        wait_port(port, proc=p)
+        w["servers"][key] = (port, log)
+    return w["servers"][key]
+
+
+def answers(log):
+    with open(log) as f:
+        return [json.loads(ln) for ln in f if ln.startswith("{")]
+
+
+def server_saw(log, before, run):
+    """Run one client; the server's log line for its request, or None when the
+    server answered nothing (polled with a deadline after the client ended)."""
+    run()
+    deadline = time.monotonic() + 5
+    while True:
+        lines = answers(log)
+        if len(lines) > before:
+            return lines[before]
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+def agrees(sel, line):
+    """certpick's outcome for one client against what the server logged."""
+    kind = sel["outcome"]["kind"]
+    cert = (line or {}).get("client_certificate")
+    got = cert["sha256"] if cert else su.NOTHING
+    ids = [f["id"] for f in (line or {}).get("findings", [])]
+    if kind in ("sends", "picker"):
+        return got == su.predicted(sel)
+    if kind == "never-asked" and sel["request"]["phase"] == "post_handshake":
+        return got == su.NOTHING and "pha-not-offered" in ids
+    return got == su.NOTHING
+
+
+def describe(line):
+    if line is None:
+        return "no answer"
+    cert = line.get("client_certificate")
+    return "%s %s%s" % (line.get("status"), line.get("substatus") or "",
+                        " cert " + cert["subject"]["rfc4514"] if cert else
+                        " " + ",".join(f["id"] for f in line.get("findings", [])))
+
+
+@pytest.mark.parametrize("tls,phase", PHASES, ids=[p[1] for p in PHASES])
+def test_phase_matches_real_clients(world, tls, phase):
+    w, pki, tools = world, world["pki"], world["tools"]
+    port, log = serve_per_path(w, tls)
+    url = "https://127.0.0.1:%d/secure" % port
+    idents = ["alice"]
+    r = run_certpick("select", "--client", "all", "--json", url, "--password-env", "PW",
+                     su.identity_files(pki, "alice")[2], env=PW, timeout=120)
+    assert r.rc in (0, 1), r
+    pred = {c["client"]: c for c in json.loads(r.out)["clients"]}
+    nssdb = su.make_nssdb(os.path.join(w["tmp"], "nss-phase-" + tls), pki, idents)
+    r = run_certpick("select", "--client", "all", "--json", url, "--nssdb", nssdb, timeout=120)
+    assert r.rc in (0, 1), r
+    pred.update({c["client"]: c for c in json.loads(r.out)["clients"]
+                 if c["client"] in NSS_CLIENTS})
+    for c in pred.values():
+        assert c["request"]["phase"] == phase
+    path = "/secure"
+    runs = {
+        "go": lambda: su.run_go(tools, port, tls, pki, idents, path),
+        "gnutls": lambda: su.run_gnutls(tools, port, tls, pki, idents, path),
+        "java": lambda: su.run_java(tools, port, tls, pki, idents, "SunX509", path),
+        "java-pkix": lambda: su.run_java(tools, port, tls, pki, idents, "PKIX", path),
+        "openssl": lambda: su.run_openssl(port, tls, pki, idents, path),
+        "nss": lambda: su.run_tstclnt(port, tls, nssdb, path),
+        "curl": lambda: su.run_curl(port, tls, pki, idents, path),
+        "python": lambda: su.run_python(port, tls, pki, idents, path),
+    }
+    if have("chromium") and os.geteuid() == 0:
+        def chrome():
+            pol = su.ChromiumPolicy(["https://127.0.0.1:%d" % port])
+            try:
+                su.run_chromium(port, nssdb, os.path.join(w["tmp"], "home"), path=path)
+            finally:
+                pol.remove()
+        runs["chrome"] = chrome
+    bad, seen = [], []
+    for client, run in runs.items():
+        line = server_saw(log, len(answers(log)), run)
+        seen.append("%s: certpick %s, server %s" % (client, pred[client]["outcome"]["kind"],
+                                                    describe(line)))
+        if not agrees(pred[client], line):
+            bad.append(seen[-1])
+    # the client's setting changes it: s_client -enable_pha is asked and sends alice
+    if phase == "post_handshake":
+        line = server_saw(log, len(answers(log)),
+                          lambda: su.run_openssl(port, tls, pki, idents, path, ["-enable_pha"]))
+        alice = su.predicted(pred["curl"])
+        if not (line and (line.get("client_certificate") or {}).get("sha256") == alice):
+            bad.append("openssl -enable_pha: server %s" % describe(line))
+        seen.append("openssl -enable_pha: server %s" % describe(line))
+    print("\n".join(seen))
+    assert not bad, "\n".join(bad)
