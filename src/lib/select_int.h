@@ -32,6 +32,8 @@ enum cp_keyalg {
 #define CP_KA_EC_NIST (CP_KA_EC_P256 | CP_KA_EC_P384 | CP_KA_EC_P521)
 #define CP_KA_EC_ANY (CP_KA_EC_NIST | CP_KA_EC_OTHER)
 
+/* Each check is a small function in select.c's check_table (a new rule: a
+ * value here, a function and a row there). */
 enum cp_check {
 	CP_CHK_END = 0,
 	CP_CHK_SIZE,		/* the request fits the client's handshake-message cap */
