@@ -85,6 +85,32 @@ parse_sigalgs(const char *list, uint16_t **out, size_t *n)
 	return rc;
 }
 
+/* What the saved probe's server answered without a certificate ("" when the
+ * file is not a probe object, or says nothing about it). */
+static void
+saved_answer(const char *path, char *answer, size_t len)
+{
+	json_t *o = json_load_file(path, 0, NULL), *http, *ev;
+	const char *title;
+
+	answer[0] = '\0';
+	if (o == NULL)
+		return;
+	http = json_object_get(o, "http");
+	ev = json_object_get(o, "evidence");
+	if (json_is_object(http) && json_is_integer(json_object_get(http, "status"))) {
+		title = json_string_value(json_object_get(http, "title"));
+		snprintf(answer, len, title ? "HTTP %d (%s)" : "HTTP %d",
+		    (int)json_integer_value(json_object_get(http, "status")), title);
+	} else if (json_is_object(ev) && json_is_integer(json_object_get(ev, "alert"))) {
+		int a = (int)json_integer_value(json_object_get(ev, "alert"));
+
+		snprintf(answer, len, "TLS alert %d (%s)", a,
+		    certpick_alert_name(a) ? certpick_alert_name(a) : "?");
+	}
+	json_decref(o);
+}
+
 static int
 saved_request(const char *path, struct certpick_certreq **out)
 {
@@ -235,12 +261,14 @@ cli_select_request(const struct cli_select_req_args *a, struct certpick_certreq 
 
 	*out = NULL;
 	answer[0] = '\0';
-	if (a->file != NULL)
-		rc = saved_request(a->file, out);
-	else if (a->url != NULL)
+	if (a->file != NULL) {
+		if ((rc = saved_request(a->file, out)) == 0)
+			saved_answer(a->file, answer, answer_len);
+	} else if (a->url != NULL) {
 		rc = live_request(a->url, out, answer, answer_len);
-	else
+	} else {
 		rc = hand_request(a, out);
+	}
 	if (rc == 0 && a->size > 0)
 		(*out)->size = a->size;
 	return rc;

@@ -312,6 +312,8 @@ def test_phase_from_saved_and_live_request(certpick, pki, procs, tmp):
     j = json.loads(r.out)
     assert r.rc == 1 and j["request"]["phase"] == "post_handshake", r
     assert j["outcome"]["kind"] == "never-asked"
+    # the saved probe also says what the server answered without a certificate
+    assert "HTTP 403 (403.7" in j["findings"][0]["message"] + str(j["findings"][0]), j
     r = sel(certpick, "--client", "chrome", url, p(pki, "alice.p12"))
     assert r.rc == 1 and "the server then answers HTTP 403 (403.7" in r.out, r
     r = sel(certpick, "--client", "curl", "--json", url, p(pki, "alice.p12"))
