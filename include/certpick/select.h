@@ -136,6 +136,9 @@ struct certpick_selection {
 	const struct certpick_profile *profile;
 	size_t n;
 	struct certpick_sel_candidate *v;	/* in candidate-set order */
+	/* chosen, prompt and auto_choice describe what reaches the server: when
+	 * the request never reaches the client (outcome never-asked or
+	 * fails-connection) they are -1, false, -1, and if_asked keeps the pick */
 	long chosen;		/* index into v sent without user action; -1: nothing */
 	bool prompt;		/* the client shows a picker */
 	long auto_choice;	/* index into v with auto-selection on; -1: nothing */
@@ -158,6 +161,9 @@ struct certpick_select_options {
 	 * "HTTP 403 (403.7)". Copied into the never-asked-pha finding (the answer a
 	 * client that offers no PHA gets). May be NULL. */
 	const char *server_answer;
+	/* Predict as if the request reached the client whatever its phase (the
+	 * caller answers it for the client: get --any-phase). */
+	bool assume_asked;
 };
 
 /*

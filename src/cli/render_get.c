@@ -24,7 +24,8 @@ cli_get_flow(const char *url, const struct certpick_candset *set,
     const struct certpick_get_options *go, bool any_phase, time_t now, struct cli_get_run *r,
     struct certpick_error *err)
 {
-	struct certpick_select_options so = { .now = now, .trace = cli_trace };
+	struct certpick_select_options so = { .now = now, .trace = cli_trace,
+		.assume_asked = any_phase };
 	struct certpick_get_options like = *go;
 	char answer[256];
 	const struct certpick_candidate *cand = NULL;
@@ -50,8 +51,7 @@ cli_get_flow(const char *url, const struct certpick_candset *set,
 	if (r->req != NULL) {
 		if (certpick_select_run(profile, set, r->req, &so, &r->sel, err) != 0)
 			return -1;
-		r->sent = any_phase ? r->sel->if_asked :
-		    r->sel->chosen >= 0 ? r->sel->chosen : r->sel->auto_choice;
+		r->sent = r->sel->chosen >= 0 ? r->sel->chosen : r->sel->auto_choice;
 		if (r->sent >= 0) {
 			sc = &r->sel->v[r->sent];
 			cand = certpick_candset_get(set, sc->index);
@@ -241,7 +241,7 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	} else if (r->sel->outcome == CERTPICK_OUTCOME_SENDS_NOTHING) {
 		fprintf(fp, "  %s sent no certificate\n", certpick_profile_name(r->profile));
 	} else {
-		fprintf(fp, "  %s sent no certificate: it %s\n", certpick_profile_name(r->profile),
+		fprintf(fp, "  %s sent no certificate: %s\n", certpick_profile_name(r->profile),
 		    r->sel->note);
 	}
 	if (!failed)

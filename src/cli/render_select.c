@@ -102,13 +102,14 @@ json_selection(const struct certpick_selection *s, const struct certpick_certreq
 static void
 text_request(const struct certpick_certreq *req)
 {
-	static const char *const when[] = { "at the handshake",
-		"after the HTTP request, by TLS 1.2 renegotiation",
-		"after the HTTP request, by TLS 1.3 post-handshake auth" };
+	/* a request at the handshake is the usual case: said only in JSON */
+	static const char *const when[] = { "",
+		"after the HTTP request, by TLS 1.2 renegotiation, ",
+		"after the HTTP request, by TLS 1.3 post-handshake auth, " };
 
-	printf("%srequest:%s %s, %s, ", cli_c_bold(), cli_c_reset(),
+	printf("%srequest:%s %s, %s", cli_c_bold(), cli_c_reset(),
 	    req->tls_version >= CERTPICK_TLS13 ? "TLS 1.3" : "TLS 1.2",
-	    (unsigned)req->phase < 3 ? when[req->phase] : "?");
+	    (unsigned)req->phase < 3 ? when[req->phase] : "");
 	if (req->n_ca_names == 0)
 		printf("no CA names (any issuer)");
 	else
@@ -131,8 +132,7 @@ text_selection(const struct certpick_selection *s)
 
 	printf("%sclient:%s %s (%s)\n", cli_c_bold(), cli_c_reset(),
 	    certpick_profile_name(s->profile), certpick_profile_summary(s->profile));
-	printf("%soutcome [%s]:%s %s\n", cli_c_bold(), certpick_outcome_name(s->outcome),
-	    cli_c_reset(), s->note);
+	printf("%soutcome:%s %s\n", cli_c_bold(), cli_c_reset(), s->note);
 	if (sent >= 0) {
 		const struct certpick_sel_candidate *c = &s->v[sent];
 

@@ -91,7 +91,7 @@ static char *
 unreached_note(const struct certpick_selection *s, const char *answer)
 {
 	const char *what = s->reach == CERTPICK_REACH_FAILS ? "fails the connection" :
-	    "is never asked";
+	    "never asked";
 	const char *how = s->phase == CERTPICK_PHASE_POST_HANDSHAKE ?
 	    "it does not offer TLS 1.3 post-handshake auth" :
 	    s->reach == CERTPICK_REACH_FAILS ? "it refuses TLS 1.2 renegotiation" :
@@ -179,6 +179,8 @@ cp_select_outcome(const struct certpick_profile *p, const struct certpick_certre
 	s->phase = req->phase;
 	s->if_asked = s->chosen >= 0 ? s->chosen : s->auto_choice;
 	s->reach = ps != NULL ? ps->reach : CERTPICK_REACH_ASKED;
+	if (opts != NULL && opts->assume_asked)
+		s->reach = CERTPICK_REACH_ASKED;
 	if (s->reach == CERTPICK_REACH_ASKED) {
 		asked_outcome(s);
 		return 0;

@@ -787,6 +787,8 @@ phase_row_ok(const struct phase_row *row)
 	    (row->reach == CERTPICK_REACH_NOT_OFFERED));
 	PCHECK(!certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_AUTOSELECT_NO_MATCH));
 	PCHECK(strstr(s->note, "if it were asked") != NULL);
+	PCHECK(strncmp(s->note, row->reach == CERTPICK_REACH_FAILS ? "fails the connection" :
+	    "never asked", 11) == 0);
 out:
 	fx_end(&r);
 	return ok;
