@@ -371,8 +371,9 @@ const struct certpick_profile cp_profiles[] = {
 	    .max_cr = 0x8000,
 	    .renegotiation = ASKED("[X] SslStream answers renegotiation on Windows and Linux"),
 	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,
-		.source = "[S] Linux: the OpenSSL shim enables PHA when ClientCertificates "
-		    "are set; [X] Windows (Schannel): not known, not run here" },
+		.source = "[S] dotnet/runtime Interop.OpenSsl.cs (Linux): "
+		    "SslSetPostHandshakeAuth(1) when ClientCertificates or a selection callback "
+		    "is set; [X] Windows (Schannel): not known, not run here" },
 	},
 };
 
