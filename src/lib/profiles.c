@@ -172,7 +172,7 @@ const struct certpick_profile cp_profiles[] = {
 	    .checks = {
 		{ .check = CP_CHK_SIZE, .source = "[S] jdk.tls.maxHandshakeMessageSize 32768" },
 		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] PrivateKeyEntry only" },
-		{ .check = CP_CHK_SIGALG,
+		{ .check = CP_CHK_SIGALG, .ec_by_family = true,
 		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
 			CP_KA_ED448 | CP_KA_DSA,
 		  .source = "[S] T12/T13CertificateRequestConsumer: one key type per offered "
@@ -180,7 +180,15 @@ const struct certpick_profile cp_profiles[] = {
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED, .walk = CP_WALK_CONFIGURED,
 		  .source = "[S] SunX509KeyManagerImpl: issuer of any configured chain "
 			"certificate (X500Principal)" },
+		{ .check = CP_CHK_CERT_VERIFY, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[T] OpenJDK 17.0.15, TLS 1.3, a P-384 key and only "
+			"ecdsa_secp256r1_sha256 offered: the Certificate goes out, then 'No "
+			"supported CertificateVerify signature algorithm for EC key' "
+			"(internal_error); [S] X509Authentication.createClientPossession" },
 		END },
+	    .after_fail_sends = true,
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,
 	    .unpredictable_order = true,
@@ -196,7 +204,7 @@ const struct certpick_profile cp_profiles[] = {
 	    .checks = {
 		{ .check = CP_CHK_SIZE, .source = "[S] jdk.tls.maxHandshakeMessageSize 32768" },
 		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] PrivateKeyEntry only" },
-		{ .check = CP_CHK_SIGALG,
+		{ .check = CP_CHK_SIGALG, .ec_by_family = true,
 		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
 			CP_KA_ED448 | CP_KA_DSA,
 		  .source = "[S] one key type per offered scheme" },
@@ -208,7 +216,15 @@ const struct certpick_profile cp_profiles[] = {
 		  .source = "[S] CheckType.CLIENT: digitalSignature (not for EdDSA/RSASSA-PSS)" },
 		{ .check = CP_CHK_VALIDITY, .effect = CP_FX_RANK, .rank = 2,
 		  .source = "[S] CheckResult.EXPIRED: sent if nothing better" },
+		{ .check = CP_CHK_CERT_VERIFY, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[T] OpenJDK 17.0.15, TLS 1.3, a P-384 key and only "
+			"ecdsa_secp256r1_sha256 offered: the Certificate goes out, then 'No "
+			"supported CertificateVerify signature algorithm for EC key' "
+			"(internal_error); [S] X509Authentication.createClientPossession" },
 		END },
+	    .after_fail_sends = true,
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,
 	    /* observed with OpenJDK 17.0.15 (differential suite): an EdDSA key listed

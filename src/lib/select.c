@@ -555,6 +555,8 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 		uint16_t s = c->req->sigalgs[i];
 		unsigned need = scheme_keys(s, c->tls13);
 
+		if (row->ec_by_family && row->check == CP_CHK_SIGALG && (need & CP_KA_EC_ANY))
+			need |= CP_KA_EC_ANY;
 		if (row->cert_types_restrict_sigalgs && !c->tls13)
 			need &= ct;
 		if ((need & leaf->keyalg) == 0)
@@ -563,7 +565,13 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 			if (!pss_fits(s, leaf->key_bits))
 				continue;
 		}
-		if (n++ == 0)
+		if (n++ > 0)
+			continue;
+		if ((scheme_keys(s, c->tls13) & leaf->keyalg) == 0)
+			buf_add(b, "%s key has the key type of %s (EC: chosen by key type, the "
+			    "curve counts only for the CertificateVerify)",
+			    cp_keyalg_name(leaf->keyalg), scheme_name(s));
+		else
 			buf_add(b, "%s key can sign with %s", cp_keyalg_name(leaf->keyalg),
 			    scheme_name(s));
 	}
@@ -572,6 +580,8 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 	buf_add(b, "%s key cannot make any of the %zu offered signature schemes%s",
 	    cp_keyalg_name(leaf->keyalg), c->req->n_sigalgs,
 	    c->tls13 ? " (TLS 1.3: no PKCS#1 v1.5, ECDSA curve must match)" : "");
+	if (row->check == CP_CHK_CERT_VERIFY)
+		buf_add(b, ": no CertificateVerify is possible after the Certificate went out");
 	if (row->cert_types_restrict_sigalgs && !c->tls13)
 		buf_add(b, " (TLS 1.2: schemes limited by certificate_types)");
 	return false;
@@ -799,6 +809,20 @@ chk_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct
 	return 0;
 }
 
+/* TLS 1.3, after a choice by key type: a scheme for the key's curve too. */
+static int
+chk_cert_verify(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	r->why = CERTPICK_REASON_SEL_NO_COMMON_SIGALG;
+	if (!c->tls13) {
+		buf_add(b, "TLS 1.2: any curve signs with the ECDSA schemes offered");
+		return 0;
+	}
+	r->ok = sigalg_ok(c, row, e->cand->leaf, b);
+	return 0;
+}
+
 /* Indexed by enum cp_check: the name in the trace and the function. */
 static const struct {
 	const char *name;
@@ -814,6 +838,7 @@ static const struct {
 	[CP_CHK_CERT_TYPES] = { "certificate-types", chk_cert_types },
 	[CP_CHK_SIGALG] = { "signature-algorithm", chk_sigalg },
 	[CP_CHK_ISSUER] = { "issuer", chk_issuer },
+	[CP_CHK_CERT_VERIFY] = { "certificate-verify", chk_cert_verify },
 };
 
 /* A failed check: filters, ranks, or (after the choice) is remembered. */
@@ -1189,7 +1214,8 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 	switch (c->p->picker) {
 	case CP_PICKER_NONE:
 		s->prompt = false;
-		s->chosen = pick >= 0 && !ev[pick].after_failed ? pick : -1;
+		s->chosen = pick >= 0 && (!ev[pick].after_failed || c->p->after_fail_sends) ?
+		    pick : -1;
 		s->auto_choice = s->chosen;
 		break;
 	case CP_PICKER_IE:
@@ -1231,7 +1257,10 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 			if (fill_chain(ord[i]->out, &ord[i]->walk, cfg, ord[i]->cand) != 0)
 				goto out;
 	}
-	if (s->chosen >= 0)
+	if (s->chosen >= 0 && ev[s->chosen].after_failed)
+		s->note = cp_asprintf("sends %s, then the handshake fails (%s)",
+		    ev[s->chosen].out->subject, certpick_reason_id(ev[s->chosen].after_reason));
+	else if (s->chosen >= 0)
 		s->note = cp_asprintf("sends %s", ev[s->chosen].out->subject);
 	else if (s->prompt && s->auto_choice >= 0)
 		s->note = cp_asprintf("shows a picker with %zu certificate%s; with auto-selection "
@@ -1245,7 +1274,8 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		    ev[pick].out->subject);
 	else
 		s->note = cp_strdup("sends no certificate");
-	if (s->note == NULL || cp_select_outcome(c->p, c->req, opts, s) != 0)
+	if (s->note == NULL || cp_select_outcome(c->p, c->req, opts, s,
+	    s->chosen >= 0 && ev[s->chosen].after_failed) != 0)
 		goto out;
 	ret = 0;
 out:

@@ -46,6 +46,8 @@ enum cp_check {
 	CP_CHK_CERT_TYPES,	/* TLS 1.2 certificate_types allow the key type */
 	CP_CHK_SIGALG,		/* the key can make a signature the server offered */
 	CP_CHK_ISSUER,		/* a CA the server named is reached (param match, walk) */
+	CP_CHK_CERT_VERIFY,	/* TLS 1.3: an offered scheme fits the key's curve too
+				 * (checked after a choice made by key type: Java) */
 };
 
 enum cp_eku_rule {
@@ -82,6 +84,8 @@ struct cp_check_row {
 	enum cp_walk walk;
 	bool subject_too;		/* Firefox: a listed subject is an anchor too */
 	bool cert_types_restrict_sigalgs; /* Go: TLS 1.2 sigalgs filtered by cert types */
+	bool ec_by_family;		/* CP_CHK_SIGALG, TLS 1.3: an ECDSA scheme admits an EC
+					 * key of any curve (Java picks by key type "EC") */
 	const char *source;		/* where the rule comes from */
 };
 
@@ -114,6 +118,8 @@ struct certpick_profile {
 	bool java_ec_eddsa_one_slot;	/* PKIX: EC and EdDSA keys rank as one key type */
 	bool gnutls_empty_list;		/* >1 credential + empty CA list -> nothing */
 	bool dedupe;			/* CertSelect: newest per subject only */
+	bool after_fail_sends;		/* a check after the choice fails once the Certificate
+					 * went out: sent, then the handshake aborts (Java) */
 	size_t max_cr;			/* handshake-message cap for a CertificateRequest */
 	const char *picker_note;	/* how to auto-select */
 	/* Requests after the handshake (certpick_profile_phase()); a request at
@@ -188,10 +194,11 @@ int cp_select_run_facts(const struct certpick_profile *p, const struct cp_selcan
     struct certpick_error *err);
 
 /* select_phase.c: phase, reach and outcome of a decided selection (chosen,
- * auto_choice, prompt and verdicts set); a request that does not reach the
- * client clears chosen, auto_choice and prompt. -1 on allocation failure. */
+ * auto_choice, prompt and verdicts set; then_fails: the chosen one failed a
+ * check after it was sent); a request that does not reach the client clears
+ * chosen, auto_choice and prompt. -1 on allocation failure. */
 int cp_select_outcome(const struct certpick_profile *p, const struct certpick_certreq *req,
-    const struct certpick_select_options *opts, struct certpick_selection *s);
+    const struct certpick_select_options *opts, struct certpick_selection *s, bool then_fails);
 
 /* profiles.c */
 extern const struct certpick_profile cp_profiles[];

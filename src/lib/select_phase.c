@@ -72,11 +72,14 @@ unreached_reason(enum certpick_reach r)
 
 /* The outcome of a client that receives the request. */
 static void
-asked_outcome(struct certpick_selection *s)
+asked_outcome(struct certpick_selection *s, bool then_fails)
 {
 	if (s->prompt) {
 		s->outcome = CERTPICK_OUTCOME_PICKER;
 		s->outcome_reason = CERTPICK_REASON_SEL_OUTCOME_PICKER;
+	} else if (s->chosen >= 0 && then_fails) {
+		s->outcome = CERTPICK_OUTCOME_SENDS_THEN_FAILS;
+		s->outcome_reason = CERTPICK_REASON_SEL_OUTCOME_SENDS_THEN_FAILS;
 	} else if (s->chosen >= 0) {
 		s->outcome = CERTPICK_OUTCOME_SENDS;
 		s->outcome_reason = CERTPICK_REASON_SEL_OUTCOME_SENDS;
@@ -172,7 +175,7 @@ unreached(struct certpick_selection *s, const struct certpick_phase_support *ps,
 /* see select_int.h */
 int
 cp_select_outcome(const struct certpick_profile *p, const struct certpick_certreq *req,
-    const struct certpick_select_options *opts, struct certpick_selection *s)
+    const struct certpick_select_options *opts, struct certpick_selection *s, bool then_fails)
 {
 	const struct certpick_phase_support *ps = certpick_profile_phase(p, req->phase);
 
@@ -182,7 +185,7 @@ cp_select_outcome(const struct certpick_profile *p, const struct certpick_certre
 	if (opts != NULL && opts->assume_asked)
 		s->reach = CERTPICK_REACH_ASKED;
 	if (s->reach == CERTPICK_REACH_ASKED) {
-		asked_outcome(s);
+		asked_outcome(s, then_fails);
 		return 0;
 	}
 	return unreached(s, ps, opts);

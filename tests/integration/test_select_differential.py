@@ -264,3 +264,72 @@ def test_phase_matches_real_clients(world, tls, phase):
         seen.append("openssl -enable_pha: server %s" % describe(line))
     print("\n".join(seen))
     assert not bad, "\n".join(bad)
+
+
+def test_java_picks_ec_by_key_type_then_fails(world):
+    """TLS 1.3, a server offering only ecdsa_secp256r1_sha256, a keystore holding a
+    P-384 identity before a P-256 one: Java chooses by key type ("EC"), sends the
+    P-384 certificate, then finds no CertificateVerify scheme and aborts; Go skips
+    it and sends the P-256 one. certpick: sends-then-fails for both key managers."""
+    w, pki, tools = world, world["pki"], world["tools"]
+    d = os.path.join(w["tmp"], "p384")
+    os.makedirs(d, exist_ok=True)
+
+    def ossl(*argv):
+        subprocess.run(["openssl", *argv], cwd=d, check=True, capture_output=True, timeout=60)
+    ossl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.key")
+    ossl("req", "-new", "-key", "p384.key", "-subj", "/O=certpick-test/CN=p384", "-out",
+         "p384.csr")
+    with open(os.path.join(d, "p384.ext"), "w") as f:
+        f.write("[v3]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n")
+    ossl("x509", "-req", "-in", "p384.csr", "-CA", os.path.join(pki, "rootA.pem"), "-CAkey",
+         os.path.join(pki, "rootA.key"), "-CAcreateserial", "-CAserial", "rootA.srl",
+         "-days", "30", "-extfile", "p384.ext", "-extensions", "v3", "-out", "p384.pem")
+    ossl("pkcs12", "-export", "-in", "p384.pem", "-inkey", "p384.key", "-passout", "pass:test",
+         "-out", "p384.p12")
+    p384 = os.path.join(d, "p384.p12")
+    alice = su.identity_files(pki, "alice")[2]
+    port = free_port()
+    log = os.path.join(d, "s_server.log")
+    with open(log, "w") as out:
+        p = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-tls1_3",
+                              "-cert", os.path.join(pki, "server.pem"), "-key",
+                              os.path.join(pki, "server.key"), "-CAfile",
+                              os.path.join(pki, "ca-roots-AB.pem"), "-verify", "1",
+                              "-client_sigalgs", "ecdsa_secp256r1_sha256", "-www", "-msg"],
+                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    w["procs"].append(p)
+    wait_port(port, proc=p)
+    saved = os.path.join(d, "req.json")
+    r = run_certpick("probe", "--no-h2-check", "--save", saved, "https://127.0.0.1:%d/" % port,
+                     timeout=60)
+    assert os.path.exists(saved), r
+    pred = predict(saved, ["--password-env", "PW", p384, alice], env=PW)
+    p384_sha = [c["sha256"] for c in pred["java"]["candidates"]
+                if c["subject"] == "CN=p384,O=certpick-test"][0]
+
+    for client, km in (("java", "SunX509"), ("java-pkix", "PKIX")):
+        sel = pred[client]
+        assert sel["outcome"]["kind"] == "sends-then-fails", sel["outcome"]
+        assert sel["chosen"]["sha256"] == p384_sha
+        r = subprocess.run(["java", "-cp", tools.java(), "SelClient", "127.0.0.1", str(port),
+                            "TLSv1.3", km, p384, alice], capture_output=True, text=True,
+                           timeout=60)
+        assert "No supported CertificateVerify signature algorithm" in r.stderr, r.stderr
+    # the server saw the client's Certificate message each time (then an alert)
+    deadline = time.monotonic() + 5
+    while True:
+        with open(log) as f:
+            text = f.read()
+        # non-empty ones only: the probe's (and any empty) Certificate is 8 bytes
+        received = [ln for ln in text.splitlines()
+                    if ln.startswith("<<< ") and ln.endswith("], Certificate")
+                    and int(ln.split("[length ")[1].split("]")[0], 16) > 64]
+        if len(received) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(received) >= 2, text[-2000:]
+    assert "internal_error" in text
+    # Go filters by curve: the P-256 one ([T] in the audit and the suite above)
+    assert pred["go"]["outcome"]["kind"] == "sends"
+    assert pred["go"]["chosen"]["sha256"] != p384_sha

@@ -877,6 +877,51 @@ outcomes(void **state)
 	fx_end(&r);
 }
 
+/* [T] OpenJDK 17.0.15: in TLS 1.3 Java picks an EC key by key type, sends it,
+ * then finds no CertificateVerify scheme for its curve and aborts; Go and
+ * OpenSSL-style clients filter (or send nothing) instead */
+static void
+sends_then_fails(void **state)
+{
+	static const uint16_t p256_only[] = { 0x0403 };
+	struct certpick_selection *s;
+	struct fx_run r;
+
+	(void)state;
+	for (int tls13 = 0; tls13 <= 1; tls13++) {
+		fx_begin(&r, tls13 ? CERTPICK_TLS13 : CERTPICK_TLS12);
+		fx_sigalgs(&r, p256_only, 1);
+		fx_ca(&r, fx.rootA);
+		fx_cand(&r, fx.p384leaf, true, NULL, NULL);
+		fx_cand(&r, fx.alice, true, fx.intA, NULL);
+		for (int k = 0; k < 2; k++) {
+			s = phase_select(&r, k ? "java-pkix" : "java", NULL);
+			assert_int_equal(s->chosen, 0);
+			assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_CHOSEN);
+			assert_int_equal(s->outcome, tls13 ? CERTPICK_OUTCOME_SENDS_THEN_FAILS :
+			    CERTPICK_OUTCOME_SENDS);
+			assert_int_equal(s->outcome_reason, tls13 ?
+			    CERTPICK_REASON_SEL_OUTCOME_SENDS_THEN_FAILS :
+			    CERTPICK_REASON_SEL_OUTCOME_SENDS);
+			assert_int_equal(certpick_findings_has(&s->findings,
+			    CERTPICK_REASON_SEL_NO_COMMON_SIGALG) != 0, tls13);
+			if (tls13)
+				assert_non_null(strstr(s->note, "then the handshake fails"));
+		}
+		s = phase_select(&r, "go", NULL);
+		assert_int_equal(s->chosen, tls13 ? 1 : 0);
+		assert_int_equal(s->outcome, CERTPICK_OUTCOME_SENDS);
+		fx_end(&r);
+	}
+	/* the curve offered: Java sends it and the handshake goes on */
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.p384leaf, true, NULL, NULL);
+	s = phase_select(&r, "java", NULL);
+	assert_int_equal(s->outcome, CERTPICK_OUTCOME_SENDS);
+	fx_end(&r);
+}
+
 int
 main(void)
 {
@@ -908,6 +953,7 @@ main(void)
 		cmocka_unit_test(phases),
 		cmocka_unit_test(phase_data),
 		cmocka_unit_test(outcomes),
+		cmocka_unit_test(sends_then_fails),
 	};
 
 	tu_allocfail_install();
