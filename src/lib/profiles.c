@@ -176,18 +176,13 @@ const struct certpick_profile cp_profiles[] = {
 		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
 			CP_KA_ED448 | CP_KA_DSA,
 		  .source = "[S] T12/T13CertificateRequestConsumer: one key type per offered "
-			"scheme" },
+			"scheme; TLS 1.3 \"EC\" for any curve: [T] OpenJDK 17.0.15 sends a P-384 "
+			"key to a server offering only ecdsa_secp256r1_sha256, then 'No supported "
+			"CertificateVerify signature algorithm for EC key' (internal_error)" },
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED, .walk = CP_WALK_CONFIGURED,
 		  .source = "[S] SunX509KeyManagerImpl: issuer of any configured chain "
 			"certificate (X500Principal)" },
-		{ .check = CP_CHK_CERT_VERIFY, .effect = CP_FX_AFTER,
-		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
-			CP_KA_ED448 | CP_KA_DSA,
-		  .source = "[T] OpenJDK 17.0.15, TLS 1.3, a P-384 key and only "
-			"ecdsa_secp256r1_sha256 offered: the Certificate goes out, then 'No "
-			"supported CertificateVerify signature algorithm for EC key' "
-			"(internal_error); [S] X509Authentication.createClientPossession" },
-		END },
+END },
 	    .after_fail_sends = true,
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,
@@ -207,7 +202,8 @@ const struct certpick_profile cp_profiles[] = {
 		{ .check = CP_CHK_SIGALG, .ec_by_family = true,
 		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
 			CP_KA_ED448 | CP_KA_DSA,
-		  .source = "[S] one key type per offered scheme" },
+		  .source = "[S] one key type per offered scheme (TLS 1.3: \"EC\" for any "
+			"curve, then the CertificateVerify fails [T], as SunX509)" },
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED, .walk = CP_WALK_CONFIGURED,
 		  .source = "[S] X509KeyManagerImpl.getAliases" },
 		{ .check = CP_CHK_EKU, .effect = CP_FX_RANK, .rank = 3, .eku = CP_EKU_CLIENT_OR_ANY,
@@ -216,14 +212,7 @@ const struct certpick_profile cp_profiles[] = {
 		  .source = "[S] CheckType.CLIENT: digitalSignature (not for EdDSA/RSASSA-PSS)" },
 		{ .check = CP_CHK_VALIDITY, .effect = CP_FX_RANK, .rank = 2,
 		  .source = "[S] CheckResult.EXPIRED: sent if nothing better" },
-		{ .check = CP_CHK_CERT_VERIFY, .effect = CP_FX_AFTER,
-		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
-			CP_KA_ED448 | CP_KA_DSA,
-		  .source = "[T] OpenJDK 17.0.15, TLS 1.3, a P-384 key and only "
-			"ecdsa_secp256r1_sha256 offered: the Certificate goes out, then 'No "
-			"supported CertificateVerify signature algorithm for EC key' "
-			"(internal_error); [S] X509Authentication.createClientPossession" },
-		END },
+END },
 	    .after_fail_sends = true,
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,

@@ -555,7 +555,7 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 		uint16_t s = c->req->sigalgs[i];
 		unsigned need = scheme_keys(s, c->tls13);
 
-		if (row->ec_by_family && row->check == CP_CHK_SIGALG && (need & CP_KA_EC_ANY))
+		if (row->ec_by_family && (need & CP_KA_EC_ANY))
 			need |= CP_KA_EC_ANY;
 		if (row->cert_types_restrict_sigalgs && !c->tls13)
 			need &= ct;
@@ -580,8 +580,6 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 	buf_add(b, "%s key cannot make any of the %zu offered signature schemes%s",
 	    cp_keyalg_name(leaf->keyalg), c->req->n_sigalgs,
 	    c->tls13 ? " (TLS 1.3: no PKCS#1 v1.5, ECDSA curve must match)" : "");
-	if (row->check == CP_CHK_CERT_VERIFY)
-		buf_add(b, ": no CertificateVerify is possible after the Certificate went out");
 	if (row->cert_types_restrict_sigalgs && !c->tls13)
 		buf_add(b, " (TLS 1.2: schemes limited by certificate_types)");
 	return false;
@@ -777,6 +775,16 @@ chk_cert_types(struct ctx *c, const struct cp_check_row *row, struct eval *e, st
 	return 0;
 }
 
+/* TLS 1.3: does an offered ECDSA scheme name the key's own curve? */
+static bool
+curve_offered(const struct ctx *c, const struct cp_selcert *leaf)
+{
+	for (size_t i = 0; i < c->req->n_sigalgs; i++)
+		if (scheme_keys(c->req->sigalgs[i], true) & leaf->keyalg)
+			return true;
+	return false;
+}
+
 static int
 chk_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
     struct check_out *r)
@@ -787,7 +795,16 @@ chk_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct
 	r->ok = sigalg_ok(c, row, leaf, b);
 	if (!r->ok && (leaf->keyalg & row->key_algs) == 0)
 		r->why = CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED;
-	return 0;
+	if (!r->ok || !row->ec_by_family || !c->tls13 || (leaf->keyalg & CP_KA_EC_ANY) == 0 ||
+	    curve_offered(c, leaf) || e->after_failed)
+		return 0;
+	/* chosen by key type; the CertificateVerify then has no scheme (Java) */
+	e->after_failed = true;
+	e->after_reason = CERTPICK_REASON_SEL_NO_COMMON_SIGALG;
+	e->after_detail = cp_asprintf("%s key: no offered scheme for its curve, so the "
+	    "CertificateVerify fails after the Certificate went out",
+	    cp_keyalg_name(leaf->keyalg));
+	return e->after_detail == NULL ? -1 : 0;
 }
 
 static int
@@ -809,20 +826,6 @@ chk_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct
 	return 0;
 }
 
-/* TLS 1.3, after a choice by key type: a scheme for the key's curve too. */
-static int
-chk_cert_verify(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
-    struct check_out *r)
-{
-	r->why = CERTPICK_REASON_SEL_NO_COMMON_SIGALG;
-	if (!c->tls13) {
-		buf_add(b, "TLS 1.2: any curve signs with the ECDSA schemes offered");
-		return 0;
-	}
-	r->ok = sigalg_ok(c, row, e->cand->leaf, b);
-	return 0;
-}
-
 /* Indexed by enum cp_check: the name in the trace and the function. */
 static const struct {
 	const char *name;
@@ -838,7 +841,6 @@ static const struct {
 	[CP_CHK_CERT_TYPES] = { "certificate-types", chk_cert_types },
 	[CP_CHK_SIGALG] = { "signature-algorithm", chk_sigalg },
 	[CP_CHK_ISSUER] = { "issuer", chk_issuer },
-	[CP_CHK_CERT_VERIFY] = { "certificate-verify", chk_cert_verify },
 };
 
 /* A failed check: filters, ranks, or (after the choice) is remembered. */

@@ -46,8 +46,6 @@ enum cp_check {
 	CP_CHK_CERT_TYPES,	/* TLS 1.2 certificate_types allow the key type */
 	CP_CHK_SIGALG,		/* the key can make a signature the server offered */
 	CP_CHK_ISSUER,		/* a CA the server named is reached (param match, walk) */
-	CP_CHK_CERT_VERIFY,	/* TLS 1.3: an offered scheme fits the key's curve too
-				 * (checked after a choice made by key type: Java) */
 };
 
 enum cp_eku_rule {
@@ -85,7 +83,8 @@ struct cp_check_row {
 	bool subject_too;		/* Firefox: a listed subject is an anchor too */
 	bool cert_types_restrict_sigalgs; /* Go: TLS 1.2 sigalgs filtered by cert types */
 	bool ec_by_family;		/* CP_CHK_SIGALG, TLS 1.3: an ECDSA scheme admits an EC
-					 * key of any curve (Java picks by key type "EC") */
+					 * key of any curve (Java picks by key type "EC"); the
+					 * curve is then checked after the choice */
 	const char *source;		/* where the rule comes from */
 };
 
