@@ -6,8 +6,11 @@
  * usage and EKU rules, expiry filter, key-type and signature-algorithm
  * filters, byte-exact / string / normalized CA-name matching, walk of the
  * configured chain or of the whole store), the order of the survivors, and
- * whether the client shows a picker and what its auto-selection would take.
- * The rules and their sources: docs/select-profiles.md and
+ * whether the client shows a picker and what its auto-selection would take,
+ * and whether a request made after the handshake (TLS 1.2 renegotiation,
+ * TLS 1.3 post-handshake auth) reaches the client at all. A selection ends
+ * in one outcome (enum certpick_outcome) with a stable reason id. The rules
+ * and their sources: src/lib/profiles.c, docs/cli/select.md and
  * /work/shared/reference/client-selection.md.
  *
  * Lifecycle: profiles are static (never freed). certpick_select_run()
