@@ -24,7 +24,10 @@ _certpick()
 	fi
 	case $prev in
 	--client)
-		COMPREPLY=($(compgen -W "windows chrome chrome-mac firefox nss java java-pkix go gnutls openssl dotnet all" -- "$cur"))
+		COMPREPLY=($(compgen -W "windows chrome chrome-mac firefox nss java java-pkix go gnutls openssl curl python dotnet all" -- "$cur"))
+		return ;;
+	--phase)
+		COMPREPLY=($(compgen -W "initial renegotiation post_handshake" -- "$cur"))
 		return ;;
 	-X|--request)
 		COMPREPLY=($(compgen -W "GET POST PUT DELETE PATCH HEAD OPTIONS" -- "$cur"))

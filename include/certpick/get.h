@@ -48,6 +48,11 @@ struct certpick_get_options {
 	const struct certpick_load_options *token_login;
 	void (*trace)(void *arg, const char *line);	/* -v lines; may be NULL */
 	void *trace_arg;
+	/* Behave like a client that does not offer TLS 1.3 post-handshake auth
+	 * (no post_handshake_auth extension) / refuses TLS 1.2 renegotiation
+	 * (SSL_OP_NO_RENEGOTIATION). Default: offer and accept both. */
+	bool no_pha;
+	bool no_renegotiation;
 };
 
 struct certpick_get_result {

@@ -239,7 +239,47 @@ enum certpick_severity {
 	X(SRV_CRL_UNAVAILABLE, "crl-unavailable", ERROR,                                \
 	  "revocation could not be checked: no valid CRL for an issuer in the chain "   \
 	  "(IIS 403.16; nginx: unable to get certificate CRL)",                         \
-	  "give the server the CRL of every issuing CA (--crl), or renew the expired CRL")
+	  "give the server the CRL of every issuing CA (--crl), or renew the expired CRL") \
+	/* ---- select: when the client is asked, and the outcome (appended last: the \
+	 * enum numbers of the rows above stay as they were) ---- */                     \
+	X(SEL_NEVER_ASKED_PHA, "never-asked-pha", ERROR,                                \
+	  "the server asks only after the HTTP request, by TLS 1.3 post-handshake "     \
+	  "authentication, and this client does not offer post_handshake_auth: it is "  \
+	  "never asked, and the server answers as to a client without a certificate "   \
+	  "(IIS-style 403.7; Apache 403 with AH10158 in its error log)",                \
+	  "ask for the certificate at the handshake (Apache: SSLVerifyClient outside "  \
+	  "<Location>; nginx: ssl_verify_client; IIS: clientcertnegotiation=enable), "  \
+	  "or let this site use TLS 1.2 (renegotiation), or turn PHA on in the client " \
+	  "where it has a setting (the detail names it)")                              \
+	X(SEL_NEVER_ASKED_RENEGOTIATION, "never-asked-renegotiation", ERROR,            \
+	  "the server asks only after the HTTP request, by TLS 1.2 renegotiation, and " \
+	  "this client does not act on the HelloRequest: it is never asked, and the "   \
+	  "connection waits until one side times out",                                  \
+	  "ask for the certificate at the handshake, or make the application "          \
+	  "handshake again (GnuTLS: call gnutls_handshake() on GNUTLS_E_REHANDSHAKE)")  \
+	X(SEL_RENEGOTIATION_REFUSED, "renegotiation-refused", ERROR,                    \
+	  "the server asks only after the HTTP request, by TLS 1.2 renegotiation, and " \
+	  "this client refuses to renegotiate: it ends the connection without an answer", \
+	  "ask for the certificate at the handshake, or allow renegotiation in the "    \
+	  "client (Go: tls.Config{Renegotiation: tls.RenegotiateOnceAsClient})")        \
+	X(SEL_OUTCOME_SENDS, "outcome-sends", INFO,                                     \
+	  "the client sends this certificate when the server asks",                     \
+	  "nothing to change on the client; if the server still refuses, run "          \
+	  "'certpick check --trust SERVER-CA.pem' on the certificate")                  \
+	X(SEL_OUTCOME_SENDS_THEN_FAILS, "outcome-sends-then-fails", ERROR,              \
+	  "the client sends this certificate, and then the handshake fails",            \
+	  "see the reason given with it (usually the key cannot sign with any scheme "  \
+	  "the server offered, or the key does not match the certificate)")            \
+	X(SEL_OUTCOME_SENDS_NOTHING, "outcome-sends-nothing", ERROR,                    \
+	  "the client answers the request without a certificate",                       \
+	  "see why each candidate is filtered, and fix the one that should be sent")    \
+	X(SEL_OUTCOME_PICKER, "outcome-picker", INFO,                                   \
+	  "the client shows a certificate picker: the user's choice (or an "            \
+	  "auto-selection setting) decides what is sent",                               \
+	  "pick the certificate shown as chosen, or set the client's auto-selection")   \
+	X(SEL_OUTCOME_FAILS_CONNECTION, "outcome-fails-connection", ERROR,              \
+	  "the client ends the connection instead of answering the request",            \
+	  "see the reason given with it")
 
 #define CERTPICK_REASON_ENUM_(name, id, sev, text, hint) CERTPICK_REASON_##name,
 enum certpick_reason {

@@ -6,8 +6,11 @@
  * usage and EKU rules, expiry filter, key-type and signature-algorithm
  * filters, byte-exact / string / normalized CA-name matching, walk of the
  * configured chain or of the whole store), the order of the survivors, and
- * whether the client shows a picker and what its auto-selection would take.
- * The rules and their sources: docs/select-profiles.md and
+ * whether the client shows a picker and what its auto-selection would take,
+ * and whether a request made after the handshake (TLS 1.2 renegotiation,
+ * TLS 1.3 post-handshake auth) reaches the client at all. A selection ends
+ * in one outcome (enum certpick_outcome) with a stable reason id. The rules
+ * and their sources: src/lib/profiles.c, docs/cli/select.md and
  * /work/shared/reference/client-selection.md.
  *
  * Lifecycle: profiles are static (never freed). certpick_select_run()
@@ -47,6 +50,54 @@ const char *certpick_profile_name(const struct certpick_profile *p);
 const char *certpick_profile_summary(const struct certpick_profile *p);
 /* The client shows a certificate picker instead of sending by itself. */
 bool certpick_profile_has_picker(const struct certpick_profile *p);
+
+/*
+ * When the client is asked. A server asks for a certificate at the handshake,
+ * or only after an HTTP request for a given path: by TLS 1.2 renegotiation
+ * (a HelloRequest, then a new handshake) or by TLS 1.3 post-handshake
+ * authentication (PHA; only if the client offered the post_handshake_auth
+ * extension in its ClientHello). Whether a request in a phase reaches the
+ * client is a property of the client, stated per profile with its source.
+ */
+enum certpick_reach {
+	CERTPICK_REACH_ASKED = 0,	/* the client receives the request and answers it */
+	CERTPICK_REACH_NOT_OFFERED,	/* never asked: no post_handshake_auth in its ClientHello */
+	CERTPICK_REACH_IGNORED,		/* never asked: it does not act on the HelloRequest */
+	CERTPICK_REACH_FAILS,		/* it ends the connection (refuses to renegotiate) */
+};
+/* "asked", "not-offered", "ignored", "fails". Borrowed: static. */
+const char *certpick_reach_name(enum certpick_reach r);
+
+/* What a client does with a request in one phase. Everything is static. */
+struct certpick_phase_support {
+	enum certpick_reach reach;	/* with the client's default settings */
+	const char *setting;		/* what changes it ("about:config ..."); NULL: nothing */
+	const char *alpn;		/* the protocols it is possible over; NULL: any */
+	const char *source;		/* [S] source read, [T] run here, [D], [I], [X] */
+};
+
+/*
+ * How the client of p handles a request sent in phase ph, by default.
+ * Borrowed: static (never NULL for a valid phase; NULL otherwise).
+ */
+const struct certpick_phase_support *certpick_profile_phase(const struct certpick_profile *p,
+    enum certpick_phase ph);
+
+/*
+ * The outcome of a selection: what the server sees from this client.
+ * Each has a stable name and a reason id (certpick_selection.outcome_reason).
+ */
+enum certpick_outcome {
+	CERTPICK_OUTCOME_SENDS = 0,	/* sends v[chosen] */
+	CERTPICK_OUTCOME_SENDS_THEN_FAILS, /* sends v[chosen], then the handshake fails */
+	CERTPICK_OUTCOME_SENDS_NOTHING,	/* answers with an empty Certificate */
+	CERTPICK_OUTCOME_PICKER,	/* shows a picker; auto_choice: what auto-selection sends */
+	CERTPICK_OUTCOME_NEVER_ASKED,	/* the request never reaches the client */
+	CERTPICK_OUTCOME_FAILS_CONNECTION, /* the client ends the connection instead */
+};
+/* "sends", "sends-then-fails", "sends-nothing", "picker", "never-asked",
+ * "fails-connection". Borrowed: static. */
+const char *certpick_outcome_name(enum certpick_outcome o);
 
 enum certpick_verdict {
 	CERTPICK_VERDICT_FILTERED = 0,	/* the client does not consider it */
@@ -88,11 +139,20 @@ struct certpick_selection {
 	const struct certpick_profile *profile;
 	size_t n;
 	struct certpick_sel_candidate *v;	/* in candidate-set order */
+	/* chosen, prompt and auto_choice describe what reaches the server: when
+	 * the request never reaches the client (outcome never-asked or
+	 * fails-connection) they are -1, false, -1, and if_asked keeps the pick */
 	long chosen;		/* index into v sent without user action; -1: nothing */
 	bool prompt;		/* the client shows a picker */
 	long auto_choice;	/* index into v with auto-selection on; -1: nothing */
 	struct certpick_findings findings;	/* about the whole selection */
 	char *note;		/* one sentence on the outcome ("shows a picker with 2 ..."); owned */
+	enum certpick_phase phase;	/* when the server asks (the request's phase) */
+	enum certpick_reach reach;	/* whether the request reaches this client */
+	enum certpick_outcome outcome;
+	enum certpick_reason outcome_reason;	/* the stable id of the outcome (and why) */
+	long if_asked;		/* index into v it would send (or auto-select) if the request
+				 * reached it; equals chosen/auto_choice when it is asked */
 };
 
 struct certpick_select_options {
@@ -100,6 +160,13 @@ struct certpick_select_options {
 	/* Optional: one line per decision ("-v"). */
 	void (*trace)(void *arg, const char *line);
 	void *trace_arg;
+	/* What the server answered without a certificate, when known (a probe):
+	 * "HTTP 403 (403.7)". Copied into the never-asked-pha finding (the answer a
+	 * client that offers no PHA gets). May be NULL. */
+	const char *server_answer;
+	/* Predict as if the request reached the client whatever its phase (the
+	 * caller answers it for the client: get --any-phase). */
+	bool assume_asked;
 };
 
 /*

@@ -202,10 +202,12 @@ struct cli_get_run {
 	long sent;				/* index in sel->v of what is sent; -1 none */
 	struct certpick_get_result *get;	/* NULL when the probe failed */
 };
-/* -1 with err when a step could not start; a network failure is in the results. */
+/* -1 with err when a step could not start; a network failure is in the results.
+ * any_phase: answer renegotiation and offer PHA even where the profile's client
+ * would not (get --any-phase); otherwise the request behaves like that client. */
 int cli_get_flow(const char *url, const struct certpick_candset *set,
     const struct certpick_profile *profile, const struct certpick_probe_options *po,
-    const struct certpick_get_options *go, time_t now, struct cli_get_run *r,
+    const struct certpick_get_options *go, bool any_phase, time_t now, struct cli_get_run *r,
     struct certpick_error *err);
 void cli_get_run_release(struct cli_get_run *r);
 /* 0 2xx/3xx, 1 HTTP >= 400 or a certificate alert, 3 network/TLS. */
@@ -225,11 +227,26 @@ extern const char cmd_probe_usage[];
 int cmd_select(int argc, char **argv);
 extern const char cmd_select_usage[];
 /* select_request.c / render_select.c (certpick select) */
-int cli_select_request(const char *url, const char *file, const char *ca_pem,
-    const char *const *issuers, size_t n_issuers, const char *sigalgs, bool tls12,
-    size_t size, struct certpick_certreq **out);
+/* Where the request comes from (certpick select): a saved probe, a live one,
+ * or by hand. phase < 0: not given (a hand-made request asks at the handshake). */
+struct cli_select_req_args {
+	const char *url, *file, *ca_pem, *sigalgs;
+	const char *const *issuers;
+	size_t n_issuers;
+	bool tls12;
+	int phase;
+	size_t size;
+};
+/* *out: the request; answer: what the server answered the probe without a
+ * certificate ("" when not known: a saved or hand-made request). */
+int cli_select_request(const struct cli_select_req_args *a, struct certpick_certreq **out,
+    char *answer, size_t answer_len);
+/* What a probe's server answered without a certificate, for people
+ * ("HTTP 403 (403.7 Forbidden: client certificate required)"); "" when unknown. */
+void cli_probe_answer(const struct certpick_probe_result *res, char *buf, size_t len);
+/* answer: as cli_probe_answer(); NULL or "" when not known. */
 int cli_select_render(const char *client, const struct certpick_candset *set,
-    const struct certpick_certreq *req, time_t at, bool json);
+    const struct certpick_certreq *req, time_t at, bool json, const char *answer);
 int cmd_serve(int argc, char **argv);
 extern const char cmd_serve_usage[];
 

@@ -21,7 +21,11 @@ const char cmd_get_usage[] =
     "files, folders, PKCS#12 (.p12/.pfx); the answer's body goes to stdout.\n"
     "\n"
     "  --client NAME          pick as NAME does (default " GET_DEFAULT_CLIENT
-    "; the names: certpick select)\n"
+    "; the names: certpick select),\n"
+    "                         and offer TLS 1.3 post-handshake auth and answer TLS 1.2\n"
+    "                         renegotiation only where NAME does (without --client:\n"
+    "                         always)\n"
+    "  --any-phase            offer post-handshake auth and answer renegotiation anyway\n"
     "  --nssdb DIR            also read the certificates of an NSS database\n"
     "  --pkcs11 URI           also read the certificates of a PKCS#11 token\n"
     "  --password-env VAR     password of encrypted keys and .p12 files is in VAR\n"
@@ -44,7 +48,7 @@ const char cmd_get_usage[] =
     "  -q, --quiet            do not explain a refusal on stderr\n";
 
 enum { O_CLIENT = 256, O_DATABIN, O_CONNECT_TO, O_SNI,
-	O_TLS12, O_TLS13, O_TIMEOUT, O_TRUST, O_JSON, O_HELP };
+	O_TLS12, O_TLS13, O_TIMEOUT, O_TRUST, O_JSON, O_HELP, O_ANY_PHASE };
 
 static const struct option longopts[] = {
 	{ "client", required_argument, NULL, O_CLIENT },
@@ -65,12 +69,13 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "any-phase", no_argument, NULL, O_ANY_PHASE },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct get_args {
 	const char *url, *client, *output, *data;
-	bool include, json, quiet, data_file;
+	bool include, json, quiet, data_file, any_phase;
 	struct cli_sources src;
 	const char *headers[64];
 	size_t n_headers;
@@ -121,6 +126,7 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case 'i': a->include = true; break;
 		case 'k': a->go.insecure = true; break;
 		case 'q': a->quiet = true; break;
+		case O_ANY_PHASE: a->any_phase = true; break;
 		case O_CONNECT_TO: a->po.connect_to = a->go.connect_to = optarg; break;
 		case O_SNI: a->po.servername = a->go.servername = optarg; break;
 		case O_TLS12: a->go.flags |= CERTPICK_PROBE_TLS12_ONLY; break;
@@ -144,8 +150,11 @@ parse_args(int argc, char **argv, struct get_args *a)
 		return usage_error("%s", "missing URL");
 	if ((a->go.flags & CERTPICK_PROBE_TLS12_ONLY) && (a->go.flags & CERTPICK_PROBE_TLS13_ONLY))
 		return usage_error("%s", "--tls1.2 and --tls1.3 exclude each other");
-	if (a->client == NULL)
+	/* without --client, certpick answers whenever the server asks */
+	if (a->client == NULL) {
 		a->client = GET_DEFAULT_CLIENT;
+		a->any_phase = true;
+	}
 	if (certpick_profile_find(a->client) == NULL)
 		return usage_error("unknown client '%s' (see certpick select --list-clients)",
 		    a->client);
@@ -242,8 +251,8 @@ cmd_get(int argc, char **argv)
 	}
 	if ((rc = cli_sources_load(&a.src, set, true)) != 0)
 		goto out;
-	if (cli_get_flow(a.url, set, certpick_profile_find(a.client), &a.po, &a.go, 0, &r,
-	    &err) != 0) {
+	if (cli_get_flow(a.url, set, certpick_profile_find(a.client), &a.po, &a.go, a.any_phase,
+	    0, &r, &err) != 0) {
 		rc = cli_error(&err);
 		goto out;
 	}

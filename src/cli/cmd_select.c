@@ -16,12 +16,13 @@ const char cmd_select_usage[] =
     "usage: certpick select [--client NAME|all] [--json] [--at TIME]\n"
     "                       [--request FILE | --ca-names FILE.pem | --issuer DN ...]\n"
     "                       [--sigalgs LIST] [--tls1.2] [--request-size N]\n"
+    "                       [--phase initial|renegotiation|post_handshake]\n"
     "                       [--nssdb DIR] [--pkcs11 URI] [--pin-env VAR | --pin-file F]\n"
     "                       [--password-env VAR | --password-file F] [--list-clients]\n"
     "                       [URL] PATH...\n";
 
 enum { OPT_CA_NAMES = 256, OPT_ISSUER, OPT_SIGALGS, OPT_TLS12, OPT_REQUEST, OPT_AT, OPT_JSON,
-	OPT_SIZE, OPT_LIST, OPT_HELP };
+	OPT_SIZE, OPT_LIST, OPT_HELP, OPT_PHASE };
 
 static const struct option longopts[] = {
 	{ "client", required_argument, NULL, 'c' },
@@ -33,6 +34,7 @@ static const struct option longopts[] = {
 	{ "sigalgs", required_argument, NULL, OPT_SIGALGS },
 	{ "tls1.2", no_argument, NULL, OPT_TLS12 },
 	{ "request-size", required_argument, NULL, OPT_SIZE },
+	{ "phase", required_argument, NULL, OPT_PHASE },
 	CLI_SOURCE_LONGOPTS,
 	{ "list-clients", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -47,6 +49,7 @@ struct select_args {
 	const char *issuers[64];
 	size_t n_issuers;
 	size_t size;
+	int phase;		/* -1: not given */
 	struct cli_sources src;
 };
 
@@ -81,6 +84,15 @@ parse_args(int argc, char **argv, struct select_args *a)
 		case OPT_REQUEST: a->request = optarg; break;
 		case OPT_CA_NAMES: a->ca_names = optarg; break;
 		case OPT_SIGALGS: a->sigalgs = optarg; break;
+		case OPT_PHASE: {
+			enum certpick_phase ph;
+
+			if (certpick_phase_from_name(optarg, &ph) != 0)
+				return usage_error("--phase: not initial, renegotiation or "
+				    "post_handshake: '%s'", optarg);
+			a->phase = (int)ph;
+			break;
+		}
 		case OPT_ISSUER:
 			if (a->n_issuers == sizeof(a->issuers) / sizeof(a->issuers[0]))
 				return usage_error("too many --issuer (%s)", optarg);
@@ -110,6 +122,11 @@ parse_args(int argc, char **argv, struct select_args *a)
 		    "or a URL");
 	if (a->url != NULL && (a->ca_names != NULL || a->n_issuers > 0))
 		return usage_error("%s", "a URL cannot be combined with --ca-names or --issuer");
+	if (a->phase >= 0 && (a->request != NULL || a->url != NULL))
+		return usage_error("%s", "--phase is for a request given by hand: a probed or "
+		    "saved request carries the phase the server used");
+	if (a->phase == CERTPICK_PHASE_POST_HANDSHAKE && a->tls12)
+		return usage_error("%s", "--phase post_handshake is TLS 1.3 only (drop --tls1.2)");
 	if (a->src.n == 0)
 		return usage_error("%s", "no certificate source (give PATH..., --nssdb DIR or "
 		    "--pkcs11 URI)");
@@ -133,7 +150,9 @@ list_clients(void)
 int
 cmd_select(int argc, char **argv)
 {
-	struct select_args a = { 0 };
+	struct select_args a = { .phase = -1 };
+	struct cli_select_req_args ra;
+	char answer[256];
 	struct certpick_error err = { 0 };
 	struct certpick_candset *set = NULL;
 	struct certpick_certreq *req = NULL;
@@ -150,8 +169,10 @@ cmd_select(int argc, char **argv)
 		return rc;
 	if ((rc = cli_sources_resolve(&a.src)) != 0)
 		goto out;
-	if ((rc = cli_select_request(a.url, a.request, a.ca_names, a.issuers, a.n_issuers,
-	    a.sigalgs, a.tls12, a.size, &req)) != 0)
+	ra = (struct cli_select_req_args){ .url = a.url, .file = a.request, .ca_pem = a.ca_names,
+		.sigalgs = a.sigalgs, .issuers = a.issuers, .n_issuers = a.n_issuers,
+		.tls12 = a.tls12, .phase = a.phase, .size = a.size };
+	if ((rc = cli_select_request(&ra, &req, answer, sizeof(answer))) != 0)
 		goto out;
 	if ((set = certpick_candset_new(&err)) == NULL) {
 		rc = cli_error(&err);
@@ -159,7 +180,7 @@ cmd_select(int argc, char **argv)
 	}
 	if ((rc = cli_sources_load(&a.src, set, false)) != 0)
 		goto out;
-	rc = cli_select_render(a.client ? a.client : "all", set, req, a.at, a.json);
+	rc = cli_select_render(a.client ? a.client : "all", set, req, a.at, a.json, answer);
 out:
 	cli_sources_wipe(&a.src);
 	certpick_certreq_free(req);

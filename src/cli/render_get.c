@@ -21,10 +21,13 @@ last_request(const struct certpick_probe_result *p)
 int
 cli_get_flow(const char *url, const struct certpick_candset *set,
     const struct certpick_profile *profile, const struct certpick_probe_options *po,
-    const struct certpick_get_options *go, time_t now, struct cli_get_run *r,
+    const struct certpick_get_options *go, bool any_phase, time_t now, struct cli_get_run *r,
     struct certpick_error *err)
 {
-	struct certpick_select_options so = { .now = now, .trace = cli_trace };
+	struct certpick_select_options so = { .now = now, .trace = cli_trace,
+		.assume_asked = any_phase };
+	struct certpick_get_options like = *go;
+	char answer[256];
 	const struct certpick_candidate *cand = NULL;
 	const struct certpick_sel_candidate *sc = NULL;
 
@@ -36,6 +39,15 @@ cli_get_flow(const char *url, const struct certpick_candset *set,
 	if (r->probe->error.code != CERTPICK_OK)
 		return 0;
 	r->req = last_request(r->probe);
+	if (!any_phase) {
+		/* as the client would: PHA offered, renegotiation answered, or not */
+		like.no_pha = certpick_profile_phase(profile,
+		    CERTPICK_PHASE_POST_HANDSHAKE)->reach != CERTPICK_REACH_ASKED;
+		like.no_renegotiation = certpick_profile_phase(profile,
+		    CERTPICK_PHASE_RENEGOTIATION)->reach != CERTPICK_REACH_ASKED;
+	}
+	cli_probe_answer(r->probe, answer, sizeof(answer));
+	so.server_answer = answer[0] != '\0' ? answer : NULL;
 	if (r->req != NULL) {
 		if (certpick_select_run(profile, set, r->req, &so, &r->sel, err) != 0)
 			return -1;
@@ -45,7 +57,7 @@ cli_get_flow(const char *url, const struct certpick_candset *set,
 			cand = certpick_candset_get(set, sc->index);
 		}
 	}
-	return certpick_get_run(url, set, cand, sc, go, &r->get, err);
+	return certpick_get_run(url, set, cand, sc, &like, &r->get, err);
 }
 
 void
@@ -226,16 +238,19 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 		text_chain(fp, &r->sel->v[r->sent]);
 		fprintf(fp, "\n    from %s%s\n", r->sel->v[r->sent].source,
 		    g->certificate_sent ? "" : " (but the server never asked on this connection)");
+	} else if (r->sel->outcome == CERTPICK_OUTCOME_SENDS_NOTHING) {
+		fprintf(fp, "  %s sent no certificate\n", certpick_profile_name(r->profile));
 	} else {
-		fprintf(fp, "  %s sent no certificate%s%s%s\n", certpick_profile_name(r->profile),
-		    strncmp(r->sel->note, "sends no", 8) != 0 ? " (" : "",
-		    strncmp(r->sel->note, "sends no", 8) != 0 ? r->sel->note : "",
-		    strncmp(r->sel->note, "sends no", 8) != 0 ? ")" : "");
+		fprintf(fp, "  %s sent no certificate: %s\n", certpick_profile_name(r->profile),
+		    r->sel->note);
 	}
 	if (!failed)
 		return;
 	text_others(fp, r);
-	if (r->sent >= 0)
+	if (r->sel->outcome == CERTPICK_OUTCOME_NEVER_ASKED ||
+	    r->sel->outcome == CERTPICK_OUTCOME_FAILS_CONNECTION)
+		fprintf(fp, "  what to change: %s\n", certpick_reason_hint(r->sel->outcome_reason));
+	else if (r->sent >= 0)
 		fprintf(fp, "  what to change: the server refused the certificate it asked for "
 		    "(its answer, with -i, says why); 'certpick check --trust SERVER-CA.pem %s' "
 		    "shows every problem of the certificate\n", r->sel->v[r->sent].source);

@@ -32,9 +32,31 @@ json_pick(const struct certpick_selection *s, long i)
 	    "matched_ca", c->matched_ca ? json_string(c->matched_ca) : json_null());
 }
 
+/* Whether and how the request reaches this client, with the source. */
+static json_t *
+json_phase(const struct certpick_selection *s)
+{
+	const struct certpick_phase_support *ps = certpick_profile_phase(s->profile, s->phase);
+
+	return json_pack("{s:s, s:b, s:s, s:s?, s:s?, s:s?}", "phase", certpick_phase_name(s->phase),
+	    "receives", s->reach == CERTPICK_REACH_ASKED, "reach", certpick_reach_name(s->reach),
+	    "setting", ps ? ps->setting : NULL, "alpn", ps ? ps->alpn : NULL,
+	    "source", ps ? ps->source : NULL);
+}
+
+static json_t *
+json_outcome(const struct certpick_selection *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "kind", certpick_outcome_name(s->outcome),
+	    "id", certpick_reason_id(s->outcome_reason),
+	    "message", certpick_reason_text(s->outcome_reason),
+	    "hint", certpick_reason_hint(s->outcome_reason));
+}
+
 static json_t *
 json_selection(const struct certpick_selection *s, const struct certpick_certreq *req)
 {
+	json_t *o;
 	json_t *cands = json_array(), *names = json_array(), *sigs = json_array();
 
 	for (size_t i = 0; i < req->n_ca_names; i++)
@@ -60,21 +82,34 @@ json_selection(const struct certpick_selection *s, const struct certpick_certreq
 		    "reasons", cli_json_findings(&c->reasons), "trace", trace,
 		    "chain", json_chain(c)));
 	}
-	return json_pack("{s:i, s:s, s:s, s:{s:s, s:o, s:o, s:I}, s:o, s:b, s:o, s:s, s:o, s:o}",
+	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:o, s:o, s:I}, s:o, s:b, s:o, s:s, s:o, s:o}",
 	    "schema", 1, "client", certpick_profile_name(s->profile),
 	    "summary", certpick_profile_summary(s->profile),
 	    "request", "tls_version", req->tls_version >= CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2",
+	    "phase", certpick_phase_name(req->phase),
 	    "ca_names", names, "signature_algorithms", sigs, "size", (json_int_t)req->size,
 	    "chosen", json_pick(s, s->chosen), "prompt", s->prompt,
 	    "auto_choice", json_pick(s, s->auto_choice), "note", s->note,
 	    "findings", cli_json_findings(&s->findings), "candidates", cands);
+	if (o != NULL) {
+		json_object_set_new(o, "asked", json_phase(s));
+		json_object_set_new(o, "outcome", json_outcome(s));
+		json_object_set_new(o, "if_asked", json_pick(s, s->if_asked));
+	}
+	return o;
 }
 
 static void
 text_request(const struct certpick_certreq *req)
 {
-	printf("%srequest:%s %s, ", cli_c_bold(), cli_c_reset(),
-	    req->tls_version >= CERTPICK_TLS13 ? "TLS 1.3" : "TLS 1.2");
+	/* a request at the handshake is the usual case: said only in JSON */
+	static const char *const when[] = { "",
+		"after the HTTP request, by TLS 1.2 renegotiation, ",
+		"after the HTTP request, by TLS 1.3 post-handshake auth, " };
+
+	printf("%srequest:%s %s, %s", cli_c_bold(), cli_c_reset(),
+	    req->tls_version >= CERTPICK_TLS13 ? "TLS 1.3" : "TLS 1.2",
+	    (unsigned)req->phase < 3 ? when[req->phase] : "");
 	if (req->n_ca_names == 0)
 		printf("no CA names (any issuer)");
 	else
@@ -135,6 +170,29 @@ sent_label(const struct certpick_selection *s)
 	return i >= 0 ? s->v[i].sha256 : "";
 }
 
+/* The "asked" column: does the request reach the client? */
+static const char *
+asked_label(const struct certpick_selection *s)
+{
+	switch (s->reach) {
+	case CERTPICK_REACH_ASKED: return "yes";
+	case CERTPICK_REACH_NOT_OFFERED: return "never: no PHA";
+	case CERTPICK_REACH_IGNORED: return "never";
+	case CERTPICK_REACH_FAILS: return "fails";
+	default: return "?";
+	}
+}
+
+static const char *
+sends_nothing_label(const struct certpick_selection *s)
+{
+	switch (s->outcome) {
+	case CERTPICK_OUTCOME_NEVER_ASKED: return "nothing (never asked)";
+	case CERTPICK_OUTCOME_FAILS_CONNECTION: return "nothing (connection fails)";
+	default: return "nothing";
+	}
+}
+
 static int
 render_all(struct certpick_selection **sel, size_t n, const struct certpick_certreq *req,
     bool json)
@@ -171,16 +229,17 @@ render_all(struct certpick_selection **sel, size_t n, const struct certpick_cert
 		return any ? CLI_EXIT_OK : CLI_EXIT_NO;
 	}
 	text_request(req);
-	printf("\n  %-10s %-7s %-36s %s\n", "client", "picker", "sends (no user action)",
-	    "with auto-selection");
+	printf("\n  %-10s %-14s %-7s %-36s %s\n", "client", "asked", "picker",
+	    "sends (no user action)", "with auto-selection");
 	for (size_t i = 0; i < n; i++) {
 		const struct certpick_selection *s = sel[i];
 		bool odd = strcmp(sent_label(s), majority) != 0;
 
-		printf("%s %-10s %-7s %-36s %s\n", odd ? "*" : " ", certpick_profile_name(s->profile),
-		    s->prompt ? "yes" : "no", s->chosen >= 0 ? s->v[s->chosen].subject :
-		    s->prompt ? "(waits on the picker)" : "nothing",
-		    s->auto_choice >= 0 ? s->v[s->auto_choice].subject : "nothing");
+		printf("%s %-10s %-14s %-7s %-36s %s\n", odd ? "*" : " ",
+		    certpick_profile_name(s->profile), asked_label(s), s->prompt ? "yes" : "no",
+		    s->chosen >= 0 ? s->v[s->chosen].subject :
+		    s->prompt ? "(waits on the picker)" : sends_nothing_label(s),
+		    s->auto_choice >= 0 ? s->v[s->auto_choice].subject : sends_nothing_label(s));
 	}
 	printf("\n* disagrees with the most common outcome. 'certpick select --client NAME' "
 	    "explains one client.\n");
@@ -189,10 +248,11 @@ render_all(struct certpick_selection **sel, size_t n, const struct certpick_cert
 
 int
 cli_select_render(const char *client, const struct certpick_candset *set,
-    const struct certpick_certreq *req, time_t at, bool json)
+    const struct certpick_certreq *req, time_t at, bool json, const char *answer)
 {
 	struct certpick_selection *sel[64] = { 0 };
-	struct certpick_select_options o = { .now = at, .trace = cli_trace };
+	struct certpick_select_options o = { .now = at, .trace = cli_trace,
+		.server_answer = answer != NULL && answer[0] != '\0' ? answer : NULL };
 	struct certpick_error err = { 0 };
 	bool all = strcmp(client, "all") == 0;
 	size_t n = all ? certpick_profile_count() : 1;

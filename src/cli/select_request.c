@@ -1,7 +1,9 @@
 /*
  * certpick select: where the request comes from. A saved probe (--request),
- * a live probe (URL), or by hand (--ca-names, --issuer, --sigalgs, --tls1.2),
- * default: TLS 1.3, no CA names, a typical signature-scheme list.
+ * a live probe (URL), or by hand (--ca-names, --issuer, --sigalgs, --tls1.2,
+ * --phase), default: TLS 1.3, at the handshake, no CA names, a typical
+ * signature-scheme list. The phase of a saved or live request is the one the
+ * server used.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -83,6 +85,32 @@ parse_sigalgs(const char *list, uint16_t **out, size_t *n)
 	return rc;
 }
 
+/* What the saved probe's server answered without a certificate ("" when the
+ * file is not a probe object, or says nothing about it). */
+static void
+saved_answer(const char *path, char *answer, size_t len)
+{
+	json_t *o = json_load_file(path, 0, NULL), *http, *ev;
+	const char *title;
+
+	answer[0] = '\0';
+	if (o == NULL)
+		return;
+	http = json_object_get(o, "http");
+	ev = json_object_get(o, "evidence");
+	if (json_is_object(http) && json_is_integer(json_object_get(http, "status"))) {
+		title = json_string_value(json_object_get(http, "title"));
+		snprintf(answer, len, title ? "HTTP %d (%s)" : "HTTP %d",
+		    (int)json_integer_value(json_object_get(http, "status")), title);
+	} else if (json_is_object(ev) && json_is_integer(json_object_get(ev, "alert"))) {
+		int a = (int)json_integer_value(json_object_get(ev, "alert"));
+
+		snprintf(answer, len, "TLS alert %d (%s)", a,
+		    certpick_alert_name(a) ? certpick_alert_name(a) : "?");
+	}
+	json_decref(o);
+}
+
 static int
 saved_request(const char *path, struct certpick_certreq **out)
 {
@@ -106,9 +134,39 @@ saved_request(const char *path, struct certpick_certreq **out)
 	return 0;
 }
 
+void
+cli_probe_answer(const struct certpick_probe_result *res, char *buf, size_t len)
+{
+	const struct certpick_probe_attempt *a = &res->without_cert;
+
+	buf[0] = '\0';
+	if (!a->ran)
+		return;
+	switch (a->end) {
+	case CERTPICK_PROBE_END_HTTP:
+		if (a->http.title != NULL)
+			snprintf(buf, len, "HTTP %d (%s)", a->http.status, a->http.title);
+		else
+			snprintf(buf, len, "HTTP %d%s%s", a->http.status,
+			    a->http.reason ? " " : "", a->http.reason ? a->http.reason : "");
+		break;
+	case CERTPICK_PROBE_END_ALERT:
+		snprintf(buf, len, "TLS alert %d (%s)", a->alert,
+		    certpick_alert_name(a->alert) ? certpick_alert_name(a->alert) : "?");
+		break;
+	case CERTPICK_PROBE_END_CLOSED:
+	case CERTPICK_PROBE_END_RESET:
+	case CERTPICK_PROBE_END_TIMEOUT:
+		snprintf(buf, len, "no HTTP answer (%s)", certpick_probe_end_name(a->end));
+		break;
+	default:
+		break;
+	}
+}
+
 /* Probe the URL and keep its last CertificateRequest (the one for the path). */
 static int
-live_request(const char *url, struct certpick_certreq **out)
+live_request(const char *url, struct certpick_certreq **out, char *answer, size_t answer_len)
 {
 	struct certpick_probe_options o = { .trace = cli_trace };
 	struct certpick_probe_result *res = NULL;
@@ -124,6 +182,7 @@ live_request(const char *url, struct certpick_certreq **out)
 		rc = CLI_EXIT_NETWORK;
 		goto out;
 	}
+	cli_probe_answer(res, answer, answer_len);
 	for (size_t i = res->n_requests; i-- > 0;) {
 		if (res->requests[i].req != NULL) {
 			*out = res->requests[i].req;
@@ -141,10 +200,9 @@ out:
 	return rc;
 }
 
-int
-cli_select_request(const char *url, const char *file, const char *ca_pem,
-    const char *const *issuers, size_t n_issuers, const char *sigalgs, bool tls12,
-    size_t size, struct certpick_certreq **out)
+/* A request written by hand: --ca-names, --issuer, --sigalgs, --tls1.2, --phase. */
+static int
+hand_request(const struct cli_select_req_args *a, struct certpick_certreq **out)
 {
 	struct certpick_certreq_fields f = { 0 };
 	struct certpick_error err = { 0 };
@@ -153,16 +211,9 @@ cli_select_request(const char *url, const char *file, const char *ca_pem,
 	size_t n_names = 0, n_sig = 0;
 	int rc = 0;
 
-	*out = NULL;
-	if (file != NULL)
-		rc = saved_request(file, out);
-	else if (url != NULL)
-		rc = live_request(url, out);
-	if (rc != 0 || *out != NULL)
-		goto done;
-	if (ca_pem != NULL && (rc = names_from_pem(ca_pem, &names, &n_names)) != 0)
+	if (a->ca_pem != NULL && (rc = names_from_pem(a->ca_pem, &names, &n_names)) != 0)
 		goto out;
-	for (size_t i = 0; i < n_issuers; i++) {
+	for (size_t i = 0; i < a->n_issuers; i++) {
 		struct certpick_dn *grown = realloc(names, (n_names + 1) * sizeof(*names));
 
 		if (grown == NULL) {
@@ -170,17 +221,20 @@ cli_select_request(const char *url, const char *file, const char *ca_pem,
 			goto out;
 		}
 		names = grown;
-		if (certpick_dn_init_rfc4514(&names[n_names], issuers[i], &err) != 0) {
+		if (certpick_dn_init_rfc4514(&names[n_names], a->issuers[i], &err) != 0) {
 			fprintf(stderr, "certpick: error: --issuer: not an RFC 4514 name: '%s'\n",
-			    issuers[i]);
+			    a->issuers[i]);
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
 		n_names++;
 	}
-	if (sigalgs != NULL && (rc = parse_sigalgs(sigalgs, &sig, &n_sig)) != 0)
+	if (a->sigalgs != NULL && (rc = parse_sigalgs(a->sigalgs, &sig, &n_sig)) != 0)
 		goto out;
-	f.tls_version = tls12 ? CERTPICK_TLS12 : CERTPICK_TLS13;
+	/* renegotiation exists only up to TLS 1.2 */
+	f.tls_version = a->tls12 || a->phase == CERTPICK_PHASE_RENEGOTIATION ? CERTPICK_TLS12 :
+	    CERTPICK_TLS13;
+	f.phase = a->phase < 0 ? CERTPICK_PHASE_INITIAL : (enum certpick_phase)a->phase;
 	f.ca_names = names;
 	f.n_ca_names = n_names;
 	f.sigalgs = sig;
@@ -191,13 +245,31 @@ cli_select_request(const char *url, const char *file, const char *ca_pem,
 	}
 	/* a request written by hand has no size a client would have seen */
 	(*out)->size = 0;
-done:
-	if (rc == 0 && size > 0)
-		(*out)->size = size;
 out:
 	for (size_t i = 0; i < n_names; i++)
 		certpick_dn_release(&names[i]);
 	free(names);
 	free(sig);
+	return rc;
+}
+
+int
+cli_select_request(const struct cli_select_req_args *a, struct certpick_certreq **out,
+    char *answer, size_t answer_len)
+{
+	int rc;
+
+	*out = NULL;
+	answer[0] = '\0';
+	if (a->file != NULL) {
+		if ((rc = saved_request(a->file, out)) == 0)
+			saved_answer(a->file, answer, answer_len);
+	} else if (a->url != NULL) {
+		rc = live_request(a->url, out, answer, answer_len);
+	} else {
+		rc = hand_request(a, out);
+	}
+	if (rc == 0 && a->size > 0)
+		(*out)->size = a->size;
 	return rc;
 }

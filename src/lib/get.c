@@ -659,7 +659,10 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 	}
 	if (chosen != NULL && use_identity(ssl, set, chosen, sel, o, &tok, err) != 0)
 		goto out;
-	SSL_set_post_handshake_auth(ssl, 1);
+	if (!o->no_pha)
+		SSL_set_post_handshake_auth(ssl, 1);
+	if (o->no_renegotiation)
+		SSL_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
 	SSL_set_msg_callback(ssl, msg_cb);
 	SSL_set_msg_callback_arg(ssl, g);
 	if (!is_ip(name) && SSL_set_tlsext_host_name(ssl, name) != 1) {

@@ -2,14 +2,22 @@
  * The client profiles: data only. Each row is one client's selection rules in
  * the order it applies them, with where each rule comes from (tags as in
  * /work/shared/reference/client-selection.md: [S] source read, [D] vendor
- * docs, [I] issue/blog, [X] inferred, to be tested). Adding a client is adding
- * a row here and its tests in tests/unit/profiles_test.c.
+ * docs, [I] issue/blog, [X] inferred, to be tested; [T] run here against
+ * `certpick serve --require PATH`, see docs/cli/select.md "When the client is
+ * asked"). Adding a client is adding a row here and its tests in
+ * tests/unit/profiles_test.c.
  */
 #include <string.h>
 
 #include "select_int.h"
 
 #define END { .check = CP_CHK_END }
+
+/* renegotiation is an HTTP/1.1 affair: RFC 7540 9.2.1 forbids it over h2 */
+#define H1 "HTTP/1.1 only (RFC 7540 9.2.1: not over h2)"
+/* PHA: RFC 8740 forbids it over h2 */
+#define H1_PHA "HTTP/1.1 only (RFC 8740: not over h2)"
+#define ASKED(src) { .reach = CERTPICK_REACH_ASKED, .alpn = H1, .source = src }
 
 const struct certpick_profile cp_profiles[] = {
 	{
@@ -40,6 +48,11 @@ const struct certpick_profile cp_profiles[] = {
 	    .picker_note = "IE: 'Don't prompt for client certificate selection when only one "
 		"certificate exists' (Local intranet zone default); Chrome/Edge on Windows: "
 		"AutoSelectCertificateForUrls",
+	    .renegotiation = ASKED("[I] IIS/HTTP.sys asks by renegotiation by default and "
+		"IE, Edge and Schannel applications answer it"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.source = "[X] no PHA support documented for Schannel clients; [I] HTTP.sys "
+		    "does no PHA (IIS Support Blog)" },
 	},
 	{
 	    .name = "chrome",
@@ -65,6 +78,11 @@ const struct certpick_profile cp_profiles[] = {
 	    .max_cr = 102400,
 	    .picker_note = "policy AutoSelectCertificateForUrls "
 		"{\"pattern\":\"https://HOST\",\"filter\":{}}",
+	    .renegotiation = ASKED("[T] Chromium 156 answers a HelloRequest over HTTP/1.1; [S] "
+		"ssl_client_socket_impl.cc renego_allowed_for_protos: HTTP/1.1 only"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.source = "[T] Chromium 156: server logs pha-not-offered, 403.7; [S] BoringSSL "
+		    "has no client PHA" },
 	},
 	{
 	    .name = "chrome-mac",
@@ -89,6 +107,9 @@ const struct certpick_profile cp_profiles[] = {
 	    .max_cr = 102400,
 	    .picker_note = "policy AutoSelectCertificateForUrls (a preferred identity "
 		"for the host comes first)",
+	    .renegotiation = ASKED("[S] same network stack as on Linux: HTTP/1.1 only"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.source = "[S] BoringSSL has no client PHA (as on Linux, [T] there)" },
 	},
 	{
 	    .name = "firefox",
@@ -114,6 +135,11 @@ const struct certpick_profile cp_profiles[] = {
 	    .picker = CP_PICKER_FIREFOX,
 	    .max_cr = 0x1ffff,
 	    .picker_note = "security.default_personal_cert = \"Select Automatically\"",
+	    .renegotiation = ASKED("[S] NSS REQUIRES_XTN renegotiation, enabled in Firefox"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.setting = "about:config security.tls.enable_post_handshake_auth = true",
+		.source = "[S] nsNSSComponent.cpp: the pref defaults to false (not run here: "
+		    "no Firefox installed)" },
 	},
 	{
 	    .name = "nss",
@@ -132,6 +158,13 @@ const struct certpick_profile cp_profiles[] = {
 	    .order = CP_ORDER_NSS,
 	    .picker = CP_PICKER_NONE,
 	    .max_cr = 0x1ffff,
+	    .renegotiation = ASKED("[T] tstclnt (NSS 3.87) renegotiates and sends the "
+		"certificate"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.setting = "SSL_OptionSet(SSL_ENABLE_POST_HANDSHAKE_AUTH) (tstclnt -E, which "
+		    "needs -n NICKNAME)",
+		.source = "[T] tstclnt without -n: pha-not-offered, 403.7; tstclnt -n NICK -E: "
+		    "200" },
 	},
 	{
 	    .name = "java",
@@ -139,19 +172,26 @@ const struct certpick_profile cp_profiles[] = {
 	    .checks = {
 		{ .check = CP_CHK_SIZE, .source = "[S] jdk.tls.maxHandshakeMessageSize 32768" },
 		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] PrivateKeyEntry only" },
-		{ .check = CP_CHK_SIGALG,
+		{ .check = CP_CHK_SIGALG, .ec_by_family = true,
 		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
 			CP_KA_ED448 | CP_KA_DSA,
 		  .source = "[S] T12/T13CertificateRequestConsumer: one key type per offered "
-			"scheme" },
+			"scheme; TLS 1.3 \"EC\" for any curve: [T] OpenJDK 17.0.15 sends a P-384 "
+			"key to a server offering only ecdsa_secp256r1_sha256, then 'No supported "
+			"CertificateVerify signature algorithm for EC key' (internal_error)" },
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED, .walk = CP_WALK_CONFIGURED,
 		  .source = "[S] SunX509KeyManagerImpl: issuer of any configured chain "
 			"certificate (X500Principal)" },
-		END },
+END },
+	    .after_fail_sends = true,
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,
 	    .unpredictable_order = true,
 	    .max_cr = 32768,
+	    .renegotiation = ASKED("[T] OpenJDK 17 (SunX509) renegotiates and sends the "
+		"certificate"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.source = "[T] OpenJDK 17: pha-not-offered, 403.7; [S] JSSE has no client PHA" },
 	},
 	{
 	    .name = "java-pkix",
@@ -159,10 +199,11 @@ const struct certpick_profile cp_profiles[] = {
 	    .checks = {
 		{ .check = CP_CHK_SIZE, .source = "[S] jdk.tls.maxHandshakeMessageSize 32768" },
 		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] PrivateKeyEntry only" },
-		{ .check = CP_CHK_SIGALG,
+		{ .check = CP_CHK_SIGALG, .ec_by_family = true,
 		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
 			CP_KA_ED448 | CP_KA_DSA,
-		  .source = "[S] one key type per offered scheme" },
+		  .source = "[S] one key type per offered scheme (TLS 1.3: \"EC\" for any "
+			"curve, then the CertificateVerify fails [T], as SunX509)" },
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED, .walk = CP_WALK_CONFIGURED,
 		  .source = "[S] X509KeyManagerImpl.getAliases" },
 		{ .check = CP_CHK_EKU, .effect = CP_FX_RANK, .rank = 3, .eku = CP_EKU_CLIENT_OR_ANY,
@@ -171,7 +212,8 @@ const struct certpick_profile cp_profiles[] = {
 		  .source = "[S] CheckType.CLIENT: digitalSignature (not for EdDSA/RSASSA-PSS)" },
 		{ .check = CP_CHK_VALIDITY, .effect = CP_FX_RANK, .rank = 2,
 		  .source = "[S] CheckResult.EXPIRED: sent if nothing better" },
-		END },
+END },
+	    .after_fail_sends = true,
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,
 	    /* observed with OpenJDK 17.0.15 (differential suite): an EdDSA key listed
@@ -179,6 +221,10 @@ const struct certpick_profile cp_profiles[] = {
 	     * ECDSA schemes first; SunX509 keeps them apart */
 	    .java_ec_eddsa_one_slot = true,
 	    .max_cr = 32768,
+	    .renegotiation = ASKED("[T] OpenJDK 17 (PKIX) renegotiates and sends the "
+		"certificate"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.source = "[T] OpenJDK 17: pha-not-offered, 403.7; [S] JSSE has no client PHA" },
 	},
 	{
 	    .name = "go",
@@ -197,6 +243,13 @@ const struct certpick_profile cp_profiles[] = {
 	    .order = CP_ORDER_CONFIG,
 	    .picker = CP_PICKER_NONE,
 	    .max_cr = 65536,
+	    .renegotiation = { .reach = CERTPICK_REACH_FAILS, .alpn = H1,
+		.setting = "tls.Config{Renegotiation: tls.RenegotiateOnceAsClient}",
+		.source = "[T] Go: 'local error: tls: no renegotiation', no answer; [S] "
+		    "conn.go handleRenegotiation, RenegotiateNever by default" },
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.source = "[T] Go: pha-not-offered, 403.7; [S] crypto/tls has no PHA "
+		    "(golang/go#40521)" },
 	},
 	{
 	    .name = "gnutls",
@@ -220,11 +273,21 @@ const struct certpick_profile cp_profiles[] = {
 	    .picker = CP_PICKER_NONE,
 	    .gnutls_empty_list = true,
 	    .max_cr = 131072,
+	    .renegotiation = { .reach = CERTPICK_REACH_IGNORED, .alpn = H1,
+		.setting = "the application calls gnutls_handshake() again on "
+		    "GNUTLS_E_REHANDSHAKE",
+		.source = "[T] GnuTLS 3.7 application reading with gnutls_record_recv(): no "
+		    "new handshake, no answer until its timeout; [S] the library leaves it to "
+		    "the application" },
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.setting = "gnutls_init(..., GNUTLS_CLIENT | GNUTLS_POST_HANDSHAKE_AUTH)",
+		.source = "[T] default flags: pha-not-offered, 403.7; [S] lib/tls13/"
+		    "post_handshake.c" },
 	},
 	{
 	    .name = "openssl",
-	    .summary = "OpenSSL 3 default (s_client -cert, curl, Python ssl): one configured "
-		"certificate",
+	    .summary = "OpenSSL 3 applications (s_client -cert, SSL_CTX_use_certificate): one "
+		"configured certificate",
 	    .checks = {
 		{ .check = CP_CHK_SIZE, .source = "[S] max_cert_list 102400" },
 		{ .check = CP_CHK_CONFIGURED, .source = "[S] one certificate per key slot "
@@ -238,6 +301,64 @@ const struct certpick_profile cp_profiles[] = {
 	    .order = CP_ORDER_CONFIG,
 	    .picker = CP_PICKER_NONE,
 	    .max_cr = 102400,
+	    .renegotiation = ASKED("[T] openssl s_client 3.0 and curl renegotiate and send "
+		"the certificate"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.setting = "SSL_CTX_set_post_handshake_auth(ctx, 1) (openssl s_client "
+		    "-enable_pha; curl and Python requests/http.client turn it on: see "
+		    "the curl and python clients)",
+		.source = "[T] s_client without -enable_pha: pha-not-offered, 403.7; with it "
+		    "the certificate is sent" },
+	},
+	{
+	    .name = "curl",
+	    .summary = "curl with the OpenSSL backend (--cert/--key): one configured "
+		"certificate, offers TLS 1.3 post-handshake auth",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] OpenSSL max_cert_list 102400" },
+		{ .check = CP_CHK_CONFIGURED, .source = "[S] lib/vtls/openssl.c: --cert loads one "
+			"certificate (SSL_CTX_use_certificate_chain_file) and its chain" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] --key, or the key in the --cert file" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[S] OpenSSL tls_choose_sigalg fails -> empty Certificate" },
+		END },
+	    .order = CP_ORDER_CONFIG,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 102400,
+	    .renegotiation = ASKED("[T] curl 7.88.1 (OpenSSL 3.0) renegotiates and sends the "
+		"certificate"),
+	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,
+		.source = "[T] curl 7.88.1: 200 on a PHA path; [S] lib/vtls/openssl.c "
+		    "SSL_CTX_set_post_handshake_auth(ctx, 1)" },
+	},
+	{
+	    .name = "python",
+	    .summary = "Python ssl / http.client / requests (OpenSSL): one certificate "
+		"(load_cert_chain)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] OpenSSL max_cert_list 102400" },
+		{ .check = CP_CHK_CONFIGURED, .source = "[S] SSLContext.load_cert_chain(): one "
+			"certificate and its chain" },
+		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] load_cert_chain(certfile, keyfile)" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
+			CP_KA_ED448 | CP_KA_DSA,
+		  .source = "[S] OpenSSL tls_choose_sigalg fails -> empty Certificate" },
+		END },
+	    .order = CP_ORDER_CONFIG,
+	    .picker = CP_PICKER_NONE,
+	    .max_cr = 102400,
+	    .renegotiation = ASKED("[T] Python 3.11 ssl, http.client and requests renegotiate "
+		"and send the certificate"),
+	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,
+		.setting = "an application's own ssl.SSLContext (urllib.request or "
+		    "http.client with context=) does not offer it: set "
+		    "context.post_handshake_auth = True",
+		.source = "[T] Python 3.11.7: requests 2.34 (urllib3 2.7 sets it) and "
+		    "http.client with cert_file: 200; http.client with an application "
+		    "SSLContext: pha-not-offered, 403.7; [S] http/client.py" },
 	},
 	{
 	    .name = "dotnet",
@@ -253,6 +374,11 @@ const struct certpick_profile cp_profiles[] = {
 	    .order = CP_ORDER_CONFIG,
 	    .picker = CP_PICKER_NONE,
 	    .max_cr = 0x8000,
+	    .renegotiation = ASKED("[X] SslStream answers renegotiation on Windows and Linux"),
+	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,
+		.source = "[S] dotnet/runtime Interop.OpenSsl.cs (Linux): "
+		    "SslSetPostHandshakeAuth(1) when ClientCertificates or a selection callback "
+		    "is set; [X] Windows (Schannel): not known, not run here" },
 	},
 };
 

@@ -555,6 +555,8 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 		uint16_t s = c->req->sigalgs[i];
 		unsigned need = scheme_keys(s, c->tls13);
 
+		if (row->ec_by_family && (need & CP_KA_EC_ANY))
+			need |= CP_KA_EC_ANY;
 		if (row->cert_types_restrict_sigalgs && !c->tls13)
 			need &= ct;
 		if ((need & leaf->keyalg) == 0)
@@ -563,7 +565,13 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 			if (!pss_fits(s, leaf->key_bits))
 				continue;
 		}
-		if (n++ == 0)
+		if (n++ > 0)
+			continue;
+		if ((scheme_keys(s, c->tls13) & leaf->keyalg) == 0)
+			buf_add(b, "%s key has the key type of %s (EC: chosen by key type, the "
+			    "curve counts only for the CertificateVerify)",
+			    cp_keyalg_name(leaf->keyalg), scheme_name(s));
+		else
 			buf_add(b, "%s key can sign with %s", cp_keyalg_name(leaf->keyalg),
 			    scheme_name(s));
 	}
@@ -590,202 +598,315 @@ key_place(enum certpick_key_store ks)
 	}
 }
 
+/*
+ * The checks: one small function per enum cp_check, in one table (as
+ * check_rules.c does for findings). Each writes what it saw into b and
+ * returns whether the candidate passes, and if not, why; -1 only when out of
+ * memory. Adding a rule: a function, a row in check_table, a cp_check value.
+ */
+struct check_out {
+	bool ok;
+	enum certpick_reason why;	/* when !ok */
+};
+
+typedef int (*check_fn)(struct ctx *c, const struct cp_check_row *row, struct eval *e,
+    struct buf *b, struct check_out *r);
+
 static int
-eval_one(struct ctx *c, struct eval *e)
+chk_size(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	(void)row;
+	(void)e;
+	if (c->req->size == 0) {
+		buf_add(b, "request size unknown (written by hand)");
+	} else if (c->req->size > c->p->max_cr) {
+		r->ok = false;
+		r->why = CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT;
+		buf_add(b, "the CertificateRequest is %zu bytes, over this client's limit of %zu: "
+		    "the handshake fails", c->req->size, c->p->max_cr);
+	} else {
+		buf_add(b, "%zu bytes, within the limit of %zu", c->req->size, c->p->max_cr);
+	}
+	return 0;
+}
+
+static int
+chk_configured(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	(void)row;
+	if ((long)e->cand->index == c->configured) {
+		buf_add(b, "the one certificate configured (the first with a key)");
+		return 0;
+	}
+	r->ok = false;
+	r->why = CERTPICK_REASON_SEL_NOT_FIRST;
+	buf_add(b, "this client takes exactly one certificate (curl --cert, "
+	    "SSL_CTX_use_certificate); the first candidate with a key is it");
+	return 0;
+}
+
+static int
+chk_private_key(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	(void)c;
+	(void)row;
+	r->ok = e->cand->has_key;
+	r->why = CERTPICK_REASON_NO_PRIVATE_KEY;
+	if (r->ok)
+		buf_add(b, "private key in %s", key_place(e->cand->key_store));
+	else
+		buf_add(b, "no private key found for this certificate");
+	return 0;
+}
+
+static int
+chk_key_usage(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
 {
 	const struct cp_selcert *leaf = e->cand->leaf;
+
+	(void)row;
+	r->why = CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE;
+	if (!leaf->has_ku) {
+		buf_add(b, "no keyUsage extension: all usages allowed");
+	} else if (leaf->ku & KU_DIGITAL_SIGNATURE) {
+		buf_add(b, "keyUsage has digitalSignature");
+	} else if (c->p->order == CP_ORDER_JAVA &&
+	    (leaf->keyalg & (CP_KA_ED25519 | CP_KA_ED448 | CP_KA_RSA_PSS))) {
+		buf_add(b, "keyUsage lacks digitalSignature, not checked for %s keys",
+		    cp_keyalg_name(leaf->keyalg));
+	} else {
+		r->ok = false;
+		buf_add(b, "keyUsage lacks digitalSignature (0x%x)", (unsigned)leaf->ku);
+	}
+	return 0;
+}
+
+static int
+chk_eku(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	const struct cp_selcert *leaf = e->cand->leaf;
+
+	(void)c;
+	r->why = CERTPICK_REASON_EKU_NO_CLIENT_AUTH;
+	if (!leaf->has_eku) {
+		buf_add(b, "no extendedKeyUsage extension: all purposes allowed");
+	} else if (leaf->eku_client) {
+		buf_add(b, "extendedKeyUsage has clientAuth");
+	} else if (leaf->eku_any && row->eku == CP_EKU_CLIENT_OR_ANY) {
+		buf_add(b, "extendedKeyUsage has anyExtendedKeyUsage, accepted here");
+	} else {
+		r->ok = false;
+		if (leaf->eku_any)
+			r->why = CERTPICK_REASON_EKU_ANY_ONLY;
+		buf_add(b, "extendedKeyUsage is %s: no clientAuth%s",
+		    leaf->eku_text ? leaf->eku_text : "present",
+		    leaf->eku_any ? " (anyExtendedKeyUsage is not accepted here)" : "");
+	}
+	return 0;
+}
+
+static int
+chk_validity(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	const struct cp_selcert *leaf = e->cand->leaf;
+	char nb[32], na[32];
+	struct tm tm;
+
+	(void)row;
+	gmtime_r(&leaf->not_before, &tm);
+	strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	gmtime_r(&leaf->not_after, &tm);
+	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (c->now > leaf->not_after) {
+		r->ok = false;
+		r->why = CERTPICK_REASON_EXPIRED;
+		buf_add(b, "expired: notAfter %s", na);
+	} else if (c->now < leaf->not_before) {
+		r->ok = false;
+		r->why = CERTPICK_REASON_NOT_YET_VALID;
+		buf_add(b, "not yet valid: notBefore %s", nb);
+	} else {
+		buf_add(b, "valid from %s to %s", nb, na);
+	}
+	return 0;
+}
+
+static int
+chk_key_alg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	const struct cp_selcert *leaf = e->cand->leaf;
+
+	(void)c;
+	r->why = CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED;
+	r->ok = (leaf->keyalg & row->key_algs) != 0;
+	buf_add(b, "%s key%s", cp_keyalg_name(leaf->keyalg),
+	    r->ok ? " supported" : " not supported by this client");
+	return 0;
+}
+
+static int
+chk_cert_types(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	const struct cp_selcert *leaf = e->cand->leaf;
+	unsigned ka = 0;
+
+	r->why = CERTPICK_REASON_SEL_KEYTYPE_NOT_IN_CERT_TYPES;
+	if (c->tls13) {
+		for (size_t i = 0; i < c->req->n_sigalgs; i++)
+			ka |= scheme_keys(c->req->sigalgs[i], true);
+		ka &= row->key_algs | CP_KA_ED25519 | CP_KA_ED448 | CP_KA_RSA_PSS;
+		r->ok = (leaf->keyalg & ka) != 0;
+		buf_add(b, "TLS 1.3: %s key %s by the offered signature schemes",
+		    cp_keyalg_name(leaf->keyalg), r->ok ? "allowed" : "not allowed");
+	} else {
+		ka = cert_type_keys(c->req) & row->key_algs;
+		r->ok = (leaf->keyalg & ka) != 0;
+		buf_add(b, "TLS 1.2 certificate_types %s %s keys", r->ok ? "allow" : "do not allow",
+		    cp_keyalg_name(leaf->keyalg));
+	}
+	return 0;
+}
+
+/* TLS 1.3: does an offered ECDSA scheme name the key's own curve? */
+static bool
+curve_offered(const struct ctx *c, const struct cp_selcert *leaf)
+{
+	for (size_t i = 0; i < c->req->n_sigalgs; i++)
+		if (scheme_keys(c->req->sigalgs[i], true) & leaf->keyalg)
+			return true;
+	return false;
+}
+
+static int
+chk_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
+	const struct cp_selcert *leaf = e->cand->leaf;
+
+	r->why = CERTPICK_REASON_SEL_NO_COMMON_SIGALG;
+	r->ok = sigalg_ok(c, row, leaf, b);
+	if (!r->ok && (leaf->keyalg & row->key_algs) == 0)
+		r->why = CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED;
+	if (!r->ok || !row->ec_by_family || !c->tls13 || (leaf->keyalg & CP_KA_EC_ANY) == 0 ||
+	    curve_offered(c, leaf) || e->after_failed)
+		return 0;
+	/* chosen by key type; the CertificateVerify then has no scheme (Java) */
+	e->after_failed = true;
+	e->after_reason = CERTPICK_REASON_SEL_NO_COMMON_SIGALG;
+	e->after_detail = cp_asprintf("%s key: no offered scheme for its curve, so the "
+	    "CertificateVerify fails after the Certificate went out",
+	    cp_keyalg_name(leaf->keyalg));
+	return e->after_detail == NULL ? -1 : 0;
+}
+
+static int
+chk_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+    struct check_out *r)
+{
 	struct certpick_sel_candidate *o = e->out;
 
-	e->survives = true;
-	{
-		size_t n = 0;
+	if (check_issuer(c, row, e, b) != 0)
+		return -1;
+	r->ok = e->walk.matched;
+	r->why = e->walk.encoding_only ? CERTPICK_REASON_SEL_CA_MATCH_ENCODING_ONLY :
+	    CERTPICK_REASON_SEL_ISSUER_NOT_LISTED;
+	if (!r->ok && e->walk.encoding_only)
+		buf_add(b, " [a CA name matches only after normalization]");
+	if (r->ok && e->walk.ca >= 0 && o->matched_ca == NULL &&
+	    (o->matched_ca = cp_strdup(dn_text(&c->req->ca_names[e->walk.ca]))) == NULL)
+		return -1;
+	return 0;
+}
 
-		while (c->p->checks[n].check != CP_CHK_END)
-			n++;
-		if ((o->trace = cp_calloc(n + 1, sizeof(*o->trace))) == NULL)
-			return -1;
-	}
-	for (const struct cp_check_row *row = c->p->checks; row->check != CP_CHK_END; row++) {
-		struct buf b = { 0 };
-		bool ok = true;
-		enum certpick_reason why = CERTPICK_REASON_SEL_ISSUER_NOT_LISTED;
-		const char *name = "?";
+/* Indexed by enum cp_check: the name in the trace and the function. */
+static const struct {
+	const char *name;
+	check_fn fn;
+} check_table[] = {
+	[CP_CHK_SIZE] = { "request-size", chk_size },
+	[CP_CHK_CONFIGURED] = { "configured", chk_configured },
+	[CP_CHK_PRIVATE_KEY] = { "private-key", chk_private_key },
+	[CP_CHK_KEY_USAGE] = { "key-usage", chk_key_usage },
+	[CP_CHK_EKU] = { "extended-key-usage", chk_eku },
+	[CP_CHK_VALIDITY] = { "validity", chk_validity },
+	[CP_CHK_KEY_ALG] = { "key-algorithm", chk_key_alg },
+	[CP_CHK_CERT_TYPES] = { "certificate-types", chk_cert_types },
+	[CP_CHK_SIGALG] = { "signature-algorithm", chk_sigalg },
+	[CP_CHK_ISSUER] = { "issuer", chk_issuer },
+};
 
-		switch (row->check) {
-		case CP_CHK_SIZE:
-			name = "request-size";
-			if (c->req->size == 0) {
-				buf_add(&b, "request size unknown (written by hand)");
-			} else if (c->req->size > c->p->max_cr) {
-				ok = false;
-				why = CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT;
-				buf_add(&b, "the CertificateRequest is %zu bytes, over this client's "
-				    "limit of %zu: the handshake fails", c->req->size, c->p->max_cr);
-			} else {
-				buf_add(&b, "%zu bytes, within the limit of %zu", c->req->size,
-				    c->p->max_cr);
-			}
-			break;
-		case CP_CHK_CONFIGURED:
-			name = "configured";
-			if ((long)e->cand->index == c->configured) {
-				buf_add(&b, "the one certificate configured (the first with a key)");
-			} else {
-				ok = false;
-				why = CERTPICK_REASON_SEL_NOT_FIRST;
-				buf_add(&b, "this client takes exactly one certificate (curl --cert, "
-				    "SSL_CTX_use_certificate); the first candidate with a key is it");
-			}
-			break;
-		case CP_CHK_PRIVATE_KEY:
-			name = "private-key";
-			ok = e->cand->has_key;
-			why = CERTPICK_REASON_NO_PRIVATE_KEY;
-			if (ok)
-				buf_add(&b, "private key in %s", key_place(e->cand->key_store));
-			else
-				buf_add(&b, "no private key found for this certificate");
-			break;
-		case CP_CHK_KEY_USAGE:
-			name = "key-usage";
-			why = CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE;
-			if (!leaf->has_ku) {
-				buf_add(&b, "no keyUsage extension: all usages allowed");
-			} else if (leaf->ku & KU_DIGITAL_SIGNATURE) {
-				buf_add(&b, "keyUsage has digitalSignature");
-			} else if (c->p->order == CP_ORDER_JAVA &&
-			    (leaf->keyalg & (CP_KA_ED25519 | CP_KA_ED448 | CP_KA_RSA_PSS))) {
-				buf_add(&b, "keyUsage lacks digitalSignature, not checked for %s keys",
-				    cp_keyalg_name(leaf->keyalg));
-			} else {
-				ok = false;
-				buf_add(&b, "keyUsage lacks digitalSignature (0x%x)", (unsigned)leaf->ku);
-			}
-			break;
-		case CP_CHK_EKU:
-			name = "extended-key-usage";
-			why = CERTPICK_REASON_EKU_NO_CLIENT_AUTH;
-			if (!leaf->has_eku) {
-				buf_add(&b, "no extendedKeyUsage extension: all purposes allowed");
-			} else if (leaf->eku_client) {
-				buf_add(&b, "extendedKeyUsage has clientAuth");
-			} else if (leaf->eku_any && row->eku == CP_EKU_CLIENT_OR_ANY) {
-				buf_add(&b, "extendedKeyUsage has anyExtendedKeyUsage, accepted here");
-			} else {
-				ok = false;
-				if (leaf->eku_any)
-					why = CERTPICK_REASON_EKU_ANY_ONLY;
-				buf_add(&b, "extendedKeyUsage is %s: no clientAuth%s",
-				    leaf->eku_text ? leaf->eku_text : "present",
-				    leaf->eku_any ? " (anyExtendedKeyUsage is not accepted here)" : "");
-			}
-			break;
-		case CP_CHK_VALIDITY: {
-			char nb[32], na[32];
-			struct tm tm;
+/* A failed check: filters, ranks, or (after the choice) is remembered. */
+static int
+apply_failure(struct eval *e, const struct cp_check_row *row, enum certpick_reason why)
+{
+	struct certpick_sel_candidate *o = e->out;
+	const char *detail = o->trace[o->n_trace - 1].detail;
 
-			name = "validity";
-			gmtime_r(&leaf->not_before, &tm);
-			strftime(nb, sizeof(nb), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			gmtime_r(&leaf->not_after, &tm);
-			strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			if (c->now > leaf->not_after) {
-				ok = false;
-				why = CERTPICK_REASON_EXPIRED;
-				buf_add(&b, "expired: notAfter %s", na);
-			} else if (c->now < leaf->not_before) {
-				ok = false;
-				why = CERTPICK_REASON_NOT_YET_VALID;
-				buf_add(&b, "not yet valid: notBefore %s", nb);
-			} else {
-				buf_add(&b, "valid from %s to %s", nb, na);
-			}
-			break;
-		}
-		case CP_CHK_KEY_ALG:
-			name = "key-algorithm";
-			why = CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED;
-			ok = (leaf->keyalg & row->key_algs) != 0;
-			buf_add(&b, "%s key%s", cp_keyalg_name(leaf->keyalg),
-			    ok ? " supported" : " not supported by this client");
-			break;
-		case CP_CHK_CERT_TYPES: {
-			unsigned ka = 0;
-
-			name = "certificate-types";
-			why = CERTPICK_REASON_SEL_KEYTYPE_NOT_IN_CERT_TYPES;
-			if (c->tls13) {
-				for (size_t i = 0; i < c->req->n_sigalgs; i++)
-					ka |= scheme_keys(c->req->sigalgs[i], true);
-				ka &= row->key_algs | CP_KA_ED25519 | CP_KA_ED448 | CP_KA_RSA_PSS;
-				ok = (leaf->keyalg & ka) != 0;
-				buf_add(&b, "TLS 1.3: %s key %s by the offered signature schemes",
-				    cp_keyalg_name(leaf->keyalg), ok ? "allowed" : "not allowed");
-			} else {
-				ka = cert_type_keys(c->req) & row->key_algs;
-				ok = (leaf->keyalg & ka) != 0;
-				buf_add(&b, "TLS 1.2 certificate_types %s %s keys",
-				    ok ? "allow" : "do not allow", cp_keyalg_name(leaf->keyalg));
-			}
-			break;
-		}
-		case CP_CHK_SIGALG:
-			name = "signature-algorithm";
-			why = CERTPICK_REASON_SEL_NO_COMMON_SIGALG;
-			ok = sigalg_ok(c, row, leaf, &b);
-			if (!ok && (leaf->keyalg & row->key_algs) == 0)
-				why = CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED;
-			break;
-		case CP_CHK_ISSUER:
-			name = "issuer";
-			if (check_issuer(c, row, e, &b) != 0) {
-				free(b.s);
+	if (row->effect == CP_FX_AFTER) {
+		if (!e->after_failed) {
+			e->after_failed = true;
+			e->after_reason = why;
+			if ((e->after_detail = cp_strdup(detail)) == NULL)
 				return -1;
-			}
-			ok = e->walk.matched;
-			why = e->walk.encoding_only ? CERTPICK_REASON_SEL_CA_MATCH_ENCODING_ONLY :
-			    CERTPICK_REASON_SEL_ISSUER_NOT_LISTED;
-			if (!ok && e->walk.encoding_only)
-				buf_add(&b, " [a CA name matches only after normalization]");
-			if (ok && e->walk.ca >= 0 && o->matched_ca == NULL) {
-				const struct certpick_dn *dn = &c->req->ca_names[e->walk.ca];
-
-				o->matched_ca = cp_strdup(dn_text(dn));
-				if (o->matched_ca == NULL) {
-					free(b.s);
-					return -1;
-				}
-			}
-			break;
-		case CP_CHK_END:
-		default:
-			break;
 		}
-		if (b.oom || add_step(o, row, name, ok, &b) != 0) {
+		return 0;
+	}
+	if (cp_findings_add_sev(&o->reasons, why, row->effect == CP_FX_RANK ?
+	    CERTPICK_SEV_WARNING : certpick_reason_severity(why), "%s", detail) != 0)
+		return -1;
+	if (row->effect == CP_FX_RANK) {
+		if (row->rank > e->rank)
+			e->rank = row->rank;
+	} else {
+		e->survives = false;
+	}
+	return 0;
+}
+
+/* One row of the profile applied to one candidate: a trace step, and its effect. */
+static int
+eval_row(struct ctx *c, const struct cp_check_row *row, struct eval *e)
+{
+	struct check_out r = { .ok = true, .why = CERTPICK_REASON_SEL_ISSUER_NOT_LISTED };
+	struct buf b = { 0 };
+	const char *name = "?";
+
+	if ((size_t)row->check < sizeof(check_table) / sizeof(check_table[0]) &&
+	    check_table[row->check].fn != NULL) {
+		name = check_table[row->check].name;
+		if (check_table[row->check].fn(c, row, e, &b, &r) != 0) {
 			free(b.s);
 			return -1;
 		}
-		if (ok)
-			continue;
-		if (row->effect == CP_FX_AFTER) {
-			if (!e->after_failed) {
-				e->after_failed = true;
-				e->after_reason = why;
-				e->after_detail = cp_strdup(o->trace[o->n_trace - 1].detail);
-			}
-			continue;
-		}
-		if (cp_findings_add_sev(&o->reasons, why, row->effect == CP_FX_RANK ?
-		    CERTPICK_SEV_WARNING : certpick_reason_severity(why), "%s",
-		    o->trace[o->n_trace - 1].detail) != 0)
-			return -1;
-		if (row->effect == CP_FX_RANK) {
-			if (row->rank > e->rank)
-				e->rank = row->rank;
-		} else {
-			e->survives = false;
-		}
 	}
+	if (b.oom || add_step(e->out, row, name, r.ok, &b) != 0) {
+		free(b.s);
+		return -1;
+	}
+	return r.ok ? 0 : apply_failure(e, row, r.why);
+}
+
+static int
+eval_one(struct ctx *c, struct eval *e)
+{
+	size_t n = 0;
+
+	e->survives = true;
+	while (c->p->checks[n].check != CP_CHK_END)
+		n++;
+	if ((e->out->trace = cp_calloc(n + 1, sizeof(*e->out->trace))) == NULL)
+		return -1;
+	for (const struct cp_check_row *row = c->p->checks; row->check != CP_CHK_END; row++)
+		if (eval_row(c, row, e) != 0)
+			return -1;
 	return 0;
 }
 
@@ -1095,7 +1216,8 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 	switch (c->p->picker) {
 	case CP_PICKER_NONE:
 		s->prompt = false;
-		s->chosen = pick >= 0 && !ev[pick].after_failed ? pick : -1;
+		s->chosen = pick >= 0 && (!ev[pick].after_failed || c->p->after_fail_sends) ?
+		    pick : -1;
 		s->auto_choice = s->chosen;
 		break;
 	case CP_PICKER_IE:
@@ -1137,7 +1259,10 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 			if (fill_chain(ord[i]->out, &ord[i]->walk, cfg, ord[i]->cand) != 0)
 				goto out;
 	}
-	if (s->chosen >= 0)
+	if (s->chosen >= 0 && ev[s->chosen].after_failed)
+		s->note = cp_asprintf("sends %s, then the handshake fails (%s)",
+		    ev[s->chosen].out->subject, certpick_reason_id(ev[s->chosen].after_reason));
+	else if (s->chosen >= 0)
 		s->note = cp_asprintf("sends %s", ev[s->chosen].out->subject);
 	else if (s->prompt && s->auto_choice >= 0)
 		s->note = cp_asprintf("shows a picker with %zu certificate%s; with auto-selection "
@@ -1151,7 +1276,8 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		    ev[pick].out->subject);
 	else
 		s->note = cp_strdup("sends no certificate");
-	if (s->note == NULL)
+	if (s->note == NULL || cp_select_outcome(c->p, c->req, opts, s,
+	    s->chosen >= 0 && ev[s->chosen].after_failed) != 0)
 		goto out;
 	ret = 0;
 out:
@@ -1193,7 +1319,7 @@ cp_select_run_facts(const struct certpick_profile *p, const struct cp_selcand *c
 	}
 	s->profile = p;
 	s->n = n;
-	s->chosen = s->auto_choice = -1;
+	s->chosen = s->auto_choice = s->if_asked = -1;
 	for (size_t i = 0; i < n; i++) {
 		struct certpick_sel_candidate *o = &s->v[i];
 

@@ -32,6 +32,8 @@ enum cp_keyalg {
 #define CP_KA_EC_NIST (CP_KA_EC_P256 | CP_KA_EC_P384 | CP_KA_EC_P521)
 #define CP_KA_EC_ANY (CP_KA_EC_NIST | CP_KA_EC_OTHER)
 
+/* Each check is a small function in select.c's check_table (a new rule: a
+ * value here, a function and a row there). */
 enum cp_check {
 	CP_CHK_END = 0,
 	CP_CHK_SIZE,		/* the request fits the client's handshake-message cap */
@@ -80,6 +82,9 @@ struct cp_check_row {
 	enum cp_walk walk;
 	bool subject_too;		/* Firefox: a listed subject is an anchor too */
 	bool cert_types_restrict_sigalgs; /* Go: TLS 1.2 sigalgs filtered by cert types */
+	bool ec_by_family;		/* CP_CHK_SIGALG, TLS 1.3: an ECDSA scheme admits an EC
+					 * key of any curve (Java picks by key type "EC"); the
+					 * curve is then checked after the choice */
 	const char *source;		/* where the rule comes from */
 };
 
@@ -112,8 +117,14 @@ struct certpick_profile {
 	bool java_ec_eddsa_one_slot;	/* PKIX: EC and EdDSA keys rank as one key type */
 	bool gnutls_empty_list;		/* >1 credential + empty CA list -> nothing */
 	bool dedupe;			/* CertSelect: newest per subject only */
+	bool after_fail_sends;		/* a check after the choice fails once the Certificate
+					 * went out: sent, then the handshake aborts (Java) */
 	size_t max_cr;			/* handshake-message cap for a CertificateRequest */
 	const char *picker_note;	/* how to auto-select */
+	/* Requests after the handshake (certpick_profile_phase()); a request at
+	 * the handshake reaches every client. */
+	struct certpick_phase_support renegotiation;	/* TLS 1.2 HelloRequest */
+	struct certpick_phase_support post_handshake;	/* TLS 1.3 PHA */
 };
 
 /* Everything the engine needs to know about one certificate. */
@@ -180,6 +191,13 @@ int cp_select_run_facts(const struct certpick_profile *p, const struct cp_selcan
     size_t n, const struct cp_selstore *store, const struct certpick_certreq *req,
     const struct certpick_select_options *opts, struct certpick_selection **out,
     struct certpick_error *err);
+
+/* select_phase.c: phase, reach and outcome of a decided selection (chosen,
+ * auto_choice, prompt and verdicts set; then_fails: the chosen one failed a
+ * check after it was sent); a request that does not reach the client clears
+ * chosen, auto_choice and prompt. -1 on allocation failure. */
+int cp_select_outcome(const struct certpick_profile *p, const struct certpick_certreq *req,
+    const struct certpick_select_options *opts, struct certpick_selection *s, bool then_fails);
 
 /* profiles.c */
 extern const struct certpick_profile cp_profiles[];

@@ -132,40 +132,81 @@ def make_nssdb(d, pki, idents, cas=("rootA", "rootB")):
     return d
 
 
-def run_go(tools, port, tls, pki, idents):
+# path: what the client requests (a server may ask only for some paths, after
+# the request: TLS 1.2 renegotiation or TLS 1.3 post-handshake auth). The
+# programs of select_clients/ read it from SELCLIENT_PATH.
+
+def _path_env(path):
+    return dict(os.environ, SELCLIENT_PATH=path)
+
+
+def _get(path):
+    return "GET %s HTTP/1.0\r\n\r\n" % path
+
+
+def run_go(tools, port, tls, pki, idents, path="/"):
     argv = [tools.go("goclient"), "127.0.0.1:%d" % port, tls]
     for i in idents:
         chain, key, _ = identity_files(pki, i)
         argv += [chain, key]
-    return _outcome(argv)
+    return _outcome(argv, env=_path_env(path))
 
 
-def run_gnutls(tools, port, tls, pki, idents):
+def run_gnutls(tools, port, tls, pki, idents, path="/"):
     argv = [tools.gnutls(), "127.0.0.1", str(port), tls]
     for i in idents:
         chain, key, _ = identity_files(pki, i)
         argv += [chain, key]
-    return _outcome(argv)
+    return _outcome(argv, env=_path_env(path))
 
 
-def run_java(tools, port, tls, pki, idents, km):
+def run_java(tools, port, tls, pki, idents, km, path="/"):
     argv = ["java", "-cp", tools.java(), "SelClient", "127.0.0.1", str(port),
             "TLSv1.3" if tls == "tls1.3" else "TLSv1.2", km]
     argv += [identity_files(pki, i)[2] for i in idents]
-    return _outcome(argv, timeout=60)
+    return _outcome(argv, timeout=60, env=_path_env(path))
 
 
-def run_openssl(port, tls, pki, idents):
+def run_openssl(port, tls, pki, idents, path="/", extra=()):
     chain, key, _ = identity_files(pki, idents[0])
     argv = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-" + tls.replace(".", "_"),
-            "-cert", chain, "-key", key, "-quiet", "-ign_eof"]
-    return _outcome(argv, input="GET / HTTP/1.0\r\n\r\n")
+            "-cert", chain, "-key", key, "-quiet", "-ign_eof", *extra]
+    return _outcome(argv, input=_get(path))
 
 
-def run_tstclnt(port, tls, nssdb):
+def run_tstclnt(port, tls, nssdb, path="/"):
     v = "tls1.3:tls1.3" if tls == "tls1.3" else "tls1.2:tls1.2"
     argv = ["tstclnt", "-h", "127.0.0.1", "-p", str(port), "-d", "sql:" + nssdb, "-o", "-V", v]
-    return _outcome(argv, input="GET / HTTP/1.0\r\n\r\n")
+    return _outcome(argv, input=_get(path))
+
+
+def run_curl(port, tls, pki, idents, path="/"):
+    chain, key, _ = identity_files(pki, idents[0])
+    v = "--tlsv1.3" if tls == "tls1.3" else "--tlsv1.2"
+    argv = ["curl", "-sk", v, "--tls-max", tls[3:], "--http1.1", "--cert", chain, "--key", key,
+            "https://127.0.0.1:%d%s" % (port, path)]
+    return _outcome(argv)
+
+
+# Python's http.client building its own context from cert_file (it then turns
+# post-handshake auth on, as requests/urllib3 do), with TLS pinned to one version
+PY_CLIENT = r"""
+import http.client, ssl, sys, warnings
+warnings.simplefilter("ignore")
+port, tls, chain, key, path = sys.argv[1:6]
+ctx = ssl._create_unverified_context()
+v = ssl.TLSVersion.TLSv1_3 if tls == "tls1.3" else ssl.TLSVersion.TLSv1_2
+ctx.minimum_version = ctx.maximum_version = v
+c = http.client.HTTPSConnection("127.0.0.1", int(port), cert_file=chain, key_file=key,
+                                context=ctx, timeout=10)
+c.request("GET", path)
+sys.stdout.write(c.getresponse().read().decode("utf-8", "replace"))
+"""
+
+
+def run_python(port, tls, pki, idents, path="/"):
+    chain, key, _ = identity_files(pki, idents[0])
+    return _outcome(["/usr/bin/python3", "-c", PY_CLIENT, str(port), tls, chain, key, path])
 
 
 class ChromiumPolicy:
@@ -196,7 +237,7 @@ class ChromiumPolicy:
             pass
 
 
-def run_chromium(port, nssdb, home, timeout=25):
+def run_chromium(port, nssdb, home, timeout=25, path="/"):
     os.makedirs(os.path.join(home, ".pki"), exist_ok=True)
     target = os.path.join(home, ".pki", "nssdb")
     shutil.rmtree(target, ignore_errors=True)
@@ -206,7 +247,7 @@ def run_chromium(port, nssdb, home, timeout=25):
     argv = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--user-data-dir=" + udd, "--ignore-certificate-errors",
-            "--dump-dom", "https://127.0.0.1:%d/" % port]
+            "--dump-dom", "https://127.0.0.1:%d%s" % (port, path)]
     env = dict(os.environ, HOME=home)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
                          start_new_session=True, text=True)
@@ -219,14 +260,14 @@ def run_chromium(port, nssdb, home, timeout=25):
     return received(out)
 
 
-def _outcome(argv, timeout=30, input=None):
+def _outcome(argv, timeout=30, input=None, env=None):
     """Run a client until the server's answer is complete (some clients, such as
     tstclnt, linger after the server closes), then stop it."""
     import tempfile
     import time
     with tempfile.TemporaryFile(mode="w+") as out:
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.DEVNULL,
-                             text=True, start_new_session=True)
+                             text=True, start_new_session=True, env=env)
         try:
             if input is not None:
                 p.stdin.write(input)

@@ -15,9 +15,21 @@ def start_demo(*args):
 
 
 def check_story(out):
-    for n in range(1, 7):
+    for n in range(1, 8):
         assert "\nStep %d. " % n in out
     assert "HTTP 200 OK" in out
+    # the story real clients tell against this server (TLS 1.3 PHA on /secure):
+    # browsers, Go, Java, NSS, GnuTLS, s_client are never asked; curl, Python are
+    rows = {ln.split()[1] if ln.startswith("*") else ln.split()[0]: ln
+            for ln in out.split("client     asked", 1)[1].split("\n\n", 1)[0].splitlines()[1:]}
+    for c in ("windows", "chrome", "chrome-mac", "firefox", "nss", "java", "java-pkix", "go",
+              "gnutls", "openssl"):
+        assert "never: no PHA" in rows[c] and "nothing (never asked)" in rows[c], rows[c]
+    for c in ("curl", "python"):
+        assert rows[c].split()[2] == "yes" and "CN=alice" in rows[c], rows[c]
+    assert "get as Chrome: a browser is never asked" in out
+    assert "chrome sent no certificate: never asked" in out
+    assert "never-asked-pha" in out
     assert "HTTP 403 Forbidden" in out
     assert "expired" in out
     assert "demo ran as expected" in out
@@ -58,10 +70,20 @@ def test_json_steps():
     lines = [json.loads(ln) for ln in out.splitlines()]
     assert all(o["schema"] == 1 for o in lines)
     titles = [o["title"] for o in lines[:-1]]
-    assert titles == ["check", "serve", "probe", "select", "get", "get"]
+    assert titles == ["check", "serve", "probe", "select", "get", "get", "get"]
     assert lines[2]["result"]["client_auth"] == "required"
-    assert lines[4]["result"]["status"] == 200
-    assert lines[5]["result"]["status"] == 403
+    by = {c["client"]: c for c in lines[3]["result"]}
+    assert by["chrome"]["request"]["phase"] == "post_handshake"
+    assert not by["chrome"]["asked"]["receives"]
+    assert by["chrome"]["outcome"]["kind"] == "never-asked"
+    assert by["chrome"]["outcome"]["id"] == "never-asked-pha"
+    assert by["chrome"]["if_asked"]["subject"] == "CN=alice,O=certpick test"
+    assert by["curl"]["outcome"]["kind"] == "sends" and by["curl"]["asked"]["receives"]
+    # as Chrome: never asked, 403.7; as curl: 200; expired: 403.17
+    assert lines[4]["result"]["status"] == 403
+    assert lines[4]["result"]["selection"]["outcome"]["kind"] == "never-asked"
+    assert lines[5]["result"]["status"] == 200
+    assert lines[6]["result"]["status"] == 403
     assert lines[-1] == {"schema": 1, "step": "summary", "ok": True, "kept": None}
 
 

@@ -61,14 +61,15 @@ def test_serve_per_path_refusal_explained(certpick, procs, pki, bad_store):
 
 
 def test_serve_defective_sent_refused(certpick, procs, pki, tmp):
-    """openssl sends the one certificate it is given; the server says why it refused."""
+    """curl sends the one certificate it is given (and offers TLS 1.3 post-handshake
+    auth); the server says why it refused."""
     url = serve_per_path(procs, pki)
-    r = certpick("get", "--client", "openssl", *trust(pki), "-H", "Accept: application/json",
+    r = certpick("get", "--client", "curl", *trust(pki), "-H", "Accept: application/json",
                  url + "/secure", os.path.join(pki, "erin-expired.pem"),
                  os.path.join(pki, "erin-expired.key"))
     assert r.rc == 1, r
     assert json.loads(r.out)["substatus"] == "403.17"
-    assert "openssl sent: O=certpick-test,CN=erin-expired" in r.err
+    assert "curl sent: O=certpick-test,CN=erin-expired" in r.err
     assert "the server says:" in r.err
 
 
@@ -178,7 +179,8 @@ def test_pkcs11_token_key_signs(certpick, procs, pki, tmp):
     inta = os.path.join(pki, "intA.pem")    # alice's chain
     env = {"SOFTHSM2_CONF": conf, "PIN": "1234", "PW": "not-the-pin"}
     for tls in ("--tls1.2", "--tls1.3"):
-        r = certpick("get", tls, "--client", "nss", *trust(pki), "-H",
+        # --any-phase: NSS applications offer no PHA by default (tstclnt -E does)
+        r = certpick("get", tls, "--client", "nss", "--any-phase", *trust(pki), "-H",
                      "Accept: application/json", url + "/secure", "--pkcs11", uri, inta,
                      "--pin-env", "PIN", "--password-env", "PW", env=env)
         assert r.rc == 0, r
@@ -193,3 +195,29 @@ def test_pkcs11_token_key_signs(certpick, procs, pki, tmp):
     r = certpick("get", "--client", "openssl", *trust(pki), url + "/secure", "--pkcs11", uri,
                  inta, env=env, input="")
     assert r.rc != 0 and "PIN" in r.err, r
+
+
+def test_client_phase_like_the_client(certpick, procs, pki):
+    """get --client X asks the server the way X would: Chrome offers no TLS 1.3
+    post-handshake auth (the server logs pha-not-offered, 403.7), Go refuses TLS
+    1.2 renegotiation; --any-phase answers anyway."""
+    url = serve_per_path(procs, pki) + "/secure"
+    alice = [os.path.join(pki, "alice-chain.pem"), os.path.join(pki, "alice.key")]
+    r = certpick("get", "--tls1.3", "--client", "chrome", *trust(pki), "-H",
+                 "Accept: application/json", url, *alice)
+    assert r.rc == 1, r
+    answer = json.loads(r.out)
+    assert answer["substatus"] == "403.7" and answer["reason"] == "pha-not-offered"
+    assert "never-asked-pha" in r.err and "chrome sent no certificate: never asked" in r.err
+    r = certpick("get", "--tls1.3", "--client", "curl", *trust(pki), "-H",
+                 "Accept: application/json", url, *alice)
+    assert r.rc == 0 and json.loads(r.out)["status"] == 200, r
+    r = certpick("get", "--tls1.2", "--client", "go", *trust(pki), url, *alice)
+    assert r.rc != 0, r
+    assert "renegotiation-refused" in r.err and ": fails the connection" in r.err
+    r = certpick("get", "--tls1.2", "--client", "go", "--any-phase", *trust(pki), "-H",
+                 "Accept: application/json", url, *alice)
+    assert r.rc == 0 and json.loads(r.out)["status"] == 200, r
+    r = certpick("get", "--tls1.3", "--client", "chrome", "--any-phase", *trust(pki), "-H",
+                 "Accept: application/json", url, *alice)
+    assert r.rc == 0 and json.loads(r.out)["status"] == 200, r

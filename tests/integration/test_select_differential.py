@@ -10,10 +10,11 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 
 import pytest
 
-from conftest import DATA, free_port, have, run_certpick, wait_port
+from conftest import CERTPICK, DATA, free_port, have, run_certpick, wait_port
 import select_util as su
 
 PW = {"PW": "test"}
@@ -140,3 +141,195 @@ def test_disagreements_file_is_well_formed():
         sid, _, client = key.partition(" ")
         assert sid in ids and client in FILE_CLIENTS + NSS_CLIENTS, key
         assert len(why) > 20, key
+
+
+
+# ---- when the client is asked: a request only for /secure, after the HTTP
+# request (certpick serve --require /secure): TLS 1.3 post-handshake auth or
+# TLS 1.2 renegotiation. certpick predicts from its live probe of the URL;
+# the server's JSON log says what each real client did.
+
+PHASES = [("tls1.3", "post_handshake"), ("tls1.2", "renegotiation")]
+
+
+def serve_per_path(w, tls):
+    key = ("per-path", tls)
+    if key not in w["servers"]:
+        port = free_port()
+        log = os.path.join(w["tmp"], "serve-%s.log" % tls)
+        with open(log, "w") as out:
+            p = subprocess.Popen([CERTPICK, "serve", "--listen", "127.0.0.1:%d" % port,
+                                  "--cert", os.path.join(w["pki"], "server.pem"),
+                                  "--key", os.path.join(w["pki"], "server.key"),
+                                  "--trust", os.path.join(w["pki"], "ca-roots-AB.pem"),
+                                  "--require", "/secure", "--" + tls, "--json-log"],
+                                 stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+        w["procs"].append(p)
+        wait_port(port, proc=p)
+        w["servers"][key] = (port, log)
+    return w["servers"][key]
+
+
+def answers(log):
+    with open(log) as f:
+        return [json.loads(ln) for ln in f if ln.startswith("{")]
+
+
+def server_saw(log, before, run):
+    """Run one client; the server's log line for its request, or None when the
+    server answered nothing (polled with a deadline after the client ended)."""
+    run()
+    deadline = time.monotonic() + 5
+    while True:
+        lines = answers(log)
+        if len(lines) > before:
+            return lines[before]
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+def agrees(sel, line):
+    """certpick's outcome for one client against what the server logged."""
+    kind = sel["outcome"]["kind"]
+    cert = (line or {}).get("client_certificate")
+    got = cert["sha256"] if cert else su.NOTHING
+    ids = [f["id"] for f in (line or {}).get("findings", [])]
+    if kind in ("sends", "picker"):
+        return got == su.predicted(sel)
+    if kind == "never-asked" and sel["request"]["phase"] == "post_handshake":
+        return got == su.NOTHING and "pha-not-offered" in ids
+    return got == su.NOTHING
+
+
+def describe(line):
+    if line is None:
+        return "no answer"
+    cert = line.get("client_certificate")
+    return "%s %s%s" % (line.get("status"), line.get("substatus") or "",
+                        " cert " + cert["subject"]["rfc4514"] if cert else
+                        " " + ",".join(f["id"] for f in line.get("findings", [])))
+
+
+@pytest.mark.parametrize("tls,phase", PHASES, ids=[p[1] for p in PHASES])
+def test_phase_matches_real_clients(world, tls, phase):
+    w, pki, tools = world, world["pki"], world["tools"]
+    port, log = serve_per_path(w, tls)
+    url = "https://127.0.0.1:%d/secure" % port
+    idents = ["alice"]
+    r = run_certpick("select", "--client", "all", "--json", url, "--password-env", "PW",
+                     su.identity_files(pki, "alice")[2], env=PW, timeout=120)
+    assert r.rc in (0, 1), r
+    pred = {c["client"]: c for c in json.loads(r.out)["clients"]}
+    nssdb = su.make_nssdb(os.path.join(w["tmp"], "nss-phase-" + tls), pki, idents)
+    r = run_certpick("select", "--client", "all", "--json", url, "--nssdb", nssdb, timeout=120)
+    assert r.rc in (0, 1), r
+    pred.update({c["client"]: c for c in json.loads(r.out)["clients"]
+                 if c["client"] in NSS_CLIENTS})
+    for c in pred.values():
+        assert c["request"]["phase"] == phase
+    path = "/secure"
+    runs = {
+        "go": lambda: su.run_go(tools, port, tls, pki, idents, path),
+        "gnutls": lambda: su.run_gnutls(tools, port, tls, pki, idents, path),
+        "java": lambda: su.run_java(tools, port, tls, pki, idents, "SunX509", path),
+        "java-pkix": lambda: su.run_java(tools, port, tls, pki, idents, "PKIX", path),
+        "openssl": lambda: su.run_openssl(port, tls, pki, idents, path),
+        "nss": lambda: su.run_tstclnt(port, tls, nssdb, path),
+        "curl": lambda: su.run_curl(port, tls, pki, idents, path),
+        "python": lambda: su.run_python(port, tls, pki, idents, path),
+    }
+    if have("chromium") and os.geteuid() == 0:
+        def chrome():
+            pol = su.ChromiumPolicy(["https://127.0.0.1:%d" % port])
+            try:
+                su.run_chromium(port, nssdb, os.path.join(w["tmp"], "home"), path=path)
+            finally:
+                pol.remove()
+        runs["chrome"] = chrome
+    bad, seen = [], []
+    for client, run in runs.items():
+        line = server_saw(log, len(answers(log)), run)
+        seen.append("%s: certpick %s, server %s" % (client, pred[client]["outcome"]["kind"],
+                                                    describe(line)))
+        if not agrees(pred[client], line):
+            bad.append(seen[-1])
+    # the client's setting changes it: s_client -enable_pha is asked and sends alice
+    if phase == "post_handshake":
+        line = server_saw(log, len(answers(log)),
+                          lambda: su.run_openssl(port, tls, pki, idents, path, ["-enable_pha"]))
+        alice = su.predicted(pred["curl"])
+        if not (line and (line.get("client_certificate") or {}).get("sha256") == alice):
+            bad.append("openssl -enable_pha: server %s" % describe(line))
+        seen.append("openssl -enable_pha: server %s" % describe(line))
+    print("\n".join(seen))
+    assert not bad, "\n".join(bad)
+
+
+def test_java_picks_ec_by_key_type_then_fails(world):
+    """TLS 1.3, a server offering only ecdsa_secp256r1_sha256, a keystore holding a
+    P-384 identity before a P-256 one: Java chooses by key type ("EC"), sends the
+    P-384 certificate, then finds no CertificateVerify scheme and aborts; Go skips
+    it and sends the P-256 one. certpick: sends-then-fails for both key managers."""
+    w, pki, tools = world, world["pki"], world["tools"]
+    d = os.path.join(w["tmp"], "p384")
+    os.makedirs(d, exist_ok=True)
+
+    def ossl(*argv):
+        subprocess.run(["openssl", *argv], cwd=d, check=True, capture_output=True, timeout=60)
+    ossl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.key")
+    ossl("req", "-new", "-key", "p384.key", "-subj", "/O=certpick-test/CN=p384", "-out",
+         "p384.csr")
+    with open(os.path.join(d, "p384.ext"), "w") as f:
+        f.write("[v3]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n")
+    ossl("x509", "-req", "-in", "p384.csr", "-CA", os.path.join(pki, "rootA.pem"), "-CAkey",
+         os.path.join(pki, "rootA.key"), "-CAcreateserial", "-CAserial", "rootA.srl",
+         "-days", "30", "-extfile", "p384.ext", "-extensions", "v3", "-out", "p384.pem")
+    ossl("pkcs12", "-export", "-in", "p384.pem", "-inkey", "p384.key", "-passout", "pass:test",
+         "-out", "p384.p12")
+    p384 = os.path.join(d, "p384.p12")
+    alice = su.identity_files(pki, "alice")[2]
+    port = free_port()
+    log = os.path.join(d, "s_server.log")
+    with open(log, "w") as out:
+        p = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-tls1_3",
+                              "-cert", os.path.join(pki, "server.pem"), "-key",
+                              os.path.join(pki, "server.key"), "-CAfile",
+                              os.path.join(pki, "ca-roots-AB.pem"), "-verify", "1",
+                              "-client_sigalgs", "ecdsa_secp256r1_sha256", "-www", "-msg"],
+                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    w["procs"].append(p)
+    wait_port(port, proc=p)
+    saved = os.path.join(d, "req.json")
+    r = run_certpick("probe", "--no-h2-check", "--save", saved, "https://127.0.0.1:%d/" % port,
+                     timeout=60)
+    assert os.path.exists(saved), r
+    pred = predict(saved, ["--password-env", "PW", p384, alice], env=PW)
+    p384_sha = [c["sha256"] for c in pred["java"]["candidates"]
+                if c["subject"] == "CN=p384,O=certpick-test"][0]
+
+    for client, km in (("java", "SunX509"), ("java-pkix", "PKIX")):
+        sel = pred[client]
+        assert sel["outcome"]["kind"] == "sends-then-fails", sel["outcome"]
+        assert sel["chosen"]["sha256"] == p384_sha
+        r = subprocess.run(["java", "-cp", tools.java(), "SelClient", "127.0.0.1", str(port),
+                            "TLSv1.3", km, p384, alice], capture_output=True, text=True,
+                           timeout=60)
+        assert "No supported CertificateVerify signature algorithm" in r.stderr, r.stderr
+    # the server saw the client's Certificate message each time (then an alert)
+    deadline = time.monotonic() + 5
+    while True:
+        with open(log) as f:
+            text = f.read()
+        # non-empty ones only: the probe's (and any empty) Certificate is 8 bytes
+        received = [ln for ln in text.splitlines()
+                    if ln.startswith("<<< ") and ln.endswith("], Certificate")
+                    and int(ln.split("[length ")[1].split("]")[0], 16) > 64]
+        if len(received) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(received) >= 2, text[-2000:]
+    assert "internal_error" in text
+    # Go filters by curve: the P-256 one ([T] in the audit and the suite above)
+    assert pred["go"]["outcome"]["kind"] == "sends"
+    assert pred["go"]["chosen"]["sha256"] != p384_sha

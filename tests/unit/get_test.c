@@ -246,6 +246,18 @@ run_live(int tls, enum certpick_phase want_phase)
 	assert_non_null(res->head);
 	assert_true(res->body_len > 0);
 	certpick_get_result_free(res);
+
+	/* like a client that offers no PHA / refuses renegotiation: never asked,
+	 * nothing sent, no 200 (TLS 1.3: the server answers 403.7) */
+	o.no_pha = o.no_renegotiation = true;
+	assert_ok(certpick_get_run(l.url, set, certpick_candset_get(set, 0), NULL, &o, &res, &err),
+	    &err);
+	assert_false(res->certificate_sent);
+	assert_int_equal(res->n_requests, 0);
+	assert_int_not_equal(res->status, 200);
+	if (tls == CERTPICK_TLS13)
+		assert_int_equal(res->status, 403);
+	certpick_get_result_free(res);
 	certpick_candset_free(set);
 	live_stop(&l);
 }

@@ -223,6 +223,15 @@ static const struct row rows[] = {
 	/* [S] only one certificate is configured */
 	R(.profile = "openssl", .leaf = &fx.carol, .first = &fx.noeku, .ca = CA_ROOTS, .want = F,
 	  .why = RS(SEL_NOT_FIRST)),
+	/* ---- curl and python: OpenSSL with one configured certificate (as openssl) ---- */
+	R(.profile = "curl", .leaf = &fx.mallory, .ca = CA_ROOTS, .want = C, .sent = true),
+	R(.profile = "curl", .leaf = &fx.erin, .ca = CA_ROOTS, .want = C, .sent = true),
+	R(.profile = "curl", .leaf = &fx.carol, .first = &fx.noeku, .ca = CA_ROOTS, .want = F,
+	  .why = RS(SEL_NOT_FIRST)),
+	R(.profile = "python", .leaf = &fx.mallory, .ca = CA_ROOTS, .want = C, .sent = true),
+	R(.profile = "python", .leaf = &fx.erin, .ca = CA_ROOTS, .want = C, .sent = true),
+	R(.profile = "python", .leaf = &fx.carol, .first = &fx.noeku, .ca = CA_ROOTS, .want = F,
+	  .why = RS(SEL_NOT_FIRST)),
 };
 
 static int
@@ -294,7 +303,7 @@ static void
 profiles_well_formed(void **state)
 {
 	(void)state;
-	assert_int_equal(certpick_profile_count(), 11);
+	assert_int_equal(certpick_profile_count(), 13);
 	for (size_t i = 0; i < certpick_profile_count(); i++) {
 		const struct certpick_profile *p = certpick_profile_get(i);
 		size_t k = 0;

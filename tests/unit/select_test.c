@@ -678,6 +678,250 @@ allocation_failures(void **state)
 	fx_end(&r);
 }
 
+/* ---- when the client is asked, and the outcome ---- */
+
+#define PH_INI CERTPICK_PHASE_INITIAL
+#define PH_REN CERTPICK_PHASE_RENEGOTIATION
+#define PH_PHA CERTPICK_PHASE_POST_HANDSHAKE
+#define RE(x) CERTPICK_REACH_##x
+#define OC(x) CERTPICK_OUTCOME_##x
+#define RN(x) CERTPICK_REASON_##x
+
+/* One good candidate (alice + intA configured, Root A listed), per profile and phase. */
+static const struct phase_row {
+	int line;
+	const char *profile;
+	enum certpick_phase phase;
+	enum certpick_reach reach;
+	enum certpick_outcome outcome;
+	enum certpick_reason why;
+} phase_rows[] = {
+#define P(...) { __LINE__, __VA_ARGS__ }
+	/* at the handshake every client is asked */
+	P("go", PH_INI, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("chrome", PH_INI, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
+	P("windows", PH_INI, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
+	P("openssl", PH_INI, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	/* TLS 1.2 renegotiation [T]: Go fails the connection, a GnuTLS application
+	 * that does not handshake again is never asked, the others answer */
+	P("go", PH_REN, RE(FAILS), OC(FAILS_CONNECTION), RN(SEL_RENEGOTIATION_REFUSED)),
+	P("gnutls", PH_REN, RE(IGNORED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_RENEGOTIATION)),
+	P("chrome", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
+	P("chrome-mac", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
+	P("windows", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
+	P("firefox", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
+	P("nss", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("java", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("java-pkix", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("openssl", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("dotnet", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	/* TLS 1.3 post-handshake auth [T]: only clients that offer it are asked */
+	P("go", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("gnutls", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("chrome", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("chrome-mac", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("windows", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("firefox", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("nss", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("java", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("java-pkix", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("openssl", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("dotnet", PH_PHA, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("curl", PH_PHA, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("python", PH_PHA, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("curl", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+	P("python", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
+#undef P
+};
+
+static struct certpick_selection *
+phase_select(struct fx_run *r, const char *profile, const char *answer)
+{
+	struct certpick_error err = { 0 };
+	struct certpick_select_options o = { .now = FX_NOW, .server_answer = answer };
+
+	certpick_selection_free(r->sel);
+	r->sel = NULL;
+	assert_ok(cp_select_run_facts(certpick_profile_find(profile), r->cands, r->n, &r->store,
+	    &r->req, &o, &r->sel, &err), &err);
+	return r->sel;
+}
+
+/* One row; on a mismatch says which row and which expectation. */
+#define PCHECK(cond) do { if (!(cond)) { print_error("select_test.c:%d %s %s: %s\n", \
+	row->line, row->profile, certpick_phase_name(row->phase), #cond); ok = false; \
+	goto out; } } while (0)
+
+static bool
+phase_row_ok(const struct phase_row *row)
+{
+	bool reached = row->reach == CERTPICK_REACH_ASKED, ok = true;
+	struct certpick_selection *s;
+	struct fx_run r;
+
+	fx_begin(&r, row->phase == PH_REN ? CERTPICK_TLS12 : CERTPICK_TLS13);
+	r.req.phase = row->phase;
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	s = phase_select(&r, row->profile, reached ? NULL : "HTTP 403 (403.7)");
+	PCHECK(s->phase == row->phase);
+	PCHECK(s->reach == row->reach);
+	PCHECK(s->outcome == row->outcome);
+	PCHECK(s->outcome_reason == row->why);
+	/* what it would send if asked is known either way */
+	PCHECK(s->if_asked == 0);
+	if (reached) {
+		PCHECK((s->chosen >= 0 ? s->chosen : s->auto_choice) == 0);
+		PCHECK(s->v[0].verdict == CERTPICK_VERDICT_CHOSEN);
+		PCHECK(!certpick_findings_has(&s->findings, row->why));
+		goto out;
+	}
+	/* nothing goes out, no picker, and the reason comes first */
+	PCHECK(s->chosen == -1 && s->auto_choice == -1 && !s->prompt);
+	PCHECK(s->v[0].verdict == CERTPICK_VERDICT_ELIGIBLE);
+	PCHECK(fx_has(s, 0, row->why));
+	PCHECK(s->findings.n > 0 && s->findings.v[0].reason == row->why);
+	/* the probe's answer is the one a client without PHA gets; a refused or
+	 * ignored renegotiation gets no HTTP answer */
+	PCHECK((strstr(s->findings.v[0].detail, "HTTP 403 (403.7)") != NULL) ==
+	    (row->reach == CERTPICK_REACH_NOT_OFFERED));
+	PCHECK(!certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_AUTOSELECT_NO_MATCH));
+	PCHECK(strstr(s->note, "if it were asked") != NULL);
+	PCHECK(strncmp(s->note, row->reach == CERTPICK_REACH_FAILS ? "fails the connection" :
+	    "never asked", 11) == 0);
+out:
+	fx_end(&r);
+	return ok;
+}
+#undef PCHECK
+
+static void
+phases(void **state)
+{
+	int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(phase_rows) / sizeof(phase_rows[0]); i++)
+		failed += !phase_row_ok(&phase_rows[i]);
+	assert_int_equal(failed, 0);
+}
+
+/* every profile states both later phases with a source; settings where they exist */
+static void
+phase_data(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < certpick_profile_count(); i++) {
+		const struct certpick_profile *p = certpick_profile_get(i);
+
+		for (int ph = PH_INI; ph <= PH_PHA; ph++) {
+			const struct certpick_phase_support *ps =
+			    certpick_profile_phase(p, (enum certpick_phase)ph);
+
+			assert_non_null(ps);
+			assert_non_null(ps->source);
+			assert_true(strlen(ps->source) > 10);
+			if (ph != PH_INI)
+				assert_non_null(ps->alpn);
+		}
+	}
+	assert_int_equal(certpick_profile_phase(certpick_profile_find("go"),
+	    PH_INI)->reach, CERTPICK_REACH_ASKED);
+	assert_non_null(certpick_profile_phase(certpick_profile_find("go"), PH_REN)->setting);
+	assert_non_null(certpick_profile_phase(certpick_profile_find("firefox"),
+	    PH_PHA)->setting);
+	assert_null(certpick_profile_phase(certpick_profile_find("chrome"), PH_PHA)->setting);
+	assert_null(certpick_profile_phase(NULL, PH_INI));
+	assert_null(certpick_profile_phase(certpick_profile_find("go"), (enum certpick_phase)7));
+	assert_string_equal(certpick_reach_name(CERTPICK_REACH_NOT_OFFERED), "not-offered");
+	assert_string_equal(certpick_reach_name(CERTPICK_REACH_FAILS), "fails");
+	assert_string_equal(certpick_outcome_name(CERTPICK_OUTCOME_NEVER_ASKED), "never-asked");
+	assert_string_equal(certpick_outcome_name(CERTPICK_OUTCOME_SENDS_THEN_FAILS),
+	    "sends-then-fails");
+	/* ids are API */
+	assert_string_equal(certpick_reason_id(CERTPICK_REASON_SEL_NEVER_ASKED_PHA),
+	    "never-asked-pha");
+	assert_string_equal(certpick_reason_id(CERTPICK_REASON_SEL_RENEGOTIATION_REFUSED),
+	    "renegotiation-refused");
+	assert_string_equal(certpick_reason_id(CERTPICK_REASON_SEL_NEVER_ASKED_RENEGOTIATION),
+	    "never-asked-renegotiation");
+}
+
+/* the outcome of a client that is asked: sends, sends nothing, picker */
+static void
+outcomes(void **state)
+{
+	struct certpick_selection *s;
+	struct fx_run r;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootB);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	s = phase_select(&r, "go", NULL);
+	assert_int_equal(s->outcome, CERTPICK_OUTCOME_SENDS_NOTHING);
+	assert_int_equal(s->outcome_reason, CERTPICK_REASON_SEL_OUTCOME_SENDS_NOTHING);
+	assert_int_equal(s->if_asked, -1);
+	s = phase_select(&r, "chrome", NULL);
+	/* nothing qualifies: no picker either */
+	assert_int_equal(s->outcome, CERTPICK_OUTCOME_SENDS_NOTHING);
+	fx_end(&r);
+	/* a picker without auto-selection (IE: two qualify) */
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	fx_cand(&r, fx.carol, true, NULL, NULL);
+	s = phase_select(&r, "windows", NULL);
+	assert_int_equal(s->outcome, CERTPICK_OUTCOME_PICKER);
+	assert_int_equal(s->auto_choice, -1);
+	assert_int_equal(s->if_asked, -1);
+	fx_end(&r);
+}
+
+/* [T] OpenJDK 17.0.15: in TLS 1.3 Java picks an EC key by key type, sends it,
+ * then finds no CertificateVerify scheme for its curve and aborts; Go and
+ * OpenSSL-style clients filter (or send nothing) instead */
+static void
+sends_then_fails(void **state)
+{
+	static const uint16_t p256_only[] = { 0x0403 };
+	struct certpick_selection *s;
+	struct fx_run r;
+
+	(void)state;
+	for (int tls13 = 0; tls13 <= 1; tls13++) {
+		fx_begin(&r, tls13 ? CERTPICK_TLS13 : CERTPICK_TLS12);
+		fx_sigalgs(&r, p256_only, 1);
+		fx_ca(&r, fx.rootA);
+		fx_cand(&r, fx.p384leaf, true, NULL, NULL);
+		fx_cand(&r, fx.alice, true, fx.intA, NULL);
+		for (int k = 0; k < 2; k++) {
+			s = phase_select(&r, k ? "java-pkix" : "java", NULL);
+			assert_int_equal(s->chosen, 0);
+			assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_CHOSEN);
+			assert_int_equal(s->outcome, tls13 ? CERTPICK_OUTCOME_SENDS_THEN_FAILS :
+			    CERTPICK_OUTCOME_SENDS);
+			assert_int_equal(s->outcome_reason, tls13 ?
+			    CERTPICK_REASON_SEL_OUTCOME_SENDS_THEN_FAILS :
+			    CERTPICK_REASON_SEL_OUTCOME_SENDS);
+			assert_int_equal(certpick_findings_has(&s->findings,
+			    CERTPICK_REASON_SEL_NO_COMMON_SIGALG) != 0, tls13);
+			if (tls13)
+				assert_non_null(strstr(s->note, "then the handshake fails"));
+		}
+		s = phase_select(&r, "go", NULL);
+		assert_int_equal(s->chosen, tls13 ? 1 : 0);
+		assert_int_equal(s->outcome, CERTPICK_OUTCOME_SENDS);
+		fx_end(&r);
+	}
+	/* the curve offered: Java sends it and the handshake goes on */
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.p384leaf, true, NULL, NULL);
+	s = phase_select(&r, "java", NULL);
+	assert_int_equal(s->outcome, CERTPICK_OUTCOME_SENDS);
+	fx_end(&r);
+}
+
 int
 main(void)
 {
@@ -706,6 +950,10 @@ main(void)
 		cmocka_unit_test(cert_facts),
 		cmocka_unit_test(misuse),
 		cmocka_unit_test(allocation_failures),
+		cmocka_unit_test(phases),
+		cmocka_unit_test(phase_data),
+		cmocka_unit_test(outcomes),
+		cmocka_unit_test(sends_then_fails),
 	};
 
 	tu_allocfail_install();

@@ -4,6 +4,7 @@
 // Each PKCS#12 (password "test") becomes one keystore entry, in order, with
 // aliases k0, k1, ... (for SunX509 these hash into consecutive HashMap
 // buckets, so its iteration order is the insertion order).
+// SELCLIENT_PATH (default "/") is the path requested.
 // Prints the answer of `openssl s_server -www` (it shows the client certificate).
 import java.io.*;
 import java.security.*;
@@ -40,7 +41,9 @@ public class SelClient {
             s.setEnabledProtocols(new String[] { a[2] });
             s.startHandshake();
             OutputStream out = s.getOutputStream();
-            out.write("GET / HTTP/1.0\r\n\r\n".getBytes("US-ASCII"));
+            String path = System.getenv("SELCLIENT_PATH");
+            out.write(("GET " + (path == null || path.isEmpty() ? "/" : path)
+                + " HTTP/1.0\r\n\r\n").getBytes("US-ASCII"));
             out.flush();
             InputStream in = s.getInputStream();
             byte[] buf = new byte[4096];

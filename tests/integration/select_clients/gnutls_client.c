@@ -24,8 +24,8 @@ main(int argc, char **argv)
 	gnutls_session_t s;
 	struct sockaddr_in sa = { 0 };
 	struct timeval tv = { .tv_sec = 10 };
-	char buf[4096];
-	int fd, rc;
+	char buf[4096], req[512];
+	int fd, rc, req_len;
 	ssize_t n;
 
 	if (argc < 4 || (argc - 4) % 2 != 0) {
@@ -68,7 +68,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "handshake: %s\n", gnutls_strerror(rc));
 		return 1;
 	}
-	gnutls_record_send(s, "GET / HTTP/1.0\r\n\r\n", 18);
+	req_len = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n",
+	    getenv("SELCLIENT_PATH") != NULL ? getenv("SELCLIENT_PATH") : "/");
+	gnutls_record_send(s, req, (size_t)req_len);
 	while ((n = gnutls_record_recv(s, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (gnutls_error_is_fatal((int)n)) {

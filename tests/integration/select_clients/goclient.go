@@ -1,6 +1,8 @@
 // A Go crypto/tls client with several Config.Certificates, for certpick's
 // differential test: Go picks the certificate itself (getClientCertificate).
 // usage: goclient ADDR tls1.2|tls1.3 CHAIN.pem KEY.pem [CHAIN.pem KEY.pem ...]
+// SELCLIENT_PATH (default "/") is the path requested (a server may ask for
+// the certificate only for some paths: renegotiation or post-handshake auth).
 // Prints the HTTP answer of `openssl s_server -www` (which shows the client
 // certificate it received).
 package main
@@ -42,6 +44,14 @@ func main() {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(conn, "GET / HTTP/1.0\r\n\r\n")
-	io.Copy(os.Stdout, conn)
+	path := os.Getenv("SELCLIENT_PATH")
+	if path == "" {
+		path = "/"
+	}
+	io.WriteString(conn, "GET "+path+" HTTP/1.0\r\n\r\n")
+	if _, err := io.Copy(os.Stdout, conn); err != nil {
+		// a renegotiation request ends here: "local error: tls: no renegotiation"
+		fmt.Fprintln(os.Stderr, "read:", err)
+		fmt.Println("client error:", err)
+	}
 }
