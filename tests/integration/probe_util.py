@@ -177,7 +177,3 @@ MaxRequestWorkers 25
     wait_port(path_port, proc=p)
     wait_port(h2_port, proc=p)
     return req_port, path_port, h2_port
-
-
-def have(prog):
-    return shutil.which(prog) is not None
