@@ -158,6 +158,15 @@ class Server:
         return wait_for("the server to hold %d connections" % n, self.conns,
                         lambda c: c == n, timeout=timeout, interval=0.1, proc=self.proc)
 
+    def wait_closed(self, fds0, timeout=30):
+        """Wait until the server has taken every queued connection, holds none,
+        and is back to fds0 descriptors (it leaked none). Last seen is (queued,
+        held, descriptors)."""
+        return wait_for("the server to take and close every connection, back to %d "
+                        "descriptors" % fds0, lambda: (self.backlog(), self.conns(), self.fds()),
+                        lambda v: v[0] == 0 and v[1] == 0 and v[2] <= fds0, timeout=timeout,
+                        interval=0.1, proc=self.proc)
+
     def quiet_fds(self, timeout=30):
         """The server's descriptor count once it holds no client connection (the
         probe of wait_port or a finished curl may still be open a moment)."""

@@ -347,9 +347,8 @@ def raise_nofile(n=8192):
 
 
 def settle(srv, want_fds, timeout=30):
-    """Wait until the server is back to want_fds descriptors (closed everything)."""
-    wait_for("the server to close down to %d descriptors" % want_fds, srv.fds,
-             lambda n: n <= want_fds, timeout=timeout, interval=0.1, proc=srv.proc)
+    """Wait until the server has closed everything, back to want_fds descriptors."""
+    srv.wait_closed(want_fds, timeout)
 
 
 @pytest.fixture
