@@ -5,6 +5,13 @@ s_server/s_client, gnutls-serv/gnutls-cli, curl, NSS tools, Go, Java,
 Chromium) on 127.0.0.1 / ::1 only, on ephemeral ports, bounded in time, and
 cleans up after itself. Nothing here mocks a peer.
 
+No test relies on timing: what a test needs to have happened (a port open, N
+connections accepted, a log line written, a process gone) it waits for with
+wait_for, which polls that state and, past its deadline, fails saying what it
+waited for and what it last saw. A sleep is only ever the pause of such a poll,
+or a hostile peer's deliberate idling. Every program the tests use is installed
+by scripts/deps.sh: a missing one fails the test (need), it is never skipped.
+
 Markers:
   asan   also run against the ASan+UBSan build (tests/run-all.sh asan)
 """
@@ -47,6 +54,7 @@ def wait_for(what, get, until=bool, timeout=30.0, interval=0.05, proc=None):
     deadline only bounds a hang: past it (or once proc has exited) this raises
     an AssertionError that names what was awaited and the last value seen. An
     OSError from get() is a value seen (a port that refuses, a /proc entry gone)."""
+    __tracebackhide__ = True
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -79,8 +87,9 @@ def need(*progs):
     missing = [p for p in progs
                if not (os.path.exists(p) if os.path.isabs(p) else shutil.which(p))]
     if missing:
-        pytest.fail("missing: %s; scripts/deps.sh installs it (`scripts/deps.sh check` says "
-                    "what is absent)" % ", ".join(missing), pytrace=False)
+        pytest.fail("missing: %s; scripts/deps.sh installs everything the tests use "
+                    "(`scripts/deps.sh check` says what is absent)" % ", ".join(missing),
+                    pytrace=False)
 
 
 class Run:

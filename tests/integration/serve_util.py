@@ -160,10 +160,10 @@ class Server:
 
     def wait_closed(self, fds0, timeout=30):
         """Wait until the server has taken every queued connection, holds none,
-        and is back to fds0 descriptors (it leaked none). Last seen is (queued,
-        held, descriptors)."""
+        and is back to fds0 descriptors (it leaked none)."""
         return wait_for("the server to take and close every connection, back to %d "
-                        "descriptors" % fds0, lambda: (self.backlog(), self.conns(), self.fds()),
+                        "descriptors (seen as: queued, held, descriptors)" % fds0,
+                        lambda: (self.backlog(), self.conns(), self.fds()),
                         lambda v: v[0] == 0 and v[1] == 0 and v[2] <= fds0, timeout=timeout,
                         interval=0.1, proc=self.proc)
 
