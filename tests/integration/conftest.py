@@ -5,6 +5,13 @@ s_server/s_client, gnutls-serv/gnutls-cli, curl, NSS tools, Go, Java,
 Chromium) on 127.0.0.1 / ::1 only, on ephemeral ports, bounded in time, and
 cleans up after itself. Nothing here mocks a peer.
 
+No test relies on timing: what a test needs to have happened (a port open, N
+connections accepted, a log line written, a process gone) it waits for with
+wait_for, which polls that state and, past its deadline, fails saying what it
+waited for and what it last saw. A sleep is only ever the pause of such a poll,
+or a hostile peer's deliberate idling. Every program the tests use is installed
+by scripts/deps.sh: a missing one fails the test (need), it is never skipped.
+
 Markers:
   asan   also run against the ASan+UBSan build (tests/run-all.sh asan)
 """
@@ -13,7 +20,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -36,18 +42,53 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
         return s.getsockname()[1]
 
 
-def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
-    """Wait until something accepts TCP connections on host:port."""
+def _shown(v, n=2000):
+    r = repr(v)
+    return r if len(r) <= n else r[:n // 2] + " ... " + r[-n // 2:]
+
+
+def wait_for(what, get, until=bool, timeout=30.0, interval=0.05, proc=None):
+    """Poll get() until until(value) holds and return that value. No test waits
+    by sleeping "long enough": it waits for the state it needs, here. The
+    deadline only bounds a hang: past it (or once proc has exited) this raises
+    an AssertionError that names what was awaited and the last value seen. An
+    OSError from get() is a value seen (a port that refuses, a /proc entry gone)."""
+    __tracebackhide__ = True
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError("server exited with %s" % proc.returncode)
+    while True:
         try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError("nothing listens on %s:%d" % (host, port))
+            seen = get()
+        except OSError as e:
+            seen = e
+        else:
+            if until(seen):
+                return seen
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError("waiting for %s: the process exited with %s; last seen: %s"
+                                 % (what, proc.returncode, _shown(seen)))
+        if time.monotonic() >= deadline:
+            raise AssertionError("waited %g s for %s; last seen: %s"
+                                 % (timeout, what, _shown(seen)))
+        time.sleep(interval)
+
+
+def wait_port(port, host="127.0.0.1", timeout=30.0, proc=None):
+    """Wait until something accepts TCP connections on host:port."""
+    def connect():
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    wait_for("something to listen on %s:%d" % (host, port), connect, timeout=timeout, proc=proc)
+
+
+def need(*progs):
+    """Fail, not skip, when a program (or file, given by absolute path) the tests
+    use is missing: scripts/deps.sh installs every one of them."""
+    missing = [p for p in progs
+               if not (os.path.exists(p) if os.path.isabs(p) else shutil.which(p))]
+    if missing:
+        pytest.fail("missing: %s; scripts/deps.sh installs everything the tests use "
+                    "(`scripts/deps.sh check` says what is absent)" % ", ".join(missing),
+                    pytrace=False)
 
 
 class Run:
@@ -140,21 +181,14 @@ def tmp(tmp_path):
     return str(tmp_path)
 
 
-def have(prog):
-    return shutil.which(prog) is not None
-
-
 SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
-
-
-def have_softhsm():
-    return os.path.exists(SOFTHSM) and have("p11tool")
 
 
 def softhsm_token(tmp, pki):
     """A SoftHSM2 token 'cptest' (PIN 1234) under tmp: alice's key and
     certificate (id 01), carol's certificate without its key (id 02).
     Returns (SOFTHSM2_CONF path, PKCS#11 URI with the module path)."""
+    need(SOFTHSM, "softhsm2-util", "p11tool")
     conf = os.path.join(tmp, "softhsm2.conf")
     os.makedirs(os.path.join(tmp, "tokens"))
     with open(conf, "w") as f:

@@ -9,20 +9,24 @@ read what it sends. Modes:
   huge        a 1 MiB CertificateRequest (a 64 KiB name list, then garbage)
   many        10,000 names (empty Names, 30 00), a well-formed 60 KiB message
   baddn       names that are not DER
-  slow        the normal flight, one byte a second
-  reset       half the flight, then a TCP reset
+  slow        the normal flight, one byte a second (the hostility: it idles on purpose)
+  reset       half the flight, then a TCP reset once the client has acknowledged it
   overflow    a certificate_authorities length larger than the message
   hellostorm  200,000 HelloRequest messages before the flight (a renegotiation
               storm the client must neither loop on nor buffer)
 
 usage: hostile_server.py PORT MODE CERT.pem   (serves connections until killed)
 """
+import fcntl
 import os
 import socket
 import struct
 import sys
+import termios
 import threading
 import time
+
+from conftest import wait_for
 
 
 def record(ctype, body):
@@ -103,6 +107,11 @@ def read_client_hello(conn):
     return True
 
 
+def unacked(conn):
+    """Bytes not yet sent or not yet acknowledged by the peer (SIOCOUTQ)."""
+    return struct.unpack("i", fcntl.ioctl(conn.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
 def serve(conn, mode, der):
     try:
         if not read_client_hello(conn):
@@ -117,7 +126,8 @@ def serve(conn, mode, der):
                 time.sleep(1)
         elif mode == "reset":
             conn.sendall(data[:len(data) // 2])
-            time.sleep(0.2)
+            wait_for("the client to acknowledge half the flight", lambda: unacked(conn),
+                     lambda n: n == 0, timeout=10)
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         else:
             conn.sendall(data)

@@ -5,7 +5,6 @@ its port and returns the port. Configurations follow peers.md section 1."""
 import atexit
 import os
 import shutil
-import subprocess
 import tempfile
 
 from conftest import free_port, wait_port
@@ -177,7 +176,3 @@ MaxRequestWorkers 25
     wait_port(path_port, proc=p)
     wait_port(h2_port, proc=p)
     return req_port, path_port, h2_port
-
-
-def have(prog):
-    return shutil.which(prog) is not None

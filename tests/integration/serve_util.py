@@ -9,9 +9,8 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 
-from conftest import CERTPICK, free_port, wait_port
+from conftest import CERTPICK, free_port, need, wait_for, wait_port
 
 
 def _ossl(*argv, cwd):
@@ -84,10 +83,9 @@ class Server:
         self.err = open(self.err_path, "w")
         self.proc = procs.start(self.argv, stdout=self.log, stderr=self.err)
         wait_port(self.port, host=host, proc=self.proc)
-        # the startup notes follow the bind: wait for them (bounded)
-        deadline = time.monotonic() + 10
-        while "certpick: CA names sent" not in self.stderr() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        # the startup notes follow the bind ("throwaway" comes before the CA names);
+        # the findings after them are complete once a request was answered
+        self.wait_stderr("certpick: CA names sent")
 
     def url(self, path="/"):
         h = "[%s]" % self.host if ":" in self.host else self.host
@@ -103,11 +101,14 @@ class Server:
         with open(self.err_path) as f:
             return f.read()
 
-    def wait_stderr(self, text, timeout=10):
-        deadline = time.monotonic() + timeout
-        while text not in self.stderr() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.stderr()
+    def wait_stderr(self, text, timeout=30):
+        return wait_for("%r on the stderr of %s" % (text, " ".join(self.argv)), self.stderr,
+                        lambda err: text in err, timeout=timeout, proc=self.proc)
+
+    def wait_log(self, what, pred, timeout=30):
+        """The access log's lines once pred(lines) holds."""
+        return wait_for("the access log to show " + what, self.log_lines, pred,
+                        timeout=timeout, proc=self.proc)
 
     def status(self, key):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -118,6 +119,59 @@ class Server:
 
     def fds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+
+    def conns(self):
+        """How many TCP connections the server holds (has accepted and not yet
+        closed): its descriptors that are TCP sockets other than a listener."""
+        inodes = set()
+        for fd in os.listdir("/proc/%d/fd" % self.proc.pid):
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (self.proc.pid, fd))
+            except FileNotFoundError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+        n = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    col = line.split()
+                    # st 0A is LISTEN
+                    if col[9] in inodes and col[3] != "0A":
+                        n += 1
+        return n
+
+    def backlog(self):
+        """How many connections wait in the listen queue, not yet accepted."""
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    col = line.split()
+                    if col[3] == "0A" and int(col[1].rsplit(":", 1)[1], 16) == self.port:
+                        return int(col[4].split(":")[1], 16)
+        return None
+
+    def wait_conns(self, n, timeout=30):
+        """Wait until the server holds exactly n client connections."""
+        return wait_for("the server to hold %d connections" % n, self.conns,
+                        lambda c: c == n, timeout=timeout, interval=0.1, proc=self.proc)
+
+    def wait_closed(self, fds0, timeout=30):
+        """Wait until the server has taken every queued connection, holds none,
+        and is back to fds0 descriptors (it leaked none)."""
+        return wait_for("the server to take and close every connection, back to %d "
+                        "descriptors (seen as: queued, held, descriptors)" % fds0,
+                        lambda: (self.backlog(), self.conns(), self.fds()),
+                        lambda v: v[0] == 0 and v[1] == 0 and v[2] <= fds0, timeout=timeout,
+                        interval=0.1, proc=self.proc)
+
+    def quiet_fds(self, timeout=30):
+        """The server's descriptor count once it holds no client connection (the
+        probe of wait_port or a finished curl may still be open a moment)."""
+        self.wait_conns(0, timeout)
+        return self.fds()
 
 
 class Answer:
@@ -182,6 +236,7 @@ def s_client(srv, path, pki, who=None, tls="1.3"):
 
 def gnutls(srv, path, pki, who=None, tls="1.3"):
     cert, key = _cert_args(pki, who)
+    need("gnutls-cli")
     prio = "NORMAL:-VERS-ALL:+VERS-TLS" + tls
     argv = ["gnutls-cli", "--insecure", "--post-handshake-auth", "--priority", prio,
             "-p", str(srv.port), srv.host]
@@ -191,12 +246,20 @@ def gnutls(srv, path, pki, who=None, tls="1.3"):
                          stderr=subprocess.DEVNULL)
     killer = threading.Timer(20, p.kill)
     killer.start()
+    out = b""
     try:
-        # keep stdin open until the server closes: gnutls-cli quits on EOF
-        time.sleep(0.3)
+        # gnutls-cli reads stdin once its handshake is done and it says so; wait
+        # for that (the killer bounds it), write the request, and keep stdin
+        # open until the server closes: gnutls-cli quits on EOF
+        for line in iter(p.stdout.readline, b""):
+            out += line
+            if line.startswith(b"- Simple Client Mode"):
+                break
         p.stdin.write(request_bytes(path))
         p.stdin.flush()
-        out = p.stdout.read()
+        out += p.stdout.read()
+    except BrokenPipeError:
+        out += p.stdout.read()      # it quit: what it said tells why
     finally:
         killer.cancel()
         try:
@@ -264,13 +327,10 @@ class Chromium:
     def _write_policy(self):
         """Chromium does not merge one policy set by two files: wait (bounded)
         until no other test run has a policy file there, then write ours."""
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            others = [f for f in os.listdir(self.POLICY_DIR)
-                      if os.path.join(self.POLICY_DIR, f) != self.policy]
-            if not others:
-                break
-            time.sleep(0.5)
+        wait_for("no other policy file in " + self.POLICY_DIR,
+                 lambda: [f for f in os.listdir(self.POLICY_DIR)
+                          if os.path.join(self.POLICY_DIR, f) != self.policy],
+                 lambda others: not others, timeout=180, interval=0.5)
         with open(self.policy, "w") as f:
             json.dump({"AutoSelectCertificateForUrls": [
                 json.dumps({"pattern": self.origin, "filter": {}})]}, f)

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from conftest import free_port, have, have_softhsm, softhsm_token
+from conftest import free_port, need, softhsm_token
 from get_util import apache_per_path, leaves_dir, nginx_require, serve_per_path
 
 GOOD_AND_BAD = ["alice", "carol", "erin-expired", "bob-serveronly", "kuenc", "mallory", "noku"]
@@ -73,9 +73,9 @@ def test_serve_defective_sent_refused(certpick, procs, pki, tmp):
     assert "the server says:" in r.err
 
 
-@pytest.mark.skipif(not have("nginx"), reason="nginx not installed")
 @pytest.mark.parametrize("tls", ["--tls1.2", "--tls1.3"])
 def test_nginx(certpick, procs, pki, tmp, store, bad_store, tls):
+    need("nginx")
     url = nginx_require(procs, tmp, pki)
     r = certpick("get", tls, *trust(pki), url + "/", store)
     assert r.rc == 0, r
@@ -86,10 +86,10 @@ def test_nginx(certpick, procs, pki, tmp, store, bad_store, tls):
     assert "the server asked in the handshake" in r.err
 
 
-@pytest.mark.skipif(not have("apache2"), reason="apache2 not installed")
 @pytest.mark.parametrize("tls,phase", [("--tls1.2", "renegotiation"),
                                        ("--tls1.3", "post-handshake")])
 def test_apache_per_path(certpick, procs, pki, tmp, store, bad_store, tls, phase):
+    need("apache2")
     url = apache_per_path(procs, tmp, pki)
     r = certpick("get", tls, *trust(pki), url + "/secure/", store)
     assert r.rc == 0, r
@@ -170,7 +170,6 @@ def test_bash_completion_get():
     assert "POST" in methods.split()
 
 
-@pytest.mark.skipif(not have_softhsm(), reason="SoftHSM2 / p11tool missing")
 def test_pkcs11_token_key_signs(certpick, procs, pki, tmp):
     """The key of a certificate on a token signs the handshake on the token;
     --pin-env unlocks it; --password-env is for files only."""

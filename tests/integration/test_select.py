@@ -5,12 +5,11 @@ test_select_differential.py.
 """
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import CERTPICK, free_port, have, have_softhsm, softhsm_token, wait_port
+from conftest import CERTPICK, free_port, need, softhsm_token, wait_port
 
 PW = {"PW": "test"}
 
@@ -152,8 +151,8 @@ def test_bad_sources_are_warnings(certpick, pki, tmp):
 
 
 @pytest.mark.asan
-@pytest.mark.skipif(not have("certutil") or not have("pk12util"), reason="NSS tools missing")
 def test_nssdb_source(certpick, pki, tmp):
+    need("certutil", "pk12util")
     db = os.path.join(tmp, "nssdb")
     os.makedirs(db)
     with open(os.path.join(tmp, "pw"), "w") as f:
@@ -182,7 +181,6 @@ def test_nssdb_source(certpick, pki, tmp):
     assert r.rc == 0 and "sends CN=carol" in r.out
 
 
-@pytest.mark.skipif(not have_softhsm(), reason="SoftHSM2 / p11tool missing")
 def test_pkcs11_source(certpick, pki, tmp):
     conf, uri = softhsm_token(tmp, pki)
     r = certpick("select", "--client", "go", "--json", "--pkcs11", uri, "--pin-env", "PIN",
