@@ -219,6 +219,13 @@ class ChromiumPolicy:
 
     def __init__(self, urls):
         self.path = os.path.join(POLICY_DIR, "zz-certpick-select-%d.json" % os.getpid())
+        os.makedirs(POLICY_DIR, exist_ok=True)
+        # another test run's file that sorts after ours would win without our URL
+        # (then Chromium waits on a picker): wait until no other run holds one
+        wait_for("no other test run's policy file in " + POLICY_DIR,
+                 lambda: [f for f in glob.glob(os.path.join(POLICY_DIR, "*certpick*"))
+                          if f != self.path],
+                 lambda others: not others, timeout=180, interval=0.5)
         entries = []
         for other in sorted(glob.glob(os.path.join(POLICY_DIR, "*.json"))):
             if other == self.path:
