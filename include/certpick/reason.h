@@ -279,7 +279,12 @@ enum certpick_severity {
 	  "pick the certificate shown as chosen, or set the client's auto-selection")   \
 	X(SEL_OUTCOME_FAILS_CONNECTION, "outcome-fails-connection", ERROR,              \
 	  "the client ends the connection instead of answering the request",            \
-	  "see the reason given with it")
+	  "see the reason given with it")                                               \
+	X(SEL_CHAIN_SIGALG_NOT_OFFERED, "chain-sigalg-not-offered", ERROR,              \
+	  "a certificate of the configured chain is signed with an algorithm outside "  \
+	  "the server's signature_algorithms(_cert), and this client skips such chains", \
+	  "have the certificate issued by a CA that signs with a scheme the server "    \
+	  "offers (for example ECDSA with SHA-256)")
 
 #define CERTPICK_REASON_ENUM_(name, id, sev, text, hint) CERTPICK_REASON_##name,
 enum certpick_reason {

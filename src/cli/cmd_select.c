@@ -19,7 +19,12 @@ const char cmd_select_usage[] =
     "                       [--phase initial|renegotiation|post_handshake]\n"
     "                       [--nssdb DIR] [--pkcs11 URI] [--pin-env VAR | --pin-file F]\n"
     "                       [--password-env VAR | --password-file F] [--list-clients]\n"
-    "                       [URL] PATH...\n";
+    "                       [URL] PATH...\n"
+    "\n"
+    "Sources are the store, in the order a user would import them: files in\n"
+    "argument order, a folder in name order, a PKCS#12 in its bag order, an NSS\n"
+    "database or a PKCS#11 token in the order they enumerate (docs/cli/select.md,\n"
+    "\"Store order\": which end of the store each client takes on a tie).\n";
 
 enum { OPT_CA_NAMES = 256, OPT_ISSUER, OPT_SIGALGS, OPT_TLS12, OPT_REQUEST, OPT_AT, OPT_JSON,
 	OPT_SIZE, OPT_LIST, OPT_HELP, OPT_PHASE };

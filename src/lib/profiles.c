@@ -152,8 +152,11 @@ const struct certpick_profile cp_profiles[] = {
 		{ .check = CP_CHK_VALIDITY, .source = "[S] validOnly = (nickname == NULL)" },
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_STRING, .walk = CP_WALK_STORE_PATHS,
 		  .source = "[S] CERT_FilterCertListByCANames: issuer string, whole-chain walk" },
-		{ .check = CP_CHK_SIGALG, .key_algs = CP_KA_RSA | CP_KA_EC_ANY | CP_KA_RSA_PSS,
-		  .source = "[S] ssl_FilterClientCertListBySSLSocket" },
+		{ .check = CP_CHK_SIGALG, .key_algs = CP_KA_RSA | CP_KA_EC_ANY,
+		  .source = "[S] ssl_FilterClientCertListBySSLSocket: the scheme must be "
+			"enabled, and the default list (ssl3con.c defaultSignatureSchemes) has "
+			"no rsa_pss_pss_*: [T] NSS 3.87 tstclnt sends nothing with an "
+			"id-RSASSA-PSS key, the next certificate when there is one" },
 		END },
 	    .order = CP_ORDER_NSS,
 	    .picker = CP_PICKER_NONE,
@@ -206,6 +209,11 @@ END },
 			"curve, then the CertificateVerify fails [T], as SunX509)" },
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_NORMALIZED, .walk = CP_WALK_CONFIGURED,
 		  .source = "[S] X509KeyManagerImpl.getAliases" },
+		{ .check = CP_CHK_CHAIN_SIGALG,
+		  .source = "[S] X509KeyManagerImpl.getAliases: conformsToAlgorithmConstraints "
+			"with the peer's signature schemes; [T] OpenJDK 17.0.15 sends nothing "
+			"with an EC key certified by sha256WithRSAEncryption to a server "
+			"offering only ecdsa_secp256r1_sha256 (SunX509 sends it)" },
 		{ .check = CP_CHK_EKU, .effect = CP_FX_RANK, .rank = 3, .eku = CP_EKU_CLIENT_OR_ANY,
 		  .source = "[S] CheckType.CLIENT: EXTENSION_MISMATCH ranks last" },
 		{ .check = CP_CHK_KEY_USAGE, .effect = CP_FX_RANK, .rank = 3,
@@ -216,10 +224,12 @@ END },
 	    .after_fail_sends = true,
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,
-	    /* observed with OpenJDK 17.0.15 (differential suite): an EdDSA key listed
-	     * before an EC key in the keystore is chosen although the server offers
-	     * ECDSA schemes first; SunX509 keeps them apart */
-	    .java_ec_eddsa_one_slot = true,
+	    /* [S] openjdk X509KeyManagerImpl.chooseAlias/getAliases (JDK-8262186);
+	     * [T] OpenJDK 17.0.15 against openssl s_server (ECDSA schemes first):
+	     * [erin-expired, carol] -> carol, [carol, ed25519] -> carol,
+	     * [ed25519, p256] -> p256; against a Go server (rsa_pss_rsae first):
+	     * [ed25519, p256] -> ed25519 (the first entry, OK) */
+	    .java_pkix_one_call = true,
 	    .max_cr = 32768,
 	    .renegotiation = ASKED("[T] OpenJDK 17 (PKIX) renegotiates and sends the "
 		"certificate"),
@@ -258,9 +268,14 @@ END },
 		{ .check = CP_CHK_SIZE, .source = "[S] MAX_HANDSHAKE_PACKET_SIZE 128 KiB" },
 		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] a credential is a cert + key" },
 		{ .check = CP_CHK_KEY_USAGE, .source = "[S] find_x509_client_cert: leaf KU" },
-		{ .check = CP_CHK_CERT_TYPES, .key_algs = CP_KA_RSA | CP_KA_EC_ANY | CP_KA_DSA,
+		{ .check = CP_CHK_CERT_TYPES, .ec_by_family = true,
+		  .key_algs = CP_KA_RSA | CP_KA_EC_ANY | CP_KA_DSA,
 		  .source = "[S] TLS 1.2 pk algos from certificate_types; TLS 1.3 from "
-			"signature_algorithms" },
+			"signature_algorithms, ECDSA without its curve "
+			"(tls13/certificate_request.c); [T] GnuTLS 3.7.9 takes a P-384 key "
+			"first in line when only ecdsa_secp256r1_sha256 is offered, then "
+			"sends an empty Certificate; an id-RSASSA-PSS key first in line for a "
+			"server without rsa_pss_pss_* (Go): the same" },
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_EXACT, .walk = CP_WALK_CONFIGURED,
 		  .source = "[S] _gnutls_check_if_cert_in_list-like byte compare of issuer DNs "
 			"in server order" },

@@ -762,6 +762,12 @@ chk_cert_types(struct ctx *c, const struct cp_check_row *row, struct eval *e, st
 	if (c->tls13) {
 		for (size_t i = 0; i < c->req->n_sigalgs; i++)
 			ka |= scheme_keys(c->req->sigalgs[i], true);
+		/* GnuTLS: an ECDSA scheme names the algorithm, not the curve, and
+		 * an RSA key type admits id-RSASSA-PSS keys (_gnutls_pk_are_compat) */
+		if (row->ec_by_family && (ka & CP_KA_EC_ANY))
+			ka |= CP_KA_EC_ANY;
+		if (row->ec_by_family && (ka & CP_KA_RSA))
+			ka |= CP_KA_RSA_PSS;
 		ka &= row->key_algs | CP_KA_ED25519 | CP_KA_ED448 | CP_KA_RSA_PSS;
 		r->ok = (leaf->keyalg & ka) != 0;
 		buf_add(b, "TLS 1.3: %s key %s by the offered signature schemes",
@@ -826,6 +832,59 @@ chk_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct
 	return 0;
 }
 
+/* Is the scheme that signed x among the server's (signature_algorithms_cert,
+ * else signature_algorithms)? RSA-PSS signatures match any RSA-PSS scheme. */
+static bool
+cert_sig_offered(const struct ctx *c, const struct cp_selcert *x)
+{
+	const uint16_t *list = c->req->sigalgs;
+	size_t n = c->req->n_sigalgs;
+
+	if (c->req->has_sigalgs_cert && c->req->n_sigalgs_cert > 0) {
+		list = c->req->sigalgs_cert;
+		n = c->req->n_sigalgs_cert;
+	}
+	if (x->sig_scheme == 0)
+		return true;	/* not a scheme we can name: no judgement */
+	for (size_t i = 0; i < n; i++) {
+		uint16_t s = list[i];
+
+		if (s == x->sig_scheme)
+			return true;
+		if (x->sig_scheme == 0x0804 &&
+		    ((s >= 0x0804 && s <= 0x0806) || (s >= 0x0809 && s <= 0x080b)))
+			return true;
+	}
+	return false;
+}
+
+/* Java PKIX: getAliases skips an entry whose chain fails the algorithm
+ * constraints built from the server's signature schemes. */
+static int
+chk_chain_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e,
+    struct buf *b, struct check_out *r)
+{
+	const struct cp_selcand *cand = e->cand;
+
+	(void)row;
+	r->why = CERTPICK_REASON_SEL_CHAIN_SIGALG_NOT_OFFERED;
+	r->ok = cert_sig_offered(c, cand->leaf);
+	if (!r->ok) {
+		buf_add(b, "the certificate's own signature is not an offered scheme");
+		return 0;
+	}
+	for (size_t i = 0; i < cand->n_chain; i++) {
+		if (!cert_sig_offered(c, cand->chain[i])) {
+			r->ok = false;
+			buf_add(b, "%s is signed with a scheme the server did not offer",
+			    dn_text(&cand->chain[i]->subject));
+			return 0;
+		}
+	}
+	buf_add(b, "every configured certificate is signed with an offered scheme");
+	return 0;
+}
+
 /* Indexed by enum cp_check: the name in the trace and the function. */
 static const struct {
 	const char *name;
@@ -841,6 +900,7 @@ static const struct {
 	[CP_CHK_CERT_TYPES] = { "certificate-types", chk_cert_types },
 	[CP_CHK_SIGALG] = { "signature-algorithm", chk_sigalg },
 	[CP_CHK_ISSUER] = { "issuer", chk_issuer },
+	[CP_CHK_CHAIN_SIGALG] = { "chain-signature", chk_chain_sigalg },
 };
 
 /* A failed check: filters, ranks, or (after the choice) is remembered. */
@@ -957,8 +1017,6 @@ java_slot(const struct ctx *c, const struct cp_selcert *leaf)
 			k = CP_KA_EC_ANY;
 		if (k & (CP_KA_ED25519 | CP_KA_ED448))
 			k = CP_KA_ED25519 | CP_KA_ED448;
-		if (c->p->java_ec_eddsa_one_slot && (k & (CP_KA_EC_ANY | CP_KA_ED25519 | CP_KA_ED448)))
-			k = CP_KA_EC_ANY | CP_KA_ED25519 | CP_KA_ED448;
 		if (k & leaf->keyalg)
 			return (long)i;
 	}
@@ -995,14 +1053,21 @@ order_keys_cmp(const struct ctx *c, const struct eval *a, const struct eval *b)
 			r = cmp_long(walk_len(c, a), walk_len(c, b));
 		break;
 	case CP_ORDER_NSS:
+		/* CERT_SortCBValidity never decides on notAfter; a tie keeps the
+		 * database's enumeration order (the last imported first) */
 		r = -cmp_long(time_valid(c, la), time_valid(c, lb));
 		if (r == 0)
 			r = cmp_desc_time(la->not_before, lb->not_before);
-		if (r == 0)
-			r = cmp_desc_time(la->not_after, lb->not_after);
 		break;
 	case CP_ORDER_GNUTLS:
 	case CP_ORDER_JAVA:
+		if (c->p->java_pkix_one_call) {
+			/* EntryStatus.compareTo: CheckResult, then key index */
+			r = cmp_long(a->rank, b->rank);
+			if (r == 0)
+				r = cmp_long(a->order_key, b->order_key);
+			break;
+		}
 		r = cmp_long(a->order_key, b->order_key);
 		if (r == 0 && c->p->order == CP_ORDER_JAVA)
 			r = cmp_long(a->rank, b->rank);
@@ -1027,6 +1092,40 @@ order_cmp(const void *pa, const void *pb, void *arg)
 	return r != 0 ? r : cmp_long((long)a->cand->index, (long)b->cand->index);
 }
 
+/* ord[i] moves to the front; the others keep their order. */
+static void
+to_front(struct eval **ord, size_t i)
+{
+	struct eval *e = ord[i];
+
+	memmove(ord + 1, ord, i * sizeof(*ord));
+	ord[0] = e;
+}
+
+/*
+ * Java PKIX (X509KeyManagerImpl.getAliases, findAll false): walking the
+ * keystore, an OK entry of the server's first key type returns at once;
+ * otherwise chooseAlias takes the first entry found if it is OK, and only
+ * then sorts by (CheckResult, key index). ord is already in that sort.
+ */
+static void
+java_pkix_front(struct eval **ord, size_t k)
+{
+	size_t first = 0, best = k;
+
+	for (size_t i = 0; i < k; i++) {
+		if (ord[i]->cand->index < ord[first]->cand->index)
+			first = i;
+		if (ord[i]->rank == 0 && ord[i]->order_key == 0 &&
+		    (best == k || ord[i]->cand->index < ord[best]->cand->index))
+			best = i;
+	}
+	if (best == k && k > 0 && ord[first]->rank == 0)
+		best = first;
+	if (best < k)
+		to_front(ord, best);
+}
+
 /* Sorting clients whose sort is not stable: a tie at the top is a coin toss. */
 static bool
 top_tie(const struct ctx *c, struct eval **ord, size_t k)
@@ -1034,7 +1133,6 @@ top_tie(const struct ctx *c, struct eval **ord, size_t k)
 	switch (c->p->order) {
 	case CP_ORDER_CHROME:
 	case CP_ORDER_WINDOWS:
-	case CP_ORDER_NSS:
 		return k > 1 && order_keys_cmp(c, ord[0], ord[1]) == 0;
 	default:
 		return false;
@@ -1042,14 +1140,17 @@ top_tie(const struct ctx *c, struct eval **ord, size_t k)
 }
 
 static const char *
-order_text(enum cp_order o)
+order_text(const struct certpick_profile *p)
 {
-	switch (o) {
+	if (p->java_pkix_one_call)
+		return "an OK entry of the server's first key type, else the first keystore "
+		    "entry if OK, else best check result, then key type, then keystore order";
+	switch (p->order) {
 	case CP_ORDER_CHROME: return "time-valid first, then later notAfter, later notBefore, "
 		"shorter chain";
 	case CP_ORDER_WINDOWS: return "smart card first, then later notAfter, later notBefore, "
 		"shorter chain";
-	case CP_ORDER_NSS: return "valid first, then newer";
+	case CP_ORDER_NSS: return "valid first, then newer notBefore, then database order";
 	case CP_ORDER_GNUTLS: return "the server's CA order, then configuration order";
 	case CP_ORDER_JAVA: return "key type in the server's signature-scheme order, then "
 		"keystore order";
@@ -1186,11 +1287,13 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 	}
 	if (k > 1)
 		qsort_r(ord, k, sizeof(*ord), order_cmp, c);
+	if (c->p->java_pkix_one_call)
+		java_pkix_front(ord, k);
 	if (c->p->dedupe && dedupe(c, ord, &k) != 0)
 		goto out;
 	if (top_tie(c, ord, k) && cp_findings_add(&s->findings,
 	    CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE, "%s and %s tie on every sort key (%s)",
-	    ord[0]->out->subject, ord[1]->out->subject, order_text(c->p->order)) != 0)
+	    ord[0]->out->subject, ord[1]->out->subject, order_text(c->p)) != 0)
 		goto out;
 	if (c->p->order == CP_ORDER_JAVA && k > 1 && c->p->unpredictable_order &&
 	    ord[1]->order_key == ord[0]->order_key) {
@@ -1244,7 +1347,7 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 
 		e->out->verdict = CERTPICK_VERDICT_ELIGIBLE;
 		if (i > 0 && cp_findings_add(&e->out->reasons, CERTPICK_REASON_SEL_NOT_FIRST,
-		    "%s comes first (%s)", ord[0]->out->subject, order_text(c->p->order)) != 0)
+		    "%s comes first (%s)", ord[0]->out->subject, order_text(c->p)) != 0)
 			goto out;
 	}
 	if (s->chosen >= 0)

@@ -147,6 +147,38 @@ dn_from_name(struct certpick_dn *dn, const X509_NAME *name, EVP_MD *md, BIO *mem
 	return 0;
 }
 
+/* The TLS signature scheme that names a certificate's own signature, as Java's
+ * algorithm constraints see it ("SHA256withECDSA" is one name for any curve). */
+static uint16_t
+sig_scheme(const X509 *x)
+{
+	static const struct {
+		int md, pk;
+		uint16_t scheme;
+	} map[] = {
+		{ NID_sha1, NID_rsaEncryption, 0x0201 },
+		{ NID_sha256, NID_rsaEncryption, 0x0401 },
+		{ NID_sha384, NID_rsaEncryption, 0x0501 },
+		{ NID_sha512, NID_rsaEncryption, 0x0601 },
+		{ NID_sha1, NID_X9_62_id_ecPublicKey, 0x0203 },
+		{ NID_sha256, NID_X9_62_id_ecPublicKey, 0x0403 },
+		{ NID_sha384, NID_X9_62_id_ecPublicKey, 0x0503 },
+		{ NID_sha512, NID_X9_62_id_ecPublicKey, 0x0603 },
+		{ NID_undef, NID_ED25519, 0x0807 },
+		{ NID_undef, NID_ED448, 0x0808 },
+	};
+	int md = NID_undef, pk = NID_undef;
+
+	if (OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, &pk) != 1)
+		return 0;
+	if (pk == NID_rsassaPss)
+		return 0x0804;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].md == md && map[i].pk == pk)
+			return map[i].scheme;
+	return 0;
+}
+
 static int
 selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem,
     struct cp_selcert **out, struct certpick_error *err)
@@ -199,6 +231,7 @@ selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem,
 		c->eku_text = eku_text(x);
 	}
 	c->self_issued = (flags & EXFLAG_SI) != 0;
+	c->sig_scheme = sig_scheme(x);
 	c->keyalg = key_alg(X509_get0_pubkey(x));
 	c->key_bits = X509_get0_pubkey(x) ? EVP_PKEY_get_bits(X509_get0_pubkey(x)) : 0;
 	ERR_clear_error();

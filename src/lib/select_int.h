@@ -46,6 +46,7 @@ enum cp_check {
 	CP_CHK_CERT_TYPES,	/* TLS 1.2 certificate_types allow the key type */
 	CP_CHK_SIGALG,		/* the key can make a signature the server offered */
 	CP_CHK_ISSUER,		/* a CA the server named is reached (param match, walk) */
+	CP_CHK_CHAIN_SIGALG,	/* the configured chain's signatures are offered schemes */
 };
 
 enum cp_eku_rule {
@@ -82,9 +83,10 @@ struct cp_check_row {
 	enum cp_walk walk;
 	bool subject_too;		/* Firefox: a listed subject is an anchor too */
 	bool cert_types_restrict_sigalgs; /* Go: TLS 1.2 sigalgs filtered by cert types */
-	bool ec_by_family;		/* CP_CHK_SIGALG, TLS 1.3: an ECDSA scheme admits an EC
-					 * key of any curve (Java picks by key type "EC"); the
-					 * curve is then checked after the choice */
+	bool ec_by_family;		/* CP_CHK_SIGALG, CP_CHK_CERT_TYPES, TLS 1.3: an ECDSA
+					 * scheme admits an EC key of any curve (Java picks by
+					 * key type "EC", GnuTLS by GNUTLS_PK_ECDSA); the curve
+					 * is then checked after the choice */
 	const char *source;		/* where the rule comes from */
 };
 
@@ -92,7 +94,8 @@ enum cp_order {
 	CP_ORDER_CONFIG,	/* first in configuration / enumeration order */
 	CP_ORDER_CHROME,	/* valid first, later notAfter, later notBefore, shorter chain */
 	CP_ORDER_WINDOWS,	/* (smart card) later notAfter, later notBefore, shorter chain */
-	CP_ORDER_NSS,		/* CERT_SortCBValidity: valid first, then newer */
+	CP_ORDER_NSS,		/* CERT_SortCBValidity: valid first, newer notBefore,
+				 * then the database's order (no notAfter) */
 	CP_ORDER_GNUTLS,	/* server's CA order, then configuration order */
 	CP_ORDER_JAVA,		/* key type in server sigalg order, keystore order inside */
 	CP_ORDER_FIREFOX,	/* enumeration order, nonRepudiation last */
@@ -114,7 +117,9 @@ struct certpick_profile {
 	enum cp_order order;
 	enum cp_picker picker;
 	bool unpredictable_order;	/* SunX509: HashMap iteration order */
-	bool java_ec_eddsa_one_slot;	/* PKIX: EC and EdDSA keys rank as one key type */
+	bool java_pkix_one_call;	/* X509KeyManagerImpl (JDK-8262186): one call for all
+					 * key types; an OK entry of the first key type, else
+					 * the first entry if OK, else (result, key type) */
 	bool gnutls_empty_list;		/* >1 credential + empty CA list -> nothing */
 	bool dedupe;			/* CertSelect: newest per subject only */
 	bool after_fail_sends;		/* a check after the choice fails once the Certificate
@@ -139,6 +144,8 @@ struct cp_selcert {
 	bool has_eku, eku_client, eku_any;
 	char *eku_text;			/* "serverAuth, codeSigning" or NULL; owned */
 	unsigned keyalg;		/* one CP_KA_* bit */
+	uint16_t sig_scheme;		/* the TLS scheme naming this certificate's own
+					 * signature (0: none); RSA-PSS: rsa_pss_rsae_* */
 	int key_bits;
 	bool self_issued;
 };

@@ -62,6 +62,12 @@ def _key(d, name, kind):
              "-out", name + ".key", cwd=d)
     elif kind == "ed25519":
         _run("genpkey", "-algorithm", "ED25519", "-out", name + ".key", cwd=d)
+    elif kind == "pss":
+        _run("genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048",
+             "-out", name + ".key", cwd=d)
+    elif kind == "p384":
+        _run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384",
+             "-out", name + ".key", cwd=d)
     else:
         _run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
              "-out", name + ".key", cwd=d)
@@ -74,8 +80,8 @@ def _ext_file(d, name, text):
     return name + ".ext"
 
 
-def _ca(d, name, issuer=None):
-    _key(d, name, "ec")
+def _ca(d, name, issuer=None, kind="ec"):
+    _key(d, name, kind)
     subj = "/O=certpick-test/CN=certpick Test %s" % (
         "Root " + name[-1] if name.startswith("root") else "Intermediate " + name[-1])
     ext = _ext_file(d, name, EXT["ca"] + ("authorityKeyIdentifier=keyid\n" if issuer else ""))
@@ -90,6 +96,8 @@ def _ca(d, name, issuer=None):
 
 
 def _leaf(d, name, issuer, kind, exts, when, subj=None):
+    """when: None (825 days from now), "expired", "future", or (start, end) as
+    openssl ca dates (YYYYMMDDHHMMSSZ): exact validity for tie scenarios."""
     _key(d, name, kind)
     subj = subj or "/O=certpick-test/CN=%s" % name
     text = "basicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n"
@@ -110,6 +118,9 @@ def _leaf(d, name, issuer, kind, exts, when, subj=None):
     if when == "future":
         _sign_with_dates(d, name, issuer, ext, "20991231000000Z", "21001231000000Z")
         return
+    if isinstance(when, tuple):
+        _sign_with_dates(d, name, issuer, ext, when[0], when[1])
+        return
     argv += ["-days", "825"]
     _run(*argv, cwd=d)
 
@@ -120,7 +131,9 @@ def _sign_with_dates(d, name, issuer, ext, start, end):
     os.makedirs(cadir, exist_ok=True)
     open(os.path.join(cadir, "index.txt"), "w").close()
     with open(os.path.join(cadir, "serial"), "w") as f:
-        f.write("1000\n")
+        # one serial per certificate: NSS refuses a second certificate with the
+        # same issuer and serial (SEC_ERROR_REUSED_ISSUER_AND_SERIAL)
+        f.write("%s\n" % ("10" + os.urandom(8).hex()))
     conf = os.path.join(cadir, "ca.cnf")
     with open(conf, "w") as f:
         f.write("[ca]\ndefault_ca=c\n[c]\ndir=%s\ndatabase=$dir/index.txt\n"
@@ -158,6 +171,44 @@ def make_pki(d):
     paths = {n: os.path.join(d, n) for n in ["rootA", "rootB", "rootC", "intA", "server"]
              + list(LEAVES)}
     return paths
+
+
+# Identities that separate the selection rules (the select differential suite):
+# curve, RSA-PSS key, EC leaf under an RSA CA, and validity ties for store order.
+TIE = ("20260101000000Z", "20290101000000Z")
+EXTRA_LEAVES = {
+    "p384": ("rootA", "p384", "ku_ds,eku_client", None, None),
+    "p256b": ("rootA", "ec", "ku_ds,eku_client", None, None),
+    "pss": ("rootA", "pss", "ku_ds,eku_client", None, None),
+    "ecbyrsa": ("rootR", "ec", "ku_ds,eku_client", None, None),
+    # identical validity, different subjects
+    "tie1": ("rootA", "ec", "ku_ds,eku_client", TIE, None),
+    "tie2": ("rootA", "ec", "ku_ds,eku_client", TIE, None),
+    # equal notBefore, different notAfter
+    "nbshort": ("rootA", "ec", "ku_ds,eku_client", ("20260101000000Z", "20280101000000Z"), None),
+    "nblong": ("rootA", "ec", "ku_ds,eku_client", ("20260101000000Z", "20300101000000Z"), None),
+    # renewals: one subject, the newer notBefore with the earlier notAfter
+    "renew-old": ("rootA", "ec", "ku_ds,eku_client", ("20250601000000Z", "20290601000000Z"),
+                  "/O=certpick-test/CN=renew"),
+    "renew-new": ("rootA", "ec", "ku_ds,eku_client", ("20260601000000Z", "20281201000000Z"),
+                  "/O=certpick-test/CN=renew"),
+    # renewals with identical validity (same subject, other key)
+    "renew-tie1": ("rootA", "ec", "ku_ds,eku_client", TIE, "/O=certpick-test/CN=renew-tie"),
+    "renew-tie2": ("rootA", "ec", "ku_ds,eku_client", TIE, "/O=certpick-test/CN=renew-tie"),
+}
+
+
+def make_extra(d):
+    """EXTRA_LEAVES and the RSA root rootR in a directory made by make_pki (idempotent)."""
+    if os.path.exists(os.path.join(d, "extra.done")):
+        return
+    _ca(d, "rootR", kind="rsa")
+    for name, (issuer, kind, exts, when, subj) in EXTRA_LEAVES.items():
+        _leaf(d, name, issuer, kind, exts, when, subj=subj)
+        _cat(d, name + "-chain.pem", [name])
+        _run("pkcs12", "-export", "-in", name + "-chain.pem", "-inkey", name + ".key",
+             "-passout", "pass:" + PASSWORD, "-out", name + ".p12", cwd=d)
+    open(os.path.join(d, "extra.done"), "w").close()
 
 
 if __name__ == "__main__":

@@ -468,7 +468,8 @@ java_order(void **state)
 	s = fx_select(&r, "java-pkix");
 	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
 	assert_int_equal(s->chosen, 0);
-	/* EC offered before EdDSA: SunX509 takes the EC key, PKIX the first of either */
+	/* EC offered first: both take the EC key (PKIX: an OK entry of the first
+	 * key type returns at once) [T OpenJDK 17.0.15, openssl s_server] */
 	{
 		struct fx_run r2;
 
@@ -476,8 +477,24 @@ java_order(void **state)
 		fx_cand(&r2, fx.dave, true, NULL, NULL);
 		fx_cand(&r2, fx.noeku, true, NULL, NULL);
 		assert_int_equal(fx_select(&r2, "java")->chosen, 1);
-		assert_int_equal(fx_select(&r2, "java-pkix")->chosen, 0);
+		assert_int_equal(fx_select(&r2, "java-pkix")->chosen, 1);
 		fx_end(&r2);
+	}
+	/* PKIX, JDK-8262186: the first entry if OK, whatever its key type; else
+	 * (CheckResult, key index): an OK RSA key beats an expired EC key */
+	{
+		struct fx_run r3;
+
+		fx_begin(&r3, CERTPICK_TLS13);
+		fx_cand(&r3, fx.carol, true, NULL, NULL);
+		fx_cand(&r3, fx.dave, true, NULL, NULL);
+		assert_int_equal(fx_select(&r3, "java-pkix")->chosen, 0);
+		fx_end(&r3);
+		fx_begin(&r3, CERTPICK_TLS13);
+		fx_cand(&r3, fx.erin, true, NULL, NULL);
+		fx_cand(&r3, fx.carol, true, NULL, NULL);
+		assert_int_equal(fx_select(&r3, "java-pkix")->chosen, 1);
+		fx_end(&r3);
 	}
 	/* the server lists RSA schemes first: the RSA key is asked for first */
 	fx_sigalgs(&r, rsa_first, 2);
@@ -485,6 +502,95 @@ java_order(void **state)
 	assert_int_equal(s->chosen, 2);
 	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
 	fx_end(&r);
+}
+
+/* Java PKIX skips a chain signed outside the server's schemes; SunX509 does not */
+static void
+java_pkix_chain_sigalg(void **state)
+{
+	static const uint16_t ecdsa_only[] = { 0x0403 };
+	X509 *rootR = fx_cert("rootR", NULL, fx.rsa, NULL, FX_CA, -10, 3000);
+	X509 *ecbyrsa = fx_cert("ecbyrsa", rootR, fx.ec, fx.rsa, FX_GOOD, -10, 300);
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_sigalgs(&r, ecdsa_only, 1);
+	fx_cand(&r, ecbyrsa, true, NULL, NULL);
+	s = fx_select(&r, "java-pkix");
+	assert_int_equal(s->chosen, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_CHAIN_SIGALG_NOT_OFFERED));
+	s = fx_select(&r, "java");
+	assert_int_equal(s->chosen, 0);
+	s = fx_select(&r, "go");
+	assert_int_equal(s->chosen, 0);
+	fx_end(&r);
+	/* an ECDSA-signed chain passes */
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_sigalgs(&r, ecdsa_only, 1);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	assert_int_equal(fx_select(&r, "java-pkix")->chosen, 0);
+	fx_end(&r);
+	X509_free(ecbyrsa);
+	X509_free(rootR);
+}
+
+/* GnuTLS, TLS 1.3: an ECDSA scheme admits an EC key of any curve; a P-384 key
+ * first in line is chosen, then dropped: nothing is sent [T GnuTLS 3.7.9] */
+static void
+gnutls_ec_by_family(void **state)
+{
+	static const uint16_t ecdsa_only[] = { 0x0403 };
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_sigalgs(&r, ecdsa_only, 1);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.p384leaf, true, NULL, NULL);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	s = fx_select(&r, "gnutls");
+	assert_int_equal(s->chosen, -1);
+	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_NO_COMMON_SIGALG));
+	assert_int_equal(fx_select(&r, "go")->chosen, 1);
+	fx_end(&r);
+	fx_begin(&r, CERTPICK_TLS13);
+	fx_sigalgs(&r, ecdsa_only, 1);
+	fx_ca(&r, fx.rootA);
+	fx_cand(&r, fx.alice, true, fx.intA, NULL);
+	fx_cand(&r, fx.p384leaf, true, NULL, NULL);
+	assert_int_equal(fx_select(&r, "gnutls")->chosen, 0);
+	fx_end(&r);
+}
+
+/* NSS: equal notBefore, different notAfter: the database's order decides, not
+ * notAfter [T tstclnt NSS 3.87, both import orders]; Chrome takes the later
+ * notAfter */
+static void
+nss_tie_order(void **state)
+{
+	X509 *shortx = fx_cert("nbshort", fx.rootA, fx.ec, fx.kA, FX_GOOD, -10, 100);
+	X509 *longx = fx_cert("nblong", fx.rootA, fx.ec, fx.kA, FX_GOOD, -10, 400);
+	X509 *order[2][2] = { { shortx, longx }, { longx, shortx } };
+	struct fx_run r;
+	struct certpick_selection *s;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		fx_begin(&r, CERTPICK_TLS13);
+		fx_cand(&r, order[i][0], true, NULL, NULL);
+		fx_cand(&r, order[i][1], true, NULL, NULL);
+		s = fx_select(&r, "nss");
+		assert_int_equal(s->chosen, 0);
+		assert_false(certpick_findings_has(&s->findings,
+		    CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+		assert_int_equal(fx_select(&r, "chrome")->auto_choice, i == 0 ? 1 : 0);
+		fx_end(&r);
+	}
+	X509_free(shortx);
+	X509_free(longx);
 }
 
 /* equal dates: Chrome's sort cannot tell them apart, certpick says so */
@@ -942,6 +1048,9 @@ main(void)
 		cmocka_unit_test(ordering),
 		cmocka_unit_test(duplicates),
 		cmocka_unit_test(java_order),
+		cmocka_unit_test(java_pkix_chain_sigalg),
+		cmocka_unit_test(gnutls_ec_by_family),
+		cmocka_unit_test(nss_tie_order),
 		cmocka_unit_test(sort_ties),
 		cmocka_unit_test(pickers),
 		cmocka_unit_test(openssl_single),

@@ -32,8 +32,10 @@ func main() {
 	for i := 3; i+1 < len(os.Args); i += 2 {
 		c, err := tls.LoadX509KeyPair(os.Args[i], os.Args[i+1])
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "load:", os.Args[i], err)
-			os.Exit(1)
+			// e.g. an id-RSASSA-PSS key ("tls: unknown public key algorithm"):
+			// this pair cannot be in Config.Certificates; the others can
+			fmt.Fprintln(os.Stderr, "load (skipped):", os.Args[i], err)
+			continue
 		}
 		cfg.Certificates = append(cfg.Certificates, c)
 	}
