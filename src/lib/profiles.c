@@ -131,15 +131,17 @@ const struct certpick_profile cp_profiles[] = {
 		  .key_algs = CP_KA_RSA | CP_KA_EC_NIST,
 		  .source = "[S] shown anyway; NSS then sends an empty Certificate" },
 		END },
-	    .order = CP_ORDER_FIREFOX,
+	    .order = CP_ORDER_FIREFOX,	/* [T] Firefox ESR 153, 18 scenarios */
 	    .picker = CP_PICKER_FIREFOX,
 	    .max_cr = 0x1ffff,
 	    .picker_note = "security.default_personal_cert = \"Select Automatically\"",
 	    .renegotiation = ASKED("[S] NSS REQUIRES_XTN renegotiation, enabled in Firefox"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
-		.setting = "about:config security.tls.enable_post_handshake_auth = true",
-		.source = "[S] nsNSSComponent.cpp: the pref defaults to false (not run here: "
-		    "no Firefox installed)" },
+		.setting = "about:config security.tls.enable_post_handshake_auth = true offers "
+		    "it, but Firefox ESR 153 then answers with no certificate: ask at the handshake",
+		.source = "[T] Firefox ESR 153: never asked by default; with the pref it is "
+		    "asked and answers with no certificate, even on 'Select Automatically' "
+		    "(test_select_differential.py phase test); nsNSSComponent.cpp" },
 	},
 	{
 	    .name = "nss",

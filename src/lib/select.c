@@ -1075,6 +1075,11 @@ order_keys_cmp(const struct ctx *c, const struct eval *a, const struct eval *b)
 	case CP_ORDER_FIREFOX:
 		r = cmp_long(la->has_ku && (la->ku & KU_NON_REPUDIATION),
 		    lb->has_ku && (lb->ku & KU_NON_REPUDIATION));
+		/* no validity sort; an NSS database is taken first imported first,
+		 * the other way round from PK11_ListCerts (our enumeration) */
+		if (r == 0 && a->cand->key_store == CERTPICK_KEY_NSS &&
+		    b->cand->key_store == CERTPICK_KEY_NSS)
+			r = -cmp_long((long)a->cand->index, (long)b->cand->index);
 		break;
 	case CP_ORDER_CONFIG:
 	default:
@@ -1154,7 +1159,8 @@ order_text(const struct certpick_profile *p)
 	case CP_ORDER_GNUTLS: return "the server's CA order, then configuration order";
 	case CP_ORDER_JAVA: return "key type in the server's signature-scheme order, then "
 		"keystore order";
-	case CP_ORDER_FIREFOX: return "enumeration order, nonRepudiation certificates last";
+	case CP_ORDER_FIREFOX: return "import order (an NSS database: the first imported first), "
+		"nonRepudiation certificates last";
 	case CP_ORDER_CONFIG:
 	default: return "configuration order";
 	}

@@ -98,7 +98,7 @@ enum cp_order {
 				 * then the database's order (no notAfter) */
 	CP_ORDER_GNUTLS,	/* server's CA order, then configuration order */
 	CP_ORDER_JAVA,		/* key type in server sigalg order, keystore order inside */
-	CP_ORDER_FIREFOX,	/* enumeration order, nonRepudiation last */
+	CP_ORDER_FIREFOX,	/* import order (NSS db: first imported first), nonRepudiation last */
 };
 
 enum cp_picker {

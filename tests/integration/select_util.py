@@ -248,6 +248,47 @@ class ChromiumPolicy:
             pass
 
 
+# Firefox ESR, headless, on a fresh profile whose certificate database is the
+# scenario's NSS database. "Select Automatically" is what certpick's firefox
+# profile calls auto_choice; the default, "Ask Every Time", waits on a picker.
+FIREFOX_PREFS = {
+    "security.default_personal_cert": "Select Automatically",
+    "browser.shell.checkDefaultBrowser": False,
+    "app.update.enabled": False,
+    "app.normandy.enabled": False,
+    "datareporting.policy.dataSubmissionEnabled": False,
+    "toolkit.telemetry.enabled": False,
+    "browser.startup.homepage_override.mstone": "ignore",
+    "network.captive-portal-service.enabled": False,
+    "network.connectivity-service.enabled": False,
+    "browser.safebrowsing.update.enabled": False,
+    "extensions.update.enabled": False,
+}
+
+
+def run_firefox(port, nssdb, home, path="/", prefs=None, timeout=120):
+    """Load https://127.0.0.1:PORT/PATH once (--screenshot loads the page, then
+    exits); what arrived is read from the server's log, not from here."""
+    prof = os.path.join(home, "ffprofile")
+    shutil.rmtree(prof, ignore_errors=True)
+    shutil.copytree(nssdb, prof)
+    with open(os.path.join(prof, "user.js"), "w") as f:
+        for k, v in dict(FIREFOX_PREFS, **(prefs or {})).items():
+            f.write("user_pref(%s, %s);\n" % (json.dumps(k), json.dumps(v)))
+    argv = ["firefox-esr", "--headless", "--no-remote", "--profile", prof, "--screenshot",
+            os.path.join(home, "ff.png"), "https://127.0.0.1:%d%s" % (port, path)]
+    env = dict(os.environ, HOME=home, MOZ_CRASHREPORTER_DISABLE="1")
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                         start_new_session=True)
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.wait()
+        raise AssertionError("firefox-esr neither loaded https://127.0.0.1:%d%s nor exited "
+                             "in %d s" % (port, path, timeout))
+
+
 def run_chromium(port, nssdb, home, timeout=90, path="/"):
     os.makedirs(os.path.join(home, ".pki"), exist_ok=True)
     target = os.path.join(home, ".pki", "nssdb")
