@@ -303,7 +303,7 @@ static void
 profiles_well_formed(void **state)
 {
 	(void)state;
-	assert_int_equal(certpick_profile_count(), 13);
+	assert_int_equal(certpick_profile_count(), 14);
 	for (size_t i = 0; i < certpick_profile_count(); i++) {
 		const struct certpick_profile *p = certpick_profile_get(i);
 		size_t k = 0;
