@@ -118,7 +118,7 @@ def test_client_all_marks_disagreements(certpick, pki):
     j = json.loads(sel(certpick, "--json", "--ca-names", p(pki, "ca-roots-AB.pem"),
                        p(pki, "erin-expired.p12"), p(pki, "alice.p12")).out)
     by = {c["client"]: c for c in j["clients"]}
-    assert len(by) == 13 and by["go"]["disagrees"] != by["nss"]["disagrees"]
+    assert len(by) == 14 and by["go"]["disagrees"] != by["nss"]["disagrees"]
     # at the handshake every client is asked
     assert all(c["asked"]["receives"] and c["request"]["phase"] == "initial"
                for c in j["clients"])
