@@ -49,7 +49,7 @@ struct row {
 #define RS(x) (CERTPICK_REASON_##x + 1)
 
 static const struct row rows[] = {
-	/* ---- windows: CertSelectCertificateChains / CertFindChainInStore, IE picker ---- */
+	/* ---- windows: Schannel / IE / WinINet, CertSelectCertificateChains, IE picker ---- */
 	/* [D] a private key is required (CERT_KEY_PROV_INFO) */
 	R(.profile = "windows", .leaf = &fx.noeku, .no_key = true, .ca = CA_NONE, .want = F,
 	  .why = RS(NO_PRIVATE_KEY)),
