@@ -53,7 +53,7 @@ const struct certpick_profile cp_profiles[] = {
 	    .dedupe = true,
 	    .max_cr = 0x8000,
 	    .picker_note = "IE / WinINet: 'Don't prompt for client certificate selection when "
-		"only one certificate exists' (Local intranet zone default) [I]",
+		"only one certificate exists' (Local intranet zone default)",
 	    .renegotiation = ASKED("[I] IIS/HTTP.sys asks by renegotiation by default and "
 		"IE and Schannel applications (WinINet, WinHTTP) answer it"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
@@ -152,8 +152,7 @@ const struct certpick_profile cp_profiles[] = {
 	    .picker = CP_PICKER_CHROME,
 	    .max_cr = 102400,
 	    .picker_note = "policy AutoSelectCertificateForUrls "
-		"{\"pattern\":\"https://HOST\",\"filter\":{}} (Edge: the same policy name) "
-		"sends the first match [S]",
+		"{\"pattern\":\"https://HOST\",\"filter\":{}} (Chrome and Edge alike)",
 	    .renegotiation = ASKED("[S] same network stack as on Linux ([T] there): "
 		"renego_allowed_for_protos, HTTP/1.1 only"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
