@@ -663,18 +663,28 @@ static const struct win_row {
 } win_rows[] = {
 #define W(...) { __LINE__, __VA_ARGS__ }
 	/* size: Schannel MessageLimitClient 32 KiB [D] against BoringSSL 100 KiB [S] */
+	/* 40000 bytes: over Schannel's limit, the handshake fails */
 	W("windows", 40000, false, true, -1, -1, true),
+	/* 40000 bytes: BoringSSL reads it, carol goes out */
 	W("chrome-win", 40000, false, true, 0, -1, false),
+	/* exactly 32 KiB: still within MessageLimitClient */
 	W("windows", 32768, false, true, 0, -1, false),
+	/* one byte over 100 KiB: too large for BoringSSL too */
 	W("chrome-win", 102401, false, true, -1, -1, true),
 	/* order: CertSelect puts the smart card first [D]; the Chrome sorter never
 	 * looks at the key store, later notAfter first [S] */
+	/* alice on a card goes before carol despite the earlier notAfter */
 	W("windows", 0, true, false, -1, 0, false),
+	/* the card does not count: carol (+400 d) first and auto-selected */
 	W("chrome-win", 0, true, false, 0, 1, false),
+	/* no card: later notAfter first, and IE prompts for two */
 	W("windows", 0, false, false, -1, 1, false),
+	/* no card: the same order, AutoSelect sends the first */
 	W("chrome-win", 0, false, false, 0, 1, false),
 	/* picker: IE sends alone only when one qualifies [I]; AutoSelect the first [S] */
+	/* one qualifies: IE sends it without a prompt */
 	W("windows", 0, false, true, 0, -1, false),
+	/* one qualifies: Chrome still prompts unless the policy matches */
 	W("chrome-win", 0, false, true, 0, -1, false),
 #undef W
 };
