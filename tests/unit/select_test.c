@@ -682,9 +682,9 @@ static const struct win_row {
 	/* no card: the same order, AutoSelect sends the first */
 	W("chrome-win", 0, false, false, 0, 1, false),
 	/* picker: IE sends alone only when one qualifies [I]; AutoSelect the first [S] */
-	/* one qualifies: IE sends it without a prompt */
+	/* one qualifies: with IE's "don't prompt" setting it goes out unasked */
 	W("windows", 0, false, true, 0, -1, false),
-	/* one qualifies: Chrome still prompts unless the policy matches */
+	/* one qualifies: the picker, or AutoSelectCertificateForUrls sends it */
 	W("chrome-win", 0, false, true, 0, -1, false),
 #undef W
 };
