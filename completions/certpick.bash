@@ -24,7 +24,7 @@ _certpick()
 	fi
 	case $prev in
 	--client)
-		COMPREPLY=($(compgen -W "windows chrome chrome-mac firefox nss java java-pkix go gnutls openssl curl python dotnet all" -- "$cur"))
+		COMPREPLY=($(compgen -W "windows chrome chrome-mac chrome-win firefox nss java java-pkix go gnutls openssl curl python dotnet all" -- "$cur"))
 		return ;;
 	--phase)
 		COMPREPLY=($(compgen -W "initial renegotiation post_handshake" -- "$cur"))

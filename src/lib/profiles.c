@@ -21,35 +21,41 @@
 
 const struct certpick_profile cp_profiles[] = {
 	{
+	    /* Schannel / CryptoAPI applications: what "Windows" meant before
+	     * chrome-win existed, and what IIS admins mean by it (IE, WinINet and
+	     * the applications that select by CertSelectCertificateChains). */
 	    .name = "windows",
-	    .summary = "Windows CertSelectCertificateChains / CertFindChainInStore (IE, Edge, "
-		"Chrome on Windows, Schannel)",
+	    .summary = "Windows Schannel applications: IE / WinINet, WinHTTP and "
+		"CertSelectCertificateChains callers (Chrome, Edge: chrome-win)",
 	    .checks = {
-		{ .check = CP_CHK_SIZE, .source = "[D] MessageLimitClient 0x8000" },
+		{ .check = CP_CHK_SIZE, .source = "[D] Schannel MessageLimitClient 0x8000" },
 		{ .check = CP_CHK_PRIVATE_KEY,
 		  .source = "[D] CERT_SELECT_HAS_PRIVATE_KEY / CERT_KEY_PROV_INFO_PROP_ID" },
 		{ .check = CP_CHK_VALIDITY,
 		  .source = "[D] CertSelectCertificateChains: expired rejected unless "
-			"CERT_SELECT_ALLOW_EXPIRED; [S] Chromium ClientCertFindCallback" },
-		{ .check = CP_CHK_KEY_USAGE, .source = "[D] KB 890326; [S] ClientCertFindCallback" },
+			"CERT_SELECT_ALLOW_EXPIRED; not yet valid rejected [X]" },
+		{ .check = CP_CHK_KEY_USAGE, .source = "[D] KB 890326: digitalSignature when KU "
+			"is present (CERT_SELECT_BY_KEY_USAGE)" },
 		{ .check = CP_CHK_EKU, .eku = CP_EKU_CLIENT,
-		  .source = "[D] KB 890326; anyExtendedKeyUsage handling [X]" },
+		  .source = "[D] KB 890326, CERT_SELECT_BY_ENHKEY_USAGE clientAuth; "
+			"anyExtendedKeyUsage handling [X]" },
 		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_EXACT, .walk = CP_WALK_STORE_PATHS,
-		  .source = "[D] CERT_CHAIN_FIND_BY_ISSUER_PARA: any chain element; byte "
-			"comparison [X]" },
+		  .source = "[D] CERT_SELECT_BY_ISSUER_NAME, evaluated on the chain: any chain "
+			"element; byte comparison [X]" },
 		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
 		  .key_algs = CP_KA_RSA | CP_KA_EC_NIST,
 		  .source = "[X] Schannel signs with RSA or ECDSA NIST keys only" },
 		END },
+	    /* [D] CertSelectCertificateChains: smart card first, later notAfter,
+	     * more recently issued, shorter chain; newest per subject kept */
 	    .order = CP_ORDER_WINDOWS,
 	    .picker = CP_PICKER_IE,
 	    .dedupe = true,
 	    .max_cr = 0x8000,
-	    .picker_note = "IE: 'Don't prompt for client certificate selection when only one "
-		"certificate exists' (Local intranet zone default); Chrome/Edge on Windows: "
-		"AutoSelectCertificateForUrls",
+	    .picker_note = "IE / WinINet: 'Don't prompt for client certificate selection when "
+		"only one certificate exists' (Local intranet zone default)",
 	    .renegotiation = ASKED("[I] IIS/HTTP.sys asks by renegotiation by default and "
-		"IE, Edge and Schannel applications answer it"),
+		"IE and Schannel applications (WinINet, WinHTTP) answer it"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
 		.source = "[X] no PHA support documented for Schannel clients; [I] HTTP.sys "
 		    "does no PHA (IIS Support Blog)" },
@@ -110,6 +116,48 @@ const struct certpick_profile cp_profiles[] = {
 	    .renegotiation = ASKED("[S] same network stack as on Linux: HTTP/1.1 only"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
 		.source = "[S] BoringSSL has no client PHA (as on Linux, [T] there)" },
+	},
+	{
+	    /* Chromium on Windows (Chrome, Edge, Brave): the Windows MY store read
+	     * by net/ssl/client_cert_store_win.cc, BoringSSL on the wire. */
+	    .name = "chrome-win",
+	    .summary = "Chrome / Edge on Windows (Chromium: Windows user store, BoringSSL)",
+	    .checks = {
+		{ .check = CP_CHK_SIZE, .source = "[S] BoringSSL max_cert_list 100 KiB (not "
+			"Schannel's 32 KiB)" },
+		{ .check = CP_CHK_PRIVATE_KEY,
+		  .source = "[S] client_cert_store_win.cc ClientCertFindCallback: "
+			"CERT_KEY_PROV_INFO_PROP_ID (or a CNG key)" },
+		{ .check = CP_CHK_VALIDITY,
+		  .source = "[S] ClientCertFindCallback: CertVerifyTimeValidity (expired and "
+			"not yet valid)" },
+		{ .check = CP_CHK_KEY_USAGE,
+		  .source = "[S] ClientCertFindCallback: digitalSignature when KU is present" },
+		{ .check = CP_CHK_EKU, .eku = CP_EKU_CLIENT,
+		  .source = "[S] CertFindChainInStore pszUsageIdentifier = clientAuth; "
+			"anyExtendedKeyUsage handling by crypt32 [X]" },
+		{ .check = CP_CHK_ISSUER, .match = CP_MATCH_EXACT, .walk = CP_WALK_STORE_PATHS,
+		  .source = "[S] CertFindChainInStore(CERT_CHAIN_FIND_BY_ISSUER, cache only); "
+			"[D] any chain element; byte comparison [X]" },
+		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
+		  .key_algs = CP_KA_RSA | CP_KA_EC_NIST,
+		  .source = "[S] not a filter (BoringSSL, as on Linux): "
+			"ERR_SSL_CLIENT_AUTH_NO_COMMON_ALGORITHMS after the choice; RSA/ECDSA "
+			"platform keys [X]" },
+		END },
+	    /* [S] client_cert_identity.cc ClientCertIdentitySorter (valid, later
+	     * notAfter, later notBefore, shorter chain); no de-duplication in
+	     * client_cert_store_win.cc */
+	    .order = CP_ORDER_CHROME,
+	    .picker = CP_PICKER_CHROME,
+	    .max_cr = 102400,
+	    .picker_note = "policy AutoSelectCertificateForUrls "
+		"{\"pattern\":\"https://HOST\",\"filter\":{}} (Chrome and Edge alike)",
+	    .renegotiation = ASKED("[S] same network stack as on Linux ([T] there): "
+		"renego_allowed_for_protos, HTTP/1.1 only"),
+	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
+		.source = "[S] BoringSSL has no client PHA: Chromium never offers "
+		    "post_handshake_auth ([T] on Linux)" },
 	},
 	{
 	    .name = "firefox",

@@ -22,8 +22,8 @@ def check_story(out):
     # browsers, Go, Java, NSS, GnuTLS, s_client are never asked; curl, Python are
     rows = {ln.split()[1] if ln.startswith("*") else ln.split()[0]: ln
             for ln in out.split("client     asked", 1)[1].split("\n\n", 1)[0].splitlines()[1:]}
-    for c in ("windows", "chrome", "chrome-mac", "firefox", "nss", "java", "java-pkix", "go",
-              "gnutls", "openssl"):
+    for c in ("windows", "chrome", "chrome-mac", "chrome-win", "firefox", "nss", "java",
+              "java-pkix", "go", "gnutls", "openssl"):
         assert "never: no PHA" in rows[c] and "nothing (never asked)" in rows[c], rows[c]
     for c in ("curl", "python"):
         assert rows[c].split()[2] == "yes" and "CN=alice" in rows[c], rows[c]

@@ -30,8 +30,8 @@ def test_list_clients(certpick):
     r = certpick("select", "--list-clients")
     assert r.rc == 0
     names = [ln.split()[0] for ln in r.out.splitlines()]
-    assert names == ["windows", "chrome", "chrome-mac", "firefox", "nss", "java", "java-pkix",
-                     "go", "gnutls", "openssl", "curl", "python", "dotnet"]
+    assert names == ["windows", "chrome", "chrome-mac", "chrome-win", "firefox", "nss", "java",
+                     "java-pkix", "go", "gnutls", "openssl", "curl", "python", "dotnet"]
 
 
 @pytest.mark.asan
@@ -118,7 +118,7 @@ def test_client_all_marks_disagreements(certpick, pki):
     j = json.loads(sel(certpick, "--json", "--ca-names", p(pki, "ca-roots-AB.pem"),
                        p(pki, "erin-expired.p12"), p(pki, "alice.p12")).out)
     by = {c["client"]: c for c in j["clients"]}
-    assert len(by) == 13 and by["go"]["disagrees"] != by["nss"]["disagrees"]
+    assert len(by) == 14 and by["go"]["disagrees"] != by["nss"]["disagrees"]
     # at the handshake every client is asked
     assert all(c["asked"]["receives"] and c["request"]["phase"] == "initial"
                for c in j["clients"])
@@ -252,8 +252,8 @@ def test_reads_legacy_pfx(certpick, pki, tmp):
 @pytest.mark.parametrize("phase,tls,never,fails", [
     ("initial", "TLSv1.3", [], []),
     ("post_handshake", "TLSv1.3",
-     ["windows", "chrome", "chrome-mac", "firefox", "nss", "java", "java-pkix", "go",
-      "gnutls", "openssl"], []),
+     ["windows", "chrome", "chrome-mac", "chrome-win", "firefox", "nss", "java", "java-pkix",
+      "go", "gnutls", "openssl"], []),
     ("renegotiation", "TLSv1.2", ["gnutls"], ["go"]),
 ])
 def test_phase_by_hand(certpick, pki, phase, tls, never, fails):

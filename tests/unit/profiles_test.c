@@ -1,7 +1,7 @@
 /*
  * profiles.c: one row per documented rule of each client profile (the rules
  * and sources are in profiles.c and docs/cli/select.md). Profiles that
- * cannot run here (windows, chrome-mac, dotnet) are covered rule by rule;
+ * cannot run here (windows, chrome-mac, chrome-win, dotnet) are covered rule by rule;
  * the others are also checked against the real clients by
  * tests/integration/test_select_differential.py.
  */
@@ -49,7 +49,7 @@ struct row {
 #define RS(x) (CERTPICK_REASON_##x + 1)
 
 static const struct row rows[] = {
-	/* ---- windows: CertSelectCertificateChains / CertFindChainInStore, IE picker ---- */
+	/* ---- windows: Schannel / IE / WinINet, CertSelectCertificateChains, IE picker ---- */
 	/* [D] a private key is required (CERT_KEY_PROV_INFO) */
 	R(.profile = "windows", .leaf = &fx.noeku, .no_key = true, .ca = CA_NONE, .want = F,
 	  .why = RS(NO_PRIVATE_KEY)),
@@ -90,6 +90,50 @@ static const struct row rows[] = {
 	  .want = E, .prompt = true, .why = RS(SEL_NOT_FIRST)),
 	/* [X] Schannel cannot sign with Ed25519: shown, then the handshake sends nothing */
 	R(.profile = "windows", .leaf = &fx.dave, .ca = CA_ROOTS, .want = E, .prompt = true,
+	  .why = RS(SEL_KEY_ALG_UNSUPPORTED)),
+
+	/* [D] CertSelect order, IE picker: two qualify (carol +400 d sorts first), none sent */
+	R(.profile = "windows", .leaf = &fx.carol, .second = &fx.noeku, .ca = CA_ROOTS, .want = E,
+	  .prompt = true, .why_not = RS(SEL_NOT_FIRST)),
+
+	/* ---- chrome-win: Chrome / Edge on Windows (rules that differ from windows first) ---- */
+	/* [S] no de-duplication, Chrome sorter: the older alice (notAfter +500) is kept and first */
+	R(.profile = "chrome-win", .leaf = &fx.alice_old, .second = &fx.alice, .ca = CA_NONE,
+	  .chain = CH_CONFIGURED, .want = C, .sent = true, .prompt = true,
+	  .why_not = RS(SEL_DUPLICATE_SUPERSEDED)),
+	/* [S] ... and the newer one is listed second, not superseded */
+	R(.profile = "chrome-win", .leaf = &fx.alice, .first = &fx.alice_old, .ca = CA_NONE,
+	  .chain = CH_CONFIGURED, .want = E, .prompt = true, .why = RS(SEL_NOT_FIRST),
+	  .why_not = RS(SEL_DUPLICATE_SUPERSEDED)),
+	/* [S] AutoSelectCertificateForUrls sends the first of several matches (IE would not) */
+	R(.profile = "chrome-win", .leaf = &fx.carol, .second = &fx.noeku, .ca = CA_ROOTS, .want = C,
+	  .sent = true, .prompt = true),
+	R(.profile = "chrome-win", .leaf = &fx.noeku, .second = &fx.carol, .ca = CA_ROOTS, .want = E,
+	  .prompt = true, .why = RS(SEL_NOT_FIRST)),
+	/* [S] the rules it shares with windows (ClientCertFindCallback, CertFindChainInStore) */
+	R(.profile = "chrome-win", .leaf = &fx.noeku, .no_key = true, .ca = CA_NONE, .want = F,
+	  .why = RS(NO_PRIVATE_KEY)),
+	R(.profile = "chrome-win", .leaf = &fx.erin, .ca = CA_ROOTS, .want = F, .why = RS(EXPIRED)),
+	R(.profile = "chrome-win", .leaf = &fx.frank, .ca = CA_ROOTS, .want = F,
+	  .why = RS(NOT_YET_VALID)),
+	R(.profile = "chrome-win", .leaf = &fx.kuenc, .ca = CA_ROOTS, .want = F,
+	  .why = RS(KU_NO_DIGITAL_SIGNATURE)),
+	R(.profile = "chrome-win", .leaf = &fx.noku, .ca = CA_ROOTS, .want = C, .sent = true,
+	  .prompt = true, .why_not = RS(KU_NO_DIGITAL_SIGNATURE)),
+	R(.profile = "chrome-win", .leaf = &fx.bob, .ca = CA_ROOTS, .want = F,
+	  .why = RS(EKU_NO_CLIENT_AUTH)),
+	/* [X] anyEKU alone: crypt32's clientAuth usage check, as windows (chrome-mac accepts it) */
+	R(.profile = "chrome-win", .leaf = &fx.anyeku, .ca = CA_ROOTS, .want = F,
+	  .why = RS(EKU_ANY_ONLY)),
+	R(.profile = "chrome-win", .leaf = &fx.alice, .ca = CA_ROOT_A, .chain = CH_STORE, .want = C,
+	  .sent = true, .prompt = true),
+	R(.profile = "chrome-win", .leaf = &fx.mallory, .ca = CA_ROOTS, .want = F,
+	  .why = RS(SEL_ISSUER_NOT_LISTED)),
+	/* [X] byte comparison, as windows (chrome-mac normalizes) */
+	R(.profile = "chrome-win", .leaf = &fx.carol, .ca = CA_PRINTABLE_B, .want = F,
+	  .why = RS(SEL_CA_MATCH_ENCODING_ONLY)),
+	/* [S] not a filter: Ed25519 is shown, then BoringSSL fails (as chrome) */
+	R(.profile = "chrome-win", .leaf = &fx.dave, .ca = CA_ROOTS, .want = E, .prompt = true,
 	  .why = RS(SEL_KEY_ALG_UNSUPPORTED)),
 
 	/* ---- chrome-mac: keychain identities ---- */
@@ -303,7 +347,7 @@ static void
 profiles_well_formed(void **state)
 {
 	(void)state;
-	assert_int_equal(certpick_profile_count(), 13);
+	assert_int_equal(certpick_profile_count(), 14);
 	for (size_t i = 0; i < certpick_profile_count(); i++) {
 		const struct certpick_profile *p = certpick_profile_get(i);
 		size_t k = 0;

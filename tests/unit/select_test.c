@@ -447,6 +447,9 @@ duplicates(void **state)
 	assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_FILTERED);
 	s = fx_select(&r, "chrome");	/* Chrome on Linux does not dedupe */
 	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
+	s = fx_select(&r, "chrome-win");	/* nor on Windows [S] */
+	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
+	assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_CHOSEN);
 	fx_end(&r);
 }
 
@@ -642,6 +645,89 @@ pickers(void **state)
 	fx_end(&r);
 }
 
+/*
+ * windows (Schannel / IE) against chrome-win (Chrome, Edge on Windows): one
+ * row per rule that differs and is not a row of profiles_test.c. Candidates:
+ * carol (RSA, notAfter +400 d) then alice (EC, +300 d, on a smart card when
+ * card is set); no CA names.
+ */
+static const struct win_row {
+	int line;
+	const char *profile;
+	size_t size;		/* the CertificateRequest's size; 0: small */
+	bool card;		/* alice's key is on a PKCS#11 token */
+	bool one;		/* only carol */
+	long auto_choice;	/* what goes out without a click (-1: nothing) */
+	long not_first;		/* the candidate that carries sel-not-first, -1: none */
+	bool too_large;		/* carol carries sel-cr-too-large-for-client */
+} win_rows[] = {
+#define W(...) { __LINE__, __VA_ARGS__ }
+	/* size: Schannel MessageLimitClient 32 KiB [D] against BoringSSL 100 KiB [S] */
+	/* 40000 bytes: over Schannel's limit, the handshake fails */
+	W("windows", 40000, false, true, -1, -1, true),
+	/* 40000 bytes: BoringSSL reads it, carol goes out */
+	W("chrome-win", 40000, false, true, 0, -1, false),
+	/* exactly 32 KiB: still within MessageLimitClient */
+	W("windows", 32768, false, true, 0, -1, false),
+	/* one byte over 100 KiB: too large for BoringSSL too */
+	W("chrome-win", 102401, false, true, -1, -1, true),
+	/* order: CertSelect puts the smart card first [D]; the Chrome sorter never
+	 * looks at the key store, later notAfter first [S] */
+	/* alice on a card goes before carol despite the earlier notAfter */
+	W("windows", 0, true, false, -1, 0, false),
+	/* the card does not count: carol (+400 d) first and auto-selected */
+	W("chrome-win", 0, true, false, 0, 1, false),
+	/* no card: later notAfter first, and IE prompts for two */
+	W("windows", 0, false, false, -1, 1, false),
+	/* no card: the same order, AutoSelect sends the first */
+	W("chrome-win", 0, false, false, 0, 1, false),
+	/* picker: IE sends alone only when one qualifies [I]; AutoSelect the first [S] */
+	/* one qualifies: with IE's "don't prompt" setting it goes out unasked */
+	W("windows", 0, false, true, 0, -1, false),
+	/* one qualifies: the picker, or AutoSelectCertificateForUrls sends it */
+	W("chrome-win", 0, false, true, 0, -1, false),
+#undef W
+};
+
+static void
+windows_split(void **state)
+{
+	int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(win_rows) / sizeof(win_rows[0]); i++) {
+		const struct win_row *w = &win_rows[i];
+		struct fx_run r;
+		struct certpick_selection *s;
+		bool ok;
+
+		fx_begin(&r, CERTPICK_TLS13);
+		r.req.size = w->size;
+		fx_cand(&r, fx.carol, true, NULL, NULL);
+		if (!w->one) {
+			struct cp_selcand *a = fx_cand(&r, fx.alice, true, fx.intA, NULL);
+
+			if (w->card)
+				a->key_store = CERTPICK_KEY_PKCS11;
+		}
+		s = fx_select(&r, w->profile);
+		ok = s->prompt && s->chosen == -1 && s->auto_choice == w->auto_choice &&
+		    fx_has(s, 0, CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT) == w->too_large &&
+		    (w->one || fx_has(s, 0, CERTPICK_REASON_SEL_NOT_FIRST) == (w->not_first == 0)) &&
+		    (w->one || fx_has(s, 1, CERTPICK_REASON_SEL_NOT_FIRST) == (w->not_first == 1));
+		if (w->too_large)
+			ok = s->auto_choice == -1 &&
+			    fx_has(s, 0, CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT);
+		if (!ok) {
+			print_error("select_test.c:%d %s: prompt %d auto %ld\n", w->line,
+			    w->profile, s->prompt, s->auto_choice);
+			failed++;
+		}
+		fx_end(&r);
+	}
+	assert_int_equal(failed, 0);
+}
+
 /* OpenSSL: exactly one configured certificate, sent whatever the CA list says */
 static void
 openssl_single(void **state)
@@ -807,6 +893,7 @@ static const struct phase_row {
 	P("go", PH_INI, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
 	P("chrome", PH_INI, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
 	P("windows", PH_INI, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
+	P("chrome-win", PH_INI, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
 	P("openssl", PH_INI, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
 	/* TLS 1.2 renegotiation [T]: Go fails the connection, a GnuTLS application
 	 * that does not handshake again is never asked, the others answer */
@@ -815,6 +902,7 @@ static const struct phase_row {
 	P("chrome", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
 	P("chrome-mac", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
 	P("windows", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
+	P("chrome-win", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
 	P("firefox", PH_REN, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
 	P("nss", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
 	P("java", PH_REN, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
@@ -827,6 +915,7 @@ static const struct phase_row {
 	P("chrome", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
 	P("chrome-mac", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
 	P("windows", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
+	P("chrome-win", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
 	P("firefox", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
 	P("nss", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
 	P("java", PH_PHA, RE(NOT_OFFERED), OC(NEVER_ASKED), RN(SEL_NEVER_ASKED_PHA)),
@@ -1053,6 +1142,7 @@ main(void)
 		cmocka_unit_test(nss_tie_order),
 		cmocka_unit_test(sort_ties),
 		cmocka_unit_test(pickers),
+		cmocka_unit_test(windows_split),
 		cmocka_unit_test(openssl_single),
 		cmocka_unit_test(firefox_rules),
 		cmocka_unit_test(store_index),
