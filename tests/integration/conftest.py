@@ -16,6 +16,7 @@ Markers:
   asan   also run against the ASan+UBSan build (tests/run-all.sh asan)
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -78,6 +79,37 @@ def wait_port(port, host="127.0.0.1", timeout=30.0, proc=None):
         with socket.create_connection((host, port), timeout=0.5):
             return True
     wait_for("something to listen on %s:%d" % (host, port), connect, timeout=timeout, proc=proc)
+
+
+def other_policy_files(policy_dir, own):
+    """The files in Chromium's (machine-global) policy folder other than own. A test
+    run killed before its teardown leaves its file behind; such a file names its
+    run's PID (certpick-select-PID, certpick-test-PID-N): when that process is gone,
+    the file is removed here instead of blocking every later run."""
+    out = []
+    for f in sorted(os.listdir(policy_dir)):
+        path = os.path.join(policy_dir, f)
+        if path == own:
+            continue
+        m = re.search(r"certpick-(?:select|test)-(\d+)", f)
+        if m and not _alive(int(m.group(1))):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            continue
+        out.append(path)
+    return out
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def need(*progs):

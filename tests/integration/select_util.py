@@ -22,7 +22,7 @@ import shutil
 import ssl
 import subprocess
 
-from conftest import wait_for
+from conftest import other_policy_files, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = os.path.join(HERE, "select_clients")
@@ -223,8 +223,8 @@ class ChromiumPolicy:
         # another test run's file that sorts after ours would win without our URL
         # (then Chromium waits on a picker): wait until no other run holds one
         wait_for("no other test run's policy file in " + POLICY_DIR,
-                 lambda: [f for f in glob.glob(os.path.join(POLICY_DIR, "*certpick*"))
-                          if f != self.path],
+                 lambda: [f for f in other_policy_files(POLICY_DIR, self.path)
+                          if "certpick" in os.path.basename(f)],
                  lambda others: not others, timeout=180, interval=0.5)
         entries = []
         for other in sorted(glob.glob(os.path.join(POLICY_DIR, "*.json"))):

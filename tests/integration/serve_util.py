@@ -10,7 +10,7 @@ import ssl
 import subprocess
 import threading
 
-from conftest import CERTPICK, free_port, need, wait_for, wait_port
+from conftest import CERTPICK, free_port, need, other_policy_files, wait_for, wait_port
 
 
 def _ossl(*argv, cwd):
@@ -328,8 +328,7 @@ class Chromium:
         """Chromium does not merge one policy set by two files: wait (bounded)
         until no other test run has a policy file there, then write ours."""
         wait_for("no other policy file in " + self.POLICY_DIR,
-                 lambda: [f for f in os.listdir(self.POLICY_DIR)
-                          if os.path.join(self.POLICY_DIR, f) != self.policy],
+                 lambda: other_policy_files(self.POLICY_DIR, self.policy),
                  lambda others: not others, timeout=180, interval=0.5)
         with open(self.policy, "w") as f:
             json.dump({"AutoSelectCertificateForUrls": [
