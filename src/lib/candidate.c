@@ -420,32 +420,135 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * One folder walk: the folders read so far, by (device, inode), so that a
+ * link back to a folder already read (two symlinks to "." would otherwise
+ * make 2^17 visits) is read once and named in a warning.
+ */
+struct folder_walk {
+	struct certpick_candset *set;
+	const struct certpick_load_options *opts;
+	struct cp_hashidx seen;		/* (dev, ino) key -> index in v */
+	struct seen_folder {
+		dev_t dev;
+		ino_t ino;
+		char *path;
+	} *v;
+	size_t n;
+};
+
+static uint64_t
+folder_key(const struct stat *st)
+{
+	return (uint64_t)st->st_ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)st->st_dev;
+}
+
+/* The path under which this folder was read, or NULL when it is new. */
+static const char *
+folder_seen(struct folder_walk *w, const struct stat *st)
+{
+	size_t pos = 0, i;
+
+	while (cp_hashidx_next(&w->seen, folder_key(st), &pos, &i))
+		if (w->v[i].dev == st->st_dev && w->v[i].ino == st->st_ino)
+			return w->v[i].path;
+	return NULL;
+}
+
 static int
-add_dir(struct certpick_candset *set, const char *dir, int depth,
-    const struct certpick_load_options *opts, struct certpick_error *err)
+folder_remember(struct folder_walk *w, const char *path, const struct stat *st,
+    struct certpick_error *err)
+{
+	struct seen_folder *f;
+
+	if ((f = cp_array_push(&w->v, &w->n, sizeof(*f))) == NULL)
+		return cp_error_nomem(err);
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	if ((f->path = cp_strdup(path)) == NULL || cp_hashidx_add(&w->seen, folder_key(st),
+	    w->n - 1) != 0) {
+		free(f->path);
+		w->n--;
+		return cp_error_nomem(err);
+	}
+	return 0;
+}
+
+static void
+folder_walk_release(struct folder_walk *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].path);
+	free(w->v);
+	cp_hashidx_release(&w->seen);
+}
+
+static int read_folder(struct folder_walk *w, const char *dir, int depth,
+    struct certpick_error *err);
+
+/* A folder met in a walk: read it unless it was read already (a loop) or is too deep. */
+static int
+visit_folder(struct folder_walk *w, const char *path, const struct stat *st, int depth,
+    struct certpick_error *err)
+{
+	const char *first = folder_seen(w, st);
+	struct certpick_error e = { 0 };
+
+	if (first != NULL) {
+		cp_error_set(&e, CERTPICK_ERR_IO, "skipped folder '%s'", path);
+		cp_error_detail(&e, "a loop: it is '%s', read already", first);
+		warn(w->opts, &e);
+		return 0;
+	}
+	if (depth > MAX_DIR_DEPTH) {
+		cp_error_set(&e, CERTPICK_ERR_IO, "cannot read folder '%s'", path);
+		cp_error_detail(&e, "nested more than %d deep", MAX_DIR_DEPTH);
+		warn(w->opts, &e);
+		return 0;
+	}
+	if (folder_remember(w, path, st, err) != 0)
+		return -1;
+	return read_folder(w, path, depth, err);
+}
+
+/* The names in a folder that do not start with a dot, sorted; -1 with err set. */
+static int
+folder_names(const char *dir, char ***out, size_t *n, struct certpick_error *err)
 {
 	DIR *d = NULL;
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0;
-	struct certpick_error e;
 	int ret = -1;
 
-	if ((d = opendir(dir)) == NULL) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'", dir);
-		goto out;
-	}
+	if ((d = opendir(dir)) == NULL)
+		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'",
+		    dir);
 	while ((de = readdir(d)) != NULL) {
 		char **slot;
 		if (de->d_name[0] == '.')
 			continue;
-		if ((slot = cp_array_push(&names, &n, sizeof(*slot))) == NULL ||
+		if ((slot = cp_array_push(out, n, sizeof(*slot))) == NULL ||
 		    (*slot = cp_strdup(de->d_name)) == NULL) {
 			cp_error_nomem(err);
 			goto out;
 		}
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	qsort(*out, *n, sizeof(**out), cmp_str);
+	ret = 0;
+out:
+	closedir(d);
+	return ret;
+}
+
+static int
+read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_error *err)
+{
+	char **names = NULL;
+	size_t n = 0;
+	struct certpick_error e;
+	int ret = -1;
+
+	if (folder_names(dir, &names, &n, err) != 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char *path = cp_asprintf("%s%s%s", dir,
 		    dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
@@ -459,17 +562,11 @@ add_dir(struct certpick_candset *set, const char *dir, int depth,
 		memset(&e, 0, sizeof(e));
 		if (stat(path, &st) != 0) {
 			cp_error_set_errno(&e, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
-			warn(opts, &e);
+			warn(w->opts, &e);
 		} else if (S_ISDIR(st.st_mode)) {
-			if (depth >= MAX_DIR_DEPTH) {
-				cp_error_set(&e, CERTPICK_ERR_IO, "cannot read folder '%s'", path);
-				cp_error_detail(&e, "nested more than %d deep", MAX_DIR_DEPTH);
-				warn(opts, &e);
-			} else {
-				r = add_dir(set, path, depth + 1, opts, &e);
-			}
+			r = visit_folder(w, path, &st, depth + 1, &e);
 		} else if (S_ISREG(st.st_mode) && wanted_in_folder(names[i])) {
-			r = add_file(set, path, opts, &e);
+			r = add_file(w->set, path, w->opts, &e);
 		}
 		free(path);
 		if (r != 0) {
@@ -477,7 +574,7 @@ add_dir(struct certpick_candset *set, const char *dir, int depth,
 				*err = e;
 				goto out;
 			}
-			warn(opts, &e);
+			warn(w->opts, &e);
 		}
 	}
 	ret = 0;
@@ -485,8 +582,21 @@ out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	if (d != NULL)
-		closedir(d);
+	return ret;
+}
+
+static int
+add_dir(struct certpick_candset *set, const char *dir, const struct stat *st,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	struct folder_walk w = { .set = set, .opts = opts };
+	int ret = -1;
+
+	if (folder_remember(&w, dir, st, err) != 0)
+		goto out;
+	ret = read_folder(&w, dir, 0, err);
+out:
+	folder_walk_release(&w);
 	return ret;
 }
 
@@ -504,7 +614,7 @@ certpick_candset_add_path(struct certpick_candset *set, const char *path,
 	if (stat(path, &st) != 0)
 		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
 	if (S_ISDIR(st.st_mode))
-		return add_dir(set, path, 0, opts, err);
+		return add_dir(set, path, &st, opts, err);
 	return add_file(set, path, opts, err);
 }
 

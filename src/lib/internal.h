@@ -52,6 +52,48 @@ int cp_pbe_check(const struct X509_algor_st *alg, unsigned long max_iter, const 
     struct certpick_error *err);
 int cp_pbe_check_mac(const struct PKCS12_st *p12, unsigned long max_iter, const char *source,
     struct certpick_error *err);
+/*
+ * The key-derivation budget of one file: max_iter (0: the default) PBKDF
+ * iterations and 2^24 scrypt block mixes for the MAC (each attempt), every
+ * encrypted part and every key together. Each charge refuses, before OpenSSL
+ * derives, a derivation that would exceed what is left (b is then unchanged).
+ */
+struct cp_pbe_budget {
+	unsigned long limit;
+	unsigned long left;
+	unsigned long work_left;
+};
+void cp_pbe_budget_init(struct cp_pbe_budget *b, unsigned long max_iter);
+int cp_pbe_charge(struct cp_pbe_budget *b, const struct X509_algor_st *alg, const char *source,
+    struct certpick_error *err);
+int cp_pbe_charge_mac(struct cp_pbe_budget *b, const struct PKCS12_st *p12, const char *source,
+    struct certpick_error *err);
+
+/*
+ * hashidx.c: a multimap from 64-bit keys (digests the caller picks) to
+ * indices, so lookups by subject, DER or (device, inode) are O(1). Zero-
+ * initialize; cp_hashidx_release() frees the slots. A key names a bucket:
+ * the caller confirms each value it gets. `probes` counts slots looked at
+ * by cp_hashidx_next (tests use it to prove lookups stay constant).
+ */
+struct cp_hashidx_slot {
+	uint64_t key;
+	size_t value;
+	bool used;
+};
+struct cp_hashidx {
+	struct cp_hashidx_slot *v;
+	size_t cap;
+	size_t n;
+	unsigned long long probes;
+};
+/* 0, or -1 when out of memory (the index is unchanged). */
+int cp_hashidx_add(struct cp_hashidx *h, uint64_t key, size_t value);
+/* Each value added under key, one per call: start with *pos = 0; false when none is left. */
+bool cp_hashidx_next(struct cp_hashidx *h, uint64_t key, size_t *pos, size_t *value);
+void cp_hashidx_release(struct cp_hashidx *h);
+/* FNV-1a of the bytes: a key for cp_hashidx. */
+uint64_t cp_hash_bytes(const void *data, size_t len);
 
 /* dn_parse.c: RFC 4514 text -> X509_NAME (UTF8String values). Caller frees. */
 struct X509_name_st;
