@@ -23,16 +23,20 @@ mix(uint64_t k)
 	return k ^ (k >> 31);
 }
 
-static void
+/* Store in the first free slot from key's home; returns the slots stepped over. */
+static size_t
 put(struct cp_hashidx_slot *v, size_t cap, uint64_t key, size_t value)
 {
-	size_t i = (size_t)mix(key) & (cap - 1);
+	size_t i = (size_t)mix(key) & (cap - 1), steps = 0;
 
-	while (v[i].used)
+	while (v[i].used) {
 		i = (i + 1) & (cap - 1);
+		steps++;
+	}
 	v[i].used = true;
 	v[i].key = key;
 	v[i].value = value;
+	return steps;
 }
 
 static int
@@ -58,21 +62,20 @@ cp_hashidx_add(struct cp_hashidx *h, uint64_t key, size_t value)
 {
 	if ((h->n + 1) * 2 > h->cap && grow(h) != 0)
 		return -1;
-	put(h->v, h->cap, key, value);
+	h->probes += put(h->v, h->cap, key, value);
 	h->n++;
 	return 0;
 }
 
 /* see internal.h */
 bool
-cp_hashidx_next(struct cp_hashidx *h, uint64_t key, size_t *pos, size_t *value)
+cp_hashidx_next(const struct cp_hashidx *h, uint64_t key, size_t *pos, size_t *value)
 {
 	if (h->cap == 0)
 		return false;
 	if (*pos == 0)
 		*pos = ((size_t)mix(key) & (h->cap - 1)) + 1;
 	for (size_t i = *pos - 1; h->v[i].used; i = (i + 1) & (h->cap - 1)) {
-		h->probes++;
 		if (h->v[i].key == key) {
 			*pos = ((i + 1) & (h->cap - 1)) + 1;
 			*value = h->v[i].value;

@@ -73,8 +73,9 @@ int cp_pbe_charge_mac(struct cp_pbe_budget *b, const struct PKCS12_st *p12, cons
  * hashidx.c: a multimap from 64-bit keys (digests the caller picks) to
  * indices, so lookups by subject, DER or (device, inode) are O(1). Zero-
  * initialize; cp_hashidx_release() frees the slots. A key names a bucket:
- * the caller confirms each value it gets. `probes` counts slots looked at
- * by cp_hashidx_next (tests use it to prove lookups stay constant).
+ * the caller confirms each value it gets. `probes` counts the occupied slots
+ * stepped over by cp_hashidx_add (tests use it to prove the cost stays
+ * linear); lookups walk the same slots.
  */
 struct cp_hashidx_slot {
 	uint64_t key;
@@ -90,7 +91,7 @@ struct cp_hashidx {
 /* 0, or -1 when out of memory (the index is unchanged). */
 int cp_hashidx_add(struct cp_hashidx *h, uint64_t key, size_t value);
 /* Each value added under key, one per call: start with *pos = 0; false when none is left. */
-bool cp_hashidx_next(struct cp_hashidx *h, uint64_t key, size_t *pos, size_t *value);
+bool cp_hashidx_next(const struct cp_hashidx *h, uint64_t key, size_t *pos, size_t *value);
 void cp_hashidx_release(struct cp_hashidx *h);
 /* FNV-1a of the bytes: a key for cp_hashidx. */
 uint64_t cp_hash_bytes(const void *data, size_t len);
@@ -244,5 +245,12 @@ void cp_p11_key_close(struct cp_p11_key *k);
 int cp_candset_set_last_key_uri(struct certpick_candset *set, const char *uri,
     struct certpick_error *err);
 const char *cp_candidate_key_uri(const struct certpick_candidate *c);
+/*
+ * candidate.c: the pool certificates whose subject is name, through the
+ * pool's subject index: at most max pool indices into idx, in pool order;
+ * returns how many there are (more than max when idx was too short).
+ */
+size_t cp_candset_pool_by_subject(const struct certpick_candset *set,
+    const struct X509_name_st *name, size_t *idx, size_t max);
 
 #endif

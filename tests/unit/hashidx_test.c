@@ -30,9 +30,9 @@ values_per_key(void **state)
 }
 
 /*
- * Lookups stay constant as the index grows: n distinct keys cost about n
- * probes to find, not n^2 (the pool de-duplication used to compare each
- * certificate with every one before it).
+ * The cost stays linear: n distinct keys step over about n occupied slots
+ * in all, not n^2 (the pool de-duplication used to compare each certificate
+ * with every one before it), and each is found again.
  */
 static void
 lookups_are_constant(void **state)
@@ -43,7 +43,6 @@ lookups_are_constant(void **state)
 	(void)state;
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(cp_hashidx_add(&h, cp_hash_bytes(&i, sizeof(i)), i), 0);
-	h.probes = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t pos = 0, v;
 		assert_true(cp_hashidx_next(&h, cp_hash_bytes(&i, sizeof(i)), &pos, &v));
