@@ -3,7 +3,7 @@
  * of certificates and keys: PKCS#8, encrypted PKCS#8, traditional and
  * traditional-encrypted), DER (certificate, key, encrypted PKCS#8) and
  * PKCS#12 (with the Microsoft key-usage and CSP-name attributes).
- * Pure apart from OpenSSL: no file I/O except cp_read_file, no pairing.
+ * Pure apart from OpenSSL: no file I/O (file.c reads the files), no pairing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,56 +29,6 @@
 #define MAX_OBJECTS 10000
 #define MAX_P12_BAGS (2 * MAX_OBJECTS)	/* a certificate and a key bag per object */
 #define KEYSPEC_MASK 0xffu
-
-int
-cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_error *err)
-{
-	FILE *fp = NULL;
-	uint8_t *buf = NULL;
-	struct stat st;
-	size_t n;
-	int ret = -1;
-
-	*data = NULL;
-	*len = 0;
-	if ((fp = fopen(path, "rb")) == NULL) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open '%s'", path);
-		goto out;
-	}
-	if (fstat(fileno(fp), &st) != 0) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cp_error_set(err, CERTPICK_ERR_IO, "cannot read '%s'", path);
-		cp_error_detail(err, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > MAX_FILE_SIZE) {
-		cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read '%s'", path);
-		cp_error_detail(err, "larger than 64 MiB");
-		goto out;
-	}
-	if ((buf = cp_malloc((size_t)st.st_size + 1)) == NULL) {
-		cp_error_nomem(err);
-		goto out;
-	}
-	n = fread(buf, 1, (size_t)st.st_size, fp);
-	if (ferror(fp)) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
-		goto out;
-	}
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
-	buf = NULL;
-	ret = 0;
-out:
-	cp_freezero(buf, buf ? (size_t)st.st_size + 1 : 0);
-	if (fp != NULL)
-		fclose(fp);
-	return ret;
-}
 
 long long
 cp_asn1_time_to_unix(const ASN1_TIME *t, int *ok)

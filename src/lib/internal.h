@@ -201,7 +201,10 @@ int cp_load_parse(const uint8_t *data, size_t len, const char *source,
     enum certpick_format format, const struct certpick_load_options *opts,
     struct cp_loaded *out, struct certpick_error *err);
 void cp_loaded_release(struct cp_loaded *l);
-/* Read a whole regular file (at most 64 MiB). Caller frees with cp_freezero. */
+/*
+ * file.c: certpick_file_read() with CERTPICK_FILE_MAX (64 MiB), for the
+ * library's loaders. Caller frees with cp_freezero(*data, *len + 1).
+ */
 int cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_error *err);
 /*
  * crl.c: every CRL of a PEM bundle (other blocks skipped) or one DER CRL,

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import run_certpick
+from conftest import certpick_argv, run_certpick
 
 HANG = int(os.environ.get("HANG", "120"))  # seconds: only stops a hang, never a measure
 
@@ -189,3 +189,63 @@ def test_check_of_8000_certificates_in_one_file_is_not_cubic(tmp):
     chains = [ln for ln in r.out.splitlines() if ln.strip().startswith("chain")]
     assert len(chains) == 8000
     assert all("CN=f8 issuing,O=f8 <- CN=f8 root,O=f8 (trusted)" in c for c in chains), chains[0]
+
+
+FIFO_CASES = [
+    # (argv with {fifo}, {pki}), as the red team named them
+    ["check", "{fifo}"],
+    ["select", "{fifo}"],
+    ["check", "--trust", "{fifo}", "{pki}/alice.pem"],
+    ["check", "--crl", "{fifo}", "{pki}/alice.pem"],
+    ["check", "--password-file", "{fifo}", "{pki}/alice.p12"],
+    ["select", "--ca-names", "{fifo}", "{pki}/alice.pem"],
+    ["select", "--request", "{fifo}", "{pki}/alice.pem"],
+    ["probe", "--cert", "{fifo}", "--key", "{pki}/alice.key", "127.0.0.1:9"],
+    ["probe", "--targets", "{fifo}"],
+    ["serve", "--trust", "{fifo}", "--listen", "127.0.0.1:0"],
+    ["serve", "--cert", "{fifo}", "--listen", "127.0.0.1:0"],
+]
+
+
+@pytest.mark.parametrize("argv", FIFO_CASES, ids=lambda a: " ".join(a[:2]))
+def test_a_fifo_named_as_an_input_is_refused_not_waited_on(pki, tmp, argv):
+    """F15: a FIFO without a writer blocked open() for ever; every input is now opened
+    without blocking and refused (exit 4, one line naming it) unless it is a regular file."""
+    fifo = os.path.join(tmp, "in.pem")
+    os.mkfifo(fifo)
+    r = run_certpick(*[a.format(fifo=fifo, pki=pki) for a in argv], timeout=HANG)
+    assert r.rc == 4, r
+    assert "cannot read '%s': a FIFO, not a regular file" % fifo in r.err, r.err
+    assert len([ln for ln in r.err.splitlines() if fifo in ln]) == 1, r.err
+
+
+def test_targets_from_a_device_or_endless_stdin_are_capped(tmp):
+    """F15: probe --targets read /dev/zero with getline until memory ran out (6 GB), and an
+    allocation failure ended the list as if the file had ended (exit 0, no output)."""
+    r = run_certpick("probe", "--targets", "/dev/zero", timeout=HANG)
+    assert r.rc == 4 and "cannot read '/dev/zero': a device, not a regular file" in r.err, r
+    with open("/dev/zero", "rb") as zero:
+        p = subprocess.run(certpick_argv("probe", "--targets", "-"), stdin=zero,
+                           capture_output=True, text=True, timeout=HANG)
+    assert p.returncode == 4, p
+    assert "cannot read 'standard input': larger than 64 MiB" in p.stderr, p.stderr
+
+
+def test_password_file_too_long_is_the_same_error_as_the_environment(pki, tmp):
+    """F19 (the part in password.c): a 5,000-byte password file was cut at 1,023 bytes
+    and then failed as a wrong password; it now fails as --password-env does."""
+    long = "x" * 5000
+    path = os.path.join(tmp, "pw.txt")
+    with open(path, "w") as f:
+        f.write(long + "\n")
+    p12 = os.path.join(pki, "alice.p12")
+    by_file = run_certpick("check", "--password-file", path, p12, timeout=HANG)
+    by_env = run_certpick("check", "--password-env", "PW", p12, env={"PW": long}, timeout=HANG)
+    assert by_file.rc == by_env.rc == 2, (by_file, by_env)
+    assert by_file.err == "certpick: error: password in '%s' is too long\n" % path, by_file
+    assert by_env.err == "certpick: error: password in 'PW' is too long\n", by_env
+    # the first line is the password, as before
+    with open(path, "w") as f:
+        f.write("test\nignored\n")
+    assert run_certpick("check", "--password-file", path, "--trust",
+                        os.path.join(pki, "ca-all.pem"), p12, timeout=HANG).rc == 0
