@@ -1089,6 +1089,44 @@ setup_ctx(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	return 0;
 }
 
+/* Why a --require value cannot name a path; NULL when it can. */
+static const char *
+require_problem(const char *value)
+{
+	if (value[0] != '/')
+		return "it must start with '/'";
+	if (strpbrk(value, "?#") != NULL)
+		return "a query or fragment is never part of the path compared";
+	return NULL;
+}
+
+/*
+ * Keep one --require value in the form request paths are compared in
+ * (cp_http_path_normalize: percent-decoded, dot segments resolved, slashes
+ * folded), so that "/a%20b", "//secure" or "/./secure" protect what they
+ * name. A value that is not a plain path is refused, never kept verbatim to
+ * protect nothing.
+ */
+static int
+require_add(struct certpick_serve *srv, const char *value, struct certpick_error *err)
+{
+	const char *problem = require_problem(value);
+	char **slot;
+	char *norm = NULL;
+
+	if (problem == NULL && (norm = cp_http_path_normalize(value, strlen(value))) == NULL)
+		problem = "a bad percent escape or %00 (or out of memory)";
+	if (problem != NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "--require '%s' is not a path: %s",
+		    value, problem);
+	if ((slot = cp_array_push(&srv->require, &srv->n_require, sizeof(char *))) == NULL) {
+		free(norm);
+		return cp_error_nomem(err);
+	}
+	*slot = norm;
+	return 0;
+}
+
 /* see certpick/serve.h */
 struct certpick_serve *
 certpick_serve_new(const struct certpick_serve_options *o, struct certpick_error *err)
@@ -1111,19 +1149,9 @@ certpick_serve_new(const struct certpick_serve_options *o, struct certpick_error
 	srv->log_arg = o->log_arg;
 	srv->trace = o->trace;
 	srv->trace_arg = o->trace_arg;
-	for (size_t i = 0; i < o->n_require; i++) {
-		char **slot = cp_array_push(&srv->require, &srv->n_require, sizeof(char *));
-
-		if (slot == NULL || (*slot = cp_strdup(o->require_paths[i])) == NULL) {
-			cp_error_nomem(err);
+	for (size_t i = 0; i < o->n_require; i++)
+		if (require_add(srv, o->require_paths[i], err) != 0)
 			goto fail;
-		}
-		if ((*slot)[0] != '/') {
-			cp_error_set(err, CERTPICK_ERR_USAGE, "--require path '%s' must start with '/'",
-			    o->require_paths[i]);
-			goto fail;
-		}
-	}
 	if (setup_ctx(srv, o, err) != 0)
 		goto fail;
 	if (o->base != NULL) {

@@ -544,6 +544,43 @@ http_requests(void **state)
 	cp_http_req_release(&r);
 }
 
+/*
+ * F20: an error decided in on_headers_complete (413 by Content-Length, 505,
+ * 501) ends the request as an error: the declared body is never read as the
+ * next request, and the state says ERROR, not DONE.
+ */
+static void
+http_header_errors(void **state)
+{
+	static const struct {
+		const char *req;
+		int status;
+	} rows[] = {
+		{ "POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n"
+		  "GET /smuggled HTTP/1.1\r\n\r\n", 413 },
+		{ "GET /h2 HTTP/2.0\r\n\r\n", 505 },
+		{ "GET /h3 HTTP/3.0\r\n\r\n", 505 },
+		{ "GET / HTTP/0.9\r\n\r\n", 505 },
+		{ "CONNECT host:443 HTTP/1.1\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n", 501 },
+	};
+	struct cp_http_req r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t len = strlen(rows[i].req), used;
+
+		cp_http_req_init(&r, 0, 100);
+		used = cp_http_req_feed(&r, rows[i].req, len);
+		if (r.state != CP_HTTP_ERROR || r.error_status != rows[i].status)
+			fail_msg("row %zu: state %d status %d, want ERROR %d", i, (int)r.state,
+			    r.error_status, rows[i].status);
+		/* nothing more is taken: the connection answers and closes */
+		assert_int_equal(cp_http_req_feed(&r, rows[i].req + used, len - used), 0);
+		assert_int_equal(r.state, CP_HTTP_ERROR);
+		cp_http_req_release(&r);
+	}
+}
+
 static void
 path_rules(void **state)
 {
@@ -713,6 +750,7 @@ main(void)
 		cmocka_unit_test(page_rendering),
 		cmocka_unit_test(report_fill_advice),
 		cmocka_unit_test(http_requests),
+		cmocka_unit_test(http_header_errors),
 		cmocka_unit_test(path_rules),
 		cmocka_unit_test(accept_rules),
 		cmocka_unit_test(names_and_options),
