@@ -149,7 +149,14 @@ struct certpick_serve_options {
 	enum certpick_serve_auth auth;
 	const char *const *require_paths; /* per-path request: renegotiation / PHA */
 	size_t n_require;
-	const char *crl_file;		/* PEM CRLs; revocation checked for the leaf */
+	/*
+	 * PEM or DER CRLs. Every certificate of the path whose issuer has a CRL
+	 * here is checked (a revoked intermediate refuses what it issued); the
+	 * leaf must have one (else crl-unavailable); a CA without one is not
+	 * checked unless crl_check_all.
+	 */
+	const char *crl_file;
+	bool crl_check_all;		/* a CA without a CRL here is crl-unavailable too */
 	int tls_version;		/* 0 = 1.2 and 1.3; CERTPICK_TLS12 or CERTPICK_TLS13 only */
 	bool fail_handshake;		/* fail the handshake instead of answering 403 */
 	unsigned max_connections;	/* 0 = 1024 */

@@ -76,6 +76,7 @@ struct certpick_serve {
 	bool own_base;
 	SSL_CTX *ctx;
 	bool have_crl;
+	bool crl_check_all;
 	enum certpick_serve_auth auth;
 	char **require;
 	size_t n_require;
@@ -231,6 +232,42 @@ conn_close(struct conn *c)
 	}
 }
 
+/*
+ * With --crl every certificate of the path is checked (CRL_CHECK_ALL), as
+ * check --crl does; a CA whose issuer has no CRL among those given is let
+ * through unless --crl-all asked for every one. The leaf always needs one.
+ */
+static bool
+crl_missing_allowed(const struct certpick_serve *srv, int code, int depth)
+{
+	return !srv->crl_check_all && depth > 0 &&
+	    (code == X509_V_ERR_UNABLE_TO_GET_CRL || code == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER);
+}
+
+/*
+ * The issuer of x was not found, and x is itself in the trust store but not
+ * a root: the store holds an intermediate without its root, and (no partial
+ * chain, as IIS, nginx and Apache) the chain cannot end there.
+ */
+static bool
+is_trusted_intermediate(X509_STORE_CTX *xs, int code, X509 *x)
+{
+	STACK_OF(X509_OBJECT) *objs;
+
+	if (x == NULL || (code != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT &&
+	    code != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) ||
+	    (X509_get_extension_flags(x) & EXFLAG_SS) != 0)
+		return false;
+	objs = X509_STORE_get0_objects(X509_STORE_CTX_get0_store(xs));
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *t = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (t != NULL && X509_cmp(t, x) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The verify callback accepts everything and records why it would not have. */
 static int
 verify_cb(int ok, X509_STORE_CTX *xs)
@@ -241,9 +278,18 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	if (c == NULL)
 		return ok;
 	c->vlog.ran = true;
-	if (!ok)
-		cp_verify_log_add(&c->vlog, X509_STORE_CTX_get_error(xs),
-		    X509_STORE_CTX_get_error_depth(xs), X509_STORE_CTX_get_current_cert(xs));
+	if (!ok && crl_missing_allowed(c->srv, X509_STORE_CTX_get_error(xs),
+	    X509_STORE_CTX_get_error_depth(xs)))
+		return 1;
+	if (!ok) {
+		X509 *x = X509_STORE_CTX_get_current_cert(xs);
+		int code = X509_STORE_CTX_get_error(xs);
+		struct cp_verify_error *e = cp_verify_log_add(&c->vlog, code,
+		    X509_STORE_CTX_get_error_depth(xs), x);
+
+		if (e != NULL && is_trusted_intermediate(xs, code, x))
+			e->anchor_not_root = true;
+	}
 	return c->srv->fail_handshake ? ok : 1;
 }
 
@@ -975,8 +1021,9 @@ setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	if (o->crl_file != NULL) {
 		if (load_crls(store, o->crl_file, err) != 0)
 			goto out;
-		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 		srv->have_crl = true;
+		srv->crl_check_all = o->crl_check_all;
 	}
 	if (o->no_ca_names) {
 		names = sk_X509_NAME_new_null();
