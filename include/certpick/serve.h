@@ -112,8 +112,14 @@ struct certpick_serve_report {
 	const char *substatus;		/* "403.7", "403.13", "403.16", "403.17" or NULL; static */
 	bool has_reason;
 	enum certpick_reason reason;	/* the main reason, when has_reason */
-	size_t n_chain;			/* certificates the client sent, leaf first */
+	/*
+	 * Certificates the client sent, leaf first: at most the first 10, and
+	 * those after the leaf only while they total 16 KiB of DER, so that a
+	 * long or bloated chain cannot make every answer large.
+	 */
+	size_t n_chain;
 	struct certpick_serve_cert *chain;
+	size_t n_chain_omitted;		/* certificates sent but not in chain */
 	enum certpick_serve_rule_state rules[CERTPICK_SERVE_RULE__COUNT];
 	struct certpick_findings findings; /* why it was refused (or notes, on 200) */
 	char *advice;			/* what the client should change; owned; may be NULL */

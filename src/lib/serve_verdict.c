@@ -550,6 +550,43 @@ advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
 	free(iss);
 }
 
+/*
+ * How many certificates of the chain a report shows: the leaf, then the
+ * next ones while within CP_SERVE_CHAIN_SHOWN and CP_SERVE_CHAIN_SHOWN_BYTES.
+ */
+static size_t
+chain_shown(STACK_OF(X509) *sent)
+{
+	size_t n = 1, bytes = 0;
+
+	for (int i = 0; i < sk_X509_num(sent) && n < CP_SERVE_CHAIN_SHOWN; i++, n++) {
+		int len = i2d_X509(sk_X509_value(sent, i), NULL);
+
+		if (len <= 0 || bytes + (size_t)len > CP_SERVE_CHAIN_SHOWN_BYTES)
+			break;
+		bytes += (size_t)len;
+	}
+	return n;
+}
+
+/* r->chain from the leaf and what came with it, capped (chain_shown). */
+static int
+chain_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509) *sent)
+{
+	size_t n = chain_shown(sent), total = 1 + (size_t)(sent != NULL ? sk_X509_num(sent) : 0);
+
+	if ((r->chain = cp_calloc(n, sizeof(*r->chain))) == NULL)
+		return -1;
+	r->n_chain = n;
+	r->n_chain_omitted = total - n;
+	if (cert_fill(&r->chain[0], leaf) != 0)
+		return -1;
+	for (size_t i = 1; i < n; i++)
+		if (cert_fill(&r->chain[i], sk_X509_value(sent, (int)i - 1)) != 0)
+			return -1;
+	return 0;
+}
+
 /* see serve_internal.h */
 int
 cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509) *sent,
@@ -558,19 +595,9 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
 	struct cp_verdict v;
 	struct sbuf b = { 0 };
 	const struct cp_verify_error *main_err = NULL;
-	int n = 0;
 
-	if (leaf != NULL) {
-		n = 1 + (sent != NULL ? sk_X509_num(sent) : 0);
-		if ((r->chain = cp_calloc((size_t)n, sizeof(*r->chain))) == NULL)
-			return -1;
-		r->n_chain = (size_t)n;
-		if (cert_fill(&r->chain[0], leaf) != 0)
-			return -1;
-		for (int i = 0; i < sk_X509_num(sent); i++)
-			if (cert_fill(&r->chain[i + 1], sk_X509_value(sent, i)) != 0)
-				return -1;
-	}
+	if (leaf != NULL && chain_fill(r, leaf, sent) != 0)
+		return -1;
 	cp_serve_verdict(leaf != NULL, log, have_crl, &v);
 	memcpy(r->rules, v.rules, sizeof(r->rules));
 	if (!r->protected_path && leaf == NULL) {
@@ -628,6 +655,7 @@ certpick_serve_report_release(struct certpick_serve_report *r)
 		certpick_dn_release(&r->chain[i].issuer);
 	}
 	free(r->chain);
+	r->n_chain_omitted = 0;
 	free(r->path);
 	free(r->advice);
 	certpick_findings_release(&r->findings);

@@ -368,3 +368,54 @@ def test_trust_store_with_only_an_intermediate(mprocs, mtmp, pki):
     a = su.curl(srv, "/", pki, "mallory")
     assert a.status == 403 and a.json["reason"] == "untrusted-issuer", a
 
+
+# --- F11: the chain shown and the answer are capped for long chains ---
+
+@pytest.fixture(scope="module")
+def bloated(mtmp):
+    import bloat
+    d = os.path.join(mtmp, "bloat")
+    os.makedirs(d)
+    return bloat.make_bloated_chain(d)
+
+
+def _get_with(srv, chain, key, accept):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(chain, key)
+    with ctx.wrap_socket(socket.create_connection((srv.host, srv.port), timeout=20)) as s:
+        s.sendall(("GET / HTTP/1.1\r\nHost: x\r\nAccept: %s\r\nConnection: close\r\n\r\n"
+                   % accept).encode())
+        data = b""
+        while True:
+            got = s.recv(65536)
+            if not got:
+                break
+            data += got
+    return su.parse_http(data), len(data)
+
+
+def test_long_chain_is_capped_in_the_answer(srv_roots, bloated):
+    chain, key, der = bloated
+    assert der > 90000      # 33 certificates, ~97 KB: the shape of the finding
+    a, size = _get_with(srv_roots, chain, key, "application/json")
+    assert a.status == 403, why(a)
+    cc = a.json["client_certificate"]
+    shown = len(cc["chain"])
+    assert 1 <= shown <= 10, (shown, size)
+    # the whole answer was 283 KB for this chain; now far less than the chain itself
+    assert size < 64 * 1024, size
+    assert cc["chain_omitted"] == 33 - shown, cc["chain_omitted"]
+    assert cc["chain"][0]["sha256"] == cc["sha256"]
+    h, hsize = _get_with(srv_roots, chain, key, "text/html")
+    assert h.status == 403
+    assert "And %d more certificate(s) sent, not shown." % (33 - shown) in h.body
+    assert hsize < 64 * 1024, hsize
+
+
+def test_short_chain_is_shown_whole(srv_roots, pki):
+    a = su.curl(srv_roots, "/", pki, "alice")
+    assert a.status == 200
+    cc = a.json["client_certificate"]
+    assert len(cc["chain"]) == 2 and cc["chain_omitted"] == 0, cc

@@ -545,6 +545,38 @@ report_fill_diagnoses(void **state)
 	X509_free(base);
 }
 
+/* F11: a long chain is shown capped, and says how many were left out */
+static void
+report_chain_capped(void **state)
+{
+	struct certpick_serve_report r = { 0 };
+	struct cp_verify_log log = { 0 };
+	STACK_OF(X509) *sent = sk_X509_new_null();
+	X509 *leaf = make_ca("leaf", NID_undef, NID_undef);
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		assert_true(sk_X509_push(sent, make_ca("ca", NID_undef, NID_undef)) > 0);
+	r.protected_path = true;
+	cp_verify_log_add(&log, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0, leaf);
+	assert_int_equal(cp_serve_report_fill(&r, leaf, sent, &log, false), 0);
+	assert_int_equal(r.n_chain, CP_SERVE_CHAIN_SHOWN);
+	assert_int_equal(r.n_chain_omitted, 33 - CP_SERVE_CHAIN_SHOWN);
+	certpick_serve_report_release(&r);
+
+	/* a short chain is shown whole */
+	memset(&r, 0, sizeof(r));
+	while (sk_X509_num(sent) > 1)
+		X509_free(sk_X509_pop(sent));
+	assert_int_equal(cp_serve_report_fill(&r, leaf, sent, &log, false), 0);
+	assert_int_equal(r.n_chain, 2);
+	assert_int_equal(r.n_chain_omitted, 0);
+	certpick_serve_report_release(&r);
+	cp_verify_log_clear(&log);
+	sk_X509_pop_free(sent, X509_free);
+	X509_free(leaf);
+}
+
 static void
 feed_all(struct cp_http_req *r, const char *s, bool bytewise)
 {
@@ -838,6 +870,7 @@ main(void)
 		cmocka_unit_test(page_rendering),
 		cmocka_unit_test(report_fill_advice),
 		cmocka_unit_test(report_fill_diagnoses),
+		cmocka_unit_test(report_chain_capped),
 		cmocka_unit_test(http_requests),
 		cmocka_unit_test(http_header_errors),
 		cmocka_unit_test(path_rules),
