@@ -63,6 +63,7 @@ struct conn {
 	bool wait_readable;		/* wait for bytes before the next SSL_read */
 	enum certpick_serve_asked asked;
 	struct cp_verify_log vlog;
+	size_t chain_sent;		/* certificates the client sent, before trim_peer_chain */
 	char peer[64];
 };
 
@@ -294,17 +295,40 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 }
 
 /*
+ * A client may send up to OpenSSL's 100 KiB of certificates, and OpenSSL
+ * keeps them all, parsed, for the life of the connection: the stack verified
+ * here becomes the session's peer chain (33 certificates with long names:
+ * ~600 KiB). Keep only what a report can show (CP_SERVE_CHAIN_SHOWN) and
+ * remember how many came, for chain_omitted. The verification has run: the
+ * chain it built (SSL_get0_verified_chain) is at most CP_SERVE_VERIFY_DEPTH
+ * deep and holds its own references.
+ */
+static void
+trim_peer_chain(struct conn *c, X509_STORE_CTX *xs)
+{
+	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
+
+	c->chain_sent = sent != NULL ? (size_t)sk_X509_num(sent) : 0;
+	while (sent != NULL && sk_X509_num(sent) > CP_SERVE_CHAIN_SHOWN)
+		X509_free(sk_X509_pop(sent));
+}
+
+/*
  * Run the verification ourselves so that nothing it does can fail the
  * handshake: X509_verify_cert() can stop with an internal error (-1) when the
  * callback lets an untrusted chain go on to CRL checks with no issuer key.
+ * No deeper than CP_SERVE_VERIFY_DEPTH (a longer chain is "too long"), so
+ * that the chain OpenSSL builds and keeps stays small too.
  */
 static int
 app_verify_cb(X509_STORE_CTX *xs, void *arg)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
-	int rc = X509_verify_cert(xs);
+	int rc;
 
+	X509_STORE_CTX_set_depth(xs, CP_SERVE_VERIFY_DEPTH);
+	rc = X509_verify_cert(xs);
 	(void)arg;
 	if (rc <= 0 && c != NULL && c->vlog.n == 0) {
 		int e = X509_STORE_CTX_get_error(xs);
@@ -313,6 +337,8 @@ app_verify_cb(X509_STORE_CTX *xs, void *arg)
 		    X509_STORE_CTX_get_error_depth(xs), X509_STORE_CTX_get0_cert(xs));
 	}
 	ERR_clear_error();
+	if (c != NULL)
+		trim_peer_chain(c, xs);
 	if (c == NULL || c->srv->fail_handshake)
 		return rc > 0;
 	return 1;
@@ -468,6 +494,8 @@ conn_answer_report(struct conn *c, char *path, bool protected_path,
 	} else if (cp_serve_report_fill(&r, leaf, sent, &c->vlog, srv->have_crl) != 0) {
 		goto fail;
 	}
+	if (leaf != NULL && c->chain_sent > r.n_chain)
+		r.n_chain_omitted = c->chain_sent - r.n_chain;
 	status = protected_path && r.substatus != NULL ? 403 : 200;
 	r.status = status;
 	body = r.json ? certpick_serve_report_json(&r) : certpick_serve_report_html(&r);

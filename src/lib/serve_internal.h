@@ -105,6 +105,8 @@ int cp_serve_make_identity(X509 **cert, EVP_PKEY **key, struct certpick_error *e
 /* serve_verdict.c: what the verify callback recorded, and the verdict. */
 #define CP_SERVE_CHAIN_SHOWN 10		/* certificates of the chain in a report, at most */
 #define CP_SERVE_CHAIN_SHOWN_BYTES 16384	/* DER of those after the leaf, at most */
+/* CA certificates between the leaf and the trust anchor, at most (OpenSSL: 100) */
+#define CP_SERVE_VERIFY_DEPTH 8
 #define CP_SERVE_MAX_VERIFY_ERRORS 8
 struct cp_verify_error {
 	int code;	/* X509_V_ERR_* */

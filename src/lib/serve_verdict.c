@@ -131,7 +131,8 @@ cp_verify_log_clear(struct cp_verify_log *log)
 }
 
 enum error_class {
-	EC_UNTRUSTED = 0,	/* most telling first: nothing else matters if untrusted */
+	EC_TOO_LONG = 0,	/* deeper than CP_SERVE_VERIFY_DEPTH: nothing above was looked at */
+	EC_UNTRUSTED,		/* most telling first: nothing else matters if untrusted */
 	EC_REVOKED,
 	EC_VALIDITY,
 	EC_CA,		/* an issuer that is no CA: OpenSSL then fails its purpose too */
@@ -144,6 +145,8 @@ static enum error_class
 classify(int code)
 {
 	switch (code) {
+	case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+		return EC_TOO_LONG;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -186,6 +189,7 @@ enum certpick_reason
 cp_serve_reason_for(int code, int depth)
 {
 	switch (classify(code)) {
+	case EC_TOO_LONG: return CERTPICK_REASON_SRV_INVALID;
 	case EC_UNTRUSTED: return CERTPICK_REASON_SRV_UNTRUSTED;
 	case EC_REVOKED: return CERTPICK_REASON_REVOKED;
 	case EC_VALIDITY:
@@ -276,7 +280,8 @@ cp_serve_verdict(bool have_cert, const struct cp_verify_log *log, bool have_crl,
 	out->rules[CERTPICK_SERVE_RULE_TRUSTED] = STATE(EC_UNTRUSTED);
 	out->rules[CERTPICK_SERVE_RULE_VALIDITY] = STATE(EC_VALIDITY);
 	out->rules[CERTPICK_SERVE_RULE_PURPOSE] = STATE(EC_PURPOSE);
-	out->rules[CERTPICK_SERVE_RULE_WELL_FORMED] = fails[EC_OTHER] || fails[EC_CA] ?
+	out->rules[CERTPICK_SERVE_RULE_WELL_FORMED] =
+	    fails[EC_OTHER] || fails[EC_CA] || fails[EC_TOO_LONG] ?
 	    CERTPICK_SERVE_RULE_FAIL : CERTPICK_SERVE_RULE_PASS;
 	out->rules[CERTPICK_SERVE_RULE_NOT_REVOKED] = !have_crl ? CERTPICK_SERVE_RULE_SKIPPED :
 	    (fails[EC_REVOKED] || fails[EC_CRL]) ? CERTPICK_SERVE_RULE_FAIL :
@@ -442,6 +447,20 @@ add_finding(struct certpick_findings *f, const struct cp_verify_error *e)
 }
 
 static void
+advice_invalid(struct sbuf *b, const struct cp_verify_error *e, const char *subj)
+{
+	if (e == NULL || classify(e->code) != EC_TOO_LONG) {
+		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,
+		    certpick_reason_text(CERTPICK_REASON_SRV_INVALID),
+		    certpick_reason_hint(CERTPICK_REASON_SRV_INVALID));
+		return;
+	}
+	sb_add(b, "The chain of your certificate '%s' is deeper than this server verifies (%d CA "
+	    "certificates below the trusted one at most), so it was not followed to a CA this "
+	    "server trusts. Use a certificate from a shorter chain.", subj, CP_SERVE_VERIFY_DEPTH);
+}
+
+static void
 advice_intermediate_only(struct sbuf *b, const struct cp_verify_error *e, const char *subj)
 {
 	char *ca = e && e->cert ? name_text(X509_get_subject_name(e->cert)) : NULL;
@@ -541,6 +560,9 @@ advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
 		sb_add(b, "Your certificate '%s' does not allow client authentication: its "
 		    "extendedKeyUsage lacks clientAuth. Use a certificate issued for client "
 		    "authentication.", subj);
+		break;
+	case CERTPICK_REASON_SRV_INVALID:
+		advice_invalid(b, main_err, subj);
 		break;
 	default:
 		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import CERTPICK, Procs, run_certpick, wait_for
+from conftest import MEM_FACTOR, Procs, run_certpick
 import serve_util as su
 
 
@@ -419,3 +419,47 @@ def test_short_chain_is_shown_whole(srv_roots, pki):
     assert a.status == 200
     cc = a.json["client_certificate"]
     assert len(cc["chain"]) == 2 and cc["chain_omitted"] == 0, cc
+
+
+def test_long_chain_connection_is_not_kept_whole(mprocs, mtmp, pki, bloated):
+    """What one connection holds: OpenSSL kept all 33 parsed certificates in the
+    session (~600 KiB per connection); now only what a report can show."""
+    chain, key, _ = bloated
+    srv = su.Server(mprocs, mtmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                   "--client-auth", "require", "--handshake-timeout", "120",
+                                   "--header-timeout", "120", "--idle-timeout", "120"])
+    a, _ = _get_with(srv, chain, key, "application/json")      # warm up, and the shape
+    assert a.json["client_certificate"]["chain_omitted"] == 33 - len(
+        a.json["client_certificate"]["chain"])
+    srv.quiet_fds()
+    rss0 = srv.status("VmRSS")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(chain, key)
+    n, conns = 100, []
+    try:
+        for _ in range(n):
+            conns.append(ctx.wrap_socket(socket.create_connection((srv.host, srv.port),
+                                                                  timeout=30)))
+        srv.wait_conns(n)
+        per_conn = (srv.status("VmRSS") - rss0) / n
+    finally:
+        for s in conns:
+            s.close()
+    assert per_conn < 350 * MEM_FACTOR, per_conn     # KiB; was ~610
+
+
+def test_chain_deeper_than_verify_depth_is_refused(mprocs, mtmp):
+    from test_hostile import make_chain
+    for depth, status in [(8, 200), (9, 403)]:
+        d = os.path.join(mtmp, "deep%d" % depth)
+        os.makedirs(d)
+        root, chain, key = make_chain(d, depth)
+        srv = su.Server(mprocs, mtmp, ["--trust", root, "--client-auth", "require"])
+        a, _ = _get_with(srv, chain, key, "application/json")
+        assert a.status == status, (depth, why(a))
+        if status == 403:
+            assert a.json["reason"] == "certificate-invalid", why(a)
+            assert "chain too long" in json.dumps(a.json["findings"])
+            assert "deeper than this server verifies" in a.json["advice"], why(a)

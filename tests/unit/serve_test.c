@@ -102,6 +102,12 @@ static const struct verdict_case verdict_cases[] = {
 	  .errs = { { X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE, 0 } }, .n = 1,
 	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE,
 	  .failed_rule = CERTPICK_SERVE_RULE_PURPOSE },
+	{ /* a chain deeper than the server verifies: that, not "untrusted" */
+	  .what = "too long", .have_cert = true,
+	  .errs = { { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 9 },
+		    { X509_V_ERR_CERT_CHAIN_TOO_LONG, 9 } }, .n = 2,
+	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_INVALID,
+	  .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
 	{ /* negative: an unknown code is still a refusal, never a 200 */
 	  .what = "unknown code", .have_cert = true,
 	  .errs = { { 9999, 0 } }, .n = 1,
@@ -484,7 +490,7 @@ with_ku(X509 *x, const char *ku)
 	X509 *copy;
 	int len;
 
-	X509_delete_ext(x, X509_get_ext_by_NID(x, NID_key_usage, -1));
+	X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_key_usage, -1)));
 	X509V3_set_ctx_nodb(&ctx);
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
 	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, ku));
