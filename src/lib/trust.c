@@ -1,6 +1,7 @@
 /*
  * Trust stores and path building: a depth-first search over every issuer
- * that links by name, key identifier and CA key usage (X509_check_issued),
+ * that links by name and key identifier (X509_check_issued; a keyUsage
+ * without keyCertSign is left to verification to report),
  * so a cross-signed intermediate yields one path per signer. Bounded in
  * depth, paths and steps, so crafted pools cannot make it run long.
  * No signature checks here: check.c verifies the paths it is given.
@@ -380,6 +381,20 @@ emit(struct builder *b, enum certpick_path_end end)
 	return 0;
 }
 
+/*
+ * y issued c: names and key identifiers link. An issuer whose keyUsage lacks
+ * keyCertSign still links, so that verification says what is wrong with it
+ * (INVALID_CA, KEYUSAGE_NO_CERTSIGN: chain-invalid, as serve says) instead of
+ * the path ending "incomplete" at an issuer the user did give.
+ */
+static bool
+links_as_issuer(X509 *y, X509 *c)
+{
+	int rc = X509_check_issued(y, c);
+
+	return rc == X509_V_OK || rc == X509_V_ERR_KEYUSAGE_NO_CERTSIGN;
+}
+
 static int walk(struct builder *b);
 
 static int
@@ -396,7 +411,7 @@ try_issuers(struct builder *b, const STACK_OF(X509) *from, int *found)
 			continue;
 		if (from == b->untrusted && is_trusted(b, y))
 			continue;	/* met already among the trusted */
-		if (X509_check_issued(y, c) != X509_V_OK)
+		if (!links_as_issuer(y, c))
 			continue;
 		(*found)++;
 		if (b->depth >= MAX_DEPTH || b->out->n >= MAX_PATHS) {

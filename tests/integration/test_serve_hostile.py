@@ -355,6 +355,13 @@ def test_issuer_that_is_no_ca_ranks_before_purpose(srv_roots, pki, mtmp):
         "as a CA" in a.json["advice"], a.json["advice"]
     rules = {r["id"]: r["result"] for r in a.json["rules"]}
     assert rules["chain-valid"] == "fail", rules
+    # check says the same of the same files (it said chain-incomplete: "missing issuer
+    # CN=alice", although alice was in the file)
+    r = run_certpick("check", "--json", "--trust", os.path.join(pki, "ca-roots-AB.pem"), chain,
+                     os.path.join(w, "eve.key"))
+    eve = [c for c in json.loads(r.out)["certificates"] if c["subject"]["rfc4514"].startswith(
+        "CN=eve")][0]
+    assert eve["findings"][0]["id"] == "chain-invalid", eve["findings"]
 
 
 def test_trust_store_with_only_an_intermediate(mprocs, mtmp, pki):
