@@ -284,7 +284,14 @@ enum certpick_severity {
 	  "a certificate of the configured chain is signed with an algorithm outside "  \
 	  "the server's signature_algorithms(_cert), and this client skips such chains", \
 	  "have the certificate issued by a CA that signs with a scheme the server "    \
-	  "offers (for example ECDSA with SHA-256)")
+	  "offers (for example ECDSA with SHA-256)")                                    \
+	/* ---- serve (appended last, see above) ---- */                                \
+	X(SRV_TRUST_INTERMEDIATE_ONLY, "trust-intermediate-only", ERROR,                \
+	  "the server trusts only an intermediate: the chain reaches a CA of its "      \
+	  "trust store that is not a root, and it does not accept a chain that ends "   \
+	  "below a root (no partial chain, like IIS, nginx and Apache) (IIS 403.16)",   \
+	  "add the root CA above it to the server's trust store (--trust); the client " \
+	  "certificate is not at fault")
 
 #define CERTPICK_REASON_ENUM_(name, id, sev, text, hint) CERTPICK_REASON_##name,
 enum certpick_reason {

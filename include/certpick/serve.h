@@ -112,8 +112,14 @@ struct certpick_serve_report {
 	const char *substatus;		/* "403.7", "403.13", "403.16", "403.17" or NULL; static */
 	bool has_reason;
 	enum certpick_reason reason;	/* the main reason, when has_reason */
-	size_t n_chain;			/* certificates the client sent, leaf first */
+	/*
+	 * Certificates the client sent, leaf first: at most the first 10, and
+	 * those after the leaf only while they total 16 KiB of DER, so that a
+	 * long or bloated chain cannot make every answer large.
+	 */
+	size_t n_chain;
 	struct certpick_serve_cert *chain;
+	size_t n_chain_omitted;		/* certificates sent but not in chain */
 	enum certpick_serve_rule_state rules[CERTPICK_SERVE_RULE__COUNT];
 	struct certpick_findings findings; /* why it was refused (or notes, on 200) */
 	char *advice;			/* what the client should change; owned; may be NULL */
@@ -149,7 +155,14 @@ struct certpick_serve_options {
 	enum certpick_serve_auth auth;
 	const char *const *require_paths; /* per-path request: renegotiation / PHA */
 	size_t n_require;
-	const char *crl_file;		/* PEM CRLs; revocation checked for the leaf */
+	/*
+	 * PEM or DER CRLs. Every certificate of the path whose issuer has a CRL
+	 * here is checked (a revoked intermediate refuses what it issued); the
+	 * leaf must have one (else crl-unavailable); a CA without one is not
+	 * checked unless crl_check_all.
+	 */
+	const char *crl_file;
+	bool crl_check_all;		/* a CA without a CRL here is crl-unavailable too */
 	int tls_version;		/* 0 = 1.2 and 1.3; CERTPICK_TLS12 or CERTPICK_TLS13 only */
 	bool fail_handshake;		/* fail the handshake instead of answering 403 */
 	unsigned max_connections;	/* 0 = 1024 */

@@ -17,9 +17,10 @@ const char cmd_serve_usage[] =
     "usage: certpick serve [--listen ADDR:PORT]... [--cert FILE [--key FILE]]\n"
     "                      [--trust FILE|DIR] [--ca-names FILE|DIR | --no-ca-names]\n"
     "                      [--client-auth require|optional|none] [--require PATH]...\n"
-    "                      [--crl FILE] [--tls1.2 | --tls1.3] [--fail-handshake]\n"
-    "                      [--max-connections N] [--handshake-timeout SEC]\n"
-    "                      [--header-timeout SEC] [--idle-timeout SEC] [--json-log]\n";
+    "                      [--crl FILE [--crl-all]] [--tls1.2 | --tls1.3]\n"
+    "                      [--fail-handshake] [--max-connections N]\n"
+    "                      [--handshake-timeout SEC] [--header-timeout SEC]\n"
+    "                      [--idle-timeout SEC] [--json-log]\n";
 
 #define MAX_LIST 64
 
@@ -35,7 +36,7 @@ struct serve_args {
 enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TRUST, OPT_CA_NAMES, OPT_NO_CA_NAMES,
 	OPT_CLIENT_AUTH, OPT_REQUIRE, OPT_CRL, OPT_TLS12, OPT_TLS13, OPT_FAIL_HS, OPT_MAXCONN,
-	OPT_HS_TO, OPT_HDR_TO, OPT_IDLE_TO, OPT_JSON_LOG, OPT_HELP,
+	OPT_HS_TO, OPT_HDR_TO, OPT_IDLE_TO, OPT_JSON_LOG, OPT_HELP, OPT_CRL_ALL,
 };
 
 static const struct option longopts[] = {
@@ -48,6 +49,7 @@ static const struct option longopts[] = {
 	{ "client-auth", required_argument, NULL, OPT_CLIENT_AUTH },
 	{ "require", required_argument, NULL, OPT_REQUIRE },
 	{ "crl", required_argument, NULL, OPT_CRL },
+	{ "crl-all", no_argument, NULL, OPT_CRL_ALL },
 	{ "tls1.2", no_argument, NULL, OPT_TLS12 },
 	{ "tls1.3", no_argument, NULL, OPT_TLS13 },
 	{ "fail-handshake", no_argument, NULL, OPT_FAIL_HS },
@@ -199,6 +201,7 @@ cmd_serve(int argc, char **argv)
 			a.require[a.n_require++] = optarg;
 			break;
 		case OPT_CRL: o.crl_file = optarg; break;
+		case OPT_CRL_ALL: o.crl_check_all = true; break;
 		case OPT_TLS12: o.tls_version = CERTPICK_TLS12; break;
 		case OPT_TLS13: o.tls_version = CERTPICK_TLS13; break;
 		case OPT_FAIL_HS: o.fail_handshake = true; break;
@@ -235,6 +238,8 @@ cmd_serve(int argc, char **argv)
 		return usage_error("%s", "--ca-names and --no-ca-names exclude each other");
 	if (o.key_file != NULL && o.cert_file == NULL)
 		return usage_error("%s", "--key needs --cert");
+	if (o.crl_check_all && o.crl_file == NULL)
+		return usage_error("%s", "--crl-all needs --crl");
 	/* like IIS: with per-path requests and no --client-auth, the handshake asks nothing */
 	if (a.n_require > 0 && !a.auth_given)
 		o.auth = CERTPICK_SERVE_AUTH_NONE;

@@ -63,6 +63,7 @@ struct conn {
 	bool wait_readable;		/* wait for bytes before the next SSL_read */
 	enum certpick_serve_asked asked;
 	struct cp_verify_log vlog;
+	size_t chain_sent;		/* certificates the client sent, before trim_peer_chain */
 	char peer[64];
 };
 
@@ -76,6 +77,7 @@ struct certpick_serve {
 	bool own_base;
 	SSL_CTX *ctx;
 	bool have_crl;
+	bool crl_check_all;
 	enum certpick_serve_auth auth;
 	char **require;
 	size_t n_require;
@@ -231,6 +233,42 @@ conn_close(struct conn *c)
 	}
 }
 
+/*
+ * With --crl every certificate of the path is checked (CRL_CHECK_ALL), as
+ * check --crl does; a CA whose issuer has no CRL among those given is let
+ * through unless --crl-all asked for every one. The leaf always needs one.
+ */
+static bool
+crl_missing_allowed(const struct certpick_serve *srv, int code, int depth)
+{
+	return !srv->crl_check_all && depth > 0 &&
+	    (code == X509_V_ERR_UNABLE_TO_GET_CRL || code == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER);
+}
+
+/*
+ * The issuer of x was not found, and x is itself in the trust store but not
+ * a root: the store holds an intermediate without its root, and (no partial
+ * chain, as IIS, nginx and Apache) the chain cannot end there.
+ */
+static bool
+is_trusted_intermediate(X509_STORE_CTX *xs, int code, X509 *x)
+{
+	STACK_OF(X509_OBJECT) *objs;
+
+	if (x == NULL || (code != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT &&
+	    code != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) ||
+	    (X509_get_extension_flags(x) & EXFLAG_SS) != 0)
+		return false;
+	objs = X509_STORE_get0_objects(X509_STORE_CTX_get0_store(xs));
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *t = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (t != NULL && X509_cmp(t, x) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The verify callback accepts everything and records why it would not have. */
 static int
 verify_cb(int ok, X509_STORE_CTX *xs)
@@ -241,24 +279,56 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	if (c == NULL)
 		return ok;
 	c->vlog.ran = true;
-	if (!ok)
-		cp_verify_log_add(&c->vlog, X509_STORE_CTX_get_error(xs),
-		    X509_STORE_CTX_get_error_depth(xs), X509_STORE_CTX_get_current_cert(xs));
+	if (!ok && crl_missing_allowed(c->srv, X509_STORE_CTX_get_error(xs),
+	    X509_STORE_CTX_get_error_depth(xs)))
+		return 1;
+	if (!ok) {
+		X509 *x = X509_STORE_CTX_get_current_cert(xs);
+		int code = X509_STORE_CTX_get_error(xs);
+		struct cp_verify_error *e = cp_verify_log_add(&c->vlog, code,
+		    X509_STORE_CTX_get_error_depth(xs), x);
+
+		if (e != NULL && is_trusted_intermediate(xs, code, x))
+			e->anchor_not_root = true;
+	}
 	return c->srv->fail_handshake ? ok : 1;
+}
+
+/*
+ * A client may send up to OpenSSL's 100 KiB of certificates, and OpenSSL
+ * keeps them all, parsed, for the life of the connection: the stack verified
+ * here becomes the session's peer chain (33 certificates with long names:
+ * ~600 KiB). Keep only what a report can show (CP_SERVE_CHAIN_SHOWN) and
+ * remember how many came, for chain_omitted. The verification has run: the
+ * chain it built (SSL_get0_verified_chain) is at most CP_SERVE_VERIFY_DEPTH
+ * deep and holds its own references.
+ */
+static void
+trim_peer_chain(struct conn *c, X509_STORE_CTX *xs)
+{
+	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
+
+	c->chain_sent = sent != NULL ? (size_t)sk_X509_num(sent) : 0;
+	while (sent != NULL && sk_X509_num(sent) > CP_SERVE_CHAIN_SHOWN)
+		X509_free(sk_X509_pop(sent));
 }
 
 /*
  * Run the verification ourselves so that nothing it does can fail the
  * handshake: X509_verify_cert() can stop with an internal error (-1) when the
  * callback lets an untrusted chain go on to CRL checks with no issuer key.
+ * No deeper than CP_SERVE_VERIFY_DEPTH (a longer chain is "too long"), so
+ * that the chain OpenSSL builds and keeps stays small too.
  */
 static int
 app_verify_cb(X509_STORE_CTX *xs, void *arg)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
-	int rc = X509_verify_cert(xs);
+	int rc;
 
+	X509_STORE_CTX_set_depth(xs, CP_SERVE_VERIFY_DEPTH);
+	rc = X509_verify_cert(xs);
 	(void)arg;
 	if (rc <= 0 && c != NULL && c->vlog.n == 0) {
 		int e = X509_STORE_CTX_get_error(xs);
@@ -267,6 +337,8 @@ app_verify_cb(X509_STORE_CTX *xs, void *arg)
 		    X509_STORE_CTX_get_error_depth(xs), X509_STORE_CTX_get0_cert(xs));
 	}
 	ERR_clear_error();
+	if (c != NULL)
+		trim_peer_chain(c, xs);
 	if (c == NULL || c->srv->fail_handshake)
 		return rc > 0;
 	return 1;
@@ -422,6 +494,8 @@ conn_answer_report(struct conn *c, char *path, bool protected_path,
 	} else if (cp_serve_report_fill(&r, leaf, sent, &c->vlog, srv->have_crl) != 0) {
 		goto fail;
 	}
+	if (leaf != NULL && c->chain_sent > r.n_chain)
+		r.n_chain_omitted = c->chain_sent - r.n_chain;
 	status = protected_path && r.substatus != NULL ? 403 : 200;
 	r.status = status;
 	body = r.json ? certpick_serve_report_json(&r) : certpick_serve_report_html(&r);
@@ -979,8 +1053,9 @@ setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	if (o->crl_file != NULL) {
 		if (load_crls(store, o->crl_file, err) != 0)
 			goto out;
-		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 		srv->have_crl = true;
+		srv->crl_check_all = o->crl_check_all;
 	}
 	if (o->no_ca_names) {
 		names = sk_X509_NAME_new_null();
@@ -1093,6 +1168,44 @@ setup_ctx(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	return 0;
 }
 
+/* Why a --require value cannot name a path; NULL when it can. */
+static const char *
+require_problem(const char *value)
+{
+	if (value[0] != '/')
+		return "it must start with '/'";
+	if (strpbrk(value, "?#") != NULL)
+		return "a query or fragment is never part of the path compared";
+	return NULL;
+}
+
+/*
+ * Keep one --require value in the form request paths are compared in
+ * (cp_http_path_normalize: percent-decoded, dot segments resolved, slashes
+ * folded), so that "/a%20b", "//secure" or "/./secure" protect what they
+ * name. A value that is not a plain path is refused, never kept verbatim to
+ * protect nothing.
+ */
+static int
+require_add(struct certpick_serve *srv, const char *value, struct certpick_error *err)
+{
+	const char *problem = require_problem(value);
+	char **slot;
+	char *norm = NULL;
+
+	if (problem == NULL && (norm = cp_http_path_normalize(value, strlen(value))) == NULL)
+		problem = "a bad percent escape or %00 (or out of memory)";
+	if (problem != NULL)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "--require '%s' is not a path: %s",
+		    value, problem);
+	if ((slot = cp_array_push(&srv->require, &srv->n_require, sizeof(char *))) == NULL) {
+		free(norm);
+		return cp_error_nomem(err);
+	}
+	*slot = norm;
+	return 0;
+}
+
 /* see certpick/serve.h */
 struct certpick_serve *
 certpick_serve_new(const struct certpick_serve_options *o, struct certpick_error *err)
@@ -1115,19 +1228,9 @@ certpick_serve_new(const struct certpick_serve_options *o, struct certpick_error
 	srv->log_arg = o->log_arg;
 	srv->trace = o->trace;
 	srv->trace_arg = o->trace_arg;
-	for (size_t i = 0; i < o->n_require; i++) {
-		char **slot = cp_array_push(&srv->require, &srv->n_require, sizeof(char *));
-
-		if (slot == NULL || (*slot = cp_strdup(o->require_paths[i])) == NULL) {
-			cp_error_nomem(err);
+	for (size_t i = 0; i < o->n_require; i++)
+		if (require_add(srv, o->require_paths[i], err) != 0)
 			goto fail;
-		}
-		if ((*slot)[0] != '/') {
-			cp_error_set(err, CERTPICK_ERR_USAGE, "--require path '%s' must start with '/'",
-			    o->require_paths[i]);
-			goto fail;
-		}
-	}
 	if (setup_ctx(srv, o, err) != 0)
 		goto fail;
 	if (o->base != NULL) {

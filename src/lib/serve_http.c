@@ -18,12 +18,19 @@ req_of(http_parser *p)
 	return p->data;
 }
 
+/*
+ * Stop the parser with an error. Not 1: from on_headers_complete http_parser
+ * reads 1 as "no body" (and 2 as "upgrade") and goes on to
+ * on_message_complete, which would turn the error into a finished request
+ * and parse the declared body as the next one. Any other value is an error
+ * from every callback.
+ */
 static int
 fail(struct cp_http_req *r, int status)
 {
 	r->state = CP_HTTP_ERROR;
 	r->error_status = status;
-	return 1;	/* non-zero stops http_parser_execute */
+	return -1;
 }
 
 /* Headers count against one cap: request line, names, values. */
@@ -50,7 +57,7 @@ on_url(http_parser *p, const char *at, size_t len)
 	char *grown;
 
 	if (count_header(r, len) != 0)
-		return 1;
+		return -1;
 	if ((grown = cp_realloc(r->url, r->url_len + len + 1)) == NULL)
 		return fail(r, 500);
 	memcpy(grown + r->url_len, at, len);
@@ -66,7 +73,7 @@ on_header_field(http_parser *p, const char *at, size_t len)
 	struct cp_http_req *r = req_of(p);
 
 	if (count_header(r, len) != 0)
-		return 1;
+		return -1;
 	if (r->field_done) {
 		r->field_len = 0;
 		r->field_done = false;
@@ -90,7 +97,7 @@ on_header_value(http_parser *p, const char *at, size_t len)
 	char *grown;
 
 	if (count_header(r, len) != 0)
-		return 1;
+		return -1;
 	if (!r->field_done) {
 		r->field_done = true;
 		r->field_is_accept = strcmp(r->field, "accept") == 0;

@@ -103,11 +103,20 @@ int cp_serve_size_findings(size_t size, struct certpick_findings *f);
 int cp_serve_make_identity(X509 **cert, EVP_PKEY **key, struct certpick_error *err);
 
 /* serve_verdict.c: what the verify callback recorded, and the verdict. */
+#define CP_SERVE_CHAIN_SHOWN 10		/* certificates of the chain in a report, at most */
+#define CP_SERVE_CHAIN_SHOWN_BYTES 16384	/* DER of those after the leaf, at most */
+/* CA certificates between the leaf and the trust anchor, at most (OpenSSL: 100) */
+#define CP_SERVE_VERIFY_DEPTH 8
 #define CP_SERVE_MAX_VERIFY_ERRORS 8
 struct cp_verify_error {
 	int code;	/* X509_V_ERR_* */
 	int depth;
 	X509 *cert;	/* the certificate it is about; owned reference; may be NULL */
+	/*
+	 * cert's issuer was not found, and cert is a CA of the trust store that
+	 * is not a root: the server trusts only an intermediate.
+	 */
+	bool anchor_not_root;
 };
 
 struct cp_verify_log {
@@ -116,8 +125,13 @@ struct cp_verify_log {
 	bool ran;	/* the callback ran (a certificate arrived and was verified) */
 };
 
-/* Record one error (de-duplicated by code and depth). Takes a reference on cert. */
-void cp_verify_log_add(struct cp_verify_log *log, int code, int depth, X509 *cert);
+/*
+ * Record one error (de-duplicated by code and depth). Takes a reference on
+ * cert. Returns the entry (borrowed: valid until the log is cleared), NULL
+ * when it was already there or the log is full.
+ */
+struct cp_verify_error *cp_verify_log_add(struct cp_verify_log *log, int code, int depth,
+    X509 *cert);
 void cp_verify_log_clear(struct cp_verify_log *log);
 
 /*
@@ -134,6 +148,13 @@ void cp_serve_verdict(bool have_cert, const struct cp_verify_log *log, bool have
     struct cp_verdict *out);
 /* The reason one X509_V_ERR code maps to (depth tells leaf from CA). */
 enum certpick_reason cp_serve_reason_for(int code, int depth);
+/*
+ * The reason of one recorded error, looking at its certificate too: an
+ * "unsuitable purpose" leaf whose keyUsage forbids signing is
+ * ku-no-digital-signature, a trusted intermediate without its root is
+ * trust-intermediate-only.
+ */
+enum certpick_reason cp_serve_reason_of(const struct cp_verify_error *e);
 /* Fill r->chain, findings and advice from the connection's certificates. */
 int cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509) *sent,
     const struct cp_verify_log *log, bool have_crl);

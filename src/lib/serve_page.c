@@ -75,7 +75,9 @@ report_json(const struct certpick_serve_report *r)
 		cc = cert_json(&r->chain[0]);
 		for (size_t i = 0; chain != NULL && i < r->n_chain; i++)
 			json_array_append_new(chain, cert_json(&r->chain[i]));
-		if (cc == NULL || chain == NULL || json_object_set_new(cc, "chain", chain) != 0)
+		if (cc == NULL || chain == NULL || json_object_set_new(cc, "chain", chain) != 0 ||
+		    json_object_set_new(cc, "chain_omitted",
+		    json_integer((json_int_t)r->n_chain_omitted)) != 0)
 			goto fail;
 	}
 	for (int i = 0; i < CERTPICK_SERVE_RULE__COUNT; i++)
@@ -243,6 +245,8 @@ h_chain(struct html *h, const struct certpick_serve_report *r)
 		    c->sha256);
 	}
 	h_fmt(h, "</table>\n");
+	if (r->n_chain_omitted > 0)
+		h_fmt(h, "<p>And %zu more certificate(s) sent, not shown.</p>\n", r->n_chain_omitted);
 }
 
 static void

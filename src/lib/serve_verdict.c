@@ -12,6 +12,7 @@
 #include <openssl/asn1.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "serve_internal.h"
 
@@ -28,7 +29,8 @@ static const struct {
 	[CERTPICK_SERVE_RULE_NOT_REVOKED] = { "not-revoked",
 	    "the certificate is not on a CRL this server has (--crl)" },
 	[CERTPICK_SERVE_RULE_PURPOSE] = { "client-auth-purpose",
-	    "the certificate and its CAs allow client authentication (extendedKeyUsage)" },
+	    "the certificate and its CAs allow client authentication (keyUsage, "
+	    "extendedKeyUsage)" },
 	[CERTPICK_SERVE_RULE_WELL_FORMED] = { "chain-valid",
 	    "signatures, basic constraints and the other RFC 5280 checks pass" },
 };
@@ -100,20 +102,24 @@ certpick_serve_asked_name(enum certpick_serve_asked a)
 	}
 }
 
-void
+struct cp_verify_error *
 cp_verify_log_add(struct cp_verify_log *log, int code, int depth, X509 *cert)
 {
+	struct cp_verify_error *e;
+
 	for (size_t i = 0; i < log->n; i++)
 		if (log->v[i].code == code && log->v[i].depth == depth)
-			return;
+			return NULL;
 	if (log->n >= CP_SERVE_MAX_VERIFY_ERRORS)
-		return;
+		return NULL;
 	if (cert != NULL && !X509_up_ref(cert))
 		cert = NULL;
-	log->v[log->n].code = code;
-	log->v[log->n].depth = depth;
-	log->v[log->n].cert = cert;
-	log->n++;
+	e = &log->v[log->n++];
+	memset(e, 0, sizeof(*e));
+	e->code = code;
+	e->depth = depth;
+	e->cert = cert;
+	return e;
 }
 
 void
@@ -125,9 +131,11 @@ cp_verify_log_clear(struct cp_verify_log *log)
 }
 
 enum error_class {
-	EC_UNTRUSTED = 0,	/* most telling first: nothing else matters if untrusted */
+	EC_TOO_LONG = 0,	/* deeper than CP_SERVE_VERIFY_DEPTH: nothing above was looked at */
+	EC_UNTRUSTED,		/* most telling first: nothing else matters if untrusted */
 	EC_REVOKED,
 	EC_VALIDITY,
+	EC_CA,		/* an issuer that is no CA: OpenSSL then fails its purpose too */
 	EC_PURPOSE,
 	EC_CRL,
 	EC_OTHER,
@@ -137,6 +145,8 @@ static enum error_class
 classify(int code)
 {
 	switch (code) {
+	case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+		return EC_TOO_LONG;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -152,7 +162,12 @@ classify(int code)
 	case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
 	case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
 		return EC_VALIDITY;
+	case X509_V_ERR_INVALID_CA:
+	case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
+	case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+		return EC_CA;
 	case X509_V_ERR_INVALID_PURPOSE:
+	case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
 		return EC_PURPOSE;
 	case X509_V_ERR_UNABLE_TO_GET_CRL:
 	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
@@ -174,19 +189,49 @@ enum certpick_reason
 cp_serve_reason_for(int code, int depth)
 {
 	switch (classify(code)) {
+	case EC_TOO_LONG: return CERTPICK_REASON_SRV_INVALID;
 	case EC_UNTRUSTED: return CERTPICK_REASON_SRV_UNTRUSTED;
 	case EC_REVOKED: return CERTPICK_REASON_REVOKED;
 	case EC_VALIDITY:
 		return code == X509_V_ERR_CERT_NOT_YET_VALID ||
 		    code == X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD ?
 		    CERTPICK_REASON_NOT_YET_VALID : CERTPICK_REASON_EXPIRED;
+	case EC_CA: return CERTPICK_REASON_CHAIN_INVALID;
 	case EC_PURPOSE:
+		if (code == X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE)
+			return CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE;
 		return depth == 0 ? CERTPICK_REASON_EKU_NO_CLIENT_AUTH :
 		    CERTPICK_REASON_CHAIN_NOT_CLIENT_AUTH;
 	case EC_CRL: return CERTPICK_REASON_SRV_CRL_UNAVAILABLE;
 	case EC_OTHER:
 	default: return CERTPICK_REASON_SRV_INVALID;
 	}
+}
+
+/*
+ * OpenSSL's client purpose wants keyUsage (if present) to allow
+ * digitalSignature or keyAgreement, and reports both that and the EKU as
+ * "unsuitable purpose".
+ */
+static bool
+ku_forbids_signing(X509 *x)
+{
+	uint32_t ku = X509_get_key_usage(x);
+
+	return ku != UINT32_MAX && (ku & (KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT)) == 0;
+}
+
+/* see serve_internal.h */
+enum certpick_reason
+cp_serve_reason_of(const struct cp_verify_error *e)
+{
+	enum certpick_reason r = cp_serve_reason_for(e->code, e->depth);
+
+	if (r == CERTPICK_REASON_SRV_UNTRUSTED && e->anchor_not_root)
+		return CERTPICK_REASON_SRV_TRUST_INTERMEDIATE_ONLY;
+	if (r == CERTPICK_REASON_EKU_NO_CLIENT_AUTH && e->cert != NULL && ku_forbids_signing(e->cert))
+		return CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE;
+	return r;
 }
 
 static const char *
@@ -235,7 +280,9 @@ cp_serve_verdict(bool have_cert, const struct cp_verify_log *log, bool have_crl,
 	out->rules[CERTPICK_SERVE_RULE_TRUSTED] = STATE(EC_UNTRUSTED);
 	out->rules[CERTPICK_SERVE_RULE_VALIDITY] = STATE(EC_VALIDITY);
 	out->rules[CERTPICK_SERVE_RULE_PURPOSE] = STATE(EC_PURPOSE);
-	out->rules[CERTPICK_SERVE_RULE_WELL_FORMED] = STATE(EC_OTHER);
+	out->rules[CERTPICK_SERVE_RULE_WELL_FORMED] =
+	    fails[EC_OTHER] || fails[EC_CA] || fails[EC_TOO_LONG] ?
+	    CERTPICK_SERVE_RULE_FAIL : CERTPICK_SERVE_RULE_PASS;
 	out->rules[CERTPICK_SERVE_RULE_NOT_REVOKED] = !have_crl ? CERTPICK_SERVE_RULE_SKIPPED :
 	    (fails[EC_REVOKED] || fails[EC_CRL]) ? CERTPICK_SERVE_RULE_FAIL :
 	    CERTPICK_SERVE_RULE_PASS;
@@ -243,7 +290,7 @@ cp_serve_verdict(bool have_cert, const struct cp_verify_log *log, bool have_crl,
 	if (best < 0)
 		return;
 	out->has_reason = true;
-	out->reason = cp_serve_reason_for(log->v[best_i].code, log->v[best_i].depth);
+	out->reason = cp_serve_reason_of(&log->v[best_i]);
 	out->substatus = substatus_for(out->reason);
 }
 
@@ -369,7 +416,7 @@ when_text(enum certpick_serve_asked a)
 static int
 add_finding(struct certpick_findings *f, const struct cp_verify_error *e)
 {
-	enum certpick_reason r = cp_serve_reason_for(e->code, e->depth);
+	enum certpick_reason r = cp_serve_reason_of(e);
 	char *subj = e->cert ? name_text(X509_get_subject_name(e->cert)) : NULL;
 	char *iss = e->cert ? name_text(X509_get_issuer_name(e->cert)) : NULL;
 	char tb[32];
@@ -377,6 +424,7 @@ add_finding(struct certpick_findings *f, const struct cp_verify_error *e)
 
 	switch (r) {
 	case CERTPICK_REASON_SRV_UNTRUSTED:
+	case CERTPICK_REASON_SRV_TRUST_INTERMEDIATE_ONLY:
 		ret = cp_findings_add(f, r, "'%s' was issued by '%s', which is not trusted here (%s)",
 		    subj ? subj : "?", iss ? iss : "?", X509_verify_cert_error_string(e->code));
 		break;
@@ -396,6 +444,72 @@ add_finding(struct certpick_findings *f, const struct cp_verify_error *e)
 	free(subj);
 	free(iss);
 	return ret;
+}
+
+static void
+advice_invalid(struct sbuf *b, const struct cp_verify_error *e, const char *subj)
+{
+	if (e == NULL || classify(e->code) != EC_TOO_LONG) {
+		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,
+		    certpick_reason_text(CERTPICK_REASON_SRV_INVALID),
+		    certpick_reason_hint(CERTPICK_REASON_SRV_INVALID));
+		return;
+	}
+	sb_add(b, "The chain of your certificate '%s' is deeper than this server verifies (%d CA "
+	    "certificates below the trusted one at most), so it was not followed to a CA this "
+	    "server trusts. Use a certificate from a shorter chain.", subj, CP_SERVE_VERIFY_DEPTH);
+}
+
+static void
+advice_intermediate_only(struct sbuf *b, const struct cp_verify_error *e, const char *subj)
+{
+	char *ca = e && e->cert ? name_text(X509_get_subject_name(e->cert)) : NULL;
+	char *root = e && e->cert ? name_text(X509_get_issuer_name(e->cert)) : NULL;
+
+	sb_add(b, "This server trusts only an intermediate: your certificate '%s' leads to "
+	    "'%s', which is in its trust store, but the root above it ('%s') is not, and the "
+	    "server does not accept a chain that ends below a root. Your certificate is not at "
+	    "fault: the server's trust store needs that root.", subj, ca ? ca : "?",
+	    root ? root : "?");
+	free(ca);
+	free(root);
+}
+
+static void
+advice_chain_invalid(struct sbuf *b, const struct cp_verify_error *e, const char *subj)
+{
+	char *ca;
+
+	if (e == NULL || e->cert == NULL || classify(e->code) != EC_CA) {
+		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,
+		    certpick_reason_text(CERTPICK_REASON_CHAIN_INVALID),
+		    certpick_reason_hint(CERTPICK_REASON_CHAIN_INVALID));
+		return;
+	}
+	ca = name_text(X509_get_subject_name(e->cert));
+	sb_add(b, "'%s' signed a certificate of your chain but may not act as a CA (%s: it "
+	    "needs basicConstraints CA:TRUE and keyUsage keyCertSign). Your certificate '%s' "
+	    "must be issued by a real CA.", ca ? ca : "?", X509_verify_cert_error_string(e->code),
+	    subj);
+	free(ca);
+}
+
+static void
+advice_revoked(struct sbuf *b, const struct certpick_serve_report *r,
+    const struct cp_verify_error *main_err, const char *subj)
+{
+	char *ca;
+
+	if (main_err == NULL || main_err->depth == 0 || main_err->cert == NULL) {
+		sb_add(b, "Your certificate '%s' (serial %s) was revoked by its CA. Request a new "
+		    "one.", subj, r->n_chain > 0 ? r->chain[0].serial : "?");
+		return;
+	}
+	ca = name_text(X509_get_subject_name(main_err->cert));
+	sb_add(b, "The CA certificate '%s' in the chain of your certificate '%s' was revoked by "
+	    "its issuer, so nothing it issued is accepted. Request a certificate from a CA that "
+	    "is not revoked.", ca ? ca : "?", subj);
+	free(ca);
 }
 
 static void
@@ -429,13 +543,26 @@ advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
 		    cp_asn1_time(X509_get0_notBefore(main_err->cert)) : 0, tb, sizeof(tb)));
 		break;
 	case CERTPICK_REASON_REVOKED:
-		sb_add(b, "Your certificate '%s' (serial %s) was revoked by its CA. Request a new "
-		    "one.", subj, r->n_chain > 0 ? r->chain[0].serial : "?");
+		advice_revoked(b, r, main_err, subj);
+		break;
+	case CERTPICK_REASON_SRV_TRUST_INTERMEDIATE_ONLY:
+		advice_intermediate_only(b, main_err, subj);
+		break;
+	case CERTPICK_REASON_CHAIN_INVALID:
+		advice_chain_invalid(b, main_err, subj);
+		break;
+	case CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE:
+		sb_add(b, "Your certificate '%s' may not sign the TLS handshake: its keyUsage "
+		    "lacks digitalSignature. Use a certificate issued with keyUsage "
+		    "digitalSignature.", subj);
 		break;
 	case CERTPICK_REASON_EKU_NO_CLIENT_AUTH:
 		sb_add(b, "Your certificate '%s' does not allow client authentication: its "
 		    "extendedKeyUsage lacks clientAuth. Use a certificate issued for client "
 		    "authentication.", subj);
+		break;
+	case CERTPICK_REASON_SRV_INVALID:
+		advice_invalid(b, main_err, subj);
 		break;
 	default:
 		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,
@@ -443,6 +570,43 @@ advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
 		break;
 	}
 	free(iss);
+}
+
+/*
+ * How many certificates of the chain a report shows: the leaf, then the
+ * next ones while within CP_SERVE_CHAIN_SHOWN and CP_SERVE_CHAIN_SHOWN_BYTES.
+ */
+static size_t
+chain_shown(STACK_OF(X509) *sent)
+{
+	size_t n = 1, bytes = 0;
+
+	for (int i = 0; i < sk_X509_num(sent) && n < CP_SERVE_CHAIN_SHOWN; i++, n++) {
+		int len = i2d_X509(sk_X509_value(sent, i), NULL);
+
+		if (len <= 0 || bytes + (size_t)len > CP_SERVE_CHAIN_SHOWN_BYTES)
+			break;
+		bytes += (size_t)len;
+	}
+	return n;
+}
+
+/* r->chain from the leaf and what came with it, capped (chain_shown). */
+static int
+chain_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509) *sent)
+{
+	size_t n = chain_shown(sent), total = 1 + (size_t)(sent != NULL ? sk_X509_num(sent) : 0);
+
+	if ((r->chain = cp_calloc(n, sizeof(*r->chain))) == NULL)
+		return -1;
+	r->n_chain = n;
+	r->n_chain_omitted = total - n;
+	if (cert_fill(&r->chain[0], leaf) != 0)
+		return -1;
+	for (size_t i = 1; i < n; i++)
+		if (cert_fill(&r->chain[i], sk_X509_value(sent, (int)i - 1)) != 0)
+			return -1;
+	return 0;
 }
 
 /* see serve_internal.h */
@@ -453,19 +617,9 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
 	struct cp_verdict v;
 	struct sbuf b = { 0 };
 	const struct cp_verify_error *main_err = NULL;
-	int n = 0;
 
-	if (leaf != NULL) {
-		n = 1 + (sent != NULL ? sk_X509_num(sent) : 0);
-		if ((r->chain = cp_calloc((size_t)n, sizeof(*r->chain))) == NULL)
-			return -1;
-		r->n_chain = (size_t)n;
-		if (cert_fill(&r->chain[0], leaf) != 0)
-			return -1;
-		for (int i = 0; i < sk_X509_num(sent); i++)
-			if (cert_fill(&r->chain[i + 1], sk_X509_value(sent, i)) != 0)
-				return -1;
-	}
+	if (leaf != NULL && chain_fill(r, leaf, sent) != 0)
+		return -1;
 	cp_serve_verdict(leaf != NULL, log, have_crl, &v);
 	memcpy(r->rules, v.rules, sizeof(r->rules));
 	if (!r->protected_path && leaf == NULL) {
@@ -490,7 +644,7 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
 			if (add_finding(&r->findings, &log->v[i]) != 0)
 				return -1;
 			if (v.has_reason && main_err == NULL &&
-			    cp_serve_reason_for(log->v[i].code, log->v[i].depth) == v.reason)
+			    cp_serve_reason_of(&log->v[i]) == v.reason)
 				main_err = &log->v[i];
 		}
 		certpick_findings_sort(&r->findings);
@@ -523,6 +677,7 @@ certpick_serve_report_release(struct certpick_serve_report *r)
 		certpick_dn_release(&r->chain[i].issuer);
 	}
 	free(r->chain);
+	r->n_chain_omitted = 0;
 	free(r->path);
 	free(r->advice);
 	certpick_findings_release(&r->findings);

@@ -1,6 +1,7 @@
 /*
  * Trust stores and path building: a depth-first search over every issuer
- * that links by name, key identifier and CA key usage (X509_check_issued),
+ * that links by name and key identifier (X509_check_issued; a keyUsage
+ * without keyCertSign is left to verification to report),
  * so a cross-signed intermediate yields one path per signer. Bounded in
  * depth, paths and steps, so crafted pools cannot make it run long.
  * No signature checks here: check.c verifies the paths it is given.
@@ -387,6 +388,20 @@ emit(struct builder *b, enum certpick_path_end end)
 	return 0;
 }
 
+/*
+ * y issued c: names and key identifiers link. An issuer whose keyUsage lacks
+ * keyCertSign still links, so that verification says what is wrong with it
+ * (INVALID_CA, KEYUSAGE_NO_CERTSIGN: chain-invalid, as serve says) instead of
+ * the path ending "incomplete" at an issuer the user did give.
+ */
+static bool
+links_as_issuer(X509 *y, X509 *c)
+{
+	int rc = X509_check_issued(y, c);
+
+	return rc == X509_V_OK || rc == X509_V_ERR_KEYUSAGE_NO_CERTSIGN;
+}
+
 static int walk(struct builder *b);
 
 /* Follow y as the issuer of the top of the stack, if it is one. */
@@ -402,7 +417,7 @@ try_issuer(struct builder *b, X509 *y, bool untrusted, int *found)
 		return 0;
 	if (untrusted && is_trusted(b, y))
 		return 0;	/* met already among the trusted */
-	if (X509_check_issued(y, c) != X509_V_OK)
+	if (!links_as_issuer(y, c))
 		return 0;
 	(*found)++;
 	if (b->depth >= MAX_DEPTH || b->out->n >= MAX_PATHS) {

@@ -60,6 +60,11 @@ static const struct verdict_case verdict_cases[] = {
 	  .errs = { { X509_V_ERR_CERT_REVOKED, 0 } }, .n = 1,
 	  .want_sub = "403.13", .want_reason = CERTPICK_REASON_REVOKED,
 	  .failed_rule = CERTPICK_SERVE_RULE_NOT_REVOKED },
+	{ /* F6: an intermediate on its issuer's CRL: 403.13 too */
+	  .what = "revoked CA", .have_cert = true, .have_crl = true,
+	  .errs = { { X509_V_ERR_CERT_REVOKED, 1 } }, .n = 1,
+	  .want_sub = "403.13", .want_reason = CERTPICK_REASON_REVOKED,
+	  .failed_rule = CERTPICK_SERVE_RULE_NOT_REVOKED },
 	{ /* EKU serverAuth only on the leaf */
 	  .what = "eku leaf", .have_cert = true,
 	  .errs = { { X509_V_ERR_INVALID_PURPOSE, 0 } }, .n = 1,
@@ -86,6 +91,23 @@ static const struct verdict_case verdict_cases[] = {
 	  .errs = { { X509_V_ERR_CERT_HAS_EXPIRED, 0 }, { X509_V_ERR_CERT_REVOKED, 0 } }, .n = 2,
 	  .want_sub = "403.13", .want_reason = CERTPICK_REASON_REVOKED,
 	  .failed_rule = CERTPICK_SERVE_RULE_VALIDITY },
+	{ /* F14: an issuer that is not a CA ranks before the purpose error it also gives */
+	  .what = "non-CA issuer", .have_cert = true,
+	  .errs = { { X509_V_ERR_INVALID_PURPOSE, 1 }, { X509_V_ERR_INVALID_CA, 1 },
+		    { X509_V_ERR_KEYUSAGE_NO_CERTSIGN, 1 } }, .n = 3,
+	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_CHAIN_INVALID,
+	  .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
+	{ /* F14: keyUsage without digitalSignature is said as such */
+	  .what = "ku leaf", .have_cert = true,
+	  .errs = { { X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE, 0 } }, .n = 1,
+	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE,
+	  .failed_rule = CERTPICK_SERVE_RULE_PURPOSE },
+	{ /* a chain deeper than the server verifies: that, not "untrusted" */
+	  .what = "too long", .have_cert = true,
+	  .errs = { { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 9 },
+		    { X509_V_ERR_CERT_CHAIN_TOO_LONG, 9 } }, .n = 2,
+	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_INVALID,
+	  .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
 	{ /* negative: an unknown code is still a refusal, never a 200 */
 	  .what = "unknown code", .have_cert = true,
 	  .errs = { { 9999, 0 } }, .n = 1,
@@ -457,6 +479,110 @@ report_fill_advice(void **state)
 	certpick_dn_release(&names[1]);
 }
 
+/* A copy of x with its keyUsage replaced by ku (parsed afresh: no cached flags). */
+static X509 *
+with_ku(X509 *x, const char *ku)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509 *copy;
+	int len;
+
+	X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_key_usage, -1)));
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, ku));
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+	assert_true((len = i2d_X509(x, &der)) > 0);
+	p = der;
+	copy = d2i_X509(NULL, &p, len);
+	OPENSSL_free(der);
+	assert_non_null(copy);
+	return copy;
+}
+
+/*
+ * F14: the first sentence names the real cause: a keyUsage that forbids
+ * signing (OpenSSL says "unsuitable purpose" for it too), and a trust store
+ * that holds only an intermediate.
+ */
+static void
+report_fill_diagnoses(void **state)
+{
+	struct certpick_serve_report r = { 0 };
+	struct cp_verify_log log = { 0 };
+	struct cp_verify_error *e;
+	X509 *base, *leaf, *mid;
+
+	(void)state;
+	base = make_ca("kuenc", NID_undef, NID_undef);
+	leaf = with_ku(base, "critical,keyEncipherment");
+	r.protected_path = true;
+	r.asked = CERTPICK_SERVE_ASKED_HANDSHAKE;
+	cp_verify_log_add(&log, X509_V_ERR_INVALID_PURPOSE, 0, leaf);
+	assert_int_equal(cp_serve_report_fill(&r, leaf, NULL, &log, false), 0);
+	assert_string_equal(r.substatus, "403.16");
+	if (r.reason != CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE || strstr(r.advice, "keyUsage") == NULL)
+		fail_msg("reason %s, advice: %s", certpick_reason_id(r.reason), r.advice);
+	assert_null(strstr(r.advice, "extendedKeyUsage"));
+	certpick_serve_report_release(&r);
+	cp_verify_log_clear(&log);
+
+	/* the issuer of the chain's top is missing, and that top is a trusted intermediate */
+	memset(&r, 0, sizeof(r));
+	r.protected_path = true;
+	mid = make_ca("Int", NID_undef, NID_undef);
+	e = cp_verify_log_add(&log, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, 1, mid);
+	assert_non_null(e);
+	e->anchor_not_root = true;
+	assert_int_equal(cp_serve_report_fill(&r, base, NULL, &log, false), 0);
+	if (r.reason != CERTPICK_REASON_SRV_TRUST_INTERMEDIATE_ONLY ||
+	    strstr(r.advice, "trusts only an intermediate") == NULL ||
+	    strstr(r.advice, "'CN=Int'") == NULL)
+		fail_msg("reason %s, advice: %s", certpick_reason_id(r.reason), r.advice);
+	assert_string_equal(r.substatus, "403.16");
+	certpick_serve_report_release(&r);
+	cp_verify_log_clear(&log);
+	X509_free(mid);
+	X509_free(leaf);
+	X509_free(base);
+}
+
+/* F11: a long chain is shown capped, and says how many were left out */
+static void
+report_chain_capped(void **state)
+{
+	struct certpick_serve_report r = { 0 };
+	struct cp_verify_log log = { 0 };
+	STACK_OF(X509) *sent = sk_X509_new_null();
+	X509 *leaf = make_ca("leaf", NID_undef, NID_undef);
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		assert_true(sk_X509_push(sent, make_ca("ca", NID_undef, NID_undef)) > 0);
+	r.protected_path = true;
+	cp_verify_log_add(&log, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0, leaf);
+	assert_int_equal(cp_serve_report_fill(&r, leaf, sent, &log, false), 0);
+	assert_int_equal(r.n_chain, CP_SERVE_CHAIN_SHOWN);
+	assert_int_equal(r.n_chain_omitted, 33 - CP_SERVE_CHAIN_SHOWN);
+	certpick_serve_report_release(&r);
+
+	/* a short chain is shown whole */
+	memset(&r, 0, sizeof(r));
+	while (sk_X509_num(sent) > 1)
+		X509_free(sk_X509_pop(sent));
+	assert_int_equal(cp_serve_report_fill(&r, leaf, sent, &log, false), 0);
+	assert_int_equal(r.n_chain, 2);
+	assert_int_equal(r.n_chain_omitted, 0);
+	certpick_serve_report_release(&r);
+	cp_verify_log_clear(&log);
+	sk_X509_pop_free(sent, X509_free);
+	X509_free(leaf);
+}
+
 static void
 feed_all(struct cp_http_req *r, const char *s, bool bytewise)
 {
@@ -542,6 +668,43 @@ http_requests(void **state)
 	assert_int_equal(r.state, CP_HTTP_DONE);
 	assert_false(r.keep_alive);
 	cp_http_req_release(&r);
+}
+
+/*
+ * F20: an error decided in on_headers_complete (413 by Content-Length, 505,
+ * 501) ends the request as an error: the declared body is never read as the
+ * next request, and the state says ERROR, not DONE.
+ */
+static void
+http_header_errors(void **state)
+{
+	static const struct {
+		const char *req;
+		int status;
+	} rows[] = {
+		{ "POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n"
+		  "GET /smuggled HTTP/1.1\r\n\r\n", 413 },
+		{ "GET /h2 HTTP/2.0\r\n\r\n", 505 },
+		{ "GET /h3 HTTP/3.0\r\n\r\n", 505 },
+		{ "GET / HTTP/0.9\r\n\r\n", 505 },
+		{ "CONNECT host:443 HTTP/1.1\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n", 501 },
+	};
+	struct cp_http_req r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t len = strlen(rows[i].req), used;
+
+		cp_http_req_init(&r, 0, 100);
+		used = cp_http_req_feed(&r, rows[i].req, len);
+		if (r.state != CP_HTTP_ERROR || r.error_status != rows[i].status)
+			fail_msg("row %zu: state %d status %d, want ERROR %d", i, (int)r.state,
+			    r.error_status, rows[i].status);
+		/* nothing more is taken: the connection answers and closes */
+		assert_int_equal(cp_http_req_feed(&r, rows[i].req + used, len - used), 0);
+		assert_int_equal(r.state, CP_HTTP_ERROR);
+		cp_http_req_release(&r);
+	}
 }
 
 static void
@@ -712,7 +875,10 @@ main(void)
 		cmocka_unit_test(size_findings),
 		cmocka_unit_test(page_rendering),
 		cmocka_unit_test(report_fill_advice),
+		cmocka_unit_test(report_fill_diagnoses),
+		cmocka_unit_test(report_chain_capped),
 		cmocka_unit_test(http_requests),
+		cmocka_unit_test(http_header_errors),
 		cmocka_unit_test(path_rules),
 		cmocka_unit_test(accept_rules),
 		cmocka_unit_test(names_and_options),
