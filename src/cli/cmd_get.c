@@ -94,6 +94,23 @@ usage_error(const char *fmt, const char *arg)
 	return cli_usage_error(cmd_get_usage, fmt, arg);
 }
 
+/* "Name: value": Name an HTTP token, the value without control characters but HTAB. */
+static bool
+header_ok(const char *h)
+{
+	const char *colon = strchr(h, ':');
+	char name[256];
+
+	if (colon == NULL || (size_t)(colon - h) >= sizeof(name))
+		return false;
+	memcpy(name, h, (size_t)(colon - h));
+	name[colon - h] = '\0';
+	for (const unsigned char *v = (const unsigned char *)colon + 1; *v != '\0'; v++)
+		if ((*v < 0x20 && *v != '\t') || *v == 0x7f)
+			return false;
+	return cli_is_http_token(name);
+}
+
 static int
 parse_args(int argc, char **argv, struct get_args *a)
 {
@@ -122,8 +139,9 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case 'H':
 			if (a->n_headers == sizeof(a->headers) / sizeof(a->headers[0]))
 				return usage_error("too many headers (%s)", optarg);
-			if (strchr(optarg, ':') == NULL || strpbrk(optarg, "\r\n") != NULL)
-				return usage_error("bad header '%s' (Name: value)", optarg);
+			if (!header_ok(optarg))
+				return usage_error("%s", "bad -H header (Name: value; the name an HTTP "
+				    "token, no control characters)");
 			a->headers[a->n_headers++] = optarg;
 			break;
 		case 'd':

@@ -325,10 +325,13 @@ def test_json_when_probe_fails(certpick, why):
     ("-X", "GET / HTTP/1.1\r\nX-Injected: 2\r\nX-Pad:"),
     ("-X", "GE\tT"),
     ("-X", ""),
+    ("-H", "X-A: 1\r\nX-Injected: 3"),
+    ("-H", "X-A: \x1b]0;pwned\x07"),
+    ("-H", "X A: 1"),
 ])
 def test_control_characters_refused(certpick, opt, value):
-    """F16: CR/LF (and other non-token bytes) in the server name or the method never
-    reach the wire: exit 2 with one line, before any connection."""
+    """F16: CR/LF (and other non-token bytes) in the server name, the method or a header
+    never reach the wire: exit 2 with one line, before any connection."""
     port = free_port()
     commands = ["get", "probe"] if opt == "--servername" else ["get"]
     for cmd in commands:
@@ -357,3 +360,9 @@ def test_data_from_fifo_refused(certpick, tmp):
         assert r.err.strip() == "certpick: error: cannot read '%s': not a regular file" % fifo
     r = certpick("get", "-d", "@/dev/zero", "https://127.0.0.1:%d/" % free_port(), timeout=30)
     assert r.rc == 4 and "not a regular file" in r.err, r
+    big = os.path.join(tmp, "big")
+    with open(big, "wb") as f:
+        f.truncate((256 << 20) + 1)  # sparse
+    r = certpick("get", "--data-binary", "@" + big, "https://127.0.0.1:%d/" % free_port())
+    assert r.rc == 4 and r.err.strip() == "certpick: error: cannot read '%s': larger than " \
+        "256 MiB" % big, r
