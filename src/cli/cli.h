@@ -63,6 +63,8 @@ bool cli_is_hostname(const char *s);
 bool cli_is_http_token(const char *s);
 /* "0".."65535" only, digits only. 0, or -1. */
 int cli_parse_port(const char *s, unsigned *port);
+/* --connect-to ADDR[:PORT] / [V6]:PORT: no control characters, the port 0 to 65535. */
+bool cli_connect_to_ok(const char *s);
 /* --timeout SECONDS: more than 0, at most 3600, into milliseconds. 0, or -1. */
 int cli_parse_timeout(const char *s, int *ms);
 void cli_warn(const char *fmt, ...) CERTPICK_PRINTF(1, 2);

@@ -156,7 +156,12 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case 'k': a->go.insecure = true; break;
 		case 'q': a->quiet = true; break;
 		case O_ANY_PHASE: a->any_phase = true; break;
-		case O_CONNECT_TO: a->po.connect_to = a->go.connect_to = optarg; break;
+		case O_CONNECT_TO:
+			if (!cli_connect_to_ok(optarg))
+				return usage_error("%s", "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
+				    "the port 0 to 65535)");
+			a->po.connect_to = a->go.connect_to = optarg;
+			break;
 		case O_SNI:
 			if (!cli_is_hostname(optarg))
 				return usage_error("%s", "bad --servername (a host name or an IP address)");

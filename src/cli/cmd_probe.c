@@ -95,7 +95,12 @@ parse_args(int argc, char **argv, struct probe_args *a)
 				    "address)"), -1;
 			a->opts.servername = optarg;
 			break;
-		case O_CONNECT_TO: a->opts.connect_to = optarg; break;
+		case O_CONNECT_TO:
+			if (!cli_connect_to_ok(optarg))
+				return usage_error("%s", "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
+				    "the port 0 to 65535)"), -1;
+			a->opts.connect_to = optarg;
+			break;
 		case O_TLS12: a->opts.flags |= CERTPICK_PROBE_TLS12_ONLY; break;
 		case O_TLS13: a->opts.flags |= CERTPICK_PROBE_TLS13_ONLY; break;
 		case '4': a->opts.flags |= CERTPICK_PROBE_IPV4; break;

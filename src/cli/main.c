@@ -147,6 +147,26 @@ cli_is_http_token(const char *s)
 }
 
 /* see cli.h */
+bool
+cli_connect_to_ok(const char *s)
+{
+	const char *colon = strrchr(s, ':'), *end;
+	unsigned port;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return false;
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return false;
+		return end[1] == '\0' || (end[1] == ':' && cli_parse_port(end + 2, &port) == 0);
+	}
+	if (colon == NULL || strchr(s, ':') != colon)
+		return colon == s ? false : true;	/* "addr", or a bare IPv6 address */
+	return colon != s && cli_parse_port(colon + 1, &port) == 0;
+}
+
+/* see cli.h */
 int
 cli_parse_timeout(const char *s, int *ms)
 {

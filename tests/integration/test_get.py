@@ -366,3 +366,21 @@ def test_data_from_fifo_refused(certpick, tmp):
     r = certpick("get", "--data-binary", "@" + big, "https://127.0.0.1:%d/" % free_port())
     assert r.rc == 4 and r.err.strip() == "certpick: error: cannot read '%s': larger than " \
         "256 MiB" % big, r
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("addr", ["127.0.0.1:70000", "[::1]:99999", "127.0.0.1:8x",
+                                  "evil\r\n:443", "[::1"])
+def test_connect_to_port_range(certpick, addr):
+    """F19: a --connect-to port out of range is a usage error (exit 2) for get and probe,
+    not a network failure (exit 3)."""
+    for cmd in ["get", "probe"]:
+        r = certpick(cmd, "--timeout", "1", "--connect-to", addr, "https://127.0.0.1:1/")
+        assert r.rc == 2, r
+        assert r.err.startswith("certpick: error: bad --connect-to"), r
+
+
+def test_connect_to_accepted_forms(certpick):
+    for addr in ["127.0.0.1", "127.0.0.1:1", "[::1]:1", "::1", "localhost:1"]:
+        r = certpick("get", "--timeout", "1", "--connect-to", addr, "https://127.0.0.1:1/")
+        assert r.rc == 3, r
