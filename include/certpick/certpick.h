@@ -29,6 +29,7 @@
 #include "certpick/defs.h"
 
 #include "certpick/error.h"
+#include "certpick/file.h"
 #include "certpick/reason.h"
 #include "certpick/dn.h"
 #include "certpick/certreq.h"

@@ -10,8 +10,8 @@
  * and whether a request made after the handshake (TLS 1.2 renegotiation,
  * TLS 1.3 post-handshake auth) reaches the client at all. A selection ends
  * in one outcome (enum certpick_outcome) with a stable reason id. The rules
- * and their sources: src/lib/profiles.c, docs/cli/select.md and
- * /work/shared/reference/client-selection.md.
+ * and their sources: src/lib/profiles.c and docs/cli/select.md (each rule
+ * tagged with how it is known: source read, vendor docs, run here).
  *
  * Lifecycle: profiles are static (never freed). certpick_select_run()
  * returns a heap struct certpick_selection that owns everything it points to

@@ -125,7 +125,7 @@ struct certpick_serve_report {
 void certpick_serve_report_release(struct certpick_serve_report *r);
 
 /*
- * The report as one JSON object (DESIGN.md shapes: schema 1, DNs as
+ * The report as one JSON object (docs/json.md shapes: schema 1, DNs as
  * {rfc4514, der, sha256}, findings as {id, severity, message, hint[, detail]}):
  * the same text is the JSON answer's body and a --json-log line. Compact, no
  * newline. Caller owns the result; free(). NULL on allocation failure.

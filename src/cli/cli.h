@@ -137,7 +137,7 @@ int cli_sources_load(const struct cli_sources *s, struct certpick_candset *set, 
 struct certpick_load_options cli_sources_options(const struct cli_sources *s, bool pin);
 void cli_sources_wipe(struct cli_sources *s);
 
-/* json.c: shared JSON shapes (DESIGN.md contract) built with jansson. */
+/* json.c: shared JSON shapes (the contract of docs/json.md) built with jansson. */
 json_t *cli_json_dn(const struct certpick_dn *dn);
 json_t *cli_json_findings(const struct certpick_findings *f);
 json_t *cli_json_finding(const struct certpick_finding *f);

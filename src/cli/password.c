@@ -14,6 +14,8 @@
 
 #include "cli.h"
 
+#define PASSWORD_FILE_MAX ((size_t)1 << 20)
+
 static void
 chomp(char *s)
 {
@@ -23,25 +25,39 @@ chomp(char *s)
 		s[--n] = '\0';
 }
 
+/* The limit of a password or PIN, the same from a file as from the environment. */
+static int
+too_long(const char *where, struct certpick_error *err)
+{
+	err->code = CERTPICK_ERR_USAGE;
+	snprintf(err->message, sizeof(err->message), "password in '%s' is too long", where);
+	err->detail[0] = '\0';
+	return -1;
+}
+
+/* The first line of the file (the read buffer is wiped); larger files are refused. */
 static int
 read_file(struct cli_password *p, struct certpick_error *err)
 {
-	FILE *fp;
-	size_t n;
+	void *data = NULL;
+	size_t len = 0, n;
+	int ret = -1;
 
-	if ((fp = fopen(p->file, "r")) == NULL) {
-		err->code = CERTPICK_ERR_IO;
-		snprintf(err->message, sizeof(err->message), "cannot open password file '%s'", p->file);
-		snprintf(err->detail, sizeof(err->detail), "%s", strerror(errno));
-		return -1;
-	}
-	n = fread(p->buf, 1, sizeof(p->buf) - 1, fp);
-	p->buf[n] = '\0';
-	fclose(fp);
+	if (certpick_file_read(p->file, PASSWORD_FILE_MAX, &data, &len, err) != 0)
+		goto out;
 	/* only the first line is the password */
-	p->buf[strcspn(p->buf, "\n")] = '\0';
+	n = strcspn(data, "\n");
+	if (n >= sizeof(p->buf)) {
+		too_long(p->file, err);
+		goto out;
+	}
+	memcpy(p->buf, data, n);
+	p->buf[n] = '\0';
 	chomp(p->buf);
-	return 0;
+	ret = 0;
+out:
+	certpick_file_free(data, len);
+	return ret;
 }
 
 int
@@ -57,12 +73,8 @@ cli_password_resolve(struct cli_password *p, struct certpick_error *err)
 			err->detail[0] = '\0';
 			return -1;
 		}
-		if (strlen(v) >= sizeof(p->buf)) {
-			err->code = CERTPICK_ERR_USAGE;
-			snprintf(err->message, sizeof(err->message), "password in '%s' is too long", p->env);
-			err->detail[0] = '\0';
-			return -1;
-		}
+		if (strlen(v) >= sizeof(p->buf))
+			return too_long(p->env, err);
 		memcpy(p->buf, v, strlen(v) + 1);
 		p->have = true;
 	} else if (p->file != NULL) {

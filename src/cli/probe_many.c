@@ -10,6 +10,8 @@
 
 #include "cli.h"
 
+#define TARGETS_MAX ((size_t)64 << 20)	/* about a million targets */
+
 struct many {
 	bool json, input_order, progress;
 	FILE *save;
@@ -103,47 +105,88 @@ on_done(void *arg, size_t index, struct certpick_probe_result *r)
 		draw_progress(m);
 }
 
-/* One target per line; blank lines and # comments skipped; spaces trimmed. */
-static int
-read_targets(const char *path, char ***out, size_t *n)
+/* Trim one line in place: comment, leading and trailing blanks; "" when nothing is left. */
+static char *
+trim_target(char *s)
 {
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL, **v = NULL;
-	size_t cap = 0, count = 0, alloc = 0;
-	ssize_t len;
+	char *e, *hash = strchr(s, '#');
 
-	if (fp == NULL) {
-		fprintf(stderr, "certpick: error: cannot open '%s': %s\n", path, strerror(errno));
-		return -1;
-	}
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		char *s = line, *e, *hash = strchr(line, '#');
+	if (hash != NULL)
+		*hash = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
 
-		if (hash != NULL)
-			*hash = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		e = s + strlen(s);
-		while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		if (*s == '\0')
+static void
+free_targets(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Split the file's bytes into targets; -1 when out of memory. */
+static int
+split_targets(char *text, char ***out, size_t *n)
+{
+	char **v = NULL, *line, *next;
+	size_t count = 0, alloc = 0;
+
+	for (line = text; line != NULL; line = next) {
+		char *s;
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*(s = trim_target(line)) == '\0')
 			continue;
 		if (count == alloc) {
 			char **g = realloc(v, (alloc = alloc ? alloc * 2 : 64) * sizeof(*v));
 
 			if (g == NULL)
-				break;
+				goto nomem;
 			v = g;
 		}
 		if ((v[count] = strdup(s)) == NULL)
-			break;
+			goto nomem;
 		count++;
 	}
-	free(line);
-	if (fp != stdin)
-		fclose(fp);
 	*out = v;
 	*n = count;
+	return 0;
+nomem:
+	free_targets(v, count);
+	return -1;
+}
+
+/*
+ * One target per line; blank lines and # comments skipped; spaces trimmed.
+ * The file (or standard input, "-") is read whole under TARGETS_MAX, through
+ * the one file reader: a FIFO or a device is refused, /dev/zero cannot fill
+ * memory, and running out of memory is an error, never the end of the list.
+ */
+static int
+read_targets(const char *path, char ***out, size_t *n)
+{
+	struct certpick_error err = { 0 };
+	void *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = strcmp(path, "-") == 0 ?
+	    certpick_file_read_fd(STDIN_FILENO, "standard input", TARGETS_MAX, &data, &len, &err) :
+	    certpick_file_read(path, TARGETS_MAX, &data, &len, &err);
+	if (rc != 0)
+		return cli_error(&err);
+	if (split_targets(data, out, n) != 0) {
+		certpick_file_free(data, len);
+		fprintf(stderr, "certpick: error: out of memory reading '%s'\n", path);
+		return CLI_EXIT_INTERNAL;
+	}
+	certpick_file_free(data, len);
 	return 0;
 }
 
@@ -158,8 +201,8 @@ cli_probe_many(const struct certpick_probe_options *opts, const char *file, unsi
 	size_t n = 0;
 	int rc = CLI_EXIT_OK;
 
-	if (read_targets(file, &targets, &n) != 0)
-		return CLI_EXIT_INPUT;
+	if ((rc = read_targets(file, &targets, &n)) != 0)
+		return rc;
 	m.n = n;
 	m.progress = isatty(STDERR_FILENO) && n > 0;
 	if (input_order && (m.pending = calloc(n ? n : 1, sizeof(*m.pending))) == NULL) {

@@ -24,13 +24,17 @@ static int
 names_from_pem(const char *path, struct certpick_dn **names, size_t *n)
 {
 	struct certpick_error err = { 0 };
-	BIO *in = BIO_new_file(path, "r");
+	void *data = NULL;
+	size_t dlen = 0;
+	BIO *in = NULL;
 	X509 *x;
 	int rc = 0;
 
-	if (in == NULL) {
-		fprintf(stderr, "certpick: error: cannot open '%s': %s\n", path, strerror(errno));
-		return CLI_EXIT_INPUT;
+	if (certpick_file_read(path, 0, &data, &dlen, &err) != 0)
+		return cli_error(&err);
+	if ((in = BIO_new_mem_buf(data, (int)dlen)) == NULL) {
+		certpick_file_free(data, dlen);
+		return CLI_EXIT_INTERNAL;
 	}
 	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
 		const unsigned char *der;
@@ -51,6 +55,7 @@ names_from_pem(const char *path, struct certpick_dn **names, size_t *n)
 	}
 	ERR_clear_error();
 	BIO_free(in);
+	certpick_file_free(data, dlen);
 	if (rc == 0 && *n == 0) {
 		fprintf(stderr, "certpick: error: no PEM certificate in '%s'\n", path);
 		rc = CLI_EXIT_INPUT;

@@ -20,6 +20,8 @@
 #include "internal.h"
 
 #define MAX_DIR_DEPTH 16
+#define MAX_CHAIN 32		/* certificates of its source found with one candidate */
+#define PAIR_SCAN_MAX 16	/* keys compared one by one when no index entry matches */
 
 struct certpick_candidate {
 	char *source;
@@ -49,10 +51,17 @@ struct loose_key {
 	enum certpick_key_store store;
 };
 
+/*
+ * The pool is indexed by DER digest (de-duplication) and by subject (issuer
+ * lookup for path building), so neither compares a certificate with every
+ * other one: loading and checking n certificates stays linear.
+ */
 struct certpick_candset {
 	struct certpick_candidate **v;
 	size_t n;
 	STACK_OF(X509) *pool;
+	struct cp_hashidx pool_by_der;		/* der_key() -> pool index */
+	struct cp_hashidx pool_by_subject;	/* name_key(subject) -> pool index */
 	struct loose_key *keys;
 	size_t nkeys;
 	bool finished;
@@ -110,6 +119,8 @@ certpick_candset_free(struct certpick_candset *set)
 	}
 	free(set->keys);
 	sk_X509_pop_free(set->pool, X509_free);
+	cp_hashidx_release(&set->pool_by_der);
+	cp_hashidx_release(&set->pool_by_subject);
 	free(set);
 }
 
@@ -143,12 +154,65 @@ key_matches(X509 *x, EVP_PKEY *pkey)
 	return eq;
 }
 
+/* A certificate's key in a DER index: its SHA-1, which OpenSSL keeps with it. */
+static uint64_t
+der_key(X509 *x)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	uint64_t k = 0;
+
+	if (X509_digest(x, EVP_sha1(), md, &len) == 1 && len >= sizeof(k))
+		memcpy(&k, md, sizeof(k));
+	ERR_clear_error();
+	return k;
+}
+
+/* A name's key in a subject index: OpenSSL's hash of its canonical form (as X509_NAME_cmp). */
+static uint64_t
+name_key(const X509_NAME *name)
+{
+	int ok = 0;
+	unsigned long h = X509_NAME_hash_ex(name, NULL, NULL, &ok);
+
+	ERR_clear_error();
+	return ok ? (uint64_t)h : 0;
+}
+
+/* The pool's certificate at an index entry; NULL for an entry left by a failed add. */
+static X509 *
+pool_at(const struct certpick_candset *set, size_t i)
+{
+	return i < (size_t)sk_X509_num(set->pool) ? sk_X509_value(set->pool, (int)i) : NULL;
+}
+
+static bool
+pool_has(const struct certpick_candset *set, X509 *x, uint64_t key)
+{
+	size_t pos = 0, i;
+	X509 *y;
+
+	while (cp_hashidx_next(&set->pool_by_der, key, &pos, &i))
+		if ((y = pool_at(set, i)) != NULL && X509_cmp(y, x) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Entries are added before the certificate: one left by a failure is
+ * harmless, every lookup confirms the certificate it finds (pool_at).
+ */
 static int
 pool_add(struct certpick_candset *set, X509 *x, struct certpick_error *err)
 {
-	for (int i = 0; i < sk_X509_num(set->pool); i++)
-		if (X509_cmp(sk_X509_value(set->pool, i), x) == 0)
-			return 0;
+	uint64_t key = der_key(x);
+	size_t i = (size_t)sk_X509_num(set->pool);
+
+	if (pool_has(set, x, key))
+		return 0;
+	if (cp_hashidx_add(&set->pool_by_der, key, i) != 0 ||
+	    cp_hashidx_add(&set->pool_by_subject, name_key(X509_get_subject_name(x)), i) != 0)
+		return cp_error_nomem(err);
 	if (!X509_up_ref(x))
 		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a certificate");
 	if (sk_X509_push(set->pool, x) <= 0) {
@@ -156,6 +220,37 @@ pool_add(struct certpick_candset *set, X509 *x, struct certpick_error *err)
 		return cp_error_nomem(err);
 	}
 	return 0;
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* see internal.h */
+size_t
+cp_candset_pool_by_subject(const struct certpick_candset *set, const X509_NAME *name,
+    size_t *idx, size_t max)
+{
+	size_t pos = 0, i, n = 0, found = 0;
+	X509 *y;
+
+	if (set == NULL)
+		return 0;
+	while (cp_hashidx_next(&set->pool_by_subject, name_key(name), &pos, &i)) {
+		if ((y = pool_at(set, i)) == NULL ||
+		    X509_NAME_cmp(X509_get_subject_name(y), name) != 0)
+			continue;
+		found++;
+		if (n < max)
+			idx[n++] = i;
+	}
+	/* pool order, so that paths are found in the order their issuers were loaded */
+	qsort(idx, n, sizeof(*idx), cmp_size);
+	return found;
 }
 
 static int
@@ -264,6 +359,206 @@ rollback(struct certpick_candset *set, size_t mark)
 }
 
 /*
+ * Keys of a source no certificate took: with certificates in the source, the
+ * first certificate without a key (in order, each once) is the one the key
+ * was meant for, a mismatch; in a key-only source, a loose key for finish().
+ */
+static int
+mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool *used,
+    size_t first, const char *source, enum certpick_key_store store, struct certpick_error *err)
+{
+	int ncerts = sk_X509_num(l->certs);
+	size_t at = first;
+
+	for (size_t k = 0; k < l->nkeys; k++) {
+		if (used[k])
+			continue;
+		if (ncerts > 0) {
+			/* the first certificate without a key is the one the key was meant for */
+			for (; at < set->n; at++) {
+				struct certpick_candidate *c = set->v[at];
+				if (c->pkey != NULL || c->mismatch_source != NULL)
+					continue;
+				if ((c->mismatch_source = cp_strdup(source)) == NULL) {
+					cp_error_nomem(err);
+					return -1;
+				}
+				c->latent = false;
+				break;
+			}
+			continue;
+		}
+		struct loose_key *lk = cp_array_push(&set->keys, &set->nkeys, sizeof(*lk));
+		if (lk == NULL || (lk->source = cp_strdup(source)) == NULL) {
+			if (lk != NULL)
+				set->nkeys--;
+			cp_error_nomem(err);
+			return -1;
+		}
+		lk->pkey = l->keys[k].pkey;
+		lk->store = store;
+		l->keys[k].pkey = NULL;
+	}
+	return 0;
+}
+
+/* A public key's key in an index: a hash of its SubjectPublicKeyInfo DER. */
+static uint64_t
+spki_key_of_pkey(EVP_PKEY *pkey)
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(pkey, &der);
+	uint64_t k = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
+
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return k;
+}
+
+static uint64_t
+spki_key_of_cert(X509 *x)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	uint64_t k = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
+
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return k;
+}
+
+/* Keys indexed by public key, so pairing n certificates with n keys is linear. */
+struct key_index {
+	struct cp_hashidx h;
+	size_t n;
+};
+
+typedef EVP_PKEY *(*key_at_fn)(const void *keys, size_t k);
+
+static int
+key_index_build(struct key_index *ki, const void *keys, size_t n, key_at_fn at)
+{
+	memset(ki, 0, sizeof(*ki));
+	ki->n = n;
+	for (size_t k = 0; k < n; k++)
+		if (at(keys, k) != NULL && cp_hashidx_add(&ki->h, spki_key_of_pkey(at(keys, k)),
+		    k) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * The first key (in source order) that matches x, or SIZE_MAX. Keys whose encoding differs from the certificate's (the index
+ * misses them) are still found by comparing one by one in small sources.
+ */
+static size_t
+key_index_find(const struct key_index *ki, X509 *x, const void *keys, key_at_fn at)
+{
+	size_t pos = 0, k, best = SIZE_MAX;
+
+	while (cp_hashidx_next(&ki->h, spki_key_of_cert(x), &pos, &k))
+		if (k < best && key_matches(x, at(keys, k)))
+			best = k;
+	for (k = 0; best == SIZE_MAX && ki->n <= PAIR_SCAN_MAX && k < ki->n; k++)
+		if (key_matches(x, at(keys, k)))
+			best = k;
+	return best;
+}
+
+static EVP_PKEY *
+loaded_key_at(const void *keys, size_t k)
+{
+	return ((const struct cp_loaded_key *)keys)[k].pkey;
+}
+
+static EVP_PKEY *
+loose_key_at(const void *keys, size_t k)
+{
+	return ((const struct loose_key *)keys)[k].pkey;
+}
+
+/*
+ * The certificates of x's source that can be in its path: its issuer, that
+ * one's issuer, ... by name through the source's subject index, at most
+ * MAX_CHAIN, in source order. A source of n certificates thus gives each
+ * candidate a short chain, not the n - 1 others (n^2 in all).
+ */
+static int
+source_chain(const STACK_OF(X509) *certs, const struct cp_hashidx *by_subject, int xi,
+    STACK_OF(X509) *out)
+{
+	size_t seen[MAX_CHAIN + 1], n = 1;
+
+	seen[0] = (size_t)xi;
+	for (size_t k = 0; k < n && n <= MAX_CHAIN; k++) {
+		X509 *c = sk_X509_value(certs, (int)seen[k]);
+		const X509_NAME *issuer = X509_get_issuer_name(c);
+		size_t pos = 0, j;
+
+		if (X509_NAME_cmp(X509_get_subject_name(c), issuer) == 0)
+			continue;	/* self-issued: the top */
+		while (n <= MAX_CHAIN && cp_hashidx_next(by_subject, name_key(issuer), &pos, &j)) {
+			X509 *y = sk_X509_value(certs, (int)j);
+			bool dup = false;
+
+			for (size_t m = 0; m < n && !dup; m++)
+				dup = seen[m] == j || X509_cmp(sk_X509_value(certs, (int)seen[m]), y) == 0;
+			if (!dup && X509_NAME_cmp(X509_get_subject_name(y), issuer) == 0)
+				seen[n++] = j;
+		}
+	}
+	qsort(seen + 1, n - 1, sizeof(seen[0]), cmp_size);
+	for (size_t k = 1; k < n; k++)
+		if (sk_X509_push(out, sk_X509_value(certs, (int)seen[k])) <= 0)
+			return -1;
+	return 0;
+}
+
+/* One source's indexes: its certificates by subject and by DER, its keys by public key. */
+struct source_index {
+	struct cp_hashidx by_subject;
+	struct cp_hashidx by_der;	/* certificates made candidates so far */
+	struct key_index keys;
+	STACK_OF(X509) *chain;		/* scratch: one candidate's chain */
+};
+
+static int
+source_index_build(struct source_index *si, const struct cp_loaded *l)
+{
+	memset(si, 0, sizeof(*si));
+	if ((si->chain = sk_X509_new_null()) == NULL)
+		return -1;
+	for (int i = 0; i < sk_X509_num(l->certs); i++)
+		if (cp_hashidx_add(&si->by_subject,
+		    name_key(X509_get_subject_name(sk_X509_value(l->certs, i))), (size_t)i) != 0)
+			return -1;
+	return key_index_build(&si->keys, l->keys, l->nkeys, loaded_key_at);
+}
+
+static void
+source_index_release(struct source_index *si)
+{
+	cp_hashidx_release(&si->by_subject);
+	cp_hashidx_release(&si->by_der);
+	cp_hashidx_release(&si->keys.h);
+	sk_X509_free(si->chain);
+}
+
+/* Whether x was made a candidate already from this source; else remembers it. */
+static int
+seen_in_source(struct source_index *si, const STACK_OF(X509) *certs, int i, bool *dup)
+{
+	X509 *x = sk_X509_value(certs, i);
+	uint64_t key = der_key(x);
+	size_t pos = 0, j;
+
+	*dup = false;
+	while (!*dup && cp_hashidx_next(&si->by_der, key, &pos, &j))
+		*dup = X509_cmp(sk_X509_value(certs, (int)j), x) == 0;
+	return *dup ? 0 : cp_hashidx_add(&si->by_der, key, (size_t)i);
+}
+
+/*
  * Turn what one source held into candidates: certificates paired with the
  * keys of the same source; keys that match none are a mismatch when the
  * source has a certificate, else loose keys for finish().
@@ -277,9 +572,11 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 	size_t mark = set->n, first;
 	int ncerts = sk_X509_num(l->certs);
 	bool *used = NULL;
+	struct source_index si;
 	int ret = -1;
 
-	if ((used = cp_calloc(l->nkeys, sizeof(*used))) == NULL) {
+	if (source_index_build(&si, l) != 0 ||
+	    (used = cp_calloc(l->nkeys, sizeof(*used))) == NULL) {
 		cp_error_nomem(err);
 		goto out;
 	}
@@ -290,18 +587,24 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 	for (int i = 0; i < ncerts; i++) {
 		X509 *x = sk_X509_value(l->certs, i);
 		struct certpick_candidate *c;
-		bool dup = false;
+		size_t k;
+		bool dup;
 
-		for (size_t j = first; j < set->n; j++)
-			dup = dup || X509_cmp(set->v[j]->x509, x) == 0;
+		if (seen_in_source(&si, l->certs, i, &dup) != 0) {
+			cp_error_nomem(err);
+			goto out;
+		}
 		if (dup)
 			continue;
-		if ((c = candidate_add(set, x, l->certs, source, err)) == NULL)
+		sk_X509_zero(si.chain);
+		if (source_chain(l->certs, &si.by_subject, i, si.chain) != 0) {
+			cp_error_nomem(err);
+			goto out;
+		}
+		if ((c = candidate_add(set, x, si.chain, source, err)) == NULL)
 			goto out;
 		c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
-		for (size_t k = 0; k < l->nkeys; k++) {
-			if (!key_matches(x, l->keys[k].pkey))
-				continue;
+		if ((k = key_index_find(&si.keys, x, l->keys, loaded_key_at)) != SIZE_MAX) {
 			if (set_key(c, l->keys[k].pkey, store, source, err) != 0)
 				goto out;
 			c->keyspec = l->keys[k].keyspec;
@@ -310,43 +613,16 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 				goto out;
 			}
 			used[k] = true;
-			break;
 		}
 		c->latent = c->pkey == NULL && is_ca(x);
 	}
-	for (size_t k = 0; k < l->nkeys; k++) {
-		if (used[k])
-			continue;
-		if (ncerts > 0) {
-			/* the first certificate without a key is the one the key was meant for */
-			for (size_t j = first; j < set->n; j++) {
-				struct certpick_candidate *c = set->v[j];
-				if (c->pkey != NULL || c->mismatch_source != NULL)
-					continue;
-				if ((c->mismatch_source = cp_strdup(source)) == NULL) {
-					cp_error_nomem(err);
-					goto out;
-				}
-				c->latent = false;
-				break;
-			}
-			continue;
-		}
-		struct loose_key *lk = cp_array_push(&set->keys, &set->nkeys, sizeof(*lk));
-		if (lk == NULL || (lk->source = cp_strdup(source)) == NULL) {
-			if (lk != NULL)
-				set->nkeys--;
-			cp_error_nomem(err);
-			goto out;
-		}
-		lk->pkey = l->keys[k].pkey;
-		lk->store = store;
-		l->keys[k].pkey = NULL;
-	}
+	if (mark_unpaired_keys(set, l, used, first, source, store, err) != 0)
+		goto out;
 	ret = 0;
 out:
 	if (ret != 0)
 		rollback(set, mark);
+	source_index_release(&si);
 	free(used);
 	return ret;
 }
@@ -420,32 +696,135 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * One folder walk: the folders read so far, by (device, inode), so that a
+ * link back to a folder already read (two symlinks to "." would otherwise
+ * make 2^17 visits) is read once and named in a warning.
+ */
+struct folder_walk {
+	struct certpick_candset *set;
+	const struct certpick_load_options *opts;
+	struct cp_hashidx seen;		/* (dev, ino) key -> index in v */
+	struct seen_folder {
+		dev_t dev;
+		ino_t ino;
+		char *path;
+	} *v;
+	size_t n;
+};
+
+static uint64_t
+folder_key(const struct stat *st)
+{
+	return (uint64_t)st->st_ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)st->st_dev;
+}
+
+/* The path under which this folder was read, or NULL when it is new. */
+static const char *
+folder_seen(struct folder_walk *w, const struct stat *st)
+{
+	size_t pos = 0, i;
+
+	while (cp_hashidx_next(&w->seen, folder_key(st), &pos, &i))
+		if (w->v[i].dev == st->st_dev && w->v[i].ino == st->st_ino)
+			return w->v[i].path;
+	return NULL;
+}
+
 static int
-add_dir(struct certpick_candset *set, const char *dir, int depth,
-    const struct certpick_load_options *opts, struct certpick_error *err)
+folder_remember(struct folder_walk *w, const char *path, const struct stat *st,
+    struct certpick_error *err)
+{
+	struct seen_folder *f;
+
+	if ((f = cp_array_push(&w->v, &w->n, sizeof(*f))) == NULL)
+		return cp_error_nomem(err);
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	if ((f->path = cp_strdup(path)) == NULL || cp_hashidx_add(&w->seen, folder_key(st),
+	    w->n - 1) != 0) {
+		free(f->path);
+		w->n--;
+		return cp_error_nomem(err);
+	}
+	return 0;
+}
+
+static void
+folder_walk_release(struct folder_walk *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].path);
+	free(w->v);
+	cp_hashidx_release(&w->seen);
+}
+
+static int read_folder(struct folder_walk *w, const char *dir, int depth,
+    struct certpick_error *err);
+
+/* A folder met in a walk: read it unless it was read already (a loop) or is too deep. */
+static int
+visit_folder(struct folder_walk *w, const char *path, const struct stat *st, int depth,
+    struct certpick_error *err)
+{
+	const char *first = folder_seen(w, st);
+	struct certpick_error e = { 0 };
+
+	if (first != NULL) {
+		cp_error_set(&e, CERTPICK_ERR_IO, "skipped folder '%s'", path);
+		cp_error_detail(&e, "a loop: it is '%s', read already", first);
+		warn(w->opts, &e);
+		return 0;
+	}
+	if (depth > MAX_DIR_DEPTH) {
+		cp_error_set(&e, CERTPICK_ERR_IO, "cannot read folder '%s'", path);
+		cp_error_detail(&e, "nested more than %d deep", MAX_DIR_DEPTH);
+		warn(w->opts, &e);
+		return 0;
+	}
+	if (folder_remember(w, path, st, err) != 0)
+		return -1;
+	return read_folder(w, path, depth, err);
+}
+
+/* The names in a folder that do not start with a dot, sorted; -1 with err set. */
+static int
+folder_names(const char *dir, char ***out, size_t *n, struct certpick_error *err)
 {
 	DIR *d = NULL;
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0;
-	struct certpick_error e;
 	int ret = -1;
 
-	if ((d = opendir(dir)) == NULL) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'", dir);
-		goto out;
-	}
+	if ((d = opendir(dir)) == NULL)
+		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'",
+		    dir);
 	while ((de = readdir(d)) != NULL) {
 		char **slot;
 		if (de->d_name[0] == '.')
 			continue;
-		if ((slot = cp_array_push(&names, &n, sizeof(*slot))) == NULL ||
+		if ((slot = cp_array_push(out, n, sizeof(*slot))) == NULL ||
 		    (*slot = cp_strdup(de->d_name)) == NULL) {
 			cp_error_nomem(err);
 			goto out;
 		}
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	qsort(*out, *n, sizeof(**out), cmp_str);
+	ret = 0;
+out:
+	closedir(d);
+	return ret;
+}
+
+static int
+read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_error *err)
+{
+	char **names = NULL;
+	size_t n = 0;
+	struct certpick_error e;
+	int ret = -1;
+
+	if (folder_names(dir, &names, &n, err) != 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char *path = cp_asprintf("%s%s%s", dir,
 		    dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
@@ -459,17 +838,11 @@ add_dir(struct certpick_candset *set, const char *dir, int depth,
 		memset(&e, 0, sizeof(e));
 		if (stat(path, &st) != 0) {
 			cp_error_set_errno(&e, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
-			warn(opts, &e);
+			warn(w->opts, &e);
 		} else if (S_ISDIR(st.st_mode)) {
-			if (depth >= MAX_DIR_DEPTH) {
-				cp_error_set(&e, CERTPICK_ERR_IO, "cannot read folder '%s'", path);
-				cp_error_detail(&e, "nested more than %d deep", MAX_DIR_DEPTH);
-				warn(opts, &e);
-			} else {
-				r = add_dir(set, path, depth + 1, opts, &e);
-			}
+			r = visit_folder(w, path, &st, depth + 1, &e);
 		} else if (S_ISREG(st.st_mode) && wanted_in_folder(names[i])) {
-			r = add_file(set, path, opts, &e);
+			r = add_file(w->set, path, w->opts, &e);
 		}
 		free(path);
 		if (r != 0) {
@@ -477,7 +850,7 @@ add_dir(struct certpick_candset *set, const char *dir, int depth,
 				*err = e;
 				goto out;
 			}
-			warn(opts, &e);
+			warn(w->opts, &e);
 		}
 	}
 	ret = 0;
@@ -485,8 +858,21 @@ out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	if (d != NULL)
-		closedir(d);
+	return ret;
+}
+
+static int
+add_dir(struct certpick_candset *set, const char *dir, const struct stat *st,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	struct folder_walk w = { .set = set, .opts = opts };
+	int ret = -1;
+
+	if (folder_remember(&w, dir, st, err) != 0)
+		goto out;
+	ret = read_folder(&w, dir, 0, err);
+out:
+	folder_walk_release(&w);
 	return ret;
 }
 
@@ -504,7 +890,7 @@ certpick_candset_add_path(struct certpick_candset *set, const char *path,
 	if (stat(path, &st) != 0)
 		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
 	if (S_ISDIR(st.st_mode))
-		return add_dir(set, path, 0, opts, err);
+		return add_dir(set, path, &st, opts, err);
 	return add_file(set, path, opts, err);
 }
 
@@ -572,26 +958,31 @@ cp_candidate_key_uri(const struct certpick_candidate *c)
 int
 certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err)
 {
-	size_t keep = 0;
+	struct key_index ki;
+	size_t keep = 0, k;
 
 	if (set == NULL)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
 	if (set->finished)
 		return 0;
+	if (key_index_build(&ki, set->keys, set->nkeys, loose_key_at) != 0) {
+		cp_hashidx_release(&ki.h);
+		return cp_error_nomem(err);
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct certpick_candidate *c = set->v[i];
 		if (c->pkey != NULL || c->store != CERTPICK_KEY_NONE || c->mismatch_source != NULL)
 			continue;
-		for (size_t k = 0; k < set->nkeys; k++) {
-			if (!key_matches(c->x509, set->keys[k].pkey))
-				continue;
-			if (set_key(c, set->keys[k].pkey, set->keys[k].store, set->keys[k].source,
-			    err) != 0)
-				return -1;
-			c->latent = false;
-			break;
+		if ((k = key_index_find(&ki, c->x509, set->keys, loose_key_at)) == SIZE_MAX)
+			continue;
+		if (set_key(c, set->keys[k].pkey, set->keys[k].store, set->keys[k].source,
+		    err) != 0) {
+			cp_hashidx_release(&ki.h);
+			return -1;
 		}
+		c->latent = false;
 	}
+	cp_hashidx_release(&ki.h);
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->v[i]->latent)
 			candidate_free(set->v[i]);

@@ -3,7 +3,7 @@
  * of certificates and keys: PKCS#8, encrypted PKCS#8, traditional and
  * traditional-encrypted), DER (certificate, key, encrypted PKCS#8) and
  * PKCS#12 (with the Microsoft key-usage and CSP-name attributes).
- * Pure apart from OpenSSL: no file I/O except cp_read_file, no pairing.
+ * Pure apart from OpenSSL: no file I/O (file.c reads the files), no pairing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,57 +27,8 @@
 #define MAX_FILE_SIZE (64L * 1024 * 1024)
 #define MAX_BAG_DEPTH 4
 #define MAX_OBJECTS 10000
+#define MAX_P12_BAGS (2 * MAX_OBJECTS)	/* a certificate and a key bag per object */
 #define KEYSPEC_MASK 0xffu
-
-int
-cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_error *err)
-{
-	FILE *fp = NULL;
-	uint8_t *buf = NULL;
-	struct stat st;
-	size_t n;
-	int ret = -1;
-
-	*data = NULL;
-	*len = 0;
-	if ((fp = fopen(path, "rb")) == NULL) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open '%s'", path);
-		goto out;
-	}
-	if (fstat(fileno(fp), &st) != 0) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cp_error_set(err, CERTPICK_ERR_IO, "cannot read '%s'", path);
-		cp_error_detail(err, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > MAX_FILE_SIZE) {
-		cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read '%s'", path);
-		cp_error_detail(err, "larger than 64 MiB");
-		goto out;
-	}
-	if ((buf = cp_malloc((size_t)st.st_size + 1)) == NULL) {
-		cp_error_nomem(err);
-		goto out;
-	}
-	n = fread(buf, 1, (size_t)st.st_size, fp);
-	if (ferror(fp)) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
-		goto out;
-	}
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
-	buf = NULL;
-	ret = 0;
-out:
-	cp_freezero(buf, buf ? (size_t)st.st_size + 1 : 0);
-	if (fp != NULL)
-		fclose(fp);
-	return ret;
-}
 
 long long
 cp_asn1_time_to_unix(const ASN1_TIME *t, int *ok)
@@ -210,12 +161,12 @@ set_key_error(struct certpick_error *e, const char *source, const struct pw_ctx 
 		cp_error_detail(e, "bad decrypt (wrong password?)");
 }
 
-static int sig_check(const X509_SIG *sig, const struct certpick_load_options *opts,
-    const char *source, struct certpick_error *err);
+static int sig_check(const X509_SIG *sig, struct cp_pbe_budget *budget, const char *source,
+    struct certpick_error *err);
 
 /* An "ENCRYPTED PRIVATE KEY" block's derivation cost; malformed ones fail later. */
 static int
-pem_pkcs8_check(const unsigned char *data, long dlen, const struct certpick_load_options *opts,
+pem_pkcs8_check(const unsigned char *data, long dlen, struct cp_pbe_budget *budget,
     const char *source, struct certpick_error *err)
 {
 	const unsigned char *p = data;
@@ -226,7 +177,7 @@ pem_pkcs8_check(const unsigned char *data, long dlen, const struct certpick_load
 		ERR_clear_error();
 		return 0;
 	}
-	ret = sig_check(sig, opts, source, err);
+	ret = sig_check(sig, budget, source, err);
 	X509_SIG_free(sig);
 	return ret;
 }
@@ -283,7 +234,7 @@ key_decoder_free(struct key_decoder *kd)
 static int
 load_pem_key(const char *name, const char *header, const unsigned char *data, long dlen,
     const char *source, const struct certpick_load_options *opts, struct key_decoder *kd,
-    EVP_PKEY **out, struct certpick_error *err)
+    struct cp_pbe_budget *budget, EVP_PKEY **out, struct certpick_error *err)
 {
 	BIO *mem = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -301,9 +252,11 @@ load_pem_key(const char *name, const char *header, const unsigned char *data, lo
 		ret = 0;
 		goto out;
 	}
-	if (strcmp(name, PEM_STRING_PKCS8) == 0 && pem_pkcs8_check(data, dlen, opts, source, err))
-		goto out;
 	for (c.tries = have_password(opts) ? 0 : 1; c.tries < 2; c.tries++) {
+		/* each attempt derives again: charge it */
+		if (strcmp(name, PEM_STRING_PKCS8) == 0 &&
+		    pem_pkcs8_check(data, dlen, budget, source, err) != 0)
+			goto out;
 		BIO_free(mem);
 		if ((mem = BIO_new(BIO_s_mem())) == NULL ||
 		    PEM_write_bio(mem, name, header, data, dlen) <= 0) {
@@ -345,7 +298,8 @@ is_key_label(const char *name)
 
 static int
 parse_pem(const uint8_t *bytes, size_t len, const char *source,
-    const struct certpick_load_options *opts, struct cp_loaded *l, struct certpick_error *err)
+    const struct certpick_load_options *opts, struct cp_pbe_budget *budget, struct cp_loaded *l,
+    struct certpick_error *err)
 {
 	BIO *in = NULL;
 	char *name = NULL, *header = NULL;
@@ -388,7 +342,7 @@ parse_pem(const uint8_t *bytes, size_t len, const char *source,
 			}
 		} else if (is_key_label(name)) {
 			EVP_PKEY *pkey = NULL;
-			if (load_pem_key(name, header, data, dlen, source, opts, &kd, &pkey, &e) != 0)
+			if (load_pem_key(name, header, data, dlen, source, opts, &kd, budget, &pkey, &e) != 0)
 				note_partial(l, &e);
 			else if (add_key(l, pkey, 0, NULL, err) != 0) {
 				EVP_PKEY_free(pkey);
@@ -455,7 +409,7 @@ read_ms_attrs(const STACK_OF(X509_ATTRIBUTE) *attrs, unsigned *keyspec, char **c
 
 struct p12_walk {
 	const char *source;
-	unsigned long max_iter;
+	struct cp_pbe_budget *budget;
 	const char *pass;
 	int passlen;
 	struct cp_loaded *l;
@@ -482,7 +436,7 @@ walk_key_bag(struct p12_walk *w, const PKCS12_SAFEBAG *bag, struct certpick_erro
 		const X509_ALGOR *alg = NULL;
 
 		X509_SIG_get0(sig, &alg, NULL);
-		if (cp_pbe_check(alg, w->max_iter, w->source, &e) != 0) {
+		if (cp_pbe_charge(w->budget, alg, w->source, &e) != 0) {
 			note_partial(w->l, &e);
 			ret = 0;
 			goto out;
@@ -550,45 +504,52 @@ walk_bags(struct p12_walk *w, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
 	return 0;
 }
 
+/* 1 when pass opens the MAC, 0 when not, -1 (err set) when the budget is spent. */
+static int
+try_mac(PKCS12 *p12, const char *pass, int passlen, struct cp_pbe_budget *budget,
+    const char *source, struct certpick_error *err)
+{
+	if (cp_pbe_charge_mac(budget, p12, source, err) != 0)
+		return -1;
+	return PKCS12_verify_mac(p12, pass, passlen) ? 1 : 0;
+}
+
+static int
+use_password(const char *pass, int passlen, const char **out, int *outlen)
+{
+	*out = pass;
+	*outlen = passlen;
+	return 0;
+}
+
 /* Find the password: the one given, else empty or absent, else the callback. */
 static int
 p12_password(PKCS12 *p12, const char *source, const struct certpick_load_options *opts,
-    char *buf, size_t size, const char **pass, int *passlen, struct certpick_error *err)
+    struct cp_pbe_budget *budget, char *buf, size_t size, const char **pass, int *passlen,
+    struct certpick_error *err)
 {
-	int n;
+	int n, r;
 
 	if (!PKCS12_mac_present(p12)) {
-		*pass = have_password(opts) ? opts->password : "";
-		*passlen = (int)strlen(*pass);
-		return 0;
+		const char *p = have_password(opts) ? opts->password : "";
+		return use_password(p, (int)strlen(p), pass, passlen);
 	}
 	if (have_password(opts)) {
-		if (PKCS12_verify_mac(p12, opts->password, (int)strlen(opts->password))) {
-			*pass = opts->password;
-			*passlen = (int)strlen(*pass);
-			return 0;
-		}
+		n = (int)strlen(opts->password);
+		if ((r = try_mac(p12, opts->password, n, budget, source, err)) != 0)
+			return r < 0 ? -1 : use_password(opts->password, n, pass, passlen);
 	} else {
-		if (PKCS12_verify_mac(p12, "", 0)) {
-			*pass = "";
-			*passlen = 0;
-			return 0;
-		}
-		if (PKCS12_verify_mac(p12, NULL, 0)) {
-			*pass = NULL;
-			*passlen = 0;
-			return 0;
-		}
+		if ((r = try_mac(p12, "", 0, budget, source, err)) != 0)
+			return r < 0 ? -1 : use_password("", 0, pass, passlen);
+		if ((r = try_mac(p12, NULL, 0, budget, source, err)) != 0)
+			return r < 0 ? -1 : use_password(NULL, 0, pass, passlen);
 	}
 	if (have_callback(opts) &&
 	    (n = opts->password_cb(opts->password_arg, source, buf, size)) >= 0 &&
 	    (size_t)n < size) {
 		buf[n] = '\0';
-		if (PKCS12_verify_mac(p12, buf, n)) {
-			*pass = buf;
-			*passlen = n;
-			return 0;
-		}
+		if ((r = try_mac(p12, buf, n, budget, source, err)) != 0)
+			return r < 0 ? -1 : use_password(buf, n, pass, passlen);
 	}
 	ERR_clear_error();
 	cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot read '%s'", source);
@@ -606,17 +567,102 @@ p12_encdata_check(const PKCS7 *p7, const struct p12_walk *w, struct certpick_err
 
 	if (enc == NULL || enc->enc_data == NULL)
 		return 0;	/* PKCS12_unpack_p7encdata refuses it */
-	return cp_pbe_check(enc->enc_data->algorithm, w->max_iter, w->source, err);
+	return cp_pbe_charge(w->budget, enc->enc_data->algorithm, w->source, err);
+}
+
+/*
+ * What a walk of bags will cost, before any of it is derived: every
+ * shrouded key bag is charged to b (a copy of the file's budget) and every
+ * bag counted, nested safeContents included. Bags inside encrypted parts
+ * are charged when their part is opened.
+ */
+static int
+bags_cost(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, struct cp_pbe_budget *b,
+    size_t *nbags, const char *source, struct certpick_error *err)
+{
+	if (depth > MAX_BAG_DEPTH)
+		return 0;
+	for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); i++) {
+		const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+		const X509_ALGOR *alg = NULL;
+
+		if (++*nbags > MAX_P12_BAGS) {
+			cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
+			cp_error_detail(err, "it holds more than %d bags", MAX_P12_BAGS);
+			return -1;
+		}
+		switch (PKCS12_SAFEBAG_get_nid(bag)) {
+		case NID_pkcs8ShroudedKeyBag:
+			X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+			if (cp_pbe_charge(b, alg, source, err) != 0)
+				return -1;
+			break;
+		case NID_safeContentsBag:
+			if (bags_cost(PKCS12_SAFEBAG_get0_safes(bag), depth + 1, b, nbags, source,
+			    err) != 0)
+				return -1;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Refuse, before deriving anything, a file whose MAC, encrypted parts and
+ * visible shrouded keys together ask for more than the budget, or that holds
+ * too many bags.
+ */
+static int
+p12_cost(const PKCS12 *p12, const STACK_OF(PKCS7) *safes, const struct cp_pbe_budget *budget,
+    const char *source, struct certpick_error *err)
+{
+	struct cp_pbe_budget b = *budget;
+	STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+	size_t nbags = 0;
+	int ret = -1;
+
+	if (cp_pbe_charge_mac(&b, p12, source, err) != 0)
+		goto out;
+	for (int i = 0; i < sk_PKCS7_num(safes); i++) {
+		PKCS7 *p7 = sk_PKCS7_value(safes, i);
+		const PKCS7_ENCRYPT *enc;
+
+		switch (OBJ_obj2nid(p7->type)) {
+		case NID_pkcs7_encrypted:
+			enc = p7->d.encrypted;
+			if (enc != NULL && enc->enc_data != NULL &&
+			    cp_pbe_charge(&b, enc->enc_data->algorithm, source, err) != 0)
+				goto out;
+			break;
+		case NID_pkcs7_data:
+			if ((bags = PKCS12_unpack_p7data(p7)) == NULL)
+				break;	/* reported by the walk */
+			if (bags_cost(bags, 0, &b, &nbags, source, err) != 0)
+				goto out;
+			sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+			bags = NULL;
+			break;
+		default:
+			break;
+		}
+	}
+	ret = 0;
+out:
+	ERR_clear_error();
+	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	return ret;
 }
 
 static int
 parse_p12(PKCS12 *p12, const char *source, const struct certpick_load_options *opts,
-    struct cp_loaded *l, struct certpick_error *err)
+    struct cp_pbe_budget *budget, struct cp_loaded *l, struct certpick_error *err)
 {
 	STACK_OF(PKCS7) *safes = NULL;
 	STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
 	char *buf = NULL;
-	struct p12_walk w = { .source = source, .l = l, .max_iter = max_iter(opts) };
+	struct p12_walk w = { .source = source, .l = l, .budget = budget };
 	struct certpick_error e;
 	int ret = -1;
 
@@ -624,13 +670,14 @@ parse_p12(PKCS12 *p12, const char *source, const struct certpick_load_options *o
 		cp_error_nomem(err);
 		goto out;
 	}
-	if (cp_pbe_check_mac(p12, max_iter(opts), source, err) != 0 ||
-	    p12_password(p12, source, opts, buf, CP_SECRET_MAX, &w.pass, &w.passlen, err) != 0)
-		goto out;
 	if ((safes = PKCS12_unpack_authsafes(p12)) == NULL) {
 		cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
 		goto out;
 	}
+	if (p12_cost(p12, safes, budget, source, err) != 0 ||
+	    p12_password(p12, source, opts, budget, buf, CP_SECRET_MAX, &w.pass, &w.passlen,
+	    err) != 0)
+		goto out;
 	for (int i = 0; i < sk_PKCS7_num(safes); i++) {
 		PKCS7 *p7 = sk_PKCS7_value(safes, i);
 		int nid = OBJ_obj2nid(p7->type);
@@ -674,13 +721,13 @@ out:
 }
 
 static int
-sig_check(const X509_SIG *sig, const struct certpick_load_options *opts, const char *source,
+sig_check(const X509_SIG *sig, struct cp_pbe_budget *budget, const char *source,
     struct certpick_error *err)
 {
 	const X509_ALGOR *alg = NULL;
 
 	X509_SIG_get0(sig, &alg, NULL);
-	return cp_pbe_check(alg, max_iter(opts), source, err);
+	return cp_pbe_charge(budget, alg, source, err);
 }
 
 /* Decrypt with the password the callback gives; NULL (err set only on ENOMEM) if none. */
@@ -706,7 +753,8 @@ decrypt_asking(const X509_SIG *sig, const char *source, const struct certpick_lo
 /* An encrypted DER PKCS#8 key. */
 static EVP_PKEY *
 der_encrypted_key(const uint8_t *data, size_t len, const char *source,
-    const struct certpick_load_options *opts, struct certpick_error *err)
+    const struct certpick_load_options *opts, struct cp_pbe_budget *budget,
+    struct certpick_error *err)
 {
 	const unsigned char *p = data;
 	X509_SIG *sig = NULL;
@@ -717,12 +765,17 @@ der_encrypted_key(const uint8_t *data, size_t len, const char *source,
 		X509_SIG_free(sig);
 		return NULL;
 	}
-	if (sig_check(sig, opts, source, err) != 0) {
+	if (sig_check(sig, budget, source, err) != 0) {
 		X509_SIG_free(sig);
 		return NULL;
 	}
 	if (have_password(opts)) {
 		p8 = PKCS8_decrypt(sig, opts->password, (int)strlen(opts->password));
+		/* asking derives again */
+		if (p8 == NULL && have_callback(opts) && sig_check(sig, budget, source, err) != 0) {
+			X509_SIG_free(sig);
+			return NULL;
+		}
 	}
 	if (p8 == NULL && have_callback(opts) &&
 	    (p8 = decrypt_asking(sig, source, opts, err)) == NULL && err->code == CERTPICK_ERR_NOMEM) {
@@ -762,7 +815,8 @@ looks_like_key_der(const uint8_t *data, size_t len)
 
 static int
 parse_der(const uint8_t *data, size_t len, const char *source,
-    const struct certpick_load_options *opts, struct cp_loaded *l, struct certpick_error *err)
+    const struct certpick_load_options *opts, struct cp_pbe_budget *budget, struct cp_loaded *l,
+    struct certpick_error *err)
 {
 	const unsigned char *p;
 	X509 *x;
@@ -786,7 +840,7 @@ parse_der(const uint8_t *data, size_t len, const char *source,
 	}
 	ERR_clear_error();
 	err->code = CERTPICK_OK;
-	if ((pkey = der_encrypted_key(data, len, source, opts, err)) != NULL) {
+	if ((pkey = der_encrypted_key(data, len, source, opts, budget, err)) != NULL) {
 		l->format = CERTPICK_FORMAT_DER;
 		if (add_key(l, pkey, 0, NULL, err) != 0) {
 			EVP_PKEY_free(pkey);
@@ -813,12 +867,14 @@ cp_load_parse(const uint8_t *data, size_t len, const char *source,
     struct cp_loaded *out, struct certpick_error *err)
 {
 	struct certpick_error local;
+	struct cp_pbe_budget budget;
 	PKCS12 *p12 = NULL;
 	const unsigned char *p;
 	int ret = -1;
 
 	if (err == NULL)
 		err = &local;
+	cp_pbe_budget_init(&budget, max_iter(opts));
 	memset(out, 0, sizeof(*out));
 	if ((out->certs = sk_X509_new_null()) == NULL) {
 		cp_error_nomem(err);
@@ -837,7 +893,7 @@ cp_load_parse(const uint8_t *data, size_t len, const char *source,
 	if (format == CERTPICK_FORMAT_PEM ||
 	    (format == CERTPICK_FORMAT_AUTO && looks_pem(data, len))) {
 		out->format = CERTPICK_FORMAT_PEM;
-		ret = parse_pem(data, len, source, opts, out, err);
+		ret = parse_pem(data, len, source, opts, &budget, out, err);
 		goto out;
 	}
 	if (format == CERTPICK_FORMAT_PKCS12 || format == CERTPICK_FORMAT_AUTO) {
@@ -845,7 +901,7 @@ cp_load_parse(const uint8_t *data, size_t len, const char *source,
 		ERR_clear_error();
 		if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) != NULL) {
 			out->format = CERTPICK_FORMAT_PKCS12;
-			ret = parse_p12(p12, source, opts, out, err);
+			ret = parse_p12(p12, source, opts, &budget, out, err);
 			goto out;
 		}
 		if (format == CERTPICK_FORMAT_PKCS12) {
@@ -854,7 +910,7 @@ cp_load_parse(const uint8_t *data, size_t len, const char *source,
 			goto out;
 		}
 	}
-	ret = parse_der(data, len, source, opts, out, err);
+	ret = parse_der(data, len, source, opts, &budget, out, err);
 out:
 	ERR_clear_error();
 	PKCS12_free(p12);

@@ -301,7 +301,8 @@ struct size_limit {
 	size_t limit;
 };
 
-/* client-selection.md section 10; compared with the handshake message body */
+/* the clients' CertificateRequest limits (docs/cli/probe.md "Findings");
+ * compared with the handshake message body */
 static const struct size_limit size_limits[] = {
 	{ CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS, 32768 },
 	{ CERTPICK_REASON_CR_TOO_LARGE_GO, 65536 },

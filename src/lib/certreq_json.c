@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "certpick/file.h"
 #include "internal.h"
 
 struct reader {
@@ -405,43 +406,14 @@ int
 certpick_certreq_list_load_json(const char *path, struct certpick_certreq_list *out,
     struct certpick_error *err)
 {
-	FILE *fp = NULL;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
+	void *buf = NULL;
+	size_t n = 0;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if ((fp = fopen(path, "rb")) == NULL) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open '%s'", path);
+	/* a saved request file is at most a few MiB; refuse absurd ones */
+	if (certpick_file_read(path, (size_t)256 << 20, &buf, &n, err) != 0)
 		goto out;
-	}
-	for (;;) {
-		size_t got;
-
-		if (n == cap) {
-			char *g;
-
-			/* a saved request file is at most a few MiB; refuse absurd ones */
-			if (cap >= (size_t)256 << 20) {
-				cp_error_set(err, CERTPICK_ERR_IO, "cannot read '%s': larger than 256 MiB", path);
-				goto out;
-			}
-			cap = cap ? cap * 2 : 65536;
-			if ((g = cp_realloc(buf, cap)) == NULL) {
-				cp_error_nomem(err);
-				goto out;
-			}
-			buf = g;
-		}
-		got = fread(buf + n, 1, cap - n, fp);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
-		goto out;
-	}
 	if (certpick_certreq_list_from_json(buf, n, out, err) != 0) {
 		char msg[sizeof(err->message)];
 
@@ -453,8 +425,6 @@ certpick_certreq_list_load_json(const char *path, struct certpick_certreq_list *
 	}
 	ret = 0;
 out:
-	if (fp != NULL)
-		fclose(fp);
-	free(buf);
+	certpick_file_free(buf, n);
 	return ret;
 }

@@ -52,6 +52,49 @@ int cp_pbe_check(const struct X509_algor_st *alg, unsigned long max_iter, const 
     struct certpick_error *err);
 int cp_pbe_check_mac(const struct PKCS12_st *p12, unsigned long max_iter, const char *source,
     struct certpick_error *err);
+/*
+ * The key-derivation budget of one file: max_iter (0: the default) PBKDF
+ * iterations and 2^24 scrypt block mixes for the MAC (each attempt), every
+ * encrypted part and every key together. Each charge refuses, before OpenSSL
+ * derives, a derivation that would exceed what is left (b is then unchanged).
+ */
+struct cp_pbe_budget {
+	unsigned long limit;
+	unsigned long left;
+	unsigned long work_left;
+};
+void cp_pbe_budget_init(struct cp_pbe_budget *b, unsigned long max_iter);
+int cp_pbe_charge(struct cp_pbe_budget *b, const struct X509_algor_st *alg, const char *source,
+    struct certpick_error *err);
+int cp_pbe_charge_mac(struct cp_pbe_budget *b, const struct PKCS12_st *p12, const char *source,
+    struct certpick_error *err);
+
+/*
+ * hashidx.c: a multimap from 64-bit keys (digests the caller picks) to
+ * indices, so lookups by subject, DER or (device, inode) are O(1). Zero-
+ * initialize; cp_hashidx_release() frees the slots. A key names a bucket:
+ * the caller confirms each value it gets. `probes` counts the occupied slots
+ * stepped over by cp_hashidx_add (tests use it to prove the cost stays
+ * linear); lookups walk the same slots.
+ */
+struct cp_hashidx_slot {
+	uint64_t key;
+	size_t value;
+	bool used;
+};
+struct cp_hashidx {
+	struct cp_hashidx_slot *v;
+	size_t cap;
+	size_t n;
+	unsigned long long probes;
+};
+/* 0, or -1 when out of memory (the index is unchanged). */
+int cp_hashidx_add(struct cp_hashidx *h, uint64_t key, size_t value);
+/* Each value added under key, one per call: start with *pos = 0; false when none is left. */
+bool cp_hashidx_next(const struct cp_hashidx *h, uint64_t key, size_t *pos, size_t *value);
+void cp_hashidx_release(struct cp_hashidx *h);
+/* FNV-1a of the bytes: a key for cp_hashidx. */
+uint64_t cp_hash_bytes(const void *data, size_t len);
 
 /* dn_parse.c: RFC 4514 text -> X509_NAME (UTF8String values). Caller frees. */
 struct X509_name_st;
@@ -178,7 +221,10 @@ int cp_load_parse(const uint8_t *data, size_t len, const char *source,
     enum certpick_format format, const struct certpick_load_options *opts,
     struct cp_loaded *out, struct certpick_error *err);
 void cp_loaded_release(struct cp_loaded *l);
-/* Read a whole regular file (at most 64 MiB). Caller frees with cp_freezero. */
+/*
+ * file.c: certpick_file_read() with CERTPICK_FILE_MAX (64 MiB), for the
+ * library's loaders. Caller frees with cp_freezero(*data, *len + 1).
+ */
 int cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_error *err);
 /*
  * crl.c: every CRL of a PEM bundle (other blocks skipped) or one DER CRL,
@@ -222,5 +268,12 @@ void cp_p11_key_close(struct cp_p11_key *k);
 int cp_candset_set_last_key_uri(struct certpick_candset *set, const char *uri,
     struct certpick_error *err);
 const char *cp_candidate_key_uri(const struct certpick_candidate *c);
+/*
+ * candidate.c: the pool certificates whose subject is name, through the
+ * pool's subject index: at most max pool indices into idx, in pool order;
+ * returns how many there are (more than max when idx was too short).
+ */
+size_t cp_candset_pool_by_subject(const struct certpick_candset *set,
+    const struct X509_name_st *name, size_t *idx, size_t max);
 
 #endif

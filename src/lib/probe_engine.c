@@ -1032,6 +1032,9 @@ make_ctx(const struct certpick_probe_options *o, bool with_cert, struct certpick
 		return ctx;
 	SSL_CTX_set_default_passwd_cb(ctx, pw_cb);
 	SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)o->key_password);
+	/* OpenSSL opens them by name: refuse a FIFO or device before it blocks */
+	if (certpick_file_check(o->cert_file, 0, err) != 0 || certpick_file_check(key, 0, err) != 0)
+		goto fail;
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
 		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot load certificate from '%s'", o->cert_file);
 		goto fail;

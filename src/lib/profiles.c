@@ -1,7 +1,7 @@
 /*
  * The client profiles: data only. Each row is one client's selection rules in
  * the order it applies them, with where each rule comes from (tags as in
- * /work/shared/reference/client-selection.md: [S] source read, [D] vendor
+ * docs/cli/select.md: [S] source read, [D] vendor
  * docs, [I] issue/blog, [X] inferred, to be tested; [T] run here against
  * `certpick serve --require PATH`, see docs/cli/select.md "When the client is
  * asked"). Adding a client is adding a row here and its tests in
@@ -18,6 +18,19 @@
 /* PHA: RFC 8740 forbids it over h2 */
 #define H1_PHA "HTTP/1.1 only (RFC 8740: not over h2)"
 #define ASKED(src) { .reach = CERTPICK_REACH_ASKED, .alpn = H1, .source = src }
+
+/* OpenSSL-based clients (s_client, curl, Python): one configured certificate,
+ * the 102400-byte max_cert_list, and tls_choose_sigalg deciding after the pick */
+#define OSSL_KEY_ALGS (CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 | \
+	CP_KA_ED448 | CP_KA_DSA)
+#define OSSL_CHECKS(size_src, configured_src, key_src, sigalg_src) { \
+	{ .check = CP_CHK_SIZE, .source = size_src }, \
+	{ .check = CP_CHK_CONFIGURED, .source = configured_src }, \
+	{ .check = CP_CHK_PRIVATE_KEY, .source = key_src }, \
+	{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER, .key_algs = OSSL_KEY_ALGS, \
+	  .source = sigalg_src }, \
+	END }
+#define OSSL_PICK .order = CP_ORDER_CONFIG, .picker = CP_PICKER_NONE, .max_cr = 102400
 
 const struct certpick_profile cp_profiles[] = {
 	{
@@ -355,19 +368,12 @@ END },
 	    .name = "openssl",
 	    .summary = "OpenSSL 3 applications (s_client -cert, SSL_CTX_use_certificate): one "
 		"configured certificate",
-	    .checks = {
-		{ .check = CP_CHK_SIZE, .source = "[S] max_cert_list 102400" },
-		{ .check = CP_CHK_CONFIGURED, .source = "[S] one certificate per key slot "
-			"(SSL_CTX_use_certificate); curl --cert, load_cert_chain()" },
-		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] ssl3_check_client_certificate" },
-		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
-		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
-			CP_KA_ED448 | CP_KA_DSA,
-		  .source = "[S] tls_choose_sigalg fails -> empty Certificate" },
-		END },
-	    .order = CP_ORDER_CONFIG,
-	    .picker = CP_PICKER_NONE,
-	    .max_cr = 102400,
+	    .checks = OSSL_CHECKS("[S] max_cert_list 102400",
+		"[S] one certificate per key slot (SSL_CTX_use_certificate); curl --cert, "
+		"load_cert_chain()",
+		"[S] ssl3_check_client_certificate",
+		"[S] tls_choose_sigalg fails -> empty Certificate"),
+	    OSSL_PICK,
 	    .renegotiation = ASKED("[T] openssl s_client 3.0 and curl renegotiate and send "
 		"the certificate"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
@@ -381,19 +387,12 @@ END },
 	    .name = "curl",
 	    .summary = "curl with the OpenSSL backend (--cert/--key): one configured "
 		"certificate, offers TLS 1.3 post-handshake auth",
-	    .checks = {
-		{ .check = CP_CHK_SIZE, .source = "[S] OpenSSL max_cert_list 102400" },
-		{ .check = CP_CHK_CONFIGURED, .source = "[S] lib/vtls/openssl.c: --cert loads one "
-			"certificate (SSL_CTX_use_certificate_chain_file) and its chain" },
-		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] --key, or the key in the --cert file" },
-		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
-		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
-			CP_KA_ED448 | CP_KA_DSA,
-		  .source = "[S] OpenSSL tls_choose_sigalg fails -> empty Certificate" },
-		END },
-	    .order = CP_ORDER_CONFIG,
-	    .picker = CP_PICKER_NONE,
-	    .max_cr = 102400,
+	    .checks = OSSL_CHECKS("[S] OpenSSL max_cert_list 102400",
+		"[S] lib/vtls/openssl.c: --cert loads one certificate "
+		"(SSL_CTX_use_certificate_chain_file) and its chain",
+		"[S] --key, or the key in the --cert file",
+		"[S] OpenSSL tls_choose_sigalg fails -> empty Certificate"),
+	    OSSL_PICK,
 	    .renegotiation = ASKED("[T] curl 7.88.1 (OpenSSL 3.0) renegotiates and sends the "
 		"certificate"),
 	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,
@@ -404,19 +403,11 @@ END },
 	    .name = "python",
 	    .summary = "Python ssl / http.client / requests (OpenSSL): one certificate "
 		"(load_cert_chain)",
-	    .checks = {
-		{ .check = CP_CHK_SIZE, .source = "[S] OpenSSL max_cert_list 102400" },
-		{ .check = CP_CHK_CONFIGURED, .source = "[S] SSLContext.load_cert_chain(): one "
-			"certificate and its chain" },
-		{ .check = CP_CHK_PRIVATE_KEY, .source = "[S] load_cert_chain(certfile, keyfile)" },
-		{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER,
-		  .key_algs = CP_KA_RSA | CP_KA_RSA_PSS | CP_KA_EC_ANY | CP_KA_ED25519 |
-			CP_KA_ED448 | CP_KA_DSA,
-		  .source = "[S] OpenSSL tls_choose_sigalg fails -> empty Certificate" },
-		END },
-	    .order = CP_ORDER_CONFIG,
-	    .picker = CP_PICKER_NONE,
-	    .max_cr = 102400,
+	    .checks = OSSL_CHECKS("[S] OpenSSL max_cert_list 102400",
+		"[S] SSLContext.load_cert_chain(): one certificate and its chain",
+		"[S] load_cert_chain(certfile, keyfile)",
+		"[S] OpenSSL tls_choose_sigalg fails -> empty Certificate"),
+	    OSSL_PICK,
 	    .renegotiation = ASKED("[T] Python 3.11 ssl, http.client and requests renegotiate "
 		"and send the certificate"),
 	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,

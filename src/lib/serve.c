@@ -924,6 +924,10 @@ setup_identity(struct certpick_serve *srv, const struct certpick_serve_options *
 	if (o->cert_file != NULL) {
 		const char *key = o->key_file ? o->key_file : o->cert_file;
 
+		/* OpenSSL opens them by name: refuse a FIFO or device before it blocks */
+		if (certpick_file_check(o->cert_file, 0, err) != 0 ||
+		    certpick_file_check(key, 0, err) != 0)
+			return -1;
 		if (SSL_CTX_use_certificate_chain_file(srv->ctx, o->cert_file) != 1)
 			return cp_error_set_ossl(err, CERTPICK_ERR_IO,
 			    "cannot load server certificate '%s'", o->cert_file);

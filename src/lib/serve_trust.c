@@ -23,10 +23,14 @@ load_file(const char *path, STACK_OF(X509) *out, struct certpick_error *err)
 {
 	BIO *in = NULL;
 	X509 *x = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
 	int n = 0, ret = -1;
 
-	if ((in = BIO_new_file(path, "rb")) == NULL) {
-		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open '%s'", path);
+	if (cp_read_file(path, &data, &len, err) != 0)
+		goto out;
+	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL) {
+		cp_error_nomem(err);
 		goto out;
 	}
 	/* PEM_read_bio_X509_AUX reads both CERTIFICATE and TRUSTED CERTIFICATE */
@@ -55,6 +59,7 @@ load_file(const char *path, STACK_OF(X509) *out, struct certpick_error *err)
 out:
 	X509_free(x);
 	BIO_free(in);
+	cp_freezero(data, data != NULL ? len + 1 : 0);
 	return ret;
 }
 

@@ -23,6 +23,7 @@
 #define MAX_DEPTH 12
 #define MAX_PATHS 16
 #define MAX_STEPS 2000
+#define MAX_ISSUERS 64		/* pool certificates tried as the issuer of one certificate */
 
 struct certpick_trust {
 	STACK_OF(X509) *certs;
@@ -288,9 +289,15 @@ certpick_path_get0_x509s(const struct certpick_path *p)
 	return p->x509s;
 }
 
+/*
+ * Untrusted issuers come from a stack, or (a candidate set's pool) from the
+ * candidate's own chain and then the pool's subject index, so that a step
+ * looks only at the certificates named as its issuer, not the whole pool.
+ */
 struct builder {
 	const STACK_OF(X509) *trusted;
 	const STACK_OF(X509) *untrusted;
+	const struct certpick_candset *set;	/* NULL: untrusted is the whole pool */
 	X509 *stack[MAX_DEPTH];
 	size_t depth;
 	unsigned steps;
@@ -382,31 +389,69 @@ emit(struct builder *b, enum certpick_path_end end)
 
 static int walk(struct builder *b);
 
+/* Follow y as the issuer of the top of the stack, if it is one. */
+static int
+try_issuer(struct builder *b, X509 *y, bool untrusted, int *found)
+{
+	X509 *c = b->stack[b->depth - 1];
+	int r;
+
+	if (X509_NAME_cmp(X509_get_subject_name(y), X509_get_issuer_name(c)) != 0)
+		return 0;
+	if (on_stack(b, y))
+		return 0;
+	if (untrusted && is_trusted(b, y))
+		return 0;	/* met already among the trusted */
+	if (X509_check_issued(y, c) != X509_V_OK)
+		return 0;
+	(*found)++;
+	if (b->depth >= MAX_DEPTH || b->out->n >= MAX_PATHS) {
+		b->out->truncated = true;
+		return 0;
+	}
+	b->stack[b->depth++] = y;
+	r = walk(b);
+	b->depth--;
+	return r;
+}
+
 static int
 try_issuers(struct builder *b, const STACK_OF(X509) *from, int *found)
 {
+	for (int i = 0; i < sk_X509_num(from); i++)
+		if (try_issuer(b, sk_X509_value(from, i), from != b->trusted, found) != 0)
+			return -1;
+	return 0;
+}
+
+static bool
+in_stack(const STACK_OF(X509) *st, X509 *x)
+{
+	for (int i = 0; i < sk_X509_num(st); i++)
+		if (X509_cmp(sk_X509_value(st, i), x) == 0)
+			return true;
+	return false;
+}
+
+/* The candidate's own chain first, then the pool's certificates named as the issuer. */
+static int
+try_pool_issuers(struct builder *b, int *found)
+{
 	X509 *c = b->stack[b->depth - 1];
+	STACK_OF(X509) *pool = certpick_candset_get0_pool(b->set);
+	size_t idx[MAX_ISSUERS], n;
 
-	for (int i = 0; i < sk_X509_num(from); i++) {
-		X509 *y = sk_X509_value(from, i);
+	if (try_issuers(b, b->untrusted, found) != 0)
+		return -1;
+	n = cp_candset_pool_by_subject(b->set, X509_get_issuer_name(c), idx, MAX_ISSUERS);
+	if (n > MAX_ISSUERS) {
+		b->out->truncated = true;
+		n = MAX_ISSUERS;
+	}
+	for (size_t i = 0; i < n; i++) {
+		X509 *y = sk_X509_value(pool, (int)idx[i]);
 
-		if (X509_NAME_cmp(X509_get_subject_name(y), X509_get_issuer_name(c)) != 0)
-			continue;
-		if (on_stack(b, y))
-			continue;
-		if (from == b->untrusted && is_trusted(b, y))
-			continue;	/* met already among the trusted */
-		if (X509_check_issued(y, c) != X509_V_OK)
-			continue;
-		(*found)++;
-		if (b->depth >= MAX_DEPTH || b->out->n >= MAX_PATHS) {
-			b->out->truncated = true;
-			continue;
-		}
-		b->stack[b->depth++] = y;
-		int r = walk(b);
-		b->depth--;
-		if (r != 0)
+		if (!in_stack(b->untrusted, y) && try_issuer(b, y, true, found) != 0)
 			return -1;
 	}
 	return 0;
@@ -424,7 +469,9 @@ walk(struct builder *b)
 	}
 	if (is_trusted(b, c))
 		return emit(b, CERTPICK_PATH_TRUSTED);
-	if (try_issuers(b, b->trusted, &found) != 0 || try_issuers(b, b->untrusted, &found) != 0)
+	if (try_issuers(b, b->trusted, &found) != 0)
+		return -1;
+	if (b->set != NULL ? try_pool_issuers(b, &found) : try_issuers(b, b->untrusted, &found))
 		return -1;
 	if (self_signed(c))
 		return emit(b, CERTPICK_PATH_UNTRUSTED_ROOT);
@@ -443,10 +490,9 @@ cmp_path(const void *pa, const void *pb)
 	return (a->n > b->n) - (a->n < b->n);
 }
 
-/* see certpick/openssl.h */
-int
-certpick_trust_build_paths_x509(const struct certpick_trust *t, X509 *leaf,
-    STACK_OF(X509) *untrusted, struct certpick_paths *out, struct certpick_error *err)
+static int
+build_paths(const struct certpick_trust *t, X509 *leaf, const STACK_OF(X509) *untrusted,
+    const struct certpick_candset *set, struct certpick_paths *out, struct certpick_error *err)
 {
 	STACK_OF(X509) *none = NULL;
 	struct builder b = { 0 };
@@ -461,6 +507,7 @@ certpick_trust_build_paths_x509(const struct certpick_trust *t, X509 *leaf,
 	}
 	b.trusted = t != NULL ? t->certs : none;
 	b.untrusted = untrusted != NULL ? untrusted : none;
+	b.set = set;
 	b.out = out;
 	b.err = err;
 	b.stack[b.depth++] = leaf;
@@ -484,34 +531,22 @@ out:
 	return ret;
 }
 
+/* see certpick/openssl.h */
+int
+certpick_trust_build_paths_x509(const struct certpick_trust *t, X509 *leaf,
+    STACK_OF(X509) *untrusted, struct certpick_paths *out, struct certpick_error *err)
+{
+	return build_paths(t, leaf, untrusted, NULL, out, err);
+}
+
 /* see certpick/trust.h */
 int
 certpick_trust_build_paths(const struct certpick_trust *t, const struct certpick_candset *set,
     const struct certpick_candidate *c, struct certpick_paths *out, struct certpick_error *err)
 {
-	STACK_OF(X509) *pool = NULL, *own;
-	int ret = -1;
-
 	if (c == NULL)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
 	/* the certificates found with the candidate come first, then the rest of the pool */
-	own = certpick_candidate_get0_chain(c);
-	if ((pool = sk_X509_dup(own)) == NULL) {
-		cp_error_nomem(err);
-		goto out;
-	}
-	for (int i = 0; set != NULL && i < sk_X509_num(certpick_candset_get0_pool(set)); i++) {
-		X509 *x = sk_X509_value(certpick_candset_get0_pool(set), i);
-		bool dup = false;
-		for (int k = 0; k < sk_X509_num(own) && !dup; k++)
-			dup = X509_cmp(sk_X509_value(own, k), x) == 0;
-		if (!dup && sk_X509_push(pool, x) <= 0) {
-			cp_error_nomem(err);
-			goto out;
-		}
-	}
-	ret = certpick_trust_build_paths_x509(t, certpick_candidate_get0_x509(c), pool, out, err);
-out:
-	sk_X509_free(pool);
-	return ret;
+	return build_paths(t, certpick_candidate_get0_x509(c), certpick_candidate_get0_chain(c),
+	    set, out, err);
 }

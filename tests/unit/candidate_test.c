@@ -4,6 +4,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "certpick/openssl.h"
 #include "testutil.h"
@@ -419,6 +420,95 @@ key_bundle(void **state)
 	certpick_candset_free(set);
 }
 
+static X509 *
+make_cert(const char *cn, const char *issuer_cn, EVP_PKEY *pub, EVP_PKEY *signer, long serial)
+{
+	X509 *x = X509_new();
+	X509_NAME *subj = X509_NAME_new(), *iss = X509_NAME_new();
+
+	assert_non_null(x);
+	X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC, (const unsigned char *)issuer_cn, -1,
+	    -1, 0);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_set_subject_name(x, subj);
+	X509_set_issuer_name(x, iss);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, pub);
+	if (pub == signer) {
+		BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
+		bc->ca = 1;
+		assert_int_equal(X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1, 0), 1);
+		BASIC_CONSTRAINTS_free(bc);
+	}
+	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
+	X509_NAME_free(subj);
+	X509_NAME_free(iss);
+	return x;
+}
+
+/*
+ * One bundle of n certificates and their n keys (in reverse order) and the
+ * CA that issued them (F8, issue 16): every certificate pairs with its own
+ * key through the public-key index, and each candidate's chain is its
+ * issuer, not the n - 1 other certificates of the file (n^2 before).
+ */
+static void
+large_bundle_is_linear(void **state)
+{
+	enum { N = 300 };
+	struct certpick_error err = { 0 };
+	struct certpick_candset *set = certpick_candset_new(&err);
+	EVP_PKEY *cakey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), *keys[N];
+	BIO *mem = BIO_new(BIO_s_mem());
+	X509 *ca = make_cert("bundle CA", "bundle CA", cakey, cakey, 1);
+	char *data;
+	long len;
+
+	(void)state;
+	assert_non_null(set);
+	assert_true(PEM_write_bio_X509(mem, ca));
+	for (int i = 0; i < N; i++) {
+		char cn[32];
+		X509 *x;
+
+		snprintf(cn, sizeof(cn), "leaf %d", i);
+		keys[i] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		x = make_cert(cn, "bundle CA", keys[i], cakey, i + 2);
+		assert_true(PEM_write_bio_X509(mem, x));
+		X509_free(x);
+	}
+	for (int i = N - 1; i >= 0; i--)
+		assert_true(PEM_write_bio_PrivateKey(mem, keys[i], NULL, NULL, 0, NULL, NULL));
+	len = BIO_get_mem_data(mem, &data);
+	assert_ok(certpick_candset_add_memory(set, data, (size_t)len, "bundle.pem",
+	    CERTPICK_FORMAT_PEM, NULL, &err), &err);
+	/* the same bundle again: nothing new in the pool */
+	assert_ok(certpick_candset_add_memory(set, data, (size_t)len, "again.pem",
+	    CERTPICK_FORMAT_PEM, NULL, &err), &err);
+	assert_ok(certpick_candset_finish(set, &err), &err);
+	assert_int_equal(certpick_candset_count(set), 2 * N);	/* the CA has no key: dropped */
+	assert_int_equal(certpick_candset_pool_count(set), N + 1);
+	for (size_t i = 0; i < 2 * N; i++) {
+		const struct certpick_candidate *c = certpick_candset_get(set, i);
+		STACK_OF(X509) *chain = certpick_candidate_get0_chain(c);
+
+		assert_non_null(certpick_candidate_get0_pkey(c));
+		assert_int_equal(EVP_PKEY_eq(certpick_candidate_get0_pkey(c), keys[i % N]), 1);
+		if (sk_X509_num(chain) != 1)
+			fail_msg("candidate %zu: chain of %d", i, sk_X509_num(chain));
+		assert_int_equal(X509_cmp(sk_X509_value(chain, 0), ca), 0);
+	}
+	for (int i = 0; i < N; i++)
+		EVP_PKEY_free(keys[i]);
+	X509_free(ca);
+	EVP_PKEY_free(cakey);
+	BIO_free(mem);
+	certpick_candset_free(set);
+}
+
 /* Every allocation failure returns an error and leaks nothing (ASan build). */
 static void
 allocation_failures(void **state)
@@ -450,6 +540,7 @@ main(void)
 		cmocka_unit_test(password_callback),
 		cmocka_unit_test(memory_and_partial),
 		cmocka_unit_test(key_bundle),
+		cmocka_unit_test(large_bundle_is_linear),
 		cmocka_unit_test(allocation_failures),
 	};
 

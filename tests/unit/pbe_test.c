@@ -186,6 +186,77 @@ hostile_pkcs12(void **state)
 	EVP_PKEY_free(pkey);
 }
 
+/*
+ * One budget per file (F7): derivations each under the limit are refused
+ * once together they pass it, and a refusal leaves the budget as it was.
+ */
+static void
+budget_per_file(void **state)
+{
+	struct certpick_error err = { 0 };
+	struct cp_pbe_budget b;
+	X509_ALGOR *a4000 = PKCS5_pbe_set(NID_pbe_WithSHA1And3_Key_TripleDES_CBC, 4000, NULL, 0);
+	X509_ALGOR *a2000 = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 2000, NULL, 0, NULL,
+	    NID_hmacWithSHA256);
+	X509_ALGOR *s = scrypt_alg(1UL << 15, 8, 32);	/* 2^23 mixes: half the scrypt budget */
+
+	(void)state;
+	cp_pbe_budget_init(&b, 10000);
+	assert_int_equal(cp_pbe_charge(&b, a4000, "x.p12", &err), 0);
+	assert_int_equal(cp_pbe_charge(&b, a4000, "x.p12", &err), 0);
+	assert_refused(cp_pbe_charge(&b, a4000, "x.p12", &err), &err,
+	    "ask for more than 10000 iterations; certpick stops at 10000 per file");
+	assert_int_equal(b.left, 2000);
+	assert_int_equal(cp_pbe_charge(&b, a2000, "x.p12", &err), 0);
+	assert_refused(cp_pbe_charge(&b, a2000, "x.p12", &err), &err, "per file");
+	/* nothing is free: a NULL or parameterless algorithm costs nothing and passes */
+	assert_int_equal(cp_pbe_charge(&b, NULL, "x.p12", &err), 0);
+	/* scrypt work adds up per file too */
+	cp_pbe_budget_init(&b, 0);
+	assert_non_null(s);
+	assert_int_equal(cp_pbe_charge(&b, s, "k.der", &err), 0);
+	assert_int_equal(cp_pbe_charge(&b, s, "k.der", &err), 0);
+	assert_refused(cp_pbe_charge(&b, s, "k.der", &err), &err, "scrypt derivations");
+	X509_ALGOR_free(a4000);
+	X509_ALGOR_free(a2000);
+	X509_ALGOR_free(s);
+}
+
+/*
+ * A .pfx whose MAC and bags are each under the limit but together over it is
+ * refused before any derivation, with the per-file message.
+ */
+static void
+pkcs12_mac_and_bags_share_one_budget(void **state)
+{
+	struct certpick_error err = { 0 };
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	PKCS12 *p12;
+	unsigned char *der = NULL;
+	int len;
+
+	(void)state;
+	assert_non_null(pkey);
+	X509_set_pubkey(x, pkey);
+	X509_sign(x, pkey, EVP_sha256());
+	/* key bag 600, certificate part 600, MAC 600: 1,800 in all */
+	p12 = PKCS12_create("test", "k", pkey, x, NULL, 0, 0, 600, 600, 0);
+	assert_non_null(p12);
+	assert_true((len = i2d_PKCS12(p12, &der)) > 0);
+	assert_int_equal(load(der, (size_t)len, CERTPICK_FORMAT_PKCS12, "test", 2000, &err), 0);
+	assert_refused(load(der, (size_t)len, CERTPICK_FORMAT_PKCS12, "test", 1500, &err), &err,
+	    "certpick stops at 1500 per file");
+	assert_int_equal(load(der, (size_t)len, CERTPICK_FORMAT_PKCS12, "test", 1800, &err), 0);
+	assert_int_equal(load(der, (size_t)len, CERTPICK_FORMAT_PKCS12, "test", 1799, &err), -1);
+	assert_string_equal(err.detail, "its key derivations (the MAC and every encrypted part "
+	    "and key together) ask for more than 1799 iterations; certpick stops at 1799 per file");
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+}
+
 int
 main(void)
 {
@@ -193,6 +264,8 @@ main(void)
 		cmocka_unit_test(algorithms),
 		cmocka_unit_test(files),
 		cmocka_unit_test(hostile_pkcs12),
+		cmocka_unit_test(budget_per_file),
+		cmocka_unit_test(pkcs12_mac_and_bags_share_one_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
