@@ -4,18 +4,15 @@
  * and the selection trace (render_get.c). No TLS logic here.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 
 #define GET_DEFAULT_CLIENT "nss"
-#define GET_MAX_BODY_FILE ((off_t)256 << 20)	/* -d @FILE, as other local inputs */
+#define GET_MAX_BODY_FILE ((size_t)256 << 20)	/* -d @FILE */
 #define GET_OPTSTRING "-X:H:d:o:ikq"
 
 const char cmd_get_usage[] =
@@ -220,52 +217,21 @@ write_answer(const struct get_args *a, const struct certpick_get_result *g)
 	return rc;
 }
 
-/*
- * -d @FILE: a regular file of at most GET_MAX_BODY_FILE bytes, opened without
- * blocking (a FIFO without a writer would hang). Small on purpose: to be
- * folded onto the shared capped local-file reader.
- */
-static int
-read_body_file(const char *path, char **buf, size_t *len)
-{
-	struct stat st;
-	int fd, rc = CLI_EXIT_INPUT;
-	ssize_t n = 0;
-
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
-		fprintf(stderr, "certpick: error: cannot read '%s': %s\n", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > GET_MAX_BODY_FILE) {
-		fprintf(stderr, "certpick: error: cannot read '%s': %s\n", path, !S_ISREG(st.st_mode) ?
-		    "not a regular file" : "larger than 256 MiB");
-		goto out;
-	}
-	if ((*buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		rc = CLI_EXIT_INTERNAL;
-		goto out;
-	}
-	for (*len = 0; *len < (size_t)st.st_size; *len += (size_t)n)
-		if ((n = read(fd, *buf + *len, (size_t)st.st_size - *len)) <= 0)
-			break;
-	if (n < 0) {
-		fprintf(stderr, "certpick: error: cannot read '%s': %s\n", path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
+/* -d DATA, or -d/--data-binary @FILE read as every local input is (certpick/file.h). */
 static int
 read_body(struct get_args *a, char **buf, size_t *len)
 {
-	if (a->data_file)
-		return read_body_file(a->data, buf, len);
-	*len = strlen(a->data);
-	return (*buf = strdup(a->data)) == NULL ? CLI_EXIT_INTERNAL : 0;
+	struct certpick_error err = { 0 };
+	void *data = NULL;
+
+	if (!a->data_file) {
+		*len = strlen(a->data);
+		return (*buf = strdup(a->data)) == NULL ? CLI_EXIT_INTERNAL : 0;
+	}
+	if (certpick_file_read(a->data, GET_MAX_BODY_FILE, &data, len, &err) != 0)
+		return cli_error(&err);
+	*buf = data;
+	return 0;
 }
 
 int
@@ -337,6 +303,9 @@ out:
 	cli_sources_wipe(&a.src);
 	cli_get_run_release(&r);
 	certpick_candset_free(set);
-	free(body);
+	if (a.data_file)
+		certpick_file_free(body, a.go.body_len);
+	else
+		free(body);
 	return rc;
 }

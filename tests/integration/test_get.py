@@ -357,15 +357,16 @@ def test_data_from_fifo_refused(certpick, tmp):
     for opt in ["-d", "--data-binary"]:
         r = certpick("get", opt, "@" + fifo, "https://127.0.0.1:%d/" % free_port(), timeout=30)
         assert r.rc == 4, r
-        assert r.err.strip() == "certpick: error: cannot read '%s': not a regular file" % fifo
+        assert r.err.startswith("certpick: error: cannot read '%s': " % fifo), r
+        assert "not a regular file" in r.err and len(r.err.strip().splitlines()) == 1, r
     r = certpick("get", "-d", "@/dev/zero", "https://127.0.0.1:%d/" % free_port(), timeout=30)
     assert r.rc == 4 and "not a regular file" in r.err, r
     big = os.path.join(tmp, "big")
     with open(big, "wb") as f:
         f.truncate((256 << 20) + 1)  # sparse
     r = certpick("get", "--data-binary", "@" + big, "https://127.0.0.1:%d/" % free_port())
-    assert r.rc == 4 and r.err.strip() == "certpick: error: cannot read '%s': larger than " \
-        "256 MiB" % big, r
+    assert r.rc == 4 and r.err.strip() == ("certpick: error: cannot read '%s': larger than "
+                                           "256 MiB" % big), r
 
 
 @pytest.mark.asan
