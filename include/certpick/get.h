@@ -11,7 +11,12 @@
  * Lifecycle: certpick_get_run() returns a heap result that owns everything
  * it points to; certpick_get_result_free() releases it. A request that fails
  * on the network or in TLS is still a result: result->error says why.
- * Blocking: one connection, every phase bounded by timeout_ms.
+ * Blocking for the caller: one connection, each phase (connect, handshake,
+ * sending the request, reading the whole answer, renegotiations and
+ * post-handshake requests included) must end within timeout_ms on a
+ * monotonic clock, whatever the peer's pacing; at most 4 renegotiations or
+ * post-handshake CertificateRequests are answered; the answer's status line
+ * and headers may take at most 64 KiB.
  */
 #ifndef CERTPICK_GET_H
 #define CERTPICK_GET_H
@@ -40,7 +45,7 @@ struct certpick_get_options {
 	const char *servername;		/* SNI and Host; default: the URL's host */
 	const char *connect_to;		/* dial "addr[:port]" instead; keep SNI and Host */
 	unsigned flags;			/* CERTPICK_PROBE_TLS12_ONLY / _TLS13_ONLY / _IPV4 / _IPV6 */
-	int timeout_ms;			/* per phase; default 10000 */
+	int timeout_ms;			/* deadline of each phase; default 10000 */
 	const char *trust_path;		/* FILE|DIR of CAs for the server; NULL: the system's */
 	bool insecure;			/* do not verify the server */
 	size_t max_response;		/* largest answer read (headers + body); default 16 MiB */

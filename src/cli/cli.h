@@ -55,6 +55,18 @@ int cli_error(const struct certpick_error *err);
 int cli_exit_for(const struct certpick_error *err);
 /* "certpick: error: " + fmt (with one %s arg) + usage, to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, const char *arg);
+/* getopt_long refused argv[optind - 1] (opterr = 0): names it without any "=VALUE"; exit 2. */
+int cli_option_error(char **argv, const char *optstring, const char *usage);
+/* A host name (letters, digits, '-', '.', '_') or an IPv4/IPv6 literal: no control characters. */
+bool cli_is_hostname(const char *s);
+/* An HTTP token (RFC 9110 tchar), as a method must be. */
+bool cli_is_http_token(const char *s);
+/* "0".."65535" only, digits only. 0, or -1. */
+int cli_parse_port(const char *s, unsigned *port);
+/* --connect-to ADDR[:PORT] / [V6]:PORT: no control characters, the port 0 to 65535. */
+bool cli_connect_to_ok(const char *s);
+/* --timeout SECONDS: more than 0, at most 3600, into milliseconds. 0, or -1. */
+int cli_parse_timeout(const char *s, int *ms);
 void cli_warn(const char *fmt, ...) CERTPICK_PRINTF(1, 2);
 void cli_warn_error(void *arg, const struct certpick_error *e);
 /* Print usage of a command to stream. */
@@ -236,6 +248,7 @@ struct cli_select_req_args {
 	bool tls12;
 	int phase;
 	size_t size;
+	int timeout_ms;		/* the probe of url, per phase; 0: its default */
 };
 /* *out: the request; answer: what the server answered the probe without a
  * certificate ("" when not known: a saved or hand-made request). */

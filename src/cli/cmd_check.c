@@ -68,7 +68,7 @@ parse(int argc, char **argv, struct check_args *a)
 		case ':':
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_option_error(argv, "+:h", cmd_check_usage);
 		}
 	}
 	if (a->pw.env != NULL && a->pw.file != NULL)

@@ -493,9 +493,7 @@ cmd_demo(int argc, char **argv)
 		case 'j': d.json = true; break;
 		case 'h': fputs(cmd_demo_usage, stdout); return CLI_EXIT_OK;
 		default:
-			fprintf(stderr, "certpick: error: bad option '%s'\n%s", argv[optind - 1],
-			    cmd_demo_usage);
-			return CLI_EXIT_USAGE;
+			return cli_option_error(argv, "+:h", cmd_demo_usage);
 		}
 	}
 	if (optind != argc) {

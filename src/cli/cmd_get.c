@@ -12,6 +12,8 @@
 #include "cli.h"
 
 #define GET_DEFAULT_CLIENT "nss"
+#define GET_MAX_BODY_FILE ((size_t)256 << 20)	/* -d @FILE */
+#define GET_OPTSTRING "-X:H:d:o:ikq"
 
 const char cmd_get_usage[] =
     "usage: certpick get [options] URL [SOURCE...]\n"
@@ -89,13 +91,31 @@ usage_error(const char *fmt, const char *arg)
 	return cli_usage_error(cmd_get_usage, fmt, arg);
 }
 
+/* "Name: value": Name an HTTP token, the value without control characters but HTAB. */
+static bool
+header_ok(const char *h)
+{
+	const char *colon = strchr(h, ':');
+	char name[256];
+
+	if (colon == NULL || (size_t)(colon - h) >= sizeof(name))
+		return false;
+	memcpy(name, h, (size_t)(colon - h));
+	name[colon - h] = '\0';
+	for (const unsigned char *v = (const unsigned char *)colon + 1; *v != '\0'; v++)
+		if ((*v < 0x20 && *v != '\t') || *v == 0x7f)
+			return false;
+	return cli_is_http_token(name);
+}
+
 static int
 parse_args(int argc, char **argv, struct get_args *a)
 {
 	int ch, rc;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "-X:H:d:o:ikq", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, GET_OPTSTRING, longopts, NULL)) != -1) {
 		if (ch == 1 && a->url == NULL) {
 			a->url = optarg;
 			continue;
@@ -107,12 +127,18 @@ parse_args(int argc, char **argv, struct get_args *a)
 			return rc;
 		switch (ch) {
 		case O_CLIENT: a->client = optarg; break;
-		case 'X': a->go.method = optarg; break;
+		case 'X':
+			if (!cli_is_http_token(optarg))
+				return usage_error("%s", "bad -X METHOD (an HTTP token: letters, digits, "
+				    "no spaces or control characters)");
+			a->go.method = optarg;
+			break;
 		case 'H':
 			if (a->n_headers == sizeof(a->headers) / sizeof(a->headers[0]))
 				return usage_error("too many headers (%s)", optarg);
-			if (strchr(optarg, ':') == NULL || strpbrk(optarg, "\r\n") != NULL)
-				return usage_error("bad header '%s' (Name: value)", optarg);
+			if (!header_ok(optarg))
+				return usage_error("%s", "bad -H header (Name: value; the name an HTTP "
+				    "token, no control characters)");
 			a->headers[a->n_headers++] = optarg;
 			break;
 		case 'd':
@@ -127,23 +153,28 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case 'k': a->go.insecure = true; break;
 		case 'q': a->quiet = true; break;
 		case O_ANY_PHASE: a->any_phase = true; break;
-		case O_CONNECT_TO: a->po.connect_to = a->go.connect_to = optarg; break;
-		case O_SNI: a->po.servername = a->go.servername = optarg; break;
+		case O_CONNECT_TO:
+			if (!cli_connect_to_ok(optarg))
+				return usage_error("%s", "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
+				    "the port 0 to 65535)");
+			a->po.connect_to = a->go.connect_to = optarg;
+			break;
+		case O_SNI:
+			if (!cli_is_hostname(optarg))
+				return usage_error("%s", "bad --servername (a host name or an IP address)");
+			a->po.servername = a->go.servername = optarg;
+			break;
 		case O_TLS12: a->go.flags |= CERTPICK_PROBE_TLS12_ONLY; break;
 		case O_TLS13: a->go.flags |= CERTPICK_PROBE_TLS13_ONLY; break;
-		case O_TIMEOUT: {
-			char *end;
-			double s = strtod(optarg, &end);
-
-			if (end == optarg || *end != '\0' || !(s > 0 && s <= 3600))
+		case O_TIMEOUT:
+			if (cli_parse_timeout(optarg, &a->go.timeout_ms) != 0)
 				return usage_error("bad --timeout '%s' (seconds)", optarg);
-			a->po.timeout_ms = a->go.timeout_ms = (int)(s * 1000 + 0.5);
+			a->po.timeout_ms = a->go.timeout_ms;
 			break;
-		}
 		case O_TRUST: a->go.trust_path = optarg; break;
 		case O_JSON: a->json = true; break;
 		case O_HELP: return -1;
-		default: fputs(cmd_get_usage, stderr); return CLI_EXIT_USAGE;
+		default: return cli_option_error(argv, GET_OPTSTRING, cmd_get_usage);
 		}
 	}
 	if (a->url == NULL)
@@ -186,35 +217,20 @@ write_answer(const struct get_args *a, const struct certpick_get_result *g)
 	return rc;
 }
 
+/* -d DATA, or -d/--data-binary @FILE read as every local input is (certpick/file.h). */
 static int
 read_body(struct get_args *a, char **buf, size_t *len)
 {
-	FILE *fp;
+	struct certpick_error err = { 0 };
+	void *data = NULL;
 
 	if (!a->data_file) {
 		*len = strlen(a->data);
 		return (*buf = strdup(a->data)) == NULL ? CLI_EXIT_INTERNAL : 0;
 	}
-	if ((fp = fopen(a->data, "rb")) == NULL) {
-		fprintf(stderr, "certpick: error: cannot read '%s': %s\n", a->data, strerror(errno));
-		return CLI_EXIT_INPUT;
-	}
-	*buf = NULL;
-	*len = 0;
-	for (;;) {
-		char *t = realloc(*buf, *len + 65536);
-		size_t n;
-
-		if (t == NULL) {
-			fclose(fp);
-			return CLI_EXIT_INTERNAL;
-		}
-		*buf = t;
-		if ((n = fread(*buf + *len, 1, 65536, fp)) == 0)
-			break;
-		*len += n;
-	}
-	fclose(fp);
+	if (certpick_file_read(a->data, GET_MAX_BODY_FILE, &data, len, &err) != 0)
+		return cli_error(&err);
+	*buf = data;
 	return 0;
 }
 
@@ -257,6 +273,8 @@ cmd_get(int argc, char **argv)
 		goto out;
 	}
 	rc = cli_get_exit(&r);
+	if (r.get == NULL && a.json && cli_json_print(cli_get_json(&r, a.url), false) != 0)
+		rc = CLI_EXIT_INTERNAL;
 	if (r.get == NULL) {
 		fprintf(stderr, "certpick: error: cannot probe '%s': %s", a.url,
 		    r.probe->error.message);
@@ -285,6 +303,9 @@ out:
 	cli_sources_wipe(&a.src);
 	cli_get_run_release(&r);
 	certpick_candset_free(set);
-	free(body);
+	if (a.data_file)
+		certpick_file_free(body, a.go.body_len);
+	else
+		free(body);
 	return rc;
 }

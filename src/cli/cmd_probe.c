@@ -89,8 +89,18 @@ parse_args(int argc, char **argv, struct probe_args *a)
 	while ((c = getopt_long(argc, argv, "46j:", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_PATH: a->opts.path = optarg; break;
-		case O_SNI: a->opts.servername = optarg; break;
-		case O_CONNECT_TO: a->opts.connect_to = optarg; break;
+		case O_SNI:
+			if (!cli_is_hostname(optarg))
+				return usage_error("%s", "bad --servername (a host name or an IP "
+				    "address)"), -1;
+			a->opts.servername = optarg;
+			break;
+		case O_CONNECT_TO:
+			if (!cli_connect_to_ok(optarg))
+				return usage_error("%s", "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
+				    "the port 0 to 65535)"), -1;
+			a->opts.connect_to = optarg;
+			break;
 		case O_TLS12: a->opts.flags |= CERTPICK_PROBE_TLS12_ONLY; break;
 		case O_TLS13: a->opts.flags |= CERTPICK_PROBE_TLS13_ONLY; break;
 		case '4': a->opts.flags |= CERTPICK_PROBE_IPV4; break;
@@ -122,7 +132,7 @@ parse_args(int argc, char **argv, struct probe_args *a)
 			fputs(cmd_probe_usage, stdout);
 			return 1;
 		default:
-			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]), -1;
+			return cli_option_error(argv, "46j:", cmd_probe_usage), -1;
 		}
 	}
 	if ((a->opts.flags & CERTPICK_PROBE_TLS12_ONLY) && (a->opts.flags & CERTPICK_PROBE_TLS13_ONLY))

@@ -19,7 +19,7 @@ const char cmd_select_usage[] =
     "                       [--phase initial|renegotiation|post_handshake]\n"
     "                       [--nssdb DIR] [--pkcs11 URI] [--pin-env VAR | --pin-file F]\n"
     "                       [--password-env VAR | --password-file F] [--list-clients]\n"
-    "                       [URL] PATH...\n"
+    "                       [--timeout SECONDS] [URL] PATH...\n"
     "\n"
     "Sources are the store, in the order a user would import them: files in\n"
     "argument order, a folder in name order, a PKCS#12 in its bag order, an NSS\n"
@@ -27,7 +27,7 @@ const char cmd_select_usage[] =
     "\"Store order\": which end of the store each client takes on a tie).\n";
 
 enum { OPT_CA_NAMES = 256, OPT_ISSUER, OPT_SIGALGS, OPT_TLS12, OPT_REQUEST, OPT_AT, OPT_JSON,
-	OPT_SIZE, OPT_LIST, OPT_HELP, OPT_PHASE };
+	OPT_SIZE, OPT_LIST, OPT_HELP, OPT_PHASE, OPT_TIMEOUT };
 
 static const struct option longopts[] = {
 	{ "client", required_argument, NULL, 'c' },
@@ -40,6 +40,7 @@ static const struct option longopts[] = {
 	{ "tls1.2", no_argument, NULL, OPT_TLS12 },
 	{ "request-size", required_argument, NULL, OPT_SIZE },
 	{ "phase", required_argument, NULL, OPT_PHASE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	CLI_SOURCE_LONGOPTS,
 	{ "list-clients", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -55,6 +56,7 @@ struct select_args {
 	size_t n_issuers;
 	size_t size;
 	int phase;		/* -1: not given */
+	int timeout_ms;		/* probing URL, per phase; 0: default */
 	struct cli_sources src;
 };
 
@@ -70,6 +72,7 @@ parse_args(int argc, char **argv, struct select_args *a)
 	int ch, rc;
 
 	optind = 1;
+	opterr = 0;
 	/* "-": sources keep their command-line order, options and paths mixed */
 	while ((ch = getopt_long(argc, argv, "-c:", longopts, NULL)) != -1) {
 		if (ch == 1 && strncmp(optarg, "https://", 8) == 0 && a->url == NULL &&
@@ -117,9 +120,13 @@ parse_args(int argc, char **argv, struct select_args *a)
 				return usage_error("--at: not a time (YYYY-MM-DD[THH:MM:SSZ] or "
 				    "@EPOCH): '%s'", optarg);
 			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_timeout(optarg, &a->timeout_ms) != 0)
+				return usage_error("bad --timeout '%s' (seconds, up to 3600)", optarg);
+			break;
 		case OPT_LIST: return -2;
 		case OPT_HELP: return -1;
-		default: fputs(cmd_select_usage, stderr); return CLI_EXIT_USAGE;
+		default: return cli_option_error(argv, "-c:", cmd_select_usage);
 		}
 	}
 	if (a->request != NULL && (a->ca_names != NULL || a->n_issuers > 0 || a->url != NULL))
@@ -176,7 +183,7 @@ cmd_select(int argc, char **argv)
 		goto out;
 	ra = (struct cli_select_req_args){ .url = a.url, .file = a.request, .ca_pem = a.ca_names,
 		.sigalgs = a.sigalgs, .issuers = a.issuers, .n_issuers = a.n_issuers,
-		.tls12 = a.tls12, .phase = a.phase, .size = a.size };
+		.tls12 = a.tls12, .phase = a.phase, .size = a.size, .timeout_ms = a.timeout_ms };
 	if ((rc = cli_select_request(&ra, &req, answer, sizeof(answer))) != 0)
 		goto out;
 	if ((set = certpick_candset_new(&err)) == NULL) {

@@ -160,6 +160,16 @@ print_start(struct certpick_serve *srv, const struct certpick_serve_options *o)
 		cli_text_finding(stderr, &f->v[i], "certpick: ");
 }
 
+/* The port of "ADDR:PORT" / "[V6]:PORT" is a number the kernel can bind (F19: 99999 is not). */
+static bool
+listen_port_ok(const char *spec)
+{
+	const char *colon = strrchr(spec, ':');
+	unsigned port;
+
+	return colon != NULL && cli_parse_port(colon + 1, &port) == 0;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -175,11 +185,15 @@ cmd_serve(int argc, char **argv)
 
 	o.auth = CERTPICK_SERVE_AUTH_REQUIRE;
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_LISTEN:
 			if (a.n_listen == MAX_LIST)
 				return usage_error("too many --listen (max %s)", "64");
+			if (!listen_port_ok(optarg))
+				return usage_error("bad --listen '%s' (ADDR:PORT, the port 0 to 65535)",
+				    optarg);
 			a.listen[a.n_listen++] = optarg;
 			break;
 		case OPT_CERT: o.cert_file = optarg; break;
@@ -228,8 +242,7 @@ cmd_serve(int argc, char **argv)
 			fputs(cmd_serve_usage, stdout);
 			return CLI_EXIT_OK;
 		default:
-			fputs(cmd_serve_usage, stderr);
-			return CLI_EXIT_USAGE;
+			return cli_option_error(argv, "", cmd_serve_usage);
 		}
 	}
 	if (optind < argc)

@@ -1,12 +1,15 @@
 /* certpick: the command table, global flags and exit codes. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -96,6 +99,101 @@ cli_usage_error(const char *usage, const char *fmt, const char *arg)
 	fputc('\n', stderr);
 	fputs(usage, stderr);
 	return CLI_EXIT_USAGE;
+}
+
+/*
+ * getopt_long (with opterr = 0) refused argv[optind - 1]. Name only the part
+ * before '=': a near miss such as --passw=VALUE must not echo the value.
+ */
+int
+cli_option_error(char **argv, const char *optstring, const char *usage)
+{
+	const char *arg = argv[optind - 1];
+	size_t n = strcspn(arg, "=");
+	bool is_long = strncmp(arg, "--", 2) == 0;
+
+	if ((is_long && optopt != 0) || (!is_long && optopt != 0 && optopt != ':' &&
+	    strchr(optstring, optopt) != NULL))
+		fprintf(stderr, "certpick: error: option '%.*s' needs a value\n", (int)n, arg);
+	else
+		fprintf(stderr, "certpick: error: unknown option '%.*s'\n", (int)n, arg);
+	fputs(usage, stderr);
+	return CLI_EXIT_USAGE;
+}
+
+/* see cli.h */
+bool
+cli_is_hostname(const char *s)
+{
+	unsigned char ip[16];
+	size_t n = strlen(s);
+
+	if (inet_pton(AF_INET, s, ip) == 1 || inet_pton(AF_INET6, s, ip) == 1)
+		return true;
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n;
+}
+
+/* see cli.h */
+bool
+cli_is_http_token(const char *s)
+{
+	/* RFC 9110 5.6.2: tchar */
+	size_t n = strlen(s);
+
+	return n > 0 && strspn(s, "!#$%&'*+-.^_`|~0123456789"
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
+}
+
+/* see cli.h */
+bool
+cli_connect_to_ok(const char *s)
+{
+	const char *colon = strrchr(s, ':'), *end;
+	unsigned port;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return false;
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return false;
+		return end[1] == '\0' || (end[1] == ':' && cli_parse_port(end + 2, &port) == 0);
+	}
+	if (colon == NULL || strchr(s, ':') != colon)
+		return colon == s ? false : true;	/* "addr", or a bare IPv6 address */
+	return colon != s && cli_parse_port(colon + 1, &port) == 0;
+}
+
+/* see cli.h */
+int
+cli_parse_timeout(const char *s, int *ms)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end != '\0' || !(v > 0 && v <= 3600))
+		return -1;
+	*ms = (int)(v * 1000 + 0.5) > 0 ? (int)(v * 1000 + 0.5) : 1;
+	return 0;
+}
+
+/* see cli.h */
+int
+cli_parse_port(const char *s, unsigned *port)
+{
+	unsigned v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 5 || strspn(s, "0123456789") != n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (unsigned)(s[i] - '0');
+	if (v > 65535)
+		return -1;
+	*port = v;
+	return 0;
 }
 
 int
@@ -244,7 +342,8 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--no-color") == 0) {
 			cli_g.color = false;
 		} else {
-			fprintf(stderr, "certpick: error: unknown option '%s'\n%s", argv[i], main_usage);
+			fprintf(stderr, "certpick: error: unknown option '%.*s'\n%s",
+			    (int)strcspn(argv[i], "="), argv[i], main_usage);
 			return CLI_EXIT_USAGE;
 		}
 	}

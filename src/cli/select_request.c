@@ -171,9 +171,10 @@ cli_probe_answer(const struct certpick_probe_result *res, char *buf, size_t len)
 
 /* Probe the URL and keep its last CertificateRequest (the one for the path). */
 static int
-live_request(const char *url, struct certpick_certreq **out, char *answer, size_t answer_len)
+live_request(const char *url, int timeout_ms, struct certpick_certreq **out, char *answer,
+    size_t answer_len)
 {
-	struct certpick_probe_options o = { .trace = cli_trace };
+	struct certpick_probe_options o = { .trace = cli_trace, .timeout_ms = timeout_ms };
 	struct certpick_probe_result *res = NULL;
 	struct certpick_error err = { 0 };
 	int rc = 0;
@@ -270,7 +271,7 @@ cli_select_request(const struct cli_select_req_args *a, struct certpick_certreq 
 		if ((rc = saved_request(a->file, out)) == 0)
 			saved_answer(a->file, answer, answer_len);
 	} else if (a->url != NULL) {
-		rc = live_request(a->url, out, answer, answer_len);
+		rc = live_request(a->url, a->timeout_ms, out, answer, answer_len);
 	} else {
 		rc = hand_request(a, out);
 	}

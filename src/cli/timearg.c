@@ -64,6 +64,9 @@ cli_parse_time(const char *s, time_t *out)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	*out = timegm(&tm);
+	/* timegm normalizes 2030-02-30 to March 2: a date that does not exist is refused */
+	if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d)
+		return -1;
 	if (sign != 0)
 		*out -= sign * (oh * 3600 + om * 60);
 	return 0;

@@ -1,10 +1,15 @@
 /*
  * get: one HTTPS request with a chosen client certificate (certpick/get.h).
- * Blocking sockets with a timeout on every phase; OpenSSL follows a TLS 1.2
+ * A non-blocking socket and non-blocking OpenSSL, waited on with poll()
+ * against one monotonic deadline per phase (connect, handshake, request,
+ * answer), as the probe engine does: a peer that drips bytes, renegotiates
+ * or asks again and again cannot stretch a phase. OpenSSL follows a TLS 1.2
  * renegotiation or a TLS 1.3 post-handshake CertificateRequest inside
- * SSL_read. Requests are captured and parsed as the probe does
- * (cp_probe_add_request), the answer is parsed by the probe's HTTP reader.
- * Never prints; the private key stays inside the candidate set.
+ * SSL_read, at most GET_MAX_ASKS times. Requests are captured and parsed as
+ * the probe does (cp_probe_add_request); the answer is read incrementally
+ * (header end, then Content-Length or the chunk walk), and parsed once by
+ * the probe's HTTP reader. Never prints; the private key stays inside the
+ * candidate set.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,7 +21,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,12 +35,27 @@
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_RESPONSE (16u << 20)
+#define GET_MAX_HEADER 65536	/* status line and headers, as probe's CP_HTTP_MAX */
+#define GET_MAX_ASKS 4		/* renegotiations + post-handshake requests answered */
 
 struct get_ctx {
 	struct certpick_get_result *res;
 	struct certpick_probe_result cap;	/* requests are captured here, then moved */
 	const struct certpick_get_options *o;
 	bool handshake_done;
+	unsigned asks;			/* HelloRequests and post-handshake CertificateRequests */
+	int fd;
+	struct timespec deadline;	/* of the current phase */
+};
+
+/* Where reading the answer stands; each read feeds only the new bytes. */
+struct answer_reader {
+	size_t scanned;			/* the header end was looked for up to here */
+	size_t hlen;			/* status line and headers; 0 until they end */
+	long long content_length;	/* -1: none */
+	bool chunked;
+	struct cp_chunk_walk walk;	/* over buf[hlen..walked) */
+	size_t walked;
 };
 
 static void CERTPICK_PRINTF(2, 3)
@@ -112,10 +131,14 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		}
 		return;
 	}
-	if (m[0] == SSL3_MT_HELLO_REQUEST)
+	if (m[0] == SSL3_MT_HELLO_REQUEST) {
+		g->asks++;
 		trace(g, "HelloRequest: the server renegotiates");
+	}
 	if (m[0] != SSL3_MT_CERTIFICATE_REQUEST)
 		return;
+	if (g->handshake_done && tls13)
+		g->asks++;
 	enum certpick_phase phase = !g->handshake_done ? CERTPICK_PHASE_INITIAL :
 	    tls13 ? CERTPICK_PHASE_POST_HANDSHAKE : CERTPICK_PHASE_RENEGOTIATION;
 
@@ -124,23 +147,53 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 	(void)cp_probe_add_request(&g->cap, tls13 ? CERTPICK_TLS13 : CERTPICK_TLS12, phase, m, len);
 }
 
-static int
-set_timeouts(int fd, int ms)
+/* A phase starts: it must end within the timeout from now. */
+static void
+phase_start(struct get_ctx *g)
 {
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	int ms = g->o->timeout_ms > 0 ? g->o->timeout_ms : DEFAULT_TIMEOUT_MS;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
-		return -1;
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &g->deadline);
+	g->deadline.tv_sec += ms / 1000;
+	g->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (g->deadline.tv_nsec >= 1000000000L) {
+		g->deadline.tv_sec++;
+		g->deadline.tv_nsec -= 1000000000L;
+	}
 }
 
-/* Connect to one address within ms; the socket, or -1 with errno. */
+/* Milliseconds left in the phase, rounded up; 0 when it is over. */
 static int
-connect_one(const struct addrinfo *ai, int ms)
+phase_left_ms(const struct get_ctx *g)
 {
-	struct pollfd p;
-	int fd, flags, soerr = 0;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(g->deadline.tv_sec - now.tv_sec) * 1e3 +
+	    (double)(g->deadline.tv_nsec - now.tv_nsec) / 1e6;
+	return ms <= 0 ? 0 : (int)ms + 1;
+}
+
+/* Wait for fd to be ready for events until the phase's deadline: 1 ready, 0 timed out, -1 errno. */
+static int
+wait_fd(const struct get_ctx *g, int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n, left;
+
+	do {
+		if ((left = phase_left_ms(g)) == 0)
+			return 0;
+		n = poll(&p, 1, left);
+	} while (n == 0 || (n < 0 && errno == EINTR));
+	return n < 0 ? -1 : 1;
+}
+
+/* Connect to one address before the phase's deadline; the socket (non-blocking), or -1 with errno. */
+static int
+connect_one(const struct get_ctx *g, const struct addrinfo *ai)
+{
+	int fd, flags, n, soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
 	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) < 0)
@@ -151,22 +204,15 @@ connect_one(const struct addrinfo *ai, int ms)
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 		if (errno != EINPROGRESS)
 			goto fail;
-		p.fd = fd;
-		p.events = POLLOUT;
-		int n = poll(&p, 1, ms);
-		if (n == 0) {
+		if ((n = wait_fd(g, fd, POLLOUT)) == 0)
 			errno = ETIMEDOUT;
-			goto fail;
-		}
-		if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+		if (n <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
 			goto fail;
 		if (soerr != 0) {
 			errno = soerr;
 			goto fail;
 		}
 	}
-	if (fcntl(fd, F_SETFL, flags) != 0 || set_timeouts(fd, ms) != 0)
-		goto fail;
 	return fd;
 fail:
 	soerr = errno;
@@ -216,6 +262,11 @@ split_connect_to(const char *s, const char *def_port, char **host, char **port,
 	}
 	if (*host == NULL || *port == NULL)
 		return cp_error_nomem(err);
+	char *end;
+	unsigned long p = strtoul(*port, &end, 10);
+	if (**port == '\0' || *end != '\0' || p > 65535)
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad --connect-to '%s' (the port: 0 to "
+		    "65535)", s);
 	return 0;
 }
 
@@ -238,14 +289,16 @@ dial(struct get_ctx *g, const char *host, const char *port, struct certpick_erro
 	for (const struct addrinfo *a = ai; a != NULL && fd < 0; a = a->ai_next) {
 		format_address(a->ai_addr, addr, sizeof(addr));
 		trace(g, "connecting to %s", addr);
-		if ((fd = connect_one(a, g->o->timeout_ms > 0 ? g->o->timeout_ms :
-		    DEFAULT_TIMEOUT_MS)) < 0)
+		if ((fd = connect_one(g, a)) < 0)
 			last = errno;
 		else
 			g->res->address = cp_strdup(addr);
 	}
 	freeaddrinfo(ai);
-	if (fd < 0)
+	if (fd < 0 && last == ETIMEDOUT)
+		cp_error_set(err, CERTPICK_ERR_NETWORK, "timed out while connecting to '%s' port %s",
+		    host, port);
+	else if (fd < 0)
 		cp_error_set_errno(err, CERTPICK_ERR_NETWORK, last, "cannot connect to '%s' port %s",
 		    host, port);
 	return fd;
@@ -442,8 +495,6 @@ tls_failed(struct get_ctx *g, SSL *ssl, int rc, const char *what)
 		    "with alert %d (%s)", what, res->alert, certpick_alert_name(res->alert) ?
 		    certpick_alert_name(res->alert) : "?");
 		ERR_clear_error();
-	} else if (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "timed out %s", what);
 	} else if (e == SSL_ERROR_SSL && vr != X509_V_OK && !res->server_verified &&
 	    !g->handshake_done && !g->o->insecure) {
 		cp_error_set(&res->error, CERTPICK_ERR_TLS, "cannot verify the server's certificate");
@@ -458,57 +509,121 @@ tls_failed(struct get_ctx *g, SSL *ssl, int rc, const char *what)
 	}
 }
 
+/*
+ * An SSL call on the non-blocking socket returned rc: wait for what it wants
+ * until the phase's deadline. 1: call it again; 0: the exchange is over,
+ * res->error says why (`what` names the phase).
+ */
+static int
+tls_wait(struct get_ctx *g, SSL *ssl, int rc, const char *what)
+{
+	int e = SSL_get_error(ssl, rc), n;
+
+	if (g->asks > GET_MAX_ASKS) {
+		cp_error_set(&g->res->error, CERTPICK_ERR_TLS, "refused to answer the server %s: "
+		    "it asked for a certificate again after the handshake more than %d times",
+		    what, GET_MAX_ASKS);
+		cp_error_detail(&g->res->error, "%u renegotiations or post-handshake "
+		    "CertificateRequests", g->asks);
+		ERR_clear_error();
+		return 0;
+	}
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+		tls_failed(g, ssl, rc, what);
+		return 0;
+	}
+	if ((n = wait_fd(g, g->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT)) > 0)
+		return 1;
+	if (n == 0)
+		cp_error_set(&g->res->error, CERTPICK_ERR_NETWORK, "timed out %s (%g s per phase)",
+		    what, (g->o->timeout_ms > 0 ? g->o->timeout_ms : DEFAULT_TIMEOUT_MS) / 1000.0);
+	else
+		cp_error_set_errno(&g->res->error, CERTPICK_ERR_NETWORK, errno, "connection lost %s",
+		    what);
+	ERR_clear_error();
+	return 0;
+}
+
 /* "Transfer-Encoding: ... chunked" among the header lines of head[0..len). */
 static bool
 is_chunked(const char *head, size_t len)
 {
-	static const char name[] = "transfer-encoding:";
-	const char *p = head, *end = head + len;
+	size_t vlen;
+	const char *v = cp_http_header(head, len, "Transfer-Encoding", &vlen);
 
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t n = eol != NULL ? (size_t)(eol - p) : (size_t)(end - p);
-
-		if (n > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
-			for (size_t i = sizeof(name) - 1; i + 7 <= n; i++)
-				if (strncasecmp(p + i, "chunked", 7) == 0)
-					return true;
-		}
-		p += n + 1;
-	}
+	for (size_t i = 0; v != NULL && i + 7 <= vlen; i++)
+		if (strncasecmp(v + i, "chunked", 7) == 0)
+			return true;
 	return false;
 }
 
-/* RFC 9112 7.1: chunk-size [ext] CRLF data CRLF ... 0 CRLF; bounded, lenient. */
-static size_t
-dechunk(const char *b, size_t blen, unsigned char *out)
+static int
+hex_value(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* One byte of a chunk-size line, a chunk's CRLF or a trailer line. */
+static void
+chunk_step(struct cp_chunk_walk *w, int c)
+{
+	switch (w->state) {
+	case CP_CHUNK_SIZE:
+		if (hex_value(c) >= 0 && w->digits < 16) {
+			w->left = w->left * 16 + (uint64_t)hex_value(c);
+			w->digits++;
+		} else if (w->digits == 0 || hex_value(c) >= 0) {
+			w->state = CP_CHUNK_BAD;
+		} else {
+			w->state = CP_CHUNK_EXT;
+			chunk_step(w, c);
+		}
+		break;
+	case CP_CHUNK_EXT:
+		if (c == '\n')
+			w->state = w->left > 0 ? CP_CHUNK_DATA : CP_CHUNK_TRAILER_START;
+		break;
+	case CP_CHUNK_DATA_END:
+		if (c == '\r')
+			break;
+		w->state = CP_CHUNK_SIZE;
+		w->digits = 0;
+		w->left = 0;
+		if (c != '\n')
+			chunk_step(w, c);
+		break;
+	case CP_CHUNK_TRAILER_START:
+		w->state = c == '\n' ? CP_CHUNK_DONE : c == '\r' ? CP_CHUNK_TRAILER_START :
+		    CP_CHUNK_TRAILER;
+		break;
+	case CP_CHUNK_TRAILER:
+		if (c == '\n')
+			w->state = CP_CHUNK_TRAILER_START;
+		break;
+	default:
+		break;
+	}
+}
+
+/* see internal.h */
+size_t
+cp_chunk_feed(struct cp_chunk_walk *w, const char *b, size_t len, unsigned char *out)
 {
 	size_t at = 0, n_out = 0;
 
-	while (at < blen) {
-		size_t n = 0, i = at;
-		int digits = 0;
-
-		for (; i < blen && digits < 15; i++, digits++) {
-			int c = (unsigned char)b[i], v = c >= '0' && c <= '9' ? c - '0' :
-			    c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-			if (v < 0)
-				break;
-			n = n * 16 + (size_t)v;
+	while (at < len && w->state != CP_CHUNK_DONE && w->state != CP_CHUNK_BAD) {
+		if (w->state != CP_CHUNK_DATA) {
+			chunk_step(w, (unsigned char)b[at++]);
+			continue;
 		}
-		const char *nl = memchr(b + i, '\n', blen - i);
-		if (digits == 0 || nl == NULL || n == 0)
-			break;
-		size_t data = (size_t)(nl + 1 - b);
-		if (n > blen - data)
-			n = blen - data;	/* truncated answer: keep what came */
-		memcpy(out + n_out, b + data, n);
+		size_t n = w->left < len - at ? (size_t)w->left : len - at;
+		if (out != NULL)
+			memcpy(out + n_out, b + at, n);
 		n_out += n;
-		at = data + n;
-		if (at < blen && b[at] == '\r')
-			at++;
-		if (at < blen && b[at] == '\n')
-			at++;
+		at += n;
+		if ((w->left -= n) == 0)
+			w->state = CP_CHUNK_DATA_END;
 	}
 	return n_out;
 }
@@ -541,7 +656,9 @@ cp_get_answer(struct certpick_get_result *res, const char *buf, size_t len)
 	if ((res->body = cp_malloc(len - hlen + 1)) == NULL)
 		return -1;
 	if (is_chunked(buf, hlen)) {
-		res->body_len = dechunk(buf + hlen, len - hlen, res->body);
+		struct cp_chunk_walk w = { 0 };
+
+		res->body_len = cp_chunk_feed(&w, buf + hlen, len - hlen, res->body);
 	} else {
 		memcpy(res->body, buf + hlen, len - hlen);
 		res->body_len = len - hlen;
@@ -550,66 +667,152 @@ cp_get_answer(struct certpick_get_result *res, const char *buf, size_t len)
 	return 0;
 }
 
+/* Look for the blank line that ends the head in the bytes not searched yet. */
+static void
+find_head_end(struct answer_reader *r, const char *buf, size_t len)
+{
+	for (size_t i = r->scanned; i < len && r->hlen == 0; i++) {
+		if (buf[i] == '\n' && ((i >= 1 && buf[i - 1] == '\n') ||
+		    (i >= 2 && buf[i - 1] == '\r' && buf[i - 2] == '\n')))
+			r->hlen = i + 1;
+	}
+	r->scanned = len;
+}
+
+static void
+read_head(struct answer_reader *r, const char *buf)
+{
+	size_t vlen;
+	const char *v = cp_http_header(buf, r->hlen, "Content-Length", &vlen);
+
+	r->content_length = -1;
+	if (v != NULL) {
+		r->content_length = 0;
+		for (size_t i = 0; i < vlen && v[i] >= '0' && v[i] <= '9' &&
+		    r->content_length < (1LL << 30); i++)
+			r->content_length = r->content_length * 10 + (v[i] - '0');
+	}
+	r->chunked = is_chunked(buf, r->hlen);
+	r->walked = r->hlen;
+}
+
+/*
+ * The answer read so far is buf[0..len); only the bytes after the last call
+ * are looked at. 1: complete; 0: more to come (or until EOF); -1: not HTTP;
+ * -2: the head is longer than GET_MAX_HEADER.
+ */
 static int
-exchange(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
+answer_feed(struct answer_reader *r, const char *buf, size_t len)
+{
+	if (strncmp(buf, "HTTP/", len < 5 ? len : 5) != 0)
+		return -1;
+	if (r->hlen == 0) {
+		find_head_end(r, buf, len);
+		if (r->hlen == 0)
+			return len > GET_MAX_HEADER ? -2 : 0;
+		read_head(r, buf);
+	}
+	if (r->content_length >= 0)
+		return len - r->hlen >= (size_t)r->content_length;
+	if (!r->chunked)
+		return 0;	/* until EOF: we sent Connection: close */
+	(void)cp_chunk_feed(&r->walk, buf + r->walked, len - r->walked, NULL);
+	r->walked = len;
+	return r->walk.state == CP_CHUNK_DONE;
+}
+
+/* Write the whole request before the phase's deadline. 0, or -1 with res->error set. */
+static int
+send_request(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
+{
+	size_t w;
+	int rc;
+
+	phase_start(g);
+	while ((rc = SSL_write_ex(ssl, req, req_len, &w)) != 1)
+		if (tls_wait(g, ssl, rc, "while sending the request") == 0)
+			return -1;
+	g->res->request_sent = true;
+	trace(g, "request sent (%zu bytes)", req_len);
+	return 0;
+}
+
+/*
+ * Read the answer into *buf (*len bytes) before the phase's deadline.
+ * Returns 1 the answer ended (complete, EOF, or the cap), 0 it did not
+ * (res->error set), -1 not HTTP, -2 no memory.
+ */
+static int
+read_answer(struct get_ctx *g, SSL *ssl, char **buf, size_t *len)
 {
 	struct certpick_get_result *res = g->res;
-	size_t max = g->o->max_response ? g->o->max_response : DEFAULT_MAX_RESPONSE;
-	size_t len = 0, cap = 0, w;
-	char *buf = NULL;
-	int rc, pr = 0, ret = -1;
+	struct answer_reader r = { 0 };
+	size_t max = g->o->max_response ? g->o->max_response : DEFAULT_MAX_RESPONSE, cap = 0;
+	int rc, fr = 0;
 
-	if ((rc = SSL_write_ex(ssl, req, req_len, &w)) != 1) {
-		tls_failed(g, ssl, rc, "while sending the request");
-		return 0;
-	}
-	res->request_sent = true;
-	trace(g, "request sent (%zu bytes)", req_len);
+	phase_start(g);
 	for (;;) {
 		size_t got;
 
-		if (len + 16384 + 1 > cap) {
+		if (*len + 16384 + 1 > cap) {
 			size_t ncap = cap ? cap * 2 : 32768;
 			char *t;
 
-			if ((t = cp_realloc(buf, ncap)) == NULL)
-				goto out;
-			buf = t;
+			if ((t = cp_realloc(*buf, ncap)) == NULL)
+				return -2;
+			*buf = t;
 			cap = ncap;
 		}
-		size_t want = cap - len - 1 < max + 1 - len ? cap - len - 1 : max + 1 - len;
-		rc = SSL_read_ex(ssl, buf + len, want, &got);
-		if (rc == 1) {
-			len += got;
-			if (len > max) {
+		size_t want = cap - *len - 1 < max + 1 - *len ? cap - *len - 1 : max + 1 - *len;
+		errno = 0;
+		if ((rc = SSL_read_ex(ssl, *buf + *len, want, &got)) == 1) {
+			*len += got;
+			if (*len > max) {
 				res->truncated = true;
-				len = max;
-				pr = cp_http_parse(buf, len, true, &res->http);
-				break;
+				*len = max;
+				return 1;
 			}
-			if ((pr = cp_http_parse(buf, len, false, &res->http)) != 0)
+			if ((fr = answer_feed(&r, *buf, *len)) != 0)
 				break;
 			continue;
 		}
 		int e = SSL_get_error(ssl, rc);
 		if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
-		    errno == 0 && len > 0)) {
+		    errno == 0 && *len > 0)) {
 			ERR_clear_error();
-			pr = len > 0 ? cp_http_parse(buf, len, true, &res->http) : 0;
-			if (len == 0)
-				cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the server closed the "
-				    "connection without an answer");
-			break;
+			if (*len > 0)
+				return 1;
+			cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the server closed the "
+			    "connection without an answer");
+			return 0;
 		}
-		if (len > 0 && res->alert < 0)
-			pr = cp_http_parse(buf, len, true, &res->http);
-		if (pr != 1)
-			tls_failed(g, ssl, rc, "while waiting for the answer");
-		break;
+		bool waited = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+		if (tls_wait(g, ssl, rc, "while waiting for the answer") == 1)
+			continue;
+		/* an answer cut short by a failed connection (no alert, no timeout) still counts */
+		return !waited && g->asks <= GET_MAX_ASKS && *len > 0 && res->alert < 0;
 	}
-	if (pr == -2)
+	if (fr == -2)
+		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer's status line and "
+		    "headers are longer than %d bytes", GET_MAX_HEADER);
+	return fr == -2 ? 0 : fr;
+}
+
+static int
+exchange(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
+{
+	struct certpick_get_result *res = g->res;
+	size_t len = 0;
+	char *buf = NULL;
+	int rr, pr = 0, ret = -1;
+
+	if (send_request(g, ssl, req, req_len) != 0)
+		return 0;
+	if ((rr = read_answer(g, ssl, &buf, &len)) == -2)
 		goto out;
-	if (pr == -1 && res->error.code == CERTPICK_OK)
+	if (rr == 1 && (pr = cp_http_parse(buf, len, true, &res->http)) == -2)
+		goto out;
+	if ((rr == -1 || pr == -1) && res->error.code == CERTPICK_OK)
 		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer is not HTTP");
 	if (pr == 1 && cp_get_answer(res, buf, len) != 0)
 		goto out;
@@ -685,16 +888,18 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 			goto out;
 		}
 	}
+	phase_start(g);
 	if ((fd = dial(g, dhost ? dhost : host, dport ? dport : port, &g->res->error)) < 0)
 		goto out;
+	g->fd = fd;
 	if (SSL_set_fd(ssl, fd) != 1) {
 		cp_error_set_ossl(&g->res->error, CERTPICK_ERR_INTERNAL, "cannot attach the socket");
 		goto out;
 	}
-	if ((rc = SSL_connect(ssl)) != 1) {
-		tls_failed(g, ssl, rc, "during the handshake");
-		goto out;
-	}
+	phase_start(g);
+	while ((rc = SSL_connect(ssl)) != 1)
+		if (tls_wait(g, ssl, rc, "during the handshake") == 0)
+			goto out;
 	g->handshake_done = true;
 	g->res->tls_version = (uint16_t)SSL_version(ssl);
 	g->res->cipher = cp_strdup(SSL_get_cipher_name(ssl));

@@ -122,6 +122,8 @@ const struct certpick_cr_extension *cp_certreq_find_extension(const struct certp
 struct certpick_probe_http;
 #define CP_HTTP_MAX 65536
 int cp_http_parse(const char *buf, size_t len, bool final, struct certpick_probe_http *h);
+/* The value of header `name` among the header lines hdrs[0..len), trimmed; NULL if absent. */
+const char *cp_http_header(const char *hdrs, size_t len, const char *name, size_t *vlen);
 void cp_http_release(struct certpick_probe_http *h);
 
 /*
@@ -142,6 +144,24 @@ int cp_probe_decide(struct certpick_probe_result *res);
  */
 struct certpick_get_result;
 int cp_get_answer(struct certpick_get_result *res, const char *buf, size_t len);
+
+/*
+ * get.c: RFC 9112 7.1 chunked decoding as a state machine fed only the bytes
+ * that came since the last call, so a body costs linear time however it is
+ * split (lenient: a missing CR is accepted; a size that is not hex stops
+ * the body). Zero-initialize; out (NULL: only walk) receives the data bytes,
+ * at most len of them per call; returns how many it wrote.
+ */
+enum cp_chunk_state {
+	CP_CHUNK_SIZE = 0, CP_CHUNK_EXT, CP_CHUNK_DATA, CP_CHUNK_DATA_END,
+	CP_CHUNK_TRAILER_START, CP_CHUNK_TRAILER, CP_CHUNK_DONE, CP_CHUNK_BAD,
+};
+struct cp_chunk_walk {
+	enum cp_chunk_state state;
+	uint64_t left;			/* size being read, then data bytes still to come */
+	int digits;
+};
+size_t cp_chunk_feed(struct cp_chunk_walk *w, const char *b, size_t len, unsigned char *out);
 
 /* certreq_parse.c: a Certificate message we sent has an empty certificate_list. */
 bool cp_certificate_msg_is_empty(const uint8_t *m, size_t len, bool tls13);

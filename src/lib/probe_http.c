@@ -49,8 +49,9 @@ collapse(const char *s, size_t n)
 	return d;
 }
 
-static const char *
-header(const char *hdrs, size_t len, const char *name, size_t *vlen)
+/* see internal.h */
+const char *
+cp_http_header(const char *hdrs, size_t len, const char *name, size_t *vlen)
 {
 	size_t n = strlen(name);
 
@@ -136,17 +137,17 @@ cp_http_parse(const char *buf, size_t len, bool final, struct certpick_probe_htt
 		if ((h->reason = collapse(r, (size_t)(re - r))) == NULL)
 			return -2;
 	}
-	if ((v = header(buf, hdr_len, "Content-Length", &vlen)) != NULL) {
+	if ((v = cp_http_header(buf, hdr_len, "Content-Length", &vlen)) != NULL) {
 		content_length = 0;
 		for (size_t i = 0; i < vlen && isdigit((unsigned char)v[i]) && content_length < (1L << 30); i++)
 			content_length = content_length * 10 + (v[i] - '0');
 	}
-	if ((v = header(buf, hdr_len, "Transfer-Encoding", &vlen)) != NULL &&
+	if ((v = cp_http_header(buf, hdr_len, "Transfer-Encoding", &vlen)) != NULL &&
 	    find_ci(v, vlen, "chunked") != NULL)
 		chunked = true;
 	free(h->server);
 	h->server = NULL;
-	if ((v = header(buf, hdr_len, "Server", &vlen)) != NULL && (h->server = collapse(v, vlen)) == NULL)
+	if ((v = cp_http_header(buf, hdr_len, "Server", &vlen)) != NULL && (h->server = collapse(v, vlen)) == NULL)
 		return -2;
 	body = buf + hdr_len;
 	blen = len - hdr_len;

@@ -6,6 +6,7 @@ the exit code is 1. Exit codes 2/3/4, -o/-i/--json/-X/-d as documented.
 """
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -220,3 +221,167 @@ def test_client_phase_like_the_client(certpick, procs, pki):
     r = certpick("get", "--tls1.3", "--client", "chrome", "--any-phase", *trust(pki), "-H",
                  "Accept: application/json", url, *alice)
     assert r.rc == 0 and json.loads(r.out)["status"] == 200, r
+
+
+# A hostile server for get's request connection (the probe step's connection is
+# answered normally); its pacing is the hostility, on its own clock.
+HOSTILE_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile_get_server.c")
+
+
+@pytest.fixture(scope="module")
+def hostile_bin(tmp_path_factory):
+    need("cc")
+    out = str(tmp_path_factory.mktemp("hostile") / "hostile_get_server")
+    subprocess.run(["cc", "-O1", "-o", out, HOSTILE_SRC, "-lssl", "-lcrypto"], check=True)
+    return out
+
+
+def start_hostile(procs, hostile_bin, pki, mode):
+    """The server and its URL; it prints its ephemeral port once it listens."""
+    p = procs.start([hostile_bin, mode, os.path.join(pki, "server-chain.pem"),
+                     os.path.join(pki, "server.key")], stdout=subprocess.PIPE)
+    port = int(p.stdout.readline())
+    return p, "https://127.0.0.1:%d/" % port
+
+
+# mode -> what get must say. Each server would go on until killed; `get --timeout 3`
+# must end on its own (the 60 s subprocess timeout only guards a hang).
+HOSTILE_DEADLINES = {
+    "drip": "timed out while waiting for the answer",
+    "drip-body": "timed out while waiting for the answer",
+    "continue-forever": "timed out while waiting for the answer",
+    "hs-stall": "timed out during the handshake",
+    "reneg-loop": "asked for a certificate again after the handshake more than 4 times",
+    "pha-loop": "asked for a certificate again after the handshake more than 4 times",
+}
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("mode", sorted(HOSTILE_DEADLINES))
+def test_hostile_server_every_phase_bounded(certpick, procs, pki, hostile_bin, mode):
+    """F3: --timeout bounds each phase (a monotonic deadline, not a per-recv timer), and
+    renegotiations / post-handshake requests answered are capped."""
+    p, url = start_hostile(procs, hostile_bin, pki, mode)
+    r = certpick("get", "-k", "--timeout", "3", "-o", os.devnull, url, timeout=60)
+    assert r.rc == 3, r
+    assert HOSTILE_DEADLINES[mode] in r.err, r
+    assert len(r.err.strip().splitlines()) == 1, r
+    assert p.poll() is None, "the hostile server stopped first: nothing was proven"
+    _, url = start_hostile(procs, hostile_bin, pki, mode)  # only the first connection is good
+    r = certpick("get", "-k", "--json", "--timeout", "3", url, timeout=60)
+    assert r.rc == 3 and HOSTILE_DEADLINES[mode] in json.loads(r.out)["error"]["message"], r
+
+
+@pytest.mark.asan
+def test_huge_headers_capped(certpick, procs, pki, hostile_bin):
+    """F4: a head that never ends is cut at 64 KiB (it was read to 16 MiB, quadratically)."""
+    p, url = start_hostile(procs, hostile_bin, pki, "huge-headers")
+    r = certpick("get", "-k", "--timeout", "30", "-o", os.devnull, url, timeout=60)
+    assert r.rc == 3, r
+    assert "status line and headers are longer than 65536 bytes" in r.err, r
+    assert p.poll() is None
+
+
+def test_large_chunked_answer_linear(certpick, procs, pki, hostile_bin, tmp):
+    """F4: 15 MB of 1-byte chunks (2.5 M chunks) is read and decoded in linear time; the
+    whole-buffer search per read took 24 s of CPU (26 s wall at load 3.3, over 60 s in a loaded test run):
+    the 20 s timeout catches that, the linear read takes about a second."""
+    p, url = start_hostile(procs, hostile_bin, pki, "chunked-big")
+    out = os.path.join(tmp, "body")
+    r = certpick("get", "-k", "--timeout", "30", "-o", out, url, timeout=20)
+    assert r.rc == 0, r
+    assert os.path.getsize(out) == 2500000
+    with open(out, "rb") as f:
+        assert f.read() == b"x" * 2500000
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("why", ["refused", "silent"])
+def test_json_when_probe_fails(certpick, why):
+    """F13: --json prints the documented object with "error" and "probe" when the probe
+    step fails."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        if why == "silent":
+            s.listen(4)
+        url = "https://127.0.0.1:%d/" % s.getsockname()[1]
+        if why == "refused":
+            s.close()
+        r = certpick("get", "--json", "--timeout", "1", url)
+    assert r.rc == 3, r
+    j = json.loads(r.out)
+    assert j["schema"] == 1 and j["status"] == 0 and j["url"] == url
+    assert j["error"]["code"] == "network" and j["error"]["message"]
+    assert j["probe"]["error"]["code"] == "network"
+    assert len(r.err.strip().splitlines()) == 1, r
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("opt,value", [
+    ("--servername", "evil\r\nX-Injected: 1"),
+    ("--servername", "evil\x1b[2J"),
+    ("--servername", "two words"),
+    ("-X", "GET / HTTP/1.1\r\nX-Injected: 2\r\nX-Pad:"),
+    ("-X", "GE\tT"),
+    ("-X", ""),
+    ("-H", "X-A: 1\r\nX-Injected: 3"),
+    ("-H", "X-A: \x1b]0;pwned\x07"),
+    ("-H", "X A: 1"),
+])
+def test_control_characters_refused(certpick, opt, value):
+    """F16: CR/LF (and other non-token bytes) in the server name, the method or a header
+    never reach the wire: exit 2 with one line, before any connection."""
+    port = free_port()
+    commands = ["get", "probe"] if opt == "--servername" else ["get"]
+    for cmd in commands:
+        r = certpick(cmd, opt, value, "https://127.0.0.1:%d/" % port)
+        assert r.rc == 2, r
+        first = r.err.splitlines()[0]
+        assert first.startswith("certpick: error: bad ") and "\x1b" not in r.err, r
+        assert "X-Injected" not in r.err, r
+
+
+def test_servername_ip_and_name_accepted(certpick):
+    port = free_port()
+    for name in ["localhost", "a-b.example_1.net", "127.0.0.1", "::1"]:
+        r = certpick("get", "--servername", name, "--timeout", "1", "https://127.0.0.1:%d/" % port)
+        assert r.rc == 3, r
+
+
+@pytest.mark.asan
+def test_data_from_fifo_refused(certpick, tmp):
+    """F15 (get's part): -d @FIFO hung on open(); not a regular file is exit 4, at once."""
+    fifo = os.path.join(tmp, "body.fifo")
+    os.mkfifo(fifo)
+    for opt in ["-d", "--data-binary"]:
+        r = certpick("get", opt, "@" + fifo, "https://127.0.0.1:%d/" % free_port(), timeout=30)
+        assert r.rc == 4, r
+        assert r.err.startswith("certpick: error: cannot read '%s': " % fifo), r
+        assert "not a regular file" in r.err and len(r.err.strip().splitlines()) == 1, r
+    r = certpick("get", "-d", "@/dev/zero", "https://127.0.0.1:%d/" % free_port(), timeout=30)
+    assert r.rc == 4 and "not a regular file" in r.err, r
+    big = os.path.join(tmp, "big")
+    with open(big, "wb") as f:
+        f.truncate((256 << 20) + 1)  # sparse
+    r = certpick("get", "--data-binary", "@" + big, "https://127.0.0.1:%d/" % free_port())
+    assert r.rc == 4 and r.err.strip() == ("certpick: error: cannot read '%s': larger than "
+                                           "256 MiB" % big), r
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("addr", ["127.0.0.1:70000", "[::1]:99999", "127.0.0.1:8x",
+                                  "evil\r\n:443", "[::1"])
+def test_connect_to_port_range(certpick, addr):
+    """F19: a --connect-to port out of range is a usage error (exit 2) for get and probe,
+    not a network failure (exit 3)."""
+    for cmd in ["get", "probe"]:
+        r = certpick(cmd, "--timeout", "1", "--connect-to", addr, "https://127.0.0.1:1/")
+        assert r.rc == 2, r
+        assert r.err.startswith("certpick: error: bad --connect-to"), r
+
+
+def test_connect_to_accepted_forms(certpick):
+    for addr in ["127.0.0.1", "127.0.0.1:1", "[::1]:1", "::1", "localhost:1"]:
+        r = certpick("get", "--timeout", "1", "--connect-to", addr, "https://127.0.0.1:1/")
+        assert r.rc == 3, r

@@ -119,6 +119,67 @@ test_refused(void **state)
 	certpick_get_result_free(res);
 }
 
+/*
+ * F4: the chunk walk fed one byte at a time (as a server sending 1-byte TLS
+ * records would make get read) decodes what one call over the whole body
+ * does, and ends exactly at the last-chunk's blank line. Each byte is
+ * stepped over once: the walk never looks back, so its work is linear.
+ */
+static void
+test_chunk_walk_any_split(void **state)
+{
+	static const struct {
+		const char *what, *body, *want;
+		enum cp_chunk_state want_state;
+	} cases[] = {
+		{ "chunks and a trailer", "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
+		  "hello world", CP_CHUNK_DONE },
+		{ "bare LF", "3\nabc\n0\n\n", "abc", CP_CHUNK_DONE },
+		{ "upper-case hex, not ended", "A\r\n0123456789\r\n", "0123456789", CP_CHUNK_SIZE },
+		{ "a size that is not hex", "zz\r\nab\r\n0\r\n\r\n", "", CP_CHUNK_BAD },
+		{ "17 hex digits", "11111111111111111\r\n", "", CP_CHUNK_BAD },
+		{ "the final CRLF missing", "1\r\nx\r\n0\r\n", "x", CP_CHUNK_TRAILER_START },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].body), n_whole, n_bytes = 0;
+		unsigned char whole[64], bytes[64];
+		struct cp_chunk_walk w1 = { 0 }, w2 = { 0 };
+
+		n_whole = cp_chunk_feed(&w1, cases[i].body, len, whole);
+		for (size_t k = 0; k < len; k++)
+			n_bytes += cp_chunk_feed(&w2, cases[i].body + k, 1, bytes + n_bytes);
+		if (n_whole != strlen(cases[i].want) || memcmp(whole, cases[i].want, n_whole) != 0 ||
+		    n_bytes != n_whole || memcmp(bytes, whole, n_whole) != 0 ||
+		    w1.state != cases[i].want_state || w2.state != w1.state)
+			fail_msg("%s: %zu/%zu bytes, state %d/%d", cases[i].what, n_whole, n_bytes,
+			    (int)w1.state, (int)w2.state);
+	}
+}
+
+/* 2.5 M one-byte chunks fed in 16 KiB reads: decoded in one pass (F4). */
+static void
+test_chunk_walk_many_small(void **state)
+{
+	size_t n = 2500000, len = n * 6 + 5, got = 0;
+	char *body = malloc(len);
+	unsigned char *out = malloc(n);
+	struct cp_chunk_walk w = { 0 };
+	(void)state;
+
+	assert_non_null(body);
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i++)
+		memcpy(body + i * 6, "1\r\nx\r\n", 6);
+	memcpy(body + n * 6, "0\r\n\r\n", 5);
+	for (size_t at = 0; at < len; at += 16384)
+		got += cp_chunk_feed(&w, body + at, len - at < 16384 ? len - at : 16384, out + got);
+	assert_int_equal(got, n);
+	assert_int_equal(w.state, CP_CHUNK_DONE);
+	free(body);
+	free(out);
+}
+
 /* A PKI and certpick serve (per path /secure) on a thread. */
 struct live {
 	char *dir;
@@ -281,6 +342,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answer_cases),
+		cmocka_unit_test(test_chunk_walk_any_split),
+		cmocka_unit_test(test_chunk_walk_many_small),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_live_tls13_pha),
