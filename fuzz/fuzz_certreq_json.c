@@ -1,6 +1,6 @@
 /*
  * Target functions: certpick_certreq_list_from_json (certreq_json.c), and
- * through it certpick_certreq_build, certpick_certreq_parse,
+ * through it certpick_certreq_build and certpick_certreq_parse (certreq_codec.c),
  * certpick_dn_init_rfc4514 and certpick_dn_init_der.
  * Input: JSON text (a saved probe, JSON Lines, or bare requests).
  */

@@ -1,5 +1,5 @@
 /*
- * Target functions: certpick_certreq_parse, cp_certreq_lint (certreq_parse.c,
+ * Target functions: certpick_certreq_parse, cp_certreq_lint (certreq_codec.c,
  * certreq.c), certpick_dn_init_der on every CA name.
  * Input: first byte picks the version (bit 0: TLS 1.3) and the phase (bits
  * 1-2); the rest is a CertificateRequest body without its 4-byte header.

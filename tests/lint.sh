@@ -14,6 +14,8 @@ if grep -nE "$libbanned" src/lib/*.c | grep -v 'snprintf\|vsnprintf\|BIO_printf\
 	echo "lint: src/lib must not print, exit or read the environment"
 	rc=1
 fi
+# the library's modules depend on each other without a cycle (the graph: tests/include_cycles.py)
+/usr/bin/python3 tests/include_cycles.py || rc=1
 # every program, module and file the tests use is installed by scripts/deps.sh
 /usr/bin/python3 tests/deps_lint.py || rc=1
 case $(/usr/bin/python3 tests/deps_lint.py --without time) in

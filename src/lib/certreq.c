@@ -1,8 +1,12 @@
 /*
- * The CertificateRequest model: lifecycle, IANA names of code points, and
- * the findings computed from a parsed request (sizes against each client's
- * limit, duplicates, empty or malformed lists). No I/O.
+ * The CertificateRequest model: lifecycle, IANA names of code points, the
+ * table of clients' size limits, and the findings computed from a parsed
+ * request (sizes against each client's limit, duplicates, empty or malformed
+ * lists). No I/O, and nothing of the wire format: that is certreq_codec.c,
+ * which calls this file, never the other way round.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,19 +300,51 @@ out:
 	return ret;
 }
 
-struct size_limit {
-	enum certpick_reason reason;
-	size_t limit;
+/* see internal.h; reference/client-selection.md section 10 */
+const struct cp_cr_limit cp_cr_limits[CP_CR_LIMIT_N] = {
+	[CP_CR_LIMIT_JAVA] = { "Java", 32768, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS,
+	    "jdk.tls.maxHandshakeMessageSize 32768" },
+	[CP_CR_LIMIT_SCHANNEL] = { "Windows", 0x8000, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS,
+	    "Schannel MessageLimitClient 0x8000" },
+	[CP_CR_LIMIT_GO] = { "Go", 65536, CERTPICK_REASON_CR_TOO_LARGE_GO,
+	    "crypto/tls conn.go maxHandshake 65536" },
+	[CP_CR_LIMIT_OPENSSL] = { "OpenSSL", 102400, CERTPICK_REASON_CR_TOO_LARGE_OPENSSL,
+	    "SSL_MAX_CERT_LIST_DEFAULT 1024*100" },
+	[CP_CR_LIMIT_BORINGSSL] = { "Chrome", 102400, CERTPICK_REASON_CR_TOO_LARGE_OPENSSL,
+	    "BoringSSL max_cert_list 100 KiB" },
+	/* 0x1ffff, not 128 KiB: NSS fails one byte before GnuTLS */
+	[CP_CR_LIMIT_NSS] = { "NSS", 0x1ffff, CERTPICK_REASON_CR_TOO_LARGE_NSS,
+	    "ssl3con.c MAX_HANDSHAKE_MSG_LEN 0x1ffff" },
+	[CP_CR_LIMIT_GNUTLS] = { "GnuTLS", 131072, CERTPICK_REASON_CR_TOO_LARGE_NSS,
+	    "gnutls_int.h MAX_HANDSHAKE_PACKET_SIZE 128 KiB" },
 };
 
-/* the clients' CertificateRequest limits (docs/cli/probe.md "Findings");
- * compared with the handshake message body */
-static const struct size_limit size_limits[] = {
-	{ CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS, 32768 },
-	{ CERTPICK_REASON_CR_TOO_LARGE_GO, 65536 },
-	{ CERTPICK_REASON_CR_TOO_LARGE_OPENSSL, 102400 },
-	{ CERTPICK_REASON_CR_TOO_LARGE_NSS, 131071 },
-};
+/*
+ * A reason's threshold: the smallest limit among its clients, and the
+ * clients ("Java and Windows"); false when this row's reason came earlier.
+ */
+static bool
+reason_limit(size_t row, size_t *limit, char *clients, size_t size)
+{
+	enum certpick_reason r = cp_cr_limits[row].reason;
+	size_t n = 0;
+
+	for (size_t i = 0; i < row; i++)
+		if (cp_cr_limits[i].reason == r)
+			return false;
+	*limit = SIZE_MAX;
+	clients[0] = '\0';
+	for (size_t i = row; i < CP_CR_LIMIT_N; i++) {
+		if (cp_cr_limits[i].reason != r)
+			continue;
+		if (cp_cr_limits[i].limit < *limit)
+			*limit = cp_cr_limits[i].limit;
+		if (n < size)
+			n += (size_t)snprintf(clients + n, size - n, "%s%s", n > 0 ? " and " : "",
+			    cp_cr_limits[i].clients);
+	}
+	return true;
+}
 
 /* Encoded size of the CA list as sent: the names with their 2-byte lengths. */
 static size_t
@@ -321,23 +357,49 @@ ca_list_bytes(const struct certpick_certreq *req)
 	return n;
 }
 
+/* see internal.h */
+int
+cp_certreq_size_findings(size_t body_len, struct certpick_findings *f)
+{
+	for (size_t i = 0; i < CP_CR_LIMIT_N; i++) {
+		size_t limit;
+		char clients[64];
+
+		if (reason_limit(i, &limit, clients, sizeof(clients)) && body_len > limit &&
+		    cp_findings_add(f, cp_cr_limits[i].reason, "%zu bytes, limit %zu", body_len,
+		    limit) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* see internal.h */
+int
+cp_certreq_size_warnings(size_t body_len, size_t ca_list, struct certpick_findings *f)
+{
+	if (ca_list > CP_IIS_CA_LIST_MAX &&
+	    cp_findings_add(f, CERTPICK_REASON_CR_IIS_TRUNCATION,
+	    "CA list of %zu bytes, IIS sends at most %d", ca_list, CP_IIS_CA_LIST_MAX) != 0)
+		return -1;
+	for (size_t i = 0; i < CP_CR_LIMIT_N; i++) {
+		size_t limit;
+		char clients[64];
+
+		/* KiB rounded up: NSS's 0x1ffff reads as the 128 KiB it nearly is */
+		if (reason_limit(i, &limit, clients, sizeof(clients)) && body_len > limit &&
+		    cp_findings_add(f, cp_cr_limits[i].reason,
+		    "CertificateRequest of %zu bytes; %s: %zu KiB", body_len + 4, clients,
+		    (limit + 1023) / 1024) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 #define ADD(...)                                                                   \
 	do {                                                                       \
 		if (cp_findings_add(&req->findings, __VA_ARGS__) != 0)             \
 			return cp_error_nomem(err);                                \
 	} while (0)
-
-/* see internal.h */
-int
-cp_certreq_size_findings(size_t body_len, struct certpick_findings *f)
-{
-	for (size_t i = 0; i < sizeof(size_limits) / sizeof(size_limits[0]); i++)
-		if (body_len > size_limits[i].limit &&
-		    cp_findings_add(f, size_limits[i].reason, "%zu bytes, limit %zu", body_len,
-		    size_limits[i].limit) != 0)
-			return -1;
-	return 0;
-}
 
 /* see internal.h */
 int
@@ -349,9 +411,9 @@ cp_certreq_lint(struct certpick_certreq *req, struct certpick_error *err)
 	/* a well-formed request tops out near 64 KiB; bigger ones reach here unparsed */
 	if (cp_certreq_size_findings(req->raw_len, &req->findings) != 0)
 		return cp_error_nomem(err);
-	if ((list = ca_list_bytes(req)) > 16384)
-		ADD(CERTPICK_REASON_CR_IIS_TRUNCATION, "CA list of %zu bytes, IIS sends at most 16384",
-		    list);
+	if ((list = ca_list_bytes(req)) > CP_IIS_CA_LIST_MAX)
+		ADD(CERTPICK_REASON_CR_IIS_TRUNCATION, "CA list of %zu bytes, IIS sends at most %d",
+		    list, CP_IIS_CA_LIST_MAX);
 	if (req->tls_version == CERTPICK_TLS13 && req->has_ca_extension && req->n_ca_names == 0)
 		ADD(CERTPICK_REASON_CR_EMPTY_CA_EXTENSION, NULL);
 	else if (req->n_ca_names == 0)
@@ -397,169 +459,6 @@ cp_certreq_find_extension(const struct certpick_certreq *req, uint16_t type)
 		if (req->extensions[i].type == type)
 			return &req->extensions[i];
 	return NULL;
-}
-
-/* What OpenSSL 3 servers send by default (SHA-224 left out). */
-static const uint16_t default_sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809,
-	0x080a, 0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601 };
-static const uint8_t default_cert_types[] = { 1, 64 };
-
-struct wbuf {
-	uint8_t *p;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void
-wput(struct wbuf *b, const void *data, size_t len)
-{
-	if (b->nomem)
-		return;
-	if (b->n + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		uint8_t *g;
-
-		while (cap < b->n + len)
-			cap *= 2;
-		if ((g = cp_realloc(b->p, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->p = g;
-		b->cap = cap;
-	}
-	if (len > 0)
-		memcpy(b->p + b->n, data, len);
-	b->n += len;
-}
-
-static void
-wput8(struct wbuf *b, size_t v)
-{
-	uint8_t x = (uint8_t)v;
-
-	wput(b, &x, 1);
-}
-
-static void
-wput16(struct wbuf *b, size_t v)
-{
-	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	wput(b, x, 2);
-}
-
-/* Reserve a 2-byte length at the current position; returns its offset. */
-static size_t
-wopen16(struct wbuf *b)
-{
-	size_t at = b->n;
-
-	wput16(b, 0);
-	return at;
-}
-
-/* Fill in a length reserved by wopen16(); -1 when it does not fit in 16 bits. */
-static int
-wclose16(struct wbuf *b, size_t at)
-{
-	size_t len;
-
-	if (b->nomem)
-		return 0;
-	len = b->n - at - 2;
-	if (len > 0xffff)
-		return -1;
-	b->p[at] = (uint8_t)(len >> 8);
-	b->p[at + 1] = (uint8_t)len;
-	return 0;
-}
-
-static void
-wsigalgs(struct wbuf *b, const uint16_t *v, size_t n)
-{
-	wput16(b, 2 * n);
-	for (size_t i = 0; i < n; i++)
-		wput16(b, v[i]);
-}
-
-static void
-wnames(struct wbuf *b, const struct certpick_dn *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		wput16(b, v[i].der_len);
-		wput(b, v[i].der, v[i].der_len);
-	}
-}
-
-/* see certpick/certreq.h */
-struct certpick_certreq *
-certpick_certreq_build(const struct certpick_certreq_fields *f, struct certpick_error *err)
-{
-	struct wbuf b = { 0 };
-	struct certpick_certreq *ret = NULL;
-	uint16_t version = f->tls_version ? f->tls_version : CERTPICK_TLS12;
-	const uint16_t *schemes = f->n_sigalgs ? f->sigalgs : default_sigalgs;
-	size_t n_sigalgs = f->n_sigalgs ? f->n_sigalgs : sizeof(default_sigalgs) / 2;
-	size_t at, ext_at, bad = 0;
-
-	if (n_sigalgs > 0x7ffe || f->n_sigalgs_cert > 0x7ffe || f->context_len > 255 ||
-	    f->n_cert_types > 255) {
-		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot build a CertificateRequest: a list is too long");
-		goto out;
-	}
-	for (size_t i = 0; i < f->n_ca_names; i++)
-		if (f->ca_names[i].der_len == 0 || f->ca_names[i].der_len > 0xffff)
-			bad++;
-	if (bad > 0) {
-		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot build a CertificateRequest: a name is empty or too long");
-		goto out;
-	}
-	if (version == CERTPICK_TLS12) {
-		const uint8_t *types = f->n_cert_types ? f->cert_types : default_cert_types;
-		size_t n_types = f->n_cert_types ? f->n_cert_types : sizeof(default_cert_types);
-
-		wput8(&b, n_types);
-		wput(&b, types, n_types);
-		wsigalgs(&b, schemes, n_sigalgs);
-		at = wopen16(&b);
-		wnames(&b, f->ca_names, f->n_ca_names);
-		bad = wclose16(&b, at) != 0;
-	} else {
-		wput8(&b, f->context_len);
-		wput(&b, f->context, f->context_len);
-		ext_at = wopen16(&b);
-		wput16(&b, CERTPICK_EXT_SIGNATURE_ALGORITHMS);
-		wput16(&b, 2 + 2 * n_sigalgs);
-		wsigalgs(&b, schemes, n_sigalgs);
-		if (f->n_sigalgs_cert > 0) {
-			wput16(&b, CERTPICK_EXT_SIGNATURE_ALGORITHMS_CERT);
-			wput16(&b, 2 + 2 * f->n_sigalgs_cert);
-			wsigalgs(&b, f->sigalgs_cert, f->n_sigalgs_cert);
-		}
-		if (f->n_ca_names > 0 || f->ca_extension_empty) {
-			wput16(&b, CERTPICK_EXT_CERTIFICATE_AUTHORITIES);
-			at = wopen16(&b);
-			size_t list_at = wopen16(&b);
-
-			wnames(&b, f->ca_names, f->n_ca_names);
-			bad = wclose16(&b, list_at) != 0 || wclose16(&b, at) != 0;
-		}
-		bad = bad || wclose16(&b, ext_at) != 0;
-	}
-	if (b.nomem) {
-		cp_error_nomem(err);
-		goto out;
-	}
-	if (bad) {
-		cp_error_set(err, CERTPICK_ERR_USAGE,
-		    "cannot build a CertificateRequest: the CA names exceed 65535 bytes");
-		goto out;
-	}
-	ret = certpick_certreq_parse(version, f->phase, b.p, b.n, err);
-out:
-	free(b.p);
-	return ret;
 }
 
 /* see certpick/certreq.h */

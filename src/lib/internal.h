@@ -105,14 +105,61 @@ struct X509_name_st *cp_name_parse_rfc4514(const char *text, struct certpick_err
  * req->findings (sizes, empty/duplicate/malformed names, oid_filters, ...).
  */
 int cp_certreq_lint(struct certpick_certreq *req, struct certpick_error *err);
+
+/*
+ * certreq.c: the one table of how large a CertificateRequest each client reads
+ * (reference: docs/cli/probe.md "Findings"). Every limit is on the handshake
+ * message body, the length in its 4-byte header, as each client checks it
+ * (OpenSSL tls_get_message_body, Go readHandshake, NSS MAX_HANDSHAKE_MSG_LEN,
+ * JSSE maxHandshakeMessageSize): a body of `limit` bytes is read, one more
+ * byte fails the handshake. The profiles (profiles.c .cr_limit, read by
+ * select's size check), probe's findings and serve's start-up warning all
+ * read this table. (select still compares the request's size with its 4-byte
+ * header, as it always has: 4 bytes stricter than the clients.)
+ */
+enum cp_cr_limit_id {
+	CP_CR_LIMIT_JAVA,	/* JSSE jdk.tls.maxHandshakeMessageSize */
+	CP_CR_LIMIT_SCHANNEL,	/* Windows Schannel MessageLimitClient */
+	CP_CR_LIMIT_GO,		/* crypto/tls maxHandshake */
+	CP_CR_LIMIT_OPENSSL,	/* OpenSSL max_cert_list */
+	CP_CR_LIMIT_BORINGSSL,	/* Chrome: BoringSSL max_cert_list */
+	CP_CR_LIMIT_NSS,	/* NSS MAX_HANDSHAKE_MSG_LEN */
+	CP_CR_LIMIT_GNUTLS,	/* GnuTLS MAX_HANDSHAKE_PACKET_SIZE */
+	CP_CR_LIMIT_N
+};
+struct cp_cr_limit {
+	const char *clients;		/* "Java", for messages */
+	size_t limit;			/* the largest body it reads */
+	enum certpick_reason reason;	/* the finding of a request over the limit */
+	const char *source;		/* where the number comes from */
+};
+extern const struct cp_cr_limit cp_cr_limits[CP_CR_LIMIT_N];
+/* IIS sends at most this many bytes of CA names (2-byte lengths included): it truncates. */
+#define CP_IIS_CA_LIST_MAX 16384
 /*
  * Add the cr-too-large-* findings a CertificateRequest body of body_len bytes
- * earns (also for bodies too large or too malformed to parse). -1 on ENOMEM.
+ * earns (also for bodies too large or too malformed to parse): one per reason,
+ * at the smallest limit of its clients, with the detail "N bytes, limit L".
+ * -1 on ENOMEM.
  */
 int cp_certreq_size_findings(size_t body_len, struct certpick_findings *f);
+/*
+ * The same findings worded for a server sizing its own request (serve): the
+ * detail says "CertificateRequest of N bytes; <clients>: <limit> KiB", with N
+ * the whole message (body_len + 4), and a CA list of ca_list bytes over
+ * CP_IIS_CA_LIST_MAX adds cr-iis-truncation. -1 on ENOMEM.
+ */
+int cp_certreq_size_warnings(size_t body_len, size_t ca_list, struct certpick_findings *f);
 /* The first extension of that type, or NULL. Borrowed: valid until req is freed. */
 const struct certpick_cr_extension *cp_certreq_find_extension(const struct certpick_certreq *req,
     uint16_t type);
+/*
+ * certreq_codec.c: the body length the encoder writes for these fields
+ * (certpick_certreq_build()'s code, counting instead of storing). Unlike the
+ * encoder, it also sizes a CA list past the 16-bit vector limit, and does
+ * not check the fields (the caller passes what it would build).
+ */
+size_t cp_certreq_encoded_len(const struct certpick_certreq_fields *f);
 
 /*
  * probe_http.c: parse an HTTP/1.x answer read so far into h. `final`: no more
@@ -163,7 +210,7 @@ struct cp_chunk_walk {
 };
 size_t cp_chunk_feed(struct cp_chunk_walk *w, const char *b, size_t len, unsigned char *out);
 
-/* certreq_parse.c: a Certificate message we sent has an empty certificate_list. */
+/* certreq_codec.c: a Certificate message we sent has an empty certificate_list. */
 bool cp_certificate_msg_is_empty(const uint8_t *m, size_t len, bool tls13);
 
 /* timefmt.c: ASN1_TIME -> time_t (0 when unreadable); "2024-01-01T00:00:00Z" into buf. */

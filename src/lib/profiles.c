@@ -30,7 +30,7 @@
 	{ .check = CP_CHK_SIGALG, .effect = CP_FX_AFTER, .key_algs = OSSL_KEY_ALGS, \
 	  .source = sigalg_src }, \
 	END }
-#define OSSL_PICK .order = CP_ORDER_CONFIG, .picker = CP_PICKER_NONE, .max_cr = 102400
+#define OSSL_PICK .order = CP_ORDER_CONFIG, .picker = CP_PICKER_NONE, .cr_limit = CP_CR_LIMIT_OPENSSL
 
 const struct certpick_profile cp_profiles[] = {
 	{
@@ -64,7 +64,7 @@ const struct certpick_profile cp_profiles[] = {
 	    .order = CP_ORDER_WINDOWS,
 	    .picker = CP_PICKER_IE,
 	    .dedupe = true,
-	    .max_cr = 0x8000,
+	    .cr_limit = CP_CR_LIMIT_SCHANNEL,
 	    .picker_note = "IE / WinINet: 'Don't prompt for client certificate selection when "
 		"only one certificate exists' (Local intranet zone default)",
 	    .renegotiation = ASKED("[I] IIS/HTTP.sys asks by renegotiation by default and "
@@ -94,7 +94,7 @@ const struct certpick_profile cp_profiles[] = {
 		END },
 	    .order = CP_ORDER_CHROME,
 	    .picker = CP_PICKER_CHROME,
-	    .max_cr = 102400,
+	    .cr_limit = CP_CR_LIMIT_BORINGSSL,
 	    .picker_note = "policy AutoSelectCertificateForUrls "
 		"{\"pattern\":\"https://HOST\",\"filter\":{}}",
 	    .renegotiation = ASKED("[T] Chromium 156 answers a HelloRequest over HTTP/1.1; [S] "
@@ -123,7 +123,7 @@ const struct certpick_profile cp_profiles[] = {
 	    .order = CP_ORDER_CHROME,
 	    .picker = CP_PICKER_CHROME,
 	    .dedupe = true,
-	    .max_cr = 102400,
+	    .cr_limit = CP_CR_LIMIT_BORINGSSL,
 	    .picker_note = "policy AutoSelectCertificateForUrls (a preferred identity "
 		"for the host comes first)",
 	    .renegotiation = ASKED("[S] same network stack as on Linux: HTTP/1.1 only"),
@@ -163,7 +163,7 @@ const struct certpick_profile cp_profiles[] = {
 	     * client_cert_store_win.cc */
 	    .order = CP_ORDER_CHROME,
 	    .picker = CP_PICKER_CHROME,
-	    .max_cr = 102400,
+	    .cr_limit = CP_CR_LIMIT_BORINGSSL,
 	    .picker_note = "policy AutoSelectCertificateForUrls "
 		"{\"pattern\":\"https://HOST\",\"filter\":{}} (Chrome and Edge alike)",
 	    .renegotiation = ASKED("[S] same network stack as on Linux ([T] there): "
@@ -194,7 +194,7 @@ const struct certpick_profile cp_profiles[] = {
 		END },
 	    .order = CP_ORDER_FIREFOX,	/* [T] Firefox ESR 153, 18 scenarios */
 	    .picker = CP_PICKER_FIREFOX,
-	    .max_cr = 0x1ffff,
+	    .cr_limit = CP_CR_LIMIT_NSS,
 	    .picker_note = "security.default_personal_cert = \"Select Automatically\"",
 	    .renegotiation = ASKED("[S] NSS REQUIRES_XTN renegotiation, enabled in Firefox"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
@@ -225,7 +225,7 @@ const struct certpick_profile cp_profiles[] = {
 		END },
 	    .order = CP_ORDER_NSS,
 	    .picker = CP_PICKER_NONE,
-	    .max_cr = 0x1ffff,
+	    .cr_limit = CP_CR_LIMIT_NSS,
 	    .renegotiation = ASKED("[T] tstclnt (NSS 3.87) renegotiates and sends the "
 		"certificate"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
@@ -255,7 +255,7 @@ END },
 	    .order = CP_ORDER_JAVA,
 	    .picker = CP_PICKER_NONE,
 	    .unpredictable_order = true,
-	    .max_cr = 32768,
+	    .cr_limit = CP_CR_LIMIT_JAVA,
 	    .renegotiation = ASKED("[T] OpenJDK 17 (SunX509) renegotiates and sends the "
 		"certificate"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
@@ -295,7 +295,7 @@ END },
 	     * [ed25519, p256] -> p256; against a Go server (rsa_pss_rsae first):
 	     * [ed25519, p256] -> ed25519 (the first entry, OK) */
 	    .java_pkix_one_call = true,
-	    .max_cr = 32768,
+	    .cr_limit = CP_CR_LIMIT_JAVA,
 	    .renegotiation = ASKED("[T] OpenJDK 17 (PKIX) renegotiates and sends the "
 		"certificate"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
@@ -317,7 +317,7 @@ END },
 		END },
 	    .order = CP_ORDER_CONFIG,
 	    .picker = CP_PICKER_NONE,
-	    .max_cr = 65536,
+	    .cr_limit = CP_CR_LIMIT_GO,
 	    .renegotiation = { .reach = CERTPICK_REACH_FAILS, .alpn = H1,
 		.setting = "tls.Config{Renegotiation: tls.RenegotiateOnceAsClient}",
 		.source = "[T] Go: 'local error: tls: no renegotiation', no answer; [S] "
@@ -352,7 +352,7 @@ END },
 	    .order = CP_ORDER_GNUTLS,
 	    .picker = CP_PICKER_NONE,
 	    .gnutls_empty_list = true,
-	    .max_cr = 131072,
+	    .cr_limit = CP_CR_LIMIT_GNUTLS,
 	    .renegotiation = { .reach = CERTPICK_REACH_IGNORED, .alpn = H1,
 		.setting = "the application calls gnutls_handshake() again on "
 		    "GNUTLS_E_REHANDSHAKE",
@@ -431,7 +431,7 @@ END },
 		END },
 	    .order = CP_ORDER_CONFIG,
 	    .picker = CP_PICKER_NONE,
-	    .max_cr = 0x8000,
+	    .cr_limit = CP_CR_LIMIT_SCHANNEL,
 	    .renegotiation = ASKED("[X] SslStream answers renegotiation on Windows and Linux"),
 	    .post_handshake = { .reach = CERTPICK_REACH_ASKED, .alpn = H1_PHA,
 		.source = "[S] dotnet/runtime Interop.OpenSsl.cs (Linux): "

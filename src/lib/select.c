@@ -616,17 +616,19 @@ static int
 chk_size(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
     struct check_out *r)
 {
+	size_t max = cp_cr_limits[c->p->cr_limit].limit;
+
 	(void)row;
 	(void)e;
 	if (c->req->size == 0) {
 		buf_add(b, "request size unknown (written by hand)");
-	} else if (c->req->size > c->p->max_cr) {
+	} else if (c->req->size > max) {
 		r->ok = false;
 		r->why = CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT;
 		buf_add(b, "the CertificateRequest is %zu bytes, over this client's limit of %zu: "
-		    "the handshake fails", c->req->size, c->p->max_cr);
+		    "the handshake fails", c->req->size, max);
 	} else {
-		buf_add(b, "%zu bytes, within the limit of %zu", c->req->size, c->p->max_cr);
+		buf_add(b, "%zu bytes, within the limit of %zu", c->req->size, max);
 	}
 	return 0;
 }

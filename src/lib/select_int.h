@@ -124,7 +124,7 @@ struct certpick_profile {
 	bool dedupe;			/* CertSelect: newest per subject only */
 	bool after_fail_sends;		/* a check after the choice fails once the Certificate
 					 * went out: sent, then the handshake aborts (Java) */
-	size_t max_cr;			/* handshake-message cap for a CertificateRequest */
+	enum cp_cr_limit_id cr_limit;	/* its CertificateRequest size limit (internal.h) */
 	const char *picker_note;	/* how to auto-select */
 	/* Requests after the handshake (certpick_profile_phase()); a request at
 	 * the handshake reaches every client. */

@@ -1072,7 +1072,6 @@ setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	}
 	if (names == NULL)
 		goto out;
-	srv->certreq_size = cp_serve_certreq_size(names);
 	if ((srv->ca_names = cp_calloc((size_t)sk_X509_NAME_num(names) + 1,
 	    sizeof(*srv->ca_names))) == NULL) {
 		cp_error_nomem(err);
@@ -1089,7 +1088,8 @@ setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
 		OPENSSL_free(der);
 		srv->n_ca_names++;
 	}
-	if (cp_serve_size_findings(srv->certreq_size, &srv->findings) != 0) {
+	if (cp_serve_certreq_size(srv->ca_names, srv->n_ca_names, &srv->certreq_size,
+	    &srv->findings) != 0) {
 		cp_error_nomem(err);
 		goto out;
 	}

@@ -95,10 +95,14 @@ STACK_OF(X509_NAME) *cp_serve_ca_names_by_purpose(STACK_OF(X509) *certs,
     struct certpick_error *err);
 /* Subjects of every certificate in certs, de-duplicated, in order. */
 STACK_OF(X509_NAME) *cp_serve_ca_names_all(STACK_OF(X509) *certs, struct certpick_error *err);
-/* TLS 1.2 CertificateRequest size carrying these names (4-byte header included). */
-size_t cp_serve_certreq_size(STACK_OF(X509_NAME) *names);
-/* Add size findings (cr-iis-truncation, cr-too-large-*) for a request of this size. */
-int cp_serve_size_findings(size_t size, struct certpick_findings *f);
+/*
+ * The TLS 1.2 CertificateRequest serve sends with these names, as the codec
+ * encodes it (certificate types and signature schemes as OpenSSL 3 sends
+ * them): the message size, 4-byte header included, into *size, and its size
+ * findings (cr-iis-truncation, cr-too-large-*) into f. -1 on ENOMEM.
+ */
+int cp_serve_certreq_size(const struct certpick_dn *names, size_t n, size_t *size,
+    struct certpick_findings *f);
 /* A throwaway P-256 identity for localhost, 127.0.0.1 and ::1. */
 int cp_serve_make_identity(X509 **cert, EVP_PKEY **key, struct certpick_error *err);
 

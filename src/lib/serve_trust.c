@@ -2,7 +2,8 @@
  * serve: what the server trusts and what it names. Reads certificates
  * (PEM, "TRUSTED CERTIFICATE" PEM with OpenSSL aux trust, DER) from a file or
  * a folder, picks the CA names to send by trusted purpose, sizes the
- * CertificateRequest against client limits, and makes a throwaway identity.
+ * CertificateRequest through the codec against the clients' limits
+ * (certreq.c), and makes a throwaway identity.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -197,49 +198,36 @@ cp_serve_ca_names_all(STACK_OF(X509) *certs, struct certpick_error *err)
 }
 
 /*
- * RFC 5246 7.4.4: type(1) length(3) certificate_types<1..2^8-1>
- * supported_signature_algorithms<2..2^16-2> certificate_authorities<0..2^16-1>,
- * each name a 2-byte length and its DER. OpenSSL 3 sends 3 types and about
- * 26 signature schemes.
+ * What an OpenSSL 3 server puts in a TLS 1.2 CertificateRequest at the
+ * default security level (captured from certpick serve): rsa_sign, dss_sign,
+ * ecdsa_sign and 20 signature schemes. TLS 1.3 at the handshake is a few
+ * bytes smaller; after it (PHA) the 32-byte context makes it larger.
  */
-size_t
-cp_serve_certreq_size(STACK_OF(X509_NAME) *names)
-{
-	size_t size = 4 + 1 + 3 + 2 + 2 * 26 + 2;
+static const uint8_t ossl_cert_types[] = { 1, 2, 64 };
+static const uint16_t ossl_sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809, 0x080a,
+	0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0303, 0x0301, 0x0302, 0x0402,
+	0x0502, 0x0602 };
 
-	for (int i = 0; i < sk_X509_NAME_num(names); i++) {
-		int len = i2d_X509_NAME(sk_X509_NAME_value(names, i), NULL);
-
-		if (len > 0)
-			size += 2 + (size_t)len;
-	}
-	return size;
-}
-
-/* see serve_internal.h: the limits of reference/client-selection.md section 10 */
+/* see serve_internal.h */
 int
-cp_serve_size_findings(size_t size, struct certpick_findings *f)
+cp_serve_certreq_size(const struct certpick_dn *names, size_t n, size_t *size,
+    struct certpick_findings *f)
 {
-	static const struct {
-		size_t limit;
-		enum certpick_reason reason;
-		const char *who;
-	} limits[] = {
-		{ 16384, CERTPICK_REASON_CR_IIS_TRUNCATION, "IIS truncates at 16 KB" },
-		{ 32768, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS, "Java and Windows: 32 KiB" },
-		{ 65536, CERTPICK_REASON_CR_TOO_LARGE_GO, "Go: 64 KiB" },
-		{ 102400, CERTPICK_REASON_CR_TOO_LARGE_OPENSSL, "OpenSSL and Chrome: 100 KiB" },
-		{ 131071, CERTPICK_REASON_CR_TOO_LARGE_NSS, "NSS and GnuTLS: 128 KiB" },
+	struct certpick_certreq_fields fields = {
+		.tls_version = CERTPICK_TLS12,
+		.cert_types = ossl_cert_types,
+		.n_cert_types = sizeof(ossl_cert_types),
+		.sigalgs = ossl_sigalgs,
+		.n_sigalgs = sizeof(ossl_sigalgs) / sizeof(ossl_sigalgs[0]),
+		.ca_names = names,
+		.n_ca_names = n,
 	};
+	size_t body = cp_certreq_encoded_len(&fields), ca_list = 0;
 
-	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-		if (size <= limits[i].limit)
-			continue;
-		if (cp_findings_add(f, limits[i].reason, "CertificateRequest of %zu bytes; %s",
-		    size, limits[i].who) != 0)
-			return -1;
-	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		ca_list += 2 + names[i].der_len;
+	*size = body + 4;
+	return cp_certreq_size_warnings(body, ca_list, f);
 }
 
 static int

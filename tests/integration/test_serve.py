@@ -264,6 +264,20 @@ def test_explicit_ca_names(mprocs, tmp, pki):
     assert block == "O = certpick-test, CN = certpick Test Root C\n", block
 
 
+def test_announced_size_is_what_it_sends(mprocs, tmp, pki, certpick):
+    """The size serve announces is the codec's encoding of its own TLS 1.2
+    request: a probe measures exactly that message."""
+    srv = su.Server(mprocs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                  "--client-auth", "require", "--tls1.2"])
+    m = re.search(r"CA names sent: 2 \(CertificateRequest about (\d+) bytes\)", srv.stderr())
+    assert m, srv.stderr()
+    r = certpick("probe", "--json", "127.0.0.1:%d" % srv.port)
+    req = json.loads(r.out)["requests"][0]
+    assert req["tls_version"] == "TLSv1.2" and len(req["ca_names"]) == 2, r
+    assert req["size"] == int(m.group(1))
+    assert not [f for f in req["findings"] if f["id"].startswith("cr-too-large")]
+
+
 def test_large_ca_list_warns(mprocs, tmp, pki):
     """A CA list over 32 KiB: warnings for IIS (16 KB) and Java/Windows (32 KiB)."""
     big = os.path.join(tmp, "big.pem")

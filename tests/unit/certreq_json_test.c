@@ -11,7 +11,7 @@
 
 #define ROOT_A "CN=certpick Test Root A,O=certpick-test"
 
-/* gnutls-serv TLS 1.3 capture (see certreq_parse_test.c) */
+/* gnutls-serv TLS 1.3 capture (see certreq_codec_test.c) */
 #define GNUTLS13_RAW                                                                     \
 	"0000a6000d00220020040108090804040308070501080a0805050308080601080b08060603020102"   \
 	"03002f007800760039303731163014060355040a0c0d636572747069636b2d74657374311d301b06"   \

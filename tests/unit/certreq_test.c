@@ -319,61 +319,62 @@ lint_table(void **state)
 	}
 }
 
-/* built requests parse like captured ones; defaults fill what is not given */
+/*
+ * The one limits table: each client's exact limit, grouped under its reason;
+ * a reason fires at the smallest limit of its clients (NSS's 0x1ffff, one
+ * byte before GnuTLS), and serve's wording of the same findings.
+ */
 static void
-build(void **state)
+limits_table(void **state)
 {
-	struct certpick_error err;
-	struct certpick_dn names[2];
-	struct certpick_certreq_fields f = { 0 };
-	struct certpick_certreq *req;
-	static const uint8_t big[70000];
+	static const struct {
+		enum cp_cr_limit_id id;
+		size_t limit;
+		enum certpick_reason reason;
+	} want[] = {
+		{ CP_CR_LIMIT_JAVA, 32768, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS },
+		{ CP_CR_LIMIT_SCHANNEL, 0x8000, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS },
+		{ CP_CR_LIMIT_GO, 65536, CERTPICK_REASON_CR_TOO_LARGE_GO },
+		{ CP_CR_LIMIT_OPENSSL, 102400, CERTPICK_REASON_CR_TOO_LARGE_OPENSSL },
+		{ CP_CR_LIMIT_BORINGSSL, 102400, CERTPICK_REASON_CR_TOO_LARGE_OPENSSL },
+		{ CP_CR_LIMIT_NSS, 0x1ffff, CERTPICK_REASON_CR_TOO_LARGE_NSS },
+		{ CP_CR_LIMIT_GNUTLS, 131072, CERTPICK_REASON_CR_TOO_LARGE_NSS },
+	};
+	struct certpick_findings f = { 0 };
 
 	(void)state;
-	assert_ok(certpick_dn_init_rfc4514(&names[0], "CN=Root A,O=x", &err), &err);
-	assert_ok(certpick_dn_init_rfc4514(&names[1], "CN=Root B,O=x", &err), &err);
-	req = certpick_certreq_build(&f, &err);
-	assert_non_null(req);
-	assert_int_equal(req->tls_version, CERTPICK_TLS12);
-	assert_int_equal(req->n_cert_types, 2);
-	assert_int_equal(req->n_sigalgs, 14);
-	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_NO_CA_NAMES));
-	certpick_certreq_free(req);
-	f.tls_version = CERTPICK_TLS13;
-	f.ca_names = names;
-	f.n_ca_names = 2;
-	req = certpick_certreq_build(&f, &err);
-	assert_non_null(req);
-	assert_true(req->has_ca_extension);
-	assert_int_equal(req->n_ca_names, 2);
-	assert_string_equal(req->ca_names[1].rfc4514, "CN=Root B,O=x");
-	assert_int_equal(req->findings.n, 0);
-	certpick_certreq_free(req);
-	/* an empty extension 47 on purpose */
-	f.n_ca_names = 0;
-	f.ca_extension_empty = true;
-	req = certpick_certreq_build(&f, &err);
-	assert_non_null(req);
-	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_EMPTY_CA_EXTENSION));
-	certpick_certreq_free(req);
-	/* names over 65535 bytes cannot be encoded */
-	certpick_dn_release(&names[1]);
-	assert_ok(certpick_dn_init_der(&names[1], big, 60000, &err), &err);
-	f.n_ca_names = 2;
-	f.ca_names = names;
-	f.tls_version = CERTPICK_TLS12;
-	certpick_dn_release(&names[0]);
-	names[0] = names[1];	/* the same big name twice: 2 x 60002 bytes */
-	assert_null(certpick_certreq_build(&f, &err));
-	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
-	/* a name too long for its own length field */
-	f.n_ca_names = 1;
-	memset(&names[0], 0, sizeof(names[0]));
-	assert_ok(certpick_dn_init_der(&names[0], big, sizeof(big), &err), &err);
-	assert_null(certpick_certreq_build(&f, &err));
-	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
-	certpick_dn_release(&names[0]);
-	certpick_dn_release(&names[1]);
+	assert_int_equal(sizeof(want) / sizeof(want[0]), CP_CR_LIMIT_N);
+	for (size_t i = 0; i < CP_CR_LIMIT_N; i++) {
+		assert_int_equal(cp_cr_limits[want[i].id].limit, want[i].limit);
+		assert_int_equal(cp_cr_limits[want[i].id].reason, want[i].reason);
+		assert_non_null(cp_cr_limits[want[i].id].clients);
+		assert_non_null(cp_cr_limits[want[i].id].source);
+	}
+	/* GnuTLS's own limit adds no finding of its own: one per reason */
+	assert_int_equal(cp_certreq_size_findings(131073, &f), 0);
+	assert_int_equal(f.n, 4);
+	assert_string_equal(f.v[3].detail, "131073 bytes, limit 131071");
+	certpick_findings_release(&f);
+	/* serve's warnings: the message size, the clients and the KiB they read */
+	assert_int_equal(cp_certreq_size_warnings(131072, 16385, &f), 0);
+	assert_int_equal(f.n, 5);
+	assert_int_equal(f.v[0].reason, CERTPICK_REASON_CR_IIS_TRUNCATION);
+	assert_string_equal(f.v[0].detail, "CA list of 16385 bytes, IIS sends at most 16384");
+	assert_string_equal(f.v[1].detail,
+	    "CertificateRequest of 131076 bytes; Java and Windows: 32 KiB");
+	assert_string_equal(f.v[2].detail, "CertificateRequest of 131076 bytes; Go: 64 KiB");
+	assert_string_equal(f.v[3].detail,
+	    "CertificateRequest of 131076 bytes; OpenSSL and Chrome: 100 KiB");
+	assert_string_equal(f.v[4].detail,
+	    "CertificateRequest of 131076 bytes; NSS and GnuTLS: 128 KiB");
+	certpick_findings_release(&f);
+	/* negatives: at each limit exactly, and a CA list of exactly 16384, nothing */
+	assert_int_equal(cp_certreq_size_warnings(32768, 16384, &f), 0);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(cp_certreq_size_findings(32768, &f), 0);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(cp_certreq_size_findings(0, &f), 0);
+	assert_int_equal(f.n, 0);
 }
 
 int
@@ -386,7 +387,7 @@ main(void)
 		cmocka_unit_test(duplicates),
 		cmocka_unit_test(ten_thousand_names),
 		cmocka_unit_test(lint_table),
-		cmocka_unit_test(build),
+		cmocka_unit_test(limits_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

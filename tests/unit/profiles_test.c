@@ -359,7 +359,7 @@ profiles_well_formed(void **state)
 			k++;
 			assert_true(k < CP_MAX_CHECKS);
 		}
-		assert_true(p->max_cr >= 0x4000);
+		assert_true(p->cr_limit < CP_CR_LIMIT_N);
 		if (certpick_profile_has_picker(p))
 			assert_non_null(p->picker_note);
 	}
@@ -368,6 +368,46 @@ profiles_well_formed(void **state)
 	assert_null(certpick_profile_get(certpick_profile_count()));
 	assert_true(certpick_profile_has_picker(certpick_profile_find("chrome")));
 	assert_false(certpick_profile_has_picker(certpick_profile_find("go")));
+}
+
+/* each client reads the table's limit for it, with its exact value as before */
+static void
+size_limits(void **state)
+{
+	static const struct {
+		const char *profile;
+		size_t limit;
+	} want[] = {
+		{ "windows", 0x8000 },		/* Schannel MessageLimitClient */
+		{ "dotnet", 0x8000 },		/* SslStream on Schannel */
+		{ "java", 32768 },		/* jdk.tls.maxHandshakeMessageSize */
+		{ "java-pkix", 32768 },
+		{ "go", 65536 },		/* crypto/tls maxHandshake */
+		{ "chrome", 102400 },		/* BoringSSL max_cert_list */
+		{ "chrome-mac", 102400 },
+		{ "chrome-win", 102400 },
+		{ "openssl", 102400 },		/* SSL_MAX_CERT_LIST_DEFAULT */
+		{ "curl", 102400 },
+		{ "python", 102400 },
+		{ "firefox", 0x1ffff },		/* NSS MAX_HANDSHAKE_MSG_LEN */
+		{ "nss", 0x1ffff },
+		{ "gnutls", 131072 },		/* MAX_HANDSHAKE_PACKET_SIZE: one byte more */
+	};
+	int failed = 0;
+
+	(void)state;
+	assert_int_equal(sizeof(want) / sizeof(want[0]), certpick_profile_count());
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct certpick_profile *p = certpick_profile_find(want[i].profile);
+
+		assert_non_null(p);
+		if (cp_cr_limits[p->cr_limit].limit != want[i].limit) {
+			print_error("%s: limit %zu, want %zu\n", want[i].profile,
+			    cp_cr_limits[p->cr_limit].limit, want[i].limit);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
 }
 
 /* the default request lists: TLS 1.3 never offers PKCS#1 v1.5 only */
@@ -391,6 +431,7 @@ main(void)
 		cmocka_unit_test(table),
 		cmocka_unit_test(profiles_well_formed),
 		cmocka_unit_test(default_sigalgs),
+		cmocka_unit_test(size_limits),
 	};
 
 	return cmocka_run_group_tests(tests, fx_setup, NULL);

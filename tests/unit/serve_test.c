@@ -14,6 +14,29 @@
 #include "testutil.h"
 #include "serve_internal.h"
 
+/* serve's CertificateRequest size for the names of a stack */
+static size_t
+stack_certreq_size(STACK_OF(X509_NAME) *st)
+{
+	struct certpick_dn v[64];
+	struct certpick_findings f = { 0 };
+	size_t n = (size_t)sk_X509_NAME_num(st), size = 0;
+
+	assert_true(n <= 64);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *der;
+		size_t len;
+
+		assert_int_equal(X509_NAME_get0_der(sk_X509_NAME_value(st, (int)i), &der, &len), 1);
+		assert_int_equal(certpick_dn_init_der(&v[i], der, len, NULL), 0);
+	}
+	assert_int_equal(cp_serve_certreq_size(v, n, &size, &f), 0);
+	for (size_t i = 0; i < n; i++)
+		certpick_dn_release(&v[i]);
+	certpick_findings_release(&f);
+	return size;
+}
+
 #define NOERR { 0, 0 }
 
 struct verdict_case {
@@ -264,7 +287,7 @@ ca_names_by_purpose(void **state)
 	assert_int_equal(sk_X509_NAME_num(names), k);
 	assert_non_null(all = cp_serve_ca_names_all(certs, &err));
 	assert_int_equal(sk_X509_NAME_num(all), (int)n);
-	assert_true(cp_serve_certreq_size(all) > cp_serve_certreq_size(names));
+	assert_true(stack_certreq_size(all) > stack_certreq_size(names));
 	sk_X509_NAME_pop_free(names, X509_NAME_free);
 	sk_X509_NAME_pop_free(all, X509_NAME_free);
 	sk_X509_pop_free(certs, X509_free);
@@ -299,40 +322,117 @@ load_certs_errors(void **state)
 	free(dir);
 }
 
-/* CertificateRequest size against client limits (client-selection.md 10) */
-static void
-size_findings(void **state)
-{
-	static const struct {
-		size_t size;
-		size_t want_n;
-		enum certpick_reason last;
-	} rows[] = {
-		{ 200, 0, 0 },					/* small: nothing */
-		{ 16384, 0, 0 },				/* exactly 16 KB: fine */
-		{ 16385, 1, CERTPICK_REASON_CR_IIS_TRUNCATION },	/* IIS would truncate */
-		{ 40000, 2, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS },
-		{ 70000, 3, CERTPICK_REASON_CR_TOO_LARGE_GO },
-		{ 110000, 4, CERTPICK_REASON_CR_TOO_LARGE_OPENSSL },
-		{ 140000, 5, CERTPICK_REASON_CR_TOO_LARGE_NSS },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct certpick_findings f = { 0 };
-
-		assert_int_equal(cp_serve_size_findings(rows[i].size, &f), 0);
-		assert_int_equal(f.n, rows[i].want_n);
-		if (f.n > 0)
-			assert_int_equal(f.v[f.n - 1].reason, rows[i].last);
-		certpick_findings_release(&f);
-	}
-}
-
 static void
 fill_dn(struct certpick_dn *dn, const char *text)
 {
 	assert_int_equal(certpick_dn_init_rfc4514(dn, text, NULL), 0);
+}
+
+/*
+ * Names whose DER makes serve's TLS 1.2 request body exactly `body` bytes:
+ * 48 bytes of frame (3 types, 20 schemes, the lengths), then names of at most
+ * 1000 bytes with their 2-byte lengths. Not valid DER: sizes are all that count.
+ */
+static size_t
+names_of_body(size_t body, struct certpick_dn *v, size_t max)
+{
+	static uint8_t filler[1000];
+	size_t left = body - 48, n = 0;
+
+	memset(filler, 0x31, sizeof(filler));
+	while (left > 0) {
+		size_t len = left - 2 > sizeof(filler) ? sizeof(filler) : left - 2;
+
+		/* never leave a remainder too short for a name */
+		if (left - 2 - len > 0 && left - 2 - len < 3)
+			len -= 3;
+		assert_true(n < max);
+		assert_int_equal(certpick_dn_init_der(&v[n++], filler, len, NULL), 0);
+		left -= 2 + len;
+	}
+	return n;
+}
+
+/*
+ * The size serve reports is the codec's: the same as the message the encoder
+ * writes, and the findings come from the one limits table, at the body limit
+ * (a body of exactly the limit passes, one byte more fails).
+ */
+static void
+size_findings(void **state)
+{
+	static const struct {
+		size_t body;
+		size_t want_n;
+		enum certpick_reason last;
+	} rows[] = {
+		{ 200, 0, 0 },				/* small: nothing */
+		/* the CA list is 16384 bytes at body 16384 + 48: IIS sends that */
+		{ 16384 + 48, 0, 0 },
+		{ 16384 + 49, 1, CERTPICK_REASON_CR_IIS_TRUNCATION },	/* one byte over */
+		{ 32768, 1, CERTPICK_REASON_CR_IIS_TRUNCATION },	/* Java and Windows read it */
+		{ 32769, 2, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS },
+		{ 65536, 2, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS },
+		{ 65537, 3, CERTPICK_REASON_CR_TOO_LARGE_GO },
+		{ 102400, 3, CERTPICK_REASON_CR_TOO_LARGE_GO },
+		{ 102401, 4, CERTPICK_REASON_CR_TOO_LARGE_OPENSSL },
+		/* NSS reads 0x1ffff, GnuTLS one more: the finding is NSS's */
+		{ 131071, 4, CERTPICK_REASON_CR_TOO_LARGE_OPENSSL },
+		{ 131072, 5, CERTPICK_REASON_CR_TOO_LARGE_NSS },
+	};
+	static struct certpick_dn names[200];
+	int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct certpick_findings f = { 0 };
+		size_t n = names_of_body(rows[i].body, names, 200), size = 0;
+
+		assert_int_equal(cp_serve_certreq_size(names, n, &size, &f), 0);
+		if (size != rows[i].body + 4 || f.n != rows[i].want_n ||
+		    (f.n > 0 && f.v[f.n - 1].reason != rows[i].last)) {
+			print_error("row %zu: body %zu: size %zu, %zu findings\n", i, rows[i].body,
+			    size, f.n);
+			failed++;
+		}
+		certpick_findings_release(&f);
+		for (size_t k = 0; k < n; k++)
+			certpick_dn_release(&names[k]);
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* below 64 KiB of names the size is that of the message the codec builds */
+static void
+size_is_the_encoders(void **state)
+{
+	static const uint8_t types[] = { 1, 2, 64 };
+	static const uint16_t schemes[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809,
+		0x080a, 0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0303, 0x0301,
+		0x0302, 0x0402, 0x0502, 0x0602 };
+	struct certpick_dn names[3];
+	struct certpick_findings f = { 0 };
+	struct certpick_error err = { 0 };
+	struct certpick_certreq_fields fields = { .tls_version = CERTPICK_TLS12,
+		.cert_types = types, .n_cert_types = 3, .sigalgs = schemes, .n_sigalgs = 20,
+		.ca_names = names };
+	struct certpick_certreq *req;
+	size_t size = 0;
+
+	(void)state;
+	fill_dn(&names[0], "CN=Root A,O=Example");
+	fill_dn(&names[1], "CN=Root B");
+	fill_dn(&names[2], "CN=Intermediate C,OU=Clients,O=Example,C=DE");
+	for (size_t n = 0; n <= 3; n++) {
+		fields.n_ca_names = n;
+		assert_int_equal(cp_serve_certreq_size(names, n, &size, &f), 0);
+		assert_int_equal(f.n, 0);
+		assert_non_null(req = certpick_certreq_build(&fields, &err));
+		assert_int_equal(size, req->size);
+		certpick_certreq_free(req);
+	}
+	for (size_t k = 0; k < 3; k++)
+		certpick_dn_release(&names[k]);
 }
 
 /* HTML escapes what a certificate may carry; JSON follows the contract */
@@ -873,6 +973,7 @@ main(void)
 		cmocka_unit_test(ca_names_by_purpose),
 		cmocka_unit_test(load_certs_errors),
 		cmocka_unit_test(size_findings),
+		cmocka_unit_test(size_is_the_encoders),
 		cmocka_unit_test(page_rendering),
 		cmocka_unit_test(report_fill_advice),
 		cmocka_unit_test(report_fill_diagnoses),

@@ -1,5 +1,6 @@
 /*
- * certreq_parse.c: real captures (openssl s_server 3.0, gnutls-serv 3.7,
+ * certreq_codec.c: the encoder (built requests, and the length it counts
+ * without storing), and for the parser real captures (openssl s_server 3.0, gnutls-serv 3.7,
  * captured with `openssl s_client -msg`, 4-byte handshake header removed),
  * hand-made bodies for what no server we can start sends (oid_filters,
  * unknown extensions), and negative cases: every truncation, lengths that
@@ -351,6 +352,111 @@ allocation_failures(void **state)
 	fail_msg("parse never succeeded");
 }
 
+/* built requests parse like captured ones; defaults fill what is not given */
+static void
+build(void **state)
+{
+	struct certpick_error err;
+	struct certpick_dn names[2];
+	struct certpick_certreq_fields f = { 0 };
+	struct certpick_certreq *req;
+	static const uint8_t big[70000];
+
+	(void)state;
+	assert_ok(certpick_dn_init_rfc4514(&names[0], "CN=Root A,O=x", &err), &err);
+	assert_ok(certpick_dn_init_rfc4514(&names[1], "CN=Root B,O=x", &err), &err);
+	req = certpick_certreq_build(&f, &err);
+	assert_non_null(req);
+	assert_int_equal(req->tls_version, CERTPICK_TLS12);
+	assert_int_equal(req->n_cert_types, 2);
+	assert_int_equal(req->n_sigalgs, 14);
+	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_NO_CA_NAMES));
+	certpick_certreq_free(req);
+	f.tls_version = CERTPICK_TLS13;
+	f.ca_names = names;
+	f.n_ca_names = 2;
+	req = certpick_certreq_build(&f, &err);
+	assert_non_null(req);
+	assert_true(req->has_ca_extension);
+	assert_int_equal(req->n_ca_names, 2);
+	assert_string_equal(req->ca_names[1].rfc4514, "CN=Root B,O=x");
+	assert_int_equal(req->findings.n, 0);
+	certpick_certreq_free(req);
+	/* an empty extension 47 on purpose */
+	f.n_ca_names = 0;
+	f.ca_extension_empty = true;
+	req = certpick_certreq_build(&f, &err);
+	assert_non_null(req);
+	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_EMPTY_CA_EXTENSION));
+	certpick_certreq_free(req);
+	/* names over 65535 bytes cannot be encoded */
+	certpick_dn_release(&names[1]);
+	assert_ok(certpick_dn_init_der(&names[1], big, 60000, &err), &err);
+	f.n_ca_names = 2;
+	f.ca_names = names;
+	f.tls_version = CERTPICK_TLS12;
+	certpick_dn_release(&names[0]);
+	names[0] = names[1];	/* the same big name twice: 2 x 60002 bytes */
+	assert_null(certpick_certreq_build(&f, &err));
+	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
+	/* a name too long for its own length field */
+	f.n_ca_names = 1;
+	memset(&names[0], 0, sizeof(names[0]));
+	assert_ok(certpick_dn_init_der(&names[0], big, sizeof(big), &err), &err);
+	assert_null(certpick_certreq_build(&f, &err));
+	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
+	certpick_dn_release(&names[0]);
+	certpick_dn_release(&names[1]);
+}
+
+/*
+ * The encoder's count is the built message's body, TLS 1.2 and 1.3, and it
+ * still counts where the encoder must refuse (CA list over 65535 bytes).
+ */
+static void
+encoded_len(void **state)
+{
+	static const uint8_t big[40000];
+	static const uint8_t ctx[32];
+	static const uint16_t cert_schemes[] = { 0x0804, 0x0403 };
+	struct certpick_error err = { 0 };
+	struct certpick_dn names[3];
+	struct certpick_certreq_fields f = { 0 };
+	struct certpick_certreq *req;
+
+	(void)state;
+	assert_ok(certpick_dn_init_rfc4514(&names[0], "CN=Root A,O=x", &err), &err);
+	assert_ok(certpick_dn_init_rfc4514(&names[1], "CN=Root B,O=x", &err), &err);
+	assert_ok(certpick_dn_init_der(&names[2], big, sizeof(big), &err), &err);
+	f.ca_names = names;
+	for (int v = 0; v < 2; v++) {
+		f.tls_version = v == 0 ? CERTPICK_TLS12 : CERTPICK_TLS13;
+		f.phase = v == 0 ? CERTPICK_PHASE_INITIAL : CERTPICK_PHASE_POST_HANDSHAKE;
+		f.context = v == 0 ? NULL : ctx;
+		f.context_len = v == 0 ? 0 : sizeof(ctx);
+		f.sigalgs_cert = v == 0 ? NULL : cert_schemes;
+		f.n_sigalgs_cert = v == 0 ? 0 : 2;
+		for (size_t n = 0; n <= 2; n++) {
+			f.n_ca_names = n;
+			f.ca_extension_empty = v == 1 && n == 0;
+			assert_non_null(req = certpick_certreq_build(&f, &err));
+			assert_int_equal(cp_certreq_encoded_len(&f), req->raw_len);
+			assert_int_equal(req->size, req->raw_len + 4);
+			certpick_certreq_free(req);
+		}
+	}
+	/* two 40000-byte names: no TLS 1.2 message can carry them, the count goes on */
+	names[1] = names[2];
+	f = (struct certpick_certreq_fields){ .tls_version = CERTPICK_TLS12, .ca_names = &names[1],
+		.n_ca_names = 2 };
+	assert_null(certpick_certreq_build(&f, &err));
+	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
+	/* 1 + 2 types, 2 + 28 schemes, 2 + 2 x (2 + 40000) names */
+	assert_int_equal(cp_certreq_encoded_len(&f), 3 + 30 + 2 + 2 * 40002);
+	certpick_dn_release(&names[0]);
+	certpick_dn_release(&names[2]);
+}
+
 int
 main(void)
 {
@@ -364,6 +470,8 @@ main(void)
 		cmocka_unit_test(oid_text),
 		cmocka_unit_test(signature_algorithms_cert),
 		cmocka_unit_test(allocation_failures),
+		cmocka_unit_test(build),
+		cmocka_unit_test(encoded_len),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,13 @@
 /*
- * CertificateRequest bytes -> struct certpick_certreq. Pure: no I/O, no
- * OpenSSL SSL objects, no allocation except into the result. Fuzzed by
- * fuzz/fuzz_certreq_parse.c. Every length is checked against what is left
- * before it is used; a message that a conforming client would reject with
- * decode_error is an error, lesser problems are findings (certreq.c).
+ * The CertificateRequest codec: the one module that knows the wire format
+ * (RFC 5246 7.4.4, RFC 8446 4.3.2), both ways, as s2n keeps a message's send
+ * and recv in one file. Parse: bytes -> struct certpick_certreq; build:
+ * fields -> bytes -> the same parse; size: what the encoder would write.
+ * Pure: no I/O, no OpenSSL SSL objects, no allocation except into the result.
+ * Fuzzed by fuzz/fuzz_certreq_parse.c and fuzz_certreq_json.c. Every length is
+ * checked against what is left before it is used; a message that a conforming
+ * client would reject with decode_error is an error, lesser problems are
+ * findings (certreq.c, which never calls back into this file).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +340,214 @@ certpick_certreq_parse(uint16_t tls_version, enum certpick_phase phase, const ui
 	req = NULL;
 out:
 	certpick_certreq_free(req);
+	return ret;
+}
+
+/* What OpenSSL 3 servers send by default (SHA-224 left out). */
+static const uint16_t default_sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809,
+	0x080a, 0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601 };
+static const uint8_t default_cert_types[] = { 1, 64 };
+
+/*
+ * The writer. With count_only it stores nothing and only counts, so the size
+ * of a request comes from the same code that writes it, including one whose
+ * CA list is too long to encode (the size limits of clients go past 64 KiB).
+ */
+struct wbuf {
+	uint8_t *p;
+	size_t n, cap;
+	bool nomem;
+	bool count_only;
+};
+
+static void
+wput(struct wbuf *b, const void *data, size_t len)
+{
+	if (b->nomem)
+		return;
+	if (b->count_only) {
+		b->n += len;
+		return;
+	}
+	if (b->n + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		uint8_t *g;
+
+		while (cap < b->n + len)
+			cap *= 2;
+		if ((g = cp_realloc(b->p, cap)) == NULL) {
+			b->nomem = true;
+			return;
+		}
+		b->p = g;
+		b->cap = cap;
+	}
+	if (len > 0)
+		memcpy(b->p + b->n, data, len);
+	b->n += len;
+}
+
+static void
+wput8(struct wbuf *b, size_t v)
+{
+	uint8_t x = (uint8_t)v;
+
+	wput(b, &x, 1);
+}
+
+static void
+wput16(struct wbuf *b, size_t v)
+{
+	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	wput(b, x, 2);
+}
+
+/* Reserve a 2-byte length at the current position; returns its offset. */
+static size_t
+wopen16(struct wbuf *b)
+{
+	size_t at = b->n;
+
+	wput16(b, 0);
+	return at;
+}
+
+/* Fill in a length reserved by wopen16(); -1 when it does not fit in 16 bits. */
+static int
+wclose16(struct wbuf *b, size_t at)
+{
+	size_t len;
+
+	if (b->nomem)
+		return 0;
+	len = b->n - at - 2;
+	if (len > 0xffff)
+		return -1;
+	if (b->count_only)
+		return 0;
+	b->p[at] = (uint8_t)(len >> 8);
+	b->p[at + 1] = (uint8_t)len;
+	return 0;
+}
+
+static void
+wsigalgs(struct wbuf *b, const uint16_t *v, size_t n)
+{
+	wput16(b, 2 * n);
+	for (size_t i = 0; i < n; i++)
+		wput16(b, v[i]);
+}
+
+static void
+wnames(struct wbuf *b, const struct certpick_dn *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		wput16(b, v[i].der_len);
+		wput(b, v[i].der, v[i].der_len);
+	}
+}
+
+/*
+ * The body of the request the fields describe, into b. *too_long is set when
+ * a 16-bit vector overflows (b then holds a body no peer could read, but its
+ * size is still what the names add up to).
+ */
+static void
+encode(const struct certpick_certreq_fields *f, struct wbuf *b, bool *too_long)
+{
+	uint16_t version = f->tls_version ? f->tls_version : CERTPICK_TLS12;
+	const uint16_t *schemes = f->n_sigalgs ? f->sigalgs : default_sigalgs;
+	size_t n_sigalgs = f->n_sigalgs ? f->n_sigalgs : sizeof(default_sigalgs) / 2;
+	bool bad = false;
+	size_t at;
+
+	if (version == CERTPICK_TLS12) {
+		const uint8_t *types = f->n_cert_types ? f->cert_types : default_cert_types;
+		size_t n_types = f->n_cert_types ? f->n_cert_types : sizeof(default_cert_types);
+
+		wput8(b, n_types);
+		wput(b, types, n_types);
+		wsigalgs(b, schemes, n_sigalgs);
+		at = wopen16(b);
+		wnames(b, f->ca_names, f->n_ca_names);
+		bad = wclose16(b, at) != 0;
+	} else {
+		size_t ext_at;
+
+		wput8(b, f->context_len);
+		wput(b, f->context, f->context_len);
+		ext_at = wopen16(b);
+		wput16(b, CERTPICK_EXT_SIGNATURE_ALGORITHMS);
+		wput16(b, 2 + 2 * n_sigalgs);
+		wsigalgs(b, schemes, n_sigalgs);
+		if (f->n_sigalgs_cert > 0) {
+			wput16(b, CERTPICK_EXT_SIGNATURE_ALGORITHMS_CERT);
+			wput16(b, 2 + 2 * f->n_sigalgs_cert);
+			wsigalgs(b, f->sigalgs_cert, f->n_sigalgs_cert);
+		}
+		if (f->n_ca_names > 0 || f->ca_extension_empty) {
+			size_t list_at;
+
+			wput16(b, CERTPICK_EXT_CERTIFICATE_AUTHORITIES);
+			at = wopen16(b);
+			list_at = wopen16(b);
+			wnames(b, f->ca_names, f->n_ca_names);
+			bad = wclose16(b, list_at) != 0;
+			bad = wclose16(b, at) != 0 || bad;
+		}
+		bad = wclose16(b, ext_at) != 0 || bad;
+	}
+	*too_long = bad;
+}
+
+/* see internal.h */
+size_t
+cp_certreq_encoded_len(const struct certpick_certreq_fields *f)
+{
+	struct wbuf b = { .count_only = true };
+	bool too_long;
+
+	encode(f, &b, &too_long);
+	return b.n;
+}
+
+/* see certpick/certreq.h */
+struct certpick_certreq *
+certpick_certreq_build(const struct certpick_certreq_fields *f, struct certpick_error *err)
+{
+	struct wbuf b = { 0 };
+	struct certpick_certreq *ret = NULL;
+	uint16_t version = f->tls_version ? f->tls_version : CERTPICK_TLS12;
+	size_t n_sigalgs = f->n_sigalgs ? f->n_sigalgs : sizeof(default_sigalgs) / 2;
+	size_t bad = 0;
+	bool too_long = false;
+
+	if (n_sigalgs > 0x7ffe || f->n_sigalgs_cert > 0x7ffe || f->context_len > 255 ||
+	    f->n_cert_types > 255) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot build a CertificateRequest: a list is too long");
+		goto out;
+	}
+	for (size_t i = 0; i < f->n_ca_names; i++)
+		if (f->ca_names[i].der_len == 0 || f->ca_names[i].der_len > 0xffff)
+			bad++;
+	if (bad > 0) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot build a CertificateRequest: a name is empty or too long");
+		goto out;
+	}
+	encode(f, &b, &too_long);
+	if (b.nomem) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	if (too_long) {
+		cp_error_set(err, CERTPICK_ERR_USAGE,
+		    "cannot build a CertificateRequest: the CA names exceed 65535 bytes");
+		goto out;
+	}
+	ret = certpick_certreq_parse(version, f->phase, b.p, b.n, err);
+out:
+	free(b.p);
 	return ret;
 }
 
