@@ -67,6 +67,27 @@ void certpick_dn_short_hash(const struct certpick_dn *dn, char *out, size_t n);
 /* Lowercase hex of len bytes into a new string. Caller owns the result; free(). */
 char *certpick_hex(const uint8_t *p, size_t len);
 
+/* Several names, in order. Owns the array and everything each name points to. */
+struct certpick_dn_list {
+	struct certpick_dn *v;
+	size_t n;
+};
+
+/*
+ * The subject of every certificate in a PEM file, in file order: the CA names
+ * a server given that file would send (duplicates kept, as the file has
+ * them; blocks other than CERTIFICATE skipped). Fills *out, which the caller
+ * allocates and releases with certpick_dn_list_release(); on failure *out is
+ * empty. Errors: CERTPICK_ERR_IO (cannot read path, or over 64 MiB),
+ * CERTPICK_ERR_PARSE (no PEM certificate in it), CERTPICK_ERR_NOMEM.
+ * Copied: path.
+ */
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_dn_list_load_pem(const char *path,
+    struct certpick_dn_list *out, struct certpick_error *err);
+
+/* Release every name and the array; the struct is left empty. NULL is a no-op. */
+CERTPICK_API void certpick_dn_list_release(struct certpick_dn_list *list);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,58 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include "cli.h"
 #include "certpick/select.h"
 
 #include "certpick/probe.h"
-
-/* The subjects of every certificate in a PEM file, as the server would list them. */
-static int
-names_from_pem(const char *path, struct certpick_dn **names, size_t *n)
-{
-	struct certpick_error err = { 0 };
-	void *data = NULL;
-	size_t dlen = 0;
-	BIO *in = NULL;
-	X509 *x;
-	int rc = 0;
-
-	if (certpick_file_read(path, 0, &data, &dlen, &err) != 0)
-		return cli_error(&err);
-	if ((in = BIO_new_mem_buf(data, (int)dlen)) == NULL) {
-		certpick_file_free(data, dlen);
-		return CLI_EXIT_INTERNAL;
-	}
-	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
-		const unsigned char *der;
-		size_t len;
-		struct certpick_dn *grown = realloc(*names, (*n + 1) * sizeof(**names));
-
-		if (grown == NULL || X509_NAME_get0_der(X509_get_subject_name(x), &der, &len) != 1 ||
-		    certpick_dn_init_der(&grown[*n], der, len, &err) != 0) {
-			if (grown != NULL)
-				*names = grown;
-			X509_free(x);
-			rc = CLI_EXIT_INTERNAL;
-			break;
-		}
-		*names = grown;
-		(*n)++;
-		X509_free(x);
-	}
-	ERR_clear_error();
-	BIO_free(in);
-	certpick_file_free(data, dlen);
-	if (rc == 0 && *n == 0) {
-		fprintf(stderr, "certpick: error: no PEM certificate in '%s'\n", path);
-		rc = CLI_EXIT_INPUT;
-	}
-	return rc;
-}
 
 static int
 parse_sigalgs(const char *list, uint16_t **out, size_t *n)
@@ -212,13 +164,27 @@ hand_request(const struct cli_select_req_args *a, struct certpick_certreq **out)
 {
 	struct certpick_certreq_fields f = { 0 };
 	struct certpick_error err = { 0 };
+	struct certpick_dn_list pem = { 0 };
 	struct certpick_dn *names = NULL;
 	uint16_t *sig = NULL;
 	size_t n_names = 0, n_sig = 0;
 	int rc = 0;
 
-	if (a->ca_pem != NULL && (rc = names_from_pem(a->ca_pem, &names, &n_names)) != 0)
+	/* the subjects of --ca-names, as a server given that file would list them */
+	if (a->ca_pem != NULL && certpick_dn_list_load_pem(a->ca_pem, &pem, &err) != 0) {
+		rc = cli_error(&err);
 		goto out;
+	}
+	if (pem.n > 0 && (names = calloc(pem.n, sizeof(*names))) == NULL) {
+		rc = CLI_EXIT_INTERNAL;
+		goto out;
+	}
+	for (; n_names < pem.n; n_names++) {
+		if (certpick_dn_copy(&names[n_names], &pem.v[n_names], &err) != 0) {
+			rc = cli_error(&err);
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < a->n_issuers; i++) {
 		struct certpick_dn *grown = realloc(names, (n_names + 1) * sizeof(*names));
 
@@ -255,6 +221,7 @@ out:
 	for (size_t i = 0; i < n_names; i++)
 		certpick_dn_release(&names[i]);
 	free(names);
+	certpick_dn_list_release(&pem);
 	free(sig);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "internal.h"
@@ -109,6 +110,71 @@ certpick_dn_release(struct certpick_dn *dn)
 	free(dn->der);
 	free(dn->rfc4514);
 	memset(dn, 0, sizeof(*dn));
+}
+
+/* see certpick/dn.h */
+void
+certpick_dn_list_release(struct certpick_dn_list *list)
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < list->n; i++)
+		certpick_dn_release(&list->v[i]);
+	free(list->v);
+	list->v = NULL;
+	list->n = 0;
+}
+
+/* see certpick/dn.h */
+int
+certpick_dn_list_load_pem(const char *path, struct certpick_dn_list *out,
+    struct certpick_error *err)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	BIO *in = NULL;
+	X509 *x = NULL;
+	int ret = -1;
+
+	out->v = NULL;
+	out->n = 0;
+	if (cp_read_file(path, &data, &len, err) != 0)
+		goto out;
+	if (len > INT_MAX || (in = BIO_new_mem_buf(data, (int)len)) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+		const unsigned char *der;
+		size_t dlen;
+		struct certpick_dn *dn;
+
+		if (X509_NAME_get0_der(X509_get_subject_name(x), &der, &dlen) != 1 ||
+		    (dn = cp_array_push(&out->v, &out->n, sizeof(*dn))) == NULL) {
+			cp_error_nomem(err);
+			goto out;
+		}
+		if (certpick_dn_init_der(dn, der, dlen, err) != 0) {
+			out->n--;
+			goto out;
+		}
+		X509_free(x);
+		x = NULL;
+	}
+	/* the loop ends on the first block that is not a certificate, or at the end */
+	ERR_clear_error();
+	if (out->n == 0) {
+		cp_error_set(err, CERTPICK_ERR_PARSE, "no PEM certificate in '%s'", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret != 0)
+		certpick_dn_list_release(out);
+	X509_free(x);
+	BIO_free(in);
+	cp_freezero(data, data != NULL ? len + 1 : 0);
+	return ret;
 }
 
 /* see certpick/dn.h */

@@ -53,6 +53,20 @@ def test_usage_errors(certpick, pki):
 
 
 @pytest.mark.asan
+def test_ca_names_file_errors(certpick, pki, tmp_path):
+    """--ca-names reads subjects through the library: a file without a PEM
+    certificate and a missing file are local input errors (exit 4)."""
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    r = sel(certpick, "--ca-names", str(junk), p(pki, "alice.p12"))
+    assert r.rc == 4 and "certpick: error: no PEM certificate in '%s'" % junk in r.err, r
+    r = sel(certpick, "--ca-names", str(tmp_path / "missing.pem"), p(pki, "alice.p12"))
+    assert r.rc == 4 and "missing.pem" in r.err, r
+    key = sel(certpick, "--ca-names", p(pki, "rootA.key"), p(pki, "alice.p12"))
+    assert key.rc == 4, key
+
+
+@pytest.mark.asan
 def test_json_contract(certpick, pki):
     r = sel(certpick, "--client", "chrome", "--json", "--ca-names", p(pki, "ca-roots-AB.pem"),
             p(pki, "erin-expired.p12"), p(pki, "alice.p12"), p(pki, "mallory.p12"))

@@ -159,6 +159,63 @@ dn_allocation_failures(void **state)
 	assert_true(tu_alloc_loop(dn_roundtrip_op, NULL) > 5);
 }
 
+/*
+ * The subjects of a PEM file, in file order (what `select --ca-names` sends);
+ * negatives: a missing file, a file with no certificate, a key only.
+ */
+static void
+list_load_pem(void **state)
+{
+	struct certpick_dn_list l = { 0 };
+	struct certpick_error err = { 0 };
+
+	(void)state;
+	assert_ok(certpick_dn_list_load_pem(tu_data("candidate/leaf-chain.pem"), &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].rfc4514, "CN=leaf,O=certpick fixtures");
+	assert_string_equal(l.v[1].rfc4514, "CN=Fixture int,O=certpick fixtures");
+	assert_true(l.v[0].valid && l.v[1].valid);
+	certpick_dn_list_release(&l);
+	assert_null(l.v);
+	assert_int_equal(l.n, 0);
+	certpick_dn_list_release(&l);
+	certpick_dn_list_release(NULL);
+
+	assert_int_equal(certpick_dn_list_load_pem("/nonexistent/ca.pem", &l, &err), -1);
+	assert_int_equal(err.code, CERTPICK_ERR_IO);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(certpick_dn_list_load_pem(tu_data("candidate/junk.txt"), &l, &err), -1);
+	assert_int_equal(err.code, CERTPICK_ERR_PARSE);
+	assert_non_null(strstr(err.message, "no PEM certificate in '"));
+	assert_null(l.v);
+	assert_int_equal(certpick_dn_list_load_pem(tu_data("candidate/int.key"), &l, &err), -1);
+	assert_int_equal(err.code, CERTPICK_ERR_PARSE);
+	assert_int_equal(certpick_dn_list_load_pem(tu_data("candidate/empty.pem"), &l, &err), -1);
+	assert_int_equal(l.n, 0);
+}
+
+static int
+list_load_op(void *arg)
+{
+	struct certpick_dn_list l = { 0 };
+	struct certpick_error err = { 0 };
+	int rc;
+
+	(void)arg;
+	rc = certpick_dn_list_load_pem(tu_data("candidate/leaf-chain.pem"), &l, &err);
+	assert_true(rc == 0 || (l.v == NULL && l.n == 0));
+	certpick_dn_list_release(&l);
+	return rc;
+}
+
+/* every allocation failing in turn: an error, nothing leaked, the list empty */
+static void
+list_load_allocation_failures(void **state)
+{
+	(void)state;
+	assert_true(tu_alloc_loop(list_load_op, NULL) > 3);
+}
+
 int
 main(void)
 {
@@ -169,6 +226,8 @@ main(void)
 		cmocka_unit_test(parse_rfc4514_table),
 		cmocka_unit_test(hex_helper),
 		cmocka_unit_test(dn_allocation_failures),
+		cmocka_unit_test(list_load_pem),
+		cmocka_unit_test(list_load_allocation_failures),
 	};
 
 	tu_allocfail_install();
