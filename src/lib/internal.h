@@ -114,8 +114,7 @@ int cp_certreq_lint(struct certpick_certreq *req, struct certpick_error *err);
  * JSSE maxHandshakeMessageSize): a body of `limit` bytes is read, one more
  * byte fails the handshake. The profiles (profiles.c .cr_limit, read by
  * select's size check), probe's findings and serve's start-up warning all
- * read this table. (select still compares the request's size with its 4-byte
- * header, as it always has: 4 bytes stricter than the clients.)
+ * read this table, and all compare the body with it.
  */
 enum cp_cr_limit_id {
 	CP_CR_LIMIT_JAVA,	/* JSSE jdk.tls.maxHandshakeMessageSize */

@@ -617,18 +617,20 @@ chk_size(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct b
     struct check_out *r)
 {
 	size_t max = cp_cr_limits[c->p->cr_limit].limit;
+	/* clients limit the body, the length in the 4-byte header (internal.h) */
+	size_t body = c->req->size > 4 ? c->req->size - 4 : 0;
 
 	(void)row;
 	(void)e;
 	if (c->req->size == 0) {
 		buf_add(b, "request size unknown (written by hand)");
-	} else if (c->req->size > max) {
+	} else if (body > max) {
 		r->ok = false;
 		r->why = CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT;
-		buf_add(b, "the CertificateRequest is %zu bytes, over this client's limit of %zu: "
-		    "the handshake fails", c->req->size, max);
+		buf_add(b, "the CertificateRequest is %zu bytes, a body of %zu over this client's "
+		    "limit of %zu: the handshake fails", c->req->size, body, max);
 	} else {
-		buf_add(b, "%zu bytes, within the limit of %zu", c->req->size, max);
+		buf_add(b, "%zu bytes, a body within the limit of %zu", c->req->size, max);
 	}
 	return 0;
 }

@@ -669,8 +669,14 @@ static const struct win_row {
 	W("chrome-win", 40000, false, true, 0, -1, false),
 	/* exactly 32 KiB: still within MessageLimitClient */
 	W("windows", 32768, false, true, 0, -1, false),
-	/* one byte over 100 KiB: too large for BoringSSL too */
-	W("chrome-win", 102401, false, true, -1, -1, true),
+	/* the limit is on the body: a 32772-byte message carries 32768, still read */
+	W("windows", 32772, false, true, 0, -1, false),
+	/* one byte more of body: over the limit, as probe's cr-too-large-java-windows */
+	W("windows", 32773, false, true, -1, -1, true),
+	/* a body one byte over 100 KiB: too large for BoringSSL too */
+	W("chrome-win", 102405, false, true, -1, -1, true),
+	/* a body of exactly 100 KiB: read */
+	W("chrome-win", 102404, false, true, 0, -1, false),
 	/* order: CertSelect puts the smart card first [D]; the Chrome sorter never
 	 * looks at the key store, later notAfter first [S] */
 	/* alice on a card goes before carol despite the earlier notAfter */
