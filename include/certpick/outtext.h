@@ -50,6 +50,12 @@ enum certpick_text_flags {
 	 * escaped.
 	 */
 	CERTPICK_TEXT_FOLD = 1 << 0,
+	/*
+	 * For a field between double quotes, as in an access log line: '"'
+	 * and '\\' are escaped too (\x22, \x5c), so the field cannot end
+	 * early and every backslash in the result starts an escape.
+	 */
+	CERTPICK_TEXT_QUOTED = 1 << 1,
 };
 
 /*

@@ -173,7 +173,7 @@ write_answer(const struct get_args *a, const struct certpick_get_result *g)
 	int rc = 0;
 
 	if (a->output != NULL && (fp = fopen(a->output, "wb")) == NULL) {
-		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", a->output,
+		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", cli_esc(a->output),
 		    strerror(errno));
 		return CLI_EXIT_INPUT;
 	}
@@ -196,7 +196,8 @@ read_body(struct get_args *a, char **buf, size_t *len)
 		return (*buf = strdup(a->data)) == NULL ? CLI_EXIT_INTERNAL : 0;
 	}
 	if ((fp = fopen(a->data, "rb")) == NULL) {
-		fprintf(stderr, "certpick: error: cannot read '%s': %s\n", a->data, strerror(errno));
+		fprintf(stderr, "certpick: error: cannot read '%s': %s\n", cli_esc(a->data),
+		    strerror(errno));
 		return CLI_EXIT_INPUT;
 	}
 	*buf = NULL;
@@ -258,10 +259,10 @@ cmd_get(int argc, char **argv)
 	}
 	rc = cli_get_exit(&r);
 	if (r.get == NULL) {
-		fprintf(stderr, "certpick: error: cannot probe '%s': %s", a.url,
-		    r.probe->error.message);
+		fprintf(stderr, "certpick: error: cannot probe '%s': %s", cli_esc(a.url),
+		    cli_esc(r.probe->error.message));
 		if (r.probe->error.detail[0] != '\0')
-			fprintf(stderr, ": %s", r.probe->error.detail);
+			fprintf(stderr, ": %s", cli_esc(r.probe->error.detail));
 		fputc('\n', stderr);
 		goto out;
 	}
@@ -275,8 +276,8 @@ cmd_get(int argc, char **argv)
 			rc = w;
 	}
 	if (r.get->status == 0 && rc == CLI_EXIT_NETWORK && !a.quiet)
-		fprintf(stderr, "certpick: error: %s%s%s\n", r.get->error.message,
-		    r.get->error.detail[0] ? ": " : "", r.get->error.detail);
+		fprintf(stderr, "certpick: error: %s%s%s\n", cli_esc(r.get->error.message),
+		    r.get->error.detail[0] ? ": " : "", cli_esc(r.get->error.detail));
 	else if (rc != CLI_EXIT_OK && !a.quiet && !a.json)
 		cli_get_explain(stderr, &r);
 	else if (cli_g.verbose > 0)

@@ -29,7 +29,8 @@ names_from_pem(const char *path, struct certpick_dn **names, size_t *n)
 	int rc = 0;
 
 	if (in == NULL) {
-		fprintf(stderr, "certpick: error: cannot open '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "certpick: error: cannot open '%s': %s\n", cli_esc(path),
+		    strerror(errno));
 		return CLI_EXIT_INPUT;
 	}
 	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
@@ -52,7 +53,7 @@ names_from_pem(const char *path, struct certpick_dn **names, size_t *n)
 	ERR_clear_error();
 	BIO_free(in);
 	if (rc == 0 && *n == 0) {
-		fprintf(stderr, "certpick: error: no PEM certificate in '%s'\n", path);
+		fprintf(stderr, "certpick: error: no PEM certificate in '%s'\n", cli_esc(path));
 		rc = CLI_EXIT_INPUT;
 	}
 	return rc;
@@ -121,7 +122,7 @@ saved_request(const char *path, struct certpick_certreq **out)
 		return cli_error(&err);
 	if (list.n == 0) {
 		fprintf(stderr, "certpick: error: '%s' holds no CertificateRequest (the server "
-		    "did not ask for a certificate)\n", path);
+		    "did not ask for a certificate)\n", cli_esc(path));
 		certpick_certreq_list_release(&list);
 		return CLI_EXIT_INPUT;
 	}
@@ -192,7 +193,7 @@ live_request(const char *url, struct certpick_certreq **out, char *answer, size_
 	}
 	if (*out == NULL) {
 		fprintf(stderr, "certpick: error: '%s' did not ask for a client certificate (%s)\n",
-		    url, res->evidence_text ? res->evidence_text : "no CertificateRequest");
+		    cli_esc(url), res->evidence_text ? cli_esc(res->evidence_text) : "no CertificateRequest");
 		rc = CLI_EXIT_NETWORK;
 	}
 out:
@@ -223,7 +224,7 @@ hand_request(const struct cli_select_req_args *a, struct certpick_certreq **out)
 		names = grown;
 		if (certpick_dn_init_rfc4514(&names[n_names], a->issuers[i], &err) != 0) {
 			fprintf(stderr, "certpick: error: --issuer: not an RFC 4514 name: '%s'\n",
-			    a->issuers[i]);
+			    cli_esc(a->issuers[i]));
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}

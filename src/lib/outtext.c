@@ -121,7 +121,8 @@ certpick_text_escape(char *dst, size_t size, const char *src, size_t len, unsign
 		if (o.space)
 			put(&o, " ", 1);
 		o.space = false;
-		if (n == 1 && (cp >= 0x80 || cp_text_is_control(cp)))
+		if (n == 1 && (cp >= 0x80 || cp_text_is_control(cp) ||
+		    ((flags & CERTPICK_TEXT_QUOTED) && (cp == '"' || cp == '\\'))))
 			put_escape(&o, 'x', cp);
 		else if (cp_text_is_control(cp))
 			put_escape(&o, 'u', cp);

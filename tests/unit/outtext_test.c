@@ -43,6 +43,11 @@ static const struct esc_case esc_cases[] = {
 	  CERTPICK_TEXT_FOLD, "a b" },
 	{ "fold: other controls are still escaped", "a\x1b[2J\nb", 0, CERTPICK_TEXT_FOLD,
 	  "a\\x1b[2J b" },
+	{ "quoted: a quote cannot end a log field early", "/y\" 200 cert=\"CN=admin", 0,
+	  CERTPICK_TEXT_QUOTED, "/y\\x22 200 cert=\\x22CN=admin" },
+	{ "quoted: a backslash always starts an escape", "a\\x1b\x1b", 0, CERTPICK_TEXT_QUOTED,
+	  "a\\x5cx1b\\x1b" },
+	{ "without quoted, quotes and backslashes are text", "\"\\", 0, 0, "\"\\" },
 	{ "empty", "", 0, 0, "" },
 };
 
