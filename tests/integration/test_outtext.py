@@ -27,7 +27,7 @@ RAW = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\x
                  rb"\xe2\x81[\xa6-\xa9]|\xd8\x9c")
 
 
-def run(*args, cwd=None):
+def run_cp(*args, cwd=None):
     """certpick with its output as bytes: (rc, out, err)."""
     p = subprocess.run(certpick_argv(*args), capture_output=True, timeout=60, cwd=cwd,
                        env=dict(os.environ, NO_COLOR="1"))
@@ -113,7 +113,7 @@ def test_f1_get_quotes_server_advice_escaped(pki, mode):
     """F1: the server's advice reaches the terminal quoted, on one line, escaped."""
     srv = HostileHTTPS(pki, ADVICE[mode])
     try:
-        rc, out, err = run("get", "-k", "-o", os.devnull, "https://127.0.0.1:%d/" % srv.port,
+        rc, out, err = run_cp("get", "-k", "-o", os.devnull, "https://127.0.0.1:%d/" % srv.port,
                            os.path.join(pki, "alice-chain.pem"), os.path.join(pki, "alice.key"))
     finally:
         srv.close()
@@ -132,7 +132,7 @@ def test_f1_advice_length_capped(pki):
     body = json.dumps({"advice": "\x1b" * 400 + "A" * 5000}).encode()
     srv = HostileHTTPS(pki, http(b"403 Forbidden", b"application/json", body))
     try:
-        rc, out, err = run("get", "-k", "-o", os.devnull, "https://127.0.0.1:%d/" % srv.port)
+        rc, out, err = run_cp("get", "-k", "-o", os.devnull, "https://127.0.0.1:%d/" % srv.port)
     finally:
         srv.close()
     assert_clean(out + err, "get's explanation")
@@ -145,7 +145,7 @@ def test_f10_get_json_reason_not_utf8(pki):
     """F10: a reason phrase with 0xFF keeps get --json whole (was: exit 70, no JSON)."""
     srv = HostileHTTPS(pki, http(b"403 Forbidd\xffn \x1b[2J", b"text/plain", b"no"))
     try:
-        rc, out, err = run("get", "-k", "--json", "https://127.0.0.1:%d/" % srv.port)
+        rc, out, err = run_cp("get", "-k", "--json", "https://127.0.0.1:%d/" % srv.port)
     finally:
         srv.close()
     assert rc == 1, (rc, out, err)
@@ -159,7 +159,7 @@ def test_f10_probe_json_keeps_http(pki):
     srv = HostileHTTPS(pki, b"HTTP/1.1 403 R\xe9fus\r\nServer: x\xff\r\nContent-Length: %d\r\n"
                        b"Connection: close\r\n\r\n" % len(body) + body)
     try:
-        rc, out, err = run("probe", "--json", "--path", "/", "127.0.0.1:%d" % srv.port)
+        rc, out, err = run_cp("probe", "--json", "--path", "/", "127.0.0.1:%d" % srv.port)
     finally:
         srv.close()
     doc = json.loads(out)
@@ -251,7 +251,7 @@ def test_f12_names_escape_c1_and_bidi(procs, tmp, pki):
     """F12: C1 and bidi controls in names are written as RFC 4514 hex pairs in
     check, in serve's startup CA list and in probe's CA names."""
     cert, key = make_hostile_names(tmp)
-    rc, out, err = run("check", cert, key)
+    rc, out, err = run_cp("check", cert, key)
     assert_clean(out + err, "check")
     assert NAME_ESCAPED in out, out
     srv = su.Server(procs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
@@ -259,10 +259,10 @@ def test_f12_names_escape_c1_and_bidi(procs, tmp, pki):
     err = srv.stderr().encode()
     assert_clean(err, "serve's startup notes")
     assert NAME_ESCAPED in err, err
-    rc, out, err = run("probe", "127.0.0.1:%d" % srv.port)
+    rc, out, err = run_cp("probe", "127.0.0.1:%d" % srv.port)
     assert_clean(out + err, "probe")
     assert NAME_ESCAPED in out, out
-    rc, out, err = run("probe", "--json", "127.0.0.1:%d" % srv.port)
+    rc, out, err = run_cp("probe", "--json", "127.0.0.1:%d" % srv.port)
     names = json.loads(out)["requests"][0]["ca_names"]
     assert names[0]["rfc4514"] == NAME_ESCAPED.decode(), names
 
@@ -284,13 +284,13 @@ def hostile_files(d, pki):
 def test_f17_file_names_escaped_in_check_and_select(tmp, pki):
     """F17: file names in check and select reports and warnings are escaped."""
     d = hostile_files(os.path.join(tmp, "files"), pki)
-    rc, out, err = run("check", "--trust", os.path.join(pki, "ca-all.pem"), d)
+    rc, out, err = run_cp("check", "--trust", os.path.join(pki, "ca-all.pem"), d)
     assert_clean(out + err, "check")
     assert b"a\\x1b]0;pwned\\x07\\x1b[2J.pem: " in out, out
     assert b"caf\\xe9.pem: " in out, out
     assert b"j\\x1b[31m\\u202e.pem" in err, err
     assert_lines_start(out, ("/", " ", "\t", "certpick", "1", "2", "3", "4"), "check")
-    rc, out, err = run("select", "--client", "openssl", "--issuer", "CN=certpick Test Root A,O=certpick-test", d)
+    rc, out, err = run_cp("select", "--client", "openssl", "--issuer", "CN=certpick Test Root A,O=certpick-test", d)
     assert_clean(out + err, "select")
     assert b"caf\\xe9.pem" in out, out
     assert b"j\\x1b[31m\\u202e.pem" in err, err
@@ -299,13 +299,13 @@ def test_f17_file_names_escaped_in_check_and_select(tmp, pki):
 def test_f10_check_and_select_json_keep_latin1_file(tmp, pki):
     """F10: a certificate in a Latin-1 named file stays in check --json and select --json."""
     d = hostile_files(os.path.join(tmp, "files"), pki)
-    rc, out, err = run("check", "--json", "--trust", os.path.join(pki, "ca-all.pem"), d)
+    rc, out, err = run_cp("check", "--json", "--trust", os.path.join(pki, "ca-all.pem"), d)
     doc = json.loads(out)
     sources = [c["source"] for c in doc["certificates"]]
     assert any(s.endswith("/caf\\xe9.pem") for s in sources), (sources, err)
     assert any(s.endswith("/a\x1b]0;pwned\x07\x1b[2J.pem") for s in sources), sources
     assert any("j\x1b[31m\u202e.pem" in e["message"] for e in doc["errors"]), doc["errors"]
-    rc, out, err = run("select", "--client", "openssl", "--json", "--issuer", "CN=certpick Test Root A,O=certpick-test", d)
+    rc, out, err = run_cp("select", "--client", "openssl", "--json", "--issuer", "CN=certpick Test Root A,O=certpick-test", d)
     assert rc in (0, 1), (rc, err)
     doc = json.loads(out)
     assert any(c["source"].endswith("/caf\\xe9.pem") for c in doc["candidates"]), doc
@@ -318,7 +318,7 @@ def test_f17_get_sources_escaped(procs, tmp, pki):
     p = procs.start(certpick_argv("serve", "--listen", "127.0.0.1:%d" % port,
                                   "--trust", os.path.join(pki, "rootB.pem"), "--require", "/"))
     wait_port(port, proc=p)
-    rc, out, err = run("get", "-k", "-o", os.devnull, "https://127.0.0.1:%d/" % port, d)
+    rc, out, err = run_cp("get", "-k", "-o", os.devnull, "https://127.0.0.1:%d/" % port, d)
     assert rc == 1, (rc, err)
     assert_clean(out + err, "get")
     assert b"a\\x1b]0;pwned\\x07\\x1b[2J.pem" in err, err
