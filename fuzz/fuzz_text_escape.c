@@ -22,7 +22,8 @@ static void
 check_clean(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i], c1 = i + 1 < n ? s[i + 1] : 0, c2 = i + 2 < n ? s[i + 2] : 0;
+		unsigned char c = s[i], c1 = i + 1 < n ? s[i + 1] : 0;
+		unsigned char c2 = i + 2 < n ? s[i + 2] : 0;
 
 		if (c < 0x20 || c == 0x7f)
 			abort();
@@ -30,7 +31,8 @@ check_clean(const unsigned char *s, size_t n)
 			abort();
 		if (c == 0xd8 && c1 == 0x9c)
 			abort();
-		if (c == 0xe2 && c1 == 0x80 && (c2 == 0x8e || c2 == 0x8f || (c2 >= 0xa8 && c2 <= 0xae)))
+		if (c == 0xe2 && c1 == 0x80 &&
+		    (c2 == 0x8e || c2 == 0x8f || (c2 >= 0xa8 && c2 <= 0xae)))
 			abort();
 		if (c == 0xe2 && c1 == 0x81 && c2 >= 0xa6 && c2 <= 0xa9)
 			abort();

@@ -154,7 +154,8 @@ print_one(FILE *fp, const struct certpick_candidate *c, const struct certpick_ch
 	char nb[32], na[32];
 	int errors = 0, warnings = 0;
 
-	fprintf(fp, "%s%s%s: %s\n", cli_c_bold(), cli_esc(certpick_candidate_source(c)), cli_c_reset(),
+	fprintf(fp, "%s%s%s: %s\n", cli_c_bold(), cli_esc(certpick_candidate_source(c)),
+	    cli_c_reset(),
 	    dn_text(certpick_candidate_subject(c)));
 	fprintf(fp, "  issuer  %s\n", dn_text(certpick_candidate_issuer(c)));
 	fprintf(fp, "  valid   %s .. %s\n", cli_time(certpick_candidate_not_before(c), nb, sizeof(nb)),

@@ -158,7 +158,8 @@ print_start(struct certpick_serve *srv, const struct certpick_serve_options *o)
 	fprintf(stderr, "certpick: CA names sent: %zu (CertificateRequest about %zu bytes)\n", n,
 	    certpick_serve_certreq_size(srv));
 	for (size_t i = 0; i < n && i < 20; i++)
-		fprintf(stderr, "  %s\n", names[i].rfc4514 ? cli_esc(names[i].rfc4514) : "(invalid name)");
+		fprintf(stderr, "  %s\n", names[i].rfc4514 ? cli_esc(names[i].rfc4514) :
+		    "(invalid name)");
 	if (n > 20)
 		fprintf(stderr, "  ... and %zu more\n", n - 20);
 	for (size_t i = 0; i < f->n; i++)

@@ -199,7 +199,8 @@ text_outcome(FILE *fp, const struct cli_get_run *r)
 		    certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
 		    cli_c_reset());
 	else
-		fprintf(fp, "%sno answer%s: %s", cli_c_red(), cli_c_reset(), cli_esc(g->error.message));
+		fprintf(fp, "%sno answer%s: %s", cli_c_red(), cli_c_reset(),
+		    cli_esc(g->error.message));
 	fprintf(fp, " (%s", tls_name(g->tls_version));
 	if (g->address != NULL)
 		fprintf(fp, ", %s", cli_esc(g->address));
@@ -240,7 +241,8 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	text_outcome(fp, r);
 	if (req == NULL) {
 		fprintf(fp, "  the server did not ask for a client certificate (%s)\n",
-		    r->probe->evidence_text ? cli_esc(r->probe->evidence_text) : "no CertificateRequest");
+		    r->probe->evidence_text ? cli_esc(r->probe->evidence_text) :
+		    "no CertificateRequest");
 		if (failed)
 			fputs("  what to change: this refusal is not about a client certificate\n", fp);
 		return;
@@ -249,7 +251,8 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	    tls_name(req->tls_version), req->n_ca_names, req->n_ca_names == 1 ? "" : "s",
 	    req->n_ca_names ? ":" : " (any issuer)");
 	for (size_t i = 0; i < req->n_ca_names && i < 10; i++)
-		fprintf(fp, "    - %s\n", req->ca_names[i].rfc4514 ? cli_esc(req->ca_names[i].rfc4514) :
+		fprintf(fp, "    - %s\n", req->ca_names[i].rfc4514 ?
+		    cli_esc(req->ca_names[i].rfc4514) :
 		    "(invalid name)");
 	if (req->n_ca_names > 10)
 		fprintf(fp, "    ... and %zu more\n", req->n_ca_names - 10);

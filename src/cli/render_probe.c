@@ -180,7 +180,8 @@ text_request(FILE *fp, size_t i, const struct certpick_probe_request *q)
 	    certpick_phase_name(q->phase), q->tls_version == CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2",
 	    q->size);
 	if (r == NULL) {
-		fprintf(fp, "  %smalformed%s: %s\n", cli_c_red(), cli_c_reset(), cli_esc(q->parse_error));
+		fprintf(fp, "  %smalformed%s: %s\n", cli_c_red(), cli_c_reset(),
+		    cli_esc(q->parse_error));
 		return;
 	}
 	if (r->n_ca_names == 0)
