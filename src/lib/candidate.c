@@ -700,6 +700,8 @@ add_file(struct certpick_candset *set, const char *path,
 		return -1;
 	ret = certpick_candset_add_memory(set, data, len, path, CERTPICK_FORMAT_AUTO, opts, err);
 	cp_freezero(data, len + 1);
+	if (opts != NULL && opts->file_done != NULL)
+		opts->file_done(opts->file_done_arg);
 	return ret;
 }
 
