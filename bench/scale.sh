@@ -27,12 +27,7 @@ subset() {
 	d="$W/$1-$2"
 	[ -f "$d/.done" ] && return 0
 	rm -rf "$d" && mkdir -p "$d"
-	i=0
-	while [ $i -lt "$2" ]; do
-		f=$(printf '%06d.pem' $i)
-		ln "$W/$3/$f" "$d/$f"
-		i=$((i + 1))
-	done
+	(cd "$W/$3" && ls | grep '^[0-9]*\.pem$' | head -n "$2" | xargs ln -t "$d")
 	touch "$d/.done"
 }
 for n in $SIZES 10000; do
