@@ -69,7 +69,7 @@ echo
 awk '
 { key = $1; n = $2; wall[key, n] = $3; user[key, n] = $4; rss[key, n] = $5; order[++k] = key " " n }
 END {
-	printf "%-22s %7s %8s %8s %9s %9s %9s %11s %9s\n", "command", "N", "wall s", "user s", "peak MB", "KiB/cand", "user/ossl", "wall/ossl", "x per 10x"
+	printf "%-22s %7s %8s %8s %9s %9s %9s %9s %10s %10s\n", "command", "N", "wall s", "user s", "peak MB", "KiB/cand", "user/ossl", "wall/ossl", "10x: user", "10x: wall"
 	for (i = 1; i <= k; i++) {
 		split(order[i], a, " "); key = a[1]; n = a[2]
 		ossl = "openssl-verify"
@@ -78,10 +78,12 @@ END {
 		rw = (ow > 0 && key !~ /^openssl/) ? sprintf("%.2f", wall[key, n] / ow) : "-"
 		per = (key !~ /^openssl|baseline/ && n > 1) ? sprintf("%.1f", (rss[key, n] - rss["baseline-check", 1]) / n) : "-"
 		g = (wall[key, n / 10] > 0) ? sprintf("%.1f", wall[key, n] / wall[key, n / 10]) : "-"
-		printf "%-22s %7d %8.2f %8.2f %9.1f %9s %9s %11s %9s\n", key, n, wall[key, n], user[key, n], rss[key, n] / 1024, per, ru, rw, g
+		gu = (user[key, n / 10] > 0) ? sprintf("%.1f", user[key, n] / user[key, n / 10]) : "-"
+		printf "%-22s %7d %8.2f %8.2f %9.1f %9s %9s %9s %10s %10s\n", key, n, wall[key, n], user[key, n], rss[key, n] / 1024, per, ru, rw, gu, g
 	}
 }' "$R"
 echo
-echo "user/ossl and wall/ossl: against openssl verify over the same N certificate files (xargs,"
+echo "10x: growth from N/10 to N (user CPU, wall). user/ossl and wall/ossl: against openssl"
+echo "verify -purpose sslclient over the same N certificate files (xargs,"
 echo "one process per ~5,000 files); KiB/cand: peak RSS above the one-file check, per identity."
 echo "The machine is shared: compare ratios within one run, not absolute times across runs."
