@@ -137,23 +137,6 @@ int cli_sources_load(const struct cli_sources *s, struct certpick_candset *set, 
 struct certpick_load_options cli_sources_options(const struct cli_sources *s, bool pin);
 void cli_sources_wipe(struct cli_sources *s);
 
-/*
- * progress.c: "loading: N files read" / "checking: N of M certificates" on standard error, only
- * when it is a terminal and the work has taken more than a second
- * (CERTPICK_PROGRESS_AFTER_MS, for tests); cleared before a warning and at the end.
- */
-struct cli_progress {
-	const char *what, *unit;	/* "checking", "certificates" */
-	bool on;
-	bool shown;
-	long start, show_at;	/* monotonic milliseconds */
-	size_t done;		/* for the callers' counting */
-};
-void cli_progress_start(struct cli_progress *p, const char *what, const char *unit);
-void cli_progress_update(struct cli_progress *p, size_t done, size_t total);
-void cli_progress_clear(struct cli_progress *p);
-void cli_progress_end(struct cli_progress *p);
-
 /* json.c: shared JSON shapes (the contract of docs/json.md) built with jansson. */
 json_t *cli_json_dn(const struct certpick_dn *dn);
 json_t *cli_json_findings(const struct certpick_findings *f);
@@ -279,5 +262,22 @@ int cli_select_render(const char *client, const struct certpick_candset *set,
     const struct certpick_certreq *req, time_t at, bool json, const char *answer);
 int cmd_serve(int argc, char **argv);
 extern const char cmd_serve_usage[];
+
+/*
+ * progress.c: "loading: N files read" / "checking: N of M certificates" on standard error, only
+ * when it is a terminal and the work has taken more than a second
+ * (CERTPICK_PROGRESS_AFTER_MS, for tests); cleared before a warning and at the end.
+ */
+struct cli_progress {
+	const char *what, *unit;	/* "checking", "certificates" */
+	bool on;
+	bool shown;
+	long start, show_at;	/* monotonic milliseconds */
+	size_t done;		/* for the callers' counting */
+};
+void cli_progress_start(struct cli_progress *p, const char *what, const char *unit);
+void cli_progress_update(struct cli_progress *p, size_t done, size_t total);
+void cli_progress_clear(struct cli_progress *p);
+void cli_progress_end(struct cli_progress *p);
 
 #endif
