@@ -264,9 +264,10 @@ int cmd_serve(int argc, char **argv);
 extern const char cmd_serve_usage[];
 
 /*
- * progress.c: "loading: N files read" / "checking: N of M certificates" on standard error, only
- * when it is a terminal and the work has taken more than a second
- * (CERTPICK_PROGRESS_AFTER_MS, for tests); cleared before a warning and at the end.
+ * progress.c: "loading: N files read" / "checking: N of M certificates" on
+ * standard error, only when it is a terminal and the work has taken more than
+ * a second (CERTPICK_PROGRESS_AFTER_MS, for tests); cleared before a warning
+ * and at the end.
  */
 struct cli_progress {
 	const char *what, *unit;	/* "checking", "certificates" */
