@@ -63,6 +63,9 @@ struct certpick_load_options {
 	void *warn_arg;
 	/* Refuse files whose key derivation asks for more (0: the default below). */
 	unsigned long max_pbe_iterations;
+	/* Called after each file read (may be NULL): for a progress display. */
+	void (*file_done)(void *arg);
+	void *file_done_arg;
 };
 
 /*

@@ -9,6 +9,7 @@
 
 struct warn_sink {
 	struct cli_check_report *rep;
+	struct cli_progress *progress;
 	bool quiet;
 	bool nomem;
 };
@@ -19,8 +20,10 @@ record(struct warn_sink *w, const struct certpick_error *e)
 	struct certpick_error *slot;
 	size_t n = w->rep->nerrors + 1;
 
-	if (!w->quiet)
+	if (!w->quiet) {
+		cli_progress_clear(w->progress);
 		cli_warn_error(NULL, e);
+	}
 	slot = realloc(w->rep->errors, n * sizeof(*slot));
 	if (slot == NULL) {
 		w->nomem = true;
@@ -37,13 +40,39 @@ on_warning(void *arg, const struct certpick_error *e)
 	record(arg, e);
 }
 
+static int check_run(const struct cli_check_input *in, struct cli_check_report *rep,
+    struct cli_progress *progress, struct certpick_error *err);
+
+static void
+on_file(void *arg)
+{
+	struct cli_progress *p = arg;
+
+	cli_progress_update(p, ++p->done, 0);
+}
+
 int
 cli_check_run(const struct cli_check_input *in, struct cli_check_report *rep,
     struct certpick_error *err)
 {
-	struct warn_sink sink = { .rep = rep, .quiet = in->quiet };
+	struct cli_progress progress = { 0 };
+	int ret;
+
+	cli_progress_start(&progress, "loading", "files read");
+	if (in->quiet)
+		progress.on = false;
+	ret = check_run(in, rep, &progress, err);
+	cli_progress_end(&progress);
+	return ret;
+}
+
+static int
+check_run(const struct cli_check_input *in, struct cli_check_report *rep,
+    struct cli_progress *progress, struct certpick_error *err)
+{
+	struct warn_sink sink = { .rep = rep, .progress = progress, .quiet = in->quiet };
 	struct certpick_load_options opts = { .password = in->password, .warn = on_warning,
-		.warn_arg = &sink };
+		.warn_arg = &sink, .file_done = on_file, .file_done_arg = progress };
 	struct certpick_check_options copts = { .now = in->now };
 
 	memset(rep, 0, sizeof(*rep));
@@ -78,10 +107,14 @@ cli_check_run(const struct cli_check_input *in, struct cli_check_report *rep,
 	if (rep->n > 0 && (rep->results = calloc(rep->n, sizeof(*rep->results))) == NULL)
 		goto nomem;
 	copts.trust = rep->trust;
-	for (size_t i = 0; i < rep->n; i++)
+	progress->what = "checking";
+	progress->unit = "certificates";
+	for (size_t i = 0; i < rep->n; i++) {
 		if (certpick_check_run(rep->set, certpick_candset_get(rep->set, i), &copts,
 		    &rep->results[i], err) != 0)
 			return -1;
+		cli_progress_update(progress, i + 1, rep->n);
+	}
 	if (rep->n == 0 && rep->nerrors == 0) {
 		struct certpick_error e = { .code = CERTPICK_ERR_PARSE };
 		snprintf(e.message, sizeof(e.message), "no client certificate to check");

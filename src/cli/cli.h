@@ -284,4 +284,22 @@ int cli_select_render(const char *client, const struct certpick_candset *set,
 int cmd_serve(int argc, char **argv);
 extern const char cmd_serve_usage[];
 
+/*
+ * progress.c: "loading: N files read" / "checking: N of M certificates" on
+ * standard error, only when it is a terminal and the work has taken more than
+ * a second (CERTPICK_PROGRESS_AFTER_MS, for tests); cleared before a warning
+ * and at the end.
+ */
+struct cli_progress {
+	const char *what, *unit;	/* "checking", "certificates" */
+	bool on;
+	bool shown;
+	long start, show_at;	/* monotonic milliseconds */
+	size_t done;		/* for the callers' counting */
+};
+void cli_progress_start(struct cli_progress *p, const char *what, const char *unit);
+void cli_progress_update(struct cli_progress *p, size_t done, size_t total);
+void cli_progress_clear(struct cli_progress *p);
+void cli_progress_end(struct cli_progress *p);
+
 #endif

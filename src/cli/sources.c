@@ -51,13 +51,32 @@ cli_sources_options(const struct cli_sources *s, bool pin)
 	return o;
 }
 
+static void
+on_file(void *arg)
+{
+	struct cli_progress *p = arg;
+
+	cli_progress_update(p, ++p->done, 0);
+}
+
+static void
+on_warning(void *arg, const struct certpick_error *e)
+{
+	cli_progress_clear(arg);
+	cli_warn_error(NULL, e);
+}
+
 /* One source into set; 0 or -1 with err set. */
 static int
 load_one(const struct cli_sources *s, size_t i, struct certpick_candset *set,
-    struct certpick_error *err)
+    struct cli_progress *progress, struct certpick_error *err)
 {
 	struct certpick_load_options o = cli_sources_options(s, s->src[i].kind == CLI_SRC_PKCS11);
 
+	o.warn = on_warning;
+	o.warn_arg = progress;
+	o.file_done = on_file;
+	o.file_done_arg = progress;
 	switch (s->src[i].kind) {
 	case CLI_SRC_PKCS11:
 		return certpick_candset_add_pkcs11(set, s->src[i].arg, &o, err);
@@ -72,21 +91,33 @@ int
 cli_sources_load(const struct cli_sources *s, struct certpick_candset *set, bool strict)
 {
 	struct certpick_error err;
+	struct cli_progress progress = { 0 };
 	size_t failed = 0;
+	int rc = 0;
 
+	cli_progress_start(&progress, "loading", "files read");
 	for (size_t i = 0; i < s->n; i++) {
 		certpick_error_clear(&err);
-		if (load_one(s, i, set, &err) == 0)
+		if (load_one(s, i, set, &progress, &err) == 0)
 			continue;
-		if (strict)
-			return cli_error(&err);
+		cli_progress_clear(&progress);
+		if (strict) {
+			rc = cli_error(&err);
+			goto out;
+		}
 		cli_warn_error(NULL, &err);
 		failed++;
 	}
 	certpick_error_clear(&err);
-	if (certpick_candset_finish(set, &err) != 0)
-		return cli_error(&err);
-	return s->n > 0 && failed == s->n ? CLI_EXIT_INPUT : 0;
+	if (certpick_candset_finish(set, &err) != 0) {
+		cli_progress_clear(&progress);
+		rc = cli_error(&err);
+		goto out;
+	}
+	rc = s->n > 0 && failed == s->n ? CLI_EXIT_INPUT : 0;
+out:
+	cli_progress_end(&progress);
+	return rc;
 }
 
 void

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -58,12 +59,13 @@ struct loose_key {
  */
 struct certpick_candset {
 	struct certpick_candidate **v;
-	size_t n;
+	size_t n, cap;
 	STACK_OF(X509) *pool;
 	struct cp_hashidx pool_by_der;		/* der_key() -> pool index */
 	struct cp_hashidx pool_by_subject;	/* name_key(subject) -> pool index */
 	struct loose_key *keys;
-	size_t nkeys;
+	size_t nkeys, keys_cap;
+	struct cp_key_decoder kd;		/* shared by every file loaded */
 	bool finished;
 };
 
@@ -121,6 +123,7 @@ certpick_candset_free(struct certpick_candset *set)
 	sk_X509_pop_free(set->pool, X509_free);
 	cp_hashidx_release(&set->pool_by_der);
 	cp_hashidx_release(&set->pool_by_subject);
+	cp_key_decoder_release(&set->kd);
 	free(set);
 }
 
@@ -326,7 +329,7 @@ candidate_add(struct certpick_candset *set, X509 *x, const STACK_OF(X509) *peers
 	}
 	if (fill_identity(c, err) != 0)
 		goto fail;
-	if ((slot = cp_array_push(&set->v, &set->n, sizeof(*slot))) == NULL) {
+	if ((slot = cp_array_push_cap(&set->v, &set->n, &set->cap, sizeof(*slot))) == NULL) {
 		cp_error_nomem(err);
 		goto fail;
 	}
@@ -388,7 +391,8 @@ mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool
 			}
 			continue;
 		}
-		struct loose_key *lk = cp_array_push(&set->keys, &set->nkeys, sizeof(*lk));
+		struct loose_key *lk =
+		    cp_array_push_cap(&set->keys, &set->nkeys, &set->keys_cap, sizeof(*lk));
 		if (lk == NULL || (lk->source = cp_strdup(source)) == NULL) {
 			if (lk != NULL)
 				set->nkeys--;
@@ -402,14 +406,31 @@ mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool
 	return 0;
 }
 
-/* A public key's key in an index: a hash of its SubjectPublicKeyInfo DER. */
+/*
+ * A public key's key in an index. EC keys: a hash of the point, which the
+ * key gives as a parameter and the certificate holds as its subjectPublicKey
+ * bits; re-encoding a key's SubjectPublicKeyInfo would set up an OpenSSL 3
+ * encoder per key, costlier than decoding it. Other keys: a hash of the
+ * SubjectPublicKeyInfo DER. A certificate and a key of the same type get the
+ * same key; a miss is caught by key_index_find()'s scan in small sources.
+ */
+#define EC_POINT_MAX 256
+
 static uint64_t
 spki_key_of_pkey(EVP_PKEY *pkey)
 {
-	unsigned char *der = NULL;
-	int len = i2d_PUBKEY(pkey, &der);
-	uint64_t k = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
+	unsigned char pt[EC_POINT_MAX], *der = NULL;
+	size_t ptlen = 0;
+	int len;
+	uint64_t k;
 
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
+	    EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
+	    sizeof(pt), &ptlen) == 1)
+		return cp_hash_bytes(pt, ptlen);
+	ERR_clear_error();
+	len = i2d_PUBKEY(pkey, &der);
+	k = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return k;
@@ -419,9 +440,17 @@ static uint64_t
 spki_key_of_cert(X509 *x)
 {
 	unsigned char *der = NULL;
-	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	uint64_t k = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
+	const ASN1_OBJECT *alg = NULL;
+	const ASN1_BIT_STRING *bits;
+	int len;
+	uint64_t k;
 
+	if (X509_PUBKEY_get0_param((ASN1_OBJECT **)&alg, NULL, NULL, NULL,
+	    X509_get_X509_PUBKEY(x)) == 1 && OBJ_obj2nid(alg) == NID_X9_62_id_ecPublicKey &&
+	    (bits = X509_get0_pubkey_bitstr(x)) != NULL)
+		return cp_hash_bytes(ASN1_STRING_get0_data(bits), (size_t)ASN1_STRING_length(bits));
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	k = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return k;
@@ -647,7 +676,7 @@ certpick_candset_add_memory(struct certpick_candset *set, const void *data, size
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
 	if (set->finished)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "the candidate set is finished");
-	if (cp_load_parse(data, len, source, format, opts, &l, err) != 0)
+	if (cp_load_parse_shared(data, len, source, format, opts, &set->kd, &l, err) != 0)
 		return -1;
 	if (add_loaded(set, &l, source, err) != 0)
 		goto out;
@@ -671,6 +700,8 @@ add_file(struct certpick_candset *set, const char *path,
 		return -1;
 	ret = certpick_candset_add_memory(set, data, len, path, CERTPICK_FORMAT_AUTO, opts, err);
 	cp_freezero(data, len + 1);
+	if (opts != NULL && opts->file_done != NULL)
+		opts->file_done(opts->file_done_arg);
 	return ret;
 }
 
@@ -793,6 +824,7 @@ folder_names(const char *dir, char ***out, size_t *n, struct certpick_error *err
 {
 	DIR *d = NULL;
 	struct dirent *de;
+	size_t cap = 0;
 	int ret = -1;
 
 	if ((d = opendir(dir)) == NULL)
@@ -802,7 +834,7 @@ folder_names(const char *dir, char ***out, size_t *n, struct certpick_error *err
 		char **slot;
 		if (de->d_name[0] == '.')
 			continue;
-		if ((slot = cp_array_push(out, n, sizeof(*slot))) == NULL ||
+		if ((slot = cp_array_push_cap(out, n, &cap, sizeof(*slot))) == NULL ||
 		    (*slot = cp_strdup(de->d_name)) == NULL) {
 			cp_error_nomem(err);
 			goto out;

@@ -65,7 +65,7 @@ add_key(struct cp_loaded *l, EVP_PKEY *pkey, unsigned keyspec, const char *csp,
 
 	if (l->nkeys >= MAX_OBJECTS)
 		return cp_error_set(err, CERTPICK_ERR_PARSE, "too many keys");
-	if ((k = cp_array_push(&l->keys, &l->nkeys, sizeof(*k))) == NULL)
+	if ((k = cp_array_push_cap(&l->keys, &l->nkeys, &l->keys_cap, sizeof(*k))) == NULL)
 		return cp_error_nomem(err);
 	if (csp != NULL && (k->csp = cp_strdup(csp)) == NULL) {
 		l->nkeys--;
@@ -183,15 +183,10 @@ pem_pkcs8_check(const unsigned char *data, long dlen, struct cp_pbe_budget *budg
 }
 
 /*
- * Unencrypted key blocks of one file share one DER decoder: setting one up
- * costs OpenSSL 3.0 about a quarter of a millisecond (it walks every
- * provider's decoders), which a PEM bundle would otherwise pay per key.
+ * Unencrypted key blocks share one DER decoder (struct cp_key_decoder):
+ * within a file, and across the files of a candidate set, which would
+ * otherwise pay its set-up per key.
  */
-struct key_decoder {
-	OSSL_DECODER_CTX *ctx;	/* owned; NULL until the first plain key */
-	EVP_PKEY *out;		/* where ctx writes; taken after each decode */
-};
-
 static bool
 is_plain_key_block(const char *name, const char *header)
 {
@@ -200,7 +195,7 @@ is_plain_key_block(const char *name, const char *header)
 
 /* A PrivateKeyInfo or traditional key, DER; NULL with the OpenSSL error queued. */
 static EVP_PKEY *
-decode_plain_key(struct key_decoder *kd, const unsigned char *data, long dlen)
+decode_plain_key(struct cp_key_decoder *kd, const unsigned char *data, long dlen)
 {
 	const unsigned char *p = data;
 	size_t left = (size_t)dlen;
@@ -220,11 +215,16 @@ decode_plain_key(struct key_decoder *kd, const unsigned char *data, long dlen)
 	return pkey;
 }
 
-static void
-key_decoder_free(struct key_decoder *kd)
+/* see internal.h */
+void
+cp_key_decoder_release(struct cp_key_decoder *kd)
 {
+	if (kd == NULL)
+		return;
 	OSSL_DECODER_CTX_free(kd->ctx);
 	EVP_PKEY_free(kd->out);
+	kd->ctx = NULL;
+	kd->out = NULL;
 }
 
 /*
@@ -233,7 +233,7 @@ key_decoder_free(struct key_decoder *kd)
  */
 static int
 load_pem_key(const char *name, const char *header, const unsigned char *data, long dlen,
-    const char *source, const struct certpick_load_options *opts, struct key_decoder *kd,
+    const char *source, const struct certpick_load_options *opts, struct cp_key_decoder *kd,
     struct cp_pbe_budget *budget, EVP_PKEY **out, struct certpick_error *err)
 {
 	BIO *mem = NULL;
@@ -298,15 +298,14 @@ is_key_label(const char *name)
 
 static int
 parse_pem(const uint8_t *bytes, size_t len, const char *source,
-    const struct certpick_load_options *opts, struct cp_pbe_budget *budget, struct cp_loaded *l,
-    struct certpick_error *err)
+    const struct certpick_load_options *opts, struct cp_pbe_budget *budget,
+    struct cp_key_decoder *kd, struct cp_loaded *l, struct certpick_error *err)
 {
 	BIO *in = NULL;
 	char *name = NULL, *header = NULL;
 	unsigned char *data = NULL;
 	long dlen = 0;
 	struct certpick_error e;
-	struct key_decoder kd = { 0 };
 	int blocks = 0, ret = -1;
 
 	if (len > (size_t)MAX_FILE_SIZE || (in = BIO_new_mem_buf(bytes, (int)len)) == NULL) {
@@ -342,7 +341,7 @@ parse_pem(const uint8_t *bytes, size_t len, const char *source,
 			}
 		} else if (is_key_label(name)) {
 			EVP_PKEY *pkey = NULL;
-			if (load_pem_key(name, header, data, dlen, source, opts, &kd, budget, &pkey, &e) != 0)
+			if (load_pem_key(name, header, data, dlen, source, opts, kd, budget, &pkey, &e) != 0)
 				note_partial(l, &e);
 			else if (add_key(l, pkey, 0, NULL, err) != 0) {
 				EVP_PKEY_free(pkey);
@@ -371,7 +370,6 @@ out:
 	OPENSSL_free(name);
 	OPENSSL_free(header);
 	OPENSSL_clear_free(data, (size_t)dlen);
-	key_decoder_free(&kd);
 	BIO_free(in);
 	return ret;
 }
@@ -866,6 +864,17 @@ cp_load_parse(const uint8_t *data, size_t len, const char *source,
     enum certpick_format format, const struct certpick_load_options *opts,
     struct cp_loaded *out, struct certpick_error *err)
 {
+	return cp_load_parse_shared(data, len, source, format, opts, NULL, out, err);
+}
+
+/* see internal.h */
+int
+cp_load_parse_shared(const uint8_t *data, size_t len, const char *source,
+    enum certpick_format format, const struct certpick_load_options *opts,
+    struct cp_key_decoder *shared, struct cp_loaded *out, struct certpick_error *err)
+{
+	struct cp_key_decoder own = { 0 };
+	struct cp_key_decoder *kd = shared != NULL ? shared : &own;
 	struct certpick_error local;
 	struct cp_pbe_budget budget;
 	PKCS12 *p12 = NULL;
@@ -893,7 +902,7 @@ cp_load_parse(const uint8_t *data, size_t len, const char *source,
 	if (format == CERTPICK_FORMAT_PEM ||
 	    (format == CERTPICK_FORMAT_AUTO && looks_pem(data, len))) {
 		out->format = CERTPICK_FORMAT_PEM;
-		ret = parse_pem(data, len, source, opts, &budget, out, err);
+		ret = parse_pem(data, len, source, opts, &budget, kd, out, err);
 		goto out;
 	}
 	if (format == CERTPICK_FORMAT_PKCS12 || format == CERTPICK_FORMAT_AUTO) {
@@ -914,6 +923,7 @@ cp_load_parse(const uint8_t *data, size_t len, const char *source,
 out:
 	ERR_clear_error();
 	PKCS12_free(p12);
+	cp_key_decoder_release(&own);
 	if (ret != 0)
 		cp_loaded_release(out);
 	return ret;

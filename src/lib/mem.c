@@ -77,6 +77,27 @@ cp_array_push(void *array_p, size_t *n, size_t elem_size)
 	return grown + (*n)++ * elem_size;
 }
 
+void *
+cp_array_push_cap(void *array_p, size_t *n, size_t *cap, size_t elem_size)
+{
+	void **arr = array_p;
+	unsigned char *grown;
+	size_t want;
+
+	if (*n >= *cap) {
+		if (*cap > (size_t)-1 / 2 / elem_size)
+			return NULL;
+		want = *cap < 8 ? 8 : 2 * *cap;
+		if ((grown = cp_realloc(*arr, want * elem_size)) == NULL)
+			return NULL;
+		*arr = grown;
+		*cap = want;
+	}
+	grown = *arr;
+	memset(grown + *n * elem_size, 0, elem_size);
+	return grown + (*n)++ * elem_size;
+}
+
 char *
 cp_strdup(const char *s)
 {

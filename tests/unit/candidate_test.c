@@ -1,6 +1,7 @@
 /* candidate.c and candidate_load.c: every format, pairing, mismatch, junk, passwords, folders. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -509,6 +510,86 @@ large_bundle_is_linear(void **state)
 	certpick_candset_free(set);
 }
 
+static void
+count_file(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * A folder of identity files (issue 16): every file shares the set's key
+ * decoder, EC keys of two curves pair by their point and RSA keys by their
+ * SubjectPublicKeyInfo, 17 keys in one file (past the one-by-one scan) pair
+ * through the index, and file_done is called once per file read.
+ */
+static void
+identity_files_share_one_decoder(void **state)
+{
+	enum { N = 24, BIG = 17 };
+	static const char *const kinds[][2] = { { "EC", "P-256" }, { "EC", "P-384" },
+		{ "RSA", NULL } };
+	struct certpick_error err = { 0 };
+	struct certpick_candset *set = certpick_candset_new(&err);
+	EVP_PKEY *keys[N + BIG];
+	char dir[] = "/tmp/candidate_test.XXXXXX", path[600];
+	int files = 0;
+	struct certpick_load_options opts = { .file_done = count_file, .file_done_arg = &files };
+	BIO *big;
+
+	(void)state;
+	assert_non_null(set);
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < N + BIG; i++) {
+		const char *const *k = kinds[i < N ? i % 3 : 0];
+		keys[i] = k[1] != NULL ? EVP_PKEY_Q_keygen(NULL, NULL, k[0], k[1]) :
+		    EVP_PKEY_Q_keygen(NULL, NULL, k[0], (size_t)2048);
+		assert_non_null(keys[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		char cn[32];
+		X509 *x;
+		BIO *f;
+
+		snprintf(cn, sizeof(cn), "id %02d", i);
+		snprintf(path, sizeof(path), "%s/id%02d.pem", dir, i);
+		x = make_cert(cn, "some CA", keys[i], keys[i == 0 ? 1 : 0], i + 1);
+		assert_non_null(f = BIO_new_file(path, "w"));
+		assert_true(PEM_write_bio_X509(f, x));
+		assert_true(PEM_write_bio_PrivateKey(f, keys[i], NULL, NULL, 0, NULL, NULL));
+		BIO_free(f);
+		X509_free(x);
+	}
+	snprintf(path, sizeof(path), "%s/zz-big.pem", dir);
+	assert_non_null(big = BIO_new_file(path, "w"));
+	for (int i = N; i < N + BIG; i++) {
+		X509 *x = make_cert("big", "some CA", keys[i], keys[0], i + 1);
+		assert_true(PEM_write_bio_X509(big, x));
+		X509_free(x);
+	}
+	for (int i = N + BIG - 1; i >= N; i--)
+		assert_true(PEM_write_bio_PrivateKey(big, keys[i], NULL, NULL, 0, NULL, NULL));
+	BIO_free(big);
+	assert_ok(certpick_candset_add_path(set, dir, &opts, &err), &err);
+	assert_ok(certpick_candset_finish(set, &err), &err);
+	assert_int_equal(files, N + 1);
+	assert_int_equal(certpick_candset_count(set), N + BIG);
+	for (size_t i = 0; i < N + BIG; i++) {
+		const EVP_PKEY *pk = certpick_candidate_get0_pkey(certpick_candset_get(set, i));
+		if (pk == NULL || EVP_PKEY_eq(pk, keys[i]) != 1)
+			fail_msg("candidate %zu: not paired with its own key", i);
+	}
+	for (int i = 0; i < N + BIG; i++)
+		EVP_PKEY_free(keys[i]);
+	for (int i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "%s/id%02d.pem", dir, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/zz-big.pem", dir);
+	unlink(path);
+	rmdir(dir);
+	certpick_candset_free(set);
+}
+
 /* Every allocation failure returns an error and leaks nothing (ASan build). */
 static void
 allocation_failures(void **state)
@@ -541,6 +622,7 @@ main(void)
 		cmocka_unit_test(memory_and_partial),
 		cmocka_unit_test(key_bundle),
 		cmocka_unit_test(large_bundle_is_linear),
+		cmocka_unit_test(identity_files_share_one_decoder),
 		cmocka_unit_test(allocation_failures),
 	};
 
