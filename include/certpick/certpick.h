@@ -10,6 +10,7 @@
  *   error.h      the tool failed (struct certpick_error, enum certpick_errc)
  *   reason.h     the tool worked and the answer is "no" (findings, stable ids)
  *   dn.h         distinguished names: RFC 4514 text, DER, comparison
+ *   outtext.h    text from outside made safe for terminals, logs and JSON
  *   certreq.h    what a server asked for (CertificateRequest model + parser)
  *   candidate.h  a client certificate, its key and the chain found with it
  *   trust.h      trust stores and chain building (every path, cross-signed too)
@@ -32,6 +33,7 @@
 #include "certpick/file.h"
 #include "certpick/reason.h"
 #include "certpick/dn.h"
+#include "certpick/outtext.h"
 #include "certpick/certreq.h"
 #include "certpick/probe.h"
 #include "certpick/candidate.h"

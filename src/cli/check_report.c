@@ -124,7 +124,7 @@ cli_check_exit(const struct cli_check_report *rep)
 static const char *
 dn_text(const struct certpick_dn *dn)
 {
-	return dn->rfc4514 != NULL ? dn->rfc4514 : "(unparsable name)";
+	return dn->rfc4514 != NULL ? cli_esc(dn->rfc4514) : "(unparsable name)";
 }
 
 static void
@@ -154,7 +154,8 @@ print_one(FILE *fp, const struct certpick_candidate *c, const struct certpick_ch
 	char nb[32], na[32];
 	int errors = 0, warnings = 0;
 
-	fprintf(fp, "%s%s%s: %s\n", cli_c_bold(), certpick_candidate_source(c), cli_c_reset(),
+	fprintf(fp, "%s%s%s: %s\n", cli_c_bold(), cli_esc(certpick_candidate_source(c)),
+	    cli_c_reset(),
 	    dn_text(certpick_candidate_subject(c)));
 	fprintf(fp, "  issuer  %s\n", dn_text(certpick_candidate_issuer(c)));
 	fprintf(fp, "  valid   %s .. %s\n", cli_time(certpick_candidate_not_before(c), nb, sizeof(nb)),
@@ -164,7 +165,7 @@ print_one(FILE *fp, const struct certpick_candidate *c, const struct certpick_ch
 	    certpick_key_store_name(certpick_candidate_key_store(c)));
 	if (certpick_candidate_key_source(c) != NULL &&
 	    strcmp(certpick_candidate_key_source(c), certpick_candidate_source(c)) != 0)
-		fprintf(fp, " (%s)", certpick_candidate_key_source(c));
+		fprintf(fp, " (%s)", cli_esc(certpick_candidate_key_source(c)));
 	fputc('\n', fp);
 	print_chain(fp, r);
 	fprintf(fp, "  sha256  %s\n", certpick_candidate_sha256(c));
@@ -208,7 +209,7 @@ json_chain(const struct certpick_check_result *r)
 	json_t *a = json_array();
 
 	for (size_t k = 1; a != NULL && p != NULL && k < p->n; k++)
-		json_array_append_new(a, json_pack("{s:o, s:s, s:b, s:b}",
+		cli_json_append(a, json_pack("{s:o, s:s, s:b, s:b}",
 		    "subject", cli_json_dn(&p->v[k].subject), "sha256", p->v[k].sha256,
 		    "trusted", p->v[k].trusted, "self_signed", p->v[k].self_signed));
 	return a;
@@ -224,15 +225,15 @@ json_one(const struct certpick_candidate *c, const struct certpick_check_result 
 	    "type", certpick_candidate_key_type(c), "bits", certpick_candidate_key_bits(c));
 
 	if (key != NULL && certpick_candidate_key_source(c) != NULL)
-		json_object_set_new(key, "source", json_string(certpick_candidate_key_source(c)));
-	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o}",
-	    "source", certpick_candidate_source(c),
+		cli_json_set(key, "source", cli_json_str(certpick_candidate_key_source(c)));
+	return json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o}",
+	    "source", cli_json_str(certpick_candidate_source(c)),
 	    "subject", cli_json_dn(certpick_candidate_subject(c)),
 	    "issuer", cli_json_dn(certpick_candidate_issuer(c)),
 	    "sha256", certpick_candidate_sha256(c),
 	    "not_before", cli_time(certpick_candidate_not_before(c), nb, sizeof(nb)),
 	    "not_after", cli_time(certpick_candidate_not_after(c), na, sizeof(na)),
-	    "key", key ? key : json_null(),
+	    "key", key,
 	    "chain", json_chain(r),
 	    "chain_status", p != NULL ? certpick_path_end_name(p->end) : "incomplete",
 	    "fit", certpick_findings_max(&r->findings) != CERTPICK_SEV_ERROR,
@@ -246,11 +247,11 @@ cli_check_json(const struct cli_check_report *rep)
 	char at[32];
 
 	for (size_t i = 0; certs != NULL && i < rep->n; i++)
-		json_array_append_new(certs, json_one(certpick_candset_get(rep->set, i),
+		cli_json_append(certs, json_one(certpick_candset_get(rep->set, i),
 		    &rep->results[i]));
 	for (size_t i = 0; errors != NULL && i < rep->nerrors; i++)
-		json_array_append_new(errors, cli_json_error(&rep->errors[i]));
+		cli_json_append(errors, cli_json_error(&rep->errors[i]));
 	return json_pack("{s:i, s:s, s:o, s:o}", "schema", 1,
 	    "checked_at", cli_time(rep->now, at, sizeof(at)),
-	    "certificates", certs ? certs : json_null(), "errors", errors ? errors : json_null());
+	    "certificates", certs, "errors", errors);
 }

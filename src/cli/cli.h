@@ -137,7 +137,18 @@ int cli_sources_load(const struct cli_sources *s, struct certpick_candset *set, 
 struct certpick_load_options cli_sources_options(const struct cli_sources *s, bool pin);
 void cli_sources_wipe(struct cli_sources *s);
 
-/* json.c: shared JSON shapes (the contract of docs/json.md) built with jansson. */
+/*
+ * json.c: shared JSON shapes (the contract of docs/json.md) built with jansson.
+ * Every string from outside goes in through cli_json_str(), every member and
+ * element through cli_json_set() / cli_json_append() (they take v, also on
+ * failure). A NULL from a constructor is remembered and cli_json_take()
+ * (called by cli_json_print and cli_json_save) then frees obj and returns
+ * NULL: the command fails, no key or element is silently left out.
+ */
+json_t *cli_json_str(const char *s);	/* json_null() for NULL */
+int cli_json_set(json_t *o, const char *key, json_t *v);
+int cli_json_append(json_t *a, json_t *v);
+json_t *cli_json_take(json_t *obj);
 json_t *cli_json_dn(const struct certpick_dn *dn);
 json_t *cli_json_findings(const struct certpick_findings *f);
 json_t *cli_json_finding(const struct certpick_finding *f);
@@ -149,6 +160,16 @@ int cli_json_print(json_t *obj, bool lines);
 void cli_text_finding(FILE *fp, const struct certpick_finding *f, const char *indent);
 /* "2024-01-01T00:00:00Z" into buf (21 bytes). */
 const char *cli_time(time_t t, char *buf, size_t size);
+/*
+ * Text from outside for a terminal or a log line, through
+ * certpick_text_escape() (see certpick/outtext.h); "" for NULL. Borrowed:
+ * one of CLI_ESC_RING buffers owned by text.c, valid until CLI_ESC_RING more
+ * calls in the same thread, enough for the arguments of one printf.
+ */
+#define CLI_ESC_RING 8
+const char *cli_esc(const char *s);
+/* The same with enum certpick_text_flags (CERTPICK_TEXT_QUOTED in log lines). */
+const char *cli_esc_flags(const char *s, unsigned flags);
 
 /* timearg.c: --at TIME (RFC 3339 or YYYY-MM-DD, UTC). 0, or -1 when malformed. */
 int cli_parse_time(const char *s, time_t *out);

@@ -228,7 +228,7 @@ step_serve(struct demo *d, char *url, size_t size, struct certpick_error *err)
 		json_t *a = json_array();
 
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(a, cli_json_dn(&names[i]));
+			cli_json_append(a, cli_json_dn(&names[i]));
 		step_json(d, "serve", cmd, json_pack("{s:s, s:s, s:o}", "listen", addr,
 		    "require", "/secure", "ca_names", a));
 		return srv;
@@ -318,7 +318,7 @@ step_select(struct demo *d, const char *url, const struct certpick_candset *set,
 
 			if (certpick_select_run(certpick_profile_get(i), set, req, &so, &s, err) != 0)
 				goto out;
-			json_array_append_new(all, cli_json_selection(s, req));
+			cli_json_append(all, cli_json_selection(s, req));
 			certpick_selection_free(s);
 		}
 		step_json(d, "select", cmd, all);

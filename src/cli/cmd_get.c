@@ -204,7 +204,7 @@ write_answer(const struct get_args *a, const struct certpick_get_result *g)
 	int rc = 0;
 
 	if (a->output != NULL && (fp = fopen(a->output, "wb")) == NULL) {
-		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", a->output,
+		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", cli_esc(a->output),
 		    strerror(errno));
 		return CLI_EXIT_INPUT;
 	}
@@ -276,10 +276,10 @@ cmd_get(int argc, char **argv)
 	if (r.get == NULL && a.json && cli_json_print(cli_get_json(&r, a.url), false) != 0)
 		rc = CLI_EXIT_INTERNAL;
 	if (r.get == NULL) {
-		fprintf(stderr, "certpick: error: cannot probe '%s': %s", a.url,
-		    r.probe->error.message);
+		fprintf(stderr, "certpick: error: cannot probe '%s': %s", cli_esc(a.url),
+		    cli_esc(r.probe->error.message));
 		if (r.probe->error.detail[0] != '\0')
-			fprintf(stderr, ": %s", r.probe->error.detail);
+			fprintf(stderr, ": %s", cli_esc(r.probe->error.detail));
 		fputc('\n', stderr);
 		goto out;
 	}
@@ -293,8 +293,8 @@ cmd_get(int argc, char **argv)
 			rc = w;
 	}
 	if (r.get->status == 0 && rc == CLI_EXIT_NETWORK && !a.quiet)
-		fprintf(stderr, "certpick: error: %s%s%s\n", r.get->error.message,
-		    r.get->error.detail[0] ? ": " : "", r.get->error.detail);
+		fprintf(stderr, "certpick: error: %s%s%s\n", cli_esc(r.get->error.message),
+		    r.get->error.detail[0] ? ": " : "", cli_esc(r.get->error.detail));
 	else if (rc != CLI_EXIT_OK && !a.quiet && !a.json)
 		cli_get_explain(stderr, &r);
 	else if (cli_g.verbose > 0)

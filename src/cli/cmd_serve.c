@@ -83,19 +83,26 @@ parse_seconds(const char *s, unsigned *ms)
 	return 0;
 }
 
+/*
+ * One line per request. What the peer chose (method, decoded path, subject)
+ * is escaped, quotes included, so that no request can end the line or a
+ * quoted field early and forge another (F2).
+ */
 static void
 log_text(const struct certpick_serve_report *r)
 {
 	char tb[32];
 
 	printf("%s %s \"%s %s\" %d %s %s %s asked=%s", cli_time(r->time, tb, sizeof(tb)),
-	    r->peer, r->method[0] ? r->method : "-", r->path ? r->path : "-", r->status,
+	    cli_esc(r->peer), r->method[0] ? cli_esc_flags(r->method, CERTPICK_TEXT_QUOTED) : "-",
+	    r->path ? cli_esc_flags(r->path, CERTPICK_TEXT_QUOTED) : "-", r->status,
 	    r->substatus ? r->substatus : "-",
 	    r->has_reason ? certpick_reason_id(r->reason) : "-",
-	    r->tls_version ? r->tls_version : "-", certpick_serve_asked_name(r->asked));
+	    r->tls_version ? cli_esc(r->tls_version) : "-", certpick_serve_asked_name(r->asked));
 	if (r->n_chain > 0)
 		printf(" cert=\"%s\" sha256=%.16s", r->chain[0].subject.rfc4514 ?
-		    r->chain[0].subject.rfc4514 : "?", r->chain[0].sha256);
+		    cli_esc_flags(r->chain[0].subject.rfc4514, CERTPICK_TEXT_QUOTED) : "?",
+		    r->chain[0].sha256);
 	putchar('\n');
 }
 
@@ -153,7 +160,8 @@ print_start(struct certpick_serve *srv, const struct certpick_serve_options *o)
 	fprintf(stderr, "certpick: CA names sent: %zu (CertificateRequest about %zu bytes)\n", n,
 	    certpick_serve_certreq_size(srv));
 	for (size_t i = 0; i < n && i < 20; i++)
-		fprintf(stderr, "  %s\n", names[i].rfc4514 ? names[i].rfc4514 : "(invalid name)");
+		fprintf(stderr, "  %s\n", names[i].rfc4514 ? cli_esc(names[i].rfc4514) :
+		    "(invalid name)");
 	if (n > 20)
 		fprintf(stderr, "  ... and %zu more\n", n - 20);
 	for (size_t i = 0; i < f->n; i++)

@@ -83,9 +83,9 @@ cli_exit_for(const struct certpick_error *err)
 static void
 print_error_line(const char *kind, const struct certpick_error *err)
 {
-	fprintf(stderr, "certpick: %s: %s", kind, err->message);
+	fprintf(stderr, "certpick: %s: %s", kind, cli_esc(err->message));
 	if (err->detail[0] != '\0')
-		fprintf(stderr, ": %s", err->detail);
+		fprintf(stderr, ": %s", cli_esc(err->detail));
 	if (cli_g.debug && err->where != NULL)
 		fprintf(stderr, " [%s]", err->where);
 	fputc('\n', stderr);
@@ -213,13 +213,14 @@ cli_warn_error(void *arg, const struct certpick_error *e)
 void
 cli_warn(const char *fmt, ...)
 {
+	char buf[1024];
 	va_list ap;
 
-	fputs("certpick: warning: ", stderr);
+	/* the arguments may be file names or peer text: the line is escaped whole */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "certpick: warning: %s\n", cli_esc(buf));
 }
 
 void
@@ -227,7 +228,7 @@ cli_trace(void *arg, const char *line)
 {
 	(void)arg;
 	if (cli_g.verbose > 0)
-		fprintf(stderr, "* %s\n", line);
+		fprintf(stderr, "* %s\n", cli_esc(line));
 }
 
 int

@@ -29,10 +29,13 @@ cli_json_save(const char *path, json_t *obj, bool lines, const char *mode)
 	FILE *fp;
 	int rc = 0;
 
-	if (obj == NULL)
+	if ((obj = cli_json_take(obj)) == NULL) {
+		fputs("certpick: error: cannot build the JSON output (out of memory)\n", stderr);
 		return -1;
+	}
 	if ((fp = fopen(path, mode)) == NULL) {
-		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", cli_esc(path),
+		    strerror(errno));
 		json_decref(obj);
 		return -1;
 	}
@@ -42,7 +45,7 @@ cli_json_save(const char *path, json_t *obj, bool lines, const char *mode)
 	if (fclose(fp) != 0)
 		rc = -1;
 	if (rc != 0)
-		fprintf(stderr, "certpick: error: cannot write '%s'\n", path);
+		fprintf(stderr, "certpick: error: cannot write '%s'\n", cli_esc(path));
 	json_decref(obj);
 	return rc;
 }
@@ -210,7 +213,8 @@ cli_probe_many(const struct certpick_probe_options *opts, const char *file, unsi
 		goto out;
 	}
 	if (save != NULL && (m.save = fopen(save, "w")) == NULL) {
-		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", save, strerror(errno));
+		fprintf(stderr, "certpick: error: cannot write '%s': %s\n", cli_esc(save),
+		    strerror(errno));
 		rc = CLI_EXIT_INPUT;
 		goto out;
 	}

@@ -116,7 +116,26 @@ static void
 text_chain(FILE *fp, const struct certpick_sel_candidate *c)
 {
 	for (size_t i = 0; i < c->n_chain; i++)
-		fprintf(fp, "%s%s", i ? " <- " : "", c->chain[i].subject);
+		fprintf(fp, "%s%s", i ? " <- " : "", cli_esc(c->chain[i].subject));
+}
+
+/*
+ * The server's own words, quoted: one line, whitespace folded, controls
+ * escaped (certpick/outtext.h), at most ADVICE_MAX bytes. The server is
+ * whoever answered: its text must not move the cursor, retitle the
+ * terminal or forge lines of the explanation (F1).
+ */
+#define ADVICE_MAX 600
+
+static void
+print_advice(FILE *fp, const char *text, size_t len)
+{
+	char buf[ADVICE_MAX + 1];
+	size_t n = certpick_text_escape(buf, sizeof(buf), text, len, CERTPICK_TEXT_FOLD);
+
+	if (n == 0)
+		return;
+	fprintf(fp, "  the server says: \"%s%s\"\n", buf, n >= sizeof(buf) ? " [...]" : "");
 }
 
 /* The HTML advice paragraph of certpick serve's pages, entities decoded. */
@@ -126,24 +145,25 @@ html_advice(FILE *fp, const char *body)
 	static const struct { const char *ent, *c; } ents[] = { { "&#39;", "'" },
 		{ "&quot;", "\"" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&amp;", "&" } };
 	const char *p = strstr(body, "id=\"advice\">"), *end;
+	char text[4 * ADVICE_MAX];
+	size_t n = 0;
 
 	if (p == NULL || (end = strstr(p += 12, "</p>")) == NULL)
 		return;
-	fputs("  the server says: ", fp);
-	while (p < end) {
+	while (p < end && n < sizeof(text)) {
 		size_t k;
 
 		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
 			if (strncmp(p, ents[k].ent, strlen(ents[k].ent)) == 0)
 				break;
 		if (k < sizeof(ents) / sizeof(ents[0])) {
-			fputs(ents[k].c, fp);
+			text[n++] = ents[k].c[0];
 			p += strlen(ents[k].ent);
 		} else {
-			fputc(*p++, fp);
+			text[n++] = *p++;
 		}
 	}
-	fputc('\n', fp);
+	print_advice(fp, text, n);
 }
 
 /* certpick serve (and JSON APIs) say why: "advice" or "message", or the HTML advice. */
@@ -162,7 +182,7 @@ server_advice(FILE *fp, const struct certpick_get_result *g)
 		return;
 	if (json_is_string(v = json_object_get(o, "advice")) ||
 	    json_is_string(v = json_object_get(o, "message")))
-		fprintf(fp, "  the server says: %s\n", json_string_value(v));
+		print_advice(fp, json_string_value(v), json_string_length(v));
 	json_decref(o);
 }
 
@@ -173,19 +193,20 @@ text_outcome(FILE *fp, const struct cli_get_run *r)
 
 	if (g->status > 0)
 		fprintf(fp, "%sHTTP %d%s%s%s", g->status < 400 ? cli_c_green() : cli_c_red(),
-		    g->status, g->reason ? " " : "", g->reason ? g->reason : "", cli_c_reset());
+		    g->status, g->reason ? " " : "", cli_esc(g->reason), cli_c_reset());
 	else if (g->alert >= 0)
 		fprintf(fp, "%sTLS alert %d (%s)%s", cli_c_red(), g->alert,
 		    certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
 		    cli_c_reset());
 	else
-		fprintf(fp, "%sno answer%s: %s", cli_c_red(), cli_c_reset(), g->error.message);
+		fprintf(fp, "%sno answer%s: %s", cli_c_red(), cli_c_reset(),
+		    cli_esc(g->error.message));
 	fprintf(fp, " (%s", tls_name(g->tls_version));
 	if (g->address != NULL)
-		fprintf(fp, ", %s", g->address);
+		fprintf(fp, ", %s", cli_esc(g->address));
 	fputs(")\n", fp);
 	if (g->http.title != NULL && g->status >= 400)
-		fprintf(fp, "  the page says: %s\n", g->http.title);
+		fprintf(fp, "  the page says: %s\n", cli_esc(g->http.title));
 	server_advice(fp, g);
 }
 
@@ -204,7 +225,7 @@ text_others(FILE *fp, const struct cli_get_run *r)
 			fprintf(fp, "  why %s certificates were not sent (client %s):\n",
 			    r->sent >= 0 ? "the other" : "the", certpick_profile_name(r->profile));
 		fprintf(fp, "    [%zu] %s %s (%s)\n", i + 1, certpick_verdict_name(c->verdict),
-		    c->subject, c->source);
+		    cli_esc(c->subject), cli_esc(c->source));
 		for (size_t k = 0; k < c->reasons.n; k++)
 			cli_text_finding(fp, &c->reasons.v[k], "      ");
 	}
@@ -220,7 +241,8 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	text_outcome(fp, r);
 	if (req == NULL) {
 		fprintf(fp, "  the server did not ask for a client certificate (%s)\n",
-		    r->probe->evidence_text ? r->probe->evidence_text : "no CertificateRequest");
+		    r->probe->evidence_text ? cli_esc(r->probe->evidence_text) :
+		    "no CertificateRequest");
 		if (failed)
 			fputs("  what to change: this refusal is not about a client certificate\n", fp);
 		return;
@@ -229,14 +251,15 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	    tls_name(req->tls_version), req->n_ca_names, req->n_ca_names == 1 ? "" : "s",
 	    req->n_ca_names ? ":" : " (any issuer)");
 	for (size_t i = 0; i < req->n_ca_names && i < 10; i++)
-		fprintf(fp, "    - %s\n", req->ca_names[i].rfc4514 ? req->ca_names[i].rfc4514 :
+		fprintf(fp, "    - %s\n", req->ca_names[i].rfc4514 ?
+		    cli_esc(req->ca_names[i].rfc4514) :
 		    "(invalid name)");
 	if (req->n_ca_names > 10)
 		fprintf(fp, "    ... and %zu more\n", req->n_ca_names - 10);
 	if (r->sent >= 0) {
 		fprintf(fp, "  %s sent: ", certpick_profile_name(r->profile));
 		text_chain(fp, &r->sel->v[r->sent]);
-		fprintf(fp, "\n    from %s%s\n", r->sel->v[r->sent].source,
+		fprintf(fp, "\n    from %s%s\n", cli_esc(r->sel->v[r->sent].source),
 		    g->certificate_sent ? "" : " (but the server never asked on this connection)");
 	} else if (r->sel->outcome == CERTPICK_OUTCOME_SENDS_NOTHING) {
 		fprintf(fp, "  %s sent no certificate\n", certpick_profile_name(r->profile));
@@ -271,21 +294,21 @@ cli_get_json(const struct cli_get_run *r, const char *url)
 
 	for (size_t i = 0; g != NULL && i < g->n_requests; i++)
 		if (g->requests[i].req != NULL)
-			json_array_append_new(reqs, cli_json_certreq(g->requests[i].req));
+			cli_json_append(reqs, cli_json_certreq(g->requests[i].req));
 	if (r->sent >= 0) {
 		const struct certpick_sel_candidate *c = &r->sel->v[r->sent];
 		json_t *chain = json_array();
 
 		for (size_t i = 0; i < c->n_chain; i++)
-			json_array_append_new(chain, json_pack("{s:s, s:s}", "subject",
-			    c->chain[i].subject, "sha256", c->chain[i].sha256));
-		sent = json_pack("{s:s, s:s, s:s, s:o}", "source", c->source, "subject", c->subject,
-		    "sha256", c->sha256, "chain", chain);
+			cli_json_append(chain, json_pack("{s:o, s:s}", "subject",
+			    cli_json_str(c->chain[i].subject), "sha256", c->chain[i].sha256));
+		sent = json_pack("{s:o, s:o, s:s, s:o}", "source", cli_json_str(c->source),
+		    "subject", cli_json_str(c->subject), "sha256", c->sha256, "chain", chain);
 	}
-	return json_pack("{s:i, s:s, s:s, s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "schema", 1, "url", url, "client", certpick_profile_name(r->profile),
+	return json_pack("{s:i, s:o, s:s, s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "schema", 1, "url", cli_json_str(url), "client", certpick_profile_name(r->profile),
 	    "status", g ? g->status : 0,
-	    "reason", g && g->reason ? json_string(g->reason) : json_null(),
+	    "reason", g && g->reason ? cli_json_str(g->reason) : json_null(),
 	    "tls_version", tls_name(g ? g->tls_version : 0),
 	    "certificate_sent", g ? g->certificate_sent : false,
 	    "sent", sent,

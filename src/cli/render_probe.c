@@ -7,14 +7,14 @@
 static json_t *
 json_str_or_null(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	return s != NULL ? cli_json_str(s) : json_null();
 }
 
 static json_t *
 json_hex(const uint8_t *p, size_t len)
 {
 	char *h = certpick_hex(p, len);
-	json_t *v = h != NULL ? json_string(h) : json_null();
+	json_t *v = h != NULL ? cli_json_str(h) : NULL;	/* NULL: the command fails */
 
 	free(h);
 	return v;
@@ -26,9 +26,9 @@ json_code_name(const char *name, unsigned code, int width)
 	char buf[16];
 
 	if (name != NULL)
-		return json_string(name);
+		return cli_json_str(name);
 	snprintf(buf, sizeof(buf), "0x%0*x", width, code);
-	return json_string(buf);
+	return cli_json_str(buf);
 }
 
 static json_t *
@@ -37,7 +37,7 @@ json_sigalgs(const uint16_t *v, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_code_name(certpick_sigalg_name(v[i]), v[i], 4));
+		cli_json_append(a, json_code_name(certpick_sigalg_name(v[i]), v[i], 4));
 	return a;
 }
 
@@ -47,41 +47,41 @@ cli_json_certreq(const struct certpick_certreq *r)
 {
 	json_t *o = json_object(), *names = json_array(), *types = json_array(), *exts = json_array();
 
-	json_object_set_new(o, "phase", json_string(certpick_phase_name(r->phase)));
-	json_object_set_new(o, "tls_version", json_string(r->tls_version == CERTPICK_TLS13 ? "TLSv1.3" :
+	cli_json_set(o, "phase", cli_json_str(certpick_phase_name(r->phase)));
+	cli_json_set(o, "tls_version", cli_json_str(r->tls_version == CERTPICK_TLS13 ? "TLSv1.3" :
 	    "TLSv1.2"));
 	for (size_t i = 0; i < r->n_ca_names; i++)
-		json_array_append_new(names, cli_json_dn(&r->ca_names[i]));
-	json_object_set_new(o, "ca_names", names);
+		cli_json_append(names, cli_json_dn(&r->ca_names[i]));
+	cli_json_set(o, "ca_names", names);
 	for (size_t i = 0; i < r->n_cert_types; i++)
-		json_array_append_new(types, json_code_name(certpick_cert_type_name(r->cert_types[i]),
+		cli_json_append(types, json_code_name(certpick_cert_type_name(r->cert_types[i]),
 		    r->cert_types[i], 2));
-	json_object_set_new(o, "certificate_types", types);
-	json_object_set_new(o, "signature_algorithms", json_sigalgs(r->sigalgs, r->n_sigalgs));
+	cli_json_set(o, "certificate_types", types);
+	cli_json_set(o, "signature_algorithms", json_sigalgs(r->sigalgs, r->n_sigalgs));
 	if (r->has_sigalgs_cert)
-		json_object_set_new(o, "signature_algorithms_cert",
+		cli_json_set(o, "signature_algorithms_cert",
 		    json_sigalgs(r->sigalgs_cert, r->n_sigalgs_cert));
 	if (r->tls_version == CERTPICK_TLS13)
-		json_object_set_new(o, "certificate_request_context", json_hex(r->context, r->context_len));
+		cli_json_set(o, "certificate_request_context", json_hex(r->context, r->context_len));
 	for (size_t i = 0; i < r->n_extensions; i++) {
 		const struct certpick_cr_extension *x = &r->extensions[i];
 
-		json_array_append_new(exts, json_pack("{s:i, s:o, s:o}", "type", (int)x->type,
+		cli_json_append(exts, json_pack("{s:i, s:o, s:o}", "type", (int)x->type,
 		    "name", json_str_or_null(certpick_extension_name(x->type)),
 		    "data", json_hex(x->data, x->len)));
 	}
-	json_object_set_new(o, "extensions", exts);
+	cli_json_set(o, "extensions", exts);
 	if (r->n_oid_filters > 0) {
 		json_t *f = json_array();
 
 		for (size_t i = 0; i < r->n_oid_filters; i++)
-			json_array_append_new(f, json_pack("{s:s, s:o}", "oid", r->oid_filters[i].oid,
+			cli_json_append(f, json_pack("{s:s, s:o}", "oid", r->oid_filters[i].oid,
 			    "values", json_hex(r->oid_filters[i].values, r->oid_filters[i].values_len)));
-		json_object_set_new(o, "oid_filters", f);
+		cli_json_set(o, "oid_filters", f);
 	}
-	json_object_set_new(o, "size", json_integer((json_int_t)r->size));
-	json_object_set_new(o, "findings", cli_json_findings(&r->findings));
-	json_object_set_new(o, "raw", json_hex(r->raw, r->raw_len));
+	cli_json_set(o, "size", json_integer((json_int_t)r->size));
+	cli_json_set(o, "findings", cli_json_findings(&r->findings));
+	cli_json_set(o, "raw", json_hex(r->raw, r->raw_len));
 	return o;
 }
 
@@ -118,40 +118,41 @@ cli_json_probe(const struct certpick_probe_result *r, const char *cert_file)
 	const struct certpick_probe_attempt *a = &r->without_cert;
 	json_t *o = json_object(), *reqs = json_array();
 
-	json_object_set_new(o, "schema", json_integer(1));
-	json_object_set_new(o, "target", json_string(r->target ? r->target : ""));
-	json_object_set_new(o, "address", json_str_or_null(r->address));
-	json_object_set_new(o, "servername", json_str_or_null(r->servername));
-	json_object_set_new(o, "path", json_str_or_null(r->path));
-	json_object_set_new(o, "client_auth", json_string(certpick_client_auth_name(r->client_auth)));
-	json_object_set_new(o, "evidence", json_pack("{s:s, s:o, s:o}",
+	cli_json_set(o, "schema", json_integer(1));
+	cli_json_set(o, "target", cli_json_str(r->target ? r->target : ""));
+	cli_json_set(o, "address", json_str_or_null(r->address));
+	cli_json_set(o, "servername", json_str_or_null(r->servername));
+	cli_json_set(o, "path", json_str_or_null(r->path));
+	cli_json_set(o, "client_auth", cli_json_str(certpick_client_auth_name(r->client_auth)));
+	cli_json_set(o, "evidence", json_pack("{s:s, s:o, s:o}",
 	    "kind", certpick_probe_end_name(r->evidence), "text", json_str_or_null(r->evidence_text),
 	    "alert", json_alert(a)));
-	json_object_set_new(o, "tls", a->handshake_done ? json_pack("{s:o, s:o, s:o}",
+	cli_json_set(o, "tls", a->handshake_done ? json_pack("{s:o, s:o, s:o}",
 	    "version", json_str_or_null(tls_name(a->tls_version)), "cipher", json_str_or_null(a->cipher),
 	    "alpn", json_str_or_null(a->alpn)) : json_null());
 	for (size_t i = 0; i < r->n_requests; i++) {
 		const struct certpick_probe_request *q = &r->requests[i];
 
 		if (q->req != NULL)
-			json_array_append_new(reqs, cli_json_certreq(q->req));
+			cli_json_append(reqs, cli_json_certreq(q->req));
 		else
-			json_array_append_new(reqs, json_pack("{s:s, s:s, s:i, s:s}",
+			cli_json_append(reqs, json_pack("{s:s, s:s, s:i, s:o}",
 			    "phase", certpick_phase_name(q->phase),
 			    "tls_version", q->tls_version == CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2",
-			    "size", (int)q->size, "error", q->parse_error ? q->parse_error : "malformed"));
+			    "size", (int)q->size, "error",
+			    cli_json_str(q->parse_error ? q->parse_error : "malformed")));
 	}
-	json_object_set_new(o, "requests", reqs);
-	json_object_set_new(o, "http", json_http(&a->http));
+	cli_json_set(o, "requests", reqs);
+	cli_json_set(o, "http", json_http(&a->http));
 	if (r->with_cert.ran)
-		json_object_set_new(o, "with_certificate", json_pack("{s:o, s:b, s:b, s:s, s:o, s:o}",
+		cli_json_set(o, "with_certificate", json_pack("{s:o, s:b, s:b, s:s, s:o, s:o}",
 		    "file", json_str_or_null(cert_file), "sent", r->with_cert.certificate_sent,
 		    "accepted", r->cert_accepted, "end", certpick_probe_end_name(r->with_cert.end),
 		    "alert", json_alert(&r->with_cert), "http", json_http(&r->with_cert.http)));
-	json_object_set_new(o, "alpn_h2", r->alpn_h2 < 0 ? json_null() : json_boolean(r->alpn_h2));
-	json_object_set_new(o, "findings", cli_json_findings(&r->findings));
-	json_object_set_new(o, "error", r->error.code != CERTPICK_OK ? cli_json_error(&r->error) : json_null());
-	json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)r->ms));
+	cli_json_set(o, "alpn_h2", r->alpn_h2 < 0 ? json_null() : json_boolean(r->alpn_h2));
+	cli_json_set(o, "findings", cli_json_findings(&r->findings));
+	cli_json_set(o, "error", r->error.code != CERTPICK_OK ? cli_json_error(&r->error) : json_null());
+	cli_json_set(o, "elapsed_ms", json_integer((json_int_t)r->ms));
 	return o;
 }
 
@@ -179,7 +180,8 @@ text_request(FILE *fp, size_t i, const struct certpick_probe_request *q)
 	    certpick_phase_name(q->phase), q->tls_version == CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2",
 	    q->size);
 	if (r == NULL) {
-		fprintf(fp, "  %smalformed%s: %s\n", cli_c_red(), cli_c_reset(), q->parse_error);
+		fprintf(fp, "  %smalformed%s: %s\n", cli_c_red(), cli_c_reset(),
+		    cli_esc(q->parse_error));
 		return;
 	}
 	if (r->n_ca_names == 0)
@@ -196,7 +198,7 @@ text_request(FILE *fp, size_t i, const struct certpick_probe_request *q)
 		}
 		certpick_dn_short_hash(&r->ca_names[k], h, 8);
 		fprintf(fp, "    %s  %s[%s]%s\n", r->ca_names[k].rfc4514 == NULL ? "(not a valid DER name)" :
-		    r->ca_names[k].rfc4514[0] == '\0' ? "(empty name)" : r->ca_names[k].rfc4514,
+		    r->ca_names[k].rfc4514[0] == '\0' ? "(empty name)" : cli_esc(r->ca_names[k].rfc4514),
 		    cli_c_dim(), h, cli_c_reset());
 	}
 	if (r->tls_version == CERTPICK_TLS12) {
@@ -248,28 +250,28 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 {
 	const struct certpick_probe_attempt *a = &r->without_cert;
 
-	fprintf(fp, "%-13s%s", "target", r->target);
+	fprintf(fp, "%-13s%s", "target", cli_esc(r->target));
 	if (r->address != NULL)
-		fprintf(fp, " (%s%s%s)", r->address, r->servername ? ", SNI " : "",
-		    r->servername ? r->servername : "");
+		fprintf(fp, " (%s%s%s)", cli_esc(r->address), r->servername ? ", SNI " : "",
+		    cli_esc(r->servername));
 	fprintf(fp, "\n%-13s%s%s%s%s\n", "client auth", cli_c_bold(), auth_colour(r->client_auth),
 	    certpick_client_auth_name(r->client_auth), cli_c_reset());
-	fprintf(fp, "%-13s%s\n", "evidence", r->evidence_text ? r->evidence_text : "-");
+	fprintf(fp, "%-13s%s\n", "evidence", r->evidence_text ? cli_esc(r->evidence_text) : "-");
 	if (r->error.code != CERTPICK_OK)
-		fprintf(fp, "%-13s%s%s%s\n", "error", r->error.message, r->error.detail[0] ? ": " : "",
-		    r->error.detail);
+		fprintf(fp, "%-13s%s%s%s\n", "error", cli_esc(r->error.message),
+		    r->error.detail[0] ? ": " : "", cli_esc(r->error.detail));
 	if (a->handshake_done)
 		fprintf(fp, "%-13s%s %s%s%s\n", "TLS", tls_name(a->tls_version) ? tls_name(a->tls_version) : "?",
-		    a->cipher ? a->cipher : "", a->alpn ? ", ALPN " : "", a->alpn ? a->alpn : "");
+		    cli_esc(a->cipher), a->alpn ? ", ALPN " : "", cli_esc(a->alpn));
 	if (r->with_cert.ran) {
 		const struct certpick_probe_attempt *w = &r->with_cert;
 
-		fprintf(fp, "%-13s%s: ", "with cert", cert_file ? cert_file : "?");
+		fprintf(fp, "%-13s%s: ", "with cert", cert_file ? cli_esc(cert_file) : "?");
 		if (!w->certificate_sent)
 			fputs("not sent (the server did not ask, or the client could not use it); ", fp);
 		if (w->end == CERTPICK_PROBE_END_HTTP)
 			fprintf(fp, "HTTP %d%s%s%s", w->http.status, w->http.title ? " \"" : "",
-			    w->http.title ? w->http.title : "", w->http.title ? "\"" : "");
+			    cli_esc(w->http.title), w->http.title ? "\"" : "");
 		else if (w->end == CERTPICK_PROBE_END_ALERT)
 			fprintf(fp, "alert %d (%s)", w->alert, certpick_alert_name(w->alert) ?
 			    certpick_alert_name(w->alert) : "?");
@@ -279,7 +281,7 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 		    r->cert_accepted ? "accepted" : "refused", cli_c_reset());
 	}
 	if (r->n_requests == 0 && a->handshake_done)
-		fprintf(fp, "\nno CertificateRequest on this connection (GET %s)\n", r->path);
+		fprintf(fp, "\nno CertificateRequest on this connection (GET %s)\n", cli_esc(r->path));
 	for (size_t i = 0; i < r->n_requests; i++)
 		text_request(fp, i, &r->requests[i]);
 	if (r->findings.n > 0) {
@@ -298,11 +300,11 @@ cli_text_probe_line(FILE *fp, const struct certpick_probe_result *r)
 	for (size_t i = 0; i < r->n_requests; i++)
 		if (r->requests[i].req != NULL)
 			names += r->requests[i].req->n_ca_names;
-	fprintf(fp, "%-30s %s%-8s%s %zu request%s %zu name%s %zu finding%s", r->target,
+	fprintf(fp, "%-30s %s%-8s%s %zu request%s %zu name%s %zu finding%s", cli_esc(r->target),
 	    auth_colour(r->client_auth), certpick_client_auth_name(r->client_auth), cli_c_reset(),
 	    r->n_requests, r->n_requests == 1 ? "," : "s,", names, names == 1 ? "," : "s,",
 	    r->findings.n, r->findings.n == 1 ? "" : "s");
 	if (r->error.code != CERTPICK_OK)
-		fprintf(fp, "  error: %s", r->error.message);
+		fprintf(fp, "  error: %s", cli_esc(r->error.message));
 	fputc('\n', fp);
 }

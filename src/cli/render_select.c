@@ -14,7 +14,7 @@ json_chain(const struct certpick_sel_candidate *c)
 	json_t *a = json_array();
 
 	for (size_t i = 0; a != NULL && i < c->n_chain; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "subject", c->chain[i].subject,
+		cli_json_append(a, json_pack("{s:o, s:s}", "subject", cli_json_str(c->chain[i].subject),
 		    "sha256", c->chain[i].sha256));
 	return a;
 }
@@ -27,9 +27,9 @@ json_pick(const struct certpick_selection *s, long i)
 	if (i < 0)
 		return json_null();
 	c = &s->v[i];
-	return json_pack("{s:s, s:s, s:s, s:o, s:o}", "source", c->source, "sha256", c->sha256,
-	    "subject", c->subject, "chain", json_chain(c),
-	    "matched_ca", c->matched_ca ? json_string(c->matched_ca) : json_null());
+	return json_pack("{s:o, s:s, s:o, s:o, s:o}", "source", cli_json_str(c->source),
+	    "sha256", c->sha256, "subject", cli_json_str(c->subject), "chain", json_chain(c),
+	    "matched_ca", cli_json_str(c->matched_ca));
 }
 
 /* Whether and how the request reaches this client, with the source. */
@@ -60,41 +60,42 @@ json_selection(const struct certpick_selection *s, const struct certpick_certreq
 	json_t *cands = json_array(), *names = json_array(), *sigs = json_array();
 
 	for (size_t i = 0; i < req->n_ca_names; i++)
-		json_array_append_new(names, cli_json_dn(&req->ca_names[i]));
+		cli_json_append(names, cli_json_dn(&req->ca_names[i]));
 	for (size_t i = 0; i < req->n_sigalgs; i++) {
 		const char *n = certpick_sigalg_name(req->sigalgs[i]);
 		char hex[8];
 
 		snprintf(hex, sizeof(hex), "0x%04x", req->sigalgs[i]);
-		json_array_append_new(sigs, json_string(n ? n : hex));
+		cli_json_append(sigs, cli_json_str(n ? n : hex));
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct certpick_sel_candidate *c = &s->v[i];
 		json_t *trace = json_array();
 
 		for (size_t k = 0; k < c->n_trace; k++)
-			json_array_append_new(trace, json_pack("{s:s, s:b, s:b, s:s}",
+			cli_json_append(trace, json_pack("{s:s, s:b, s:b, s:o}",
 			    "check", c->trace[k].check, "passed", c->trace[k].passed,
-			    "decisive", c->trace[k].decisive, "detail", c->trace[k].detail));
-		json_array_append_new(cands, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
-		    "source", c->source, "sha256", c->sha256, "subject", c->subject,
+			    "decisive", c->trace[k].decisive, "detail", cli_json_str(c->trace[k].detail)));
+		cli_json_append(cands, json_pack("{s:o, s:s, s:o, s:s, s:o, s:o, s:o}",
+		    "source", cli_json_str(c->source), "sha256", c->sha256,
+		    "subject", cli_json_str(c->subject),
 		    "verdict", certpick_verdict_name(c->verdict),
 		    "reasons", cli_json_findings(&c->reasons), "trace", trace,
 		    "chain", json_chain(c)));
 	}
-	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:o, s:o, s:I}, s:o, s:b, s:o, s:s, s:o, s:o}",
+	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:o, s:o, s:I}, s:o, s:b, s:o, s:o, s:o, s:o}",
 	    "schema", 1, "client", certpick_profile_name(s->profile),
 	    "summary", certpick_profile_summary(s->profile),
 	    "request", "tls_version", req->tls_version >= CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2",
 	    "phase", certpick_phase_name(req->phase),
 	    "ca_names", names, "signature_algorithms", sigs, "size", (json_int_t)req->size,
 	    "chosen", json_pick(s, s->chosen), "prompt", s->prompt,
-	    "auto_choice", json_pick(s, s->auto_choice), "note", s->note,
+	    "auto_choice", json_pick(s, s->auto_choice), "note", cli_json_str(s->note),
 	    "findings", cli_json_findings(&s->findings), "candidates", cands);
 	if (o != NULL) {
-		json_object_set_new(o, "asked", json_phase(s));
-		json_object_set_new(o, "outcome", json_outcome(s));
-		json_object_set_new(o, "if_asked", json_pick(s, s->if_asked));
+		cli_json_set(o, "asked", json_phase(s));
+		cli_json_set(o, "outcome", json_outcome(s));
+		cli_json_set(o, "if_asked", json_pick(s, s->if_asked));
 	}
 	return o;
 }
@@ -119,7 +120,7 @@ text_request(const struct certpick_certreq *req)
 		printf(", %zu bytes", req->size);
 	putchar('\n');
 	for (size_t i = 0; i < req->n_ca_names && i < 10; i++)
-		printf("  - %s\n", req->ca_names[i].rfc4514 ? req->ca_names[i].rfc4514 :
+		printf("  - %s\n", req->ca_names[i].rfc4514 ? cli_esc(req->ca_names[i].rfc4514) :
 		    "(invalid name)");
 	if (req->n_ca_names > 10)
 		printf("  ... and %zu more\n", req->n_ca_names - 10);
@@ -132,16 +133,16 @@ text_selection(const struct certpick_selection *s)
 
 	printf("%sclient:%s %s (%s)\n", cli_c_bold(), cli_c_reset(),
 	    certpick_profile_name(s->profile), certpick_profile_summary(s->profile));
-	printf("%soutcome:%s %s\n", cli_c_bold(), cli_c_reset(), s->note);
+	printf("%soutcome:%s %s\n", cli_c_bold(), cli_c_reset(), cli_esc(s->note));
 	if (sent >= 0) {
 		const struct certpick_sel_candidate *c = &s->v[sent];
 
 		printf("  chain to send:");
 		for (size_t i = 0; i < c->n_chain; i++)
-			printf("%s %s", i ? " <-" : "", c->chain[i].subject);
+			printf("%s %s", i ? " <-" : "", cli_esc(c->chain[i].subject));
 		putchar('\n');
 		if (c->matched_ca != NULL)
-			printf("  ends at the listed CA: %s\n", c->matched_ca);
+			printf("  ends at the listed CA: %s\n", cli_esc(c->matched_ca));
 	}
 	for (size_t i = 0; i < s->findings.n; i++)
 		cli_text_finding(stdout, &s->findings.v[i], "  ");
@@ -151,11 +152,12 @@ text_selection(const struct certpick_selection *s)
 		    c->verdict == CERTPICK_VERDICT_ELIGIBLE ? cli_c_yellow() : cli_c_red();
 
 		printf("\n[%zu] %s%-8s%s %s\n    source: %s\n", i + 1, col,
-		    certpick_verdict_name(c->verdict), cli_c_reset(), c->subject, c->source);
+		    certpick_verdict_name(c->verdict), cli_c_reset(), cli_esc(c->subject),
+		    cli_esc(c->source));
 		for (size_t k = 0; k < c->n_trace; k++)
 			printf("    %s %s: %s\n", c->trace[k].passed ? "ok  " :
 			    c->trace[k].decisive ? "FAIL" : "rank", c->trace[k].check,
-			    c->trace[k].detail);
+			    cli_esc(c->trace[k].detail));
 		for (size_t k = 0; k < c->reasons.n; k++)
 			cli_text_finding(stdout, &c->reasons.v[k], "    ");
 	}
@@ -219,9 +221,9 @@ render_all(struct certpick_selection **sel, size_t n, const struct certpick_cert
 			json_t *o = json_selection(sel[i], req);
 
 			json_object_del(o, "schema");
-			json_object_set_new(o, "disagrees",
+			cli_json_set(o, "disagrees",
 			    json_boolean(strcmp(sent_label(sel[i]), majority) != 0));
-			json_array_append_new(clients, o);
+			cli_json_append(clients, o);
 		}
 		if (cli_json_print(json_pack("{s:i, s:s, s:o}", "schema", 1, "client", "all",
 		    "clients", clients), false) != 0)
@@ -237,9 +239,10 @@ render_all(struct certpick_selection **sel, size_t n, const struct certpick_cert
 
 		printf("%s %-10s %-14s %-7s %-36s %s\n", odd ? "*" : " ",
 		    certpick_profile_name(s->profile), asked_label(s), s->prompt ? "yes" : "no",
-		    s->chosen >= 0 ? s->v[s->chosen].subject :
+		    s->chosen >= 0 ? cli_esc(s->v[s->chosen].subject) :
 		    s->prompt ? "(waits on the picker)" : sends_nothing_label(s),
-		    s->auto_choice >= 0 ? s->v[s->auto_choice].subject : sends_nothing_label(s));
+		    s->auto_choice >= 0 ? cli_esc(s->v[s->auto_choice].subject) :
+		    sends_nothing_label(s));
 	}
 	printf("\n* disagrees with the most common outcome. 'certpick select --client NAME' "
 	    "explains one client.\n");

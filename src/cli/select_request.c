@@ -57,7 +57,7 @@ names_from_pem(const char *path, struct certpick_dn **names, size_t *n)
 	BIO_free(in);
 	certpick_file_free(data, dlen);
 	if (rc == 0 && *n == 0) {
-		fprintf(stderr, "certpick: error: no PEM certificate in '%s'\n", path);
+		fprintf(stderr, "certpick: error: no PEM certificate in '%s'\n", cli_esc(path));
 		rc = CLI_EXIT_INPUT;
 	}
 	return rc;
@@ -126,7 +126,7 @@ saved_request(const char *path, struct certpick_certreq **out)
 		return cli_error(&err);
 	if (list.n == 0) {
 		fprintf(stderr, "certpick: error: '%s' holds no CertificateRequest (the server "
-		    "did not ask for a certificate)\n", path);
+		    "did not ask for a certificate)\n", cli_esc(path));
 		certpick_certreq_list_release(&list);
 		return CLI_EXIT_INPUT;
 	}
@@ -198,7 +198,7 @@ live_request(const char *url, int timeout_ms, struct certpick_certreq **out, cha
 	}
 	if (*out == NULL) {
 		fprintf(stderr, "certpick: error: '%s' did not ask for a client certificate (%s)\n",
-		    url, res->evidence_text ? res->evidence_text : "no CertificateRequest");
+		    cli_esc(url), res->evidence_text ? cli_esc(res->evidence_text) : "no CertificateRequest");
 		rc = CLI_EXIT_NETWORK;
 	}
 out:
@@ -229,7 +229,7 @@ hand_request(const struct cli_select_req_args *a, struct certpick_certreq **out)
 		names = grown;
 		if (certpick_dn_init_rfc4514(&names[n_names], a->issuers[i], &err) != 0) {
 			fprintf(stderr, "certpick: error: --issuer: not an RFC 4514 name: '%s'\n",
-			    a->issuers[i]);
+			    cli_esc(a->issuers[i]));
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}

@@ -13,8 +13,43 @@
 
 #include "internal.h"
 
-/* RFC 4514: most specific RDN first, RFC 2253/4514 escaping, UTF-8 kept. */
+/*
+ * RFC 4514: most specific RDN first, RFC 2253/4514 escaping, UTF-8 kept
+ * except the controls of certpick/outtext.h (cp_dn_text).
+ */
 #define RFC4514_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
+
+/* see internal.h */
+char *
+cp_dn_text(const char *p, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)p;
+	char *out = cp_malloc(3 * n + 1);
+	size_t k = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0, l; i < n; i += l) {
+		uint32_t cp;
+
+		if ((l = cp_utf8_next(s + i, n - i, &cp)) != 0 && !cp_text_is_control(cp)) {
+			memcpy(out + k, p + i, l);
+			k += l;
+			continue;
+		}
+		/* RFC 4514 2.4: any octet may be written as a backslash and two hex digits */
+		for (size_t j = 0; j < (l != 0 ? l : 1); j++) {
+			out[k++] = '\\';
+			out[k++] = hex[s[i + j] >> 4];
+			out[k++] = hex[s[i + j] & 0xf];
+		}
+		if (l == 0)
+			l = 1;
+	}
+	out[k] = '\0';
+	return out;
+}
 
 static char *
 name_to_rfc4514(const X509_NAME *name)
@@ -28,11 +63,9 @@ name_to_rfc4514(const X509_NAME *name)
 	if (X509_NAME_print_ex(mem, name, 0, RFC4514_FLAGS) < 0)
 		goto out;
 	len = BIO_get_mem_data(mem, &p);
-	if (len < 0 || (out = cp_malloc((size_t)len + 1)) == NULL)
-		goto out;
-	if (len > 0)	/* an empty Name prints nothing and p may be NULL */
-		memcpy(out, p, (size_t)len);
-	out[len] = '\0';
+	/* an empty Name prints nothing and p may be NULL */
+	if (len >= 0)
+		out = cp_dn_text(len > 0 ? p : "", (size_t)len);
 out:
 	BIO_free(mem);
 	return out;

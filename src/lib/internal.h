@@ -171,6 +171,29 @@ struct asn1_string_st;
 time_t cp_asn1_time(const struct asn1_string_st *t);
 const char *cp_iso8601(time_t t, char *buf, size_t size);
 
+/*
+ * outtext.c: the one UTF-8 decoder and the one list of code points that are
+ * escaped in text output (certpick/outtext.h says which).
+ * cp_utf8_next: the length of the valid UTF-8 sequence at s (len > 0) with
+ * its code point in *cp, or 0 when s does not start one.
+ */
+size_t cp_utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
+bool cp_text_is_control(uint32_t cp);
+/*
+ * dn.c: a copy of n bytes of OpenSSL's RFC 4514 rendering with the code
+ * points cp_text_is_control() names, and bytes that are not UTF-8, written
+ * as RFC 4514 hex pairs ("\E2\80\AE"). Caller owns the result; NULL when out
+ * of memory.
+ */
+char *cp_dn_text(const char *p, size_t n);
+/*
+ * A JSON string of text from outside, through certpick_text_utf8() (never
+ * NULL for bytes that are not UTF-8); json_null() for NULL; NULL only when
+ * out of memory. Caller owns the result.
+ */
+struct json_t;
+struct json_t *cp_json_text(const char *s);
+
 /* mem.c: the library's allocator (fault-injectable in tests). */
 void *cp_malloc(size_t n);
 void *cp_calloc(size_t n, size_t size);

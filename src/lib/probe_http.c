@@ -22,30 +22,18 @@ find_ci(const char *hay, size_t len, const char *needle)
 	return NULL;
 }
 
-/* Copy with whitespace runs collapsed to one space, trimmed, at most 200 bytes. */
+/*
+ * One line of text from the server, for terminals, logs and JSON: whitespace
+ * runs folded to one space and controls escaped (certpick_text_escape), at
+ * most 200 bytes.
+ */
 static char *
 collapse(const char *s, size_t n)
 {
-	char *d = cp_malloc(n + 1);
-	size_t k = 0;
-	bool space = false;
+	char *d = cp_malloc(201);
 
-	if (d == NULL)
-		return NULL;
-	for (size_t i = 0; i < n && k < 200; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (isspace(c) || c < 0x20) {
-			space = k > 0;
-			continue;
-		}
-		if (space)
-			d[k++] = ' ';
-		space = false;
-		if (k < 200)
-			d[k++] = (char)c;
-	}
-	d[k] = '\0';
+	if (d != NULL)
+		(void)certpick_text_escape(d, 201, s, n, CERTPICK_TEXT_FOLD);
 	return d;
 }
 

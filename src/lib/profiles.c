@@ -199,12 +199,14 @@ const struct certpick_profile cp_profiles[] = {
 	    .renegotiation = ASKED("[S] NSS REQUIRES_XTN renegotiation, enabled in Firefox"),
 	    .post_handshake = { .reach = CERTPICK_REACH_NOT_OFFERED, .alpn = H1_PHA,
 		.setting = "about:config security.tls.enable_post_handshake_auth = true offers "
-		    "it, but Firefox ESR 153 then answers by timing: sometimes the 'Select "
-		    "Automatically' certificate, often none: ask at the handshake",
+		    "it, but Firefox ESR 153 then answers by timing: with no certificate while "
+		    "its choice is pending, with the 'Select Automatically' one when it is ready "
+		    "or on a retry: ask at the handshake",
 		.source = "[T] Firefox ESR 153: never asked by default; with the pref it is "
-		    "asked and sends no certificate (6 of 6 runs idle) or the automatic pick "
-		    "(3 of 6 runs at load 7) (test_select_differential.py phase test); "
-		    "nsNSSComponent.cpp" },
+		    "asked: idle, 6 of 6 page loads one request, no certificate (403.7); at "
+		    "load 6-9, 5 of 6 loads retried (403.7, 403.7, then 200 with the automatic "
+		    "pick) and 1 of 6 sent the pick at once (test_select_differential.py phase "
+		    "test); nsNSSComponent.cpp" },
 	},
 	{
 	    .name = "nss",

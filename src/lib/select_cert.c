@@ -109,7 +109,7 @@ cp_dn_loose_hash(const struct certpick_dn *dn)
 	return h;
 }
 
-/* RFC 4514 as dn.c renders it: most specific RDN first, UTF-8 kept. */
+/* RFC 4514 as dn.c renders it (then cp_dn_text): most specific RDN first, UTF-8 kept. */
 #define RFC4514_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
 
 /*
@@ -138,10 +138,8 @@ dn_from_name(struct certpick_dn *dn, const X509_NAME *name, EVP_MD *md, BIO *mem
 	if (X509_NAME_print_ex(mem, name, 0, RFC4514_FLAGS) < 0 ||
 	    (n = BIO_get_mem_data(mem, &p)) < 0)
 		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot render a name");
-	if ((dn->rfc4514 = cp_malloc((size_t)n + 1)) == NULL)
+	if ((dn->rfc4514 = cp_dn_text(n > 0 ? p : "", (size_t)n)) == NULL)
 		return cp_error_nomem(err);
-	memcpy(dn->rfc4514, p, (size_t)n);
-	dn->rfc4514[n] = '\0';
 	dn->valid = true;
 	*loose = cp_dn_loose_hash(dn);
 	return 0;

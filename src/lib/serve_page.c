@@ -20,7 +20,7 @@ dn_json(const struct certpick_dn *dn)
 	char *der = certpick_hex(dn->der, dn->der_len);
 	char *sha = certpick_hex(dn->sha256, sizeof(dn->sha256));
 	json_t *o = json_pack("{s:o, s:s?, s:s?}",
-	    "rfc4514", dn->rfc4514 ? json_string(dn->rfc4514) : json_null(),
+	    "rfc4514", dn->rfc4514 ? cp_json_text(dn->rfc4514) : json_null(),
 	    "der", der, "sha256", sha);
 
 	free(der);
@@ -54,7 +54,7 @@ findings_json(const struct certpick_findings *f)
 		    "hint", certpick_reason_hint(x->reason));
 
 		if (o != NULL && x->detail != NULL)
-			json_object_set_new(o, "detail", json_string(x->detail));
+			json_object_set_new(o, "detail", cp_json_text(x->detail));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -92,22 +92,22 @@ report_json(const struct certpick_serve_report *r)
 	names = NULL;
 	json_object_set_new(o, "schema", json_integer(1));
 	json_object_set_new(o, "status", json_integer(r->status));
-	json_object_set_new(o, "substatus", r->substatus ? json_string(r->substatus) : json_null());
+	json_object_set_new(o, "substatus", r->substatus ? cp_json_text(r->substatus) : json_null());
 	json_object_set_new(o, "reason", r->has_reason ?
-	    json_string(certpick_reason_id(r->reason)) : json_null());
-	json_object_set_new(o, "time", json_string(cp_iso8601(r->time, tb, sizeof(tb))));
-	json_object_set_new(o, "peer", json_string(r->peer));
-	json_object_set_new(o, "method", json_string(r->method));
-	json_object_set_new(o, "path", r->path ? json_string(r->path) : json_null());
+	    cp_json_text(certpick_reason_id(r->reason)) : json_null());
+	json_object_set_new(o, "time", cp_json_text(cp_iso8601(r->time, tb, sizeof(tb))));
+	json_object_set_new(o, "peer", cp_json_text(r->peer));
+	json_object_set_new(o, "method", cp_json_text(r->method));
+	json_object_set_new(o, "path", r->path ? cp_json_text(r->path) : json_null());
 	json_object_set_new(o, "tls_version", r->tls_version ?
-	    json_string(r->tls_version) : json_null());
+	    cp_json_text(r->tls_version) : json_null());
 	json_object_set_new(o, "protected", json_boolean(r->protected_path));
 	json_object_set_new(o, "client_certificate", cc);
 	cc = NULL;
 	json_object_set_new(o, "rules", rules);
 	rules = NULL;
 	json_object_set_new(o, "findings", findings_json(&r->findings));
-	json_object_set_new(o, "advice", r->advice ? json_string(r->advice) : json_null());
+	json_object_set_new(o, "advice", r->advice ? cp_json_text(r->advice) : json_null());
 	json_object_set_new(o, "asked_for", asked);
 	return o;
 fail:

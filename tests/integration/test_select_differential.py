@@ -433,10 +433,11 @@ def test_phase_matches_real_clients(world, tls, phase):
             bad.append("openssl -enable_pha: server %s" % describe(line))
         seen.append("openssl -enable_pha: server %s" % describe(line))
         # Firefox with security.tls.enable_post_handshake_auth on offers PHA and is
-        # asked; Firefox ESR 153 then answers by timing: an empty Certificate (every
-        # run on an idle machine) or the "Select Automatically" pick, alice (half the
-        # runs at load 7). Either way it is asked (never pha-not-offered), and it
-        # never sends anything else.
+        # asked; Firefox ESR 153 then answers by timing: an empty Certificate while its
+        # choice is pending (every page load on an idle machine), the "Select
+        # Automatically" pick, alice, when it is ready or on a retry of the request
+        # (under load). Either way it is asked (never pha-not-offered), and it never
+        # sends anything else.
         w["count"]["firefox"] += 1
         line = server_saw(log, len(answers(log)), lambda: su.run_firefox(
             port, nssdb, home, path, {"security.tls.enable_post_handshake_auth": True}))

@@ -52,6 +52,10 @@ static const struct row rows[] = {
 	{ /* bare LF line ends */ "HTTP/1.1 204 No Content\nContent-Length: 0\n\n", false, 1, 204, "No Content", NULL, NULL, false, false },
 	{ /* no reason phrase */ "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", false, 1, 200, NULL, NULL, NULL, false, false },
 	{ /* an unterminated title */ "HTTP/1.1 200 OK\r\n\r\n<title>abc", true, 1, 200, "OK", "abc", NULL, false, false },
+	{ /* F12: DEL, C1 CSI, ESC and a bidi override in reason, title and Server are escaped, not dropped or kept */
+	  "HTTP/1.1 403 Forbid\x7f\xc2\x9b" "2J\r\nServer: x\x1b[31m\xe2\x80\xae\xff\r\nContent-Length: 0\r\n\r\n"
+	  "<title>a\x1b]0;t\x07\n b</title>", true, 1, 403, "Forbid\\x7f\\u009b2J",
+	  "a\\x1b]0;t\\x07 b", "x\\x1b[31m\\u202e\\xff", false, false },
 	{ /* a prefix of HTTP/ */ "HTT", false, 0, 0, NULL, NULL, NULL, false, false },
 	{ /* not HTTP */ "SSH-2.0-OpenSSH\r\n", false, -1, 0, NULL, NULL, NULL, false, false },
 	{ /* not HTTP, short */ "hi", false, -1, 0, NULL, NULL, NULL, false, false },
