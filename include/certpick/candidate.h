@@ -45,7 +45,7 @@ enum certpick_key_store {
 };
 
 /* "none", "file", "pkcs12", "nss", "pkcs11". Borrowed: static. */
-const char *certpick_key_store_name(enum certpick_key_store s);
+CERTPICK_API const char *certpick_key_store_name(enum certpick_key_store s);
 
 /*
  * Asks for a password or PIN. Write at most size-1 bytes and a NUL into buf;
@@ -76,9 +76,10 @@ struct certpick_load_options {
  */
 #define CERTPICK_MAX_PBE_ITERATIONS 10000000UL
 
-CERTPICK_MUST_CHECK struct certpick_candset *certpick_candset_new(struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_candset *certpick_candset_new(
+    struct certpick_error *err);
 /* NULL is a no-op. Wipes and frees every key held. */
-void certpick_candset_free(struct certpick_candset *set);
+CERTPICK_API void certpick_candset_free(struct certpick_candset *set);
 
 /*
  * Add a file (PEM, DER, PKCS#12) or a folder (recursive, name order).
@@ -86,39 +87,43 @@ void certpick_candset_free(struct certpick_candset *set);
  * are reported through opts->warn and skipped; returns -1 (err set) only when
  * path itself cannot be used or on allocation failure.
  */
-int certpick_candset_add_path(struct certpick_candset *set, const char *path,
-    const struct certpick_load_options *opts, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_candset_add_path(struct certpick_candset *set,
+    const char *path, const struct certpick_load_options *opts, struct certpick_error *err);
 
 /* Add the user certificates of an NSS database (read-only). "sql:" optional. */
-int certpick_candset_add_nssdb(struct certpick_candset *set, const char *dir,
-    const struct certpick_load_options *opts, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_candset_add_nssdb(struct certpick_candset *set,
+    const char *dir, const struct certpick_load_options *opts, struct certpick_error *err);
 
 /* Add the certificates of a PKCS#11 token ("pkcs11:...;module-path=..."). */
-int certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
-    const struct certpick_load_options *opts, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_candset_add_pkcs11(struct certpick_candset *set,
+    const char *uri, const struct certpick_load_options *opts, struct certpick_error *err);
 
 /* Pair loose keys with certificates and decide which certificates are candidates. */
-int certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_candset_finish(struct certpick_candset *set,
+    struct certpick_error *err);
 
-size_t certpick_candset_count(const struct certpick_candset *set);
+CERTPICK_API size_t certpick_candset_count(const struct certpick_candset *set);
 /* Borrowed: valid until set is freed. NULL when i is out of range. */
-const struct certpick_candidate *certpick_candset_get(const struct certpick_candset *set,
-    size_t i);
+CERTPICK_API const struct certpick_candidate *certpick_candset_get(
+    const struct certpick_candset *set, size_t i);
 
 /* Where the certificate came from: "dir/alice.p12", "nssdb:DIR:nickname". Borrowed. */
-const char *certpick_candidate_source(const struct certpick_candidate *c);
+CERTPICK_API const char *certpick_candidate_source(const struct certpick_candidate *c);
 /* Borrowed: valid until the set is freed. */
-const struct certpick_dn *certpick_candidate_subject(const struct certpick_candidate *c);
-const struct certpick_dn *certpick_candidate_issuer(const struct certpick_candidate *c);
+CERTPICK_API const struct certpick_dn *certpick_candidate_subject(
+    const struct certpick_candidate *c);
+CERTPICK_API const struct certpick_dn *certpick_candidate_issuer(
+    const struct certpick_candidate *c);
 /* Lowercase hex SHA-256 of the DER (64 chars). Borrowed. */
-const char *certpick_candidate_sha256(const struct certpick_candidate *c);
-time_t certpick_candidate_not_before(const struct certpick_candidate *c);
-time_t certpick_candidate_not_after(const struct certpick_candidate *c);
-enum certpick_key_store certpick_candidate_key_store(const struct certpick_candidate *c);
+CERTPICK_API const char *certpick_candidate_sha256(const struct certpick_candidate *c);
+CERTPICK_API time_t certpick_candidate_not_before(const struct certpick_candidate *c);
+CERTPICK_API time_t certpick_candidate_not_after(const struct certpick_candidate *c);
+CERTPICK_API enum certpick_key_store certpick_candidate_key_store(
+    const struct certpick_candidate *c);
 /* Where the key was found; NULL when none. Borrowed. */
-const char *certpick_candidate_key_source(const struct certpick_candidate *c);
+CERTPICK_API const char *certpick_candidate_key_source(const struct certpick_candidate *c);
 /* The same file held a key that does not match this certificate. */
-bool certpick_candidate_has_key_mismatch(const struct certpick_candidate *c);
+CERTPICK_API bool certpick_candidate_has_key_mismatch(const struct certpick_candidate *c);
 
 /*
  * What a file holds, when it is not read from disk (fuzzing, embedding).
@@ -136,30 +141,31 @@ enum certpick_format {
  * data and source. `source` names it in results and messages. Returns -1
  * (err set) when nothing usable could be read; the set is then unchanged.
  */
-int certpick_candset_add_memory(struct certpick_candset *set, const void *data, size_t len,
-    const char *source, enum certpick_format format, const struct certpick_load_options *opts,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_candset_add_memory(struct certpick_candset *set,
+    const void *data, size_t len, const char *source, enum certpick_format format,
+    const struct certpick_load_options *opts, struct certpick_error *err);
 
 /* Number of certificates in the pool (every certificate seen, candidates included). */
-size_t certpick_candset_pool_count(const struct certpick_candset *set);
+CERTPICK_API size_t certpick_candset_pool_count(const struct certpick_candset *set);
 
 /* Public key of the certificate: "rsa", "ec", "ed25519", "ed448", "dsa", or "other". */
-const char *certpick_candidate_key_type(const struct certpick_candidate *c);
+CERTPICK_API const char *certpick_candidate_key_type(const struct certpick_candidate *c);
 /* Key size in bits (RSA modulus, EC field size, 253 for Ed25519); 0 when unknown. */
-int certpick_candidate_key_bits(const struct certpick_candidate *c);
+CERTPICK_API int certpick_candidate_key_bits(const struct certpick_candidate *c);
 /* Where the mismatching key was found ("alice.pem"); NULL when no mismatch. Borrowed. */
-const char *certpick_candidate_key_mismatch_source(const struct certpick_candidate *c);
+CERTPICK_API const char *certpick_candidate_key_mismatch_source(const struct certpick_candidate *c);
 /* The certificate came from a PKCS#12 file. */
-bool certpick_candidate_from_pkcs12(const struct certpick_candidate *c);
+CERTPICK_API bool certpick_candidate_from_pkcs12(const struct certpick_candidate *c);
 /*
  * Microsoft key-usage attribute (OID 2.5.29.15) on the key of a .pfx:
  * 0x10 KEY_EX (AT_KEYEXCHANGE), 0x80 KEY_SIG (AT_SIGNATURE), 0 when absent.
  */
-unsigned certpick_candidate_pfx_keyspec(const struct certpick_candidate *c);
+CERTPICK_API unsigned certpick_candidate_pfx_keyspec(const struct certpick_candidate *c);
 /* CSP name attribute (OID 1.3.6.1.4.1.311.17.1) of the key bag; NULL when absent. Borrowed. */
-const char *certpick_candidate_pfx_csp(const struct certpick_candidate *c);
+CERTPICK_API const char *certpick_candidate_pfx_csp(const struct certpick_candidate *c);
 /* DER of the certificate. Borrowed: valid until the set is freed. */
-const unsigned char *certpick_candidate_der(const struct certpick_candidate *c, size_t *len);
+CERTPICK_API const unsigned char *certpick_candidate_der(const struct certpick_candidate *c,
+    size_t *len);
 
 #ifdef __cplusplus
 }

@@ -48,9 +48,10 @@ enum certpick_phase {
 };
 
 /* "initial", "renegotiation", "post_handshake". Borrowed: static. */
-const char *certpick_phase_name(enum certpick_phase p);
+CERTPICK_API const char *certpick_phase_name(enum certpick_phase p);
 /* Reverse of certpick_phase_name(); -1 when unknown, else 0 and *out. */
-int certpick_phase_from_name(const char *name, enum certpick_phase *out);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_phase_from_name(const char *name,
+    enum certpick_phase *out);
 
 struct certpick_cr_extension {
 	uint16_t type;
@@ -107,12 +108,12 @@ struct certpick_certreq {
  * limits) are findings in the result.
  * Caller owns the result; free it with certpick_certreq_free().
  */
-CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_parse(uint16_t tls_version,
-    enum certpick_phase phase, const uint8_t *body, size_t body_len,
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_parse(
+    uint16_t tls_version, enum certpick_phase phase, const uint8_t *body, size_t body_len,
     struct certpick_error *err);
 
 /* NULL is a no-op. */
-void certpick_certreq_free(struct certpick_certreq *req);
+CERTPICK_API void certpick_certreq_free(struct certpick_certreq *req);
 
 /*
  * The fields of a request given by hand (select --ca-names) or read back from
@@ -144,7 +145,7 @@ struct certpick_certreq_fields {
  * a vector would exceed its TLS length limit.
  * Caller owns the result; free it with certpick_certreq_free().
  */
-CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_build(
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_build(
     const struct certpick_certreq_fields *fields, struct certpick_error *err);
 
 /*
@@ -158,7 +159,7 @@ struct certpick_certreq_list {
 };
 
 /* Free every request and the array; the struct is left empty. NULL is a no-op. */
-void certpick_certreq_list_release(struct certpick_certreq_list *list);
+CERTPICK_API void certpick_certreq_list_release(struct certpick_certreq_list *list);
 
 /*
  * Read requests back from probe JSON (docs/cli/probe.md): a probe object
@@ -170,11 +171,11 @@ void certpick_certreq_list_release(struct certpick_certreq_list *list);
  * (caller-allocated, released with certpick_certreq_list_release()); on
  * failure *out is empty and err says where (CERTPICK_ERR_PARSE).
  */
-CERTPICK_MUST_CHECK int certpick_certreq_list_from_json(const char *text, size_t len,
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_certreq_list_from_json(const char *text, size_t len,
     struct certpick_certreq_list *out, struct certpick_error *err);
 
 /* The same from a file ("-" is not special). Copied: path. */
-CERTPICK_MUST_CHECK int certpick_certreq_list_load_json(const char *path,
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_certreq_list_load_json(const char *path,
     struct certpick_certreq_list *out, struct certpick_error *err);
 
 /*
@@ -183,15 +184,15 @@ CERTPICK_MUST_CHECK int certpick_certreq_list_load_json(const char *path,
  * are named <signature>_<hash> ("dsa_sha256", "rsa_pkcs1_sha224").
  * Borrowed: static.
  */
-const char *certpick_sigalg_name(uint16_t scheme);
+CERTPICK_API const char *certpick_sigalg_name(uint16_t scheme);
 /* Reverse lookup; -1 when unknown. */
-int certpick_sigalg_from_name(const char *name, uint16_t *out);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_sigalg_from_name(const char *name, uint16_t *out);
 /* Name of a TLS 1.2 ClientCertificateType ("rsa_sign"); NULL if unknown. */
-const char *certpick_cert_type_name(uint8_t type);
+CERTPICK_API const char *certpick_cert_type_name(uint8_t type);
 /* Reverse lookup; -1 when unknown. */
-int certpick_cert_type_from_name(const char *name, uint8_t *out);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_cert_type_from_name(const char *name, uint8_t *out);
 /* Name of a TLS extension ("certificate_authorities"); NULL if unknown. */
-const char *certpick_extension_name(uint16_t type);
+CERTPICK_API const char *certpick_extension_name(uint16_t type);
 
 #ifdef __cplusplus
 }

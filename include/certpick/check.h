@@ -52,22 +52,23 @@ struct certpick_check_result {
  * chains from). out must be zero-initialized. Returns -1 only when the tool
  * failed (allocation); a bad certificate is a finding, not an error.
  */
-int certpick_check_run(const struct certpick_candset *set, const struct certpick_candidate *c,
-    const struct certpick_check_options *opts, struct certpick_check_result *out,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_check_run(const struct certpick_candset *set,
+    const struct certpick_candidate *c, const struct certpick_check_options *opts,
+    struct certpick_check_result *out, struct certpick_error *err);
 
 /* Free what r owns and zero it. NULL is a no-op. */
-void certpick_check_result_release(struct certpick_check_result *r);
+CERTPICK_API void certpick_check_result_release(struct certpick_check_result *r);
 
 /* The chosen path, or NULL when there is none. Borrowed from r. */
-const struct certpick_path *certpick_check_result_path(const struct certpick_check_result *r);
+CERTPICK_API const struct certpick_path *certpick_check_result_path(
+    const struct certpick_check_result *r);
 
 /*
  * Whether a CSP name (from a .pfx) is a legacy CryptoAPI provider: the
  * Base, Strong, Enhanced, "Enhanced RSA and AES" (SHA-2 but no RSA-PSS),
  * SChannel, DSS and smart-card CSPs. Key Storage Providers (CNG) are not.
  */
-bool certpick_check_csp_is_legacy(const char *csp);
+CERTPICK_API bool certpick_check_csp_is_legacy(const char *csp);
 
 #ifdef __cplusplus
 }

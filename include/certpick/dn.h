@@ -37,35 +37,36 @@ struct certpick_dn {
  * Fill dn from DER bytes. Copied: the caller may free der after the call.
  * Malformed DER is not an error (valid = false); only allocation failure is.
  */
-int certpick_dn_init_der(struct certpick_dn *dn, const uint8_t *der,
-    size_t der_len, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_dn_init_der(struct certpick_dn *dn,
+    const uint8_t *der, size_t der_len, struct certpick_error *err);
 
 /* Fill dn from an RFC 4514 string ("CN=Root A,O=Example"), UTF8String values. */
-int certpick_dn_init_rfc4514(struct certpick_dn *dn, const char *text,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_dn_init_rfc4514(struct certpick_dn *dn,
+    const char *text, struct certpick_error *err);
 
 /* Free what dn points to and zero it. NULL is a no-op. */
-void certpick_dn_release(struct certpick_dn *dn);
+CERTPICK_API void certpick_dn_release(struct certpick_dn *dn);
 
 /* Deep copy. */
-int certpick_dn_copy(struct certpick_dn *dst, const struct certpick_dn *src,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_dn_copy(struct certpick_dn *dst,
+    const struct certpick_dn *src, struct certpick_error *err);
 
 /* Byte-exact DER comparison (NSS, Go, GnuTLS, Firefox mozpkix). */
-bool certpick_dn_equal_exact(const struct certpick_dn *a, const struct certpick_dn *b);
+CERTPICK_API bool certpick_dn_equal_exact(const struct certpick_dn *a, const struct certpick_dn *b);
 
 /*
  * RFC 5280 7.1 style comparison: string types unified, case folded, spaces
  * collapsed (OpenSSL X509_NAME_cmp canonical form, Java X500Principal).
  * Two invalid names are equal only if their bytes are.
  */
-bool certpick_dn_equal_normalized(const struct certpick_dn *a, const struct certpick_dn *b);
+CERTPICK_API bool certpick_dn_equal_normalized(const struct certpick_dn *a,
+    const struct certpick_dn *b);
 
 /* Lowercase hex of the first n bytes of sha256 into out (2n+1 bytes). */
-void certpick_dn_short_hash(const struct certpick_dn *dn, char *out, size_t n);
+CERTPICK_API void certpick_dn_short_hash(const struct certpick_dn *dn, char *out, size_t n);
 
 /* Lowercase hex of len bytes into a new string. Caller owns the result; free(). */
-char *certpick_hex(const uint8_t *p, size_t len);
+CERTPICK_API CERTPICK_MUST_CHECK char *certpick_hex(const uint8_t *p, size_t len);
 
 /* Several names, in order. Owns the array and everything each name points to. */
 struct certpick_dn_list {

@@ -43,13 +43,13 @@ struct certpick_error {
 };
 
 /* Reset err to "no error". NULL is a no-op. */
-void certpick_error_clear(struct certpick_error *err);
+CERTPICK_API void certpick_error_clear(struct certpick_error *err);
 
 /*
  * Stable lowercase name of a code ("io", "network", ...), for JSON.
  * Borrowed: a static string.
  */
-const char *certpick_errc_name(enum certpick_errc code);
+CERTPICK_API const char *certpick_errc_name(enum certpick_errc code);
 
 #ifdef __cplusplus
 }

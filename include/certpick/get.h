@@ -83,7 +83,7 @@ struct certpick_get_result {
 };
 
 /* NULL is a no-op. */
-void certpick_get_result_free(struct certpick_get_result *res);
+CERTPICK_API void certpick_get_result_free(struct certpick_get_result *res);
 
 /*
  * Request url ("https://host[:port]/path") presenting candidate `chosen` of
@@ -94,10 +94,10 @@ void certpick_get_result_free(struct certpick_get_result *res);
  * could not start (bad URL or options, a key that cannot be used, no
  * memory), with err. Caller owns *out: certpick_get_result_free().
  */
-CERTPICK_MUST_CHECK int certpick_get_run(const char *url, const struct certpick_candset *set,
-    const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
-    const struct certpick_get_options *opts, struct certpick_get_result **out,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_get_run(const char *url,
+    const struct certpick_candset *set, const struct certpick_candidate *chosen,
+    const struct certpick_sel_candidate *sel, const struct certpick_get_options *opts,
+    struct certpick_get_result **out, struct certpick_error *err);
 
 #ifdef __cplusplus
 }

@@ -23,19 +23,19 @@ extern "C" {
 #endif
 
 /* The candidate's certificate. Borrowed; never NULL. */
-X509 *certpick_candidate_get0_x509(const struct certpick_candidate *c);
+CERTPICK_API X509 *certpick_candidate_get0_x509(const struct certpick_candidate *c);
 /*
  * The candidate's private key. Borrowed; NULL when there is none or when it
  * lives in an NSS database or on a PKCS#11 token (see key_store).
  */
-EVP_PKEY *certpick_candidate_get0_pkey(const struct certpick_candidate *c);
+CERTPICK_API EVP_PKEY *certpick_candidate_get0_pkey(const struct certpick_candidate *c);
 /*
  * Certificates found with the candidate (the rest of its PEM file or
  * PKCS#12), usually intermediates. Borrowed; never NULL (may be empty).
  */
-STACK_OF(X509) *certpick_candidate_get0_chain(const struct certpick_candidate *c);
+CERTPICK_API STACK_OF(X509) *certpick_candidate_get0_chain(const struct certpick_candidate *c);
 /* Every certificate of the set, candidates included, to build chains from. Borrowed. */
-STACK_OF(X509) *certpick_candset_get0_pool(const struct certpick_candset *set);
+CERTPICK_API STACK_OF(X509) *certpick_candset_get0_pool(const struct certpick_candset *set);
 
 /*
  * Add one candidate made by the caller (NSS and PKCS#11 sources, tests).
@@ -46,28 +46,29 @@ STACK_OF(X509) *certpick_candset_get0_pool(const struct certpick_candset *set);
  * source is copied. The candidate is added now, in call order, and is a
  * candidate whatever its basicConstraints say.
  */
-int certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY *key,
-    STACK_OF(X509) *extra, const char *source, enum certpick_key_store store,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_candset_add_x509(struct certpick_candset *set,
+    X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *extra, const char *source,
+    enum certpick_key_store store, struct certpick_error *err);
 
 /* The trusted certificates. Borrowed. */
-STACK_OF(X509) *certpick_trust_get0_certs(const struct certpick_trust *t);
+CERTPICK_API STACK_OF(X509) *certpick_trust_get0_certs(const struct certpick_trust *t);
 /* The CRLs added with certpick_trust_add_crl_path(). Borrowed. */
-STACK_OF(X509_CRL) *certpick_trust_get0_crls(const struct certpick_trust *t);
+CERTPICK_API STACK_OF(X509_CRL) *certpick_trust_get0_crls(const struct certpick_trust *t);
 /* Trust one certificate (reference taken; duplicates kept once). */
-int certpick_trust_add_x509(struct certpick_trust *t, X509 *x, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_trust_add_x509(struct certpick_trust *t, X509 *x,
+    struct certpick_error *err);
 /*
  * certpick_trust_build_paths() for a bare certificate: issuers are looked up
  * in untrusted (may be NULL), then in t.
  */
-int certpick_trust_build_paths_x509(const struct certpick_trust *t, X509 *leaf,
-    STACK_OF(X509) *untrusted, struct certpick_paths *out, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_trust_build_paths_x509(const struct certpick_trust *t,
+    X509 *leaf, STACK_OF(X509) *untrusted, struct certpick_paths *out, struct certpick_error *err);
 /* The certificates of a path, leaf first. Borrowed: valid until the paths are released. */
-STACK_OF(X509) *certpick_path_get0_x509s(const struct certpick_path *p);
+CERTPICK_API STACK_OF(X509) *certpick_path_get0_x509s(const struct certpick_path *p);
 
 /* A generated entity's certificate and key, by name. Borrowed; NULL when unknown. */
-X509 *certpick_pki_get0_x509(const struct certpick_pki *pki, const char *name);
-EVP_PKEY *certpick_pki_get0_pkey(const struct certpick_pki *pki, const char *name);
+CERTPICK_API X509 *certpick_pki_get0_x509(const struct certpick_pki *pki, const char *name);
+CERTPICK_API EVP_PKEY *certpick_pki_get0_pkey(const struct certpick_pki *pki, const char *name);
 
 #ifdef __cplusplus
 }

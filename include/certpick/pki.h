@@ -57,13 +57,14 @@ struct certpick_pki_spec {
 struct certpick_pki;
 
 /* now: the time validity is relative to. */
-CERTPICK_MUST_CHECK struct certpick_pki *certpick_pki_new(time_t now, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_pki *certpick_pki_new(time_t now,
+    struct certpick_error *err);
 /* NULL is a no-op. Wipes the keys. */
-void certpick_pki_free(struct certpick_pki *pki);
+CERTPICK_API void certpick_pki_free(struct certpick_pki *pki);
 
 /* Make one key and certificate. spec and its strings are copied. */
-int certpick_pki_add(struct certpick_pki *pki, const struct certpick_pki_spec *spec,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_pki_add(struct certpick_pki *pki,
+    const struct certpick_pki_spec *spec, struct certpick_error *err);
 
 /*
  * Write every entity into dir (which must exist): NAME.pem (certificate),
@@ -71,8 +72,8 @@ int certpick_pki_add(struct certpick_pki *pki, const struct certpick_pki_spec *s
  * then its issuers below the root), NAME.p12 when asked (protected with
  * password; "" allowed).
  */
-int certpick_pki_write(const struct certpick_pki *pki, const char *dir, const char *password,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_pki_write(const struct certpick_pki *pki,
+    const char *dir, const char *password, struct certpick_error *err);
 
 #ifdef __cplusplus
 }

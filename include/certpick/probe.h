@@ -50,7 +50,7 @@ enum certpick_client_auth {
 };
 
 /* "unknown", "none", "optional", "required". Borrowed: static. */
-const char *certpick_client_auth_name(enum certpick_client_auth a);
+CERTPICK_API const char *certpick_client_auth_name(enum certpick_client_auth a);
 
 /* How a connection ended: what decided client_auth. */
 enum certpick_probe_end {
@@ -65,10 +65,10 @@ enum certpick_probe_end {
 };
 
 /* "http", "alert", "closed", "reset", "timeout", "not_http", "error", "none". */
-const char *certpick_probe_end_name(enum certpick_probe_end e);
+CERTPICK_API const char *certpick_probe_end_name(enum certpick_probe_end e);
 
 /* RFC name of a TLS alert ("certificate_required"); NULL if unknown. Borrowed. */
-const char *certpick_alert_name(int description);
+CERTPICK_API const char *certpick_alert_name(int description);
 
 /* An HTTP/1.x answer, as far as it was read. */
 struct certpick_probe_http {
@@ -135,7 +135,7 @@ struct certpick_probe_result {
 };
 
 /* Caller-owned free. NULL is a no-op. */
-void certpick_probe_result_free(struct certpick_probe_result *res);
+CERTPICK_API void certpick_probe_result_free(struct certpick_probe_result *res);
 
 enum certpick_probe_flags {
 	CERTPICK_PROBE_TLS12_ONLY = 1 << 0,
@@ -169,8 +169,8 @@ struct certpick_probe_options {
  * parts (default port 443, path NULL when none). Owned by the caller: free()
  * each. -1 and err (CERTPICK_ERR_USAGE) when it is not a target.
  */
-int certpick_probe_target_parse(const char *target, char **host, char **port, char **path,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_probe_target_parse(const char *target, char **host,
+    char **port, char **path, struct certpick_error *err);
 
 /*
  * Probe one target. Returns 0 and *out even when the probe failed on the
@@ -178,7 +178,7 @@ int certpick_probe_target_parse(const char *target, char **host, char **port, ch
  * or options, no memory, a certificate or key that does not load), with err.
  * Caller owns *out; free it with certpick_probe_result_free().
  */
-CERTPICK_MUST_CHECK int certpick_probe_run(const char *target,
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_probe_run(const char *target,
     const struct certpick_probe_options *opts, struct certpick_probe_result **out,
     struct certpick_error *err);
 
@@ -191,7 +191,7 @@ typedef void (*certpick_probe_done_fn)(void *arg, size_t index, struct certpick_
  * targets[]. A target that fails is a result with error set, never an abort.
  * Returns -1 only when nothing could start (options, certificate, memory).
  */
-CERTPICK_MUST_CHECK int certpick_probe_run_many(const char *const *targets, size_t n,
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_probe_run_many(const char *const *targets, size_t n,
     unsigned concurrency, const struct certpick_probe_options *opts, certpick_probe_done_fn done,
     void *done_arg, struct certpick_error *err);
 

@@ -301,16 +301,17 @@ enum certpick_reason {
 #undef CERTPICK_REASON_ENUM_
 
 /* Stable kebab-case id ("eku-no-client-auth"). Borrowed: static. NULL if unknown. */
-const char *certpick_reason_id(enum certpick_reason r);
+CERTPICK_API const char *certpick_reason_id(enum certpick_reason r);
 /* One sentence. Borrowed: static. */
-const char *certpick_reason_text(enum certpick_reason r);
+CERTPICK_API const char *certpick_reason_text(enum certpick_reason r);
 /* The fix. Borrowed: static. */
-const char *certpick_reason_hint(enum certpick_reason r);
-enum certpick_severity certpick_reason_severity(enum certpick_reason r);
+CERTPICK_API const char *certpick_reason_hint(enum certpick_reason r);
+CERTPICK_API enum certpick_severity certpick_reason_severity(enum certpick_reason r);
 /* "error", "warning", "info". Borrowed: static. */
-const char *certpick_severity_name(enum certpick_severity s);
+CERTPICK_API const char *certpick_severity_name(enum certpick_severity s);
 /* Look an id up; returns -1 when unknown, else 0 and *out. */
-int certpick_reason_from_id(const char *id, enum certpick_reason *out);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_reason_from_id(const char *id,
+    enum certpick_reason *out);
 
 /*
  * One finding: a reason plus what made it fire. `detail` says the specifics
@@ -329,13 +330,13 @@ struct certpick_findings {
 };
 
 /* Free every detail and the array; the struct is left empty. NULL is a no-op. */
-void certpick_findings_release(struct certpick_findings *f);
+CERTPICK_API void certpick_findings_release(struct certpick_findings *f);
 /* Highest severity present; CERTPICK_SEV_INFO when empty. */
-enum certpick_severity certpick_findings_max(const struct certpick_findings *f);
+CERTPICK_API enum certpick_severity certpick_findings_max(const struct certpick_findings *f);
 /* Whether a reason is present. */
-int certpick_findings_has(const struct certpick_findings *f, enum certpick_reason r);
+CERTPICK_API int certpick_findings_has(const struct certpick_findings *f, enum certpick_reason r);
 /* Sort most severe first, stable within a severity. */
-void certpick_findings_sort(struct certpick_findings *f);
+CERTPICK_API void certpick_findings_sort(struct certpick_findings *f);
 
 #ifdef __cplusplus
 }

@@ -40,16 +40,17 @@ extern "C" {
 struct certpick_profile;
 
 /* Number of built-in profiles, and the i-th (table order). Borrowed: static. */
-size_t certpick_profile_count(void);
-const struct certpick_profile *certpick_profile_get(size_t i);
+CERTPICK_API size_t certpick_profile_count(void);
+CERTPICK_API const struct certpick_profile *certpick_profile_get(size_t i);
 /* Look a profile up by name ("windows", "chrome", ...); NULL when unknown. */
-const struct certpick_profile *certpick_profile_find(const char *name);
+CERTPICK_API CERTPICK_MUST_CHECK const struct certpick_profile *certpick_profile_find(
+    const char *name);
 /* "chrome". Borrowed: static. */
-const char *certpick_profile_name(const struct certpick_profile *p);
+CERTPICK_API const char *certpick_profile_name(const struct certpick_profile *p);
 /* "Chrome on Linux (NSS store)". Borrowed: static. */
-const char *certpick_profile_summary(const struct certpick_profile *p);
+CERTPICK_API const char *certpick_profile_summary(const struct certpick_profile *p);
 /* The client shows a certificate picker instead of sending by itself. */
-bool certpick_profile_has_picker(const struct certpick_profile *p);
+CERTPICK_API bool certpick_profile_has_picker(const struct certpick_profile *p);
 
 /*
  * When the client is asked. A server asks for a certificate at the handshake,
@@ -66,7 +67,7 @@ enum certpick_reach {
 	CERTPICK_REACH_FAILS,		/* it ends the connection (refuses to renegotiate) */
 };
 /* "asked", "not-offered", "ignored", "fails". Borrowed: static. */
-const char *certpick_reach_name(enum certpick_reach r);
+CERTPICK_API const char *certpick_reach_name(enum certpick_reach r);
 
 /* What a client does with a request in one phase. Everything is static. */
 struct certpick_phase_support {
@@ -80,8 +81,8 @@ struct certpick_phase_support {
  * How the client of p handles a request sent in phase ph, by default.
  * Borrowed: static (never NULL for a valid phase; NULL otherwise).
  */
-const struct certpick_phase_support *certpick_profile_phase(const struct certpick_profile *p,
-    enum certpick_phase ph);
+CERTPICK_API const struct certpick_phase_support *certpick_profile_phase(
+    const struct certpick_profile *p, enum certpick_phase ph);
 
 /*
  * The outcome of a selection: what the server sees from this client.
@@ -97,7 +98,7 @@ enum certpick_outcome {
 };
 /* "sends", "sends-then-fails", "sends-nothing", "picker", "never-asked",
  * "fails-connection". Borrowed: static. */
-const char *certpick_outcome_name(enum certpick_outcome o);
+CERTPICK_API const char *certpick_outcome_name(enum certpick_outcome o);
 
 enum certpick_verdict {
 	CERTPICK_VERDICT_FILTERED = 0,	/* the client does not consider it */
@@ -105,7 +106,7 @@ enum certpick_verdict {
 	CERTPICK_VERDICT_CHOSEN,	/* sent (or what auto-selection sends, with a picker) */
 };
 /* "filtered", "eligible", "chosen". Borrowed: static. */
-const char *certpick_verdict_name(enum certpick_verdict v);
+CERTPICK_API const char *certpick_verdict_name(enum certpick_verdict v);
 
 /* One check of a profile as applied to one candidate. Owned by the candidate result. */
 struct certpick_trace_step {
@@ -175,18 +176,19 @@ struct certpick_select_options {
  * misuse; "nothing qualifies" is a result (chosen = auto_choice = -1).
  * Caller owns *out; free it with certpick_selection_free().
  */
-int certpick_select_run(const struct certpick_profile *p, const struct certpick_candset *set,
-    const struct certpick_certreq *req, const struct certpick_select_options *opts,
-    struct certpick_selection **out, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_select_run(const struct certpick_profile *p,
+    const struct certpick_candset *set, const struct certpick_certreq *req,
+    const struct certpick_select_options *opts, struct certpick_selection **out,
+    struct certpick_error *err);
 
 /* NULL is a no-op. */
-void certpick_selection_free(struct certpick_selection *s);
+CERTPICK_API void certpick_selection_free(struct certpick_selection *s);
 
 /*
  * A typical signature_algorithms list (what an OpenSSL 3 server offers) for
  * TLS 1.2 or 1.3, used when a request is written by hand. Borrowed: static.
  */
-const uint16_t *certpick_select_default_sigalgs(uint16_t tls_version, size_t *n);
+CERTPICK_API const uint16_t *certpick_select_default_sigalgs(uint16_t tls_version, size_t *n);
 
 #ifdef __cplusplus
 }

@@ -46,9 +46,10 @@ enum certpick_serve_auth {
 };
 
 /* "none", "optional", "require". Borrowed: static. */
-const char *certpick_serve_auth_name(enum certpick_serve_auth a);
+CERTPICK_API const char *certpick_serve_auth_name(enum certpick_serve_auth a);
 /* Reverse lookup; -1 when unknown. */
-int certpick_serve_auth_from_name(const char *name, enum certpick_serve_auth *out);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_serve_auth_from_name(const char *name,
+    enum certpick_serve_auth *out);
 
 /* One rule the client certificate is held to; the 200 page lists each. */
 enum certpick_serve_rule {
@@ -68,10 +69,10 @@ enum certpick_serve_rule_state {
 };
 
 /* Stable id ("chain-trusted") and sentence of a rule. Borrowed: static. */
-const char *certpick_serve_rule_id(enum certpick_serve_rule r);
-const char *certpick_serve_rule_text(enum certpick_serve_rule r);
+CERTPICK_API const char *certpick_serve_rule_id(enum certpick_serve_rule r);
+CERTPICK_API const char *certpick_serve_rule_text(enum certpick_serve_rule r);
 /* "skipped", "pass", "fail". Borrowed: static. */
-const char *certpick_serve_rule_state_name(enum certpick_serve_rule_state s);
+CERTPICK_API const char *certpick_serve_rule_state_name(enum certpick_serve_rule_state s);
 
 /* One certificate the client sent, leaf first. */
 struct certpick_serve_cert {
@@ -92,7 +93,7 @@ enum certpick_serve_asked {
 };
 
 /* "never", "initial", "renegotiation", "post_handshake". Borrowed: static. */
-const char *certpick_serve_asked_name(enum certpick_serve_asked a);
+CERTPICK_API const char *certpick_serve_asked_name(enum certpick_serve_asked a);
 
 /*
  * What happened to one request (or to one handshake that failed on purpose,
@@ -128,7 +129,7 @@ struct certpick_serve_report {
 };
 
 /* Release what a report points to (not the struct). NULL is a no-op. */
-void certpick_serve_report_release(struct certpick_serve_report *r);
+CERTPICK_API void certpick_serve_report_release(struct certpick_serve_report *r);
 
 /*
  * The report as one JSON object (docs/json.md shapes: schema 1, DNs as
@@ -136,9 +137,11 @@ void certpick_serve_report_release(struct certpick_serve_report *r);
  * the same text is the JSON answer's body and a --json-log line. Compact, no
  * newline. Caller owns the result; free(). NULL on allocation failure.
  */
-CERTPICK_MUST_CHECK char *certpick_serve_report_json(const struct certpick_serve_report *r);
+CERTPICK_API CERTPICK_MUST_CHECK char *certpick_serve_report_json(
+    const struct certpick_serve_report *r);
 /* The HTML page for browsers. Caller owns the result; free(). */
-CERTPICK_MUST_CHECK char *certpick_serve_report_html(const struct certpick_serve_report *r);
+CERTPICK_API CERTPICK_MUST_CHECK char *certpick_serve_report_html(
+    const struct certpick_serve_report *r);
 
 /* Receives one report per request; borrowed for the call only. */
 typedef void (*certpick_serve_log_fn)(void *arg, const struct certpick_serve_report *r);
@@ -184,36 +187,39 @@ struct certpick_serve_options {
  * _PARSE) or a listener cannot be bound (CERTPICK_ERR_NETWORK).
  * Caller owns the result; free it with certpick_serve_free().
  */
-CERTPICK_MUST_CHECK struct certpick_serve *certpick_serve_new(
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_serve *certpick_serve_new(
     const struct certpick_serve_options *opts, struct certpick_error *err);
 
 /* Run until stopped and drained. -1 and err on a loop failure. */
-int certpick_serve_run(struct certpick_serve *srv, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_serve_run(struct certpick_serve *srv,
+    struct certpick_error *err);
 
 /*
  * Graceful stop: close the listeners and idle connections, let requests in
  * flight finish (at most 5 s), then certpick_serve_run() returns. Safe to
  * call more than once, and from callbacks running in the loop.
  */
-void certpick_serve_stop(struct certpick_serve *srv);
+CERTPICK_API void certpick_serve_stop(struct certpick_serve *srv);
 
 /* NULL is a no-op. */
-void certpick_serve_free(struct certpick_serve *srv);
+CERTPICK_API void certpick_serve_free(struct certpick_serve *srv);
 
 /* The CA names sent in each CertificateRequest. Borrowed: valid until free. */
-const struct certpick_dn *certpick_serve_ca_names(const struct certpick_serve *srv, size_t *n);
+CERTPICK_API const struct certpick_dn *certpick_serve_ca_names(const struct certpick_serve *srv,
+    size_t *n);
 /* Size of the TLS 1.2 CertificateRequest carrying those names (header included). */
-size_t certpick_serve_certreq_size(const struct certpick_serve *srv);
+CERTPICK_API size_t certpick_serve_certreq_size(const struct certpick_serve *srv);
 /* Startup notes: CA list over client limits (cr-too-large-*), no names. Borrowed. */
-const struct certpick_findings *certpick_serve_findings(const struct certpick_serve *srv);
+CERTPICK_API const struct certpick_findings *certpick_serve_findings(
+    const struct certpick_serve *srv);
 /* Lowercase hex SHA-256 of the server certificate. Borrowed. */
-const char *certpick_serve_identity_sha256(const struct certpick_serve *srv);
+CERTPICK_API const char *certpick_serve_identity_sha256(const struct certpick_serve *srv);
 /* Whether the identity is a throwaway one made at start. */
-bool certpick_serve_identity_generated(const struct certpick_serve *srv);
+CERTPICK_API bool certpick_serve_identity_generated(const struct certpick_serve *srv);
 /* Bound addresses, "127.0.0.1:8443". Borrowed; NULL when i is out of range. */
-const char *certpick_serve_listen_addr(const struct certpick_serve *srv, size_t i);
+CERTPICK_API const char *certpick_serve_listen_addr(const struct certpick_serve *srv, size_t i);
 /* Connections open right now. */
-size_t certpick_serve_connections(const struct certpick_serve *srv);
+CERTPICK_API size_t certpick_serve_connections(const struct certpick_serve *srv);
 
 #ifdef __cplusplus
 }

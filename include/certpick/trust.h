@@ -39,9 +39,10 @@ extern "C" {
 
 struct certpick_trust;
 
-CERTPICK_MUST_CHECK struct certpick_trust *certpick_trust_new(struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_trust *certpick_trust_new(
+    struct certpick_error *err);
 /* NULL is a no-op. */
-void certpick_trust_free(struct certpick_trust *t);
+CERTPICK_API void certpick_trust_free(struct certpick_trust *t);
 
 /*
  * Add every certificate of a file (PEM bundle or DER) or of a folder (its
@@ -49,17 +50,18 @@ void certpick_trust_free(struct certpick_trust *t);
  * hashed OpenSSL folders). Duplicates are kept once. Returns -1 when path
  * cannot be read or holds no certificate at all.
  */
-int certpick_trust_add_path(struct certpick_trust *t, const char *path,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_trust_add_path(struct certpick_trust *t,
+    const char *path, struct certpick_error *err);
 
 /*
  * The system store: the bundle OpenSSL was built with (X509_get_default_cert_file,
  * /usr/lib/ssl/cert.pem on Debian) if it exists, else CERTPICK_TRUST_SYSTEM_DIR.
  */
-int certpick_trust_add_default(struct certpick_trust *t, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_trust_add_default(struct certpick_trust *t,
+    struct certpick_error *err);
 
 /* Number of distinct trusted certificates. */
-size_t certpick_trust_count(const struct certpick_trust *t);
+CERTPICK_API size_t certpick_trust_count(const struct certpick_trust *t);
 
 /*
  * Add the CRLs of a file (PEM bundle of "X509 CRL" blocks, other blocks
@@ -69,10 +71,10 @@ size_t certpick_trust_count(const struct certpick_trust *t);
  * Returns -1, adding none of them, when path cannot be read, holds no CRL
  * or a malformed one.
  */
-int certpick_trust_add_crl_path(struct certpick_trust *t, const char *path,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_trust_add_crl_path(struct certpick_trust *t,
+    const char *path, struct certpick_error *err);
 /* Number of CRLs added. */
-size_t certpick_trust_crl_count(const struct certpick_trust *t);
+CERTPICK_API size_t certpick_trust_crl_count(const struct certpick_trust *t);
 
 enum certpick_path_end {
 	CERTPICK_PATH_TRUSTED = 0,	/* ends at a certificate of the trust store */
@@ -81,7 +83,7 @@ enum certpick_path_end {
 };
 
 /* "trusted", "untrusted-root", "incomplete". Borrowed: static. */
-const char *certpick_path_end_name(enum certpick_path_end e);
+CERTPICK_API const char *certpick_path_end_name(enum certpick_path_end e);
 
 struct certpick_path_cert {
 	struct certpick_dn subject;
@@ -106,7 +108,7 @@ struct certpick_paths {
 };
 
 /* Free everything paths owns and zero it. NULL is a no-op. */
-void certpick_paths_release(struct certpick_paths *paths);
+CERTPICK_API void certpick_paths_release(struct certpick_paths *paths);
 
 /*
  * Every path from candidate c (of set) to where its issuers run out, using
@@ -114,7 +116,7 @@ void certpick_paths_release(struct certpick_paths *paths);
  * zero-initialized; on success it holds at least one path. At most 16 paths
  * of at most 12 certificates are kept.
  */
-int certpick_trust_build_paths(const struct certpick_trust *t,
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_trust_build_paths(const struct certpick_trust *t,
     const struct certpick_candset *set, const struct certpick_candidate *c,
     struct certpick_paths *out, struct certpick_error *err);
 

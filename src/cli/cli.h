@@ -253,8 +253,8 @@ struct cli_demo_server;
 struct cli_demo_server *cli_demo_server_start(struct certpick_serve_options *o,
     struct certpick_error *err);
 const struct certpick_serve *cli_demo_server_get(const struct cli_demo_server *d);
-/* Stop, join and free. NULL is a no-op. */
-void cli_demo_server_stop(struct cli_demo_server *d);
+/* Stop, join and free. NULL is a no-op. -1 and err (when not NULL) when its loop had failed. */
+int cli_demo_server_stop(struct cli_demo_server *d, struct certpick_error *err);
 int cmd_probe(int argc, char **argv);
 extern const char cmd_probe_usage[];
 int cmd_select(int argc, char **argv);

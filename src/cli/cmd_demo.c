@@ -435,7 +435,9 @@ run_demo(struct demo *d, struct certpick_error *err)
 		goto out;
 	ret = 0;
 out:
-	cli_demo_server_stop(srv);
+	/* a step's error, when there is one, is already what err says */
+	if (cli_demo_server_stop(srv, ret == 0 ? err : NULL) != 0)
+		ret = -1;
 	certpick_candset_free(set);
 	return ret;
 }

@@ -20,6 +20,7 @@ struct cli_demo_server {
 	int pipefd[2];
 	pthread_t thread;
 	bool running;
+	bool loop_failed;		/* certpick_serve_run() failed: err says why */
 	struct certpick_error err;	/* a loop failure, read after join */
 };
 
@@ -39,7 +40,7 @@ loop(void *arg)
 {
 	struct cli_demo_server *d = arg;
 
-	(void)certpick_serve_run(d->srv, &d->err);
+	d->loop_failed = certpick_serve_run(d->srv, &d->err) != 0;
 	return NULL;
 }
 
@@ -71,7 +72,7 @@ cli_demo_server_start(struct certpick_serve_options *o, struct certpick_error *e
 	d->running = true;
 	return d;
 fail:
-	cli_demo_server_stop(d);
+	(void)cli_demo_server_stop(d, NULL);
 	return NULL;
 }
 
@@ -81,14 +82,21 @@ cli_demo_server_get(const struct cli_demo_server *d)
 	return d->srv;
 }
 
-void
-cli_demo_server_stop(struct cli_demo_server *d)
+int
+cli_demo_server_stop(struct cli_demo_server *d, struct certpick_error *err)
 {
+	int ret = 0;
+
 	if (d == NULL)
-		return;
+		return 0;
 	if (d->running) {
 		(void)!write(d->pipefd[1], "x", 1);
 		pthread_join(d->thread, NULL);
+		if (d->loop_failed) {
+			if (err != NULL)
+				*err = d->err;
+			ret = -1;
+		}
 	}
 	if (d->wake != NULL)
 		event_free(d->wake);
@@ -100,4 +108,5 @@ cli_demo_server_stop(struct cli_demo_server *d)
 	if (d->pipefd[1] >= 0)
 		close(d->pipefd[1]);
 	free(d);
+	return ret;
 }

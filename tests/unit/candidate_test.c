@@ -602,9 +602,9 @@ allocation_failures(void **state)
 
 		cp_mem_fail_after(n);
 		if ((set = certpick_candset_new(&err)) != NULL) {
-			(void)certpick_candset_add_path(set, tu_data("candidate/leaf.p12"), &opts, &err);
-			(void)certpick_candset_add_path(set, tu_data("candidate/dir"), &opts, &err);
-			(void)certpick_candset_finish(set, &err);
+			(void)!certpick_candset_add_path(set, tu_data("candidate/leaf.p12"), &opts, &err);
+			(void)!certpick_candset_add_path(set, tu_data("candidate/dir"), &opts, &err);
+			(void)!certpick_candset_finish(set, &err);
 		}
 		cp_mem_fail_after(0);
 		certpick_candset_free(set);

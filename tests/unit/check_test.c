@@ -318,7 +318,7 @@ misuse_and_allocation(void **state)
 		struct certpick_candset *set = certpick_candset_new(&err);
 		load_set(set, src, NULL);
 		cp_mem_fail_after(n);
-		(void)certpick_check_run(set, certpick_candset_get(set, 0), &opts, &r, &err);
+		(void)!certpick_check_run(set, certpick_candset_get(set, 0), &opts, &r, &err);
 		cp_mem_fail_after(0);
 		certpick_check_result_release(&r);
 		certpick_candset_free(set);

@@ -207,7 +207,7 @@ loop(void *arg)
 	struct live *l = arg;
 	struct certpick_error err;
 
-	(void)certpick_serve_run(l->srv, &err);
+	(void)!certpick_serve_run(l->srv, &err);
 	return NULL;
 }
 

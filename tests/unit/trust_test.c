@@ -228,7 +228,7 @@ allocation_failures(void **state)
 		    certpick_candset_add_path(set, tu_data("cross/ints.pem"), NULL, &err) == 0 &&
 		    certpick_trust_add_path(t, tu_data("cross/rootX.pem"), &err) == 0 &&
 		    certpick_candset_finish(set, &err) == 0)
-			(void)certpick_trust_build_paths(t, set, certpick_candset_get(set, 0), &paths,
+			(void)!certpick_trust_build_paths(t, set, certpick_candset_get(set, 0), &paths,
 			    &err);
 		cp_mem_fail_after(0);
 		certpick_paths_release(&paths);
