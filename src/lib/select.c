@@ -630,7 +630,8 @@ chk_size(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct b
 		buf_add(b, "the CertificateRequest is %zu bytes, a body of %zu over this client's "
 		    "limit of %zu: the handshake fails", c->req->size, body, max);
 	} else {
-		buf_add(b, "%zu bytes, a body within the limit of %zu", c->req->size, max);
+		buf_add(b, "%zu bytes (a body of %zu), within the limit of %zu", c->req->size,
+		    body, max);
 	}
 	return 0;
 }

@@ -122,7 +122,9 @@ class Server:
 
     def conns(self):
         """How many TCP connections the server holds (has accepted and not yet
-        closed): its descriptors that are TCP sockets other than a listener."""
+        closed): its socket descriptors other than a listener. A connection the
+        peer has already reset leaves the kernel's tables while the server still
+        holds its descriptor: it counts until the server closes it."""
         inodes = set()
         for fd in os.listdir("/proc/%d/fd" % self.proc.pid):
             try:
@@ -131,16 +133,21 @@ class Server:
                 continue
             if link.startswith("socket:["):
                 inodes.add(link[8:-1])
-        n = 0
+        not_conns = set()     # listeners, UNIX and UDP sockets
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
             with open(table) as f:
                 next(f)
                 for line in f:
                     col = line.split()
-                    # st 0A is LISTEN
-                    if col[9] in inodes and col[3] != "0A":
-                        n += 1
-        return n
+                    if col[3] == "0A":      # st 0A is LISTEN
+                        not_conns.add(col[9])
+        for table in ("/proc/net/unix", "/proc/net/udp", "/proc/net/udp6"):
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    col = line.split()
+                    not_conns.add(col[6] if table.endswith("unix") else col[9])
+        return len(inodes - not_conns)
 
     def backlog(self):
         """How many connections wait in the listen queue, not yet accepted."""
