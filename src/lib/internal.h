@@ -16,6 +16,8 @@
 #define CP_STR_(x) #x
 #define CP_STR(x) CP_STR_(x)
 #define CP_WHERE (__FILE__ ":" CP_STR(__LINE__))
+/* The number of elements of an array (not a pointer). */
+#define CP_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* error.c: all return -1 so that `return cp_error_set(...)` reads well. */
 int cp_error_set_(struct certpick_error *err, const char *where, enum certpick_errc code,

@@ -1,0 +1,120 @@
+/*
+ * The protocol seam of the client engine: what a client says before TLS,
+ * after it, and how the service's answer reads. One layer per URL scheme
+ * (proto_smtp.c, proto_imap.c, ...). A layer is a pure state machine: the
+ * engine feeds it the bytes the server sent and writes the bytes the layer
+ * asks for; a layer never touches a socket, a clock, OpenSSL or the
+ * environment, so each has a libFuzzer target that drives step() with
+ * arbitrary server bytes (fuzz/fuzz_proto_<name>.c).
+ *
+ * The engine's contract (probe_engine.c):
+ *   - it calls init() once per connection, then step() with tls_up = false
+ *     (unless ops->implicit_tls: then the handshake comes first and every
+ *     step() has tls_up = true);
+ *   - `in` is everything received and not yet consumed (plaintext; after
+ *     the handshake, decrypted); the layer sets *used to the bytes it
+ *     consumed (whole lines or messages only) and the engine keeps the rest;
+ *   - CP_PROTO_READ: call again when more bytes arrived. The engine caps what
+ *     it keeps unconsumed at CP_PROTO_MAX_PENDING and ends the connection
+ *     with "reply too long" past that;
+ *   - CP_PROTO_WRITE: send all of `out` (appended by the layer), then call
+ *     step() again at once with whatever input is pending;
+ *   - CP_PROTO_STARTTLS: start the handshake now. Bytes left unconsumed at
+ *     that moment are a protocol violation (command injection, CVE-2011-0411
+ *     class): the engine ends the connection with an error, never carries
+ *     them into TLS. After the handshake step() is called with tls_up = true
+ *     and empty input, so the layer can speak first (EHLO again, CAPABILITY);
+ *   - CP_PROTO_DONE: the verdict is filled in; the engine closes politely;
+ *   - CP_PROTO_FAIL: the server's bytes broke the protocol (or a limit);
+ *     v->text says how, in one line.
+ *   A layer may see EOF: step() with eof = true; it answers DONE or FAIL.
+ * Ownership: the layer owns its state (state_size bytes the engine zeroes and
+ * hands to init/step/clear) and what it allocates in it; the strings it puts
+ * in the verdict become the verdict's (cp_proto_verdict_clear frees them).
+ */
+#ifndef CERTPICK_PROTO_H
+#define CERTPICK_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define CP_PROTO_MAX_PENDING ((size_t)64 << 10)	/* unconsumed server bytes */
+#define CP_PROTO_MAX_LINE ((size_t)8 << 10)		/* one reply line, any text protocol */
+#define CP_PROTO_MAX_LINES 512				/* lines of one multi-line reply */
+
+enum cp_proto_act {
+	CP_PROTO_READ = 0,
+	CP_PROTO_WRITE,
+	CP_PROTO_STARTTLS,
+	CP_PROTO_DONE,
+	CP_PROTO_FAIL,
+};
+
+/* The service's verdict on this connection. */
+enum cp_proto_outcome {
+	CP_PROTO_UNKNOWN = 0,	/* the conversation ended before a verdict */
+	CP_PROTO_ACCEPTED,	/* authenticated / relayed / bound by the certificate */
+	CP_PROTO_REFUSED,	/* the service refused (code and text say why) */
+	CP_PROTO_NOT_OFFERED,	/* certificate authentication not offered (no EXTERNAL, ...) */
+	CP_PROTO_NO_TLS,	/* STARTTLS not offered or refused */
+	CP_PROTO_HANDSHAKE_ONLY,/* tls://: nothing to ask after the handshake */
+};
+
+struct cp_proto_verdict {
+	enum cp_proto_outcome outcome;
+	int code;		/* the server's code: SMTP 250/535, LDAP resultCode, FTP 530; -1 none */
+	char *text;		/* the deciding answer in the server's words, one line; owned */
+	char *identity;		/* as whom: LDAP whoami "dn:...", IMAP/XMPP authzid; owned; NULL */
+	char *capabilities;	/* after TLS, space-separated: "AUTH=EXTERNAL STARTTLS ..."; owned */
+	char *banner;		/* greeting line before TLS; owned; NULL */
+	bool offers_external;	/* SASL EXTERNAL (or the protocol's equivalent) advertised after TLS */
+	bool sent_auth;		/* the layer asked to be authenticated by the certificate */
+};
+
+void cp_proto_verdict_clear(struct cp_proto_verdict *v);
+
+/* What the layer may use; all borrowed for the connection's life. */
+struct cp_proto_params {
+	const char *host;	/* the target's host (SMTP EHLO uses "certpick.invalid") */
+	const char *servername;	/* SNI/virtual host; XMPP to=, HTTP Host */
+	const char *user;	/* from the URL's userinfo; NULL: none */
+	const char *path;	/* from the URL: LDAP base DN, database name, ... ; NULL */
+	const char *mail_from;	/* SMTP relay check; NULL: skip it */
+	const char *rcpt_to;
+	bool have_cert;		/* the engine presents a certificate on this connection */
+};
+
+struct cp_proto_ops {
+	const char *name;		/* "smtp", short, for traces and JSON */
+	const char *scheme;		/* URL scheme: "smtp", "smtps", ... */
+	const char *default_port;
+	bool implicit_tls;		/* TLS first (smtps, imaps, ldaps, tls) */
+	size_t state_size;
+	void (*init)(void *st, const struct cp_proto_params *p);
+	enum cp_proto_act (*step)(void *st, bool tls_up, bool eof, const uint8_t *in, size_t len,
+	    size_t *used, struct cp_buf *out, struct cp_proto_verdict *v);
+	void (*clear)(void *st);	/* frees what the state owns; may be NULL */
+};
+
+/* The layer for a URL scheme (case-insensitive); NULL: not a known scheme. */
+const struct cp_proto_ops *cp_proto_find(const char *scheme);
+
+/*
+ * Shared by the text protocols (proto_text.c), pure:
+ * One CRLF- (or LF-) terminated line at the start of in[0..len): 1 and its
+ * length without the terminator in *line_len and with it in *used; 0 when no
+ * whole line yet; -1 when the line is longer than CP_PROTO_MAX_LINE or holds
+ * a NUL.
+ */
+int cp_proto_line(const uint8_t *in, size_t len, size_t *line_len, size_t *used);
+/*
+ * A whole SMTP/FTP-style reply ("250-a\r\n250 b\r\n"): 1 with the code,
+ * the lines' texts joined by spaces in out (appended), *used; 0 when not
+ * complete; -1 when malformed (codes differ, not 3 digits, too many lines).
+ */
+int cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t *used);
+
+#endif
