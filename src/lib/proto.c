@@ -9,9 +9,18 @@
 #include "proto.h"
 
 extern const struct cp_proto_ops cp_proto_tls;
+extern const struct cp_proto_ops cp_proto_postgres, cp_proto_postgresql;
+extern const struct cp_proto_ops cp_proto_mysql, cp_proto_mariadb;
+extern const struct cp_proto_ops cp_proto_mqtt, cp_proto_mqtts;
 
 static const struct cp_proto_ops *const layers[] = {
 	&cp_proto_tls,
+	&cp_proto_postgres,
+	&cp_proto_postgresql,
+	&cp_proto_mysql,
+	&cp_proto_mariadb,
+	&cp_proto_mqtts,
+	&cp_proto_mqtt,
 };
 
 const struct cp_proto_ops *

@@ -1,0 +1,403 @@
+/*
+ * mysql://[user@]host[:port][/database] (MySQL and MariaDB): the server
+ * speaks first; TLS starts after the client's SSLRequest; then the login
+ * (proto.h's contract; pure).
+ *
+ *   server: Handshake v10 (version, capabilities, scramble, auth plugin) or
+ *           an ERR packet (too many connections, host blocked)
+ *   client: SSLRequest (seq 1)               -- when CLIENT_SSL is offered
+ *   -- TLS --
+ *   client: HandshakeResponse41 (seq 2): user, an empty auth response (no
+ *           password is ever sent), database, the server's plugin name
+ *   server: OK (accepted: an account that needs nothing but the TLS and
+ *           certificate requirements it has), ERR (1045 access denied: the
+ *           REQUIRE X509/SUBJECT/ISSUER requirement, or the password; the
+ *           text and "using password: NO" are reported as they are),
+ *           AuthSwitchRequest (another plugin: answered with an empty
+ *           response, so the server's verdict follows), AuthMoreData
+ *           (caching_sha2_password: 3 = fast auth OK, 4 = full auth, answered
+ *           over TLS with the empty password)
+ *   client: COM_QUIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "proto.h"
+
+#define MY_MAX_PACKET ((size_t)32 << 10)	/* greeting and login replies are small */
+#define MY_DEFAULT_USER "root"
+
+/* Capability flags (include/mysql_com.h names). */
+#define CLIENT_LONG_PASSWORD 0x00000001u
+#define CLIENT_LONG_FLAG 0x00000004u
+#define CLIENT_CONNECT_WITH_DB 0x00000008u
+#define CLIENT_PROTOCOL_41 0x00000200u
+#define CLIENT_SSL 0x00000800u
+#define CLIENT_TRANSACTIONS 0x00002000u
+#define CLIENT_SECURE_CONNECTION 0x00008000u
+#define CLIENT_PLUGIN_AUTH 0x00080000u
+
+#define MY_CHARSET_UTF8MB4 45
+
+enum my_state {
+	MY_READ_GREETING = 0,
+	MY_SEND_RESPONSE,	/* after the handshake */
+	MY_READ_LOGIN,
+	MY_STARTTLS,		/* the SSLRequest went out: the ClientHello follows at once */
+	MY_DONE,
+};
+
+struct my {
+	enum my_state st;
+	const char *user, *database;
+	uint32_t server_caps;
+	uint8_t seq;		/* the next sequence number the client sends */
+	char plugin[64];
+	unsigned switches;	/* auth switches answered, bounded */
+};
+
+static void
+my_init(void *state, const struct cp_proto_params *p)
+{
+	struct my *s = state;
+
+	s->st = MY_READ_GREETING;
+	s->user = p->user != NULL && p->user[0] != '\0' ? p->user : MY_DEFAULT_USER;
+	s->database = p->path != NULL && p->path[0] == '/' ? p->path + 1 : p->path;
+	if (s->database != NULL && s->database[0] == '\0')
+		s->database = NULL;
+}
+
+static enum cp_proto_act
+fail(struct cp_proto_verdict *v, const char *what)
+{
+	free(v->text);
+	v->text = cp_strdup(what);
+	return CP_PROTO_FAIL;
+}
+
+static uint32_t
+le16(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static void
+put_le32(struct cp_buf *b, uint32_t v)
+{
+	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+
+	cp_buf_add(b, x, 4);
+}
+
+/*
+ * One packet at in[0..len): 1 with its payload, sequence and *used; 0 when
+ * not whole yet; -1 when larger than the cap (a 16 MiB greeting is hostile).
+ */
+static int
+packet(const uint8_t *in, size_t len, const uint8_t **body, size_t *body_len, uint8_t *seq,
+    size_t *used)
+{
+	size_t n;
+
+	if (len < 4)
+		return 0;
+	n = (size_t)in[0] | (size_t)in[1] << 8 | (size_t)in[2] << 16;
+	if (n > MY_MAX_PACKET)
+		return -1;
+	if (len - 4 < n)
+		return 0;
+	*body = in + 4;
+	*body_len = n;
+	*seq = in[3];
+	*used = 4 + n;
+	return 1;
+}
+
+/* Begin a client packet: 3-byte length filled in by end_packet(). */
+static size_t
+begin_packet(struct my *s, struct cp_buf *out)
+{
+	size_t at = out->len;
+
+	cp_buf_u8(out, 0);
+	cp_buf_u8(out, 0);
+	cp_buf_u8(out, 0);
+	cp_buf_u8(out, s->seq++);
+	return at;
+}
+
+static void
+end_packet(struct cp_buf *out, size_t at)
+{
+	size_t n;
+
+	if (out->nomem)
+		return;
+	n = out->len - at - 4;
+	out->p[at] = (char)n;
+	out->p[at + 1] = (char)(n >> 8);
+	out->p[at + 2] = (char)(n >> 16);
+}
+
+/* An ERR packet (0xff, code, ['#' sqlstate], message) as the verdict text. */
+static char *
+err_text(const uint8_t *b, size_t len, int *code)
+{
+	size_t i = 3;
+	char state[6] = "HY000";
+
+	*code = len >= 3 ? (int)le16(b + 1) : -1;
+	if (len >= 9 && b[3] == '#') {
+		memcpy(state, b + 4, 5);
+		i = 9;
+	}
+	for (size_t k = 0; k < 5; k++)
+		if (state[k] < 0x20 || state[k] > 0x7e)
+			state[k] = '?';
+	if (i > len)
+		i = len;
+	return cp_asprintf("ERROR %d (%s): %.*s", *code, state, (int)(len - i),
+	    (const char *)b + i);
+}
+
+static enum cp_proto_act
+server_error(struct my *s, const uint8_t *b, size_t len, struct cp_proto_verdict *v)
+{
+	s->st = MY_DONE;	/* the server closes after an ERR */
+	v->outcome = CP_PROTO_REFUSED;
+	free(v->text);
+	v->text = err_text(b, len, &v->code);
+	return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
+}
+
+/* Handshake v10: server version (the banner), capabilities, plugin name. */
+static enum cp_proto_act
+greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	const uint8_t *nul;
+	size_t i;
+
+	if (len >= 1 && b[0] == 0xff) {
+		enum cp_proto_act a = server_error(s, b, len, v);
+
+		if (a == CP_PROTO_DONE)
+			v->outcome = CP_PROTO_NO_TLS;
+		return a;
+	}
+	if (len < 1 || b[0] != 10 || (nul = memchr(b + 1, 0, len - 1)) == NULL)
+		return fail(v, "not a MySQL/MariaDB greeting (protocol 10)");
+	free(v->banner);
+	v->banner = cp_asprintf("%.*s", (int)(nul - b - 1), (const char *)b + 1);
+	i = (size_t)(nul - b) + 1;
+	/* connection id 4, scramble part 1 8, filler 1, caps low 2 */
+	if (len - i < 4 + 8 + 1 + 2)
+		return fail(v, "a MySQL greeting too short for its capabilities");
+	s->server_caps = le16(b + i + 13);
+	i += 15;
+	/* charset 1, status 2, caps high 2, scramble length 1, reserved 10, scramble part 2, plugin */
+	if (len - i >= 1 + 2 + 2) {
+		s->server_caps |= le16(b + i + 3) << 16;
+		i += 5;
+		if (len - i >= 11) {
+			size_t part2 = b[i] > 8 ? (size_t)b[i] - 8 : 13;
+
+			if (part2 < 13)
+				part2 = 13;
+			i += 11;
+			if (len - i > part2 && (s->server_caps & CLIENT_PLUGIN_AUTH)) {
+				size_t n = len - i - part2;
+				const uint8_t *z = memchr(b + i + part2, 0, n);
+
+				if (z != NULL)
+					n = (size_t)(z - (b + i + part2));
+				if (n >= sizeof(s->plugin))
+					n = sizeof(s->plugin) - 1;
+				memcpy(s->plugin, b + i + part2, n);
+				s->plugin[n] = '\0';
+			}
+		}
+	}
+	if (!(s->server_caps & CLIENT_SSL)) {
+		s->st = MY_DONE;
+		v->outcome = CP_PROTO_NO_TLS;
+		free(v->text);
+		v->text = cp_strdup("the server does not offer TLS (no CLIENT_SSL in its greeting: "
+		    "have_ssl = DISABLED)");
+		return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
+	}
+	s->seq = 1;
+	size_t at = begin_packet(s, out);
+
+	put_le32(out, CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_SSL |
+	    CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
+	    (s->database != NULL ? CLIENT_CONNECT_WITH_DB : 0));
+	put_le32(out, 1u << 24);	/* max packet */
+	cp_buf_u8(out, MY_CHARSET_UTF8MB4);
+	for (int k = 0; k < 23; k++)
+		cp_buf_u8(out, 0);
+	end_packet(out, at);
+	s->st = MY_STARTTLS;
+	return CP_PROTO_WRITE;
+}
+
+static void
+handshake_response(struct my *s, struct cp_buf *out)
+{
+	size_t at = begin_packet(s, out);
+
+	put_le32(out, CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_SSL |
+	    CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
+	    (s->database != NULL ? CLIENT_CONNECT_WITH_DB : 0));
+	put_le32(out, 1u << 24);
+	cp_buf_u8(out, MY_CHARSET_UTF8MB4);
+	for (int k = 0; k < 23; k++)
+		cp_buf_u8(out, 0);
+	cp_buf_str(out, s->user);
+	cp_buf_u8(out, 0);
+	cp_buf_u8(out, 0);	/* auth response: empty (no password) */
+	if (s->database != NULL) {
+		cp_buf_str(out, s->database);
+		cp_buf_u8(out, 0);
+	}
+	cp_buf_str(out, s->plugin[0] != '\0' ? s->plugin : "mysql_native_password");
+	cp_buf_u8(out, 0);
+	end_packet(out, at);
+}
+
+static enum cp_proto_act
+accepted(struct my *s, struct cp_buf *out, struct cp_proto_verdict *v)
+{
+	size_t at;
+
+	v->outcome = CP_PROTO_ACCEPTED;
+	v->code = 0;
+	free(v->identity);
+	v->identity = cp_strdup(s->user);
+	free(v->text);
+	v->text = cp_strdup("OK");
+	s->seq = 0;
+	at = begin_packet(s, out);
+	cp_buf_u8(out, 0x01);	/* COM_QUIT */
+	end_packet(out, at);
+	s->st = MY_DONE;
+	return v->identity != NULL && v->text != NULL ? CP_PROTO_WRITE : fail(v, "out of memory");
+}
+
+/* An empty answer to an auth switch or to "full authentication". */
+static enum cp_proto_act
+empty_answer(struct my *s, uint8_t seq, bool nul, struct cp_buf *out, struct cp_proto_verdict *v)
+{
+	size_t at;
+
+	if (++s->switches > 4)
+		return fail(v, "the server keeps switching authentication methods");
+	s->seq = (uint8_t)(seq + 1);
+	at = begin_packet(s, out);
+	if (nul)
+		cp_buf_u8(out, 0);
+	end_packet(out, at);
+	return CP_PROTO_WRITE;
+}
+
+static enum cp_proto_act
+login_packet(struct my *s, const uint8_t *b, size_t len, uint8_t seq, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	if (len == 0)
+		return fail(v, "an empty MySQL packet during login");
+	switch (b[0]) {
+	case 0x00:
+		return accepted(s, out, v);
+	case 0xff:
+		return server_error(s, b, len, v);
+	case 0xfe: {	/* AuthSwitchRequest: plugin name NUL, data */
+		const uint8_t *z = memchr(b + 1, 0, len - 1);
+		size_t n = z != NULL ? (size_t)(z - b - 1) : len - 1;
+
+		if (n >= sizeof(s->plugin))
+			n = sizeof(s->plugin) - 1;
+		memcpy(s->plugin, b + 1, n);
+		s->plugin[n] = '\0';
+		return empty_answer(s, seq, false, out, v);
+	}
+	case 0x01:	/* AuthMoreData */
+		if (len >= 2 && b[1] == 0x03)	/* caching_sha2 fast auth: OK follows */
+			return CP_PROTO_READ;
+		if (len >= 2 && b[1] == 0x04)	/* full auth: the password in clear, over TLS */
+			return empty_answer(s, seq, true, out, v);
+		return empty_answer(s, seq, false, out, v);	/* e.g. an RSA key: no password */
+	default:
+		return fail(v, "an unexpected MySQL packet during login");
+	}
+}
+
+static enum cp_proto_act
+my_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t *used,
+    struct cp_buf *out, struct cp_proto_verdict *v)
+{
+	struct my *s = state;
+	enum cp_proto_act act = CP_PROTO_READ;
+	const uint8_t *body;
+	size_t blen, one;
+	uint8_t seq;
+	int r;
+
+	*used = 0;
+	switch (s->st) {
+	case MY_READ_GREETING:
+	case MY_READ_LOGIN:
+		while (act == CP_PROTO_READ && s->st != MY_DONE) {
+			r = packet(in + *used, len - *used, &body, &blen, &seq, &one);
+			if (r < 0)
+				return fail(v, "a MySQL packet larger than 32 KiB during the login");
+			if (r == 0)
+				break;
+			*used += one;
+			act = s->st == MY_READ_GREETING ? greeting(s, body, blen, out, v)
+							: login_packet(s, body, blen, seq, out, v);
+		}
+		break;
+	case MY_SEND_RESPONSE:
+		if (!tls_up)
+			return fail(v, "mysql: login before TLS");
+		handshake_response(s, out);
+		s->st = MY_READ_LOGIN;
+		return CP_PROTO_WRITE;
+	case MY_STARTTLS:
+		s->st = MY_SEND_RESPONSE;
+		return CP_PROTO_STARTTLS;
+	case MY_DONE:
+		return v->outcome == CP_PROTO_UNKNOWN ? fail(v, "mysql: no verdict") : CP_PROTO_DONE;
+	}
+	if (act == CP_PROTO_READ && eof)
+		return v->outcome != CP_PROTO_UNKNOWN
+			   ? CP_PROTO_DONE
+			   : fail(v, "the server closed the connection before a verdict");
+	return act;
+}
+
+const struct cp_proto_ops cp_proto_mysql = {
+	.name = "mysql",
+	.scheme = "mysql",
+	.default_port = "3306",
+	.implicit_tls = false,
+	.state_size = sizeof(struct my),
+	.init = my_init,
+	.step = my_step,
+	.clear = NULL,
+};
+
+const struct cp_proto_ops cp_proto_mariadb = {
+	.name = "mysql",
+	.scheme = "mariadb",
+	.default_port = "3306",
+	.implicit_tls = false,
+	.state_size = sizeof(struct my),
+	.init = my_init,
+	.step = my_step,
+	.clear = NULL,
+};

@@ -1,0 +1,356 @@
+/*
+ * postgres://[user@]host[:port][/database]: PostgreSQL's own way into TLS
+ * (protocol 3.0, "SSLRequest"), then the startup message, and the server's
+ * verdict on it (proto.h's contract; pure).
+ *
+ *   client: SSLRequest (8 bytes: length 8, code 80877103)
+ *   server: one byte: 'S' (go on with TLS), 'N' (no TLS here), or an
+ *           ErrorResponse from a server older than 7.0 / refusing early
+ *   -- TLS --
+ *   client: StartupMessage (protocol 3.0, user, database, application_name)
+ *   server: AuthenticationOk ... ReadyForQuery: accepted ("cert" method:
+ *           the certificate was the login); an authentication request
+ *           (password, MD5, SASL): TLS accepted the certificate (or did not
+ *           ask), but the pg_hba line wants a password; ErrorResponse:
+ *           refused, with SQLSTATE and the server's message
+ *   client: Terminate
+ *
+ * Only the one byte after the SSLRequest is consumed before TLS: bytes that
+ * follow it are the CVE-2021-23222 injection and the engine refuses them.
+ * No password is ever sent by this layer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "proto.h"
+
+#define PG_SSLREQUEST_CODE 80877103u
+#define PG_PROTOCOL_3_0 196608u
+#define PG_MAX_MESSAGE ((size_t)32 << 10)	/* startup replies are small */
+#define PG_DEFAULT_USER "postgres"
+
+enum pg_state {
+	PG_SEND_SSLREQUEST = 0,
+	PG_READ_SSL_ANSWER,
+	PG_SEND_STARTUP,
+	PG_READ_AUTH,
+	PG_READ_UNTIL_READY,	/* accepted: the rest of the start-up, to ReadyForQuery */
+	PG_DONE,
+};
+
+struct pg {
+	enum pg_state st;
+	const char *user, *database;
+};
+
+static void
+pg_init(void *state, const struct cp_proto_params *p)
+{
+	struct pg *s = state;
+
+	s->st = PG_SEND_SSLREQUEST;
+	s->user = p->user != NULL && p->user[0] != '\0' ? p->user : PG_DEFAULT_USER;
+	s->database = p->path != NULL && p->path[0] == '/' ? p->path + 1 : p->path;
+	if (s->database != NULL && s->database[0] == '\0')
+		s->database = NULL;
+}
+
+static enum cp_proto_act
+fail(struct cp_proto_verdict *v, const char *what)
+{
+	free(v->text);
+	v->text = cp_strdup(what);
+	return CP_PROTO_FAIL;
+}
+
+static void
+put_startup(struct pg *s, struct cp_buf *out)
+{
+	size_t at = out->len;
+
+	cp_buf_u32(out, 0);	/* length, filled in below */
+	cp_buf_u32(out, PG_PROTOCOL_3_0);
+	cp_buf_str(out, "user");
+	cp_buf_u8(out, 0);
+	cp_buf_str(out, s->user);
+	cp_buf_u8(out, 0);
+	if (s->database != NULL) {
+		cp_buf_str(out, "database");
+		cp_buf_u8(out, 0);
+		cp_buf_str(out, s->database);
+		cp_buf_u8(out, 0);
+	}
+	cp_buf_str(out, "application_name");
+	cp_buf_u8(out, 0);
+	cp_buf_str(out, "certpick");
+	cp_buf_u8(out, 0);
+	cp_buf_u8(out, 0);
+	if (!out->nomem) {
+		uint32_t n = (uint32_t)(out->len - at);
+
+		out->p[at] = (char)(n >> 24);
+		out->p[at + 1] = (char)(n >> 16);
+		out->p[at + 2] = (char)(n >> 8);
+		out->p[at + 3] = (char)n;
+	}
+}
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * One backend message at in[0..len): 1 with its type, body and *used; 0
+ * when not whole yet; -1 when its length is impossible or over the cap.
+ */
+static int
+message(const uint8_t *in, size_t len, uint8_t *type, const uint8_t **body, size_t *body_len,
+    size_t *used)
+{
+	uint32_t n;
+
+	if (len < 5)
+		return 0;
+	n = be32(in + 1);
+	if (n < 4 || n - 4 > PG_MAX_MESSAGE)
+		return -1;
+	if (len - 5 < n - 4)
+		return 0;
+	*type = in[0];
+	*body = in + 5;
+	*body_len = n - 4;
+	*used = 5 + (size_t)(n - 4);
+	return 1;
+}
+
+/*
+ * An ErrorResponse's fields into "SEVERITY SQLSTATE: message (detail; hint)".
+ * Fields are a type byte and a NUL-terminated string, ended by a 0 byte.
+ */
+static char *
+error_text(const uint8_t *b, size_t len)
+{
+	const char *sev = NULL, *code = NULL, *msg = NULL, *detail = NULL, *hint = NULL;
+	struct cp_buf t = { 0 };
+	size_t i = 0;
+
+	while (i < len && b[i] != 0) {
+		uint8_t f = b[i++];
+		const char *val = (const char *)b + i;
+		const uint8_t *nul = memchr(b + i, 0, len - i);
+
+		if (nul == NULL)
+			break;
+		i = (size_t)(nul - b) + 1;
+		if (f == 'V' || (f == 'S' && sev == NULL))
+			sev = val;
+		else if (f == 'C')
+			code = val;
+		else if (f == 'M')
+			msg = val;
+		else if (f == 'D')
+			detail = val;
+		else if (f == 'H')
+			hint = val;
+	}
+	cp_buf_printf(&t, "%s %s: %s", sev ? sev : "ERROR", code ? code : "?????",
+	    msg ? msg : "(no message)");
+	if (detail != NULL)
+		cp_buf_printf(&t, " (%s)", detail);
+	if (hint != NULL)
+		cp_buf_printf(&t, " [hint: %s]", hint);
+	return cp_buf_release(&t);
+}
+
+/* The name of an authentication request (the method pg_hba chose). */
+static const char *
+auth_name(uint32_t code)
+{
+	switch (code) {
+	case 2: return "Kerberos V5";
+	case 3: return "a cleartext password";
+	case 5: return "an MD5 password";
+	case 7: return "GSSAPI";
+	case 9: return "SSPI";
+	case 10: return "SASL (SCRAM)";
+	default: return "an unknown method";
+	}
+}
+
+/* A FATAL ErrorResponse: the verdict; the server closes after it (no Terminate). */
+static enum cp_proto_act
+refused(struct pg *s, const uint8_t *body, size_t len, struct cp_proto_verdict *v)
+{
+	s->st = PG_DONE;
+	v->outcome = CP_PROTO_REFUSED;
+	free(v->text);
+	v->text = error_text(body, len);
+	return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
+}
+
+static enum cp_proto_act
+read_ssl_answer(struct pg *s, const uint8_t *in, size_t len, size_t *used,
+    struct cp_proto_verdict *v)
+{
+	if (len < 1)
+		return CP_PROTO_READ;
+	if (in[0] == 'S') {
+		*used = 1;
+		s->st = PG_SEND_STARTUP;
+		return CP_PROTO_STARTTLS;
+	}
+	if (in[0] == 'N') {
+		*used = 1;
+		v->outcome = CP_PROTO_NO_TLS;
+		free(v->text);
+		v->text = cp_strdup("the server answered 'N' to SSLRequest: no TLS on this server "
+		    "(ssl = off in postgresql.conf)");
+		s->st = PG_DONE;
+		return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
+	}
+	if (in[0] == 'E') {
+		const uint8_t *body;
+		size_t blen;
+		uint8_t type;
+		int r = message(in, len, &type, &body, &blen, used);
+
+		if (r == 0)
+			return CP_PROTO_READ;
+		if (r < 0)
+			return fail(v, "an ErrorResponse to SSLRequest with an impossible length");
+		v->outcome = CP_PROTO_NO_TLS;
+		free(v->text);
+		v->text = error_text(body, blen);
+		s->st = PG_DONE;
+		return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
+	}
+	return fail(v, "not a PostgreSQL answer to SSLRequest (expected 'S' or 'N')");
+}
+
+/* One message while waiting for the verdict on the startup message. */
+static enum cp_proto_act
+read_auth(struct pg *s, uint8_t type, const uint8_t *body, size_t len, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	uint32_t code;
+
+	if (type == 'E')
+		return refused(s, body, len, v);
+	if (type == 'N' || type == 'v')	/* NoticeResponse, NegotiateProtocolVersion */
+		return CP_PROTO_READ;
+	if (type != 'R' || len < 4)
+		return fail(v, "an unexpected message while waiting for authentication");
+	code = be32(body);
+	if (code == 0) {
+		s->st = PG_READ_UNTIL_READY;
+		v->outcome = CP_PROTO_ACCEPTED;
+		free(v->identity);
+		v->identity = cp_strdup(s->user);
+		free(v->text);
+		v->text = cp_strdup("AuthenticationOk");
+		return v->identity != NULL && v->text != NULL ? CP_PROTO_READ
+							      : fail(v, "out of memory");
+	}
+	v->outcome = CP_PROTO_NOT_OFFERED;
+	v->code = (int)(code > 1000 ? 1000 : code);
+	free(v->text);
+	v->text = cp_asprintf("the server asks for %s: certificate authentication is not what "
+	    "pg_hba.conf chose for user \"%s\" on this connection", auth_name(code), s->user);
+	cp_buf_u8(out, 'X');
+	cp_buf_u32(out, 4);
+	s->st = PG_DONE;
+	return v->text != NULL ? CP_PROTO_WRITE : fail(v, "out of memory");
+}
+
+static enum cp_proto_act
+read_until_ready(struct pg *s, uint8_t type, const uint8_t *body, size_t len, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	if (type == 'E')
+		return refused(s, body, len, v);
+	if (type != 'Z')	/* ParameterStatus, BackendKeyData, notices */
+		return CP_PROTO_READ;
+	cp_buf_u8(out, 'X');
+	cp_buf_u32(out, 4);
+	s->st = PG_DONE;
+	return CP_PROTO_WRITE;
+}
+
+static enum cp_proto_act
+pg_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t *used,
+    struct cp_buf *out, struct cp_proto_verdict *v)
+{
+	struct pg *s = state;
+	const uint8_t *body;
+	size_t blen, one;
+	uint8_t type;
+	enum cp_proto_act act = CP_PROTO_READ;
+
+	*used = 0;
+	switch (s->st) {
+	case PG_SEND_SSLREQUEST:
+		if (tls_up)
+			return fail(v, "postgres: TLS before the SSLRequest");
+		cp_buf_u32(out, 8);
+		cp_buf_u32(out, PG_SSLREQUEST_CODE);
+		s->st = PG_READ_SSL_ANSWER;
+		return CP_PROTO_WRITE;
+	case PG_READ_SSL_ANSWER:
+		act = read_ssl_answer(s, in, len, used, v);
+		break;
+	case PG_SEND_STARTUP:
+		if (!tls_up)
+			return fail(v, "postgres: startup before TLS");
+		put_startup(s, out);
+		s->st = PG_READ_AUTH;
+		return CP_PROTO_WRITE;
+	case PG_READ_AUTH:
+	case PG_READ_UNTIL_READY:
+		while (act == CP_PROTO_READ && s->st != PG_DONE) {
+			int r = message(in + *used, len - *used, &type, &body, &blen, &one);
+
+			if (r < 0)
+				return fail(v, "a PostgreSQL message with an impossible length");
+			if (r == 0)
+				break;
+			*used += one;
+			act = s->st == PG_READ_AUTH ? read_auth(s, type, body, blen, out, v)
+						     : read_until_ready(s, type, body, blen, out, v);
+		}
+		break;
+	case PG_DONE:
+		return v->outcome == CP_PROTO_UNKNOWN ? fail(v, "postgres: no verdict")
+						      : CP_PROTO_DONE;
+	}
+	if (act == CP_PROTO_READ && eof)
+		return s->st == PG_DONE || v->outcome != CP_PROTO_UNKNOWN
+			   ? CP_PROTO_DONE
+			   : fail(v, "the server closed the connection before a verdict");
+	return act;
+}
+
+const struct cp_proto_ops cp_proto_postgres = {
+	.name = "postgres",
+	.scheme = "postgres",
+	.default_port = "5432",
+	.implicit_tls = false,
+	.state_size = sizeof(struct pg),
+	.init = pg_init,
+	.step = pg_step,
+	.clear = NULL,
+};
+
+const struct cp_proto_ops cp_proto_postgresql = {
+	.name = "postgres",
+	.scheme = "postgresql",
+	.default_port = "5432",
+	.implicit_tls = false,
+	.state_size = sizeof(struct pg),
+	.init = pg_init,
+	.step = pg_step,
+	.clear = NULL,
+};

@@ -1,0 +1,250 @@
+/* proto_pg.c: PostgreSQL's SSLRequest, startup and the server's verdict. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "internal.h"
+#include "proto_drive.h"
+
+extern const struct cp_proto_ops cp_proto_postgres;
+
+static const size_t chunks[] = { 1, 3, 7, 4096 };
+
+/* A backend message: type, length, body. */
+static void
+msg(struct cp_buf *b, char type, const void *body, size_t len)
+{
+	cp_buf_u8(b, (uint8_t)type);
+	cp_buf_u32(b, (uint32_t)(len + 4));
+	cp_buf_add(b, body, len);
+}
+
+static void
+auth(struct cp_buf *b, uint32_t code)
+{
+	uint8_t x[4] = { (uint8_t)(code >> 24), (uint8_t)(code >> 16), (uint8_t)(code >> 8),
+		(uint8_t)code };
+
+	msg(b, 'R', x, 4);
+}
+
+static void
+error_response(struct cp_buf *b, const char *code, const char *text)
+{
+	struct cp_buf f = { 0 };
+
+	cp_buf_add(&f, "SFATAL", 7);
+	cp_buf_add(&f, "VFATAL", 7);
+	cp_buf_u8(&f, 'C');
+	cp_buf_add(&f, code, strlen(code) + 1);
+	cp_buf_u8(&f, 'M');
+	cp_buf_add(&f, text, strlen(text) + 1);
+	cp_buf_u8(&f, 0);
+	msg(b, 'E', f.p, f.len);
+	cp_buf_free(&f);
+}
+
+static void
+ready_sequence(struct cp_buf *b)
+{
+	msg(b, 'S', "server_version\00016.4", 20);
+	msg(b, 'K', "\0\0\0\1\0\0\0\2", 8);
+	msg(b, 'Z', "I", 1);
+}
+
+static const struct cp_proto_params alice = { .host = "db", .user = "alice", .path = "/app" };
+
+/* SSLRequest, then the startup message with user, database and application_name. */
+static void
+accepted_by_certificate(void **state)
+{
+	struct cp_buf tls = { 0 };
+	struct pd_run r;
+
+	(void)state;
+	auth(&tls, 0);
+	ready_sequence(&tls);
+	for (size_t i = 0; i < CP_NELEM(chunks); i++) {
+		pd_run(&cp_proto_postgres, &alice, "S", 1, tls.p, tls.len, chunks[i], &r);
+		assert_int_equal(r.last, CP_PROTO_DONE);
+		assert_true(r.started_tls);
+		assert_int_equal(r.leftover_at_starttls, 0);
+		assert_int_equal(r.wrote_clear.len, 8);
+		assert_memory_equal(r.wrote_clear.p, "\0\0\0\x08\x04\xd2\x16\x2f", 8);
+		assert_non_null(memmem(r.wrote_tls.p, r.wrote_tls.len, "user\0alice\0database\0app\0",
+		    24));
+		/* Terminate at the end */
+		assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 5, "X\0\0\0\x04", 5);
+		assert_int_equal(r.v.outcome, CP_PROTO_ACCEPTED);
+		assert_string_equal(r.v.identity, "alice");
+		pd_free(&r);
+	}
+	cp_buf_free(&tls);
+}
+
+/* The two refusals users see most, word for word with their SQLSTATE. */
+static void
+refused_with_sqlstate(void **state)
+{
+	static const char *const texts[] = {
+		"connection requires a valid client certificate",
+		"certificate authentication failed for user \"alice\"",
+		"no pg_hba.conf entry for host \"127.0.0.1\", user \"alice\", database \"app\", "
+		"SSL encryption",
+	};
+	struct pd_run r;
+
+	(void)state;
+	for (size_t i = 0; i < CP_NELEM(texts); i++) {
+		struct cp_buf tls = { 0 };
+		char want[256];
+
+		error_response(&tls, "28000", texts[i]);
+		pd_run(&cp_proto_postgres, &alice, "S", 1, tls.p, tls.len, 5, &r);
+		assert_int_equal(r.last, CP_PROTO_DONE);
+		assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
+		snprintf(want, sizeof(want), "FATAL 28000: %s", texts[i]);
+		assert_string_equal(r.v.text, want);
+		pd_free(&r);
+		cp_buf_free(&tls);
+	}
+}
+
+/* SCRAM asked: TLS was fine, but pg_hba chose a password method. Nothing is sent. */
+static void
+password_method_is_not_certificate(void **state)
+{
+	struct cp_buf tls = { 0 };
+	struct pd_run r;
+
+	(void)state;
+	auth(&tls, 10);
+	pd_run(&cp_proto_postgres, &alice, "S", 1, tls.p, tls.len, 2, &r);
+	assert_int_equal(r.last, CP_PROTO_DONE);
+	assert_int_equal(r.v.outcome, CP_PROTO_NOT_OFFERED);
+	assert_int_equal(r.v.code, 10);
+	assert_non_null(strstr(r.v.text, "SASL (SCRAM)"));
+	/* startup + Terminate only: no password message ('p') */
+	assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 5, "X\0\0\0\x04", 5);
+	assert_int_equal(r.wrote_tls.len, (size_t)(uint8_t)r.wrote_tls.p[3] + 5);
+	pd_free(&r);
+	cp_buf_free(&tls);
+}
+
+static void
+no_tls_on_server(void **state)
+{
+	struct cp_buf e = { 0 };
+	struct pd_run r;
+
+	(void)state;
+	pd_run(&cp_proto_postgres, &alice, "N", 1, NULL, 0, 1, &r);
+	assert_int_equal(r.last, CP_PROTO_DONE);
+	assert_false(r.started_tls);
+	assert_int_equal(r.v.outcome, CP_PROTO_NO_TLS);
+	pd_free(&r);
+	error_response(&e, "0A000", "unsupported frontend protocol 1234.5679");
+	pd_run(&cp_proto_postgres, &alice, e.p, e.len, NULL, 0, 3, &r);
+	assert_int_equal(r.v.outcome, CP_PROTO_NO_TLS);
+	assert_non_null(strstr(r.v.text, "0A000"));
+	pd_free(&r);
+	cp_buf_free(&e);
+}
+
+/* CVE-2021-23222: bytes after the 'S' are left for the engine to refuse. */
+static void
+bytes_after_s_are_not_consumed(void **state)
+{
+	struct cp_buf tls = { 0 };
+	struct pd_run r;
+
+	(void)state;
+	auth(&tls, 0);
+	pd_run(&cp_proto_postgres, &alice, "SR\0\0\0\x08\0\0\0\0", 10, tls.p, tls.len, 4096, &r);
+	assert_true(r.started_tls);
+	assert_int_equal(r.leftover_at_starttls, 9);
+	pd_free(&r);
+	cp_buf_free(&tls);
+}
+
+/* Hostile servers: a huge length, garbage, an endless notice stream, EOF. */
+static void
+hostile_answers_fail_cleanly(void **state)
+{
+	struct cp_buf tls = { 0 };
+	struct pd_run r;
+
+	(void)state;
+	pd_run(&cp_proto_postgres, &alice, "X", 1, NULL, 0, 1, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	assert_non_null(r.v.text);
+	pd_free(&r);
+	/* a message claiming 1 GiB */
+	pd_run(&cp_proto_postgres, &alice, "S", 1, "R\x40\0\0\0", 5, 1, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	assert_non_null(strstr(r.v.text, "impossible length"));
+	pd_free(&r);
+	/* a length below 4 */
+	pd_run(&cp_proto_postgres, &alice, "S", 1, "R\0\0\0\x02", 5, 1, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	pd_free(&r);
+	/* notices only, then EOF */
+	for (int i = 0; i < 100; i++)
+		msg(&tls, 'N', "SNOTICE\0\0", 9);
+	pd_run(&cp_proto_postgres, &alice, "S", 1, tls.p, tls.len, 7, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	assert_non_null(strstr(r.v.text, "closed"));
+	pd_free(&r);
+	/* an unexpected message type */
+	cp_buf_reset(&tls);
+	msg(&tls, 'D', "x", 1);
+	pd_run(&cp_proto_postgres, &alice, "S", 1, tls.p, tls.len, 7, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	pd_free(&r);
+	/* an ErrorResponse without terminators */
+	cp_buf_reset(&tls);
+	msg(&tls, 'E', "SFATAL", 6);
+	pd_run(&cp_proto_postgres, &alice, "S", 1, tls.p, tls.len, 7, &r);
+	assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
+	assert_string_equal(r.v.text, "ERROR ?????: (no message)");
+	pd_free(&r);
+	cp_buf_free(&tls);
+}
+
+/* The default user and no database; the scheme registry finds both names. */
+static void
+defaults_and_registry(void **state)
+{
+	struct cp_proto_params p = { .host = "db" };
+	struct cp_buf tls = { 0 };
+	struct pd_run r;
+
+	(void)state;
+	auth(&tls, 0);
+	ready_sequence(&tls);
+	pd_run(&cp_proto_postgres, &p, "S", 1, tls.p, tls.len, 4096, &r);
+	assert_non_null(memmem(r.wrote_tls.p, r.wrote_tls.len, "user\0postgres\0", 14));
+	assert_null(memmem(r.wrote_tls.p, r.wrote_tls.len, "database", 8));
+	pd_free(&r);
+	cp_buf_free(&tls);
+	assert_ptr_equal(cp_proto_find("postgres"), &cp_proto_postgres);
+	assert_non_null(cp_proto_find("PostgreSQL"));
+	assert_string_equal(cp_proto_find("postgresql")->default_port, "5432");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(accepted_by_certificate),
+		cmocka_unit_test(refused_with_sqlstate),
+		cmocka_unit_test(password_method_is_not_certificate),
+		cmocka_unit_test(no_tls_on_server),
+		cmocka_unit_test(bytes_after_s_are_not_consumed),
+		cmocka_unit_test(hostile_answers_fail_cleanly),
+		cmocka_unit_test(defaults_and_registry),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
