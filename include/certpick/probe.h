@@ -62,9 +62,10 @@ enum certpick_probe_end {
 	CERTPICK_PROBE_END_TIMEOUT,	/* nothing within timeout_ms */
 	CERTPICK_PROBE_END_NOT_HTTP,	/* bytes that are not an HTTP answer */
 	CERTPICK_PROBE_END_ERROR,	/* could not connect or handshake (see error) */
+	CERTPICK_PROBE_END_SERVICE,	/* a non-HTTP service's verdict (attempt.service) */
 };
 
-/* "http", "alert", "closed", "reset", "timeout", "not_http", "error", "none". */
+/* "http", "alert", "closed", "reset", "timeout", "not_http", "error", "service", "none". */
 CERTPICK_API const char *certpick_probe_end_name(enum certpick_probe_end e);
 
 /* RFC name of a TLS alert ("certificate_required"); NULL if unknown. Borrowed. */
@@ -85,6 +86,34 @@ struct certpick_probe_http {
 	bool cert_error_page;
 };
 
+/*
+ * What a non-HTTP service said on one connection (smtp://, ldap://, tls://,
+ * ...: the scheme's protocol layer reads it). outcome UNKNOWN and every
+ * string NULL for https:// and when the conversation ended before a verdict.
+ */
+enum certpick_service_outcome {
+	CERTPICK_SERVICE_UNKNOWN = 0,	/* no verdict (https, or the talk ended early) */
+	CERTPICK_SERVICE_ACCEPTED,	/* authenticated / relayed / bound */
+	CERTPICK_SERVICE_REFUSED,	/* the service refused (code and text say why) */
+	CERTPICK_SERVICE_NOT_OFFERED,	/* certificate authentication not offered (no EXTERNAL) */
+	CERTPICK_SERVICE_NO_TLS,	/* STARTTLS not offered or refused */
+	CERTPICK_SERVICE_HANDSHAKE_ONLY,/* tls://: nothing is asked after the handshake */
+};
+
+/* "unknown", "accepted", "refused", "not_offered", "no_tls", "handshake_only". Borrowed. */
+CERTPICK_API const char *certpick_service_outcome_name(enum certpick_service_outcome o);
+
+struct certpick_probe_service {
+	enum certpick_service_outcome outcome;
+	int code;		/* the server's code: SMTP 250/535, LDAP resultCode; -1 none */
+	char *text;		/* the deciding answer in the server's words, one line; owned; NULL */
+	char *identity;		/* as whom (LDAP whoami "dn:...", authzid); owned; NULL */
+	char *capabilities;	/* after TLS, space-separated ("AUTH=EXTERNAL ..."); owned; NULL */
+	char *banner;		/* the greeting before TLS; owned; NULL */
+	bool offers_external;	/* SASL EXTERNAL (or the equivalent) advertised after TLS */
+	bool sent_auth;		/* the client asked to be authenticated by its certificate */
+};
+
 /* One TLS connection of a probe. */
 struct certpick_probe_attempt {
 	bool ran;
@@ -100,6 +129,7 @@ struct certpick_probe_attempt {
 	struct certpick_probe_http http;
 	struct certpick_error error;	/* when end == CERTPICK_PROBE_END_ERROR */
 	double ms;			/* wall time of this connection */
+	struct certpick_probe_service service;	/* non-HTTP schemes: the service's verdict */
 };
 
 /* One CertificateRequest as seen on the wire. */
@@ -132,6 +162,9 @@ struct certpick_probe_result {
 	struct certpick_findings findings; /* connection level: per path, renegotiation, ... */
 	struct certpick_error error;	/* code != CERTPICK_OK: failed before an answer */
 	double ms;			/* wall time of the whole probe */
+	char *scheme;			/* "https" (also for a bare host), "tls", "smtp", ...; owned */
+	char *protocol;			/* the layer's name ("smtp" for smtp:// and smtps://);
+					 * NULL for https */
 };
 
 /* Caller-owned free. NULL is a no-op. */
@@ -162,11 +195,18 @@ struct certpick_probe_options {
 	const char *key_password;	/* for an encrypted key; wiped by the caller */
 	void (*trace)(void *arg, const char *line);	/* -v lines; may be NULL */
 	void *trace_arg;
+	/* ALPN protocols to offer on non-HTTP targets, comma-separated ("h2",
+	 * "h2,http/1.1"); NULL: none. https:// targets always offer http/1.1. */
+	const char *alpn;
+	const char *mail_from;		/* smtp: check the relay MAIL FROM / RCPT TO; NULL: skip */
+	const char *rcpt_to;
 };
 
 /*
- * Split "host", "host:port", "[v6]:port", "https://host[:port]/path" into
- * parts (default port 443, path NULL when none). Owned by the caller: free()
+ * Split "host", "host:port", "[v6]:port", "https://host[:port]/path" or
+ * "SCHEME://[user@]host[:port][/path]" for a scheme certpick speaks (tls,
+ * and the protocol layers: smtp, ldap, ...) into parts (default port 443,
+ * or the scheme's; path NULL when none; a user name is dropped). Owned by the caller: free()
  * each. -1 and err (CERTPICK_ERR_USAGE) when it is not a target.
  */
 CERTPICK_API CERTPICK_MUST_CHECK int certpick_probe_target_parse(const char *target, char **host,

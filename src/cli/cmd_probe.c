@@ -11,7 +11,9 @@ const char cmd_probe_usage[] =
     "usage: certpick probe [options] TARGET\n"
     "       certpick probe [options] --targets FILE [-j N]\n"
     "\n"
-    "TARGET is host[:port] or https://host[:port]/path (port 443 by default).\n"
+    "TARGET is host[:port] or https://host[:port]/path (port 443 by default), or\n"
+    "SCHEME://host[:port] for another service: tls://host:port (the handshake only),\n"
+    "and the schemes listed in certpick-probe(1).\n"
     "\n"
     "  --path P             send 'GET P' after the handshake (default: the URL's path, or /)\n"
     "  --servername NAME    SNI and Host header (default: the target's host)\n"
@@ -24,6 +26,7 @@ const char cmd_probe_usage[] =
     "  --password-env VAR   the key's password is in environment variable VAR\n"
     "  --password-file F    the key's password is the first line of F\n"
     "  --no-h2-check        do not check whether the server would pick HTTP/2\n"
+    "  --alpn LIST          offer these ALPN protocols to a non-HTTP target (e.g. h2)\n"
     "  --json               JSON output (with --targets: one object per line)\n"
     "  --save FILE          also write the JSON to FILE, for 'certpick select --request FILE'\n"
     "  --targets FILE       probe each target in FILE (one per line, # comments; - is stdin)\n"
@@ -39,7 +42,7 @@ struct probe_args {
 };
 
 enum { O_PATH = 256, O_SNI, O_CONNECT_TO, O_TLS12, O_TLS13, O_TIMEOUT, O_CERT, O_KEY, O_PWENV,
-	O_PWFILE, O_NOH2, O_JSON, O_SAVE, O_TARGETS, O_ORDER, O_HELP };
+	O_PWFILE, O_NOH2, O_ALPN, O_JSON, O_SAVE, O_TARGETS, O_ORDER, O_HELP };
 
 static const struct option longopts[] = {
 	{ "path", required_argument, NULL, O_PATH },
@@ -53,6 +56,7 @@ static const struct option longopts[] = {
 	{ "password-env", required_argument, NULL, O_PWENV },
 	{ "password-file", required_argument, NULL, O_PWFILE },
 	{ "no-h2-check", no_argument, NULL, O_NOH2 },
+	{ "alpn", required_argument, NULL, O_ALPN },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "save", required_argument, NULL, O_SAVE },
 	{ "targets", required_argument, NULL, O_TARGETS },
@@ -115,6 +119,12 @@ parse_args(int argc, char **argv, struct probe_args *a)
 		case O_PWENV: a->pw.env = optarg; break;
 		case O_PWFILE: a->pw.file = optarg; break;
 		case O_NOH2: a->opts.flags |= CERTPICK_PROBE_NO_H2_CHECK; break;
+		case O_ALPN:
+			if (*optarg == '\0' || strlen(optarg) > 200)
+				return usage_error("bad --alpn '%s' (protocol names separated by commas)",
+				    optarg), -1;
+			a->opts.alpn = optarg;
+			break;
 		case O_JSON: a->json = true; break;
 		case O_SAVE: a->save = optarg; break;
 		case O_TARGETS: a->targets_file = optarg; break;

@@ -104,6 +104,44 @@ json_http(const struct certpick_probe_http *h)
 	    json_str_or_null(h->server));
 }
 
+/* "a b  c" -> ["a","b","c"] */
+static json_t *
+json_words(const char *s)
+{
+	json_t *a = json_array();
+
+	while (s != NULL && *s != '\0') {
+		size_t n = strcspn(s, " ");
+
+		if (n > 0) {
+			char *w = strndup(s, n);
+
+			cli_json_append(a, w != NULL ? cli_json_str(w) : NULL);
+			free(w);
+		}
+		s += n;
+		s += strspn(s, " ");
+	}
+	return a;
+}
+
+/* A non-HTTP service's verdict (docs/json.md "service"); null for https. */
+static json_t *
+json_service(const struct certpick_probe_result *r, const struct certpick_probe_attempt *a)
+{
+	const struct certpick_probe_service *v = &a->service;
+
+	if (r->protocol == NULL)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:b}",
+	    "protocol", r->protocol, "outcome", certpick_service_outcome_name(v->outcome),
+	    "code", v->code >= 0 ? json_integer(v->code) : json_null(),
+	    "text", json_str_or_null(v->text), "identity", json_str_or_null(v->identity),
+	    "capabilities", v->capabilities != NULL ? json_words(v->capabilities) : json_null(),
+	    "banner", json_str_or_null(v->banner), "offers_external", v->offers_external,
+	    "sent_auth", v->sent_auth);
+}
+
 static const char *
 tls_name(uint16_t v)
 {
@@ -120,6 +158,7 @@ cli_json_probe(const struct certpick_probe_result *r, const char *cert_file)
 
 	cli_json_set(o, "schema", json_integer(1));
 	cli_json_set(o, "target", cli_json_str(r->target ? r->target : ""));
+	cli_json_set(o, "scheme", json_str_or_null(r->scheme));
 	cli_json_set(o, "address", json_str_or_null(r->address));
 	cli_json_set(o, "servername", json_str_or_null(r->servername));
 	cli_json_set(o, "path", json_str_or_null(r->path));
@@ -144,11 +183,13 @@ cli_json_probe(const struct certpick_probe_result *r, const char *cert_file)
 	}
 	cli_json_set(o, "requests", reqs);
 	cli_json_set(o, "http", json_http(&a->http));
+	cli_json_set(o, "service", json_service(r, a));
 	if (r->with_cert.ran)
-		cli_json_set(o, "with_certificate", json_pack("{s:o, s:b, s:b, s:s, s:o, s:o}",
+		cli_json_set(o, "with_certificate", json_pack("{s:o, s:b, s:b, s:s, s:o, s:o, s:o}",
 		    "file", json_str_or_null(cert_file), "sent", r->with_cert.certificate_sent,
 		    "accepted", r->cert_accepted, "end", certpick_probe_end_name(r->with_cert.end),
-		    "alert", json_alert(&r->with_cert), "http", json_http(&r->with_cert.http)));
+		    "alert", json_alert(&r->with_cert), "http", json_http(&r->with_cert.http),
+		    "service", json_service(r, &r->with_cert)));
 	cli_json_set(o, "alpn_h2", r->alpn_h2 < 0 ? json_null() : json_boolean(r->alpn_h2));
 	cli_json_set(o, "findings", cli_json_findings(&r->findings));
 	cli_json_set(o, "error", r->error.code != CERTPICK_OK ? cli_json_error(&r->error) : json_null());
@@ -244,6 +285,41 @@ auth_colour(enum certpick_client_auth a)
 	}
 }
 
+/* "refused: 554 \"Relay access denied\"" */
+static void
+text_service_verdict(FILE *fp, const struct certpick_probe_service *v)
+{
+	fputs(v->outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY ? "handshake completed" :
+	    certpick_service_outcome_name(v->outcome), fp);
+	if (v->code >= 0 || v->text != NULL)
+		fputs(":", fp);
+	if (v->code >= 0)
+		fprintf(fp, " %d", v->code);
+	if (v->text != NULL)
+		fprintf(fp, " \"%s\"", cli_esc(v->text));
+}
+
+/* What a non-HTTP service said without a certificate. */
+static void
+text_service(FILE *fp, const struct certpick_probe_result *r)
+{
+	const struct certpick_probe_service *v = &r->without_cert.service;
+
+	if (r->protocol == NULL || (r->without_cert.end != CERTPICK_PROBE_END_SERVICE &&
+	    v->text == NULL && v->banner == NULL))
+		return;
+	fprintf(fp, "%-13s%s: ", "service", cli_esc(r->protocol));
+	text_service_verdict(fp, v);
+	fputc('\n', fp);
+	if (v->banner != NULL)
+		fprintf(fp, "%-13s%s\n", "banner", cli_esc(v->banner));
+	if (v->capabilities != NULL)
+		fprintf(fp, "%-13s%s%s\n", "capabilities", cli_esc(v->capabilities),
+		    v->offers_external ? " (certificate authentication offered)" : "");
+	if (v->identity != NULL)
+		fprintf(fp, "%-13s%s\n", "identity", cli_esc(v->identity));
+}
+
 /* see cli.h */
 void
 cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert_file)
@@ -260,6 +336,7 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 	if (r->error.code != CERTPICK_OK)
 		fprintf(fp, "%-13s%s%s%s\n", "error", cli_esc(r->error.message),
 		    r->error.detail[0] ? ": " : "", cli_esc(r->error.detail));
+	text_service(fp, r);
 	if (a->handshake_done)
 		fprintf(fp, "%-13s%s %s%s%s\n", "TLS", tls_name(a->tls_version) ? tls_name(a->tls_version) : "?",
 		    cli_esc(a->cipher), a->alpn ? ", ALPN " : "", cli_esc(a->alpn));
@@ -272,6 +349,8 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 		if (w->end == CERTPICK_PROBE_END_HTTP)
 			fprintf(fp, "HTTP %d%s%s%s", w->http.status, w->http.title ? " \"" : "",
 			    cli_esc(w->http.title), w->http.title ? "\"" : "");
+		else if (w->end == CERTPICK_PROBE_END_SERVICE)
+			text_service_verdict(fp, &w->service);
 		else if (w->end == CERTPICK_PROBE_END_ALERT)
 			fprintf(fp, "alert %d (%s)", w->alert, certpick_alert_name(w->alert) ?
 			    certpick_alert_name(w->alert) : "?");
@@ -280,8 +359,10 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 		fprintf(fp, ": %s%s%s\n", r->cert_accepted ? cli_c_green() : cli_c_red(),
 		    r->cert_accepted ? "accepted" : "refused", cli_c_reset());
 	}
-	if (r->n_requests == 0 && a->handshake_done)
+	if (r->n_requests == 0 && a->handshake_done && r->protocol == NULL)
 		fprintf(fp, "\nno CertificateRequest on this connection (GET %s)\n", cli_esc(r->path));
+	else if (r->n_requests == 0 && a->handshake_done)
+		fputs("\nno CertificateRequest on this connection\n", fp);
 	for (size_t i = 0; i < r->n_requests; i++)
 		text_request(fp, i, &r->requests[i]);
 	if (r->findings.n > 0) {

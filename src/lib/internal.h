@@ -175,6 +175,23 @@ const char *cp_http_header(const char *hdrs, size_t len, const char *name, size_
 void cp_http_release(struct certpick_probe_http *h);
 
 /*
+ * probe_target.c: a probe/get target split into parts (certpick/probe.h
+ * certpick_probe_target_parse() documents the forms). layer: the protocol
+ * layer of the scheme (proto.h), NULL for https:// and a bare host; url: the
+ * target was a URL. Owned strings; cp_target_release() frees them. Pure.
+ */
+struct cp_proto_ops;
+struct cp_target {
+	const struct cp_proto_ops *layer;
+	bool url;
+	char *host, *port, *path, *user;	/* path, user: NULL when none */
+};
+int cp_target_parse(const char *target, struct cp_target *t, struct certpick_error *err);
+/* Unit tests only: one more layer, for its scheme (the engine's tests drive a fake protocol). */
+extern const struct cp_proto_ops *cp_target_test_layer;
+void cp_target_release(struct cp_target *t);
+
+/*
  * probe.c: record one captured CertificateRequest (msg: the handshake message
  * with its 4-byte header) into res; at most CP_PROBE_MAX_REQUESTS are kept.
  * -1 only on ENOMEM (a malformed message is recorded with parse_error).
@@ -182,6 +199,9 @@ void cp_http_release(struct certpick_probe_http *h);
 #define CP_PROBE_MAX_REQUESTS 16
 int cp_probe_add_request(struct certpick_probe_result *res, uint16_t version,
     enum certpick_phase phase, const uint8_t *msg, size_t len);
+/* Frees the strings of s and zeroes it (code -1). */
+struct certpick_probe_service;
+void cp_probe_service_release(struct certpick_probe_service *s);
 /* Verdict, evidence and connection-level findings from what was seen. -1 on ENOMEM. */
 int cp_probe_decide(struct certpick_probe_result *res);
 

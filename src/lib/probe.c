@@ -35,8 +35,24 @@ certpick_probe_end_name(enum certpick_probe_end e)
 	case CERTPICK_PROBE_END_TIMEOUT: return "timeout";
 	case CERTPICK_PROBE_END_NOT_HTTP: return "not_http";
 	case CERTPICK_PROBE_END_ERROR: return "error";
+	case CERTPICK_PROBE_END_SERVICE: return "service";
 	case CERTPICK_PROBE_END_NONE:
 	default: return "none";
+	}
+}
+
+/* see certpick/probe.h */
+const char *
+certpick_service_outcome_name(enum certpick_service_outcome o)
+{
+	switch (o) {
+	case CERTPICK_SERVICE_ACCEPTED: return "accepted";
+	case CERTPICK_SERVICE_REFUSED: return "refused";
+	case CERTPICK_SERVICE_NOT_OFFERED: return "not_offered";
+	case CERTPICK_SERVICE_NO_TLS: return "no_tls";
+	case CERTPICK_SERVICE_HANDSHAKE_ONLY: return "handshake_only";
+	case CERTPICK_SERVICE_UNKNOWN:
+	default: return "unknown";
 	}
 }
 
@@ -77,12 +93,24 @@ certpick_alert_name(int d)
 	}
 }
 
+/* see internal.h */
+void
+cp_probe_service_release(struct certpick_probe_service *s)
+{
+	free(s->text);
+	free(s->identity);
+	free(s->capabilities);
+	free(s->banner);
+	*s = (struct certpick_probe_service){ .code = -1 };
+}
+
 static void
 attempt_release(struct certpick_probe_attempt *a)
 {
 	free(a->cipher);
 	free(a->alpn);
 	cp_http_release(&a->http);
+	cp_probe_service_release(&a->service);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -99,6 +127,8 @@ certpick_probe_result_free(struct certpick_probe_result *res)
 	free(res->servername);
 	free(res->address);
 	free(res->evidence_text);
+	free(res->scheme);
+	free(res->protocol);
 	attempt_release(&res->without_cert);
 	attempt_release(&res->with_cert);
 	for (size_t i = 0; i < res->n_requests; i++) {
@@ -153,13 +183,15 @@ connection_findings(struct certpick_probe_result *res)
 		if (r->phase == CERTPICK_PHASE_RENEGOTIATION && !reneg) {
 			reneg = true;
 			if (cp_findings_add(&res->findings, CERTPICK_REASON_CR_RENEGOTIATION,
-			    "after GET %s", res->path) != 0)
+			    "after %s%s", res->path != NULL ? "GET " : "the handshake",
+			    res->path != NULL ? res->path : "") != 0)
 				return -1;
 		}
 		if (r->phase == CERTPICK_PHASE_POST_HANDSHAKE && !pha) {
 			pha = true;
 			if (cp_findings_add(&res->findings, CERTPICK_REASON_CR_PER_PATH_TLS13,
-			    "after GET %s", res->path) != 0)
+			    "after %s%s", res->path != NULL ? "GET " : "the handshake",
+			    res->path != NULL ? res->path : "") != 0)
 				return -1;
 		}
 		if (r->req == NULL) {
@@ -182,6 +214,78 @@ static bool
 http_ok(const struct certpick_probe_http *h)
 {
 	return h->status >= 200 && h->status < 400;
+}
+
+/* " (554 Relay access denied)", or "" when the service gave no words. Owned. */
+static char *
+service_words(const struct certpick_probe_service *s)
+{
+	if (s->text == NULL && s->code < 0)
+		return cp_strdup("");
+	if (s->code < 0)
+		return cp_asprintf(": \"%s\"", s->text);
+	return cp_asprintf(": %d%s%s%s", s->code, s->text != NULL ? " \"" : "",
+	    s->text != NULL ? s->text : "", s->text != NULL ? "\"" : "");
+}
+
+/*
+ * client_auth from a non-HTTP service's verdict on the connection without a
+ * certificate. The handshake went through (else the end would be an alert,
+ * a close or an error), so the certificate was at most optional in TLS; the
+ * service's answer is the evidence, the way nginx's 400 is for https.
+ */
+static enum certpick_client_auth
+service_decide(const struct certpick_probe_result *res, const struct certpick_probe_attempt *a,
+    char **text)
+{
+	const struct certpick_probe_service *s = &a->service;
+	const char *proto = res->protocol != NULL ? res->protocol : "the";
+	bool asked = res->n_requests > 0;
+	enum certpick_client_auth ca = asked ? CERTPICK_CLIENT_AUTH_OPTIONAL : CERTPICK_CLIENT_AUTH_NONE;
+	const char *head = asked ? "asked for a certificate, not required in TLS" :
+	    "never asked for a certificate";
+	char *w = service_words(s);
+
+	if (w == NULL)
+		return CERTPICK_CLIENT_AUTH_UNKNOWN;
+	switch (s->outcome) {
+	case CERTPICK_SERVICE_ACCEPTED:
+		*text = cp_asprintf("%s; the %s service accepted the client without a certificate%s",
+		    head, proto, w);
+		break;
+	case CERTPICK_SERVICE_REFUSED:
+		*text = cp_asprintf("%s; the %s service refused the client without a certificate%s",
+		    head, proto, w);
+		break;
+	case CERTPICK_SERVICE_NOT_OFFERED:
+		*text = cp_asprintf("%s; the %s service does not offer certificate authentication%s",
+		    head, proto, w);
+		break;
+	case CERTPICK_SERVICE_HANDSHAKE_ONLY:
+		*text = cp_asprintf("%s; the handshake completed without a certificate and the server "
+		    "did not refuse it", head);
+		break;
+	case CERTPICK_SERVICE_NO_TLS:
+		ca = CERTPICK_CLIENT_AUTH_UNKNOWN;
+		*text = cp_asprintf("the %s service does not offer TLS (STARTTLS refused or not "
+		    "offered)%s", proto, w);
+		break;
+	case CERTPICK_SERVICE_UNKNOWN:
+	default:
+		ca = CERTPICK_CLIENT_AUTH_UNKNOWN;
+		*text = cp_asprintf("the %s conversation ended without a verdict%s", proto, w);
+		break;
+	}
+	free(w);
+	return ca;
+}
+
+static bool
+service_ok(const struct certpick_probe_attempt *a)
+{
+	return a->end == CERTPICK_PROBE_END_SERVICE &&
+	    (a->service.outcome == CERTPICK_SERVICE_ACCEPTED ||
+	    a->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY);
 }
 
 /* see internal.h */
@@ -240,6 +344,9 @@ cp_probe_decide(struct certpick_probe_result *res)
 		text = cp_asprintf("no answer within the timeout%s",
 		    asked ? " after the client sent no certificate" : "");
 		break;
+	case CERTPICK_PROBE_END_SERVICE:
+		ca = service_decide(res, a, &text);
+		break;
 	case CERTPICK_PROBE_END_ERROR:
 	case CERTPICK_PROBE_END_NONE:
 	default:
@@ -251,8 +358,8 @@ cp_probe_decide(struct certpick_probe_result *res)
 	res->client_auth = ca;
 	res->evidence_text = text;
 	if (res->with_cert.ran)
-		res->cert_accepted = res->with_cert.end == CERTPICK_PROBE_END_HTTP &&
-		    http_ok(&res->with_cert.http);
+		res->cert_accepted = (res->with_cert.end == CERTPICK_PROBE_END_HTTP &&
+		    http_ok(&res->with_cert.http)) || service_ok(&res->with_cert);
 	/* no answer at all is a failed probe: keep the reason */
 	if (ca == CERTPICK_CLIENT_AUTH_UNKNOWN && a->error.code != CERTPICK_OK &&
 	    res->error.code == CERTPICK_OK)

@@ -5,6 +5,13 @@
  * at once. Every phase has a timer; every buffer has a cap. The raw
  * CertificateRequest bytes come from the message callback and go to the
  * pure parser; nothing here interprets them.
+ *
+ * A connection to a non-HTTP scheme is driven by its protocol layer
+ * (proto.h): connect, the layer's plaintext exchange (ST_PLAIN) up to
+ * STARTTLS (none for implicit TLS), the handshake, the layer's exchange over
+ * TLS (ST_APP) up to its verdict, then close_notify and a short wait for a
+ * late alert (ST_CLOSING: TLS 1.3 refuses a missing certificate after the
+ * client's Finished). Each exchange the layer starts re-arms the phase timer.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -28,8 +35,10 @@
 #include <openssl/ssl.h>
 
 #include "internal.h"
+#include "proto.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
+#define CLOSE_WAIT_MS 2000	/* ST_CLOSING: a late alert comes within a round trip */
 #define DEFAULT_MAX_CERT_LIST ((size_t)4 << 20)
 
 struct engine;
@@ -43,9 +52,12 @@ enum conn_kind {
 
 enum conn_state {
 	ST_CONNECTING,
+	ST_PLAIN,		/* the layer's exchange before TLS */
 	ST_HANDSHAKE,
-	ST_WRITING,
-	ST_READING,
+	ST_WRITING,		/* https: the request */
+	ST_READING,		/* https: the answer */
+	ST_APP,			/* the layer's exchange over TLS */
+	ST_CLOSING,		/* the layer's verdict is in: close_notify, a late alert */
 };
 
 struct conn {
@@ -63,6 +75,12 @@ struct conn {
 	size_t req_len, req_off;
 	char *resp;
 	size_t resp_len;
+	/* non-HTTP schemes: the layer, its state and verdict, its buffers */
+	const struct cp_proto_ops *layer;
+	void *lst;
+	struct cp_proto_verdict verdict;
+	struct cp_buf in, out;		/* unconsumed server bytes; bytes still to send */
+	bool peer_eof;			/* the layer was told of EOF */
 };
 
 struct job {
@@ -70,6 +88,9 @@ struct job {
 	size_t index;
 	struct certpick_probe_result *res;
 	char *dial_host, *dial_port;	/* what to resolve and connect to */
+	const struct cp_proto_ops *layer;	/* NULL: https */
+	char *user;			/* from the URL, for the layer */
+	struct cp_proto_params params;
 	struct evutil_addrinfo *ai, *ai_next;
 	struct evdns_getaddrinfo_request *dns_req;
 	struct event *dns_timer;
@@ -87,6 +108,8 @@ struct engine {
 	struct evdns_base *dns;
 	SSL_CTX *ctx, *ctx_cert;
 	BIO_METHOD *bio_method;
+	unsigned char alpn[256];	/* --alpn in wire format; alpn_len 0: none */
+	size_t alpn_len;
 	const struct certpick_probe_options *opts;
 	int timeout_ms;
 	const char *const *targets;
@@ -97,7 +120,16 @@ struct engine {
 	bool filling;
 };
 
+_Static_assert((int)CERTPICK_SERVICE_HANDSHAKE_ONLY == (int)CP_PROTO_HANDSHAKE_ONLY &&
+    (int)CERTPICK_SERVICE_NO_TLS == (int)CP_PROTO_NO_TLS &&
+    (int)CERTPICK_SERVICE_NOT_OFFERED == (int)CP_PROTO_NOT_OFFERED &&
+    (int)CERTPICK_SERVICE_REFUSED == (int)CP_PROTO_REFUSED &&
+    (int)CERTPICK_SERVICE_ACCEPTED == (int)CP_PROTO_ACCEPTED &&
+    (int)CERTPICK_SERVICE_UNKNOWN == (int)CP_PROTO_UNKNOWN, "outcomes map one to one");
+
 static void conn_step(struct conn *c);
+static void layer_run(struct conn *c);
+static void step_closing(struct conn *c);
 static void job_next(struct job *j);
 static void engine_fill(struct engine *e);
 
@@ -268,7 +300,34 @@ conn_free(struct conn *c)
 		evutil_closesocket(c->fd);
 	free(c->req);
 	free(c->resp);
+	if (c->lst != NULL && c->layer->clear != NULL)
+		c->layer->clear(c->lst);
+	free(c->lst);
+	cp_proto_verdict_clear(&c->verdict);
+	cp_buf_free(&c->in);
+	cp_buf_free(&c->out);
 	free(c);
+}
+
+/* The layer's verdict becomes the attempt's (the strings move). */
+static void
+verdict_move(struct conn *c)
+{
+	struct certpick_probe_service *s = &c->at->service;
+	struct cp_proto_verdict *v = &c->verdict;
+
+	if (c->layer == NULL)
+		return;
+	cp_probe_service_release(s);
+	s->outcome = (enum certpick_service_outcome)v->outcome;
+	s->code = v->code;
+	s->text = v->text;
+	s->identity = v->identity;
+	s->capabilities = v->capabilities;
+	s->banner = v->banner;
+	s->offers_external = v->offers_external;
+	s->sent_auth = v->sent_auth;
+	*v = (struct cp_proto_verdict){ .code = -1 };
 }
 
 /* End this connection; the job moves on. Never touch c afterwards. */
@@ -280,19 +339,22 @@ conn_end(struct conn *c, enum certpick_probe_end end)
 	c->at->end = end;
 	c->at->handshake_done = c->handshake_done;
 	c->at->ms = ms_since(&c->start);
+	verdict_move(c);
 	trace(j, "connection ends: %s", certpick_probe_end_name(end));
 	j->conn = NULL;
 	conn_free(c);
 	job_next(j);
 }
 
-static void
-conn_fail(struct conn *c, enum certpick_probe_end end, enum certpick_errc code, const char *fmt,
-    const char *arg)
+static void CERTPICK_PRINTF(4, 5)
+conn_fail(struct conn *c, enum certpick_probe_end end, enum certpick_errc code, const char *fmt, ...)
 {
 	char msg[256];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	cp_error_set(&c->at->error, code, "%s", msg);
 	conn_end(c, end);
 }
@@ -310,11 +372,17 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	const char *phase = c->state == ST_CONNECTING ? "connecting" :
+	    c->state == ST_PLAIN ? "before TLS, waiting for the server" :
 	    c->state == ST_HANDSHAKE ? "in the TLS handshake" : "waiting for the answer";
 	char msg[128];
 
 	(void)fd;
 	(void)what;
+	if (c->state == ST_CLOSING) {
+		/* the verdict is in; the server just kept the connection open */
+		conn_end(c, CERTPICK_PROBE_END_SERVICE);
+		return;
+	}
 	snprintf(msg, sizeof(msg), "timed out after %d ms %s", c->job->eng->timeout_ms, phase);
 	if (c->state == ST_CONNECTING) {
 		struct job *j = c->job;
@@ -390,8 +458,13 @@ conn_tls_setup(struct conn *c)
 	SSL_set_post_handshake_auth(c->ssl, 1);
 	if (sni != NULL && !is_ip(sni) && SSL_set_tlsext_host_name(c->ssl, sni) != 1)
 		return -1;
-	if (alpn_set(c->ssl, c->kind == CONN_H2) != 0)
+	if (c->layer != NULL) {
+		if (j->eng->alpn_len > 0 &&
+		    SSL_set_alpn_protos(c->ssl, j->eng->alpn, (unsigned)j->eng->alpn_len) != 0)
+			return -1;
+	} else if (alpn_set(c->ssl, c->kind == CONN_H2) != 0) {
 		return -1;
+	}
 	SSL_set_connect_state(c->ssl);
 	return 0;
 }
@@ -569,6 +642,14 @@ step_handshake(struct conn *c)
 			conn_end(c, CERTPICK_PROBE_END_NONE);
 			return;
 		}
+		if (c->layer != NULL) {
+			/* the layer speaks first over TLS, with empty input (proto.h) */
+			evtimer_del(c->timer);
+			arm_timer(c);
+			c->state = ST_APP;
+			layer_run(c);
+			return;
+		}
 		if (build_request(c) != 0) {
 			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
 			return;
@@ -585,6 +666,247 @@ step_handshake(struct conn *c)
 	if (wait_for(c, err))
 		return;
 	tls_failed(c, err);
+}
+
+/* Set up TLS on the connected socket and start the handshake. */
+static void
+start_tls(struct conn *c)
+{
+	if (conn_tls_setup(c) != 0) {
+		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "cannot set up TLS");
+		return;
+	}
+	c->state = ST_HANDSHAKE;
+	step_handshake(c);
+}
+
+enum io_rc {
+	IO_DONE = 0,	/* wrote everything / read some bytes */
+	IO_WAIT,	/* an event is armed: return to the loop */
+	IO_EOF,		/* the server closed (or reset: c->reset) */
+	IO_ENDED,	/* the connection ended (conn_end ran): never touch c again */
+};
+
+/* Send c->out (plaintext before TLS, records after). A dead peer drops it: the read says why. */
+static enum io_rc
+layer_flush(struct conn *c)
+{
+	while (c->out.len > 0) {
+		size_t n = 0;
+
+		if (c->ssl == NULL) {
+			ssize_t w = send(c->fd, c->out.p, c->out.len, MSG_NOSIGNAL);
+
+			if (w >= 0) {
+				n = (size_t)w;
+			} else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+				event_add(c->ev_write, NULL);
+				return IO_WAIT;
+			} else {
+				n = c->out.len;
+			}
+		} else if (SSL_write_ex(c->ssl, c->out.p, c->out.len, &n) != 1) {
+			int err = SSL_get_error(c->ssl, 0);
+
+			if (wait_for(c, err))
+				return IO_WAIT;
+			ERR_clear_error();
+			n = c->out.len;
+		}
+		cp_buf_consume(&c->out, n);
+	}
+	return IO_DONE;
+}
+
+/* Read what the server sent into c->in, up to CP_PROTO_MAX_PENDING (+1 to see it pass). */
+static enum io_rc
+layer_read(struct conn *c)
+{
+	uint8_t tmp[16384];
+	size_t room = CP_PROTO_MAX_PENDING + 1 - c->in.len, got = 0;
+
+	if (room > sizeof(tmp))
+		room = sizeof(tmp);
+	if (c->ssl == NULL) {
+		ssize_t n = recv(c->fd, tmp, room, 0);
+
+		if (n > 0) {
+			got = (size_t)n;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			event_add(c->ev_read, NULL);
+			return IO_WAIT;
+		} else {
+			c->reset = n < 0 && errno == ECONNRESET;
+			return IO_EOF;
+		}
+	} else if (SSL_read_ex(c->ssl, tmp, room, &got) != 1) {
+		int err = SSL_get_error(c->ssl, 0);
+
+		if (wait_for(c, err))
+			return IO_WAIT;
+		if (c->at->alert >= 0) {
+			ERR_clear_error();
+			conn_end(c, CERTPICK_PROBE_END_ALERT);
+			return IO_ENDED;
+		}
+		if (c->eof || c->reset || err == SSL_ERROR_ZERO_RETURN) {
+			ERR_clear_error();
+			return IO_EOF;
+		}
+		tls_failed(c, err);
+		return IO_ENDED;
+	}
+	cp_buf_add(&c->in, tmp, got);
+	return IO_DONE;
+}
+
+/* The layer said STARTTLS: nothing may be left over (CVE-2011-0411 class). */
+static void
+layer_starttls(struct conn *c)
+{
+	if (c->ssl != NULL) {
+		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_PARSE,
+		    "the %s layer asked for STARTTLS over TLS", c->layer->name);
+		return;
+	}
+	if (c->in.len > 0) {
+		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_PARSE,
+		    "the server sent %zu byte%s after its STARTTLS answer, before TLS "
+		    "(refused: command injection)", c->in.len, c->in.len == 1 ? "" : "s");
+		return;
+	}
+	trace(c->job, "STARTTLS");
+	evtimer_del(c->timer);
+	arm_timer(c);
+	start_tls(c);
+}
+
+/* The layer's verdict is in: over TLS, close politely and wait briefly for a late alert. */
+static void
+layer_done(struct conn *c)
+{
+	struct timeval tv = { CLOSE_WAIT_MS / 1000, (CLOSE_WAIT_MS % 1000) * 1000 };
+
+	trace(c->job, "%s verdict: %s", c->layer->name,
+	    certpick_service_outcome_name((enum certpick_service_outcome)c->verdict.outcome));
+	if (c->ssl == NULL || c->peer_eof || c->write_failed) {
+		conn_end(c, CERTPICK_PROBE_END_SERVICE);
+		return;
+	}
+	if (c->job->eng->timeout_ms < CLOSE_WAIT_MS)
+		tv = (struct timeval){ c->job->eng->timeout_ms / 1000, (c->job->eng->timeout_ms % 1000) * 1000 };
+	evtimer_del(c->timer);
+	evtimer_add(c->timer, &tv);
+	c->state = ST_CLOSING;
+	(void)SSL_shutdown(c->ssl);
+	ERR_clear_error();
+	step_closing(c);
+}
+
+/* ST_CLOSING: read until EOF, close_notify or an alert; data is dropped. */
+static void
+step_closing(struct conn *c)
+{
+	for (;;) {
+		uint8_t tmp[4096];
+		size_t got = 0;
+		int err;
+
+		if (SSL_read_ex(c->ssl, tmp, sizeof(tmp), &got) == 1)
+			continue;
+		err = SSL_get_error(c->ssl, 0);
+		if (wait_for(c, err))
+			return;
+		ERR_clear_error();
+		/* a fatal alert after the verdict (TLS 1.3 certificate_required) decides */
+		conn_end(c, c->at->alert >= 0 ? CERTPICK_PROBE_END_ALERT : CERTPICK_PROBE_END_SERVICE);
+		return;
+	}
+}
+
+/*
+ * The server closed (or reset) before the layer had a verdict: like an
+ * https connection cut off without an answer (asked + cut off = refused).
+ */
+static void
+layer_eof(struct conn *c)
+{
+	const char *when = c->ssl == NULL ? "before TLS" : "after the handshake";
+
+	if (c->at->alert >= 0) {
+		conn_end(c, CERTPICK_PROBE_END_ALERT);
+		return;
+	}
+	if (c->reset) {
+		conn_fail(c, CERTPICK_PROBE_END_RESET, CERTPICK_ERR_NETWORK, "connection reset %s", when);
+		return;
+	}
+	conn_fail(c, CERTPICK_PROBE_END_CLOSED, CERTPICK_ERR_NETWORK,
+	    "the server closed the connection %s without a %s verdict%s%s", when, c->layer->name,
+	    c->verdict.text != NULL ? ": " : "", c->verdict.text != NULL ? c->verdict.text : "");
+}
+
+/*
+ * Drive the layer (proto.h's contract): feed it what is pending, send what
+ * it asks, read when it waits, until STARTTLS, a verdict, or a failure.
+ */
+static void
+layer_run(struct conn *c)
+{
+	for (;;) {
+		enum io_rc io = layer_flush(c);
+		enum cp_proto_act act;
+		size_t used = 0;
+
+		if (io == IO_WAIT)
+			return;
+		act = c->layer->step(c->lst, c->ssl != NULL, c->peer_eof, (const uint8_t *)c->in.p,
+		    c->in.len, &used, &c->out, &c->verdict);
+		cp_buf_consume(&c->in, used <= c->in.len ? used : c->in.len);
+		if (c->out.nomem || c->in.nomem) {
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+			return;
+		}
+		if (c->peer_eof && (act != CP_PROTO_DONE || c->verdict.outcome == CP_PROTO_UNKNOWN)) {
+			layer_eof(c);
+			return;
+		}
+		switch (act) {
+		case CP_PROTO_WRITE:
+			/* a new exchange: a new deadline */
+			evtimer_del(c->timer);
+			arm_timer(c);
+			continue;
+		case CP_PROTO_STARTTLS:
+			layer_starttls(c);
+			return;
+		case CP_PROTO_DONE:
+			layer_done(c);
+			return;
+		case CP_PROTO_FAIL:
+			if (c->at->alert >= 0) {
+				conn_end(c, CERTPICK_PROBE_END_ALERT);
+				return;
+			}
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_PARSE, "%s: %s", c->layer->name,
+			    c->verdict.text != NULL ? c->verdict.text : "the server broke the protocol");
+			return;
+		case CP_PROTO_READ:
+		default:
+			break;
+		}
+		if (c->in.len > CP_PROTO_MAX_PENDING) {
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_PARSE,
+			    "%s: reply too long (over %zu bytes without an answer)", c->layer->name,
+			    CP_PROTO_MAX_PENDING);
+			return;
+		}
+		io = layer_read(c);
+		if (io == IO_WAIT || io == IO_ENDED)
+			return;
+		if (io == IO_EOF)
+			c->peer_eof = true;
+	}
 }
 
 static void
@@ -610,14 +932,14 @@ step_connect(struct conn *c)
 		return;
 	}
 	trace(c->job, "connected to %s", c->job->res->address);
-	if (conn_tls_setup(c) != 0) {
-		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "cannot set up TLS");
-		return;
-	}
 	evtimer_del(c->timer);
 	arm_timer(c);
-	c->state = ST_HANDSHAKE;
-	step_handshake(c);
+	if (c->layer != NULL && !c->layer->implicit_tls) {
+		c->state = ST_PLAIN;
+		layer_run(c);
+		return;
+	}
+	start_tls(c);
 }
 
 static void
@@ -628,6 +950,9 @@ conn_step(struct conn *c)
 	case ST_HANDSHAKE: step_handshake(c); break;
 	case ST_WRITING: step_write(c); break;
 	case ST_READING: step_read(c); break;
+	case ST_PLAIN:
+	case ST_APP: layer_run(c); break;
+	case ST_CLOSING: step_closing(c); break;
 	default: break;
 	}
 }
@@ -648,6 +973,21 @@ format_address(const struct sockaddr *sa, char *out, size_t size)
 		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
 		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
 	}
+}
+
+/* The layer's state for a new connection (proto.h: zeroed, then init()). */
+static int
+layer_init(struct conn *c)
+{
+	struct job *j = c->job;
+	struct cp_proto_params p = j->params;
+
+	c->layer = j->layer;
+	if ((c->lst = cp_calloc(1, c->layer->state_size > 0 ? c->layer->state_size : 1)) == NULL)
+		return -1;
+	p.have_cert = c->kind == CONN_WITH_CERT;
+	c->layer->init(c->lst, &p);
+	return 0;
 }
 
 /* Start a connection of kind j->next_kind to the next address; false when none is left. */
@@ -671,6 +1011,12 @@ conn_start(struct job *j, struct certpick_probe_attempt *at)
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	at->ran = true;
 	at->alert = -1;
+	c->verdict.code = -1;
+	if (j->layer != NULL && c->kind != CONN_H2 && layer_init(c) != 0) {
+		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NOMEM, "out of memory");
+		conn_free(c);
+		return false;
+	}
 	format_address(ai->ai_addr, addr, sizeof(addr));
 	free(j->res->address);
 	j->res->address = cp_strdup(addr);
@@ -713,6 +1059,7 @@ job_free(struct job *j)
 	free(j->h2_attempt.alpn);
 	free(j->dial_host);
 	free(j->dial_port);
+	free(j->user);
 	free(j);
 }
 
@@ -752,7 +1099,7 @@ need_h2(struct job *j)
 {
 	const struct certpick_probe_result *r = j->res;
 
-	if ((j->eng->opts->flags & CERTPICK_PROBE_NO_H2_CHECK) || r->alpn_h2 >= 0)
+	if ((j->eng->opts->flags & CERTPICK_PROBE_NO_H2_CHECK) || r->alpn_h2 >= 0 || j->layer != NULL)
 		return false;
 	for (size_t i = 0; i < r->n_requests; i++)
 		if (r->requests[i].phase != CERTPICK_PHASE_INITIAL)
@@ -903,12 +1250,25 @@ job_setup(struct job *j, const char *target, struct certpick_error *err)
 {
 	const struct certpick_probe_options *o = j->eng->opts;
 	struct certpick_probe_result *r = j->res;
+	struct cp_target t;
 	char *path = NULL;
+	bool url_path;
 
 	if ((r->target = cp_strdup(target)) == NULL)
 		return cp_error_nomem(err);
-	if (certpick_probe_target_parse(target, &r->host, &r->port, &path, err) != 0)
+	if (cp_target_parse(target, &t, err) != 0)
 		return -1;
+	r->host = t.host;
+	r->port = t.port;
+	path = t.path;
+	url_path = path != NULL && path[1] != '\0';
+	j->user = t.user;
+	j->layer = t.layer;
+	if ((r->scheme = cp_strdup(t.layer != NULL ? t.layer->scheme : "https")) == NULL ||
+	    (t.layer != NULL && (r->protocol = cp_strdup(t.layer->name)) == NULL)) {
+		free(path);
+		return cp_error_nomem(err);
+	}
 	r->path = o->path != NULL ? cp_strdup(o->path) : path != NULL ? path : cp_strdup("/");
 	if (o->path != NULL || path == NULL)
 		free(path);
@@ -922,6 +1282,16 @@ job_setup(struct job *j, const char *target, struct certpick_error *err)
 	if (r->path[0] != '/' || strpbrk(r->path, " \r\n") != NULL)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad path '%s': it must start with '/' and have no spaces",
 		    r->path);
+	if (j->layer != NULL && !url_path && o->path == NULL) {
+		/* nothing to ask for: no path */
+		free(r->path);
+		r->path = NULL;
+	}
+	j->params = (struct cp_proto_params){ .host = r->host,
+	    .servername = r->servername != NULL ? r->servername : r->host, .user = j->user,
+	    /* the layer's path is the URL's without its '/': an LDAP base DN */
+	    .path = r->path != NULL && j->layer != NULL ? r->path + 1 : NULL,
+	    .mail_from = o->mail_from, .rcpt_to = o->rcpt_to };
 	if (o->connect_to != NULL)
 		return split_connect_to(j, o->connect_to, err);
 	j->dial_host = cp_strdup(r->host);
@@ -953,6 +1323,8 @@ job_start(struct engine *e, size_t index)
 	res->alpn_h2 = -1;
 	res->without_cert.alert = -1;
 	res->with_cert.alert = -1;
+	res->without_cert.service.code = -1;
+	res->with_cert.service.code = -1;
 	clock_gettime(CLOCK_MONOTONIC, &j->start);
 	if (job_setup(j, e->targets[index], &res->error) != 0) {
 		res->without_cert.error = res->error;
@@ -1058,6 +1430,29 @@ fail:
 	return NULL;
 }
 
+/* "h2,http/1.1" into ALPN wire format. */
+static int
+alpn_parse(struct engine *e, const char *list, struct certpick_error *err)
+{
+	const char *p = list;
+
+	e->alpn_len = 0;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+
+		if (n == 0 || n > 255 || e->alpn_len + 1 + n > sizeof(e->alpn))
+			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad ALPN list '%s' (names of 1 to 255 "
+			    "bytes, separated by commas)", list);
+		e->alpn[e->alpn_len++] = (unsigned char)n;
+		memcpy(e->alpn + e->alpn_len, p, n);
+		e->alpn_len += n;
+		p += n;
+		if (*p == ',' && *++p == '\0')
+			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad ALPN list '%s'", list);
+	}
+	return 0;
+}
+
 /* see certpick/probe.h */
 int
 certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurrency,
@@ -1082,6 +1477,8 @@ certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurren
 		cp_error_set(err, CERTPICK_ERR_USAGE, "a key needs a certificate");
 		goto out;
 	}
+	if (opts->alpn != NULL && alpn_parse(&e, opts->alpn, err) != 0)
+		goto out;
 	if ((e.ctx = make_ctx(opts, false, err)) == NULL)
 		goto out;
 	if (opts->cert_file != NULL && (e.ctx_cert = make_ctx(opts, true, err)) == NULL)

@@ -349,7 +349,7 @@ def test_usage_errors(certpick):
     assert certpick("probe").rc == 2
     assert certpick("probe", "--tls1.2", "--tls1.3", "x").rc == 2
     assert certpick("probe", "--timeout", "0", "x").rc == 2
-    assert certpick("probe", "ftp://x").rc == 2
+    assert certpick("probe", "gopher://x").rc == 2
     assert certpick("probe", "host:99999").rc == 2
     assert certpick("probe", "--key", "k.pem", "x").rc == 2
 
@@ -376,7 +376,7 @@ def test_targets_json_lines(servers, tmp):
         f.write("127.0.0.1:%d\n" % servers["sserv"])
         f.write("  127.0.0.1:%d   # optional\n" % servers["sserv_opt"])
         f.write("127.0.0.1:%d\n" % refused)
-        f.write("ftp://nonsense\n")
+        f.write("gopher://nonsense\n")
         f.write("https://127.0.0.1:%d/secure/\n" % servers["apache_path"])
     save = os.path.join(tmp, "all.jsonl")
     r = run_certpick("probe", "--json", "--servername", "localhost", "--timeout", "20",
@@ -384,7 +384,7 @@ def test_targets_json_lines(servers, tmp):
     lines = [json.loads(x) for x in r.out.splitlines()]
     assert [x["target"] for x in lines] == [
         "127.0.0.1:%d" % servers["sserv"], "127.0.0.1:%d" % servers["sserv_opt"],
-        "127.0.0.1:%d" % refused, "ftp://nonsense",
+        "127.0.0.1:%d" % refused, "gopher://nonsense",
         "https://127.0.0.1:%d/secure/" % servers["apache_path"]]
     assert [x["client_auth"] for x in lines] == ["required", "optional", "unknown", "unknown",
                                                   "required"], [(x["client_auth"], x["evidence"])

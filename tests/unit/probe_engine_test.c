@@ -266,7 +266,7 @@ refused_options(void **state)
 	assert_non_null(strstr(err.message, "/nonexistent/cert.pem"));
 	assert_int_equal(certpick_probe_run("127.0.0.1:1", &keyonly, &r, &err), -1);
 	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
-	assert_int_equal(certpick_probe_run("ftp://x", &keyonly, &r, &err), -1);
+	assert_int_equal(certpick_probe_run("gopher://x", &keyonly, &r, &err), -1);
 	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
 	assert_null(r);
 }
