@@ -291,7 +291,44 @@ enum certpick_severity {
 	  "trust store that is not a root, and it does not accept a chain that ends "   \
 	  "below a root (no partial chain, like IIS, nginx and Apache) (IIS 403.16)",   \
 	  "add the root CA above it to the server's trust store (--trust); the client " \
-	  "certificate is not at fault")
+	  "certificate is not at fault")                                               \
+	/* ---- probe: what a database or broker said (appended last) ---- */          \
+	X(SVC_PG_CERT_REQUIRED, "pg-certificate-required", ERROR,                      \
+	  "PostgreSQL requires a client certificate for this user and database "        \
+	  "(a pg_hba.conf hostssl line with the cert method or clientcert=)",           \
+	  "present a certificate from a CA in the server's ssl_ca_file, with its "      \
+	  "intermediates in the same file (libpq sends what sslcert holds)")            \
+	X(SVC_PG_CERT_USER_MISMATCH, "pg-certificate-user-mismatch", ERROR,            \
+	  "PostgreSQL accepted the certificate in TLS, but its CN is not the database " \
+	  "user (pg_hba.conf cert method)",                                             \
+	  "connect as the user named by the certificate's CN, or map the CN with "      \
+	  "map= in pg_hba.conf and a pg_ident.conf line")                               \
+	X(SVC_PG_PASSWORD_METHOD, "pg-password-method", WARNING,                        \
+	  "pg_hba.conf chose a password method for this connection: the certificate "   \
+	  "alone does not log in (clientcert= only adds a certificate check)",          \
+	  "use a hostssl line with the cert method for certificate logins, or give "    \
+	  "the password the usual way")                                                 \
+	X(SVC_PG_NO_HBA_ENTRY, "pg-no-hba-entry", ERROR,                                \
+	  "no pg_hba.conf line matches this connection (address, user, database, SSL)", \
+	  "add a hostssl line for this user and address (then SELECT "                  \
+	  "pg_reload_conf())")                                                          \
+	X(SVC_MYSQL_ACCESS_DENIED, "mysql-access-denied", ERROR,                        \
+	  "MySQL/MariaDB denied the login: an unmet REQUIRE X509/SUBJECT/ISSUER and a " \
+	  "wrong or missing password get the same error 1045",                          \
+	  "SHOW CREATE USER shows the account's REQUIRE clause; compare it with the "   \
+	  "certificate's subject and issuer (/O=.../CN=... form); the server's error "  \
+	  "log says which (log_warnings >= 4)")                                         \
+	X(SVC_MQTT_NOT_AUTHORIZED, "mqtt-not-authorized", ERROR,                        \
+	  "the MQTT broker refused the connection (bad user name or password, or not "  \
+	  "authorized)",                                                                \
+	  "with use_identity_as_username the certificate's CN is the user name: the "   \
+	  "broker's password file or ACL must know it; allow_anonymous false refuses a " \
+	  "client that gives no user")                                                  \
+	X(SVC_NO_TLS, "service-no-tls", ERROR,                                          \
+	  "the service does not offer TLS on this port (no STARTTLS, SSLRequest "       \
+	  "refused, no CLIENT_SSL)",                                                    \
+	  "enable TLS on the server (PostgreSQL ssl = on, MariaDB ssl_cert/ssl_key), "  \
+	  "or use the port of its TLS listener")
 
 #define CERTPICK_REASON_ENUM_(name, id, sev, text, hint) CERTPICK_REASON_##name,
 enum certpick_reason {

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "certpick/reason.h"
 
 #define CP_PROTO_MAX_PENDING ((size_t)64 << 10)	/* unconsumed server bytes */
 #define CP_PROTO_MAX_LINE ((size_t)8 << 10)		/* one reply line, any text protocol */
@@ -72,9 +73,19 @@ struct cp_proto_verdict {
 	char *banner;		/* greeting line before TLS; owned; NULL */
 	bool offers_external;	/* SASL EXTERNAL (or the protocol's equivalent) advertised after TLS */
 	bool sent_auth;		/* the layer asked to be authenticated by the certificate */
+	bool has_reason;	/* the verdict adds a finding: reason, with text as its detail */
+	enum certpick_reason reason;
 };
 
 void cp_proto_verdict_clear(struct cp_proto_verdict *v);
+
+/* The finding a verdict adds (the engine puts it in the probe's findings). */
+static inline void
+cp_proto_reason(struct cp_proto_verdict *v, enum certpick_reason r)
+{
+	v->has_reason = true;
+	v->reason = r;
+}
 
 /* What the layer may use; all borrowed for the connection's life. */
 struct cp_proto_params {

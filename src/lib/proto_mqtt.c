@@ -227,6 +227,8 @@ connack(struct mqtt *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	s->st = MQ_DONE;
 	if (rc != 0) {
 		v->outcome = CP_PROTO_REFUSED;
+		if (rc == 4 || rc == 5 || rc == 0x86 || rc == 0x87)
+			cp_proto_reason(v, CERTPICK_REASON_SVC_MQTT_NOT_AUTHORIZED);
 		return CP_PROTO_DONE;	/* the broker closes after a refusal */
 	}
 	v->outcome = CP_PROTO_ACCEPTED;

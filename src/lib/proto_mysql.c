@@ -170,6 +170,8 @@ server_error(struct my *s, const uint8_t *b, size_t len, struct cp_proto_verdict
 	v->outcome = CP_PROTO_REFUSED;
 	free(v->text);
 	v->text = err_text(b, len, &v->code);
+	if (v->code == 1045)	/* ER_ACCESS_DENIED_ERROR */
+		cp_proto_reason(v, CERTPICK_REASON_SVC_MYSQL_ACCESS_DENIED);
 	return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
 }
 
@@ -184,8 +186,10 @@ greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	if (len >= 1 && b[0] == 0xff) {
 		enum cp_proto_act a = server_error(s, b, len, v);
 
-		if (a == CP_PROTO_DONE)
+		if (a == CP_PROTO_DONE) {
 			v->outcome = CP_PROTO_NO_TLS;
+			v->has_reason = false;
+		}
 		return a;
 	}
 	if (len < 1 || b[0] != 10 || (nul = memchr(b + 1, 0, len - 1)) == NULL)
@@ -224,6 +228,7 @@ greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	if (!(s->server_caps & CLIENT_SSL)) {
 		s->st = MY_DONE;
 		v->outcome = CP_PROTO_NO_TLS;
+		cp_proto_reason(v, CERTPICK_REASON_SVC_NO_TLS);
 		free(v->text);
 		v->text = cp_strdup("the server does not offer TLS (no CLIENT_SSL in its greeting: "
 		    "have_ssl = DISABLED)");

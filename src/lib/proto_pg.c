@@ -188,8 +188,15 @@ refused(struct pg *s, const uint8_t *body, size_t len, struct cp_proto_verdict *
 	s->st = PG_DONE;
 	v->outcome = CP_PROTO_REFUSED;
 	free(v->text);
-	v->text = error_text(body, len);
-	return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
+	if ((v->text = error_text(body, len)) == NULL)
+		return fail(v, "out of memory");
+	if (strstr(v->text, "requires a valid client certificate") != NULL)
+		cp_proto_reason(v, CERTPICK_REASON_SVC_PG_CERT_REQUIRED);
+	else if (strstr(v->text, "certificate authentication failed for user") != NULL)
+		cp_proto_reason(v, CERTPICK_REASON_SVC_PG_CERT_USER_MISMATCH);
+	else if (strstr(v->text, "no pg_hba.conf entry") != NULL)
+		cp_proto_reason(v, CERTPICK_REASON_SVC_PG_NO_HBA_ENTRY);
+	return CP_PROTO_DONE;
 }
 
 static enum cp_proto_act
@@ -206,6 +213,7 @@ read_ssl_answer(struct pg *s, const uint8_t *in, size_t len, size_t *used,
 	if (in[0] == 'N') {
 		*used = 1;
 		v->outcome = CP_PROTO_NO_TLS;
+		cp_proto_reason(v, CERTPICK_REASON_SVC_NO_TLS);
 		free(v->text);
 		v->text = cp_strdup("the server answered 'N' to SSLRequest: no TLS on this server "
 		    "(ssl = off in postgresql.conf)");
@@ -223,6 +231,7 @@ read_ssl_answer(struct pg *s, const uint8_t *in, size_t len, size_t *used,
 		if (r < 0)
 			return fail(v, "an ErrorResponse to SSLRequest with an impossible length");
 		v->outcome = CP_PROTO_NO_TLS;
+		cp_proto_reason(v, CERTPICK_REASON_SVC_NO_TLS);
 		free(v->text);
 		v->text = error_text(body, blen);
 		s->st = PG_DONE;
@@ -256,6 +265,7 @@ read_auth(struct pg *s, uint8_t type, const uint8_t *body, size_t len, struct cp
 							      : fail(v, "out of memory");
 	}
 	v->outcome = CP_PROTO_NOT_OFFERED;
+	cp_proto_reason(v, CERTPICK_REASON_SVC_PG_PASSWORD_METHOD);
 	v->code = (int)(code > 1000 ? 1000 : code);
 	free(v->text);
 	v->text = cp_asprintf("the server asks for %s: certificate authentication is not what "

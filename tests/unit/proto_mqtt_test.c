@@ -44,6 +44,7 @@ refused_codes(void **state)
 	assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
 	assert_int_equal(r.v.code, 5);
 	assert_string_equal(r.v.text, "CONNACK 5: not authorized");
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_MQTT_NOT_AUTHORIZED);
 	assert_null(r.v.identity);
 	/* no user flag, no DISCONNECT after a refusal */
 	assert_int_equal((uint8_t)r.wrote_tls.p[9], 0x02);
@@ -51,6 +52,7 @@ refused_codes(void **state)
 	pd_free(&r);
 	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\x02\x00\x09", 4, 1, &r);
 	assert_string_equal(r.v.text, "CONNACK 9: unknown return code");
+	assert_false(r.v.has_reason);
 	pd_free(&r);
 }
 

@@ -111,6 +111,7 @@ access_denied(void **state)
 	assert_int_equal(r.last, CP_PROTO_DONE);
 	assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
 	assert_int_equal(r.v.code, 1045);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_MYSQL_ACCESS_DENIED);
 	assert_string_equal(r.v.text, "ERROR 1045 (28000): Access denied for user 'alice'@'localhost' "
 	    "(using password: NO)");
 	pd_free(&r);
@@ -178,12 +179,14 @@ no_tls_and_early_errors(void **state)
 	assert_false(r.started_tls);
 	assert_int_equal(r.v.outcome, CP_PROTO_NO_TLS);
 	assert_int_equal(r.wrote_clear.len, 0);	/* nothing was sent in the clear */
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_NO_TLS);
 	pd_free(&r);
 	cp_buf_reset(&clear);
 	err(&clear, 0, 1129, "Host '127.0.0.1' is blocked because of many connection errors");
 	pd_run(&cp_proto_mysql, &alice, clear.p, clear.len, NULL, 0, 4096, &r);
 	assert_int_equal(r.v.outcome, CP_PROTO_NO_TLS);
 	assert_int_equal(r.v.code, 1129);
+	assert_false(r.v.has_reason);
 	pd_free(&r);
 	cp_buf_free(&clear);
 }

@@ -78,6 +78,7 @@ accepted_by_certificate(void **state)
 		assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 5, "X\0\0\0\x04", 5);
 		assert_int_equal(r.v.outcome, CP_PROTO_ACCEPTED);
 		assert_string_equal(r.v.identity, "alice");
+		assert_false(r.v.has_reason);
 		pd_free(&r);
 	}
 	cp_buf_free(&tls);
@@ -93,6 +94,11 @@ refused_with_sqlstate(void **state)
 		"no pg_hba.conf entry for host \"127.0.0.1\", user \"alice\", database \"app\", "
 		"SSL encryption",
 	};
+	static const enum certpick_reason reasons[] = {
+		CERTPICK_REASON_SVC_PG_CERT_REQUIRED,
+		CERTPICK_REASON_SVC_PG_CERT_USER_MISMATCH,
+		CERTPICK_REASON_SVC_PG_NO_HBA_ENTRY,
+	};
 	struct pd_run r;
 
 	(void)state;
@@ -106,6 +112,8 @@ refused_with_sqlstate(void **state)
 		assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
 		snprintf(want, sizeof(want), "FATAL 28000: %s", texts[i]);
 		assert_string_equal(r.v.text, want);
+		assert_true(r.v.has_reason);
+		assert_int_equal(r.v.reason, reasons[i]);
 		pd_free(&r);
 		cp_buf_free(&tls);
 	}
@@ -124,6 +132,7 @@ password_method_is_not_certificate(void **state)
 	assert_int_equal(r.last, CP_PROTO_DONE);
 	assert_int_equal(r.v.outcome, CP_PROTO_NOT_OFFERED);
 	assert_int_equal(r.v.code, 10);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_PG_PASSWORD_METHOD);
 	assert_non_null(strstr(r.v.text, "SASL (SCRAM)"));
 	/* startup + Terminate only: no password message ('p') */
 	assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 5, "X\0\0\0\x04", 5);
@@ -143,6 +152,7 @@ no_tls_on_server(void **state)
 	assert_int_equal(r.last, CP_PROTO_DONE);
 	assert_false(r.started_tls);
 	assert_int_equal(r.v.outcome, CP_PROTO_NO_TLS);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_NO_TLS);
 	pd_free(&r);
 	error_response(&e, "0A000", "unsupported frontend protocol 1234.5679");
 	pd_run(&cp_proto_postgres, &alice, e.p, e.len, NULL, 0, 3, &r);
