@@ -1,15 +1,46 @@
-"""The database and broker peers (db_peers.py) behave as configured, judged by
-their own clients (psql, mariadb, mosquitto_pub) on the test PKI: the ground
-truth certpick's postgres://, mysql:// and mqtts:// verdicts are compared with."""
+"""certpick probe against real PostgreSQL, MariaDB and mosquitto servers
+(db_peers.py), each case beside the real client (psql, mariadb, mosquitto_pub)
+with the same certificate: the client's outcome is the ground truth, and
+certpick's verdict must agree with it and say why (a finding, or the alert the
+server sent), over TLS 1.2 and 1.3."""
+import json
 import os
 
 import pytest
 
+from conftest import run_certpick
 from db_peers import MariaDB, Mosquitto, Postgres
 
 
 def P(pki, name):
     return os.path.join(pki, name)
+
+
+def key_of(pki, cert):
+    return P(pki, cert.replace("-chain", "").replace(".pem", ".key")) if cert else None
+
+
+def probe(url, pki, cert):
+    """certpick probe --json URL [--cert CERT --key KEY]: the parsed result."""
+    args = ["probe", "--json", "--timeout", "20", url]
+    if cert:
+        args += ["--cert", P(pki, cert), "--key", key_of(pki, cert)]
+    r = run_certpick(*args)
+    assert r.rc in (0, 1), r.err
+    return json.loads(r.out)
+
+
+def agrees(res, cert, ok, why):
+    """certpick's verdict on the connection the client made: accepted iff the
+    client got in, and the reason among its findings or the server's alert."""
+    __tracebackhide__ = True
+    seen = res["with_certificate"] if cert else res
+    got = seen["accepted"] if cert else res["service"]["outcome"] == "accepted"
+    assert got == ok, json.dumps(res, indent=1)
+    reasons = {f["id"] for f in res["findings"]}
+    alert = (seen.get("alert") or {}).get("name") if cert else None
+    assert why is None or why in reasons or why == alert, \
+        "want %s; findings %s, alert %s" % (why, sorted(reasons), alert)
 
 
 @pytest.fixture(scope="module", params=["1.2", "1.3"])
@@ -18,19 +49,26 @@ def pg(request, pki):
         yield s
 
 
-@pytest.mark.parametrize("user,cert,ok,says", [
-    ("alice", None, False, "connection requires a valid client certificate"),
-    ("alice", "alice-chain.pem", True, "alice"),
-    ("alice", "carol.pem", False, 'certificate authentication failed for user "alice"'),
-    ("mallory", "mallory.pem", False, "unknown ca"),
-    ("erin-expired", "erin-expired.pem", False, "certificate expired"),
-    ("bob-serveronly", "bob-serveronly.pem", False, "unsupported certificate"),
+@pytest.mark.parametrize("user,cert,ok,says,why", [
+    ("alice", None, False, "connection requires a valid client certificate",
+     "pg-certificate-required"),
+    ("alice", "alice-chain.pem", True, "alice", None),
+    ("alice", "carol.pem", False, 'certificate authentication failed for user "alice"',
+     "pg-certificate-user-mismatch"),
+    ("mallory", "mallory.pem", False, "unknown ca", "unknown_ca"),
+    ("erin-expired", "erin-expired.pem", False, "certificate expired", "certificate_expired"),
+    ("bob-serveronly", "bob-serveronly.pem", False, "unsupported certificate",
+     "unsupported_certificate"),
+    ("pwuser", "carol.pem", False, "no password supplied", "pg-password-method"),
 ])
-def test_postgres_psql(pg, pki, tmp, user, cert, ok, says):
-    key = P(pki, cert.replace("-chain", "").replace(".pem", ".key")) if cert else None
-    rc, out = pg.psql(user, P(pki, cert) if cert else None, key, tmp)
+def test_postgres(pg, pki, tmp, user, cert, ok, says, why):
+    rc, out = pg.psql(user, P(pki, cert) if cert else None, key_of(pki, cert), tmp)
     assert (rc == 0) == ok, out
     assert says in out, out
+    res = probe(pg.url(user), pki, cert)
+    agrees(res, cert, ok, why)
+    if ok:
+        assert res["with_certificate"]["service"]["identity"] == user
 
 
 def test_postgres_leaf_only_misses_the_intermediate(pg, pki, tmp):
@@ -38,6 +76,7 @@ def test_postgres_leaf_only_misses_the_intermediate(pg, pki, tmp):
     against roots-only ssl_ca_file (the chain file can: test above)."""
     rc, out = pg.psql("alice", P(pki, "alice.pem"), P(pki, "alice.key"), tmp)
     assert rc != 0 and "unknown ca" in out, out
+    agrees(probe(pg.url("alice"), pki, "alice.pem"), "alice.pem", False, "unknown_ca")
 
 
 def test_postgres_password_user_needs_both(pg, pki, tmp):
@@ -69,24 +108,26 @@ def maria(request, pki):
         yield s
 
 
-@pytest.mark.parametrize("user,cert,ok,says", [
-    ("alice", None, False, "Access denied for user 'alice'"),
-    ("alice", "carol.pem", True, "alice@%"),
-    ("carol", "carol.pem", True, "carol@%"),
-    ("carol", "dave.pem", False, "Access denied for user 'carol'"),
-    ("dave", "dave.pem", True, "dave@%"),
-    ("dave", "carol.pem", False, "Access denied for user 'dave'"),
-    ("alice", "mallory.pem", False, REFUSED_IN_HANDSHAKE),
-    ("alice", "erin-expired.pem", False, REFUSED_IN_HANDSHAKE),
+@pytest.mark.parametrize("user,cert,ok,says,why", [
+    ("alice", None, False, "Access denied for user 'alice'", "mysql-access-denied"),
+    ("alice", "carol.pem", True, "alice@%", None),
+    ("carol", "carol.pem", True, "carol@%", None),
+    ("carol", "dave.pem", False, "Access denied for user 'carol'", "mysql-access-denied"),
+    ("dave", "dave.pem", True, "dave@%", None),
+    ("dave", "carol.pem", False, "Access denied for user 'dave'", "mysql-access-denied"),
+    ("alice", "mallory.pem", False, REFUSED_IN_HANDSHAKE, "unknown_ca"),
+    ("alice", "erin-expired.pem", False, REFUSED_IN_HANDSHAKE, "certificate_expired"),
 ])
-def test_mariadb_client(maria, pki, user, cert, ok, says):
-    key = P(pki, cert.replace(".pem", ".key")) if cert else None
-    rc, out = maria.client(user, P(pki, cert) if cert else None, key)
+def test_mariadb(maria, pki, user, cert, ok, says, why):
+    rc, out = maria.client(user, P(pki, cert) if cert else None, key_of(pki, cert))
     assert (rc == 0) == ok, out
     if isinstance(says, tuple):
         assert any(x in out for x in says), out
     else:
         assert says.lower() in out.lower(), out
+    res = probe(maria.url(user), pki, cert)
+    agrees(res, cert, ok, why)
+    assert res["service"]["banner"].startswith("5.5.5-10.")
 
 
 def test_mariadb_password_and_certificate(maria, pki):
@@ -102,11 +143,14 @@ def broker(request, pki):
         yield s
 
 
-@pytest.mark.parametrize("cert,ok", [
-    (None, False), ("alice-chain.pem", True), ("carol.pem", True), ("mallory.pem", False),
-    ("erin-expired.pem", False),
+@pytest.mark.parametrize("cert,ok,why", [
+    (None, False, None), ("alice-chain.pem", True, None), ("carol.pem", True, None),
+    ("mallory.pem", False, "unknown_ca"), ("erin-expired.pem", False, "certificate_expired"),
 ])
-def test_mosquitto_pub(broker, pki, cert, ok):
-    key = P(pki, cert.replace("-chain", "").replace(".pem", ".key")) if cert else None
-    rc, out = broker.pub(P(pki, cert) if cert else None, key)
+def test_mosquitto(broker, pki, cert, ok, why):
+    rc, out = broker.pub(P(pki, cert) if cert else None, key_of(pki, cert))
     assert (rc == 0) == ok, out
+    res = probe(broker.url(), pki, cert)
+    agrees(res, cert, ok, why)
+    # require_certificate true: refused in the handshake, before any CONNACK
+    assert res["client_auth"] == "required", json.dumps(res, indent=1)
