@@ -124,7 +124,8 @@ int cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text
  * leaves NULL. cp_proto_fail sets v->text and returns CP_PROTO_FAIL.
  * cp_proto_sasl_ir appends a SASL response in base64 (RFC 4648), or "=" when
  * s is NULL or empty (the empty initial response of RFC 4954, 5034, XEP-0178);
- * cp_proto_word appends " word" (no space first) to a space-separated list.
+ * cp_proto_word appends " word" (no space first) to a space-separated list,
+ * control bytes as '?' so the list stays one line.
  * cp_proto_cap_line: one capability line as SMTP EHLO and POP3 CAPA write it
  * ("SIZE 10240000", "AUTH PLAIN EXTERNAL", "SASL EXTERNAL") appended to caps
  * as words: "SIZE=10240000", and one "<KW>=<mech>" per mechanism when the

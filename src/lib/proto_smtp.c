@@ -233,20 +233,17 @@ smtp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	if (st->phase == SMTP_GREETING)
 		st->tls = tls_up;
 	rc = cp_proto_reply(in, len, &r.code, &text, &r.raw_len);
-	if (rc == 0 && !eof)
-		return CP_PROTO_READ;
-	if (rc == 0 && st->phase == SMTP_QUIT)
-		return CP_PROTO_DONE;
-	if (rc == 0)
-		return cp_proto_closed(v, len, waiting_for[st->phase]);
-	if (rc < 0) {
-		if (st->phase == SMTP_QUIT)
-			return CP_PROTO_DONE;
-		return cp_proto_fail(v, "malformed SMTP reply (waiting for %s)", waiting_for[st->phase]);
+	if (rc == 1) {
+		*used = r.raw_len;
+		r.text = text.p != NULL && !text.nomem ? text.p : "";
+		act = on_reply(st, &r, out, v);
+	} else if (st->phase == SMTP_QUIT && (rc < 0 || eof)) {
+		act = CP_PROTO_DONE;
+	} else if (rc < 0) {
+		act = cp_proto_fail(v, "malformed SMTP reply (waiting for %s)", waiting_for[st->phase]);
+	} else {
+		act = eof ? cp_proto_closed(v, len, waiting_for[st->phase]) : CP_PROTO_READ;
 	}
-	*used = r.raw_len;
-	r.text = text.p != NULL && !text.nomem ? text.p : "";
-	act = on_reply(st, &r, out, v);
 	cp_buf_free(&text);
 	return act;
 }

@@ -146,8 +146,9 @@ cp_proto_fail(struct cp_proto_verdict *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = cp_vasprintf(fmt, ap);
 	va_end(ap);
-	free(v->text);
-	v->text = s;
+	if (s != NULL)	/* the server's words may be in it: one line */
+		cp_proto_set(&v->text, s, strlen(s));
+	free(s);
 	return CP_PROTO_FAIL;
 }
 
@@ -186,7 +187,8 @@ cp_proto_word(struct cp_buf *list, const char *word, size_t len)
 		return;
 	if (list->len > 0)
 		cp_buf_add(list, " ", 1);
-	cp_buf_add(list, word, len);
+	for (size_t i = 0; i < len; i++)	/* one line: controls become '?' */
+		cp_buf_add(list, (unsigned char)word[i] < 0x20 ? "?" : &word[i], 1);
 }
 
 /* see proto.h */
@@ -219,14 +221,18 @@ size_t
 cp_proto_cap_line(struct cp_buf *caps, const char *l, size_t n, const char *sasl_kw,
     bool *external)
 {
+	struct cp_buf w = { 0 };
 	size_t k = 0, i, kw = strlen(sasl_kw);
 
 	while (k < n && l[k] != ' ' && l[k] != '=')
 		k++;
 	if (k != kw || strncasecmp(l, sasl_kw, kw) != 0) {
-		cp_proto_word(caps, l, k);
+		cp_buf_add(&w, l, k);
 		for (i = k; i < n; i++)
-			cp_buf_add(caps, i == k ? "=" : (l[i] == ' ' ? "," : &l[i]), 1);
+			cp_buf_add(&w, i == k ? "=" : (l[i] == ' ' ? "," : &l[i]), 1);
+		if (!w.nomem)
+			cp_proto_word(caps, w.p, w.len);
+		cp_buf_free(&w);
 		return k;
 	}
 	for (i = k + 1; i < n; i = k + 1) {
@@ -234,11 +240,13 @@ cp_proto_cap_line(struct cp_buf *caps, const char *l, size_t n, const char *sasl
 			;
 		if (k == i)
 			continue;
-		cp_proto_word(caps, sasl_kw, kw);
-		cp_buf_add(caps, "=", 1);
-		cp_buf_add(caps, l + i, k - i);
+		cp_buf_reset(&w);
+		cp_buf_printf(&w, "%s=%.*s", sasl_kw, (int)(k - i), l + i);
+		if (!w.nomem)
+			cp_proto_word(caps, w.p, w.len);
 		if (k - i == 8 && strncasecmp(l + i, "EXTERNAL", 8) == 0)
 			*external = true;
 	}
+	cp_buf_free(&w);
 	return kw;
 }

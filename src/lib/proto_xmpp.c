@@ -292,8 +292,12 @@ on_text(struct xml_unit *u, const struct walk *w, const uint8_t *s, size_t n)
 		}
 		while (n > 0 && xml_space(s[n - 1]))
 			n--;
-		cp_proto_word(&u->caps, "SASL=", 5);
-		cp_buf_add(&u->caps, s, n);
+		struct cp_buf word = { 0 };
+
+		cp_buf_printf(&word, "SASL=%.*s", (int)n, (const char *)s);
+		if (!word.nomem)
+			cp_proto_word(&u->caps, word.p, word.len);
+		cp_buf_free(&word);
 		u->external |= eq(s, n, "EXTERNAL");
 	}
 	if (w->depth == 2 && parent_is(w, 2, "text") && u->text == NULL) {

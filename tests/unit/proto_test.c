@@ -204,15 +204,51 @@ check_case(const struct tcase *t, size_t chunk)
 	cp_proto_verdict_clear(&r.v);
 }
 
+/*
+ * With PROTO_SEEDS=dir, each transcript is also written as a seed of the
+ * fuzz_proto_<name> targets (fuzz/proto_fuzz.h's input: parameters, chunk
+ * size 0, the server's turns separated by "|~|").
+ */
+static void
+write_seed(const struct tcase *t, size_t idx)
+{
+	const char *dir = getenv("PROTO_SEEDS");
+	const struct cp_proto_ops *ops = cp_proto_find(t->scheme);
+	const struct cp_proto_params *p = &t->params;
+	char path[512];
+	uint8_t head[2] = { 0, 0 };
+	FILE *f;
+
+	if (dir == NULL || ops == NULL)
+		return;
+	head[0] = (p->have_cert ? 1 : 0) | (ops->implicit_tls ? 2 : 0) | (p->mail_from ? 0x10 : 0);
+	if (p->user != NULL)
+		head[0] |= (p->user[0] == '\0' ? 3 : strchr(p->user, '=') != NULL ? 2 : 1) << 2;
+	snprintf(path, sizeof(path), "%s/proto_%s/seed-%s-%02zu", dir, ops->name, t->scheme, idx);
+	if ((f = fopen(path, "wb")) == NULL)
+		return;
+	fwrite(head, 1, 2, f);
+	for (int i = 0, n = 0; i < ev_count(t->ev); i++) {
+		if (t->ev[i].kind != 'S')
+			continue;
+		if (n++ > 0)
+			fputs("|~|", f);
+		fwrite(t->ev[i].s, 1, t->ev[i].len, f);
+	}
+	fclose(f);
+}
+
 static void
 run_cases(const struct tcase *cases, size_t n)
 {
 	static const size_t chunks[] = { 0, 1, 2, 3, 7 };
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		write_seed(&cases[i], i);
 		for (size_t k = 0; k < CP_NELEM(chunks); k++)
 			if (k == 0 || !cases[i].whole_only)
 				check_case(&cases[i], chunks[k]);
+	}
 }
 
 /* Postfix 3.7 (Debian): the EHLO answers before and after STARTTLS */
@@ -685,7 +721,7 @@ static const struct tcase xmpp_cases[] = {
 	  .ev = { X_TO_TLS, S(X_HDR X_FEAT2), X_AUTH("="),
 		  S("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"), X_CLOSE },
 	  .end = WANT_DONE, .outcome = CP_PROTO_ACCEPTED, .capabilities = "SASL=EXTERNAL SASL=PLAIN register",
-	  .banner = X_HDR + 21, .offers_external = true, .sent_auth = true },
+	  .banner = &X_HDR[21], .offers_external = true, .sent_auth = true },
 	{ .what = "ejabberd refuses, double quotes, the reason's name and text", .scheme = "xmpp",
 	  .params = { .host = "example.org", .user = "alice@example.org", .have_cert = true },
 	  .ev = { X_TO_TLS, S("<?xml version=\"1.0\"?>\n<stream:stream xmlns:stream=\"http://etherx.jabber.org/streams\" "
