@@ -128,4 +128,35 @@ int cp_proto_line(const uint8_t *in, size_t len, size_t *line_len, size_t *used)
  */
 int cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t *used);
 
+/*
+ * Helpers every layer shares (proto_text.c), pure. Additive to the seam above:
+ * cp_proto_set replaces an owned verdict string (*field, freed first) with a
+ * one-line copy of s[0..len): CR, LF, TAB and NUL become spaces; out of memory
+ * leaves NULL. cp_proto_fail sets v->text and returns CP_PROTO_FAIL.
+ * cp_proto_sasl_ir appends a SASL response in base64 (RFC 4648), or "=" when
+ * s is NULL or empty (the empty initial response of RFC 4954, 5034, XEP-0178);
+ * cp_proto_word appends " word" (no space first) to a space-separated list,
+ * control bytes as '?' so the list stays one line.
+ * cp_proto_cap_line: one capability line as SMTP EHLO and POP3 CAPA write it
+ * ("SIZE 10240000", "AUTH PLAIN EXTERNAL", "SASL EXTERNAL") appended to caps
+ * as words: "SIZE=10240000", and one "<KW>=<mech>" per mechanism when the
+ * keyword is sasl_kw (also the old "AUTH=PLAIN LOGIN" form); *external is set
+ * when EXTERNAL is among them. Returns the keyword's length (at l).
+ * cp_proto_closed: the server closed the connection while the layer was
+ * waiting for `what` ("the EHLO reply"): FAIL when part of an answer was
+ * pending, else DONE with the outcome UNKNOWN and a sentence in v->text.
+ * cp_proto_unsafe: s holds a control byte (CR, LF, ...) that could end or
+ * split a command the layer writes; false for NULL. A layer refuses such a
+ * parameter (command injection) instead of sending it.
+ */
+void cp_proto_set(char **field, const void *s, size_t len);
+enum cp_proto_act cp_proto_fail(struct cp_proto_verdict *v, const char *fmt, ...)
+    CERTPICK_PRINTF(2, 3);
+void cp_proto_sasl_ir(struct cp_buf *out, const char *s);
+void cp_proto_word(struct cp_buf *list, const char *word, size_t len);
+bool cp_proto_unsafe(const char *s);
+size_t cp_proto_cap_line(struct cp_buf *caps, const char *l, size_t n, const char *sasl_kw,
+    bool *external);
+enum cp_proto_act cp_proto_closed(struct cp_proto_verdict *v, size_t pending, const char *what);
+
 #endif
