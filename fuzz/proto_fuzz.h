@@ -50,6 +50,8 @@ proto_fuzz_params(uint8_t b, struct cp_proto_params *p)
 	*p = (struct cp_proto_params){ .host = "127.0.0.1", .servername = "example.org" };
 	p->have_cert = (b & 1) != 0;
 	p->user = users[(b >> 2) & 3];
+	if (b & 0x20)	/* a path: LDAP base DN, database name, MQTT "5" (MQTT 5) */
+		p->path = (b & 0x40) ? "5" : "dc=example,dc=org";
 	if (b & 0x10) {
 		p->mail_from = "a@example.org";
 		p->rcpt_to = "b@example.net";

@@ -150,6 +150,8 @@ int cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text
  * parameter (command injection) instead of sending it.
  */
 void cp_proto_set(char **field, const void *s, size_t len);
+/* cp_proto_set with an owned string s (freed here; NULL: out of memory): 0, or -1 and *field NULL. */
+int cp_proto_take(char **field, char *s);
 enum cp_proto_act cp_proto_fail(struct cp_proto_verdict *v, const char *fmt, ...)
     CERTPICK_PRINTF(2, 3);
 void cp_proto_sasl_ir(struct cp_buf *out, const char *s);

@@ -47,9 +47,7 @@ mqtt_init(void *state, const struct cp_proto_params *p)
 static enum cp_proto_act
 fail(struct cp_proto_verdict *v, const char *what)
 {
-	free(v->text);
-	v->text = cp_strdup(what);
-	return CP_PROTO_FAIL;
+	return cp_proto_fail(v, "%s", what);
 }
 
 static void
@@ -215,14 +213,12 @@ connack(struct mqtt *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	if (s->version == 5 && len > 2)
 		v5_reason_string(b + 2, len - 2, &rs, &rs_len);
 	v->code = (int)rc;
-	free(v->text);
-	v->text = rs != NULL
+	if (cp_proto_take(&v->text, rs != NULL
 	    ? cp_asprintf("CONNACK %u: %s (%.*s)", rc,
 		  s->version == 5 ? v5_code_name(rc) : v3_code_name(rc), (int)rs_len,
 		  (const char *)rs)
 	    : cp_asprintf("CONNACK %u: %s", rc,
-		  s->version == 5 ? v5_code_name(rc) : v3_code_name(rc));
-	if (v->text == NULL)
+		  s->version == 5 ? v5_code_name(rc) : v3_code_name(rc))) != 0)
 		return fail(v, "out of memory");
 	s->st = MQ_DONE;
 	if (rc != 0) {
@@ -233,8 +229,7 @@ connack(struct mqtt *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	}
 	v->outcome = CP_PROTO_ACCEPTED;
 	if (s->user != NULL) {
-		free(v->identity);
-		if ((v->identity = cp_strdup(s->user)) == NULL)
+		if (cp_proto_take(&v->identity, cp_strdup(s->user)) != 0)
 			return fail(v, "out of memory");
 	}
 	cp_buf_u8(out, 0xe0);	/* DISCONNECT */

@@ -73,9 +73,7 @@ my_init(void *state, const struct cp_proto_params *p)
 static enum cp_proto_act
 fail(struct cp_proto_verdict *v, const char *what)
 {
-	free(v->text);
-	v->text = cp_strdup(what);
-	return CP_PROTO_FAIL;
+	return cp_proto_fail(v, "%s", what);
 }
 
 static uint32_t
@@ -168,11 +166,11 @@ server_error(struct my *s, const uint8_t *b, size_t len, struct cp_proto_verdict
 {
 	s->st = MY_DONE;	/* the server closes after an ERR */
 	v->outcome = CP_PROTO_REFUSED;
-	free(v->text);
-	v->text = err_text(b, len, &v->code);
+	if (cp_proto_take(&v->text, err_text(b, len, &v->code)) != 0)
+		return fail(v, "out of memory");
 	if (v->code == 1045)	/* ER_ACCESS_DENIED_ERROR */
 		cp_proto_reason(v, CERTPICK_REASON_SVC_MYSQL_ACCESS_DENIED);
-	return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
+	return CP_PROTO_DONE;
 }
 
 /* Handshake v10: server version (the banner), capabilities, plugin name. */
@@ -194,8 +192,7 @@ greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	}
 	if (len < 1 || b[0] != 10 || (nul = memchr(b + 1, 0, len - 1)) == NULL)
 		return fail(v, "not a MySQL/MariaDB greeting (protocol 10)");
-	free(v->banner);
-	v->banner = cp_asprintf("%.*s", (int)(nul - b - 1), (const char *)b + 1);
+	cp_proto_set(&v->banner, b + 1, (size_t)(nul - b - 1));
 	i = (size_t)(nul - b) + 1;
 	/* connection id 4, scramble part 1 8, filler 1, caps low 2 */
 	if (len - i < 4 + 8 + 1 + 2)
@@ -280,16 +277,15 @@ accepted(struct my *s, struct cp_buf *out, struct cp_proto_verdict *v)
 
 	v->outcome = CP_PROTO_ACCEPTED;
 	v->code = 0;
-	free(v->identity);
-	v->identity = cp_strdup(s->user);
-	free(v->text);
-	v->text = cp_strdup("OK");
+	if (cp_proto_take(&v->identity, cp_strdup(s->user)) != 0 ||
+	    cp_proto_take(&v->text, cp_strdup("OK")) != 0)
+		return fail(v, "out of memory");
 	s->seq = 0;
 	at = begin_packet(s, out);
 	cp_buf_u8(out, 0x01);	/* COM_QUIT */
 	end_packet(out, at);
 	s->st = MY_DONE;
-	return v->identity != NULL && v->text != NULL ? CP_PROTO_WRITE : fail(v, "out of memory");
+	return CP_PROTO_WRITE;
 }
 
 /* An empty answer to an auth switch or to "full authentication". */

@@ -60,9 +60,7 @@ pg_init(void *state, const struct cp_proto_params *p)
 static enum cp_proto_act
 fail(struct cp_proto_verdict *v, const char *what)
 {
-	free(v->text);
-	v->text = cp_strdup(what);
-	return CP_PROTO_FAIL;
+	return cp_proto_fail(v, "%s", what);
 }
 
 static void
@@ -187,8 +185,7 @@ refused(struct pg *s, const uint8_t *body, size_t len, struct cp_proto_verdict *
 {
 	s->st = PG_DONE;
 	v->outcome = CP_PROTO_REFUSED;
-	free(v->text);
-	if ((v->text = error_text(body, len)) == NULL)
+	if (cp_proto_take(&v->text, error_text(body, len)) != 0)
 		return fail(v, "out of memory");
 	if (strstr(v->text, "requires a valid client certificate") != NULL)
 		cp_proto_reason(v, CERTPICK_REASON_SVC_PG_CERT_REQUIRED);
@@ -232,10 +229,9 @@ read_ssl_answer(struct pg *s, const uint8_t *in, size_t len, size_t *used,
 			return fail(v, "an ErrorResponse to SSLRequest with an impossible length");
 		v->outcome = CP_PROTO_NO_TLS;
 		cp_proto_reason(v, CERTPICK_REASON_SVC_NO_TLS);
-		free(v->text);
-		v->text = error_text(body, blen);
 		s->st = PG_DONE;
-		return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
+		return cp_proto_take(&v->text, error_text(body, blen)) == 0 ? CP_PROTO_DONE
+									    : fail(v, "out of memory");
 	}
 	return fail(v, "not a PostgreSQL answer to SSLRequest (expected 'S' or 'N')");
 }
@@ -257,23 +253,22 @@ read_auth(struct pg *s, uint8_t type, const uint8_t *body, size_t len, struct cp
 	if (code == 0) {
 		s->st = PG_READ_UNTIL_READY;
 		v->outcome = CP_PROTO_ACCEPTED;
-		free(v->identity);
-		v->identity = cp_strdup(s->user);
-		free(v->text);
-		v->text = cp_strdup("AuthenticationOk");
-		return v->identity != NULL && v->text != NULL ? CP_PROTO_READ
-							      : fail(v, "out of memory");
+		if (cp_proto_take(&v->identity, cp_strdup(s->user)) != 0 ||
+		    cp_proto_take(&v->text, cp_strdup("AuthenticationOk")) != 0)
+			return fail(v, "out of memory");
+		return CP_PROTO_READ;
 	}
 	v->outcome = CP_PROTO_NOT_OFFERED;
 	cp_proto_reason(v, CERTPICK_REASON_SVC_PG_PASSWORD_METHOD);
 	v->code = (int)(code > 1000 ? 1000 : code);
-	free(v->text);
-	v->text = cp_asprintf("the server asks for %s: certificate authentication is not what "
-	    "pg_hba.conf chose for user \"%s\" on this connection", auth_name(code), s->user);
+	if (cp_proto_take(&v->text, cp_asprintf("the server asks for %s: certificate "
+	    "authentication is not what pg_hba.conf chose for user \"%s\" on this connection",
+	    auth_name(code), s->user)) != 0)
+		return fail(v, "out of memory");
 	cp_buf_u8(out, 'X');
 	cp_buf_u32(out, 4);
 	s->st = PG_DONE;
-	return v->text != NULL ? CP_PROTO_WRITE : fail(v, "out of memory");
+	return CP_PROTO_WRITE;
 }
 
 static enum cp_proto_act

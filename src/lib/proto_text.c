@@ -137,6 +137,20 @@ cp_proto_set(char **field, const void *s, size_t len)
 }
 
 /* see proto.h */
+int
+cp_proto_take(char **field, char *s)
+{
+	if (s == NULL) {
+		free(*field);
+		*field = NULL;
+		return -1;
+	}
+	cp_proto_set(field, s, strlen(s));
+	free(s);
+	return *field != NULL ? 0 : -1;
+}
+
+/* see proto.h */
 enum cp_proto_act
 cp_proto_fail(struct cp_proto_verdict *v, const char *fmt, ...)
 {
