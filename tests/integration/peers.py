@@ -71,6 +71,7 @@ class Peer:
         self.ports = {}
         self.procs = []
         self.log_files = []
+        self.kill_group = False
 
     # certificates
     def pkifile(self, name):
@@ -105,6 +106,9 @@ class Peer:
         with open(p, "w") as f:
             f.write(text)
         os.chmod(p, mode)
+        # Postfix re-reads a file changed within the last second until it is older (~1.2 s)
+        past = time.time() - 60
+        os.utime(p, (past, past))
         return p
 
     def mkdir(self, name, owner=None, mode=0o755):
@@ -160,6 +164,14 @@ class Peer:
                                     % (self.name, listener, port, timeout, seen, self.logs()))
                 time.sleep(0.02)
 
+    @staticmethod
+    def _signal(p, sig, group=True):
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(p.pid, sig)
+            elif p.poll() is None:
+                os.kill(p.pid, sig)
+
     def logs(self):
         out = []
         for f in self.log_files:
@@ -172,18 +184,20 @@ class Peer:
         return "\n".join(out)
 
     def stop(self):
+        """SIGTERM to each main process (a master stops its children itself), then to what
+        is left of its process group; SIGKILL past STOP seconds (at once with kill_group:
+        Dovecot's master takes 1 to 5 s to stop its children). The directory is removed."""
         for p in self.procs:
-            if p.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGTERM)
+            if self.kill_group:
+                self._signal(p, signal.SIGKILL)
+            self._signal(p, signal.SIGTERM, group=False)
         for p in self.procs:
             try:
                 p.wait(timeout=STOP)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGKILL)
+                self._signal(p, signal.SIGKILL)
                 p.wait(timeout=STOP)
-        # daemons that left the group (none should): whatever still runs from our directory
+            self._signal(p, signal.SIGTERM)  # children left in the group
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -277,25 +291,36 @@ def postfix(pki, tls="1.3", relay=("accepted",)):
     (smtpd_tls_fingerprint_digest=sha256, a texthash: table). Nothing is delivered:
     default_transport = discard. No recipient domain is local: every RCPT is a relay.
 
-    Observed (EHLO, STARTTLS, MAIL FROM, RCPT TO a@example.net; the same over TLS 1.2 and 1.3):
+    Observed (swaks --tls / curl --ssl-reqd --mail-from a@example.org --mail-rcpt
+    b@example.net; TLS 1.2 and 1.3 alike):
+      banner "220 localhost ESMTP certpick-test"; EHLO before TLS: 250-localhost,
+        PIPELINING, SIZE 10240000, VRFY, ETRN, STARTTLS, ENHANCEDSTATUSCODES, 8BITMIME, DSN,
+        SMTPUTF8, CHUNKING; STARTTLS -> "220 2.0.0 Ready to start TLS"; EHLO after TLS: the
+        same without STARTTLS (no AUTH: no SASL configured, relay is by certificate only).
       all listeners: CertificateRequest with CA names O=certpick-test,CN=certpick Test Root A
-        and ... Root B; every case completes the handshake on smtp, smtps, smtp_all
-        (ask_ccert only asks).
+        and ... Root B; every case completes the handshake (Postfix never fails it:
+        ask_ccert and req_ccert both decide after it).
       smtp / smtps (permit_tls_clientcerts, relay=("accepted",)):
-        accepted                   RCPT -> "250 2.1.5 Ok"
+        accepted                   RCPT -> "250 2.1.5 Ok" (curl: DATA -> "250 2.0.0 Ok: queued
+                                   as <id>", exit 0)
         none, untrusted, expired, wrongeku
                                    RCPT -> "554 5.7.1 <b@example.net>: Relay access denied"
+                                   (curl exit 55 "RCPT failed: 554")
         Postfix matches the fingerprint only, trust is NOT required: with
-        relay=CASES the untrusted, expired and wrongeku certificates relay too
-        (log: "Untrusted TLS connection established ...", then "250 2.1.5 Ok").
+        relay=("accepted", "untrusted", "expired", "wrongeku") all four relay (log
+        "Untrusted TLS connection established from localhost[127.0.0.1]: TLSv1.3 ...",
+        then "250 2.1.5 Ok").
       smtp_all (permit_tls_all_clientcerts): accepted -> 250 2.1.5 Ok; the others -> 554 5.7.1
         Relay access denied (wrong EKU and expiry make a certificate untrusted).
-      smtp_req (smtpd_tls_req_ccert=yes): the handshake completes, then the server's first
-        answer after TLS (to EHLO) is
+      smtp_req (smtpd_tls_req_ccert=yes): the handshake completes, then the answer to the
+        EHLO after TLS is
           none                       "421 4.7.1 localhost Error: No client certificate presented"
           untrusted, expired, wrongeku "421 4.7.1 localhost Error: Client certificate not trusted"
-          accepted                   the EHLO answer (250-localhost ...)
-        and the connection is closed after the 421.
+          accepted                   the EHLO answer, and the message is relayed
+        and the server closes the connection after the 421 (curl exit 56).
+      Log (maillog): "Trusted TLS connection established from localhost[127.0.0.1]: TLSv1.3
+        with cipher ..." for accepted, "Untrusted TLS connection ..." for the others,
+        "Anonymous TLS connection ..." without a certificate.
     """
     def start(p):
         ports = {k: p.port(k) for k in ("smtp", "smtps", "smtp_req", "smtp_all")}
@@ -399,19 +424,25 @@ def dovecot(pki, tls="1.3", require_cert=True):
 
     Observed (curl --login-options AUTH=EXTERNAL -u <CN>: ; TLS 1.2 and 1.3 alike):
       every case completes the handshake (Dovecot asks, verifies, and only records the
-      verdict); CertificateRequest CA names Root A and Root B.
+      verdict for the SASL step); CertificateRequest CA names Root A and Root B.
       banner   "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+
-               STARTTLS LOGINDISABLED AUTH=EXTERNAL] Dovecot (Debian) ready." / "+OK Dovecot
-               (Debian) ready." (AUTH=EXTERNAL / "SASL EXTERNAL" in CAPA, also before TLS)
-      accepted IMAP "A004 OK [CAPABILITY ...] Logged in"; POP3 "+OK Logged in."
+               STARTTLS LOGINDISABLED AUTH=EXTERNAL] Dovecot (Debian) ready." (imaps: the
+               same without STARTTLS) / "+OK Dovecot (Debian) ready."; CAPA lists
+               "SASL EXTERNAL". EXTERNAL is offered before TLS too (and refused there).
+      accepted IMAP "A004 AUTHENTICATE EXTERNAL cGVlci1vaw==" (base64 of the authzid
+               "peer-ok") -> untagged "* CAPABILITY ..." then "A004 OK Logged in"
+               POP3 "AUTH EXTERNAL" -> "+ " -> "cGVlci1vaw==" -> "+OK Logged in."
       none, untrusted, expired, wrongeku
-               IMAP "A004 NO [AUTHENTICATIONFAILED] Authentication failed."
-               POP3 "-ERR [AUTH] Authentication failed."
-               (log: "Client didn't present valid SSL certificate"; the login process says
-               why: "Received invalid SSL certificate: unable to get local issuer
-               certificate / certificate has expired / unsuitable certificate purpose")
+               IMAP "A004 NO [ALERT] Client didn't present valid SSL certificate"
+               POP3 "AUTH EXTERNAL" -> "-ERR [AUTH] Client didn't present valid SSL
+               certificate" (at once, no "+ " continuation); curl exit 67.
+               Log: auth "Client didn't present valid SSL certificate"; the login process
+               says why: "Received invalid SSL certificate: unable to get local issuer
+               certificate / certificate has expired / unsuitable certificate purpose", and
+               "Disconnected: ... (client didn't send a cert)" / "(client sent an invalid cert)".
       curl's POP3 EXTERNAL without -u answers the "+ " continuation with "=", which Dovecot
       refuses: "-ERR [AUTH] Invalid base64 data in continued response" (give -u CN:).
+      With an authzid other than the certificate's CN the login fails too.
     """
     def start(p):
         ports = {k: p.port(k) for k in ("imap", "imaps", "pop3", "pop3s")}
@@ -421,6 +452,7 @@ def dovecot(pki, tls="1.3", require_cert=True):
             ca=p.ca_file, tls=p.tls, openssl_conf=p.openssl_conf(),
             require="yes" if require_cert else "no", **ports))
         p.log_files.append(p.path("dovecot.log"))
+        p.kill_group = True
         p.spawn(["dovecot", "-F", "-c", conf], "dovecot")
     with _running(Peer("dovecot", pki, tls), start) as p:
         yield p
@@ -456,24 +488,30 @@ def slapd(pki, tls="1.3", verify="demand"):
     (demand, try, allow, never); authz-regexp maps the certificate subject
     cn=<CN>,o=certpick-test to dn:uid=<CN>,ou=people,dc=certpick,dc=test (no entry needed).
 
-    Observed with verify=demand (ldapwhoami -Y EXTERNAL [-ZZ], LDAPTLS_CERT/KEY/CACERT;
-    TLS 1.2 and 1.3; the StartTLS extended operation itself always answers success):
-      accepted   "dn:uid=peer-ok,ou=people,dc=certpick,dc=test" (exit 0)
+    Observed with verify=demand (ldapwhoami -Y EXTERNAL [-ZZ], LDAPTLS_CERT/KEY/CACERT; the
+    StartTLS extended operation itself always answers success, "RESULT oid= err=0"):
+      accepted   "dn:uid=peer-ok,ou=people,dc=certpick,dc=test" (exit 0; log: BIND
+                 authcid="cn=peer-ok,o=certpick-test" ... mech=EXTERNAL ... RESULT tag=97 err=0)
       wrongeku   ALSO accepted: "dn:uid=peer-servereku,ou=people,dc=certpick,dc=test"
                  (slapd with GnuTLS does not check the client certificate's EKU)
-      none       the handshake fails, slapd log "TLS: can't accept: Certificate is
-                 required.." then "closed (TLS negotiation failure)"; ldapwhoami:
-                 StartTLS "ldap_start_tls: Connect error (-11)" or, over TLS 1.3 where the
-                 client's handshake completes first, "ldap_sasl_interactive_bind: Can't
-                 contact LDAP server (-1)" / "Local error (-2)" (exit != 0)
-      untrusted  the same as none: libldap (GnuTLS) does not send a certificate whose issuer
-                 is not among the CA names; openssl s_client that sends it gets a fatal
-                 alert (slapd log "TLS: can't accept: ...")
-      expired    slapd log "TLS: can't accept: (unknown error code)."; ldapwhoami exit != 0
-                 ("Can't contact LDAP server (-1)")
+      none, untrusted, expired: slapd verifies after its side of the handshake and closes
+        the connection WITHOUT an alert (openssl s_client -ign_eof: "New, TLSv1.x", then
+        "unexpected eof while reading"); log "TLS: can't accept: <why>" then "closed (TLS
+        negotiation failure)", <why> = none "No certificate was found." (1.2) / "Certificate
+        is required." (1.3), expired "(unknown error code)". libldap does not even send
+        peer-untrusted (its issuer is not among the CA names): untrusted = none for it.
+        ldapwhoami says:
+                   TLS 1.2 ldap -ZZ           TLS 1.2 ldaps / TLS 1.3 both
+        none       ldap_start_tls: Connect    "Can't contact LDAP server (-1)", additional
+                   error (-11), "The TLS       info "Error in the push function." (1.2);
+                   connection was non-         1.3: "Unknown authentication method (-6)",
+                   properly terminated."      "SASL(-4): no mechanism available:" (exit 250)
+        untrusted  as none                    1.3: "Local error (-2)" (exit 254)
+        expired    "SASL/EXTERNAL authentication started", "ldap_sasl_interactive_bind:
+                   Can't contact LDAP server (-1)" (exit 255), both versions
     CertificateRequest CA names: Root A and Root B.
-    With verify=try: no certificate -> the handshake completes and EXTERNAL is not offered
-    by the client ("Unknown authentication method (-6)"); accepted as above.
+    With verify=try: no certificate -> the handshake completes, `ldapwhoami -x` says
+    "anonymous"; accepted as above.
     """
     def start(p):
         ldap, ldaps = p.port("ldap"), p.port("ldaps")
@@ -540,17 +578,20 @@ def vsftpd(pki, tls="1.3", require_cert=True):
     "530 This FTP server is anonymous only." -- a login refusal, after TLS, that a
     certificate refusal (a TLS alert, before any login) cannot be confused with.
 
-    Observed (curl --ssl-reqd [ftp://|ftps://]/hello.txt; TLS 1.2 and 1.3):
+    Observed (curl -v --ssl-reqd ftp://.../hello.txt and ftps://...):
       explicit: "220 (vsFTPd 3.0.3)", curl's "AUTH SSL" -> "234 Proceed with negotiation.";
-      then the handshake decides (vsftpd log "SSL_accept failed: ..."):
-        none       TLS 1.3: alert certificate_required (curl: "tlsv13 alert certificate
-                   required", exit 56); TLS 1.2: alert handshake_failure (curl exit 35)
-        untrusted  alert unknown_ca ("tlsv1 alert unknown ca")
-        expired    alert certificate_expired ("sslv3 alert certificate expired")
-        wrongeku   alert unsupported_certificate ("sslv3 alert unsupported certificate")
-        accepted   "230 Login successful." (anonymous), the file is transferred
-      accepted with -u someone:pw -> "530 This FTP server is anonymous only." (curl exit 67)
-      implicit: the same alerts, no banner before TLS.
+      then the handshake decides: vsftpd sends a fatal alert and closes the connection
+      (log "SSL_accept failed: ... peer did not return a certificate" / "certificate verify
+      failed"). What curl -v shows ("* TLSv1.x (IN), TLS alert, ...") and its exit status:
+                   TLS 1.2 (in the handshake)       TLS 1.3 (on the first read after it)
+        none       handshake failure (552), 35      unknown (628) = certificate_required, 56
+        untrusted  unknown CA (560), 35             unknown CA (560), 56
+        expired    certificate expired (557), 60    certificate expired (557), 56
+                   (curl then says "SSL certificate verification failed", as if its own)
+        wrongeku   unsupported certificate (555), 35  unsupported certificate (555), 56
+        accepted   "230 Login successful." (anonymous), the file is transferred, exit 0
+      accepted with -u someone:secret -> "530 This FTP server is anonymous only." (exit 67)
+      implicit (ftps): the same alerts, no banner before TLS.
     CertificateRequest CA names: Root A and Root B.
     """
     def start(p):
@@ -619,10 +660,13 @@ def prosody(pki, tls="1.3"):
     verifyext lsec_ignore_purpose = false: Prosody's default verifies client certificates
     as server certificates (a clientAuth-only certificate then fails "unsuitable
     certificate purpose" and a serverAuth one passes); the module's README sets it false.
+    Before TLS the features are only <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>
+    <required/></starttls>, and an <auth> there gets <failure ...><encryption-required/>.
 
     Observed (openssl s_client -starttls xmpp -xmpphost localhost, then a new stream and
     <auth mechanism='EXTERNAL'>=</auth>; TLS 1.2 and 1.3):
-      every case completes the handshake; CertificateRequest CA names Root A and Root B.
+      every case completes the handshake; the CertificateRequest names NO CA ("No client
+      certificate CA names sent": LuaSec never sets a client CA list).
       features after TLS: <mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>
         <mechanism>EXTERNAL</mechanism></mechanisms>  (EXTERNAL is the only mechanism)
       accepted   <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
