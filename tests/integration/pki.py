@@ -95,14 +95,16 @@ def _ca(d, name, issuer=None, kind="ec"):
              "-extfile", ext, "-extensions", "v3", "-out", name + ".pem", cwd=d)
 
 
-def _leaf(d, name, issuer, kind, exts, when, subj=None):
+def _leaf(d, name, issuer, kind, exts, when, subj=None, extra=""):
     """when: None (825 days from now), "expired", "future", or (start, end) as
-    openssl ca dates (YYYYMMDDHHMMSSZ): exact validity for tie scenarios."""
+    openssl ca dates (YYYYMMDDHHMMSSZ): exact validity for tie scenarios.
+    extra: more extension lines (the peers' subjectAltName)."""
     _key(d, name, kind)
     subj = subj or "/O=certpick-test/CN=%s" % name
     text = "basicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n"
     for e in exts.split(","):
         text += EXT[e]
+    text += extra
     if name == "server":
         text += "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
     ext = _ext_file(d, name, text)
@@ -209,6 +211,42 @@ def make_extra(d):
         _run("pkcs12", "-export", "-in", name + "-chain.pem", "-inkey", name + ".key",
              "-passout", "pass:" + PASSWORD, "-out", name + ".p12", cwd=d)
     open(os.path.join(d, "extra.done"), "w").close()
+
+
+# The client identities of the real peers (tests/integration/peers.py): one per case, all
+# else equal. Subject /O=certpick-test/CN=<name>; subjectAltName xmppAddr <name>@localhost
+# (Prosody's mod_auth_ccert takes the user from it) and email <name>@localhost.
+PEER_LEAVES = {
+    # case: (name, issuer, extensions, validity)
+    "accepted": ("peer-ok", "rootA", "ku_ds,eku_client", None),
+    "untrusted": ("peer-untrusted", "rootC", "ku_ds,eku_client", None),
+    "expired": ("peer-expired", "rootA", "ku_ds,eku_client", "expired"),
+    "wrongeku": ("peer-servereku", "rootA", "ku_ds,eku_server", None),
+}
+XMPP_ADDR = "1.3.6.1.5.5.7.8.5"
+
+
+def make_peer_leaves(d):
+    """PEER_LEAVES in a directory made by make_pki (idempotent); each <name>.pem, .key,
+    -chain.pem, .p12 and <name>.sha256 (the certificate's SHA-256 fingerprint, XX:XX:...,
+    as Postfix's relay_clientcerts lists it). Returns case -> path without suffix."""
+    out = {case: os.path.join(d, v[0]) for case, v in PEER_LEAVES.items()}
+    if os.path.exists(os.path.join(d, "peers.done")):
+        return out
+    for name, issuer, exts, when in PEER_LEAVES.values():
+        san = "subjectAltName=otherName:%s;UTF8:%s@localhost,email:%s@localhost\n" % (
+            XMPP_ADDR, name, name)
+        _leaf(d, name, issuer, "ec", exts, when, extra=san)
+        _cat(d, name + "-chain.pem", [name])
+        _run("pkcs12", "-export", "-in", name + "-chain.pem", "-inkey", name + ".key",
+             "-passout", "pass:" + PASSWORD, "-out", name + ".p12", cwd=d)
+        fp = subprocess.run(["openssl", "x509", "-in", name + ".pem", "-noout", "-fingerprint",
+                             "-sha256"], cwd=d, check=True, capture_output=True, text=True,
+                            timeout=60).stdout
+        with open(os.path.join(d, name + ".sha256"), "w") as f:
+            f.write(fp.strip().split("=", 1)[1] + "\n")
+    open(os.path.join(d, "peers.done"), "w").close()
+    return out
 
 
 if __name__ == "__main__":
