@@ -79,6 +79,7 @@ struct conn {
 	const struct cp_proto_ops *layer;
 	void *lst;
 	struct cp_proto_verdict verdict;
+	struct cp_proto_params params;	/* what init() was given: borrowed by the layer */
 	struct cp_buf in, out;		/* unconsumed server bytes; bytes still to send */
 	bool peer_eof;			/* the layer was told of EOF */
 };
@@ -985,13 +986,13 @@ static int
 layer_init(struct conn *c)
 {
 	struct job *j = c->job;
-	struct cp_proto_params p = j->params;
 
 	c->layer = j->layer;
 	if ((c->lst = cp_calloc(1, c->layer->state_size > 0 ? c->layer->state_size : 1)) == NULL)
 		return -1;
-	p.have_cert = c->kind == CONN_WITH_CERT;
-	c->layer->init(c->lst, &p);
+	c->params = j->params;	/* a layer may keep the pointer: it lives as long as c */
+	c->params.have_cert = c->kind == CONN_WITH_CERT;
+	c->layer->init(c->lst, &c->params);
 	return 0;
 }
 

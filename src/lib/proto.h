@@ -87,7 +87,7 @@ cp_proto_reason(struct cp_proto_verdict *v, enum certpick_reason r)
 	v->reason = r;
 }
 
-/* What the layer may use; all borrowed for the connection's life. */
+/* What the layer may use; the struct and its strings are borrowed for the connection's life. */
 struct cp_proto_params {
 	const char *host;	/* the target's host (SMTP EHLO uses "certpick.invalid") */
 	const char *servername;	/* SNI/virtual host; XMPP to=, HTTP Host */
