@@ -83,17 +83,20 @@ class Postgres:
     clientcert=verify-ca), pwfull (password 'secret', clientcert=verify-full: the
     CN must equal the user too). Attributes: port, dir, log."""
 
-    def __init__(self, pki, tls=None):
+    ROLES = ("alice", "carol", "dave", "erin-expired", "mallory", "bob-serveronly")
+
+    def __init__(self, pki, tls=None, port=None, files=("server.pem", "server.key",
+                                                         "ca-roots-AB.pem"), roles=ROLES):
         need(os.path.join(PG_BIN, "initdb"), os.path.join(PG_BIN, "postgres"), "psql",
              "runuser")
-        self.pki, self.tls = pki, tls
+        self.pki, self.tls, self.files, self.roles = pki, tls, files, roles
         self.proc = None
         self.user = pwd.getpwnam("postgres")
         self.dir = tempfile.mkdtemp(prefix="certpick-pg-")
         os.chown(self.dir, self.user.pw_uid, self.user.pw_gid)
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "postgres.log")
-        self.port = free_port()
+        self.port = port or free_port()
 
     def _as_pg(self, *argv, timeout=120):
         return subprocess.run(["runuser", "-u", "postgres", "--", *argv], capture_output=True,
@@ -109,9 +112,10 @@ class Postgres:
         r = self._as_pg(os.path.join(PG_BIN, "initdb"), "-D", self.data, "-A", "trust",
                         "--no-sync", "-E", "UTF8", "--locale=C")
         assert r.returncode == 0, "initdb: %s" % r.stderr
-        for name, src in [("server.pem", "server.pem"), ("ca.pem", "ca-roots-AB.pem")]:
+        cert, key, ca = self.files
+        for name, src in [("server.pem", cert), ("ca.pem", ca)]:
             shutil.copyfile(os.path.join(self.pki, src), os.path.join(self.data, name))
-        _copy_private(os.path.join(self.pki, "server.key"), os.path.join(self.data, "server.key"),
+        _copy_private(os.path.join(self.pki, key), os.path.join(self.data, "server.key"),
                       self.user)
         lo, hi = PG_TLS[self.tls]
         with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
@@ -137,7 +141,7 @@ class Postgres:
             wait_for("postgres to accept logins", lambda: self._as_pg(
                 os.path.join(PG_BIN, "pg_isready"), "-h", self.dir, "-p", str(self.port),
                 timeout=20).returncode == 0, proc=self.proc, timeout=60)
-            for role in ["alice", "carol", "dave", "erin-expired", "mallory", "bob-serveronly"]:
+            for role in self.roles:
                 self.sql('CREATE ROLE "%s" LOGIN' % role)
             self.sql("CREATE ROLE pwuser LOGIN PASSWORD 'secret'")
             self.sql("CREATE ROLE pwfull LOGIN PASSWORD 'secret'")
@@ -292,3 +296,28 @@ class Mosquitto:
             argv += ["--cert", cert, "--key", key]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         return r.returncode, r.stdout + r.stderr
+
+
+def main(argv):
+    """db_peers.py postgres ADDR:PORT: a throwaway PostgreSQL on the current folder's
+    demo PKI (`certpick demo --keep`: server-chain.pem, server.key, root.pem), role
+    alice, certificate logins only, until interrupted. README.md starts one."""
+    import sys
+    import time
+    if len(argv) != 3 or argv[1] != "postgres" or ":" not in argv[2]:
+        sys.exit("usage: db_peers.py postgres 127.0.0.1:PORT   (in a certpick demo folder)")
+    port = int(argv[2].rsplit(":", 1)[1])
+    with Postgres(os.getcwd(), port=port, files=("server-chain.pem", "server.key", "root.pem"),
+                  roles=("alice",)):
+        print("ready", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    import sys
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    main(sys.argv)

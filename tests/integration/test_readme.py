@@ -12,6 +12,7 @@ Regenerate the outputs after a deliberate change:
 """
 import os
 import re
+import select
 import shlex
 import subprocess
 import sys
@@ -58,6 +59,9 @@ class Env:
         subprocess.run([CERTPICK, "demo", "--keep", self.dir], check=True, timeout=120,
                        stdout=subprocess.DEVNULL, env=dict(os.environ, NO_COLOR="1"))
         for line in setup_block(open(README).read()).splitlines():
+            if "db_peers.py postgres" in line:
+                self.start_postgres(line, procs)
+                continue
             if not line.startswith("certpick serve"):
                 continue
             line = line.replace("2>/dev/null", "").rstrip(" &")
@@ -66,6 +70,16 @@ class Env:
             argv = shlex.split(line.replace("127.0.0.1:" + readme_port, "127.0.0.1:" + port))
             p = procs.start([CERTPICK] + argv[1:], cwd=self.dir)
             wait_port(int(port), proc=p)
+
+    def start_postgres(self, line, procs):
+        """The README's throwaway PostgreSQL (db_peers.py) on an ephemeral port."""
+        readme_port = re.search(r"127\.0\.0\.1:(\d+)", line).group(1)
+        port = self.ports.setdefault(readme_port, str(free_port()))
+        p = procs.start(["/usr/bin/python3", os.path.join(ROOT, "tests", "integration",
+                                                          "db_peers.py"),
+                         "postgres", "127.0.0.1:" + port], cwd=self.dir, stdout=subprocess.PIPE)
+        ready, _, _ = select.select([p.stdout], [], [], 120)	# it prints "ready" when usable
+        assert ready and p.stdout.readline().strip() == b"ready", "db_peers.py postgres: not ready"
 
     def run(self, cmd):
         for readme_port, port in self.ports.items():
