@@ -288,6 +288,17 @@ class Mosquitto:
     def url(self):
         return "mqtts://127.0.0.1:%d" % self.port
 
+    def log_size(self):
+        return os.path.getsize(self.log)
+
+    def log_since(self, size):
+        """What the broker logged after log_size() said size: it says whether a
+        certificate arrived ("certificate verify failed") or not ("peer did not
+        return a certificate"); mosquitto_pub only says "Protocol error"."""
+        with open(self.log, errors="replace") as f:
+            f.seek(size)
+            return f.read()
+
     def pub(self, cert=None, key=None):
         """The real client: (rc, output) of one publish."""
         argv = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "--cafile",

@@ -143,13 +143,18 @@ def broker(request, pki):
         yield s
 
 
-@pytest.mark.parametrize("cert,ok,why", [
-    (None, False, None), ("alice-chain.pem", True, None), ("carol.pem", True, None),
-    ("mallory.pem", False, "unknown_ca"), ("erin-expired.pem", False, "certificate_expired"),
+@pytest.mark.parametrize("cert,ok,why,logged", [
+    (None, False, None, "peer did not return a certificate"),
+    ("alice-chain.pem", True, None, None), ("carol.pem", True, None, None),
+    ("mallory.pem", False, "unknown_ca", "certificate verify failed"),
+    ("erin-expired.pem", False, "certificate_expired", "certificate verify failed"),
 ])
-def test_mosquitto(broker, pki, cert, ok, why):
+def test_mosquitto(broker, pki, cert, ok, why, logged):
+    mark = broker.log_size()
     rc, out = broker.pub(P(pki, cert) if cert else None, key_of(pki, cert))
     assert (rc == 0) == ok, out
+    if logged:	# the client sends its one certificate whatever the broker names
+        assert logged in broker.log_since(mark)
     res = probe(broker.url(), pki, cert)
     agrees(res, cert, ok, why)
     # require_certificate true: refused in the handshake, before any CONNACK
