@@ -1,9 +1,11 @@
 """The real peers of tests/integration/peers.py behave as configured, seen by independent
 clients (curl, swaks, ldapwhoami, openssl s_client), for each client-certificate case
-(none, untrusted, expired, wrongeku, accepted) over TLS 1.2 and 1.3. These are the
-answers certpick's schemes (issue 14) are checked against; peers.py's docstrings list them.
-One server start per module and TLS version; every client run is bounded.
+(none, untrusted, expired, wrongeku, accepted) over TLS 1.2 and 1.3; and for every case
+`certpick probe` of the same URL with the same certificate agrees with that client (the
+service accepted it, or not) and says so in the service's words. peers.py's docstrings
+list the answers. One server start per module and TLS version; every run is bounded.
 """
+import json
 import os
 import re
 import selectors
@@ -13,7 +15,7 @@ import time
 import pytest
 
 import peers
-from conftest import need
+from conftest import need, run_certpick
 
 CLIENT = 20        # seconds any one client run may take
 CASES = peers.CASES
@@ -61,6 +63,31 @@ def s_client(peer, listener, starttls=None, case="accepted", wait_close=False):
     return (m.group(1) if m else None), names, out
 
 
+def certpick(peer, url, case, *extra):
+    """certpick probe --json URL [--cert --key of case] [extra]: the parsed result."""
+    args = ["probe", "--json", "--timeout", str(CLIENT // 2), url, *extra]
+    args += cert_args(peer, case)
+    r = run_certpick(*args, timeout=CLIENT * 3)
+    assert r.rc in (0, 1, 3), explain(peer, "certpick probe %s: exit %d" % (url, r.rc), r.err)
+    return json.loads(r.out)
+
+
+def certpick_agrees(peer, url, case, ok, says=None, *extra):
+    """certpick's verdict on the connection the client made agrees with the client:
+    accepted iff it got in; says: the service's words certpick reports, when given."""
+    __tracebackhide__ = True
+    res = certpick(peer, url, case, *extra)
+    seen = res["with_certificate"] if case != "none" else res
+    got = seen["accepted"] if case != "none" else (res["service"] or {}).get("outcome") == \
+        "accepted"
+    assert got == ok, explain(peer, "certpick %s, case %s: accepted=%s" % (url, case, ok),
+                              json.dumps(res, indent=1))
+    if says is not None:
+        text = json.dumps(seen.get("service") or {}) + json.dumps(res["findings"])
+        assert says in text, explain(peer, "certpick says %r" % says, json.dumps(res, indent=1))
+    return res
+
+
 def assert_handshake(peer, listener, starttls=None, want_names=ROOTS):
     proto, names, out = s_client(peer, listener, starttls)
     assert proto == "TLSv" + peer.tls and names == want_names, explain(
@@ -104,6 +131,9 @@ def test_postfix_relay_by_fingerprint(postfix, case):
     replies, out = swaks(postfix, "smtp", case)
     want = RELAY_OK if case == "accepted" else RELAY_DENIED
     assert replies[-2:] == [want, "221 2.0.0 Bye"], explain(postfix, "RCPT: " + want, out)
+    certpick_agrees(postfix, postfix.url("smtp"), case, case == "accepted",
+                    None if case == "accepted" else "Relay access denied",
+                    "--mail-from", "a@example.org", "--rcpt-to", "b@example.net")
 
 
 def curl_smtp(peer, listener, case):
@@ -131,6 +161,9 @@ def test_postfix_relay_curl(postfix, listener, case):
             explain(postfix, "relayed", out)
     else:
         assert rc == 55 and "< " + RELAY_DENIED in out, explain(postfix, "refused", out)
+    certpick_agrees(postfix, postfix.url(listener, "smtps" if listener == "smtps" else "smtp"),
+                    case, case == "accepted", None, "--mail-from", "a@example.org",
+                    "--rcpt-to", "b@example.net")
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -138,12 +171,16 @@ def test_postfix_req_ccert(postfix, case):
     rc, out = curl_smtp(postfix, "smtp_req", case)
     if case == "accepted":
         assert rc == 0 and "< 250 2.1.5 Ok" in out, explain(postfix, "relayed", out)
+        certpick_agrees(postfix, postfix.url("smtp_req", "smtp"), case, True, None,
+                        "--mail-from", "a@example.org", "--rcpt-to", "b@example.net")
         return
     why = ("No client certificate presented" if case == "none"
            else "Client certificate not trusted")
     want = "< 421 4.7.1 localhost Error: " + why
     assert rc != 0 and want in out and "MAIL FROM" not in out, \
         explain(postfix, "after STARTTLS: " + want, out)
+    certpick_agrees(postfix, postfix.url("smtp_req", "smtp"), case, False, why,
+                    "--mail-from", "a@example.org", "--rcpt-to", "b@example.net")
 
 
 def test_postfix_fingerprint_needs_no_trust(pki):
@@ -192,6 +229,8 @@ def test_dovecot_imap_external(dovecot, listener, case):
     else:
         assert rc == 67 and re.search(r"^< A\d+ NO \[ALERT\] Client didn't present valid SSL "
                                       r"certificate$", out, re.M), explain(dovecot, "refused", out)
+    certpick_agrees(dovecot, dovecot.url(listener), case, case == "accepted",
+                    None if case == "accepted" else "Client didn't present valid SSL certificate")
 
 
 @pytest.mark.parametrize("listener", ["pop3", "pop3s"])
@@ -203,6 +242,8 @@ def test_dovecot_pop3_external(dovecot, listener, case):
     else:
         assert rc == 67 and "< -ERR [AUTH] Client didn't present valid SSL certificate" in out, \
             explain(dovecot, "refused", out)
+    certpick_agrees(dovecot, dovecot.url(listener), case, case == "accepted",
+                    None if case == "accepted" else "Client didn't present valid SSL certificate")
 
 
 # ------------------------------------------------------------------------------ slapd
@@ -239,10 +280,13 @@ def test_slapd_external_bind(slapd, listener, case):
         name = os.path.basename(slapd.leaves[case])
         want = "dn:uid=%s,ou=people,dc=certpick,dc=test" % name
         assert rc == 0 and want in out.splitlines(), explain(slapd, want, out)
+        res = certpick_agrees(slapd, slapd.url(listener), case, True)
+        assert res["with_certificate"]["service"]["identity"] == want, json.dumps(res, indent=1)
     else:
         assert rc != 0 and "dn:" not in out, explain(slapd, "no bind", out)
         if case == "expired":
             assert "TLS: can't accept" in slapd.logs()
+        certpick_agrees(slapd, slapd.url(listener), case, False)
 
 
 @pytest.mark.parametrize("case", ["none", "untrusted", "expired"])
@@ -302,6 +346,7 @@ def test_vsftpd_require_cert(vsftpd, listener, case):
     if case == "accepted":
         assert rc == 0 and "< 230 Login successful." in out and out.startswith("hello\n"), \
             explain(vsftpd, "logged in", out)
+        certpick_agrees(vsftpd, vsftpd.url(listener), case, True, "Login successful.")
         return
     if listener == "ftp":
         assert "< 234 Proceed with negotiation." in out, explain(vsftpd, "AUTH SSL", out)
@@ -312,6 +357,8 @@ def test_vsftpd_require_cert(vsftpd, listener, case):
         want = FTP_ALERT[case]
     assert rc in (35, 56, 60) and "(IN), " + want in out and "< 230" not in out, \
         explain(vsftpd, want, out)
+    res = certpick_agrees(vsftpd, vsftpd.url(listener), case, False)
+    assert res["client_auth"] == "required", json.dumps(res, indent=1)
 
 
 def test_vsftpd_login_refused_after_certificate(vsftpd):
@@ -399,3 +446,5 @@ def test_prosody_sasl_external(prosody, case):
         explain(prosody, "EXTERNAL offered", out)
     want = XMPP_ANSWER.get(case, XMPP_REFUSED)
     assert answer == want, explain(prosody, want, out)
+    certpick_agrees(prosody, prosody.url("xmpp"), case, case == "accepted", None,
+                    "--servername", "localhost")	# the XMPP domain Prosody serves
