@@ -67,7 +67,8 @@ struct certpick_get_result {
 	bool server_verified;		/* the server's chain verified (false with insecure) */
 	bool certificate_sent;		/* a non-empty Certificate went out */
 	bool request_sent;		/* the whole HTTP request was written */
-	int alert;			/* fatal alert description from the server; -1 none */
+	int alert;			/* alert description from the server (the first one
+					 * but close_notify, or a fatal one after a warning); -1 none */
 	bool alert_after_request;
 	size_t n_requests;		/* every CertificateRequest, in order */
 	struct certpick_probe_request *requests;
@@ -80,6 +81,7 @@ struct certpick_get_result {
 	struct certpick_probe_http http; /* title, Server, certificate pages (probe.h) */
 	struct certpick_error error;	/* code != CERTPICK_OK: no (complete) answer */
 	double ms;
+	bool alert_fatal;		/* alert was fatal (else a warning) */
 };
 
 /* NULL is a no-op. */

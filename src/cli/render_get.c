@@ -166,7 +166,11 @@ html_advice(FILE *fp, const char *body)
 	print_advice(fp, text, n);
 }
 
-/* certpick serve (and JSON APIs) say why: "advice" or "message", or the HTML advice. */
+/*
+ * certpick serve (and JSON APIs) say why: "advice" or "message". get asks for
+ * JSON first (get.c); the HTML advice is read only when the caller asked for
+ * HTML with -H Accept (or a server ignored the Accept header).
+ */
 static void
 server_advice(FILE *fp, const struct certpick_get_result *g)
 {
@@ -195,8 +199,8 @@ text_outcome(FILE *fp, const struct cli_get_run *r)
 		fprintf(fp, "%sHTTP %d%s%s%s", g->status < 400 ? cli_c_green() : cli_c_red(),
 		    g->status, g->reason ? " " : "", cli_esc(g->reason), cli_c_reset());
 	else if (g->alert >= 0)
-		fprintf(fp, "%sTLS alert %d (%s)%s", cli_c_red(), g->alert,
-		    certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
+		fprintf(fp, "%sTLS %salert %d (%s)%s", cli_c_red(), g->alert_fatal ? "" : "warning ",
+		    g->alert, certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
 		    cli_c_reset());
 	else
 		fprintf(fp, "%sno answer%s: %s", cli_c_red(), cli_c_reset(),
@@ -312,8 +316,8 @@ cli_get_json(const struct cli_get_run *r, const char *url)
 	    "tls_version", tls_name(g ? g->tls_version : 0),
 	    "certificate_sent", g ? g->certificate_sent : false,
 	    "sent", sent,
-	    "alert", g && g->alert >= 0 ? json_pack("{s:i, s:s?}", "code", g->alert, "name",
-		certpick_alert_name(g->alert)) : json_null(),
+	    "alert", g && g->alert >= 0 ? json_pack("{s:i, s:s?, s:b}", "code", g->alert, "name",
+		certpick_alert_name(g->alert), "fatal", g->alert_fatal) : json_null(),
 	    "requests", reqs,
 	    "probe", r->probe ? cli_json_probe(r->probe, NULL) : json_null(),
 	    "selection", r->sel ? cli_json_selection(r->sel, r->req) : json_null(),

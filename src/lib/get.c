@@ -30,6 +30,7 @@
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+#include "client.h"
 #include "certpick/get.h"
 #include "certpick/openssl.h"
 
@@ -43,7 +44,8 @@ struct get_ctx {
 	struct certpick_probe_result cap;	/* requests are captured here, then moved */
 	const struct certpick_get_options *o;
 	bool handshake_done;
-	unsigned asks;			/* HelloRequests and post-handshake CertificateRequests */
+	struct cp_capture mc;		/* the message callback's record (client.h) */
+	struct cp_trace tr;
 	int fd;
 	struct timespec deadline;	/* of the current phase */
 };
@@ -57,22 +59,6 @@ struct answer_reader {
 	struct cp_chunk_walk walk;	/* over buf[hlen..walked) */
 	size_t walked;
 };
-
-static void CERTPICK_PRINTF(2, 3)
-trace(const struct get_ctx *g, const char *fmt, ...)
-{
-	va_list ap;
-	char *line;
-
-	if (g->o->trace == NULL)
-		return;
-	va_start(ap, fmt);
-	line = cp_vasprintf(fmt, ap);
-	va_end(ap);
-	if (line != NULL)
-		g->o->trace(g->o->trace_arg, line);
-	free(line);
-}
 
 static double
 ms_since(const struct timespec *t0)
@@ -101,50 +87,6 @@ certpick_get_result_free(struct certpick_get_result *res)
 	free(res->body);
 	cp_http_release(&res->http);
 	free(res);
-}
-
-static void
-msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
-    void *arg)
-{
-	struct get_ctx *g = arg;
-	const uint8_t *m = buf;
-	bool tls13 = SSL_version(ssl) == TLS1_3_VERSION;
-
-	(void)version;
-	if (content_type == SSL3_RT_ALERT && !write_p && len == 2) {
-		if (m[0] == 2 && g->res->alert < 0) {
-			g->res->alert = m[1];
-			g->res->alert_after_request = g->res->request_sent;
-			trace(g, "alert %d (%s) from the server", m[1],
-			    certpick_alert_name(m[1]) ? certpick_alert_name(m[1]) : "?");
-		}
-		return;
-	}
-	if (content_type != SSL3_RT_HANDSHAKE || len < 4)
-		return;
-	if (write_p) {
-		if (m[0] == SSL3_MT_CERTIFICATE) {
-			g->res->certificate_sent = !cp_certificate_msg_is_empty(m, len, tls13);
-			trace(g, "Certificate sent (%s)", g->res->certificate_sent ? "with a "
-			    "certificate" : "empty");
-		}
-		return;
-	}
-	if (m[0] == SSL3_MT_HELLO_REQUEST) {
-		g->asks++;
-		trace(g, "HelloRequest: the server renegotiates");
-	}
-	if (m[0] != SSL3_MT_CERTIFICATE_REQUEST)
-		return;
-	if (g->handshake_done && tls13)
-		g->asks++;
-	enum certpick_phase phase = !g->handshake_done ? CERTPICK_PHASE_INITIAL :
-	    tls13 ? CERTPICK_PHASE_POST_HANDSHAKE : CERTPICK_PHASE_RENEGOTIATION;
-
-	trace(g, "CertificateRequest (%s, %zu bytes)", certpick_phase_name(phase), len);
-	/* a failure here is ENOMEM: the request is then missing from the result */
-	(void)cp_probe_add_request(&g->cap, tls13 ? CERTPICK_TLS13 : CERTPICK_TLS12, phase, m, len);
 }
 
 /* A phase starts: it must end within the timeout from now. */
@@ -221,55 +163,6 @@ fail:
 	return -1;
 }
 
-static void
-format_address(const struct sockaddr *sa, char *out, size_t size)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-		snprintf(out, size, "[%s]:%u", host, port);
-		return;
-	}
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
-	inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-	port = ntohs(s4->sin_port);
-	snprintf(out, size, "%s:%u", host, port);
-}
-
-/* "addr[:port]", "[v6]:port" */
-static int
-split_connect_to(const char *s, const char *def_port, char **host, char **port,
-    struct certpick_error *err)
-{
-	const char *colon;
-
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-		if (end == NULL)
-			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad --connect-to '%s'", s);
-		*host = cp_asprintf("%.*s", (int)(end - s - 1), s + 1);
-		*port = cp_strdup(end[1] == ':' ? end + 2 : def_port);
-	} else if ((colon = strrchr(s, ':')) != NULL && strchr(s, ':') == colon) {
-		*host = cp_asprintf("%.*s", (int)(colon - s), s);
-		*port = cp_strdup(colon + 1);
-	} else {
-		*host = cp_strdup(s);
-		*port = cp_strdup(def_port);
-	}
-	if (*host == NULL || *port == NULL)
-		return cp_error_nomem(err);
-	char *end;
-	unsigned long p = strtoul(*port, &end, 10);
-	if (**port == '\0' || *end != '\0' || p > 65535)
-		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad --connect-to '%s' (the port: 0 to "
-		    "65535)", s);
-	return 0;
-}
-
 static int
 dial(struct get_ctx *g, const char *host, const char *port, struct certpick_error *err)
 {
@@ -287,8 +180,8 @@ dial(struct get_ctx *g, const char *host, const char *port, struct certpick_erro
 		return -1;
 	}
 	for (const struct addrinfo *a = ai; a != NULL && fd < 0; a = a->ai_next) {
-		format_address(a->ai_addr, addr, sizeof(addr));
-		trace(g, "connecting to %s", addr);
+		cp_client_format_address(a->ai_addr, addr, sizeof(addr));
+		cp_client_trace(&g->tr, "connecting to %s", addr);
 		if ((fd = connect_one(g, a)) < 0)
 			last = errno;
 		else
@@ -304,36 +197,17 @@ dial(struct get_ctx *g, const char *host, const char *port, struct certpick_erro
 	return fd;
 }
 
-static bool
-is_ip(const char *s)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 static SSL_CTX *
 make_ctx(const struct certpick_get_options *o, struct certpick_error *err)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *ctx = cp_client_ctx_new(o->flags, 0, false, err);
 	struct stat st;
 
-	if (ctx == NULL) {
-		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot create a TLS context");
+	if (ctx == NULL)
 		return NULL;
-	}
-	SSL_CTX_set_min_proto_version(ctx, (o->flags & CERTPICK_PROBE_TLS13_ONLY) ?
-	    TLS1_3_VERSION : TLS1_2_VERSION);
-	if (o->flags & CERTPICK_PROBE_TLS12_ONLY)
-		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-	/* the selection decided what is sent; OpenSSL must not refuse a weak client key */
-	SSL_CTX_set_security_level(ctx, 0);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	if (o->insecure) {
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (o->insecure)
 		return ctx;
-	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (o->trust_path == NULL) {
 		if (SSL_CTX_set_default_verify_paths(ctx) != 1)
@@ -352,75 +226,6 @@ fail_trust:
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
-}
-
-/*
- * The candidate's private key: in memory, or opened on its PKCS#11 token
- * (*tok then owns it until the connection is gone). NULL with err set.
- */
-static EVP_PKEY *
-identity_key(const struct certpick_candidate *c, const struct certpick_get_options *o,
-    struct cp_p11_key **tok, struct certpick_error *err)
-{
-	EVP_PKEY *key = certpick_candidate_get0_pkey(c);
-	enum certpick_key_store store = certpick_candidate_key_store(c);
-
-	if (key != NULL)
-		return key;
-	if (store == CERTPICK_KEY_PKCS11 && cp_candidate_key_uri(c) != NULL) {
-		if (cp_p11_key_open(cp_candidate_key_uri(c), o->token_login, tok, err) != 0)
-			return NULL;
-		return cp_p11_key_pkey(*tok);
-	}
-	cp_error_set(err, CERTPICK_ERR_USAGE, "cannot use '%s': %s", certpick_candidate_source(c),
-	    store == CERTPICK_KEY_NONE ? "no private key found" :
-	    store == CERTPICK_KEY_NSS ? "its key is in an NSS database (use a file or .p12 for get)" :
-	    "its key is in a store get cannot open (use a file or .p12)");
-	return NULL;
-}
-
-/* The candidate's certificate, key and the chain the selection says to send. */
-static int
-use_identity(SSL *ssl, const struct certpick_candset *set, const struct certpick_candidate *c,
-    const struct certpick_sel_candidate *sel, const struct certpick_get_options *o,
-    struct cp_p11_key **tok, struct certpick_error *err)
-{
-	EVP_PKEY *key;
-	STACK_OF(X509) *pool = certpick_candset_get0_pool(set);
-	STACK_OF(X509) *own = certpick_candidate_get0_chain(c);
-
-	if ((key = identity_key(c, o, tok, err)) == NULL)
-		return -1;
-	/* a token's key has no public half to compare: the token signs, the server checks */
-	if (SSL_use_certificate(ssl, certpick_candidate_get0_x509(c)) != 1 ||
-	    SSL_use_PrivateKey(ssl, key) != 1 || (*tok == NULL && SSL_check_private_key(ssl) != 1))
-		return cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "cannot use the key of '%s'",
-		    certpick_candidate_source(c));
-	if (sel == NULL) {
-		for (int i = 0; i < sk_X509_num(own); i++)
-			if (SSL_add1_chain_cert(ssl, sk_X509_value(own, i)) != 1)
-				return cp_error_nomem(err);
-		return 0;
-	}
-	for (size_t k = 1; k < sel->n_chain; k++) {
-		X509 *found = NULL;
-		char hex[65];
-
-		for (int i = 0; i < sk_X509_num(own) && found == NULL; i++)
-			if (cp_x509_sha256_hex(sk_X509_value(own, i), hex, err) == 0 &&
-			    strcmp(hex, sel->chain[k].sha256) == 0)
-				found = sk_X509_value(own, i);
-		for (int i = 0; i < sk_X509_num(pool) && found == NULL; i++)
-			if (cp_x509_sha256_hex(sk_X509_value(pool, i), hex, err) == 0 &&
-			    strcmp(hex, sel->chain[k].sha256) == 0)
-				found = sk_X509_value(pool, i);
-		if (found == NULL)
-			return cp_error_set(err, CERTPICK_ERR_INTERNAL,
-			    "chain certificate '%s' not found in the sources", sel->chain[k].subject);
-		if (SSL_add1_chain_cert(ssl, found) != 1)
-			return cp_error_nomem(err);
-	}
-	return 0;
 }
 
 static bool
@@ -447,7 +252,8 @@ build_request(const struct certpick_get_options *o, const char *path, const char
 		head = t;
 	}
 	if (head != NULL && !has_header(o, "Accept")) {
-		t = cp_asprintf("%sAccept: */*\r\n", head);
+		/* JSON first: certpick serve (and API servers) then say why in "advice" */
+		t = cp_asprintf("%sAccept: application/json, */*;q=0.8\r\n", head);
 		free(head);
 		head = t;
 	}
@@ -490,10 +296,10 @@ tls_failed(struct get_ctx *g, SSL *ssl, int rc, const char *what)
 	int e = SSL_get_error(ssl, rc);
 	long vr = SSL_get_verify_result(ssl);
 
-	if (res->alert >= 0) {
+	if (g->mc.alert >= 0 && g->mc.alert_fatal) {
 		cp_error_set(&res->error, CERTPICK_ERR_TLS, "the server ended the connection %s "
-		    "with alert %d (%s)", what, res->alert, certpick_alert_name(res->alert) ?
-		    certpick_alert_name(res->alert) : "?");
+		    "with alert %d (%s)", what, g->mc.alert, certpick_alert_name(g->mc.alert) ?
+		    certpick_alert_name(g->mc.alert) : "?");
 		ERR_clear_error();
 	} else if (e == SSL_ERROR_SSL && vr != X509_V_OK && !res->server_verified &&
 	    !g->handshake_done && !g->o->insecure) {
@@ -519,12 +325,12 @@ tls_wait(struct get_ctx *g, SSL *ssl, int rc, const char *what)
 {
 	int e = SSL_get_error(ssl, rc), n;
 
-	if (g->asks > GET_MAX_ASKS) {
+	if (g->mc.asks > GET_MAX_ASKS) {
 		cp_error_set(&g->res->error, CERTPICK_ERR_TLS, "refused to answer the server %s: "
 		    "it asked for a certificate again after the handshake more than %d times",
 		    what, GET_MAX_ASKS);
 		cp_error_detail(&g->res->error, "%u renegotiations or post-handshake "
-		    "CertificateRequests", g->asks);
+		    "CertificateRequests", g->mc.asks);
 		ERR_clear_error();
 		return 0;
 	}
@@ -733,7 +539,8 @@ send_request(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
 		if (tls_wait(g, ssl, rc, "while sending the request") == 0)
 			return -1;
 	g->res->request_sent = true;
-	trace(g, "request sent (%zu bytes)", req_len);
+	g->mc.request_sent = true;
+	cp_client_trace(&g->tr, "request sent (%zu bytes)", req_len);
 	return 0;
 }
 
@@ -790,7 +597,8 @@ read_answer(struct get_ctx *g, SSL *ssl, char **buf, size_t *len)
 		if (tls_wait(g, ssl, rc, "while waiting for the answer") == 1)
 			continue;
 		/* an answer cut short by a failed connection (no alert, no timeout) still counts */
-		return !waited && g->asks <= GET_MAX_ASKS && *len > 0 && res->alert < 0;
+		return !waited && g->mc.asks <= GET_MAX_ASKS && *len > 0 &&
+		    !(g->mc.alert >= 0 && g->mc.alert_fatal);
 	}
 	if (fr == -2)
 		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer's status line and "
@@ -818,7 +626,7 @@ exchange(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
 		goto out;
 	if (pr == 1) {
 		certpick_error_clear(&res->error);
-		trace(g, "answer: HTTP %d (%zu bytes)", res->status, len);
+		cp_client_trace(&g->tr, "answer: HTTP %d (%zu bytes)", res->status, len);
 	}
 	ret = 0;
 out:
@@ -836,7 +644,7 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 	char *host_hdr = NULL, *req = NULL;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
-	struct cp_p11_key *tok = NULL;
+	struct cp_identity id = { 0 };
 	size_t req_len = 0;
 	int fd = -1, rc, ret = -1;
 
@@ -860,22 +668,22 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 			cp_error_set_ossl(err, CERTPICK_ERR_NOMEM, "cannot create a TLS connection");
 		goto out;
 	}
-	if (chosen != NULL && use_identity(ssl, set, chosen, sel, o, &tok, err) != 0)
+	if (chosen != NULL && (cp_identity_from_candidate(&id, set, chosen, sel, o->token_login,
+	    err) != 0 || cp_identity_use(ssl, &id, err) != 0))
 		goto out;
 	if (!o->no_pha)
 		SSL_set_post_handshake_auth(ssl, 1);
 	if (o->no_renegotiation)
 		SSL_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
-	SSL_set_msg_callback(ssl, msg_cb);
-	SSL_set_msg_callback_arg(ssl, g);
-	if (!is_ip(name) && SSL_set_tlsext_host_name(ssl, name) != 1) {
+	cp_client_capture(ssl, &g->mc);
+	if (!cp_client_is_ip(name) && SSL_set_tlsext_host_name(ssl, name) != 1) {
 		cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "bad server name '%s'", name);
 		goto out;
 	}
 	if (!o->insecure) {
 		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
 
-		if ((is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) :
+		if ((cp_client_is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) :
 		    SSL_set1_host(ssl, name)) != 1) {
 			cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "bad server name '%s'", name);
 			goto out;
@@ -883,7 +691,7 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 	}
 	ret = 0;	/* from here on, failures are results */
 	if (o->connect_to != NULL) {
-		if (split_connect_to(o->connect_to, port, &dhost, &dport, err) != 0) {
+		if (cp_client_connect_to(o->connect_to, port, &dhost, &dport, err) != 0) {
 			ret = -1;
 			goto out;
 		}
@@ -901,10 +709,11 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 		if (tls_wait(g, ssl, rc, "during the handshake") == 0)
 			goto out;
 	g->handshake_done = true;
+	g->mc.handshake_done = true;
 	g->res->tls_version = (uint16_t)SSL_version(ssl);
 	g->res->cipher = cp_strdup(SSL_get_cipher_name(ssl));
 	g->res->server_verified = !o->insecure && SSL_get_verify_result(ssl) == X509_V_OK;
-	trace(g, "handshake done: %s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+	cp_client_trace(&g->tr, "handshake done: %s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 	if (exchange(g, ssl, req, req_len) != 0) {
 		cp_error_nomem(err);
 		ret = -1;
@@ -918,7 +727,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	SSL_CTX_free(ctx);
-	cp_p11_key_close(tok);	/* after the connection that signed with it */
+	cp_identity_release(&id);	/* after the connection that signed with it */
 	ERR_clear_error();
 	free(host);
 	free(port);
@@ -947,6 +756,8 @@ certpick_get_run(const char *url, const struct certpick_candset *set,
 	if ((g.res = cp_calloc(1, sizeof(*g.res))) == NULL)
 		return cp_error_nomem(err);
 	g.res->alert = -1;
+	g.mc = (struct cp_capture){ .res = &g.cap, .trace = &g.tr, .alert = -1 };
+	g.tr = (struct cp_trace){ .fn = g.o->trace, .arg = g.o->trace_arg };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (run(&g, url, set, chosen, sel, err) != 0) {
 		for (size_t i = 0; i < g.cap.n_requests; i++) {
@@ -957,6 +768,10 @@ certpick_get_run(const char *url, const struct certpick_candset *set,
 		certpick_get_result_free(g.res);
 		return -1;
 	}
+	g.res->alert = g.mc.alert;
+	g.res->alert_fatal = g.mc.alert_fatal;
+	g.res->alert_after_request = g.mc.alert_after_request;
+	g.res->certificate_sent = g.mc.certificate_sent;
 	g.res->requests = g.cap.requests;
 	g.res->n_requests = g.cap.n_requests;
 	g.res->ms = ms_since(&t0);

@@ -155,3 +155,41 @@ def test_unknown_scheme_is_usage():
     r = run_certpick("probe", "gopher://127.0.0.1:1")
     assert r.rc == 2
     assert "gopher" in r.err
+
+
+def test_identity_from_pkcs12_and_der(servers, pki, tmp):
+    """--cert takes what select takes: a .p12 (password from the environment) and DER."""
+    import subprocess
+    p12 = os.path.join(tmp, "alice.p12")
+    subprocess.run(["openssl", "pkcs12", "-export", "-in", os.path.join(pki, "alice-chain.pem"),
+                    "-inkey", os.path.join(pki, "alice.key"), "-passout", "pass:s3cret",
+                    "-out", p12], check=True, timeout=30)
+    r = run_certpick("probe", "--json", "--tls1.3", "--cert", p12, "--password-env", "CP_PW",
+                     tls(servers["required"]), env={"CP_PW": "s3cret"})
+    w = json.loads(r.out)["with_certificate"]
+    assert w["sent"] is True and w["accepted"] is True, w
+    assert r.rc == 0
+    r = run_certpick("probe", "--tls1.3", "--cert", p12, "--password-env", "CP_PW",
+                     tls(servers["required"]), env={"CP_PW": "wrong"})
+    assert r.rc == 4
+    assert "s3cret" not in r.err
+    der, key = os.path.join(tmp, "alice.der"), os.path.join(tmp, "alice-key.der")
+    subprocess.run(["openssl", "x509", "-in", os.path.join(pki, "alice.pem"), "-outform", "DER",
+                    "-out", der], check=True, timeout=30)
+    subprocess.run(["openssl", "pkey", "-in", os.path.join(pki, "alice.key"), "-outform", "DER",
+                    "-out", key], check=True, timeout=30)
+    rc, d, err = probe("--tls1.2", "--cert", der, "--key", key, tls(servers["optional"]))
+    assert d["with_certificate"]["sent"] is True
+    assert d["with_certificate"]["accepted"] is True
+    assert rc == 0
+
+
+def test_select_live_request_over_tls(servers, pki):
+    """select URL takes the CertificateRequest of a tls:// service, and its answer."""
+    r = run_certpick("select", "--password-env", "PW", "--client", "gnutls", "--json",
+                     "--timeout", "5", tls(servers["required"]), os.path.join(pki, "alice.p12"),
+                     env={"PW": "test"})
+    assert r.rc == 0, r
+    j = json.loads(r.out)
+    assert [c["rfc4514"] for c in j["request"]["ca_names"]] == [ROOT_A, ROOT_B]
+    assert j["chosen"]["subject"] == "CN=alice,O=certpick-test"
