@@ -82,13 +82,20 @@ struct certpick_get_result {
 	struct certpick_error error;	/* code != CERTPICK_OK: no (complete) answer */
 	double ms;
 	bool alert_fatal;		/* alert was fatal (else a warning) */
+	/* another scheme than https (tls://, smtp://, ...): the layer's name and
+	 * the service's verdict with the certificate (probe.h); NULL / UNKNOWN
+	 * for https, where status and http say it */
+	char *protocol;
+	struct certpick_probe_service service;
 };
 
 /* NULL is a no-op. */
 CERTPICK_API void certpick_get_result_free(struct certpick_get_result *res);
 
 /*
- * Request url ("https://host[:port]/path") presenting candidate `chosen` of
+ * Request url ("https://host[:port]/path", or another scheme the probe
+ * speaks: then one connection on the probe's engine, its protocol layer
+ * asking for the service's verdict, in result->service) presenting candidate `chosen` of
  * set (NULL: no certificate) with the chain `sel` says to send (sel may be
  * NULL: the candidate's own chain). The candidate's key must be in a file
  * or a PKCS#12 (CERTPICK_KEY_FILE / _PKCS12). Returns 0 and *out even when

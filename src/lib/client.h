@@ -114,4 +114,19 @@ int cp_identity_use(SSL *ssl, const struct cp_identity *id, struct certpick_erro
 
 void cp_identity_release(struct cp_identity *id);
 
+/*
+ * get on the engine (probe_engine.c): one connection to target, presenting
+ * id (NULL: none) with the caller's ctx (verification and trust; NULL: the
+ * probe's diagnostic context). The attempt is with_cert when id is given,
+ * else without_cert; every CertificateRequest is in the result. Both
+ * borrowed for the call. Otherwise as certpick_probe_run().
+ */
+struct cp_probe_once {
+	SSL_CTX *ctx;
+	const struct cp_identity *id;
+};
+int cp_probe_run_once(const char *target, const struct certpick_probe_options *opts,
+    const struct cp_probe_once *once, struct certpick_probe_result **out,
+    struct certpick_error *err);
+
 #endif

@@ -86,6 +86,8 @@ certpick_get_result_free(struct certpick_get_result *res)
 	free(res->head);
 	free(res->body);
 	cp_http_release(&res->http);
+	free(res->protocol);
+	cp_probe_service_release(&res->service);
 	free(res);
 }
 
@@ -648,7 +650,7 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 	size_t req_len = 0;
 	int fd = -1, rc, ret = -1;
 
-	if (strncmp(url, "https://", 8) != 0) {
+	if (strncasecmp(url, "https://", 8) != 0) {
 		cp_error_set(err, CERTPICK_ERR_USAGE, "not an https:// URL: '%s'", url);
 		goto out;
 	}
@@ -739,6 +741,74 @@ out:
 	return ret;
 }
 
+/* The engine's attempt becomes get's result (the strings and requests move). */
+static void
+from_attempt(struct certpick_get_result *g, struct certpick_probe_result *p,
+    struct certpick_probe_attempt *a, bool verified)
+{
+	g->address = p->address;
+	p->address = NULL;
+	g->protocol = p->protocol;
+	p->protocol = NULL;
+	g->tls_version = a->handshake_done ? a->tls_version : 0;
+	g->cipher = a->cipher;
+	a->cipher = NULL;
+	g->server_verified = verified && a->handshake_done;
+	g->certificate_sent = a->certificate_sent;
+	g->alert = a->alert;
+	g->alert_fatal = a->alert_fatal;
+	g->alert_after_request = a->alert_after_request;
+	g->service = a->service;
+	a->service = (struct certpick_probe_service){ .code = -1 };
+	g->requests = p->requests;
+	g->n_requests = p->n_requests;
+	p->requests = NULL;
+	p->n_requests = 0;
+	g->ms = a->ms;
+	if (a->end == CERTPICK_PROBE_END_SERVICE)
+		return;
+	g->error = a->error;
+	if (g->error.code == CERTPICK_OK)
+		cp_error_set(&g->error, CERTPICK_ERR_NETWORK, "no %s verdict: the connection ended (%s)",
+		    g->protocol != NULL ? g->protocol : "service", certpick_probe_end_name(a->end));
+}
+
+/*
+ * A non-HTTP scheme: one connection on the probe's event-driven engine, with
+ * get's context (verification, trust) and the chosen identity.
+ */
+static int
+run_layer(struct get_ctx *g, const char *url, const struct certpick_candset *set,
+    const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
+    struct certpick_error *err)
+{
+	const struct certpick_get_options *o = g->o;
+	struct certpick_probe_options po = { .servername = o->servername,
+		.connect_to = o->connect_to, .flags = o->flags, .timeout_ms = o->timeout_ms,
+		.trace = o->trace, .trace_arg = o->trace_arg };
+	struct cp_identity id = { 0 };
+	struct cp_probe_once once = { 0 };
+	struct certpick_probe_result *p = NULL;
+	int ret = -1;
+
+	if ((once.ctx = make_ctx(o, err)) == NULL)
+		goto out;
+	if (chosen != NULL) {
+		if (cp_identity_from_candidate(&id, set, chosen, sel, o->token_login, err) != 0)
+			goto out;
+		once.id = &id;
+	}
+	if (cp_probe_run_once(url, &po, &once, &p, err) != 0)
+		goto out;
+	from_attempt(g->res, p, chosen != NULL ? &p->with_cert : &p->without_cert, !o->insecure);
+	ret = 0;
+out:
+	certpick_probe_result_free(p);
+	SSL_CTX_free(once.ctx);
+	cp_identity_release(&id);	/* after the connection that signed with it */
+	return ret;
+}
+
 /* see certpick/get.h */
 int
 certpick_get_run(const char *url, const struct certpick_candset *set,
@@ -749,6 +819,8 @@ certpick_get_run(const char *url, const struct certpick_candset *set,
 	static const struct certpick_get_options none = { 0 };
 	struct get_ctx g = { .o = opts ? opts : &none };
 	struct timespec t0;
+	struct cp_target t;
+	bool layer;
 
 	*out = NULL;
 	if (chosen != NULL && set == NULL)
@@ -756,9 +828,24 @@ certpick_get_run(const char *url, const struct certpick_candset *set,
 	if ((g.res = cp_calloc(1, sizeof(*g.res))) == NULL)
 		return cp_error_nomem(err);
 	g.res->alert = -1;
+	g.res->service.code = -1;
 	g.mc = (struct cp_capture){ .res = &g.cap, .trace = &g.tr, .alert = -1 };
 	g.tr = (struct cp_trace){ .fn = g.o->trace, .arg = g.o->trace_arg };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (cp_target_parse(url, &t, err) != 0) {
+		certpick_get_result_free(g.res);
+		return -1;
+	}
+	layer = t.layer != NULL;
+	cp_target_release(&t);
+	if (layer) {
+		if (run_layer(&g, url, set, chosen, sel, err) != 0) {
+			certpick_get_result_free(g.res);
+			return -1;
+		}
+		*out = g.res;
+		return 0;
+	}
 	if (run(&g, url, set, chosen, sel, err) != 0) {
 		for (size_t i = 0; i < g.cap.n_requests; i++) {
 			certpick_certreq_free(g.cap.requests[i].req);

@@ -111,7 +111,8 @@ struct engine {
 	struct evdns_base *dns;
 	SSL_CTX *ctx;
 	struct cp_identity id;		/* --cert, loaded once */
-	bool have_id;
+	const struct cp_identity *idp;	/* presented on CONN_WITH_CERT: &id, or get's; NULL */
+	const struct cp_probe_once *once;	/* get: one connection (client.h); NULL: probe */
 	BIO_METHOD *bio_method;
 	unsigned char alpn[256];	/* --alpn in wire format; alpn_len 0: none */
 	size_t alpn_len;
@@ -380,6 +381,17 @@ alpn_set(SSL *ssl, bool h2)
 	    SSL_set_alpn_protos(ssl, h1, sizeof(h1) - 1);
 }
 
+/* With a verifying context (get's), the server's name is checked too. */
+static int
+verify_host(SSL *ssl, const char *name)
+{
+	if (!(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER))
+		return 0;
+	if (cp_client_is_ip(name))
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1 ? 0 : -1;
+	return SSL_set1_host(ssl, name) == 1 ? 0 : -1;
+}
+
 static int
 conn_tls_setup(struct conn *c)
 {
@@ -389,7 +401,9 @@ conn_tls_setup(struct conn *c)
 
 	if ((c->ssl = SSL_new(j->eng->ctx)) == NULL)
 		return -1;
-	if (c->kind == CONN_WITH_CERT && cp_identity_use(c->ssl, &j->eng->id, &c->at->error) != 0)
+	if (c->kind == CONN_WITH_CERT && cp_identity_use(c->ssl, j->eng->idp, &c->at->error) != 0)
+		return -1;
+	if (verify_host(c->ssl, sni != NULL ? sni : j->res->host) != 0)
 		return -1;
 	if ((bio = BIO_new(j->eng->bio_method)) == NULL)
 		return -1;
@@ -938,7 +952,8 @@ conn_start(struct job *j, struct certpick_probe_attempt *at)
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	at->ran = true;
 	at->alert = -1;
-	c->cap = (struct cp_capture){ .res = c->kind == CONN_WITHOUT_CERT ? j->res : NULL,
+	c->cap = (struct cp_capture){
+	    .res = c->kind == CONN_WITHOUT_CERT || j->eng->once != NULL ? j->res : NULL,
 	    .trace = &j->tr, .alert = -1 };
 	c->verdict.code = -1;
 	if (j->layer != NULL && c->kind != CONN_H2 && layer_init(c) != 0) {
@@ -1036,6 +1051,13 @@ need_h2(struct job *j)
 	return false;
 }
 
+/* The job's first connection: without a certificate, except get's with one. */
+static enum conn_kind
+first_kind(const struct job *j)
+{
+	return j->eng->once != NULL && j->eng->idp != NULL ? CONN_WITH_CERT : CONN_WITHOUT_CERT;
+}
+
 /* A connection ended (or did not connect): start the next one or finish. */
 static void
 job_next(struct job *j)
@@ -1048,17 +1070,22 @@ job_next(struct job *j)
 			return;
 		at->end = CERTPICK_PROBE_END_ERROR;
 		at->error = j->last_connect_error;
-		if (j->next_kind == CONN_WITHOUT_CERT) {
+		if (j->next_kind == first_kind(j)) {
 			j->connect_failed = true;
 			job_done(j);
 			return;
 		}
 	}
+	if (j->eng->once != NULL) {
+		/* get: one connection */
+		job_done(j);
+		return;
+	}
 	cp_http_release(&j->h2_attempt.http);
 	free(j->h2_attempt.cipher);
 	free(j->h2_attempt.alpn);
 	memset(&j->h2_attempt, 0, sizeof(j->h2_attempt));
-	if (j->next_kind == CONN_WITHOUT_CERT && j->eng->have_id)
+	if (j->next_kind == CONN_WITHOUT_CERT && j->eng->idp != NULL)
 		j->next_kind = CONN_WITH_CERT;
 	else if (j->next_kind != CONN_H2 && need_h2(j))
 		j->next_kind = CONN_H2;
@@ -1079,6 +1106,7 @@ static void
 dns_continue(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
+	struct certpick_probe_attempt *at = attempt_for(j, first_kind(j));
 
 	(void)fd;
 	(void)what;
@@ -1088,18 +1116,18 @@ dns_continue(evutil_socket_t fd, short what, void *arg)
 			    "cannot resolve '%s': no %saddress", j->dial_host,
 			    (j->eng->opts->flags & CERTPICK_PROBE_IPV4) ? "IPv4 " :
 			    (j->eng->opts->flags & CERTPICK_PROBE_IPV6) ? "IPv6 " : "");
-		j->res->without_cert.end = CERTPICK_PROBE_END_ERROR;
-		j->res->without_cert.alert = -1;
-		j->res->without_cert.error = j->last_connect_error;
+		at->end = CERTPICK_PROBE_END_ERROR;
+		at->alert = -1;
+		at->error = j->last_connect_error;
 		j->connect_failed = true;
 		job_done(j);
 		return;
 	}
 	j->ai_next = j->ai;
-	j->next_kind = CONN_WITHOUT_CERT;
-	if (!conn_start(j, &j->res->without_cert)) {
-		j->res->without_cert.end = CERTPICK_PROBE_END_ERROR;
-		j->res->without_cert.error = j->last_connect_error;
+	j->next_kind = first_kind(j);
+	if (!conn_start(j, at)) {
+		at->end = CERTPICK_PROBE_END_ERROR;
+		at->error = j->last_connect_error;
 		j->connect_failed = true;
 		job_done(j);
 	}
@@ -1292,15 +1320,15 @@ alpn_parse(struct engine *e, const char *list, struct certpick_error *err)
 	return 0;
 }
 
-/* see certpick/probe.h */
-int
-certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurrency,
-    const struct certpick_probe_options *opts, certpick_probe_done_fn done, void *done_arg,
-    struct certpick_error *err)
+static int
+engine_run(const char *const *targets, size_t n, unsigned concurrency,
+    const struct certpick_probe_options *opts, const struct cp_probe_once *once,
+    certpick_probe_done_fn done, void *done_arg, struct certpick_error *err)
 {
 	struct engine e = { 0 };
 	int ret = -1;
 
+	e.once = once;
 	e.opts = opts;
 	e.targets = targets;
 	e.n = n;
@@ -1318,14 +1346,21 @@ certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurren
 	}
 	if (opts->alpn != NULL && alpn_parse(&e, opts->alpn, err) != 0)
 		goto out;
-	if ((e.ctx = cp_client_ctx_new(opts->flags, opts->max_cert_list ? opts->max_cert_list :
-	    DEFAULT_MAX_CERT_LIST, true, err)) == NULL)
+	if (once != NULL && once->ctx != NULL) {
+		if (SSL_CTX_up_ref(once->ctx) != 1)
+			goto out;
+		e.ctx = once->ctx;
+	} else if ((e.ctx = cp_client_ctx_new(opts->flags, opts->max_cert_list ? opts->max_cert_list :
+	    DEFAULT_MAX_CERT_LIST, true, err)) == NULL) {
 		goto out;
+	}
 	/* PEM/DER/PKCS#12/PKCS#11 through the candidate loaders, with their PBKDF guard */
-	if (opts->cert_file != NULL) {
+	if (once != NULL) {
+		e.idp = once->id;
+	} else if (opts->cert_file != NULL) {
 		if (cp_identity_load(&e.id, opts->cert_file, opts->key_file, opts->key_password, err) != 0)
 			goto out;
-		e.have_id = true;
+		e.idp = &e.id;
 	}
 	if ((e.bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
 	    "certpick socket")) == NULL ||
@@ -1362,6 +1397,15 @@ out:
 	return ret;
 }
 
+/* see certpick/probe.h */
+int
+certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurrency,
+    const struct certpick_probe_options *opts, certpick_probe_done_fn done, void *done_arg,
+    struct certpick_error *err)
+{
+	return engine_run(targets, n, concurrency, opts, NULL, done, done_arg, err);
+}
+
 static void
 keep_one(void *arg, size_t index, struct certpick_probe_result *res)
 {
@@ -1389,6 +1433,28 @@ certpick_probe_run(const char *target, const struct certpick_probe_options *opts
 		return -1;
 	if (res == NULL)
 		return cp_error_set(err, CERTPICK_ERR_INTERNAL, "the probe of '%s' produced no result", target);
+	*out = res;
+	return 0;
+}
+
+/* see client.h */
+int
+cp_probe_run_once(const char *target, const struct certpick_probe_options *opts,
+    const struct cp_probe_once *once, struct certpick_probe_result **out, struct certpick_error *err)
+{
+	struct certpick_probe_result *res = NULL;
+	const char *targets[1] = { target };
+	struct cp_target t;
+
+	*out = NULL;
+	if (cp_target_parse(target, &t, err) != 0)
+		return -1;
+	cp_target_release(&t);
+	if (engine_run(targets, 1, 1, opts, once, keep_one, &res, err) != 0)
+		return -1;
+	if (res == NULL)
+		return cp_error_set(err, CERTPICK_ERR_INTERNAL, "the connection to '%s' produced no result",
+		    target);
 	*out = res;
 	return 0;
 }

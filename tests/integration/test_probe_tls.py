@@ -193,3 +193,46 @@ def test_select_live_request_over_tls(servers, pki):
     j = json.loads(r.out)
     assert [c["rfc4514"] for c in j["request"]["ca_names"]] == [ROOT_A, ROOT_B]
     assert j["chosen"]["subject"] == "CN=alice,O=certpick-test"
+
+
+def get(*args, env=None):
+    r = run_certpick("get", "--json", "--timeout", "5", "--password-env", "PW", *args,
+                     env=dict(env or {}, PW="test"))
+    try:
+        doc = json.loads(r.out)
+    except ValueError:
+        doc = None
+    return r.rc, doc, r.err
+
+
+@pytest.mark.parametrize("version", ["--tls1.2", "--tls1.3"])
+def test_get_over_tls_presents_the_chosen_certificate(servers, pki, version):
+    """get tls://: probe, select, then one connection on the engine with the chosen one."""
+    rc, d, err = get(version, "--client", "gnutls", "--servername", "localhost", "--trust",
+                     os.path.join(pki, "rootA.pem"), tls(servers["required"]),
+                     os.path.join(pki, "alice.p12"))
+    assert d["sent"]["subject"] == "CN=alice,O=certpick-test", (d, err)
+    assert d["certificate_sent"] is True
+    assert d["service"]["protocol"] == "tls"
+    assert d["service"]["outcome"] == "handshake_only"
+    assert d["error"] is None
+    assert d["status"] == 0
+    assert rc == 0
+
+
+def test_get_over_tls_without_a_certificate_is_refused(servers, pki):
+    rc, d, err = get("--tls1.3", "--client", "gnutls", "-k", tls(servers["required"]),
+                     os.path.join(pki, "mallory.p12"))
+    assert d["certificate_sent"] is False
+    assert d["alert"]["name"] == "certificate_required" and d["alert"]["fatal"] is True
+    assert rc == 1
+
+
+def test_get_over_tls_verifies_the_server(servers, pki):
+    """Without -k and without the server's CA, the handshake fails on verification."""
+    rc, d, err = get("--tls1.3", "--client", "gnutls", "--servername", "localhost",
+                     "--trust", os.path.join(pki, "alice.pem"), tls(servers["optional"]),
+                     os.path.join(pki, "alice.p12"))
+    assert d["error"] is not None and "verify" in d["error"]["message"] + \
+        (d["error"].get("detail") or ""), d["error"]
+    assert rc != 0
