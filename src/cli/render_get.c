@@ -215,6 +215,20 @@ text_service(FILE *fp, const struct certpick_get_result *g)
 	fputs(cli_c_reset(), fp);
 }
 
+/* A JSON answer's "title" (certpick serve gives its page's title there). */
+static void
+json_title(FILE *fp, const struct certpick_get_result *g)
+{
+	json_t *o, *v;
+
+	if (g->body_len == 0 || g->body[0] != '{' ||
+	    (o = json_loadb((const char *)g->body, g->body_len, 0, NULL)) == NULL)
+		return;
+	if (json_is_string(v = json_object_get(o, "title")))
+		fprintf(fp, "  the page says: %s\n", cli_esc(json_string_value(v)));
+	json_decref(o);
+}
+
 static void
 text_outcome(FILE *fp, const struct cli_get_run *r)
 {
@@ -238,6 +252,8 @@ text_outcome(FILE *fp, const struct cli_get_run *r)
 	fputs(")\n", fp);
 	if (g->http.title != NULL && g->status >= 400)
 		fprintf(fp, "  the page says: %s\n", cli_esc(g->http.title));
+	else if (g->status >= 400)
+		json_title(fp, g);
 	server_advice(fp, g);
 }
 

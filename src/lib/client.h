@@ -124,9 +124,29 @@ void cp_identity_release(struct cp_identity *id);
 struct cp_probe_once {
 	SSL_CTX *ctx;
 	const struct cp_identity *id;
+	/*
+	 * https (get's request): req is written after the handshake instead of
+	 * the probe's GET, and the answer is read into `answer` (the engine's
+	 * buffer, handed over: the caller frees it) up to max_response bytes,
+	 * each read passed to feed() with everything so far: 1 complete, 0 more
+	 * (or until EOF), -1 not HTTP, -2 the head is too long (head_max).
+	 * At most max_asks renegotiations / post-handshake requests are answered.
+	 */
+	const char *req;
+	size_t req_len;
+	int (*feed)(void *arg, const char *buf, size_t len);
+	void *feed_arg;
+	size_t max_response, head_max;
+	unsigned max_asks;
+	bool no_pha, no_renegotiation;
+	char *answer;			/* out */
+	size_t answer_len;		/* out */
+	bool truncated;			/* out: the answer went over max_response */
+	bool request_sent;		/* out */
+	bool answer_ended;		/* out: complete, EOF, or the cap */
 };
 int cp_probe_run_once(const char *target, const struct certpick_probe_options *opts,
-    const struct cp_probe_once *once, struct certpick_probe_result **out,
+    struct cp_probe_once *once, struct certpick_probe_result **out,
     struct certpick_error *err);
 
 #endif

@@ -1,30 +1,26 @@
 /*
- * get: one HTTPS request with a chosen client certificate (certpick/get.h).
- * A non-blocking socket and non-blocking OpenSSL, waited on with poll()
- * against one monotonic deadline per phase (connect, handshake, request,
- * answer), as the probe engine does: a peer that drips bytes, renegotiates
- * or asks again and again cannot stretch a phase. OpenSSL follows a TLS 1.2
- * renegotiation or a TLS 1.3 post-handshake CertificateRequest inside
- * SSL_read, at most GET_MAX_ASKS times. Requests are captured and parsed as
- * the probe does (cp_probe_add_request); the answer is read incrementally
- * (header end, then Content-Length or the chunk walk), and parsed once by
- * the probe's HTTP reader. Never prints; the private key stays inside the
- * candidate set.
+ * get: one HTTPS request with a chosen client certificate (certpick/get.h),
+ * on the client engine's event loop (probe_engine.c, cp_probe_run_once()):
+ * non-blocking sockets and OpenSSL under libevent, a timer per phase
+ * (connect, handshake, request, answer), so a peer that drips bytes,
+ * renegotiates or asks again and again cannot stretch a phase. OpenSSL
+ * follows a TLS 1.2 renegotiation or a TLS 1.3 post-handshake
+ * CertificateRequest inside SSL_read, at most GET_MAX_ASKS times. Requests
+ * and alerts are captured by the engine's one message callback (client.c);
+ * the answer is read incrementally (answer_feed: header end, then
+ * Content-Length or the chunk walk) and parsed once by the probe's HTTP
+ * reader. Other schemes (tls://, ...) are one connection of their protocol
+ * layer on the same engine. Never prints; the private key stays inside the
+ * candidate set (or its token).
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -34,20 +30,13 @@
 #include "certpick/get.h"
 #include "certpick/openssl.h"
 
-#define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_RESPONSE (16u << 20)
 #define GET_MAX_HEADER 65536	/* status line and headers, as probe's CP_HTTP_MAX */
 #define GET_MAX_ASKS 4		/* renegotiations + post-handshake requests answered */
 
 struct get_ctx {
 	struct certpick_get_result *res;
-	struct certpick_probe_result cap;	/* requests are captured here, then moved */
 	const struct certpick_get_options *o;
-	bool handshake_done;
-	struct cp_capture mc;		/* the message callback's record (client.h) */
-	struct cp_trace tr;
-	int fd;
-	struct timespec deadline;	/* of the current phase */
 };
 
 /* Where reading the answer stands; each read feeds only the new bytes. */
@@ -89,114 +78,6 @@ certpick_get_result_free(struct certpick_get_result *res)
 	free(res->protocol);
 	cp_probe_service_release(&res->service);
 	free(res);
-}
-
-/* A phase starts: it must end within the timeout from now. */
-static void
-phase_start(struct get_ctx *g)
-{
-	int ms = g->o->timeout_ms > 0 ? g->o->timeout_ms : DEFAULT_TIMEOUT_MS;
-
-	clock_gettime(CLOCK_MONOTONIC, &g->deadline);
-	g->deadline.tv_sec += ms / 1000;
-	g->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (g->deadline.tv_nsec >= 1000000000L) {
-		g->deadline.tv_sec++;
-		g->deadline.tv_nsec -= 1000000000L;
-	}
-}
-
-/* Milliseconds left in the phase, rounded up; 0 when it is over. */
-static int
-phase_left_ms(const struct get_ctx *g)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double ms = (double)(g->deadline.tv_sec - now.tv_sec) * 1e3 +
-	    (double)(g->deadline.tv_nsec - now.tv_nsec) / 1e6;
-	return ms <= 0 ? 0 : (int)ms + 1;
-}
-
-/* Wait for fd to be ready for events until the phase's deadline: 1 ready, 0 timed out, -1 errno. */
-static int
-wait_fd(const struct get_ctx *g, int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n, left;
-
-	do {
-		if ((left = phase_left_ms(g)) == 0)
-			return 0;
-		n = poll(&p, 1, left);
-	} while (n == 0 || (n < 0 && errno == EINTR));
-	return n < 0 ? -1 : 1;
-}
-
-/* Connect to one address before the phase's deadline; the socket (non-blocking), or -1 with errno. */
-static int
-connect_one(const struct get_ctx *g, const struct addrinfo *ai)
-{
-	int fd, flags, n, soerr = 0;
-	socklen_t sl = sizeof(soerr);
-
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) < 0)
-		return -1;
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
-		goto fail;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		if (errno != EINPROGRESS)
-			goto fail;
-		if ((n = wait_fd(g, fd, POLLOUT)) == 0)
-			errno = ETIMEDOUT;
-		if (n <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
-			goto fail;
-		if (soerr != 0) {
-			errno = soerr;
-			goto fail;
-		}
-	}
-	return fd;
-fail:
-	soerr = errno;
-	close(fd);
-	errno = soerr;
-	return -1;
-}
-
-static int
-dial(struct get_ctx *g, const char *host, const char *port, struct certpick_error *err)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	int fd = -1, rc, last = 0;
-	char addr[80];
-
-	if (g->o->flags & CERTPICK_PROBE_IPV4)
-		hints.ai_family = AF_INET;
-	else if (g->o->flags & CERTPICK_PROBE_IPV6)
-		hints.ai_family = AF_INET6;
-	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		cp_error_set(err, CERTPICK_ERR_NETWORK, "cannot resolve '%s'", host);
-		cp_error_detail(err, "%s", gai_strerror(rc));
-		return -1;
-	}
-	for (const struct addrinfo *a = ai; a != NULL && fd < 0; a = a->ai_next) {
-		cp_client_format_address(a->ai_addr, addr, sizeof(addr));
-		cp_client_trace(&g->tr, "connecting to %s", addr);
-		if ((fd = connect_one(g, a)) < 0)
-			last = errno;
-		else
-			g->res->address = cp_strdup(addr);
-	}
-	freeaddrinfo(ai);
-	if (fd < 0 && last == ETIMEDOUT)
-		cp_error_set(err, CERTPICK_ERR_NETWORK, "timed out while connecting to '%s' port %s",
-		    host, port);
-	else if (fd < 0)
-		cp_error_set_errno(err, CERTPICK_ERR_NETWORK, last, "cannot connect to '%s' port %s",
-		    host, port);
-	return fd;
 }
 
 static SSL_CTX *
@@ -288,68 +169,6 @@ build_request(const struct certpick_get_options *o, const char *path, const char
 		head[*len] = '\0';
 	}
 	return head;
-}
-
-/* Why an SSL call failed, into res->error. */
-static void
-tls_failed(struct get_ctx *g, SSL *ssl, int rc, const char *what)
-{
-	struct certpick_get_result *res = g->res;
-	int e = SSL_get_error(ssl, rc);
-	long vr = SSL_get_verify_result(ssl);
-
-	if (g->mc.alert >= 0 && g->mc.alert_fatal) {
-		cp_error_set(&res->error, CERTPICK_ERR_TLS, "the server ended the connection %s "
-		    "with alert %d (%s)", what, g->mc.alert, certpick_alert_name(g->mc.alert) ?
-		    certpick_alert_name(g->mc.alert) : "?");
-		ERR_clear_error();
-	} else if (e == SSL_ERROR_SSL && vr != X509_V_OK && !res->server_verified &&
-	    !g->handshake_done && !g->o->insecure) {
-		cp_error_set(&res->error, CERTPICK_ERR_TLS, "cannot verify the server's certificate");
-		cp_error_detail(&res->error, "%s (use --trust FILE for its CA, or -k)",
-		    X509_verify_cert_error_string(vr));
-		ERR_clear_error();
-	} else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-		cp_error_set_errno(&res->error, CERTPICK_ERR_NETWORK, errno ? errno : ECONNRESET,
-		    "connection lost %s", what);
-	} else {
-		cp_error_set_ossl(&res->error, CERTPICK_ERR_TLS, "TLS failed %s", what);
-	}
-}
-
-/*
- * An SSL call on the non-blocking socket returned rc: wait for what it wants
- * until the phase's deadline. 1: call it again; 0: the exchange is over,
- * res->error says why (`what` names the phase).
- */
-static int
-tls_wait(struct get_ctx *g, SSL *ssl, int rc, const char *what)
-{
-	int e = SSL_get_error(ssl, rc), n;
-
-	if (g->mc.asks > GET_MAX_ASKS) {
-		cp_error_set(&g->res->error, CERTPICK_ERR_TLS, "refused to answer the server %s: "
-		    "it asked for a certificate again after the handshake more than %d times",
-		    what, GET_MAX_ASKS);
-		cp_error_detail(&g->res->error, "%u renegotiations or post-handshake "
-		    "CertificateRequests", g->mc.asks);
-		ERR_clear_error();
-		return 0;
-	}
-	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-		tls_failed(g, ssl, rc, what);
-		return 0;
-	}
-	if ((n = wait_fd(g, g->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT)) > 0)
-		return 1;
-	if (n == 0)
-		cp_error_set(&g->res->error, CERTPICK_ERR_NETWORK, "timed out %s (%g s per phase)",
-		    what, (g->o->timeout_ms > 0 ? g->o->timeout_ms : DEFAULT_TIMEOUT_MS) / 1000.0);
-	else
-		cp_error_set_errno(&g->res->error, CERTPICK_ERR_NETWORK, errno, "connection lost %s",
-		    what);
-	ERR_clear_error();
-	return 0;
 }
 
 /* "Transfer-Encoding: ... chunked" among the header lines of head[0..len). */
@@ -529,218 +348,6 @@ answer_feed(struct answer_reader *r, const char *buf, size_t len)
 	return r->walk.state == CP_CHUNK_DONE;
 }
 
-/* Write the whole request before the phase's deadline. 0, or -1 with res->error set. */
-static int
-send_request(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
-{
-	size_t w;
-	int rc;
-
-	phase_start(g);
-	while ((rc = SSL_write_ex(ssl, req, req_len, &w)) != 1)
-		if (tls_wait(g, ssl, rc, "while sending the request") == 0)
-			return -1;
-	g->res->request_sent = true;
-	g->mc.request_sent = true;
-	cp_client_trace(&g->tr, "request sent (%zu bytes)", req_len);
-	return 0;
-}
-
-/*
- * Read the answer into *buf (*len bytes) before the phase's deadline.
- * Returns 1 the answer ended (complete, EOF, or the cap), 0 it did not
- * (res->error set), -1 not HTTP, -2 no memory.
- */
-static int
-read_answer(struct get_ctx *g, SSL *ssl, char **buf, size_t *len)
-{
-	struct certpick_get_result *res = g->res;
-	struct answer_reader r = { 0 };
-	size_t max = g->o->max_response ? g->o->max_response : DEFAULT_MAX_RESPONSE, cap = 0;
-	int rc, fr = 0;
-
-	phase_start(g);
-	for (;;) {
-		size_t got;
-
-		if (*len + 16384 + 1 > cap) {
-			size_t ncap = cap ? cap * 2 : 32768;
-			char *t;
-
-			if ((t = cp_realloc(*buf, ncap)) == NULL)
-				return -2;
-			*buf = t;
-			cap = ncap;
-		}
-		size_t want = cap - *len - 1 < max + 1 - *len ? cap - *len - 1 : max + 1 - *len;
-		errno = 0;
-		if ((rc = SSL_read_ex(ssl, *buf + *len, want, &got)) == 1) {
-			*len += got;
-			if (*len > max) {
-				res->truncated = true;
-				*len = max;
-				return 1;
-			}
-			if ((fr = answer_feed(&r, *buf, *len)) != 0)
-				break;
-			continue;
-		}
-		int e = SSL_get_error(ssl, rc);
-		if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
-		    errno == 0 && *len > 0)) {
-			ERR_clear_error();
-			if (*len > 0)
-				return 1;
-			cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the server closed the "
-			    "connection without an answer");
-			return 0;
-		}
-		bool waited = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
-		if (tls_wait(g, ssl, rc, "while waiting for the answer") == 1)
-			continue;
-		/* an answer cut short by a failed connection (no alert, no timeout) still counts */
-		return !waited && g->mc.asks <= GET_MAX_ASKS && *len > 0 &&
-		    !(g->mc.alert >= 0 && g->mc.alert_fatal);
-	}
-	if (fr == -2)
-		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer's status line and "
-		    "headers are longer than %d bytes", GET_MAX_HEADER);
-	return fr == -2 ? 0 : fr;
-}
-
-static int
-exchange(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
-{
-	struct certpick_get_result *res = g->res;
-	size_t len = 0;
-	char *buf = NULL;
-	int rr, pr = 0, ret = -1;
-
-	if (send_request(g, ssl, req, req_len) != 0)
-		return 0;
-	if ((rr = read_answer(g, ssl, &buf, &len)) == -2)
-		goto out;
-	if (rr == 1 && (pr = cp_http_parse(buf, len, true, &res->http)) == -2)
-		goto out;
-	if ((rr == -1 || pr == -1) && res->error.code == CERTPICK_OK)
-		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer is not HTTP");
-	if (pr == 1 && cp_get_answer(res, buf, len) != 0)
-		goto out;
-	if (pr == 1) {
-		certpick_error_clear(&res->error);
-		cp_client_trace(&g->tr, "answer: HTTP %d (%zu bytes)", res->status, len);
-	}
-	ret = 0;
-out:
-	free(buf);
-	return ret;
-}
-
-static int
-run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
-    const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
-    struct certpick_error *err)
-{
-	const struct certpick_get_options *o = g->o;
-	char *host = NULL, *port = NULL, *path = NULL, *dhost = NULL, *dport = NULL;
-	char *host_hdr = NULL, *req = NULL;
-	SSL_CTX *ctx = NULL;
-	SSL *ssl = NULL;
-	struct cp_identity id = { 0 };
-	size_t req_len = 0;
-	int fd = -1, rc, ret = -1;
-
-	if (strncasecmp(url, "https://", 8) != 0) {
-		cp_error_set(err, CERTPICK_ERR_USAGE, "not an https:// URL: '%s'", url);
-		goto out;
-	}
-	if (certpick_probe_target_parse(url, &host, &port, &path, err) != 0)
-		goto out;
-	const char *name = o->servername ? o->servername : host;
-	host_hdr = strcmp(port, "443") == 0 ? cp_strdup(name) :
-	    strchr(name, ':') != NULL ? cp_asprintf("[%s]:%s", name, port) :
-	    cp_asprintf("%s:%s", name, port);
-	if (host_hdr == NULL || (req = build_request(o, path ? path : "/", host_hdr,
-	    &req_len)) == NULL) {
-		cp_error_nomem(err);
-		goto out;
-	}
-	if ((ctx = make_ctx(o, err)) == NULL || (ssl = SSL_new(ctx)) == NULL) {
-		if (ctx != NULL)
-			cp_error_set_ossl(err, CERTPICK_ERR_NOMEM, "cannot create a TLS connection");
-		goto out;
-	}
-	if (chosen != NULL && (cp_identity_from_candidate(&id, set, chosen, sel, o->token_login,
-	    err) != 0 || cp_identity_use(ssl, &id, err) != 0))
-		goto out;
-	if (!o->no_pha)
-		SSL_set_post_handshake_auth(ssl, 1);
-	if (o->no_renegotiation)
-		SSL_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
-	cp_client_capture(ssl, &g->mc);
-	if (!cp_client_is_ip(name) && SSL_set_tlsext_host_name(ssl, name) != 1) {
-		cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "bad server name '%s'", name);
-		goto out;
-	}
-	if (!o->insecure) {
-		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-
-		if ((cp_client_is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) :
-		    SSL_set1_host(ssl, name)) != 1) {
-			cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "bad server name '%s'", name);
-			goto out;
-		}
-	}
-	ret = 0;	/* from here on, failures are results */
-	if (o->connect_to != NULL) {
-		if (cp_client_connect_to(o->connect_to, port, &dhost, &dport, err) != 0) {
-			ret = -1;
-			goto out;
-		}
-	}
-	phase_start(g);
-	if ((fd = dial(g, dhost ? dhost : host, dport ? dport : port, &g->res->error)) < 0)
-		goto out;
-	g->fd = fd;
-	if (SSL_set_fd(ssl, fd) != 1) {
-		cp_error_set_ossl(&g->res->error, CERTPICK_ERR_INTERNAL, "cannot attach the socket");
-		goto out;
-	}
-	phase_start(g);
-	while ((rc = SSL_connect(ssl)) != 1)
-		if (tls_wait(g, ssl, rc, "during the handshake") == 0)
-			goto out;
-	g->handshake_done = true;
-	g->mc.handshake_done = true;
-	g->res->tls_version = (uint16_t)SSL_version(ssl);
-	g->res->cipher = cp_strdup(SSL_get_cipher_name(ssl));
-	g->res->server_verified = !o->insecure && SSL_get_verify_result(ssl) == X509_V_OK;
-	cp_client_trace(&g->tr, "handshake done: %s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
-	if (exchange(g, ssl, req, req_len) != 0) {
-		cp_error_nomem(err);
-		ret = -1;
-	}
-out:
-	if (ssl != NULL) {
-		if (fd >= 0 && g->res->error.code == CERTPICK_OK && g->handshake_done)
-			(void)SSL_shutdown(ssl);
-		SSL_free(ssl);
-	}
-	if (fd >= 0)
-		close(fd);
-	SSL_CTX_free(ctx);
-	cp_identity_release(&id);	/* after the connection that signed with it */
-	ERR_clear_error();
-	free(host);
-	free(port);
-	free(path);
-	free(dhost);
-	free(dport);
-	free(host_hdr);
-	free(req);
-	return ret;
-}
-
 /* The engine's attempt becomes get's result (the strings and requests move). */
 static void
 from_attempt(struct certpick_get_result *g, struct certpick_probe_result *p,
@@ -765,10 +372,8 @@ from_attempt(struct certpick_get_result *g, struct certpick_probe_result *p,
 	p->requests = NULL;
 	p->n_requests = 0;
 	g->ms = a->ms;
-	if (a->end == CERTPICK_PROBE_END_SERVICE)
-		return;
 	g->error = a->error;
-	if (g->error.code == CERTPICK_OK)
+	if (g->protocol != NULL && a->end != CERTPICK_PROBE_END_SERVICE && g->error.code == CERTPICK_OK)
 		cp_error_set(&g->error, CERTPICK_ERR_NETWORK, "no %s verdict: the connection ended (%s)",
 		    g->protocol != NULL ? g->protocol : "service", certpick_probe_end_name(a->end));
 }
@@ -809,6 +414,107 @@ out:
 	return ret;
 }
 
+static int
+feed_answer(void *arg, const char *buf, size_t len)
+{
+	return answer_feed(arg, buf, len);
+}
+
+/* The answer the engine read becomes status, head, body (or the reason there is none). */
+static int
+take_answer(struct certpick_get_result *res, const struct cp_probe_once *once,
+    enum certpick_probe_end end, const struct cp_trace *tr)
+{
+	int pr = 0;
+
+	res->request_sent = once->request_sent;
+	res->truncated = once->truncated;
+	if (once->answer_ended && once->answer_len > 0 &&
+	    (pr = cp_http_parse(once->answer, once->answer_len, true, &res->http)) == -2)
+		return -1;
+	if ((end == CERTPICK_PROBE_END_NOT_HTTP || pr == -1) && res->error.code == CERTPICK_OK)
+		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer is not HTTP");
+	if (pr != 1)
+		return 0;
+	if (cp_get_answer(res, once->answer, once->answer_len) != 0)
+		return -1;
+	certpick_error_clear(&res->error);
+	cp_client_trace(tr, "answer: HTTP %d (%zu bytes)", res->status, once->answer_len);
+	return 0;
+}
+
+/*
+ * https: the request on the probe's event-driven engine (one connection,
+ * get's context and identity, a libevent timer per phase), the answer read
+ * incrementally (answer_feed) and parsed once.
+ */
+static int
+run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
+    const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
+    struct certpick_error *err)
+{
+	const struct certpick_get_options *o = g->o;
+	struct certpick_probe_options po = { .servername = o->servername,
+		.connect_to = o->connect_to, .flags = o->flags, .timeout_ms = o->timeout_ms,
+		.trace = o->trace, .trace_arg = o->trace_arg };
+	struct answer_reader reader = { 0 };
+	struct cp_probe_once once = { .feed = feed_answer, .feed_arg = &reader,
+		.max_response = o->max_response ? o->max_response : DEFAULT_MAX_RESPONSE,
+		.head_max = GET_MAX_HEADER, .max_asks = GET_MAX_ASKS, .no_pha = o->no_pha,
+		.no_renegotiation = o->no_renegotiation };
+	struct cp_trace tr = { .fn = o->trace, .arg = o->trace_arg, .prefix = url };
+	struct certpick_probe_result *p = NULL;
+	struct cp_identity id = { 0 };
+	char *host = NULL, *port = NULL, *path = NULL, *host_hdr = NULL, *req = NULL;
+	const char *name;
+	int ret = -1;
+
+	if (strncasecmp(url, "https://", 8) != 0) {
+		cp_error_set(err, CERTPICK_ERR_USAGE, "not an https:// URL: '%s'", url);
+		goto out;
+	}
+	if (certpick_probe_target_parse(url, &host, &port, &path, err) != 0)
+		goto out;
+	name = o->servername ? o->servername : host;
+	host_hdr = strcmp(port, "443") == 0 ? cp_strdup(name) :
+	    strchr(name, ':') != NULL ? cp_asprintf("[%s]:%s", name, port) :
+	    cp_asprintf("%s:%s", name, port);
+	if (host_hdr == NULL || (req = build_request(o, path ? path : "/", host_hdr,
+	    &once.req_len)) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	once.req = req;
+	if ((once.ctx = make_ctx(o, err)) == NULL)
+		goto out;
+	if (chosen != NULL) {
+		if (cp_identity_from_candidate(&id, set, chosen, sel, o->token_login, err) != 0)
+			goto out;
+		once.id = &id;
+	}
+	if (cp_probe_run_once(url, &po, &once, &p, err) != 0)
+		goto out;
+	struct certpick_probe_attempt *a = chosen != NULL ? &p->with_cert : &p->without_cert;
+
+	from_attempt(g->res, p, a, !o->insecure);
+	if (take_answer(g->res, &once, a->end, &tr) != 0) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	ret = 0;
+out:
+	certpick_probe_result_free(p);
+	SSL_CTX_free(once.ctx);
+	cp_identity_release(&id);	/* after the connection that signed with it */
+	free(once.answer);
+	free(host);
+	free(port);
+	free(path);
+	free(host_hdr);
+	free(req);
+	return ret;
+}
+
 /* see certpick/get.h */
 int
 certpick_get_run(const char *url, const struct certpick_candset *set,
@@ -820,47 +526,27 @@ certpick_get_run(const char *url, const struct certpick_candset *set,
 	struct get_ctx g = { .o = opts ? opts : &none };
 	struct timespec t0;
 	struct cp_target t;
-	bool layer;
+	int rc;
 
 	*out = NULL;
 	if (chosen != NULL && set == NULL)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "a candidate needs its set");
-	if ((g.res = cp_calloc(1, sizeof(*g.res))) == NULL)
+	if (cp_target_parse(url, &t, err) != 0)
+		return -1;
+	if ((g.res = cp_calloc(1, sizeof(*g.res))) == NULL) {
+		cp_target_release(&t);
 		return cp_error_nomem(err);
+	}
 	g.res->alert = -1;
 	g.res->service.code = -1;
-	g.mc = (struct cp_capture){ .res = &g.cap, .trace = &g.tr, .alert = -1 };
-	g.tr = (struct cp_trace){ .fn = g.o->trace, .arg = g.o->trace_arg };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (cp_target_parse(url, &t, err) != 0) {
-		certpick_get_result_free(g.res);
-		return -1;
-	}
-	layer = t.layer != NULL;
+	rc = t.layer != NULL ? run_layer(&g, url, set, chosen, sel, err) :
+	    run(&g, url, set, chosen, sel, err);
 	cp_target_release(&t);
-	if (layer) {
-		if (run_layer(&g, url, set, chosen, sel, err) != 0) {
-			certpick_get_result_free(g.res);
-			return -1;
-		}
-		*out = g.res;
-		return 0;
-	}
-	if (run(&g, url, set, chosen, sel, err) != 0) {
-		for (size_t i = 0; i < g.cap.n_requests; i++) {
-			certpick_certreq_free(g.cap.requests[i].req);
-			free(g.cap.requests[i].parse_error);
-		}
-		free(g.cap.requests);
+	if (rc != 0) {
 		certpick_get_result_free(g.res);
 		return -1;
 	}
-	g.res->alert = g.mc.alert;
-	g.res->alert_fatal = g.mc.alert_fatal;
-	g.res->alert_after_request = g.mc.alert_after_request;
-	g.res->certificate_sent = g.mc.certificate_sent;
-	g.res->requests = g.cap.requests;
-	g.res->n_requests = g.cap.n_requests;
 	g.res->ms = ms_since(&t0);
 	*out = g.res;
 	return 0;

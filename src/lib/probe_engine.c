@@ -59,6 +59,8 @@ enum conn_state {
 	ST_READING,		/* https: the answer */
 	ST_APP,			/* the layer's exchange over TLS */
 	ST_CLOSING,		/* the layer's verdict is in: close_notify, a late alert */
+	ST_REQ_WRITE,		/* get: its request */
+	ST_REQ_READ,		/* get: its answer */
 };
 
 struct conn {
@@ -75,7 +77,7 @@ struct conn {
 	char *req;
 	size_t req_len, req_off;
 	char *resp;
-	size_t resp_len;
+	size_t resp_len, resp_cap;	/* resp_cap: get's growing buffer */
 	/* non-HTTP schemes: the layer, its state and verdict, its buffers */
 	const struct cp_proto_ops *layer;
 	void *lst;
@@ -112,7 +114,7 @@ struct engine {
 	SSL_CTX *ctx;
 	struct cp_identity id;		/* --cert, loaded once */
 	const struct cp_identity *idp;	/* presented on CONN_WITH_CERT: &id, or get's; NULL */
-	const struct cp_probe_once *once;	/* get: one connection (client.h); NULL: probe */
+	struct cp_probe_once *once;	/* get: one connection (client.h); NULL: probe */
 	BIO_METHOD *bio_method;
 	unsigned char alpn[256];	/* --alpn in wire format; alpn_len 0: none */
 	size_t alpn_len;
@@ -328,6 +330,15 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->state == ST_REQ_WRITE || c->state == ST_REQ_READ ||
+	    (c->state == ST_HANDSHAKE && c->job->eng->once != NULL && c->job->eng->once->req != NULL)) {
+		/* get's words (docs/cli/get.md) */
+		conn_fail(c, CERTPICK_PROBE_END_TIMEOUT, CERTPICK_ERR_NETWORK, "timed out %s (%g s per phase)",
+		    c->state == ST_HANDSHAKE ? "during the handshake" : c->state == ST_REQ_WRITE ?
+		    "while sending the request" : "while waiting for the answer",
+		    c->job->eng->timeout_ms / 1000.0);
+		return;
+	}
 	if (c->state == ST_CLOSING) {
 		/* the verdict is in; the server just kept the connection open */
 		conn_end(c, CERTPICK_PROBE_END_SERVICE);
@@ -411,14 +422,18 @@ conn_tls_setup(struct conn *c)
 	SSL_set_bio(c->ssl, bio, bio);
 	cp_client_capture(c->ssl, &c->cap);
 	/* offered so that per-path requests in TLS 1.3 are seen (Apache <Location>) */
-	SSL_set_post_handshake_auth(c->ssl, 1);
+	if (j->eng->once == NULL || !j->eng->once->no_pha)
+		SSL_set_post_handshake_auth(c->ssl, 1);
+	if (j->eng->once != NULL && j->eng->once->no_renegotiation)
+		SSL_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION);
 	if (sni != NULL && !cp_client_is_ip(sni) && SSL_set_tlsext_host_name(c->ssl, sni) != 1)
 		return -1;
 	if (c->layer != NULL) {
 		if (j->eng->alpn_len > 0 &&
 		    SSL_set_alpn_protos(c->ssl, j->eng->alpn, (unsigned)j->eng->alpn_len) != 0)
 			return -1;
-	} else if (alpn_set(c->ssl, c->kind == CONN_H2) != 0) {
+	} else if ((j->eng->once == NULL || j->eng->once->req == NULL) &&
+	    alpn_set(c->ssl, c->kind == CONN_H2) != 0) {
 		return -1;
 	}
 	SSL_set_connect_state(c->ssl);
@@ -476,6 +491,15 @@ tls_failed(struct conn *c, int ssl_err)
 	ERR_clear_error();
 	if (c->cap.alert >= 0) {
 		conn_end(c, CERTPICK_PROBE_END_ALERT);
+		return;
+	}
+	if (!c->handshake_done && (SSL_get_verify_mode(c->ssl) & SSL_VERIFY_PEER) &&
+	    SSL_get_verify_result(c->ssl) != X509_V_OK) {
+		/* get's verifying context: say so */
+		cp_error_set(&c->at->error, CERTPICK_ERR_TLS, "cannot verify the server's certificate");
+		cp_error_detail(&c->at->error, "%s (use --trust FILE for its CA, or -k)",
+		    X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+		conn_end(c, CERTPICK_PROBE_END_ERROR);
 		return;
 	}
 	if (c->reset) {
@@ -589,6 +613,142 @@ step_write(struct conn *c)
 	step_read(c);
 }
 
+/* get: more renegotiations / post-handshake requests than a client answers. */
+static bool
+too_many_asks(struct conn *c, const char *what)
+{
+	const struct cp_probe_once *o = c->job->eng->once;
+
+	if (c->cap.asks <= o->max_asks)
+		return false;
+	ERR_clear_error();
+	cp_error_set(&c->at->error, CERTPICK_ERR_TLS, "refused to answer the server %s: it asked for "
+	    "a certificate again after the handshake more than %u times", what, o->max_asks);
+	cp_error_detail(&c->at->error, "%u renegotiations or post-handshake CertificateRequests",
+	    c->cap.asks);
+	conn_end(c, CERTPICK_PROBE_END_ERROR);
+	return true;
+}
+
+/* get: the answer ended (complete, EOF, the cap): hand it over. */
+static void
+req_done(struct conn *c, enum certpick_probe_end end)
+{
+	struct cp_probe_once *o = c->job->eng->once;
+
+	o->answer = c->resp;
+	o->answer_len = c->resp_len;
+	o->answer_ended = end == CERTPICK_PROBE_END_HTTP;
+	c->resp = NULL;
+	conn_end(c, end);
+}
+
+/* get: read the answer, feeding only what came since the last read. */
+static void
+req_read(struct conn *c)
+{
+	struct cp_probe_once *o = c->job->eng->once;
+
+	for (;;) {
+		size_t got = 0, want;
+		int ret, err, fr;
+
+		if (c->resp_len + 16384 + 1 > c->resp_cap) {
+			size_t ncap = c->resp_cap ? c->resp_cap * 2 : 32768;
+			char *t = cp_realloc(c->resp, ncap);
+
+			if (t == NULL) {
+				conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+				return;
+			}
+			c->resp = t;
+			c->resp_cap = ncap;
+		}
+		want = c->resp_cap - c->resp_len - 1;
+		if (want > o->max_response + 1 - c->resp_len)
+			want = o->max_response + 1 - c->resp_len;
+		errno = 0;
+		ret = SSL_read_ex(c->ssl, c->resp + c->resp_len, want, &got);
+		if (too_many_asks(c, "while waiting for the answer"))
+			return;
+		if (ret == 1) {
+			c->resp_len += got;
+			if (c->resp_len > o->max_response) {
+				o->truncated = true;
+				c->resp_len = o->max_response;
+				req_done(c, CERTPICK_PROBE_END_HTTP);
+				return;
+			}
+			if ((fr = o->feed(o->feed_arg, c->resp, c->resp_len)) == 0)
+				continue;
+			if (fr == -2) {
+				conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NETWORK, "the answer's status "
+				    "line and headers are longer than %zu bytes", o->head_max);
+				return;
+			}
+			req_done(c, fr == 1 ? CERTPICK_PROBE_END_HTTP : CERTPICK_PROBE_END_NOT_HTTP);
+			return;
+		}
+		err = SSL_get_error(c->ssl, ret);
+		if (wait_for(c, err))
+			return;
+		if (c->cap.alert >= 0 && c->cap.alert_fatal) {
+			ERR_clear_error();
+			conn_end(c, CERTPICK_PROBE_END_ALERT);
+			return;
+		}
+		if (c->resp_len > 0) {
+			/* EOF, or an answer cut short by a failed connection: it still counts */
+			ERR_clear_error();
+			req_done(c, CERTPICK_PROBE_END_HTTP);
+			return;
+		}
+		if (err == SSL_ERROR_ZERO_RETURN || c->eof || c->cap.close_notify) {
+			ERR_clear_error();
+			conn_fail(c, CERTPICK_PROBE_END_CLOSED, CERTPICK_ERR_NETWORK, "%s",
+			    "the server closed the connection without an answer");
+			return;
+		}
+		tls_failed(c, err);
+		return;
+	}
+}
+
+/* get: write its request (a new phase: the read gets its own deadline after it). */
+static void
+req_write(struct conn *c)
+{
+	struct cp_probe_once *o = c->job->eng->once;
+
+	while (c->req_off < o->req_len) {
+		size_t n = 0;
+		int ret = SSL_write_ex(c->ssl, o->req + c->req_off, o->req_len - c->req_off, &n), err;
+
+		if (too_many_asks(c, "while sending the request"))
+			return;
+		if (ret == 1) {
+			c->req_off += n;
+			continue;
+		}
+		err = SSL_get_error(c->ssl, ret);
+		if (wait_for(c, err))
+			return;
+		/* an alert or close may already be waiting: read it */
+		ERR_clear_error();
+		break;
+	}
+	if (c->req_off == o->req_len) {
+		o->request_sent = true;
+		c->at->request_sent = true;
+		c->cap.request_sent = true;
+		cp_client_trace(&c->job->tr, "request sent (%zu bytes)", o->req_len);
+	}
+	evtimer_del(c->timer);
+	arm_timer(c);
+	c->state = ST_REQ_READ;
+	req_read(c);
+}
+
 static void
 step_handshake(struct conn *c)
 {
@@ -607,6 +767,13 @@ step_handshake(struct conn *c)
 			arm_timer(c);
 			c->state = ST_APP;
 			layer_run(c);
+			return;
+		}
+		if (c->job->eng->once != NULL && c->job->eng->once->req != NULL) {
+			evtimer_del(c->timer);
+			arm_timer(c);
+			c->state = ST_REQ_WRITE;
+			req_write(c);
 			return;
 		}
 		if (build_request(c) != 0) {
@@ -912,6 +1079,8 @@ conn_step(struct conn *c)
 	case ST_PLAIN:
 	case ST_APP: layer_run(c); break;
 	case ST_CLOSING: step_closing(c); break;
+	case ST_REQ_WRITE: req_write(c); break;
+	case ST_REQ_READ: req_read(c); break;
 	default: break;
 	}
 }
@@ -1322,7 +1491,7 @@ alpn_parse(struct engine *e, const char *list, struct certpick_error *err)
 
 static int
 engine_run(const char *const *targets, size_t n, unsigned concurrency,
-    const struct certpick_probe_options *opts, const struct cp_probe_once *once,
+    const struct certpick_probe_options *opts, struct cp_probe_once *once,
     certpick_probe_done_fn done, void *done_arg, struct certpick_error *err)
 {
 	struct engine e = { 0 };
@@ -1440,7 +1609,7 @@ certpick_probe_run(const char *target, const struct certpick_probe_options *opts
 /* see client.h */
 int
 cp_probe_run_once(const char *target, const struct certpick_probe_options *opts,
-    const struct cp_probe_once *once, struct certpick_probe_result **out, struct certpick_error *err)
+    struct cp_probe_once *once, struct certpick_probe_result **out, struct certpick_error *err)
 {
 	struct certpick_probe_result *res = NULL;
 	const char *targets[1] = { target };
