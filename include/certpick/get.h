@@ -67,7 +67,8 @@ struct certpick_get_result {
 	bool server_verified;		/* the server's chain verified (false with insecure) */
 	bool certificate_sent;		/* a non-empty Certificate went out */
 	bool request_sent;		/* the whole HTTP request was written */
-	int alert;			/* fatal alert description from the server; -1 none */
+	int alert;			/* alert description from the server (the first one
+					 * but close_notify, or a fatal one after a warning); -1 none */
 	bool alert_after_request;
 	size_t n_requests;		/* every CertificateRequest, in order */
 	struct certpick_probe_request *requests;
@@ -80,13 +81,21 @@ struct certpick_get_result {
 	struct certpick_probe_http http; /* title, Server, certificate pages (probe.h) */
 	struct certpick_error error;	/* code != CERTPICK_OK: no (complete) answer */
 	double ms;
+	bool alert_fatal;		/* alert was fatal (else a warning) */
+	/* another scheme than https (tls://, smtp://, ...): the layer's name and
+	 * the service's verdict with the certificate (probe.h); NULL / UNKNOWN
+	 * for https, where status and http say it */
+	char *protocol;
+	struct certpick_probe_service service;
 };
 
 /* NULL is a no-op. */
 CERTPICK_API void certpick_get_result_free(struct certpick_get_result *res);
 
 /*
- * Request url ("https://host[:port]/path") presenting candidate `chosen` of
+ * Request url ("https://host[:port]/path", or another scheme the probe
+ * speaks: then one connection on the probe's engine, its protocol layer
+ * asking for the service's verdict, in result->service) presenting candidate `chosen` of
  * set (NULL: no certificate) with the chain `sel` says to send (sel may be
  * NULL: the candidate's own chain). The candidate's key must be in a file
  * or a PKCS#12 (CERTPICK_KEY_FILE / _PKCS12). Returns 0 and *out even when

@@ -124,12 +124,14 @@ struct certpick_probe_attempt {
 	char *cipher;			/* IANA/OpenSSL name; owned; may be NULL */
 	char *alpn;			/* selected protocol; owned; may be NULL */
 	enum certpick_probe_end end;
-	int alert;			/* fatal alert description from the server; -1 none */
+	int alert;			/* alert description from the server (the first one
+					 * but close_notify, or a fatal one after a warning); -1 none */
 	bool alert_after_request;	/* it came after the HTTP request */
 	struct certpick_probe_http http;
 	struct certpick_error error;	/* when end == CERTPICK_PROBE_END_ERROR */
 	double ms;			/* wall time of this connection */
 	struct certpick_probe_service service;	/* non-HTTP schemes: the service's verdict */
+	bool alert_fatal;		/* alert was fatal (else a warning) */
 };
 
 /* One CertificateRequest as seen on the wire. */
@@ -190,9 +192,11 @@ struct certpick_probe_options {
 	int timeout_ms;			/* per phase; default 10000 */
 	unsigned flags;			/* enum certpick_probe_flags */
 	size_t max_cert_list;		/* largest request accepted; default 4 MiB */
-	const char *cert_file;		/* PEM certificate (and chain) to present */
-	const char *key_file;		/* PEM private key; default: cert_file */
-	const char *key_password;	/* for an encrypted key; wiped by the caller */
+	const char *cert_file;		/* certificate (and chain) to present: any source
+					 * select takes (PEM, DER, PKCS#12, PKCS#11 URI) */
+	const char *key_file;		/* its private key; default: in cert_file */
+	const char *key_password;	/* for an encrypted key or .p12, or the token's
+					 * PIN; wiped by the caller */
 	void (*trace)(void *arg, const char *line);	/* -v lines; may be NULL */
 	void *trace_arg;
 	/* ALPN protocols to offer on non-HTTP targets, comma-separated ("h2",

@@ -75,8 +75,8 @@ parse_args(int argc, char **argv, struct select_args *a)
 	opterr = 0;
 	/* "-": sources keep their command-line order, options and paths mixed */
 	while ((ch = getopt_long(argc, argv, "-c:", longopts, NULL)) != -1) {
-		if (ch == 1 && strncmp(optarg, "https://", 8) == 0 && a->url == NULL &&
-		    a->src.n == 0) {
+		/* https:// or another scheme the probe speaks (tls://, ...): a live request */
+		if (ch == 1 && strstr(optarg, "://") != NULL && a->url == NULL && a->src.n == 0) {
 			a->url = optarg;
 			continue;
 		}

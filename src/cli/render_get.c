@@ -88,6 +88,12 @@ cli_get_exit(const struct cli_get_run *r)
 		return CLI_EXIT_INTERNAL;
 	if (g->status >= 200 && g->status < 400)
 		return CLI_EXIT_OK;
+	if (g->protocol != NULL && (g->service.outcome == CERTPICK_SERVICE_ACCEPTED ||
+	    g->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY) && g->error.code == CERTPICK_OK)
+		return CLI_EXIT_OK;
+	if (g->protocol != NULL && (g->service.outcome == CERTPICK_SERVICE_REFUSED ||
+	    g->service.outcome == CERTPICK_SERVICE_NOT_OFFERED))
+		return CLI_EXIT_NO;
 	if (g->status >= 400)
 		return CLI_EXIT_NO;
 	if (g->alert >= 0 && cert_alert(g->alert))
@@ -166,7 +172,11 @@ html_advice(FILE *fp, const char *body)
 	print_advice(fp, text, n);
 }
 
-/* certpick serve (and JSON APIs) say why: "advice" or "message", or the HTML advice. */
+/*
+ * certpick serve (and JSON APIs) say why: "advice" or "message". get asks for
+ * JSON first (get.c); the HTML advice is read only when the caller asked for
+ * HTML with -H Accept (or a server ignored the Accept header).
+ */
 static void
 server_advice(FILE *fp, const struct certpick_get_result *g)
 {
@@ -186,6 +196,39 @@ server_advice(FILE *fp, const struct certpick_get_result *g)
 	json_decref(o);
 }
 
+/* "smtp service: refused 554 \"5.7.1 Relay access denied\"" */
+static void
+text_service(FILE *fp, const struct certpick_get_result *g)
+{
+	bool ok = g->service.outcome == CERTPICK_SERVICE_ACCEPTED ||
+	    g->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY;
+
+	fprintf(fp, "%s%s service: %s", ok ? cli_c_green() : cli_c_red(), cli_esc(g->protocol),
+	    g->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY ? "handshake completed" :
+	    certpick_service_outcome_name(g->service.outcome));
+	if (g->service.code >= 0)
+		fprintf(fp, " %d", g->service.code);
+	if (g->service.text != NULL)
+		fprintf(fp, " \"%s\"", cli_esc(g->service.text));
+	if (g->service.identity != NULL)
+		fprintf(fp, ", as %s", cli_esc(g->service.identity));
+	fputs(cli_c_reset(), fp);
+}
+
+/* A JSON answer's "title" (certpick serve gives its page's title there). */
+static void
+json_title(FILE *fp, const struct certpick_get_result *g)
+{
+	json_t *o, *v;
+
+	if (g->body_len == 0 || g->body[0] != '{' ||
+	    (o = json_loadb((const char *)g->body, g->body_len, 0, NULL)) == NULL)
+		return;
+	if (json_is_string(v = json_object_get(o, "title")))
+		fprintf(fp, "  the page says: %s\n", cli_esc(json_string_value(v)));
+	json_decref(o);
+}
+
 static void
 text_outcome(FILE *fp, const struct cli_get_run *r)
 {
@@ -194,9 +237,11 @@ text_outcome(FILE *fp, const struct cli_get_run *r)
 	if (g->status > 0)
 		fprintf(fp, "%sHTTP %d%s%s%s", g->status < 400 ? cli_c_green() : cli_c_red(),
 		    g->status, g->reason ? " " : "", cli_esc(g->reason), cli_c_reset());
+	else if (g->protocol != NULL && g->error.code == CERTPICK_OK)
+		text_service(fp, g);
 	else if (g->alert >= 0)
-		fprintf(fp, "%sTLS alert %d (%s)%s", cli_c_red(), g->alert,
-		    certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
+		fprintf(fp, "%sTLS %salert %d (%s)%s", cli_c_red(), g->alert_fatal ? "" : "warning ",
+		    g->alert, certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
 		    cli_c_reset());
 	else
 		fprintf(fp, "%sno answer%s: %s", cli_c_red(), cli_c_reset(),
@@ -207,6 +252,8 @@ text_outcome(FILE *fp, const struct cli_get_run *r)
 	fputs(")\n", fp);
 	if (g->http.title != NULL && g->status >= 400)
 		fprintf(fp, "  the page says: %s\n", cli_esc(g->http.title));
+	else if (g->status >= 400)
+		json_title(fp, g);
 	server_advice(fp, g);
 }
 
@@ -305,16 +352,22 @@ cli_get_json(const struct cli_get_run *r, const char *url)
 		sent = json_pack("{s:o, s:o, s:s, s:o}", "source", cli_json_str(c->source),
 		    "subject", cli_json_str(c->subject), "sha256", c->sha256, "chain", chain);
 	}
-	return json_pack("{s:i, s:o, s:s, s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:i, s:o, s:s, s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "schema", 1, "url", cli_json_str(url), "client", certpick_profile_name(r->profile),
 	    "status", g ? g->status : 0,
 	    "reason", g && g->reason ? cli_json_str(g->reason) : json_null(),
 	    "tls_version", tls_name(g ? g->tls_version : 0),
 	    "certificate_sent", g ? g->certificate_sent : false,
 	    "sent", sent,
-	    "alert", g && g->alert >= 0 ? json_pack("{s:i, s:s?}", "code", g->alert, "name",
-		certpick_alert_name(g->alert)) : json_null(),
+	    "alert", g && g->alert >= 0 ? json_pack("{s:i, s:s?, s:b}", "code", g->alert, "name",
+		certpick_alert_name(g->alert), "fatal", g->alert_fatal) : json_null(),
 	    "requests", reqs,
+	    "service", g && g->protocol != NULL ? json_pack("{s:s, s:s, s:o, s:o, s:o}",
+		"protocol", g->protocol, "outcome", certpick_service_outcome_name(g->service.outcome),
+		"code", g->service.code >= 0 ? json_integer(g->service.code) : json_null(),
+		"text", g->service.text ? cli_json_str(g->service.text) : json_null(),
+		"identity", g->service.identity ? cli_json_str(g->service.identity) : json_null()) :
+		json_null(),
 	    "probe", r->probe ? cli_json_probe(r->probe, NULL) : json_null(),
 	    "selection", r->sel ? cli_json_selection(r->sel, r->req) : json_null(),
 	    "error", g && g->error.code != CERTPICK_OK ? cli_json_error(&g->error) :

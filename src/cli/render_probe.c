@@ -90,8 +90,9 @@ json_alert(const struct certpick_probe_attempt *a)
 {
 	if (a->alert < 0)
 		return json_null();
-	return json_pack("{s:i, s:o, s:b}", "code", a->alert, "name",
-	    json_str_or_null(certpick_alert_name(a->alert)), "after_request", a->alert_after_request);
+	return json_pack("{s:i, s:o, s:b, s:b}", "code", a->alert, "name",
+	    json_str_or_null(certpick_alert_name(a->alert)), "after_request", a->alert_after_request,
+	    "fatal", a->alert_fatal);
 }
 
 static json_t *
@@ -352,8 +353,8 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 		else if (w->end == CERTPICK_PROBE_END_SERVICE)
 			text_service_verdict(fp, &w->service);
 		else if (w->end == CERTPICK_PROBE_END_ALERT)
-			fprintf(fp, "alert %d (%s)", w->alert, certpick_alert_name(w->alert) ?
-			    certpick_alert_name(w->alert) : "?");
+			fprintf(fp, "%salert %d (%s)", w->alert_fatal ? "" : "warning ", w->alert,
+			    certpick_alert_name(w->alert) ? certpick_alert_name(w->alert) : "?");
 		else
 			fprintf(fp, "%s", certpick_probe_end_name(w->end));
 		fprintf(fp, ": %s%s%s\n", r->cert_accepted ? cli_c_green() : cli_c_red(),

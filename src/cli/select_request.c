@@ -111,10 +111,20 @@ cli_probe_answer(const struct certpick_probe_result *res, char *buf, size_t len)
 		snprintf(buf, len, "TLS alert %d (%s)", a->alert,
 		    certpick_alert_name(a->alert) ? certpick_alert_name(a->alert) : "?");
 		break;
+	case CERTPICK_PROBE_END_SERVICE:
+		/* "smtp service: refused 554 (Relay access denied)" */
+		snprintf(buf, len, "%s service: %s", res->protocol ? res->protocol : "the",
+		    certpick_service_outcome_name(a->service.outcome));
+		if (a->service.code >= 0)
+			snprintf(buf + strlen(buf), len - strlen(buf), " %d", a->service.code);
+		if (a->service.text != NULL)
+			snprintf(buf + strlen(buf), len - strlen(buf), " (%s)", a->service.text);
+		break;
 	case CERTPICK_PROBE_END_CLOSED:
 	case CERTPICK_PROBE_END_RESET:
 	case CERTPICK_PROBE_END_TIMEOUT:
-		snprintf(buf, len, "no HTTP answer (%s)", certpick_probe_end_name(a->end));
+		snprintf(buf, len, "no %s answer (%s)", res->protocol ? res->protocol : "HTTP",
+		    certpick_probe_end_name(a->end));
 		break;
 	default:
 		break;

@@ -1,51 +1,42 @@
 /*
- * get: one HTTPS request with a chosen client certificate (certpick/get.h).
- * A non-blocking socket and non-blocking OpenSSL, waited on with poll()
- * against one monotonic deadline per phase (connect, handshake, request,
- * answer), as the probe engine does: a peer that drips bytes, renegotiates
- * or asks again and again cannot stretch a phase. OpenSSL follows a TLS 1.2
- * renegotiation or a TLS 1.3 post-handshake CertificateRequest inside
- * SSL_read, at most GET_MAX_ASKS times. Requests are captured and parsed as
- * the probe does (cp_probe_add_request); the answer is read incrementally
- * (header end, then Content-Length or the chunk walk), and parsed once by
- * the probe's HTTP reader. Never prints; the private key stays inside the
- * candidate set.
+ * get: one HTTPS request with a chosen client certificate (certpick/get.h),
+ * on the client engine's event loop (probe_engine.c, cp_probe_run_once()):
+ * non-blocking sockets and OpenSSL under libevent, a timer per phase
+ * (connect, handshake, request, answer), so a peer that drips bytes,
+ * renegotiates or asks again and again cannot stretch a phase. OpenSSL
+ * follows a TLS 1.2 renegotiation or a TLS 1.3 post-handshake
+ * CertificateRequest inside SSL_read, at most GET_MAX_ASKS times. Requests
+ * and alerts are captured by the engine's one message callback (client.c);
+ * the answer is read incrementally (answer_feed: header end, then
+ * Content-Length or the chunk walk) and parsed once by the probe's HTTP
+ * reader. Other schemes (tls://, ...) are one connection of their protocol
+ * layer on the same engine. Never prints; the private key stays inside the
+ * candidate set (or its token).
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+#include "client.h"
 #include "certpick/get.h"
 #include "certpick/openssl.h"
 
-#define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_RESPONSE (16u << 20)
 #define GET_MAX_HEADER 65536	/* status line and headers, as probe's CP_HTTP_MAX */
 #define GET_MAX_ASKS 4		/* renegotiations + post-handshake requests answered */
 
 struct get_ctx {
 	struct certpick_get_result *res;
-	struct certpick_probe_result cap;	/* requests are captured here, then moved */
 	const struct certpick_get_options *o;
-	bool handshake_done;
-	unsigned asks;			/* HelloRequests and post-handshake CertificateRequests */
-	int fd;
-	struct timespec deadline;	/* of the current phase */
 };
 
 /* Where reading the answer stands; each read feeds only the new bytes. */
@@ -57,22 +48,6 @@ struct answer_reader {
 	struct cp_chunk_walk walk;	/* over buf[hlen..walked) */
 	size_t walked;
 };
-
-static void CERTPICK_PRINTF(2, 3)
-trace(const struct get_ctx *g, const char *fmt, ...)
-{
-	va_list ap;
-	char *line;
-
-	if (g->o->trace == NULL)
-		return;
-	va_start(ap, fmt);
-	line = cp_vasprintf(fmt, ap);
-	va_end(ap);
-	if (line != NULL)
-		g->o->trace(g->o->trace_arg, line);
-	free(line);
-}
 
 static double
 ms_since(const struct timespec *t0)
@@ -100,240 +75,22 @@ certpick_get_result_free(struct certpick_get_result *res)
 	free(res->head);
 	free(res->body);
 	cp_http_release(&res->http);
+	free(res->protocol);
+	cp_probe_service_release(&res->service);
 	free(res);
-}
-
-static void
-msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
-    void *arg)
-{
-	struct get_ctx *g = arg;
-	const uint8_t *m = buf;
-	bool tls13 = SSL_version(ssl) == TLS1_3_VERSION;
-
-	(void)version;
-	if (content_type == SSL3_RT_ALERT && !write_p && len == 2) {
-		if (m[0] == 2 && g->res->alert < 0) {
-			g->res->alert = m[1];
-			g->res->alert_after_request = g->res->request_sent;
-			trace(g, "alert %d (%s) from the server", m[1],
-			    certpick_alert_name(m[1]) ? certpick_alert_name(m[1]) : "?");
-		}
-		return;
-	}
-	if (content_type != SSL3_RT_HANDSHAKE || len < 4)
-		return;
-	if (write_p) {
-		if (m[0] == SSL3_MT_CERTIFICATE) {
-			g->res->certificate_sent = !cp_certificate_msg_is_empty(m, len, tls13);
-			trace(g, "Certificate sent (%s)", g->res->certificate_sent ? "with a "
-			    "certificate" : "empty");
-		}
-		return;
-	}
-	if (m[0] == SSL3_MT_HELLO_REQUEST) {
-		g->asks++;
-		trace(g, "HelloRequest: the server renegotiates");
-	}
-	if (m[0] != SSL3_MT_CERTIFICATE_REQUEST)
-		return;
-	if (g->handshake_done && tls13)
-		g->asks++;
-	enum certpick_phase phase = !g->handshake_done ? CERTPICK_PHASE_INITIAL :
-	    tls13 ? CERTPICK_PHASE_POST_HANDSHAKE : CERTPICK_PHASE_RENEGOTIATION;
-
-	trace(g, "CertificateRequest (%s, %zu bytes)", certpick_phase_name(phase), len);
-	/* a failure here is ENOMEM: the request is then missing from the result */
-	(void)cp_probe_add_request(&g->cap, tls13 ? CERTPICK_TLS13 : CERTPICK_TLS12, phase, m, len);
-}
-
-/* A phase starts: it must end within the timeout from now. */
-static void
-phase_start(struct get_ctx *g)
-{
-	int ms = g->o->timeout_ms > 0 ? g->o->timeout_ms : DEFAULT_TIMEOUT_MS;
-
-	clock_gettime(CLOCK_MONOTONIC, &g->deadline);
-	g->deadline.tv_sec += ms / 1000;
-	g->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (g->deadline.tv_nsec >= 1000000000L) {
-		g->deadline.tv_sec++;
-		g->deadline.tv_nsec -= 1000000000L;
-	}
-}
-
-/* Milliseconds left in the phase, rounded up; 0 when it is over. */
-static int
-phase_left_ms(const struct get_ctx *g)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double ms = (double)(g->deadline.tv_sec - now.tv_sec) * 1e3 +
-	    (double)(g->deadline.tv_nsec - now.tv_nsec) / 1e6;
-	return ms <= 0 ? 0 : (int)ms + 1;
-}
-
-/* Wait for fd to be ready for events until the phase's deadline: 1 ready, 0 timed out, -1 errno. */
-static int
-wait_fd(const struct get_ctx *g, int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n, left;
-
-	do {
-		if ((left = phase_left_ms(g)) == 0)
-			return 0;
-		n = poll(&p, 1, left);
-	} while (n == 0 || (n < 0 && errno == EINTR));
-	return n < 0 ? -1 : 1;
-}
-
-/* Connect to one address before the phase's deadline; the socket (non-blocking), or -1 with errno. */
-static int
-connect_one(const struct get_ctx *g, const struct addrinfo *ai)
-{
-	int fd, flags, n, soerr = 0;
-	socklen_t sl = sizeof(soerr);
-
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) < 0)
-		return -1;
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
-		goto fail;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		if (errno != EINPROGRESS)
-			goto fail;
-		if ((n = wait_fd(g, fd, POLLOUT)) == 0)
-			errno = ETIMEDOUT;
-		if (n <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
-			goto fail;
-		if (soerr != 0) {
-			errno = soerr;
-			goto fail;
-		}
-	}
-	return fd;
-fail:
-	soerr = errno;
-	close(fd);
-	errno = soerr;
-	return -1;
-}
-
-static void
-format_address(const struct sockaddr *sa, char *out, size_t size)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-		snprintf(out, size, "[%s]:%u", host, port);
-		return;
-	}
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
-	inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-	port = ntohs(s4->sin_port);
-	snprintf(out, size, "%s:%u", host, port);
-}
-
-/* "addr[:port]", "[v6]:port" */
-static int
-split_connect_to(const char *s, const char *def_port, char **host, char **port,
-    struct certpick_error *err)
-{
-	const char *colon;
-
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-		if (end == NULL)
-			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad --connect-to '%s'", s);
-		*host = cp_asprintf("%.*s", (int)(end - s - 1), s + 1);
-		*port = cp_strdup(end[1] == ':' ? end + 2 : def_port);
-	} else if ((colon = strrchr(s, ':')) != NULL && strchr(s, ':') == colon) {
-		*host = cp_asprintf("%.*s", (int)(colon - s), s);
-		*port = cp_strdup(colon + 1);
-	} else {
-		*host = cp_strdup(s);
-		*port = cp_strdup(def_port);
-	}
-	if (*host == NULL || *port == NULL)
-		return cp_error_nomem(err);
-	char *end;
-	unsigned long p = strtoul(*port, &end, 10);
-	if (**port == '\0' || *end != '\0' || p > 65535)
-		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad --connect-to '%s' (the port: 0 to "
-		    "65535)", s);
-	return 0;
-}
-
-static int
-dial(struct get_ctx *g, const char *host, const char *port, struct certpick_error *err)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	int fd = -1, rc, last = 0;
-	char addr[80];
-
-	if (g->o->flags & CERTPICK_PROBE_IPV4)
-		hints.ai_family = AF_INET;
-	else if (g->o->flags & CERTPICK_PROBE_IPV6)
-		hints.ai_family = AF_INET6;
-	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		cp_error_set(err, CERTPICK_ERR_NETWORK, "cannot resolve '%s'", host);
-		cp_error_detail(err, "%s", gai_strerror(rc));
-		return -1;
-	}
-	for (const struct addrinfo *a = ai; a != NULL && fd < 0; a = a->ai_next) {
-		format_address(a->ai_addr, addr, sizeof(addr));
-		trace(g, "connecting to %s", addr);
-		if ((fd = connect_one(g, a)) < 0)
-			last = errno;
-		else
-			g->res->address = cp_strdup(addr);
-	}
-	freeaddrinfo(ai);
-	if (fd < 0 && last == ETIMEDOUT)
-		cp_error_set(err, CERTPICK_ERR_NETWORK, "timed out while connecting to '%s' port %s",
-		    host, port);
-	else if (fd < 0)
-		cp_error_set_errno(err, CERTPICK_ERR_NETWORK, last, "cannot connect to '%s' port %s",
-		    host, port);
-	return fd;
-}
-
-static bool
-is_ip(const char *s)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
 static SSL_CTX *
 make_ctx(const struct certpick_get_options *o, struct certpick_error *err)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *ctx = cp_client_ctx_new(o->flags, 0, false, err);
 	struct stat st;
 
-	if (ctx == NULL) {
-		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot create a TLS context");
+	if (ctx == NULL)
 		return NULL;
-	}
-	SSL_CTX_set_min_proto_version(ctx, (o->flags & CERTPICK_PROBE_TLS13_ONLY) ?
-	    TLS1_3_VERSION : TLS1_2_VERSION);
-	if (o->flags & CERTPICK_PROBE_TLS12_ONLY)
-		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-	/* the selection decided what is sent; OpenSSL must not refuse a weak client key */
-	SSL_CTX_set_security_level(ctx, 0);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	if (o->insecure) {
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (o->insecure)
 		return ctx;
-	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (o->trust_path == NULL) {
 		if (SSL_CTX_set_default_verify_paths(ctx) != 1)
@@ -352,75 +109,6 @@ fail_trust:
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
-}
-
-/*
- * The candidate's private key: in memory, or opened on its PKCS#11 token
- * (*tok then owns it until the connection is gone). NULL with err set.
- */
-static EVP_PKEY *
-identity_key(const struct certpick_candidate *c, const struct certpick_get_options *o,
-    struct cp_p11_key **tok, struct certpick_error *err)
-{
-	EVP_PKEY *key = certpick_candidate_get0_pkey(c);
-	enum certpick_key_store store = certpick_candidate_key_store(c);
-
-	if (key != NULL)
-		return key;
-	if (store == CERTPICK_KEY_PKCS11 && cp_candidate_key_uri(c) != NULL) {
-		if (cp_p11_key_open(cp_candidate_key_uri(c), o->token_login, tok, err) != 0)
-			return NULL;
-		return cp_p11_key_pkey(*tok);
-	}
-	cp_error_set(err, CERTPICK_ERR_USAGE, "cannot use '%s': %s", certpick_candidate_source(c),
-	    store == CERTPICK_KEY_NONE ? "no private key found" :
-	    store == CERTPICK_KEY_NSS ? "its key is in an NSS database (use a file or .p12 for get)" :
-	    "its key is in a store get cannot open (use a file or .p12)");
-	return NULL;
-}
-
-/* The candidate's certificate, key and the chain the selection says to send. */
-static int
-use_identity(SSL *ssl, const struct certpick_candset *set, const struct certpick_candidate *c,
-    const struct certpick_sel_candidate *sel, const struct certpick_get_options *o,
-    struct cp_p11_key **tok, struct certpick_error *err)
-{
-	EVP_PKEY *key;
-	STACK_OF(X509) *pool = certpick_candset_get0_pool(set);
-	STACK_OF(X509) *own = certpick_candidate_get0_chain(c);
-
-	if ((key = identity_key(c, o, tok, err)) == NULL)
-		return -1;
-	/* a token's key has no public half to compare: the token signs, the server checks */
-	if (SSL_use_certificate(ssl, certpick_candidate_get0_x509(c)) != 1 ||
-	    SSL_use_PrivateKey(ssl, key) != 1 || (*tok == NULL && SSL_check_private_key(ssl) != 1))
-		return cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "cannot use the key of '%s'",
-		    certpick_candidate_source(c));
-	if (sel == NULL) {
-		for (int i = 0; i < sk_X509_num(own); i++)
-			if (SSL_add1_chain_cert(ssl, sk_X509_value(own, i)) != 1)
-				return cp_error_nomem(err);
-		return 0;
-	}
-	for (size_t k = 1; k < sel->n_chain; k++) {
-		X509 *found = NULL;
-		char hex[65];
-
-		for (int i = 0; i < sk_X509_num(own) && found == NULL; i++)
-			if (cp_x509_sha256_hex(sk_X509_value(own, i), hex, err) == 0 &&
-			    strcmp(hex, sel->chain[k].sha256) == 0)
-				found = sk_X509_value(own, i);
-		for (int i = 0; i < sk_X509_num(pool) && found == NULL; i++)
-			if (cp_x509_sha256_hex(sk_X509_value(pool, i), hex, err) == 0 &&
-			    strcmp(hex, sel->chain[k].sha256) == 0)
-				found = sk_X509_value(pool, i);
-		if (found == NULL)
-			return cp_error_set(err, CERTPICK_ERR_INTERNAL,
-			    "chain certificate '%s' not found in the sources", sel->chain[k].subject);
-		if (SSL_add1_chain_cert(ssl, found) != 1)
-			return cp_error_nomem(err);
-	}
-	return 0;
 }
 
 static bool
@@ -447,7 +135,8 @@ build_request(const struct certpick_get_options *o, const char *path, const char
 		head = t;
 	}
 	if (head != NULL && !has_header(o, "Accept")) {
-		t = cp_asprintf("%sAccept: */*\r\n", head);
+		/* JSON first: certpick serve (and API servers) then say why in "advice" */
+		t = cp_asprintf("%sAccept: application/json, */*;q=0.8\r\n", head);
 		free(head);
 		head = t;
 	}
@@ -480,68 +169,6 @@ build_request(const struct certpick_get_options *o, const char *path, const char
 		head[*len] = '\0';
 	}
 	return head;
-}
-
-/* Why an SSL call failed, into res->error. */
-static void
-tls_failed(struct get_ctx *g, SSL *ssl, int rc, const char *what)
-{
-	struct certpick_get_result *res = g->res;
-	int e = SSL_get_error(ssl, rc);
-	long vr = SSL_get_verify_result(ssl);
-
-	if (res->alert >= 0) {
-		cp_error_set(&res->error, CERTPICK_ERR_TLS, "the server ended the connection %s "
-		    "with alert %d (%s)", what, res->alert, certpick_alert_name(res->alert) ?
-		    certpick_alert_name(res->alert) : "?");
-		ERR_clear_error();
-	} else if (e == SSL_ERROR_SSL && vr != X509_V_OK && !res->server_verified &&
-	    !g->handshake_done && !g->o->insecure) {
-		cp_error_set(&res->error, CERTPICK_ERR_TLS, "cannot verify the server's certificate");
-		cp_error_detail(&res->error, "%s (use --trust FILE for its CA, or -k)",
-		    X509_verify_cert_error_string(vr));
-		ERR_clear_error();
-	} else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-		cp_error_set_errno(&res->error, CERTPICK_ERR_NETWORK, errno ? errno : ECONNRESET,
-		    "connection lost %s", what);
-	} else {
-		cp_error_set_ossl(&res->error, CERTPICK_ERR_TLS, "TLS failed %s", what);
-	}
-}
-
-/*
- * An SSL call on the non-blocking socket returned rc: wait for what it wants
- * until the phase's deadline. 1: call it again; 0: the exchange is over,
- * res->error says why (`what` names the phase).
- */
-static int
-tls_wait(struct get_ctx *g, SSL *ssl, int rc, const char *what)
-{
-	int e = SSL_get_error(ssl, rc), n;
-
-	if (g->asks > GET_MAX_ASKS) {
-		cp_error_set(&g->res->error, CERTPICK_ERR_TLS, "refused to answer the server %s: "
-		    "it asked for a certificate again after the handshake more than %d times",
-		    what, GET_MAX_ASKS);
-		cp_error_detail(&g->res->error, "%u renegotiations or post-handshake "
-		    "CertificateRequests", g->asks);
-		ERR_clear_error();
-		return 0;
-	}
-	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-		tls_failed(g, ssl, rc, what);
-		return 0;
-	}
-	if ((n = wait_fd(g, g->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT)) > 0)
-		return 1;
-	if (n == 0)
-		cp_error_set(&g->res->error, CERTPICK_ERR_NETWORK, "timed out %s (%g s per phase)",
-		    what, (g->o->timeout_ms > 0 ? g->o->timeout_ms : DEFAULT_TIMEOUT_MS) / 1000.0);
-	else
-		cp_error_set_errno(&g->res->error, CERTPICK_ERR_NETWORK, errno, "connection lost %s",
-		    what);
-	ERR_clear_error();
-	return 0;
 }
 
 /* "Transfer-Encoding: ... chunked" among the header lines of head[0..len). */
@@ -721,210 +348,168 @@ answer_feed(struct answer_reader *r, const char *buf, size_t len)
 	return r->walk.state == CP_CHUNK_DONE;
 }
 
-/* Write the whole request before the phase's deadline. 0, or -1 with res->error set. */
-static int
-send_request(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
+/* The engine's attempt becomes get's result (the strings and requests move). */
+static void
+from_attempt(struct certpick_get_result *g, struct certpick_probe_result *p,
+    struct certpick_probe_attempt *a, bool verified)
 {
-	size_t w;
-	int rc;
+	g->address = p->address;
+	p->address = NULL;
+	g->protocol = p->protocol;
+	p->protocol = NULL;
+	g->tls_version = a->handshake_done ? a->tls_version : 0;
+	g->cipher = a->cipher;
+	a->cipher = NULL;
+	g->server_verified = verified && a->handshake_done;
+	g->certificate_sent = a->certificate_sent;
+	g->alert = a->alert;
+	g->alert_fatal = a->alert_fatal;
+	g->alert_after_request = a->alert_after_request;
+	g->service = a->service;
+	a->service = (struct certpick_probe_service){ .code = -1 };
+	g->requests = p->requests;
+	g->n_requests = p->n_requests;
+	p->requests = NULL;
+	p->n_requests = 0;
+	g->ms = a->ms;
+	g->error = a->error;
+	if (g->protocol != NULL && a->end != CERTPICK_PROBE_END_SERVICE && g->error.code == CERTPICK_OK)
+		cp_error_set(&g->error, CERTPICK_ERR_NETWORK, "no %s verdict: the connection ended (%s)",
+		    g->protocol != NULL ? g->protocol : "service", certpick_probe_end_name(a->end));
+}
 
-	phase_start(g);
-	while ((rc = SSL_write_ex(ssl, req, req_len, &w)) != 1)
-		if (tls_wait(g, ssl, rc, "while sending the request") == 0)
-			return -1;
-	g->res->request_sent = true;
-	trace(g, "request sent (%zu bytes)", req_len);
+/*
+ * A non-HTTP scheme: one connection on the probe's event-driven engine, with
+ * get's context (verification, trust) and the chosen identity.
+ */
+static int
+run_layer(struct get_ctx *g, const char *url, const struct certpick_candset *set,
+    const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
+    struct certpick_error *err)
+{
+	const struct certpick_get_options *o = g->o;
+	struct certpick_probe_options po = { .servername = o->servername,
+		.connect_to = o->connect_to, .flags = o->flags, .timeout_ms = o->timeout_ms,
+		.trace = o->trace, .trace_arg = o->trace_arg };
+	struct cp_identity id = { 0 };
+	struct cp_probe_once once = { 0 };
+	struct certpick_probe_result *p = NULL;
+	int ret = -1;
+
+	if ((once.ctx = make_ctx(o, err)) == NULL)
+		goto out;
+	if (chosen != NULL) {
+		if (cp_identity_from_candidate(&id, set, chosen, sel, o->token_login, err) != 0)
+			goto out;
+		once.id = &id;
+	}
+	if (cp_probe_run_once(url, &po, &once, &p, err) != 0)
+		goto out;
+	from_attempt(g->res, p, chosen != NULL ? &p->with_cert : &p->without_cert, !o->insecure);
+	ret = 0;
+out:
+	certpick_probe_result_free(p);
+	SSL_CTX_free(once.ctx);
+	cp_identity_release(&id);	/* after the connection that signed with it */
+	return ret;
+}
+
+static int
+feed_answer(void *arg, const char *buf, size_t len)
+{
+	return answer_feed(arg, buf, len);
+}
+
+/* The answer the engine read becomes status, head, body (or the reason there is none). */
+static int
+take_answer(struct certpick_get_result *res, const struct cp_probe_once *once,
+    enum certpick_probe_end end, const struct cp_trace *tr)
+{
+	int pr = 0;
+
+	res->request_sent = once->request_sent;
+	res->truncated = once->truncated;
+	if (once->answer_ended && once->answer_len > 0 &&
+	    (pr = cp_http_parse(once->answer, once->answer_len, true, &res->http)) == -2)
+		return -1;
+	if ((end == CERTPICK_PROBE_END_NOT_HTTP || pr == -1) && res->error.code == CERTPICK_OK)
+		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer is not HTTP");
+	if (pr != 1)
+		return 0;
+	if (cp_get_answer(res, once->answer, once->answer_len) != 0)
+		return -1;
+	certpick_error_clear(&res->error);
+	cp_client_trace(tr, "answer: HTTP %d (%zu bytes)", res->status, once->answer_len);
 	return 0;
 }
 
 /*
- * Read the answer into *buf (*len bytes) before the phase's deadline.
- * Returns 1 the answer ended (complete, EOF, or the cap), 0 it did not
- * (res->error set), -1 not HTTP, -2 no memory.
+ * https: the request on the probe's event-driven engine (one connection,
+ * get's context and identity, a libevent timer per phase), the answer read
+ * incrementally (answer_feed) and parsed once.
  */
-static int
-read_answer(struct get_ctx *g, SSL *ssl, char **buf, size_t *len)
-{
-	struct certpick_get_result *res = g->res;
-	struct answer_reader r = { 0 };
-	size_t max = g->o->max_response ? g->o->max_response : DEFAULT_MAX_RESPONSE, cap = 0;
-	int rc, fr = 0;
-
-	phase_start(g);
-	for (;;) {
-		size_t got;
-
-		if (*len + 16384 + 1 > cap) {
-			size_t ncap = cap ? cap * 2 : 32768;
-			char *t;
-
-			if ((t = cp_realloc(*buf, ncap)) == NULL)
-				return -2;
-			*buf = t;
-			cap = ncap;
-		}
-		size_t want = cap - *len - 1 < max + 1 - *len ? cap - *len - 1 : max + 1 - *len;
-		errno = 0;
-		if ((rc = SSL_read_ex(ssl, *buf + *len, want, &got)) == 1) {
-			*len += got;
-			if (*len > max) {
-				res->truncated = true;
-				*len = max;
-				return 1;
-			}
-			if ((fr = answer_feed(&r, *buf, *len)) != 0)
-				break;
-			continue;
-		}
-		int e = SSL_get_error(ssl, rc);
-		if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
-		    errno == 0 && *len > 0)) {
-			ERR_clear_error();
-			if (*len > 0)
-				return 1;
-			cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the server closed the "
-			    "connection without an answer");
-			return 0;
-		}
-		bool waited = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
-		if (tls_wait(g, ssl, rc, "while waiting for the answer") == 1)
-			continue;
-		/* an answer cut short by a failed connection (no alert, no timeout) still counts */
-		return !waited && g->asks <= GET_MAX_ASKS && *len > 0 && res->alert < 0;
-	}
-	if (fr == -2)
-		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer's status line and "
-		    "headers are longer than %d bytes", GET_MAX_HEADER);
-	return fr == -2 ? 0 : fr;
-}
-
-static int
-exchange(struct get_ctx *g, SSL *ssl, const char *req, size_t req_len)
-{
-	struct certpick_get_result *res = g->res;
-	size_t len = 0;
-	char *buf = NULL;
-	int rr, pr = 0, ret = -1;
-
-	if (send_request(g, ssl, req, req_len) != 0)
-		return 0;
-	if ((rr = read_answer(g, ssl, &buf, &len)) == -2)
-		goto out;
-	if (rr == 1 && (pr = cp_http_parse(buf, len, true, &res->http)) == -2)
-		goto out;
-	if ((rr == -1 || pr == -1) && res->error.code == CERTPICK_OK)
-		cp_error_set(&res->error, CERTPICK_ERR_NETWORK, "the answer is not HTTP");
-	if (pr == 1 && cp_get_answer(res, buf, len) != 0)
-		goto out;
-	if (pr == 1) {
-		certpick_error_clear(&res->error);
-		trace(g, "answer: HTTP %d (%zu bytes)", res->status, len);
-	}
-	ret = 0;
-out:
-	free(buf);
-	return ret;
-}
-
 static int
 run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
     const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
     struct certpick_error *err)
 {
 	const struct certpick_get_options *o = g->o;
-	char *host = NULL, *port = NULL, *path = NULL, *dhost = NULL, *dport = NULL;
-	char *host_hdr = NULL, *req = NULL;
-	SSL_CTX *ctx = NULL;
-	SSL *ssl = NULL;
-	struct cp_p11_key *tok = NULL;
-	size_t req_len = 0;
-	int fd = -1, rc, ret = -1;
+	struct certpick_probe_options po = { .servername = o->servername,
+		.connect_to = o->connect_to, .flags = o->flags, .timeout_ms = o->timeout_ms,
+		.trace = o->trace, .trace_arg = o->trace_arg };
+	struct answer_reader reader = { 0 };
+	struct cp_probe_once once = { .feed = feed_answer, .feed_arg = &reader,
+		.max_response = o->max_response ? o->max_response : DEFAULT_MAX_RESPONSE,
+		.head_max = GET_MAX_HEADER, .max_asks = GET_MAX_ASKS, .no_pha = o->no_pha,
+		.no_renegotiation = o->no_renegotiation };
+	struct cp_trace tr = { .fn = o->trace, .arg = o->trace_arg, .prefix = url };
+	struct certpick_probe_result *p = NULL;
+	struct cp_identity id = { 0 };
+	char *host = NULL, *port = NULL, *path = NULL, *host_hdr = NULL, *req = NULL;
+	const char *name;
+	int ret = -1;
 
-	if (strncmp(url, "https://", 8) != 0) {
+	if (strncasecmp(url, "https://", 8) != 0) {
 		cp_error_set(err, CERTPICK_ERR_USAGE, "not an https:// URL: '%s'", url);
 		goto out;
 	}
 	if (certpick_probe_target_parse(url, &host, &port, &path, err) != 0)
 		goto out;
-	const char *name = o->servername ? o->servername : host;
+	name = o->servername ? o->servername : host;
 	host_hdr = strcmp(port, "443") == 0 ? cp_strdup(name) :
 	    strchr(name, ':') != NULL ? cp_asprintf("[%s]:%s", name, port) :
 	    cp_asprintf("%s:%s", name, port);
 	if (host_hdr == NULL || (req = build_request(o, path ? path : "/", host_hdr,
-	    &req_len)) == NULL) {
+	    &once.req_len)) == NULL) {
 		cp_error_nomem(err);
 		goto out;
 	}
-	if ((ctx = make_ctx(o, err)) == NULL || (ssl = SSL_new(ctx)) == NULL) {
-		if (ctx != NULL)
-			cp_error_set_ossl(err, CERTPICK_ERR_NOMEM, "cannot create a TLS connection");
+	once.req = req;
+	if ((once.ctx = make_ctx(o, err)) == NULL)
 		goto out;
+	if (chosen != NULL) {
+		if (cp_identity_from_candidate(&id, set, chosen, sel, o->token_login, err) != 0)
+			goto out;
+		once.id = &id;
 	}
-	if (chosen != NULL && use_identity(ssl, set, chosen, sel, o, &tok, err) != 0)
+	if (cp_probe_run_once(url, &po, &once, &p, err) != 0)
 		goto out;
-	if (!o->no_pha)
-		SSL_set_post_handshake_auth(ssl, 1);
-	if (o->no_renegotiation)
-		SSL_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
-	SSL_set_msg_callback(ssl, msg_cb);
-	SSL_set_msg_callback_arg(ssl, g);
-	if (!is_ip(name) && SSL_set_tlsext_host_name(ssl, name) != 1) {
-		cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "bad server name '%s'", name);
-		goto out;
-	}
-	if (!o->insecure) {
-		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+	struct certpick_probe_attempt *a = chosen != NULL ? &p->with_cert : &p->without_cert;
 
-		if ((is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) :
-		    SSL_set1_host(ssl, name)) != 1) {
-			cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "bad server name '%s'", name);
-			goto out;
-		}
-	}
-	ret = 0;	/* from here on, failures are results */
-	if (o->connect_to != NULL) {
-		if (split_connect_to(o->connect_to, port, &dhost, &dport, err) != 0) {
-			ret = -1;
-			goto out;
-		}
-	}
-	phase_start(g);
-	if ((fd = dial(g, dhost ? dhost : host, dport ? dport : port, &g->res->error)) < 0)
-		goto out;
-	g->fd = fd;
-	if (SSL_set_fd(ssl, fd) != 1) {
-		cp_error_set_ossl(&g->res->error, CERTPICK_ERR_INTERNAL, "cannot attach the socket");
-		goto out;
-	}
-	phase_start(g);
-	while ((rc = SSL_connect(ssl)) != 1)
-		if (tls_wait(g, ssl, rc, "during the handshake") == 0)
-			goto out;
-	g->handshake_done = true;
-	g->res->tls_version = (uint16_t)SSL_version(ssl);
-	g->res->cipher = cp_strdup(SSL_get_cipher_name(ssl));
-	g->res->server_verified = !o->insecure && SSL_get_verify_result(ssl) == X509_V_OK;
-	trace(g, "handshake done: %s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
-	if (exchange(g, ssl, req, req_len) != 0) {
+	from_attempt(g->res, p, a, !o->insecure);
+	if (take_answer(g->res, &once, a->end, &tr) != 0) {
 		cp_error_nomem(err);
-		ret = -1;
+		goto out;
 	}
+	ret = 0;
 out:
-	if (ssl != NULL) {
-		if (fd >= 0 && g->res->error.code == CERTPICK_OK && g->handshake_done)
-			(void)SSL_shutdown(ssl);
-		SSL_free(ssl);
-	}
-	if (fd >= 0)
-		close(fd);
-	SSL_CTX_free(ctx);
-	cp_p11_key_close(tok);	/* after the connection that signed with it */
-	ERR_clear_error();
+	certpick_probe_result_free(p);
+	SSL_CTX_free(once.ctx);
+	cp_identity_release(&id);	/* after the connection that signed with it */
+	free(once.answer);
 	free(host);
 	free(port);
 	free(path);
-	free(dhost);
-	free(dport);
 	free(host_hdr);
 	free(req);
 	return ret;
@@ -940,25 +525,28 @@ certpick_get_run(const char *url, const struct certpick_candset *set,
 	static const struct certpick_get_options none = { 0 };
 	struct get_ctx g = { .o = opts ? opts : &none };
 	struct timespec t0;
+	struct cp_target t;
+	int rc;
 
 	*out = NULL;
 	if (chosen != NULL && set == NULL)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "a candidate needs its set");
-	if ((g.res = cp_calloc(1, sizeof(*g.res))) == NULL)
+	if (cp_target_parse(url, &t, err) != 0)
+		return -1;
+	if ((g.res = cp_calloc(1, sizeof(*g.res))) == NULL) {
+		cp_target_release(&t);
 		return cp_error_nomem(err);
+	}
 	g.res->alert = -1;
+	g.res->service.code = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (run(&g, url, set, chosen, sel, err) != 0) {
-		for (size_t i = 0; i < g.cap.n_requests; i++) {
-			certpick_certreq_free(g.cap.requests[i].req);
-			free(g.cap.requests[i].parse_error);
-		}
-		free(g.cap.requests);
+	rc = t.layer != NULL ? run_layer(&g, url, set, chosen, sel, err) :
+	    run(&g, url, set, chosen, sel, err);
+	cp_target_release(&t);
+	if (rc != 0) {
 		certpick_get_result_free(g.res);
 		return -1;
 	}
-	g.res->requests = g.cap.requests;
-	g.res->n_requests = g.cap.n_requests;
 	g.res->ms = ms_since(&t0);
 	*out = g.res;
 	return 0;

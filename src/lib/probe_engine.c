@@ -35,6 +35,7 @@
 #include <openssl/ssl.h>
 
 #include "internal.h"
+#include "client.h"
 #include "proto.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
@@ -58,6 +59,8 @@ enum conn_state {
 	ST_READING,		/* https: the answer */
 	ST_APP,			/* the layer's exchange over TLS */
 	ST_CLOSING,		/* the layer's verdict is in: close_notify, a late alert */
+	ST_REQ_WRITE,		/* get: its request */
+	ST_REQ_READ,		/* get: its answer */
 };
 
 struct conn {
@@ -74,7 +77,7 @@ struct conn {
 	char *req;
 	size_t req_len, req_off;
 	char *resp;
-	size_t resp_len;
+	size_t resp_len, resp_cap;	/* resp_cap: get's growing buffer */
 	/* non-HTTP schemes: the layer, its state and verdict, its buffers */
 	const struct cp_proto_ops *layer;
 	void *lst;
@@ -82,6 +85,7 @@ struct conn {
 	struct cp_proto_params params;	/* what init() was given: borrowed by the layer */
 	struct cp_buf in, out;		/* unconsumed server bytes; bytes still to send */
 	bool peer_eof;			/* the layer was told of EOF */
+	struct cp_capture cap;		/* requests, alerts, the Certificate sent */
 };
 
 struct job {
@@ -92,6 +96,7 @@ struct job {
 	const struct cp_proto_ops *layer;	/* NULL: https */
 	char *user;			/* from the URL, for the layer */
 	struct cp_proto_params params;
+	struct cp_trace tr;		/* prefixed with the target */
 	struct evutil_addrinfo *ai, *ai_next;
 	struct evdns_getaddrinfo_request *dns_req;
 	struct event *dns_timer;
@@ -107,7 +112,10 @@ struct job {
 struct engine {
 	struct event_base *base;
 	struct evdns_base *dns;
-	SSL_CTX *ctx, *ctx_cert;
+	SSL_CTX *ctx;
+	struct cp_identity id;		/* --cert, loaded once */
+	const struct cp_identity *idp;	/* presented on CONN_WITH_CERT: &id, or get's; NULL */
+	struct cp_probe_once *once;	/* get: one connection (client.h); NULL: probe */
 	BIO_METHOD *bio_method;
 	unsigned char alpn[256];	/* --alpn in wire format; alpn_len 0: none */
 	size_t alpn_len;
@@ -141,23 +149,6 @@ ms_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
-static void CERTPICK_PRINTF(2, 3)
-trace(struct job *j, const char *fmt, ...)
-{
-	const struct certpick_probe_options *o = j->eng->opts;
-	char line[512];
-	va_list ap;
-	int n;
-
-	if (o->trace == NULL)
-		return;
-	n = snprintf(line, sizeof(line), "%s: ", j->res->target);
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	va_end(ap);
-	o->trace(o->trace_arg, line);
 }
 
 /*
@@ -243,49 +234,6 @@ bio_create(BIO *b)
 }
 
 static void
-msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
-{
-	struct conn *c = arg;
-	const uint8_t *m = buf;
-	uint16_t v = (uint16_t)SSL_version(ssl);
-
-	(void)version;
-	if (content_type == SSL3_RT_ALERT && !write_p && len == 2) {
-		if (m[1] == 0 && m[0] == 1) {
-			c->eof = true;
-		} else if (c->at->alert < 0) {
-			c->at->alert = m[1];
-			c->at->alert_after_request = c->at->request_sent;
-			trace(c->job, "alert %d (%s) from the server", m[1],
-			    certpick_alert_name(m[1]) ? certpick_alert_name(m[1]) : "?");
-		}
-		return;
-	}
-	if (content_type != SSL3_RT_HANDSHAKE || len < 4)
-		return;
-	if (write_p) {
-		if (m[0] == SSL3_MT_CERTIFICATE)
-			c->at->certificate_sent = !cp_certificate_msg_is_empty(m, len, v == TLS1_3_VERSION);
-		return;
-	}
-	if (m[0] == SSL3_MT_HELLO_REQUEST) {
-		trace(c->job, "HelloRequest: the server renegotiates");
-		return;
-	}
-	if (m[0] != SSL3_MT_CERTIFICATE_REQUEST)
-		return;
-	enum certpick_phase phase = !c->handshake_done ? CERTPICK_PHASE_INITIAL :
-	    v == TLS1_3_VERSION ? CERTPICK_PHASE_POST_HANDSHAKE : CERTPICK_PHASE_RENEGOTIATION;
-
-	trace(c->job, "CertificateRequest (%s, %zu bytes)", certpick_phase_name(phase), len);
-	if (c->kind != CONN_WITHOUT_CERT)
-		return;
-	/* a failure here is ENOMEM: the request is then missing from the result */
-	(void)cp_probe_add_request(c->job->res, v == TLS1_3_VERSION ? CERTPICK_TLS13 : CERTPICK_TLS12,
-	    phase, m, len);
-}
-
-static void
 conn_free(struct conn *c)
 {
 	if (c == NULL)
@@ -345,8 +293,12 @@ conn_end(struct conn *c, enum certpick_probe_end end)
 	c->at->end = end;
 	c->at->handshake_done = c->handshake_done;
 	c->at->ms = ms_since(&c->start);
+	c->at->alert = c->cap.alert;
+	c->at->alert_fatal = c->cap.alert_fatal;
+	c->at->alert_after_request = c->cap.alert_after_request;
+	c->at->certificate_sent = c->cap.certificate_sent;
 	verdict_move(c);
-	trace(j, "connection ends: %s", certpick_probe_end_name(end));
+	cp_client_trace(&j->tr, "connection ends: %s", certpick_probe_end_name(end));
 	j->conn = NULL;
 	conn_free(c);
 	job_next(j);
@@ -384,6 +336,15 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->state == ST_REQ_WRITE || c->state == ST_REQ_READ ||
+	    (c->state == ST_HANDSHAKE && c->job->eng->once != NULL && c->job->eng->once->req != NULL)) {
+		/* get's words (docs/cli/get.md) */
+		conn_fail(c, CERTPICK_PROBE_END_TIMEOUT, CERTPICK_ERR_NETWORK, "timed out %s (%g s per phase)",
+		    c->state == ST_HANDSHAKE ? "during the handshake" : c->state == ST_REQ_WRITE ?
+		    "while sending the request" : "while waiting for the answer",
+		    c->job->eng->timeout_ms / 1000.0);
+		return;
+	}
 	if (c->state == ST_CLOSING) {
 		/* the verdict is in; the server just kept the connection open */
 		conn_end(c, CERTPICK_PROBE_END_SERVICE);
@@ -437,12 +398,15 @@ alpn_set(SSL *ssl, bool h2)
 	    SSL_set_alpn_protos(ssl, h1, sizeof(h1) - 1);
 }
 
-static bool
-is_ip(const char *s)
+/* With a verifying context (get's), the server's name is checked too. */
+static int
+verify_host(SSL *ssl, const char *name)
 {
-	unsigned char b[16];
-
-	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+	if (!(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER))
+		return 0;
+	if (cp_client_is_ip(name))
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1 ? 0 : -1;
+	return SSL_set1_host(ssl, name) == 1 ? 0 : -1;
 }
 
 static int
@@ -452,23 +416,30 @@ conn_tls_setup(struct conn *c)
 	const char *sni = j->res->servername;
 	BIO *bio;
 
-	if ((c->ssl = SSL_new(c->kind == CONN_WITH_CERT ? j->eng->ctx_cert : j->eng->ctx)) == NULL)
+	if ((c->ssl = SSL_new(j->eng->ctx)) == NULL)
+		return -1;
+	if (c->kind == CONN_WITH_CERT && cp_identity_use(c->ssl, j->eng->idp, &c->at->error) != 0)
+		return -1;
+	if (verify_host(c->ssl, sni != NULL ? sni : j->res->host) != 0)
 		return -1;
 	if ((bio = BIO_new(j->eng->bio_method)) == NULL)
 		return -1;
 	BIO_set_data(bio, c);
 	SSL_set_bio(c->ssl, bio, bio);
-	SSL_set_msg_callback(c->ssl, msg_cb);
-	SSL_set_msg_callback_arg(c->ssl, c);
+	cp_client_capture(c->ssl, &c->cap);
 	/* offered so that per-path requests in TLS 1.3 are seen (Apache <Location>) */
-	SSL_set_post_handshake_auth(c->ssl, 1);
-	if (sni != NULL && !is_ip(sni) && SSL_set_tlsext_host_name(c->ssl, sni) != 1)
+	if (j->eng->once == NULL || !j->eng->once->no_pha)
+		SSL_set_post_handshake_auth(c->ssl, 1);
+	if (j->eng->once != NULL && j->eng->once->no_renegotiation)
+		SSL_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION);
+	if (sni != NULL && !cp_client_is_ip(sni) && SSL_set_tlsext_host_name(c->ssl, sni) != 1)
 		return -1;
 	if (c->layer != NULL) {
 		if (j->eng->alpn_len > 0 &&
 		    SSL_set_alpn_protos(c->ssl, j->eng->alpn, (unsigned)j->eng->alpn_len) != 0)
 			return -1;
-	} else if (alpn_set(c->ssl, c->kind == CONN_H2) != 0) {
+	} else if ((j->eng->once == NULL || j->eng->once->req == NULL) &&
+	    alpn_set(c->ssl, c->kind == CONN_H2) != 0) {
 		return -1;
 	}
 	SSL_set_connect_state(c->ssl);
@@ -500,6 +471,7 @@ after_handshake(struct conn *c)
 	const char *cipher = SSL_get_cipher_name(c->ssl);
 
 	c->handshake_done = true;
+	c->cap.handshake_done = true;
 	c->at->handshake_done = true;
 	c->at->tls_version = (uint16_t)SSL_version(c->ssl);
 	if (cipher != NULL)
@@ -509,7 +481,7 @@ after_handshake(struct conn *c)
 		memcpy(c->at->alpn, alpn, alpn_len);
 		c->at->alpn[alpn_len] = '\0';
 	}
-	trace(c->job, "handshake done: %s %s%s%s", SSL_get_version(c->ssl), cipher ? cipher : "?",
+	cp_client_trace(&c->job->tr, "handshake done: %s %s%s%s", SSL_get_version(c->ssl), cipher ? cipher : "?",
 	    c->at->alpn ? " alpn " : "", c->at->alpn ? c->at->alpn : "");
 }
 
@@ -523,8 +495,17 @@ tls_failed(struct conn *c, int ssl_err)
 	if (e != 0)
 		ERR_error_string_n(e, detail, sizeof(detail));
 	ERR_clear_error();
-	if (c->at->alert >= 0) {
+	if (c->cap.alert >= 0) {
 		conn_end(c, CERTPICK_PROBE_END_ALERT);
+		return;
+	}
+	if (!c->handshake_done && (SSL_get_verify_mode(c->ssl) & SSL_VERIFY_PEER) &&
+	    SSL_get_verify_result(c->ssl) != X509_V_OK) {
+		/* get's verifying context: say so */
+		cp_error_set(&c->at->error, CERTPICK_ERR_TLS, "cannot verify the server's certificate");
+		cp_error_detail(&c->at->error, "%s (use --trust FILE for its CA, or -k)",
+		    X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+		conn_end(c, CERTPICK_PROBE_END_ERROR);
 		return;
 	}
 	if (c->reset) {
@@ -532,7 +513,7 @@ tls_failed(struct conn *c, int ssl_err)
 		    c->handshake_done ? "after the request" : "in the TLS handshake");
 		return;
 	}
-	if (c->eof || ssl_err == SSL_ERROR_ZERO_RETURN) {
+	if (c->eof || c->cap.close_notify || ssl_err == SSL_ERROR_ZERO_RETURN) {
 		conn_fail(c, CERTPICK_PROBE_END_CLOSED, CERTPICK_ERR_NETWORK, "the server closed the connection %s",
 		    c->handshake_done ? "after the request" : "in the TLS handshake");
 		return;
@@ -552,7 +533,7 @@ finish_http(struct conn *c, bool final)
 	}
 	rc = cp_http_parse(c->resp, c->resp_len, final, &c->at->http);
 	if (rc == 1) {
-		trace(c->job, "HTTP %d", c->at->http.status);
+		cp_client_trace(&c->job->tr, "HTTP %d", c->at->http.status);
 		conn_end(c, CERTPICK_PROBE_END_HTTP);
 	} else if (rc == -1) {
 		conn_end(c, CERTPICK_PROBE_END_NOT_HTTP);
@@ -595,12 +576,13 @@ step_read(struct conn *c)
 		err = SSL_get_error(c->ssl, ret);
 		if (wait_for(c, err))
 			return;
-		if (c->at->alert >= 0) {
+		if (c->cap.alert >= 0) {
 			ERR_clear_error();
 			conn_end(c, CERTPICK_PROBE_END_ALERT);
 			return;
 		}
-		if (c->resp_len > 0 && (c->eof || err == SSL_ERROR_ZERO_RETURN || c->reset)) {
+		if (c->resp_len > 0 && (c->eof || c->cap.close_notify || err == SSL_ERROR_ZERO_RETURN ||
+		    c->reset)) {
 			ERR_clear_error();
 			finish_http(c, true);
 			return;
@@ -632,8 +614,145 @@ step_write(struct conn *c)
 		break;
 	}
 	c->at->request_sent = true;
+	c->cap.request_sent = true;
 	c->state = ST_READING;
 	step_read(c);
+}
+
+/* get: more renegotiations / post-handshake requests than a client answers. */
+static bool
+too_many_asks(struct conn *c, const char *what)
+{
+	const struct cp_probe_once *o = c->job->eng->once;
+
+	if (c->cap.asks <= o->max_asks)
+		return false;
+	ERR_clear_error();
+	cp_error_set(&c->at->error, CERTPICK_ERR_TLS, "refused to answer the server %s: it asked for "
+	    "a certificate again after the handshake more than %u times", what, o->max_asks);
+	cp_error_detail(&c->at->error, "%u renegotiations or post-handshake CertificateRequests",
+	    c->cap.asks);
+	conn_end(c, CERTPICK_PROBE_END_ERROR);
+	return true;
+}
+
+/* get: the answer ended (complete, EOF, the cap): hand it over. */
+static void
+req_done(struct conn *c, enum certpick_probe_end end)
+{
+	struct cp_probe_once *o = c->job->eng->once;
+
+	o->answer = c->resp;
+	o->answer_len = c->resp_len;
+	o->answer_ended = end == CERTPICK_PROBE_END_HTTP;
+	c->resp = NULL;
+	conn_end(c, end);
+}
+
+/* get: read the answer, feeding only what came since the last read. */
+static void
+req_read(struct conn *c)
+{
+	struct cp_probe_once *o = c->job->eng->once;
+
+	for (;;) {
+		size_t got = 0, want;
+		int ret, err, fr;
+
+		if (c->resp_len + 16384 + 1 > c->resp_cap) {
+			size_t ncap = c->resp_cap ? c->resp_cap * 2 : 32768;
+			char *t = cp_realloc(c->resp, ncap);
+
+			if (t == NULL) {
+				conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+				return;
+			}
+			c->resp = t;
+			c->resp_cap = ncap;
+		}
+		want = c->resp_cap - c->resp_len - 1;
+		if (want > o->max_response + 1 - c->resp_len)
+			want = o->max_response + 1 - c->resp_len;
+		errno = 0;
+		ret = SSL_read_ex(c->ssl, c->resp + c->resp_len, want, &got);
+		if (too_many_asks(c, "while waiting for the answer"))
+			return;
+		if (ret == 1) {
+			c->resp_len += got;
+			if (c->resp_len > o->max_response) {
+				o->truncated = true;
+				c->resp_len = o->max_response;
+				req_done(c, CERTPICK_PROBE_END_HTTP);
+				return;
+			}
+			if ((fr = o->feed(o->feed_arg, c->resp, c->resp_len)) == 0)
+				continue;
+			if (fr == -2) {
+				conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NETWORK, "the answer's status "
+				    "line and headers are longer than %zu bytes", o->head_max);
+				return;
+			}
+			req_done(c, fr == 1 ? CERTPICK_PROBE_END_HTTP : CERTPICK_PROBE_END_NOT_HTTP);
+			return;
+		}
+		err = SSL_get_error(c->ssl, ret);
+		if (wait_for(c, err))
+			return;
+		if (c->cap.alert >= 0 && c->cap.alert_fatal) {
+			ERR_clear_error();
+			conn_end(c, CERTPICK_PROBE_END_ALERT);
+			return;
+		}
+		if (c->resp_len > 0) {
+			/* EOF, or an answer cut short by a failed connection: it still counts */
+			ERR_clear_error();
+			req_done(c, CERTPICK_PROBE_END_HTTP);
+			return;
+		}
+		if (err == SSL_ERROR_ZERO_RETURN || c->eof || c->cap.close_notify) {
+			ERR_clear_error();
+			conn_fail(c, CERTPICK_PROBE_END_CLOSED, CERTPICK_ERR_NETWORK, "%s",
+			    "the server closed the connection without an answer");
+			return;
+		}
+		tls_failed(c, err);
+		return;
+	}
+}
+
+/* get: write its request (a new phase: the read gets its own deadline after it). */
+static void
+req_write(struct conn *c)
+{
+	struct cp_probe_once *o = c->job->eng->once;
+
+	while (c->req_off < o->req_len) {
+		size_t n = 0;
+		int ret = SSL_write_ex(c->ssl, o->req + c->req_off, o->req_len - c->req_off, &n), err;
+
+		if (too_many_asks(c, "while sending the request"))
+			return;
+		if (ret == 1) {
+			c->req_off += n;
+			continue;
+		}
+		err = SSL_get_error(c->ssl, ret);
+		if (wait_for(c, err))
+			return;
+		/* an alert or close may already be waiting: read it */
+		ERR_clear_error();
+		break;
+	}
+	if (c->req_off == o->req_len) {
+		o->request_sent = true;
+		c->at->request_sent = true;
+		c->cap.request_sent = true;
+		cp_client_trace(&c->job->tr, "request sent (%zu bytes)", o->req_len);
+	}
+	evtimer_del(c->timer);
+	arm_timer(c);
+	c->state = ST_REQ_READ;
+	req_read(c);
 }
 
 static void
@@ -656,6 +775,13 @@ step_handshake(struct conn *c)
 			layer_run(c);
 			return;
 		}
+		if (c->job->eng->once != NULL && c->job->eng->once->req != NULL) {
+			evtimer_del(c->timer);
+			arm_timer(c);
+			c->state = ST_REQ_WRITE;
+			req_write(c);
+			return;
+		}
 		if (build_request(c) != 0) {
 			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
 			return;
@@ -664,7 +790,7 @@ step_handshake(struct conn *c)
 		evtimer_del(c->timer);
 		arm_timer(c);
 		c->state = ST_WRITING;
-		trace(c->job, "GET %s", c->job->res->path);
+		cp_client_trace(&c->job->tr, "GET %s", c->job->res->path);
 		step_write(c);
 		return;
 	}
@@ -750,12 +876,12 @@ layer_read(struct conn *c)
 
 		if (wait_for(c, err))
 			return IO_WAIT;
-		if (c->at->alert >= 0) {
+		if (c->cap.alert >= 0) {
 			ERR_clear_error();
 			conn_end(c, CERTPICK_PROBE_END_ALERT);
 			return IO_ENDED;
 		}
-		if (c->eof || c->reset || err == SSL_ERROR_ZERO_RETURN) {
+		if (c->eof || c->cap.close_notify || c->reset || err == SSL_ERROR_ZERO_RETURN) {
 			ERR_clear_error();
 			return IO_EOF;
 		}
@@ -781,7 +907,7 @@ layer_starttls(struct conn *c)
 		    "(refused: command injection)", c->in.len, c->in.len == 1 ? "" : "s");
 		return;
 	}
-	trace(c->job, "STARTTLS");
+	cp_client_trace(&c->job->tr, "STARTTLS");
 	evtimer_del(c->timer);
 	arm_timer(c);
 	start_tls(c);
@@ -793,7 +919,7 @@ layer_done(struct conn *c)
 {
 	struct timeval tv = { CLOSE_WAIT_MS / 1000, (CLOSE_WAIT_MS % 1000) * 1000 };
 
-	trace(c->job, "%s verdict: %s", c->layer->name,
+	cp_client_trace(&c->job->tr, "%s verdict: %s", c->layer->name,
 	    certpick_service_outcome_name((enum certpick_service_outcome)c->verdict.outcome));
 	if (c->ssl == NULL || c->peer_eof || c->write_failed) {
 		conn_end(c, CERTPICK_PROBE_END_SERVICE);
@@ -825,7 +951,7 @@ step_closing(struct conn *c)
 			return;
 		ERR_clear_error();
 		/* a fatal alert after the verdict (TLS 1.3 certificate_required) decides */
-		conn_end(c, c->at->alert >= 0 ? CERTPICK_PROBE_END_ALERT : CERTPICK_PROBE_END_SERVICE);
+		conn_end(c, c->cap.alert >= 0 ? CERTPICK_PROBE_END_ALERT : CERTPICK_PROBE_END_SERVICE);
 		return;
 	}
 }
@@ -839,7 +965,7 @@ layer_eof(struct conn *c)
 {
 	const char *when = c->ssl == NULL ? "before TLS" : "after the handshake";
 
-	if (c->at->alert >= 0) {
+	if (c->cap.alert >= 0) {
 		conn_end(c, CERTPICK_PROBE_END_ALERT);
 		return;
 	}
@@ -890,7 +1016,7 @@ layer_run(struct conn *c)
 			layer_done(c);
 			return;
 		case CP_PROTO_FAIL:
-			if (c->at->alert >= 0) {
+			if (c->cap.alert >= 0) {
 				conn_end(c, CERTPICK_PROBE_END_ALERT);
 				return;
 			}
@@ -928,7 +1054,7 @@ step_connect(struct conn *c)
 
 		cp_error_set_errno(&j->last_connect_error, CERTPICK_ERR_NETWORK, soerr,
 		    "cannot connect to '%s'", j->res->address ? j->res->address : "?");
-		trace(j, "connect failed: %s", strerror(soerr));
+		cp_client_trace(&j->tr, "connect failed: %s", strerror(soerr));
 		/* try the next address with the same attempt */
 		j->retry_address = true;
 		j->conn = NULL;
@@ -937,7 +1063,7 @@ step_connect(struct conn *c)
 		job_next(j);
 		return;
 	}
-	trace(c->job, "connected to %s", c->job->res->address);
+	cp_client_trace(&c->job->tr, "connected to %s", c->job->res->address);
 	evtimer_del(c->timer);
 	arm_timer(c);
 	if (c->layer != NULL && !c->layer->implicit_tls) {
@@ -959,25 +1085,9 @@ conn_step(struct conn *c)
 	case ST_PLAIN:
 	case ST_APP: layer_run(c); break;
 	case ST_CLOSING: step_closing(c); break;
+	case ST_REQ_WRITE: req_write(c); break;
+	case ST_REQ_READ: req_read(c); break;
 	default: break;
-	}
-}
-
-static void
-format_address(const struct sockaddr *sa, char *out, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(out, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(out, size, "%s:%u", ip, ntohs(s4->sin_port));
 	}
 }
 
@@ -1017,13 +1127,16 @@ conn_start(struct job *j, struct certpick_probe_attempt *at)
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	at->ran = true;
 	at->alert = -1;
+	c->cap = (struct cp_capture){
+	    .res = c->kind == CONN_WITHOUT_CERT || j->eng->once != NULL ? j->res : NULL,
+	    .trace = &j->tr, .alert = -1 };
 	c->verdict.code = -1;
 	if (j->layer != NULL && c->kind != CONN_H2 && layer_init(c) != 0) {
 		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NOMEM, "out of memory");
 		conn_free(c);
 		return false;
 	}
-	format_address(ai->ai_addr, addr, sizeof(addr));
+	cp_client_format_address(ai->ai_addr, addr, sizeof(addr));
 	free(j->res->address);
 	j->res->address = cp_strdup(addr);
 	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
@@ -1038,7 +1151,7 @@ conn_start(struct job *j, struct certpick_probe_attempt *at)
 	}
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	j->conn = c;
-	trace(j, "connecting to %s", addr);
+	cp_client_trace(&j->tr, "connecting to %s", addr);
 	if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
 		int e = errno;
 
@@ -1113,6 +1226,13 @@ need_h2(struct job *j)
 	return false;
 }
 
+/* The job's first connection: without a certificate, except get's with one. */
+static enum conn_kind
+first_kind(const struct job *j)
+{
+	return j->eng->once != NULL && j->eng->idp != NULL ? CONN_WITH_CERT : CONN_WITHOUT_CERT;
+}
+
 /* A connection ended (or did not connect): start the next one or finish. */
 static void
 job_next(struct job *j)
@@ -1125,17 +1245,22 @@ job_next(struct job *j)
 			return;
 		at->end = CERTPICK_PROBE_END_ERROR;
 		at->error = j->last_connect_error;
-		if (j->next_kind == CONN_WITHOUT_CERT) {
+		if (j->next_kind == first_kind(j)) {
 			j->connect_failed = true;
 			job_done(j);
 			return;
 		}
 	}
+	if (j->eng->once != NULL) {
+		/* get: one connection */
+		job_done(j);
+		return;
+	}
 	cp_http_release(&j->h2_attempt.http);
 	free(j->h2_attempt.cipher);
 	free(j->h2_attempt.alpn);
 	memset(&j->h2_attempt, 0, sizeof(j->h2_attempt));
-	if (j->next_kind == CONN_WITHOUT_CERT && j->eng->ctx_cert != NULL)
+	if (j->next_kind == CONN_WITHOUT_CERT && j->eng->idp != NULL)
 		j->next_kind = CONN_WITH_CERT;
 	else if (j->next_kind != CONN_H2 && need_h2(j))
 		j->next_kind = CONN_H2;
@@ -1156,6 +1281,7 @@ static void
 dns_continue(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
+	struct certpick_probe_attempt *at = attempt_for(j, first_kind(j));
 
 	(void)fd;
 	(void)what;
@@ -1165,18 +1291,18 @@ dns_continue(evutil_socket_t fd, short what, void *arg)
 			    "cannot resolve '%s': no %saddress", j->dial_host,
 			    (j->eng->opts->flags & CERTPICK_PROBE_IPV4) ? "IPv4 " :
 			    (j->eng->opts->flags & CERTPICK_PROBE_IPV6) ? "IPv6 " : "");
-		j->res->without_cert.end = CERTPICK_PROBE_END_ERROR;
-		j->res->without_cert.alert = -1;
-		j->res->without_cert.error = j->last_connect_error;
+		at->end = CERTPICK_PROBE_END_ERROR;
+		at->alert = -1;
+		at->error = j->last_connect_error;
 		j->connect_failed = true;
 		job_done(j);
 		return;
 	}
 	j->ai_next = j->ai;
-	j->next_kind = CONN_WITHOUT_CERT;
-	if (!conn_start(j, &j->res->without_cert)) {
-		j->res->without_cert.end = CERTPICK_PROBE_END_ERROR;
-		j->res->without_cert.error = j->last_connect_error;
+	j->next_kind = first_kind(j);
+	if (!conn_start(j, at)) {
+		at->end = CERTPICK_PROBE_END_ERROR;
+		at->error = j->last_connect_error;
 		j->connect_failed = true;
 		job_done(j);
 	}
@@ -1222,35 +1348,6 @@ dns_timeout(evutil_socket_t fd, short what, void *arg)
 		evdns_getaddrinfo_cancel(j->dns_req);
 }
 
-/* "addr[:port]" of --connect-to; the port defaults to the target's. */
-static int
-split_connect_to(struct job *j, const char *s, struct certpick_error *err)
-{
-	char *h = NULL, *p = NULL, *path = NULL;
-	const char *rb = strchr(s, ']');
-	const char *last = strrchr(s, ':');
-	bool has_port = s[0] == '[' ? (rb != NULL && rb[1] == ':') :
-	    (last != NULL && strchr(s, ':') == last);
-
-	if (s[0] != '[' && last != NULL && strchr(s, ':') != last) {
-		/* a bare IPv6 address */
-		j->dial_host = cp_strdup(s);
-		j->dial_port = cp_strdup(j->res->port);
-		return j->dial_host && j->dial_port ? 0 : cp_error_nomem(err);
-	}
-	if (certpick_probe_target_parse(s, &h, &p, &path, err) != 0)
-		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad --connect-to '%s'", s);
-	free(path);
-	j->dial_host = h;
-	if (has_port) {
-		j->dial_port = p;
-	} else {
-		free(p);
-		j->dial_port = cp_strdup(j->res->port);
-	}
-	return j->dial_port != NULL ? 0 : cp_error_nomem(err);
-}
-
 static int
 job_setup(struct job *j, const char *target, struct certpick_error *err)
 {
@@ -1279,7 +1376,7 @@ job_setup(struct job *j, const char *target, struct certpick_error *err)
 	if (o->path != NULL || path == NULL)
 		free(path);
 	/* no SNI for an address (RFC 6066 3), unless asked for */
-	if (o->servername != NULL || !is_ip(r->host)) {
+	if (o->servername != NULL || !cp_client_is_ip(r->host)) {
 		if ((r->servername = cp_strdup(o->servername != NULL ? o->servername : r->host)) == NULL)
 			return cp_error_nomem(err);
 	}
@@ -1299,7 +1396,7 @@ job_setup(struct job *j, const char *target, struct certpick_error *err)
 	    .path = r->path != NULL && j->layer != NULL ? r->path + 1 : NULL,
 	    .mail_from = o->mail_from, .rcpt_to = o->rcpt_to };
 	if (o->connect_to != NULL)
-		return split_connect_to(j, o->connect_to, err);
+		return cp_client_connect_to(o->connect_to, r->port, &j->dial_host, &j->dial_port, err);
 	j->dial_host = cp_strdup(r->host);
 	j->dial_port = cp_strdup(r->port);
 	return j->dial_host && j->dial_port ? 0 : cp_error_nomem(err);
@@ -1326,6 +1423,8 @@ job_start(struct engine *e, size_t index)
 	j->eng = e;
 	j->index = index;
 	j->res = res;
+	j->tr = (struct cp_trace){ .fn = e->opts->trace, .arg = e->opts->trace_arg,
+	    .prefix = e->targets[index] };
 	res->alpn_h2 = -1;
 	res->without_cert.alert = -1;
 	res->with_cert.alert = -1;
@@ -1358,7 +1457,7 @@ job_start(struct engine *e, size_t index)
 	}
 	if ((j->dns_timer = evtimer_new(e->base, dns_timeout, j)) != NULL)
 		evtimer_add(j->dns_timer, &tv);
-	trace(j, "resolving %s", j->dial_host);
+	cp_client_trace(&j->tr, "resolving %s", j->dial_host);
 	j->dns_req = evdns_getaddrinfo(e->dns, j->dial_host, j->dial_port, &hints, dns_cb, j);
 }
 
@@ -1371,69 +1470,6 @@ engine_fill(struct engine *e)
 	e->filling = false;
 	if (e->active == 0 && e->next == e->n)
 		event_base_loopbreak(e->base);
-}
-
-static int
-pw_cb(char *buf, int size, int rwflag, void *u)
-{
-	size_t n = u != NULL ? strlen(u) : 0;
-
-	(void)rwflag;
-	if (size <= 0 || n >= (size_t)size)
-		return -1;
-	memcpy(buf, u, n);
-	return (int)n;
-}
-
-static SSL_CTX *
-make_ctx(const struct certpick_probe_options *o, bool with_cert, struct certpick_error *err)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	const char *key = o->key_file != NULL ? o->key_file : o->cert_file;
-
-	if (ctx == NULL) {
-		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot create a TLS context");
-		return NULL;
-	}
-	SSL_CTX_set_min_proto_version(ctx, (o->flags & CERTPICK_PROBE_TLS13_ONLY) ? TLS1_3_VERSION :
-	    TLS1_2_VERSION);
-	if (o->flags & CERTPICK_PROBE_TLS12_ONLY)
-		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-	/* a diagnostic client: offer everything, so that any server shows its request */
-	SSL_CTX_set_security_level(ctx, 0);
-	(void)SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
-	SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_NO_TICKET);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_max_cert_list(ctx, (long)(o->max_cert_list ? o->max_cert_list : DEFAULT_MAX_CERT_LIST));
-	if (!with_cert)
-		return ctx;
-	SSL_CTX_set_default_passwd_cb(ctx, pw_cb);
-	SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)o->key_password);
-	/* OpenSSL opens them by name: refuse a FIFO or device before it blocks */
-	if (certpick_file_check(o->cert_file, 0, err) != 0 || certpick_file_check(key, 0, err) != 0)
-		goto fail;
-	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
-		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot load certificate from '%s'", o->cert_file);
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		cp_error_set_ossl(err, o->key_password != NULL ? CERTPICK_ERR_PASSWORD : CERTPICK_ERR_IO,
-		    "cannot load private key from '%s'", key);
-		if (err != NULL && strstr(err->detail, "bad decrypt") != NULL)
-			err->code = CERTPICK_ERR_PASSWORD;
-		goto fail;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		cp_error_set_ossl(err, CERTPICK_ERR_IO, "the key in '%s' does not match the certificate in '%s'",
-		    key, o->cert_file);
-		goto fail;
-	}
-	SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
-	return ctx;
-fail:
-	SSL_CTX_free(ctx);
-	return NULL;
 }
 
 /* "h2,http/1.1" into ALPN wire format. */
@@ -1459,15 +1495,15 @@ alpn_parse(struct engine *e, const char *list, struct certpick_error *err)
 	return 0;
 }
 
-/* see certpick/probe.h */
-int
-certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurrency,
-    const struct certpick_probe_options *opts, certpick_probe_done_fn done, void *done_arg,
-    struct certpick_error *err)
+static int
+engine_run(const char *const *targets, size_t n, unsigned concurrency,
+    const struct certpick_probe_options *opts, struct cp_probe_once *once,
+    certpick_probe_done_fn done, void *done_arg, struct certpick_error *err)
 {
 	struct engine e = { 0 };
 	int ret = -1;
 
+	e.once = once;
 	e.opts = opts;
 	e.targets = targets;
 	e.n = n;
@@ -1485,10 +1521,22 @@ certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurren
 	}
 	if (opts->alpn != NULL && alpn_parse(&e, opts->alpn, err) != 0)
 		goto out;
-	if ((e.ctx = make_ctx(opts, false, err)) == NULL)
+	if (once != NULL && once->ctx != NULL) {
+		if (SSL_CTX_up_ref(once->ctx) != 1)
+			goto out;
+		e.ctx = once->ctx;
+	} else if ((e.ctx = cp_client_ctx_new(opts->flags, opts->max_cert_list ? opts->max_cert_list :
+	    DEFAULT_MAX_CERT_LIST, true, err)) == NULL) {
 		goto out;
-	if (opts->cert_file != NULL && (e.ctx_cert = make_ctx(opts, true, err)) == NULL)
-		goto out;
+	}
+	/* PEM/DER/PKCS#12/PKCS#11 through the candidate loaders, with their PBKDF guard */
+	if (once != NULL) {
+		e.idp = once->id;
+	} else if (opts->cert_file != NULL) {
+		if (cp_identity_load(&e.id, opts->cert_file, opts->key_file, opts->key_password, err) != 0)
+			goto out;
+		e.idp = &e.id;
+	}
 	if ((e.bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
 	    "certpick socket")) == NULL ||
 	    BIO_meth_set_write_ex(e.bio_method, bio_write_ex) != 1 ||
@@ -1519,9 +1567,18 @@ out:
 		event_base_free(e.base);
 	BIO_meth_free(e.bio_method);
 	SSL_CTX_free(e.ctx);
-	SSL_CTX_free(e.ctx_cert);
+	cp_identity_release(&e.id);
 	ERR_clear_error();
 	return ret;
+}
+
+/* see certpick/probe.h */
+int
+certpick_probe_run_many(const char *const *targets, size_t n, unsigned concurrency,
+    const struct certpick_probe_options *opts, certpick_probe_done_fn done, void *done_arg,
+    struct certpick_error *err)
+{
+	return engine_run(targets, n, concurrency, opts, NULL, done, done_arg, err);
 }
 
 static void
@@ -1551,6 +1608,28 @@ certpick_probe_run(const char *target, const struct certpick_probe_options *opts
 		return -1;
 	if (res == NULL)
 		return cp_error_set(err, CERTPICK_ERR_INTERNAL, "the probe of '%s' produced no result", target);
+	*out = res;
+	return 0;
+}
+
+/* see client.h */
+int
+cp_probe_run_once(const char *target, const struct certpick_probe_options *opts,
+    struct cp_probe_once *once, struct certpick_probe_result **out, struct certpick_error *err)
+{
+	struct certpick_probe_result *res = NULL;
+	const char *targets[1] = { target };
+	struct cp_target t;
+
+	*out = NULL;
+	if (cp_target_parse(target, &t, err) != 0)
+		return -1;
+	cp_target_release(&t);
+	if (engine_run(targets, 1, 1, opts, once, keep_one, &res, err) != 0)
+		return -1;
+	if (res == NULL)
+		return cp_error_set(err, CERTPICK_ERR_INTERNAL, "the connection to '%s' produced no result",
+		    target);
 	*out = res;
 	return 0;
 }

@@ -60,6 +60,8 @@ findings_json(const struct certpick_findings *f)
 	return a;
 }
 
+static const char *title_for(const struct certpick_serve_report *r);
+
 static json_t *
 report_json(const struct certpick_serve_report *r)
 {
@@ -107,6 +109,7 @@ report_json(const struct certpick_serve_report *r)
 	json_object_set_new(o, "rules", rules);
 	rules = NULL;
 	json_object_set_new(o, "findings", findings_json(&r->findings));
+	json_object_set_new(o, "title", cp_json_text(title_for(r)));	/* the HTML page's <title> */
 	json_object_set_new(o, "advice", r->advice ? cp_json_text(r->advice) : json_null());
 	json_object_set_new(o, "asked_for", asked);
 	return o;

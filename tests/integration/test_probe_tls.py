@@ -155,3 +155,84 @@ def test_unknown_scheme_is_usage():
     r = run_certpick("probe", "gopher://127.0.0.1:1")
     assert r.rc == 2
     assert "gopher" in r.err
+
+
+def test_identity_from_pkcs12_and_der(servers, pki, tmp):
+    """--cert takes what select takes: a .p12 (password from the environment) and DER."""
+    import subprocess
+    p12 = os.path.join(tmp, "alice.p12")
+    subprocess.run(["openssl", "pkcs12", "-export", "-in", os.path.join(pki, "alice-chain.pem"),
+                    "-inkey", os.path.join(pki, "alice.key"), "-passout", "pass:s3cret",
+                    "-out", p12], check=True, timeout=30)
+    r = run_certpick("probe", "--json", "--tls1.3", "--cert", p12, "--password-env", "CP_PW",
+                     tls(servers["required"]), env={"CP_PW": "s3cret"})
+    w = json.loads(r.out)["with_certificate"]
+    assert w["sent"] is True and w["accepted"] is True, w
+    assert r.rc == 0
+    r = run_certpick("probe", "--tls1.3", "--cert", p12, "--password-env", "CP_PW",
+                     tls(servers["required"]), env={"CP_PW": "wrong"})
+    assert r.rc == 4
+    assert "s3cret" not in r.err
+    der, key = os.path.join(tmp, "alice.der"), os.path.join(tmp, "alice-key.der")
+    subprocess.run(["openssl", "x509", "-in", os.path.join(pki, "alice.pem"), "-outform", "DER",
+                    "-out", der], check=True, timeout=30)
+    subprocess.run(["openssl", "pkey", "-in", os.path.join(pki, "alice.key"), "-outform", "DER",
+                    "-out", key], check=True, timeout=30)
+    rc, d, err = probe("--tls1.2", "--cert", der, "--key", key, tls(servers["optional"]))
+    assert d["with_certificate"]["sent"] is True
+    assert d["with_certificate"]["accepted"] is True
+    assert rc == 0
+
+
+def test_select_live_request_over_tls(servers, pki):
+    """select URL takes the CertificateRequest of a tls:// service, and its answer."""
+    r = run_certpick("select", "--password-env", "PW", "--client", "gnutls", "--json",
+                     "--timeout", "5", tls(servers["required"]), os.path.join(pki, "alice.p12"),
+                     env={"PW": "test"})
+    assert r.rc == 0, r
+    j = json.loads(r.out)
+    assert [c["rfc4514"] for c in j["request"]["ca_names"]] == [ROOT_A, ROOT_B]
+    assert j["chosen"]["subject"] == "CN=alice,O=certpick-test"
+
+
+def get(*args, env=None):
+    r = run_certpick("get", "--json", "--timeout", "5", "--password-env", "PW", *args,
+                     env=dict(env or {}, PW="test"))
+    try:
+        doc = json.loads(r.out)
+    except ValueError:
+        doc = None
+    return r.rc, doc, r.err
+
+
+@pytest.mark.parametrize("version", ["--tls1.2", "--tls1.3"])
+def test_get_over_tls_presents_the_chosen_certificate(servers, pki, version):
+    """get tls://: probe, select, then one connection on the engine with the chosen one."""
+    rc, d, err = get(version, "--client", "gnutls", "--servername", "localhost", "--trust",
+                     os.path.join(pki, "rootA.pem"), tls(servers["required"]),
+                     os.path.join(pki, "alice.p12"))
+    assert d["sent"]["subject"] == "CN=alice,O=certpick-test", (d, err)
+    assert d["certificate_sent"] is True
+    assert d["service"]["protocol"] == "tls"
+    assert d["service"]["outcome"] == "handshake_only"
+    assert d["error"] is None
+    assert d["status"] == 0
+    assert rc == 0
+
+
+def test_get_over_tls_without_a_certificate_is_refused(servers, pki):
+    rc, d, err = get("--tls1.3", "--client", "gnutls", "-k", tls(servers["required"]),
+                     os.path.join(pki, "mallory.p12"))
+    assert d["certificate_sent"] is False
+    assert d["alert"]["name"] == "certificate_required" and d["alert"]["fatal"] is True
+    assert rc == 1
+
+
+def test_get_over_tls_verifies_the_server(servers, pki):
+    """Without -k and without the server's CA, the handshake fails on verification."""
+    rc, d, err = get("--tls1.3", "--client", "gnutls", "--servername", "localhost",
+                     "--trust", os.path.join(pki, "alice.pem"), tls(servers["optional"]),
+                     os.path.join(pki, "alice.p12"))
+    assert d["error"] is not None and "verify" in d["error"]["message"] + \
+        (d["error"].get("detail") or ""), d["error"]
+    assert rc != 0
