@@ -271,7 +271,7 @@ verdict_move(struct conn *c)
 	if (v->has_reason && cp_findings_add(&c->job->res->findings, v->reason, "%s%s",
 	    c->kind == CONN_WITH_CERT ? "with the certificate: " : "without a certificate: ",
 	    v->text != NULL ? v->text : "") != 0)
-		trace(c->job, "out of memory recording a finding");
+		cp_client_trace(&c->job->tr, "out of memory recording a finding");
 	cp_probe_service_release(s);
 	s->outcome = (enum certpick_service_outcome)v->outcome;
 	s->code = v->code;
