@@ -28,6 +28,8 @@ const char cmd_probe_usage[] =
     "  --password-file F    the key's password is the first line of F\n"
     "  --no-h2-check        do not check whether the server would pick HTTP/2\n"
     "  --alpn LIST          offer these ALPN protocols to a non-HTTP target (e.g. h2)\n"
+    "  --mail-from ADDR     smtp: also ask the server to relay from ADDR ...\n"
+    "  --rcpt-to ADDR       ... to ADDR (MAIL FROM, RCPT TO; nothing is sent)\n"
     "  --json               JSON output (with --targets: one object per line)\n"
     "  --save FILE          also write the JSON to FILE, for 'certpick select --request FILE'\n"
     "  --targets FILE       probe each target in FILE (one per line, # comments; - is stdin)\n"
@@ -43,7 +45,7 @@ struct probe_args {
 };
 
 enum { O_PATH = 256, O_SNI, O_CONNECT_TO, O_TLS12, O_TLS13, O_TIMEOUT, O_CERT, O_KEY, O_PWENV,
-	O_PWFILE, O_NOH2, O_ALPN, O_JSON, O_SAVE, O_TARGETS, O_ORDER, O_HELP };
+	O_PWFILE, O_NOH2, O_ALPN, O_MAIL_FROM, O_RCPT_TO, O_JSON, O_SAVE, O_TARGETS, O_ORDER, O_HELP };
 
 static const struct option longopts[] = {
 	{ "path", required_argument, NULL, O_PATH },
@@ -58,6 +60,8 @@ static const struct option longopts[] = {
 	{ "password-file", required_argument, NULL, O_PWFILE },
 	{ "no-h2-check", no_argument, NULL, O_NOH2 },
 	{ "alpn", required_argument, NULL, O_ALPN },
+	{ "mail-from", required_argument, NULL, O_MAIL_FROM },
+	{ "rcpt-to", required_argument, NULL, O_RCPT_TO },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "save", required_argument, NULL, O_SAVE },
 	{ "targets", required_argument, NULL, O_TARGETS },
@@ -80,6 +84,21 @@ positive(const char *s, double max, double *out)
 	errno = 0;
 	*out = strtod(s, &end);
 	return errno == 0 && *end == '\0' && end != s && *out > 0 && *out <= max ? 0 : -1;
+}
+
+/* An SMTP path the layer can send as is: printable, no space, '<' or '>', one '@'. */
+static bool
+mail_address_ok(const char *s)
+{
+	size_t n = strlen(s);
+	const char *at = strchr(s, '@');
+
+	if (n == 0 || n > 254 || at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+			return false;
+	return true;
 }
 
 /* -1: usage error printed; 1: --help printed; 0: parsed */
@@ -126,6 +145,13 @@ parse_args(int argc, char **argv, struct probe_args *a)
 				    optarg), -1;
 			a->opts.alpn = optarg;
 			break;
+		case O_MAIL_FROM:
+		case O_RCPT_TO:
+			if (!mail_address_ok(optarg))
+				return usage_error("bad mail address '%s' (local@domain, no spaces or "
+				    "control characters, up to 254 bytes)", optarg), -1;
+			*(c == O_MAIL_FROM ? &a->opts.mail_from : &a->opts.rcpt_to) = optarg;
+			break;
 		case O_JSON: a->json = true; break;
 		case O_SAVE: a->save = optarg; break;
 		case O_TARGETS: a->targets_file = optarg; break;
@@ -152,6 +178,8 @@ parse_args(int argc, char **argv, struct probe_args *a)
 		return usage_error("%sgive -4 or -6, not both", ""), -1;
 	if (a->opts.key_file != NULL && a->opts.cert_file == NULL)
 		return usage_error("%s--key needs --cert", ""), -1;
+	if ((a->opts.mail_from == NULL) != (a->opts.rcpt_to == NULL))
+		return usage_error("%sgive --mail-from and --rcpt-to together", ""), -1;
 	if (a->targets_file == NULL && optind + 1 != argc)
 		return usage_error("%sgive one TARGET (or --targets FILE)", ""), -1;
 	if (a->targets_file != NULL && optind != argc)
