@@ -715,7 +715,7 @@ wanted_in_folder(const char *name)
 
 	if (dot == NULL)
 		return false;
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+	for (size_t i = 0; i < CP_NELEM(ext); i++)
 		if (strcasecmp(dot + 1, ext[i]) == 0)
 			return true;
 	return false;

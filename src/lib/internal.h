@@ -234,13 +234,6 @@ bool cp_text_is_control(uint32_t cp);
  * of memory.
  */
 char *cp_dn_text(const char *p, size_t n);
-/*
- * A JSON string of text from outside, through certpick_text_utf8() (never
- * NULL for bytes that are not UTF-8); json_null() for NULL; NULL only when
- * out of memory. Caller owns the result.
- */
-struct json_t;
-struct json_t *cp_json_text(const char *s);
 
 /* mem.c: the library's allocator (fault-injectable in tests). */
 void *cp_malloc(size_t n);

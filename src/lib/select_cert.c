@@ -171,7 +171,7 @@ sig_scheme(const X509 *x)
 		return 0;
 	if (pk == NID_rsassaPss)
 		return 0x0804;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+	for (size_t i = 0; i < CP_NELEM(map); i++)
 		if (map[i].md == md && map[i].pk == pk)
 			return map[i].scheme;
 	return 0;

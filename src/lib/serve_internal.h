@@ -1,7 +1,8 @@
 /*
  * serve internals shared by serve*.c, the unit tests and the fuzz target:
  * request parsing (serve_http.c: pure, no I/O), CA names, request size and
- * throwaway identity (serve_trust.c), verdicts from verification results (serve_verdict.c).
+ * throwaway identity (serve_trust.c), verdicts from verification results
+ * (serve_verdict.c).
  * Never installed.
  */
 #ifndef CERTPICK_SERVE_INTERNAL_H

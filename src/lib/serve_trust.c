@@ -110,7 +110,7 @@ cp_serve_certreq_size(const struct certpick_dn *names, size_t n, size_t *size,
 		.cert_types = ossl_cert_types,
 		.n_cert_types = sizeof(ossl_cert_types),
 		.sigalgs = ossl_sigalgs,
-		.n_sigalgs = sizeof(ossl_sigalgs) / sizeof(ossl_sigalgs[0]),
+		.n_sigalgs = CP_NELEM(ossl_sigalgs),
 		.ca_names = names,
 		.n_ca_names = n,
 	};
