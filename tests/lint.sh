@@ -1,5 +1,5 @@
 #!/bin/sh
-# Source rules a compiler does not enforce (STYLE.md 6 and 10).
+# Source rules a compiler does not enforce (docs/design.md, "Conventions").
 set -u
 cd "$(dirname "$0")/.."
 rc=0

@@ -501,7 +501,7 @@ def test_dropped_handshakes_and_garbage(abuse_srv, pki):
 
 # What Chromium does with each certificate, asked at the handshake with names
 # A and B: it sends only a certificate that chains to a named CA, is valid now
-# and allows clientAuth (reference/client-selection.md section 2); the others
+# and allows clientAuth (the chrome profile in src/lib/profiles.c, with its sources); the others
 # never arrive (403.7). It does not check revocation, so rita arrives (403.13).
 NOT_SENT = ("403.7", "No client certificate arrived")
 CHROMIUM_CASES = [
