@@ -22,6 +22,9 @@ nginx-light apache2 gnutls-bin curl libnss3-tools softhsm2 opensc-pkcs11 p11-kit
 golang-go default-jdk-headless chromium faketime procps iproute2 man-db groff-base
 libgnutls28-dev ca-certificates fonts-liberation time python3-cryptography valgrind firefox-esr"
 
+# the formatter tests/lint.sh runs when CERTPICK_FORMAT_CHECK is set (.clang-format)
+check_pkgs="$check_pkgs clang-format"
+
 # only for bench/probe.sh (its sslscan column)
 bench_pkgs="sslscan bc"
 

@@ -340,7 +340,7 @@ int cp_trust_add_path_as(struct certpick_trust *t, const char *path, const char 
 struct x509_store_st;
 struct x509_store_st *cp_trust_store_new(const struct certpick_trust *t,
     struct certpick_error *err);
-/* ASN1_TIME -> time_t; 0 on failure. */
+/* timefmt.c: ASN1_TIME -> seconds since the epoch; *ok = 0 and 0 on failure. */
 struct asn1_string_st;
 long long cp_asn1_time_to_unix(const struct asn1_string_st *t, int *ok);
 
