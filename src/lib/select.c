@@ -22,146 +22,103 @@
 
 struct ca_index {
 	const struct certpick_certreq *req;
-	size_t nb;
-	long *exact;		/* by DER sha256: CA index, -1 empty */
-	long *string;		/* by rendered string */
-	long *canon;		/* by cp_dn_loose_hash, confirmed by a normalized comparison */
-	unsigned long *canon_hash; /* per CA name */
+	struct cp_hashidx exact;	/* by DER sha256 */
+	struct cp_hashidx string;	/* by rendered string */
+	struct cp_hashidx canon;	/* by cp_dn_loose_hash, confirmed by a normalized comparison */
+	unsigned long *canon_hash;	/* per CA name */
 };
 
-static size_t
-str_hash(const char *s)
+static uint64_t
+sha_key(const uint8_t *p)
 {
-	size_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static size_t
-sha_hash(const uint8_t *p)
-{
-	size_t h;
+	uint64_t h;
 
 	memcpy(&h, p, sizeof(h));
 	return h;
 }
 
+static uint64_t
+str_key(const char *s)
+{
+	return cp_hash_bytes(s, strlen(s));
+}
+
 static void
 ca_index_release(struct ca_index *ix)
 {
-	free(ix->exact);
-	free(ix->string);
-	free(ix->canon);
+	cp_hashidx_release(&ix->exact);
+	cp_hashidx_release(&ix->string);
+	cp_hashidx_release(&ix->canon);
 	free(ix->canon_hash);
 	memset(ix, 0, sizeof(*ix));
-}
-
-static void
-slot_put(long *tab, size_t nb, size_t h, long v, bool (*same)(const struct ca_index *, long,
-    long), const struct ca_index *ix)
-{
-	h &= nb - 1;
-	while (tab[h] != -1) {
-		if (same(ix, tab[h], v))
-			return;	/* keep the first (server order) */
-		h = (h + 1) & (nb - 1);
-	}
-	tab[h] = v;
-}
-
-static bool
-same_exact(const struct ca_index *ix, long a, long b)
-{
-	return certpick_dn_equal_exact(&ix->req->ca_names[a], &ix->req->ca_names[b]);
-}
-
-static bool
-same_string(const struct ca_index *ix, long a, long b)
-{
-	return strcmp(ix->req->ca_names[a].rfc4514, ix->req->ca_names[b].rfc4514) == 0;
-}
-
-static bool
-same_canon(const struct ca_index *ix, long a, long b)
-{
-	return ix->canon_hash[a] == ix->canon_hash[b] &&
-	    certpick_dn_equal_normalized(&ix->req->ca_names[a], &ix->req->ca_names[b]);
 }
 
 static int
 ca_index_build(struct ca_index *ix, const struct certpick_certreq *req,
     struct certpick_error *err)
 {
-	size_t n = req->n_ca_names, nb = 16;
+	size_t n = req->n_ca_names;
 
 	memset(ix, 0, sizeof(*ix));
 	ix->req = req;
-	while (nb < 2 * n + 2)
-		nb *= 2;
-	ix->nb = nb;
-	ix->exact = cp_malloc(nb * sizeof(long));
-	ix->string = cp_malloc(nb * sizeof(long));
-	ix->canon = cp_malloc(nb * sizeof(long));
-	ix->canon_hash = cp_calloc(n + 1, sizeof(unsigned long));
-	if (ix->exact == NULL || ix->string == NULL || ix->canon == NULL ||
-	    ix->canon_hash == NULL) {
-		ca_index_release(ix);
-		return cp_error_nomem(err);
-	}
-	for (size_t i = 0; i < nb; i++)
-		ix->exact[i] = ix->string[i] = ix->canon[i] = -1;
+	if ((ix->canon_hash = cp_calloc(n + 1, sizeof(unsigned long))) == NULL)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		const struct certpick_dn *dn = &req->ca_names[i];
 
-		slot_put(ix->exact, nb, sha_hash(dn->sha256), (long)i, same_exact, ix);
+		if (cp_hashidx_add(&ix->exact, sha_key(dn->sha256), i) != 0)
+			goto nomem;
 		if (!dn->valid)
 			continue;
-		slot_put(ix->string, nb, str_hash(dn->rfc4514), (long)i, same_string, ix);
 		ix->canon_hash[i] = cp_dn_loose_hash(dn);
-		slot_put(ix->canon, nb, ix->canon_hash[i], (long)i, same_canon, ix);
+		if (cp_hashidx_add(&ix->string, str_key(dn->rfc4514), i) != 0 ||
+		    cp_hashidx_add(&ix->canon, ix->canon_hash[i], i) != 0)
+			goto nomem;
 	}
 	ERR_clear_error();
 	return 0;
+nomem:
+	ca_index_release(ix);
+	return cp_error_nomem(err);
 }
 
-/* Index of the first CA name equal to dn under mode, or -1. */
+static bool
+ca_equal(const struct ca_index *ix, enum cp_match mode, size_t i, const struct certpick_dn *dn,
+    unsigned long canon)
+{
+	const struct certpick_dn *name = &ix->req->ca_names[i];
+
+	switch (mode) {
+	case CP_MATCH_EXACT: return certpick_dn_equal_exact(name, dn);
+	case CP_MATCH_STRING: return strcmp(name->rfc4514, dn->rfc4514) == 0;
+	case CP_MATCH_NORMALIZED:
+		return ix->canon_hash[i] == canon && certpick_dn_equal_normalized(name, dn);
+	default: return false;
+	}
+}
+
+/* Index of the first CA name (in the server's order) equal to dn under mode, or -1. */
 static long
 ca_lookup(const struct ca_index *ix, enum cp_match mode, const struct certpick_dn *dn,
     unsigned long canon)
 {
-	const struct certpick_dn *names = ix->req->ca_names;
-	size_t h;
+	const struct cp_hashidx *h;
+	uint64_t key;
+	size_t pos = 0, i;
+	long first = -1;
 
-	if (ix->req->n_ca_names == 0)
-		return -1;
+	if (mode != CP_MATCH_EXACT && !dn->valid)
+		mode = CP_MATCH_EXACT;
 	switch (mode) {
-	case CP_MATCH_EXACT:
-		for (h = sha_hash(dn->sha256) & (ix->nb - 1); ix->exact[h] != -1;
-		    h = (h + 1) & (ix->nb - 1))
-			if (certpick_dn_equal_exact(&names[ix->exact[h]], dn))
-				return ix->exact[h];
-		return -1;
-	case CP_MATCH_STRING:
-		if (!dn->valid)
-			return ca_lookup(ix, CP_MATCH_EXACT, dn, canon);
-		for (h = str_hash(dn->rfc4514) & (ix->nb - 1); ix->string[h] != -1;
-		    h = (h + 1) & (ix->nb - 1))
-			if (strcmp(names[ix->string[h]].rfc4514, dn->rfc4514) == 0)
-				return ix->string[h];
-		return -1;
-	case CP_MATCH_NORMALIZED:
-		if (!dn->valid)
-			return ca_lookup(ix, CP_MATCH_EXACT, dn, canon);
-		for (h = canon & (ix->nb - 1); ix->canon[h] != -1; h = (h + 1) & (ix->nb - 1))
-			if (ix->canon_hash[ix->canon[h]] == canon &&
-			    certpick_dn_equal_normalized(&names[ix->canon[h]], dn))
-				return ix->canon[h];
-		return -1;
-	default:
-		return -1;
+	case CP_MATCH_EXACT: h = &ix->exact; key = sha_key(dn->sha256); break;
+	case CP_MATCH_STRING: h = &ix->string; key = str_key(dn->rfc4514); break;
+	case CP_MATCH_NORMALIZED: h = &ix->canon; key = canon; break;
+	default: return -1;
 	}
+	while (cp_hashidx_next(h, key, &pos, &i))
+		if ((first < 0 || (long)i < first) && ca_equal(ix, mode, i, dn, canon))
+			first = (long)i;
+	return first;
 }
 
 static const char *
