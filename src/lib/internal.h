@@ -326,6 +326,12 @@ int cp_crls_parse(const uint8_t *data, size_t len, const char *source,
     struct stack_st_X509_CRL *out, struct certpick_error *err);
 int cp_crls_load(const char *path, struct stack_st_X509_CRL *out, struct certpick_error *err);
 /*
+ * crl.c: whether an X509_V_ERR_* code says no CRL was found for a
+ * certificate (its issuer gave none among those loaded). check reports it
+ * for the leaf only; serve lets a CA through unless --crl-all.
+ */
+bool cp_crl_unavailable(int x509_v_err);
+/*
  * trust.c: certpick_trust_add_path() with `what` naming the input in its
  * messages ("cannot read WHAT 'path'"): "trust store", "CA names file".
  */

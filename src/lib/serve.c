@@ -244,8 +244,7 @@ conn_close(struct conn *c)
 static bool
 crl_missing_allowed(const struct certpick_serve *srv, int code, int depth)
 {
-	return !srv->crl_check_all && depth > 0 &&
-	    (code == X509_V_ERR_UNABLE_TO_GET_CRL || code == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER);
+	return !srv->crl_check_all && depth > 0 && cp_crl_unavailable(code);
 }
 
 /*
