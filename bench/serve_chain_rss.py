@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/serve_chain_rss.py: what one `certpick serve` connection costs when its
-client sends a long, bloated chain and does not read the answer
-(redteam-2026-12.md F11).
+client sends a long, bloated chain and does not read the answer (SECURITY.md,
+serve: bounded memory per connection).
 
 N clients (default 400) each present a 33-certificate, ~97 KB chain
 (tests/integration/bloat.py), send one GET asking for JSON, and stop reading

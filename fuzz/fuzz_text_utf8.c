@@ -1,5 +1,5 @@
 /*
- * Target functions: certpick_text_utf8, cp_json_text (outtext.c).
+ * Target functions: certpick_text_utf8 (outtext.c), certpick_json_text (json.c).
  * Input: text from outside for JSON. Checks that jansson (an independent
  * UTF-8 decoder) accepts every result, so no key or element can be lost; the
  * length bound; that no NUL is left; that valid UTF-8 without NUL is kept
@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "certpick/certpick.h"
+#include "certpick/json.h"
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,7 +37,7 @@ check_json_text(const char *in, size_t len)
 		return;
 	memcpy(z, in, len);
 	z[len] = '\0';
-	if ((j = cp_json_text(z)) == NULL || !json_is_string(j))
+	if ((j = certpick_json_text(z)) == NULL || !json_is_string(j))
 		abort();
 	json_decref(j);
 	free(z);

@@ -33,6 +33,12 @@ extern "C" {
 
 #define CERTPICK_TLS12 0x0303
 #define CERTPICK_TLS13 0x0304
+/*
+ * OpenSSL's name of a protocol version ("TLSv1.3", "TLSv1.2", "TLSv1.1",
+ * "TLSv1"), the words of the JSON output; NULL for any other value.
+ * Borrowed: static.
+ */
+CERTPICK_API const char *certpick_tls_version_name(uint16_t version);
 
 /* TLS extension code points the model names */
 #define CERTPICK_EXT_STATUS_REQUEST 5

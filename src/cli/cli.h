@@ -14,6 +14,7 @@
 #ifndef CERTPICK_CLI_H
 #define CERTPICK_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
@@ -22,6 +23,13 @@
 
 #include "certpick/certpick.h"
 #include "certpick/select.h"
+
+/*
+ * Elements of an array. The CLI's own copy of the library's CP_NELEM (the CLI
+ * includes only public headers, and the public API does not carry utility
+ * macros): this is its one home in src/cli.
+ */
+#define CLI_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit codes: docs/exit-codes.md. Stable. */
 enum cli_exit {
@@ -53,8 +61,9 @@ const struct cli_command *cli_commands(size_t *n);
 /* Print "certpick: error: MESSAGE: DETAIL" to stderr; returns the exit code for err. */
 int cli_error(const struct certpick_error *err);
 int cli_exit_for(const struct certpick_error *err);
-/* "certpick: error: " + fmt (with one %s arg) + usage, to stderr; returns CLI_EXIT_USAGE. */
-int cli_usage_error(const char *usage, const char *fmt, const char *arg);
+/* "certpick: error: " + the formatted message + usage, to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...) CERTPICK_PRINTF(2, 3);
+int cli_usage_verror(const char *usage, const char *fmt, va_list ap) CERTPICK_PRINTF(2, 0);
 /* getopt_long refused argv[optind - 1] (opterr = 0): names it without any "=VALUE"; exit 2. */
 int cli_option_error(char **argv, const char *optstring, const char *usage);
 /* A host name (letters, digits, '-', '.', '_') or an IPv4/IPv6 literal: no control characters. */

@@ -23,10 +23,16 @@ struct check_args {
 	struct cli_password pw;
 };
 
-static int
-usage_error(const char *fmt, const char *arg)
+static int CERTPICK_PRINTF(1, 2)
+usage_error(const char *fmt, ...)
 {
-	return cli_usage_error(cmd_check_usage, fmt, arg);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = cli_usage_verror(cmd_check_usage, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int
@@ -50,12 +56,12 @@ parse(int argc, char **argv, struct check_args *a)
 		switch (ch) {
 		case 't':
 			if (a->ntrust == MAX_TRUST)
-				return usage_error("too many --trust (at most %s)", "16");
+				return usage_error("too many --trust (at most %d)", MAX_TRUST);
 			a->trust[a->ntrust++] = optarg;
 			break;
 		case 'c':
 			if (a->ncrl == MAX_TRUST)
-				return usage_error("too many --crl (at most %s)", "16");
+				return usage_error("too many --crl (at most %d)", MAX_TRUST);
 			a->crl[a->ncrl++] = optarg;
 			break;
 		case 'a': a->at = optarg; break;
@@ -72,9 +78,9 @@ parse(int argc, char **argv, struct check_args *a)
 		}
 	}
 	if (a->pw.env != NULL && a->pw.file != NULL)
-		return usage_error("give --password-env or --password-file, not both%s", "");
+		return usage_error("give --password-env or --password-file, not both");
 	if (optind >= argc)
-		return usage_error("no PATH to check%s", "");
+		return usage_error("no PATH to check");
 	return 0;
 }
 

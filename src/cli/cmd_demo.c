@@ -99,7 +99,7 @@ make_pki(const char *dir, time_t now, struct certpick_error *err)
 
 	if ((pki = certpick_pki_new(now, err)) == NULL)
 		return -1;
-	for (size_t i = 0; i < sizeof(demo_specs) / sizeof(demo_specs[0]); i++)
+	for (size_t i = 0; i < CLI_NELEM(demo_specs); i++)
 		if (certpick_pki_add(pki, &demo_specs[i], err) != 0)
 			goto out;
 	ret = certpick_pki_write(pki, dir, DEMO_PASSWORD, err);
@@ -112,7 +112,7 @@ out:
 static bool
 as_expected(const struct cli_check_report *rep)
 {
-	for (size_t k = 0; k < sizeof(demo_cases) / sizeof(demo_cases[0]); k++) {
+	for (size_t k = 0; k < CLI_NELEM(demo_cases); k++) {
 		bool seen = false;
 		for (size_t i = 0; i < rep->n; i++) {
 			const struct certpick_candidate *c = certpick_candset_get(rep->set, i);
@@ -170,16 +170,16 @@ static int
 step_check(struct demo *d, struct certpick_error *err)
 {
 	char cmd[1024] = "certpick check --trust root.pem";
-	char *paths[sizeof(demo_cases) / sizeof(demo_cases[0]) + 8];
+	char *paths[CLI_NELEM(demo_cases) + 8];
 	char trust[] = "root.pem";
 	char *trusts[] = { trust };
 	struct cli_check_input in = { .paths = paths, .trust = trusts, .ntrust = 1,
 		.password = DEMO_PASSWORD, .quiet = true };
 	struct cli_check_report rep = { 0 };
 
-	for (size_t k = 0; k < sizeof(demo_cases) / sizeof(demo_cases[0]); k++)
+	for (size_t k = 0; k < CLI_NELEM(demo_cases); k++)
 		paths[in.npaths++] = (char *)demo_cases[k].file;
-	for (size_t k = 0; k < sizeof(demo_keys) / sizeof(demo_keys[0]); k++)
+	for (size_t k = 0; k < CLI_NELEM(demo_keys); k++)
 		paths[in.npaths++] = (char *)demo_keys[k];
 	for (int k = 0; k < in.npaths; k++)
 		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s", paths[k]);
@@ -422,7 +422,7 @@ run_demo(struct demo *d, struct certpick_error *err)
 	    step_probe(d, url, err) != 0)
 		goto out;
 	if ((set = certpick_candset_new(err)) == NULL ||
-	    load_wallet(set, wallet, sizeof(wallet) / sizeof(wallet[0]), err) != 0)
+	    load_wallet(set, wallet, CLI_NELEM(wallet), err) != 0)
 		goto out;
 	if (step_select(d, url, set, err) != 0 ||
 	    step_get(d, url, set, "chrome", WALLET_CMD, 403,

@@ -60,10 +60,16 @@ struct select_args {
 	struct cli_sources src;
 };
 
-static int
-usage_error(const char *fmt, const char *arg)
+static int CERTPICK_PRINTF(1, 2)
+usage_error(const char *fmt, ...)
 {
-	return cli_usage_error(cmd_select_usage, fmt, arg);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = cli_usage_verror(cmd_select_usage, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int
@@ -102,7 +108,7 @@ parse_args(int argc, char **argv, struct select_args *a)
 			break;
 		}
 		case OPT_ISSUER:
-			if (a->n_issuers == sizeof(a->issuers) / sizeof(a->issuers[0]))
+			if (a->n_issuers == CLI_NELEM(a->issuers))
 				return usage_error("too many --issuer (%s)", optarg);
 			a->issuers[a->n_issuers++] = optarg;
 			break;
@@ -130,17 +136,17 @@ parse_args(int argc, char **argv, struct select_args *a)
 		}
 	}
 	if (a->request != NULL && (a->ca_names != NULL || a->n_issuers > 0 || a->url != NULL))
-		return usage_error("%s", "--request cannot be combined with --ca-names, --issuer "
+		return usage_error("--request cannot be combined with --ca-names, --issuer "
 		    "or a URL");
 	if (a->url != NULL && (a->ca_names != NULL || a->n_issuers > 0))
-		return usage_error("%s", "a URL cannot be combined with --ca-names or --issuer");
+		return usage_error("a URL cannot be combined with --ca-names or --issuer");
 	if (a->phase >= 0 && (a->request != NULL || a->url != NULL))
-		return usage_error("%s", "--phase is for a request given by hand: a probed or "
+		return usage_error("--phase is for a request given by hand: a probed or "
 		    "saved request carries the phase the server used");
 	if (a->phase == CERTPICK_PHASE_POST_HANDSHAKE && a->tls12)
-		return usage_error("%s", "--phase post_handshake is TLS 1.3 only (drop --tls1.2)");
+		return usage_error("--phase post_handshake is TLS 1.3 only (drop --tls1.2)");
 	if (a->src.n == 0)
-		return usage_error("%s", "no certificate source (give PATH..., --nssdb DIR or "
+		return usage_error("no certificate source (give PATH..., --nssdb DIR or "
 		    "--pkcs11 URI)");
 	if (a->client != NULL && strcmp(a->client, "all") != 0 &&
 	    certpick_profile_find(a->client) == NULL)

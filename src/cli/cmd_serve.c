@@ -62,10 +62,16 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int
-usage_error(const char *fmt, const char *arg)
+static int CERTPICK_PRINTF(1, 2)
+usage_error(const char *fmt, ...)
 {
-	return cli_usage_error(cmd_serve_usage, fmt, arg);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = cli_usage_verror(cmd_serve_usage, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* "1.5" seconds -> 1500 ms; 0 < value <= one day */
@@ -198,7 +204,7 @@ cmd_serve(int argc, char **argv)
 		switch (ch) {
 		case OPT_LISTEN:
 			if (a.n_listen == MAX_LIST)
-				return usage_error("too many --listen (max %s)", "64");
+				return usage_error("too many --listen (max %d)", MAX_LIST);
 			if (!listen_port_ok(optarg))
 				return usage_error("bad --listen '%s' (ADDR:PORT, the port 0 to 65535)",
 				    optarg);
@@ -217,7 +223,7 @@ cmd_serve(int argc, char **argv)
 			break;
 		case OPT_REQUIRE:
 			if (a.n_require == MAX_LIST)
-				return usage_error("too many --require (max %s)", "64");
+				return usage_error("too many --require (max %d)", MAX_LIST);
 			if (optarg[0] != '/')
 				return usage_error("--require '%s' must start with '/'", optarg);
 			a.require[a.n_require++] = optarg;
@@ -256,11 +262,11 @@ cmd_serve(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (o.no_ca_names && o.ca_names_path != NULL)
-		return usage_error("%s", "--ca-names and --no-ca-names exclude each other");
+		return usage_error("--ca-names and --no-ca-names exclude each other");
 	if (o.key_file != NULL && o.cert_file == NULL)
-		return usage_error("%s", "--key needs --cert");
+		return usage_error("--key needs --cert");
 	if (o.crl_check_all && o.crl_file == NULL)
-		return usage_error("%s", "--crl-all needs --crl");
+		return usage_error("--crl-all needs --crl");
 	/* like IIS: with per-path requests and no --client-auth, the handshake asks nothing */
 	if (a.n_require > 0 && !a.auth_given)
 		o.auth = CERTPICK_SERVE_AUTH_NONE;

@@ -1,7 +1,9 @@
 /*
- * Shared JSON shapes of the contract in docs/json.md, built with jansson.
- * Text from outside enters through cli_json_str() (certpick_text_utf8: bytes
- * that are not UTF-8 become "\xNN", never a NULL); members and elements
+ * The CLI's side of the JSON contract in docs/json.md. The shapes shared
+ * with serve's page (text, DN, finding, error) come from the library
+ * (certpick/json.h); cli_json_str() and cli_json_dn() etc. only note a
+ * NULL from them. Text from outside enters through cli_json_str()
+ * (certpick_text_utf8: bytes that are not UTF-8 become "\xNN"); members and elements
  * through cli_json_set() and cli_json_append(), which remember a NULL or a
  * refusal so that cli_json_print() fails the command instead of printing an
  * object with a key or an element silently missing.
@@ -10,31 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certpick/json.h"
 #include "cli.h"
 
 /* A jansson constructor returned NULL since the last cli_json_take(). */
 static _Thread_local bool json_failed;
 
+/* A NULL from the library's shapes is remembered like any other constructor's. */
+static json_t *
+noted(json_t *j)
+{
+	if (j == NULL)
+		json_failed = true;
+	return j;
+}
+
 json_t *
 cli_json_str(const char *s)
 {
-	size_t len, size;
-	char *buf;
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	len = strlen(s);
-	size = CERTPICK_TEXT_MAX(len);
-	if ((buf = malloc(size)) == NULL) {
-		json_failed = true;
-		return NULL;
-	}
-	len = certpick_text_utf8(buf, size, s, len);
-	if ((j = json_stringn(buf, len)) == NULL)
-		json_failed = true;
-	free(buf);
-	return j;
+	return noted(certpick_json_text(s));
 }
 
 int
@@ -81,47 +77,25 @@ cli_json_take(json_t *obj)
 json_t *
 cli_json_dn(const struct certpick_dn *dn)
 {
-	char *der = certpick_hex(dn->der, dn->der_len);
-	char *sha = certpick_hex(dn->sha256, sizeof(dn->sha256));
-	json_t *o = json_pack("{s:o, s:s, s:s}",	/* NULL der or sha: fails */
-	    "rfc4514", cli_json_str(dn->rfc4514),
-	    "der", der, "sha256", sha);
-
-	free(der);
-	free(sha);
-	return o;
+	return noted(certpick_json_dn(dn));
 }
 
 json_t *
 cli_json_finding(const struct certpick_finding *f)
 {
-	const char *text = certpick_reason_text(f->reason);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s}",
-	    "id", certpick_reason_id(f->reason),
-	    "severity", certpick_severity_name(f->severity),
-	    "message", text,
-	    "hint", certpick_reason_hint(f->reason));
-
-	if (o != NULL && f->detail != NULL)
-		cli_json_set(o, "detail", cli_json_str(f->detail));
-	return o;
+	return noted(certpick_json_finding(f));
 }
 
 json_t *
 cli_json_findings(const struct certpick_findings *f)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; a != NULL && f != NULL && i < f->n; i++)
-		cli_json_append(a, cli_json_finding(&f->v[i]));
-	return a;
+	return noted(certpick_json_findings(f));
 }
 
 json_t *
 cli_json_error(const struct certpick_error *err)
 {
-	return json_pack("{s:s, s:o, s:o}", "code", certpick_errc_name(err->code),
-	    "message", cli_json_str(err->message), "detail", cli_json_str(err->detail));
+	return noted(certpick_json_error(err));
 }
 
 int

@@ -40,7 +40,7 @@ static const char main_usage[] =
 const struct cli_command *
 cli_commands(size_t *n)
 {
-	*n = sizeof(commands) / sizeof(commands[0]);
+	*n = CLI_NELEM(commands);
 	return commands;
 }
 
@@ -56,7 +56,7 @@ print_main_help(FILE *fp)
 	fputs(main_usage, fp);
 	fputs("\nShows both halves of a TLS client-certificate failure: what the server\n"
 	      "asked for, and what the client did with it.\n\ncommands:\n", fp);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < CLI_NELEM(commands); i++)
 		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'certpick COMMAND --help' for a command's options.\n"
 	      "Exit codes: 0 yes, 1 no, 2 usage, 3 network/TLS, 4 local input, 70 internal.\n",
@@ -92,13 +92,25 @@ print_error_line(const char *kind, const struct certpick_error *err)
 }
 
 int
-cli_usage_error(const char *usage, const char *fmt, const char *arg)
+cli_usage_verror(const char *usage, const char *fmt, va_list ap)
 {
 	fputs("certpick: error: ", stderr);
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	fputs(usage, stderr);
 	return CLI_EXIT_USAGE;
+}
+
+int
+cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = cli_usage_verror(usage, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /*
@@ -269,7 +281,7 @@ secret_on_argv(int argc, char **argv)
 	static const char *const names[] = { "--password", "--pin", "--passphrase", "--pass" };
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		for (size_t k = 0; k < CLI_NELEM(names); k++) {
 			size_t n = strlen(names[k]);
 
 			if (strncmp(argv[i], names[k], n) == 0 &&
@@ -361,7 +373,7 @@ main(int argc, char **argv)
 		argv[i] = argv[i + 1];
 		argv[i + 1] = help_flag;
 	}
-	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+	for (size_t k = 0; k < CLI_NELEM(commands); k++)
 		if (strcmp(argv[i], commands[k].name) == 0) {
 			providers_load();
 			return providers_unload(cli_finish(commands[k].fn(argc - i, argv + i)));

@@ -86,7 +86,7 @@ json_selection(const struct certpick_selection *s, const struct certpick_certreq
 	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:o, s:o, s:I}, s:o, s:b, s:o, s:o, s:o, s:o}",
 	    "schema", 1, "client", certpick_profile_name(s->profile),
 	    "summary", certpick_profile_summary(s->profile),
-	    "request", "tls_version", req->tls_version >= CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2",
+	    "request", "tls_version", certpick_tls_version_name(req->tls_version),
 	    "phase", certpick_phase_name(req->phase),
 	    "ca_names", names, "signature_algorithms", sigs, "size", (json_int_t)req->size,
 	    "chosen", json_pick(s, s->chosen), "prompt", s->prompt,
@@ -261,8 +261,8 @@ cli_select_render(const char *client, const struct certpick_candset *set,
 	size_t n = all ? certpick_profile_count() : 1;
 	int rc;
 
-	if (n > sizeof(sel) / sizeof(sel[0]))
-		n = sizeof(sel) / sizeof(sel[0]);
+	if (n > CLI_NELEM(sel))
+		n = CLI_NELEM(sel);
 	for (size_t i = 0; i < n; i++) {
 		const struct certpick_profile *p = all ? certpick_profile_get(i) :
 		    certpick_profile_find(client);

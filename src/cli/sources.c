@@ -15,7 +15,7 @@ cli_sources_option(struct cli_sources *s, int ch, const char *arg, const char *u
 	case CLI_SRC_PATH:
 	case CLI_SRC_NSSDB:
 	case CLI_SRC_PKCS11:
-		if (s->n == sizeof(s->src) / sizeof(s->src[0]))
+		if (s->n == CLI_NELEM(s->src))
 			return cli_usage_error(usage, "too many sources (%s)", arg);
 		s->src[s->n].kind = ch;
 		s->src[s->n++].arg = arg;

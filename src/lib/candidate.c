@@ -4,7 +4,6 @@
  * holds; parsing of bytes is in candidate_load.c. Never prints; warnings go
  * to the caller's callback.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -715,16 +714,10 @@ wanted_in_folder(const char *name)
 
 	if (dot == NULL)
 		return false;
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+	for (size_t i = 0; i < CP_NELEM(ext); i++)
 		if (strcasecmp(dot + 1, ext[i]) == 0)
 			return true;
 	return false;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /*
@@ -818,35 +811,6 @@ visit_folder(struct folder_walk *w, const char *path, const struct stat *st, int
 	return read_folder(w, path, depth, err);
 }
 
-/* The names in a folder that do not start with a dot, sorted; -1 with err set. */
-static int
-folder_names(const char *dir, char ***out, size_t *n, struct certpick_error *err)
-{
-	DIR *d = NULL;
-	struct dirent *de;
-	size_t cap = 0;
-	int ret = -1;
-
-	if ((d = opendir(dir)) == NULL)
-		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'",
-		    dir);
-	while ((de = readdir(d)) != NULL) {
-		char **slot;
-		if (de->d_name[0] == '.')
-			continue;
-		if ((slot = cp_array_push_cap(out, n, &cap, sizeof(*slot))) == NULL ||
-		    (*slot = cp_strdup(de->d_name)) == NULL) {
-			cp_error_nomem(err);
-			goto out;
-		}
-	}
-	qsort(*out, *n, sizeof(**out), cmp_str);
-	ret = 0;
-out:
-	closedir(d);
-	return ret;
-}
-
 static int
 read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_error *err)
 {
@@ -855,7 +819,7 @@ read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_e
 	struct certpick_error e;
 	int ret = -1;
 
-	if (folder_names(dir, &names, &n, err) != 0)
+	if (cp_dir_names(dir, &names, &n, err) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char *path = cp_asprintf("%s%s%s", dir,
@@ -887,9 +851,7 @@ read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_e
 	}
 	ret = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	cp_dir_names_free(names, n);
 	return ret;
 }
 

@@ -30,19 +30,6 @@
 #define MAX_P12_BAGS (2 * MAX_OBJECTS)	/* a certificate and a key bag per object */
 #define KEYSPEC_MASK 0xffu
 
-long long
-cp_asn1_time_to_unix(const ASN1_TIME *t, int *ok)
-{
-	struct tm tm;
-
-	*ok = 0;
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	*ok = 1;
-	return (long long)timegm(&tm);
-}
-
 void
 cp_loaded_release(struct cp_loaded *l)
 {

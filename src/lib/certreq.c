@@ -25,13 +25,26 @@ certpick_phase_name(enum certpick_phase p)
 }
 
 /* see certpick/certreq.h */
+const char *
+certpick_tls_version_name(uint16_t version)
+{
+	switch (version) {
+	case CERTPICK_TLS13: return "TLSv1.3";
+	case CERTPICK_TLS12: return "TLSv1.2";
+	case 0x0302: return "TLSv1.1";
+	case 0x0301: return "TLSv1";
+	default: return NULL;
+	}
+}
+
+/* see certpick/certreq.h */
 int
 certpick_phase_from_name(const char *name, enum certpick_phase *out)
 {
 	static const enum certpick_phase all[] = { CERTPICK_PHASE_INITIAL,
 		CERTPICK_PHASE_RENEGOTIATION, CERTPICK_PHASE_POST_HANDSHAKE };
 
-	for (size_t i = 0; name != NULL && i < sizeof(all) / sizeof(all[0]); i++)
+	for (size_t i = 0; name != NULL && i < CP_NELEM(all); i++)
 		if (strcmp(name, certpick_phase_name(all[i])) == 0) {
 			*out = all[i];
 			return 0;
@@ -196,14 +209,14 @@ lookup(const struct code_name *t, size_t n, uint16_t code)
 const char *
 certpick_sigalg_name(uint16_t scheme)
 {
-	return lookup(sigalgs, sizeof(sigalgs) / sizeof(sigalgs[0]), scheme);
+	return lookup(sigalgs, CP_NELEM(sigalgs), scheme);
 }
 
 /* see certpick/certreq.h */
 int
 certpick_sigalg_from_name(const char *name, uint16_t *out)
 {
-	for (size_t i = 0; name != NULL && i < sizeof(sigalgs) / sizeof(sigalgs[0]); i++)
+	for (size_t i = 0; name != NULL && i < CP_NELEM(sigalgs); i++)
 		if (strcmp(sigalgs[i].name, name) == 0) {
 			*out = sigalgs[i].code;
 			return 0;
@@ -215,14 +228,14 @@ certpick_sigalg_from_name(const char *name, uint16_t *out)
 const char *
 certpick_cert_type_name(uint8_t type)
 {
-	return lookup(cert_types, sizeof(cert_types) / sizeof(cert_types[0]), type);
+	return lookup(cert_types, CP_NELEM(cert_types), type);
 }
 
 /* see certpick/certreq.h */
 int
 certpick_cert_type_from_name(const char *name, uint8_t *out)
 {
-	for (size_t i = 0; name != NULL && i < sizeof(cert_types) / sizeof(cert_types[0]); i++)
+	for (size_t i = 0; name != NULL && i < CP_NELEM(cert_types); i++)
 		if (strcmp(cert_types[i].name, name) == 0) {
 			*out = (uint8_t)cert_types[i].code;
 			return 0;
@@ -234,7 +247,7 @@ certpick_cert_type_from_name(const char *name, uint8_t *out)
 const char *
 certpick_extension_name(uint16_t type)
 {
-	return lookup(extensions, sizeof(extensions) / sizeof(extensions[0]), type);
+	return lookup(extensions, CP_NELEM(extensions), type);
 }
 
 /* TLS 1.2 (hash, signature) pairs with MD5 (1) or SHA-1 (2) */
@@ -300,7 +313,7 @@ out:
 	return ret;
 }
 
-/* see internal.h; reference/client-selection.md section 10 */
+/* see internal.h; each row names the client setting or source constant it comes from */
 const struct cp_cr_limit cp_cr_limits[CP_CR_LIMIT_N] = {
 	[CP_CR_LIMIT_JAVA] = { "Java", 32768, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS,
 	    "jdk.tls.maxHandshakeMessageSize 32768" },

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "internal.h"
 
 struct rd {
@@ -349,41 +350,22 @@ static const uint16_t default_sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x08
 static const uint8_t default_cert_types[] = { 1, 64 };
 
 /*
- * The writer. With count_only it stores nothing and only counts, so the size
- * of a request comes from the same code that writes it, including one whose
- * CA list is too long to encode (the size limits of clients go past 64 KiB).
+ * The writer: the library's buffer (buf.h), or with count_only no storage
+ * at all, only a count, so that the size of a request comes from the same
+ * code that writes it, including one whose CA list is too long to encode
+ * (the size limits of clients go past 64 KiB).
  */
 struct wbuf {
-	uint8_t *p;
-	size_t n, cap;
-	bool nomem;
+	struct cp_buf out;	/* unused with count_only */
+	size_t n;		/* bytes written (or counted) */
 	bool count_only;
 };
 
 static void
 wput(struct wbuf *b, const void *data, size_t len)
 {
-	if (b->nomem)
-		return;
-	if (b->count_only) {
-		b->n += len;
-		return;
-	}
-	if (b->n + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		uint8_t *g;
-
-		while (cap < b->n + len)
-			cap *= 2;
-		if ((g = cp_realloc(b->p, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->p = g;
-		b->cap = cap;
-	}
-	if (len > 0)
-		memcpy(b->p + b->n, data, len);
+	if (!b->count_only)
+		cp_buf_add(&b->out, data, len);
 	b->n += len;
 }
 
@@ -417,17 +399,14 @@ wopen16(struct wbuf *b)
 static int
 wclose16(struct wbuf *b, size_t at)
 {
-	size_t len;
+	size_t len = b->n - at - 2;
 
-	if (b->nomem)
-		return 0;
-	len = b->n - at - 2;
 	if (len > 0xffff)
 		return -1;
-	if (b->count_only)
+	if (b->count_only || b->out.nomem)
 		return 0;
-	b->p[at] = (uint8_t)(len >> 8);
-	b->p[at + 1] = (uint8_t)len;
+	b->out.p[at] = (char)(uint8_t)(len >> 8);
+	b->out.p[at + 1] = (char)(uint8_t)len;
 	return 0;
 }
 
@@ -536,7 +515,7 @@ certpick_certreq_build(const struct certpick_certreq_fields *f, struct certpick_
 		goto out;
 	}
 	encode(f, &b, &too_long);
-	if (b.nomem) {
+	if (b.out.nomem) {
 		cp_error_nomem(err);
 		goto out;
 	}
@@ -545,9 +524,9 @@ certpick_certreq_build(const struct certpick_certreq_fields *f, struct certpick_
 		    "cannot build a CertificateRequest: the CA names exceed 65535 bytes");
 		goto out;
 	}
-	ret = certpick_certreq_parse(version, f->phase, b.p, b.n, err);
+	ret = certpick_certreq_parse(version, f->phase, (const uint8_t *)b.out.p, b.out.len, err);
 out:
-	free(b.p);
+	cp_buf_free(&b.out);
 	return ret;
 }
 

@@ -34,16 +34,10 @@ struct verify_result {
 };
 
 /*
+ * Collect every error, keep verifying: we want all problems, not the first.
  * With CRLs, OpenSSL wants one for every certificate; the user gives those
  * they have. A missing one is not an error: only the leaf's is said (info).
  */
-static bool
-crl_unavailable(int code)
-{
-	return code == X509_V_ERR_UNABLE_TO_GET_CRL || code == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER;
-}
-
-/* Collect every error, keep verifying: we want all problems, not the first. */
 static int
 verify_cb(int ok, X509_STORE_CTX *ctx)
 {
@@ -54,7 +48,7 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 		return 1;
 	r = X509_STORE_CTX_get_app_data(ctx);
 	code = X509_STORE_CTX_get_error(ctx);
-	if (r != NULL && crl_unavailable(code)) {
+	if (r != NULL && cp_crl_unavailable(code)) {
 		if (X509_STORE_CTX_get_error_depth(ctx) == 0)
 			r->leaf_crl_missing = true;
 		return 1;

@@ -40,7 +40,7 @@ certpick_check_csp_is_legacy(const char *csp)
 		"Microsoft DH SChannel Cryptographic Provider",
 	};
 
-	for (size_t i = 0; csp != NULL && i < sizeof(legacy) / sizeof(legacy[0]); i++)
+	for (size_t i = 0; csp != NULL && i < CP_NELEM(legacy); i++)
 		if (strcasecmp(csp, legacy[i]) == 0)
 			return true;
 	return false;
@@ -74,7 +74,7 @@ ku_names(uint32_t ku, char *buf, size_t size)
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < CP_NELEM(names); i++) {
 		if (!(ku & names[i].bit))
 			continue;
 		int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", names[i].name);

@@ -1,7 +1,7 @@
 /*
  * Certificate revocation lists from a file: a PEM bundle of "X509 CRL"
- * blocks, or one DER CRL. Shared by check (certpick_trust_add_crl_path) and
- * serve (--crl). The bytes are untrusted (fuzz/fuzz_crl.c).
+ * blocks, or one DER CRL, read for the trust module (certpick_trust_add_crl_path,
+ * used by check and serve). The bytes are untrusted (fuzz/fuzz_crl.c).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -95,4 +95,12 @@ cp_crls_load(const char *path, STACK_OF(X509_CRL) *out, struct certpick_error *e
 	ret = cp_crls_parse(data, len, path, out, err);
 	cp_freezero(data, len);
 	return ret;
+}
+
+/* see internal.h */
+bool
+cp_crl_unavailable(int x509_v_err)
+{
+	return x509_v_err == X509_V_ERR_UNABLE_TO_GET_CRL ||
+	    x509_v_err == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER;
 }

@@ -33,7 +33,7 @@ certpick_errc_name(enum certpick_errc code)
 	return "internal";
 }
 
-static void
+static void CERTPICK_PRINTF(4, 0)
 set_message(struct certpick_error *err, const char *where, enum certpick_errc code,
     const char *fmt, va_list ap)
 {

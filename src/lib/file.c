@@ -3,6 +3,7 @@
  * without blocking, refuse what is not a regular file before reading, cap
  * the size, read it whole. Other modules never open input files themselves.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -213,5 +214,63 @@ cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_erro
 	int ret = certpick_file_read(path, CERTPICK_FILE_MAX, &p, len, err);
 
 	*data = p;
+	return ret;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* see internal.h */
+void
+cp_dir_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* see internal.h */
+int
+cp_dir_names(const char *dir, char ***out, size_t *n, struct certpick_error *err)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t cap = 0, count = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	if ((d = opendir(dir)) == NULL)
+		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'",
+		    dir);
+	while ((de = readdir(d)) != NULL) {
+		char **slot;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if ((slot = cp_array_push_cap(&names, &count, &cap, sizeof(*slot))) == NULL) {
+			cp_error_nomem(err);
+			goto out;
+		}
+		if ((*slot = cp_strdup(de->d_name)) == NULL) {
+			count--;
+			cp_error_nomem(err);
+			goto out;
+		}
+	}
+	if (count > 0)
+		qsort(names, count, sizeof(*names), cmp_str);
+	*out = names;
+	*n = count;
+	names = NULL;
+	count = 0;
+	ret = 0;
+out:
+	cp_dir_names_free(names, count);
+	closedir(d);
 	return ret;
 }

@@ -254,13 +254,6 @@ bool cp_text_is_control(uint32_t cp);
  * of memory.
  */
 char *cp_dn_text(const char *p, size_t n);
-/*
- * A JSON string of text from outside, through certpick_text_utf8() (never
- * NULL for bytes that are not UTF-8); json_null() for NULL; NULL only when
- * out of memory. Caller owns the result.
- */
-struct json_t;
-struct json_t *cp_json_text(const char *s);
 
 /* mem.c: the library's allocator (fault-injectable in tests). */
 void *cp_malloc(size_t n);
@@ -337,6 +330,13 @@ void cp_loaded_release(struct cp_loaded *l);
  */
 int cp_read_file(const char *path, uint8_t **data, size_t *len, struct certpick_error *err);
 /*
+ * file.c: the one sorted folder walk. The names in dir that do not start
+ * with a dot, in strcmp order, not recursive, into *names (caller frees
+ * with cp_dir_names_free(*names, *n)). -1 with err ("cannot open folder").
+ */
+int cp_dir_names(const char *dir, char ***names, size_t *n, struct certpick_error *err);
+void cp_dir_names_free(char **names, size_t n);
+/*
  * crl.c: every CRL of a PEM bundle (other blocks skipped) or one DER CRL,
  * pushed onto out (owned by the caller, with what was pushed). -1 with err
  * when none, or a CRL block is malformed (what was pushed stays).
@@ -345,7 +345,28 @@ struct stack_st_X509_CRL;
 int cp_crls_parse(const uint8_t *data, size_t len, const char *source,
     struct stack_st_X509_CRL *out, struct certpick_error *err);
 int cp_crls_load(const char *path, struct stack_st_X509_CRL *out, struct certpick_error *err);
-/* ASN1_TIME -> time_t; 0 on failure. */
+/*
+ * crl.c: whether an X509_V_ERR_* code says no CRL was found for a
+ * certificate (its issuer gave none among those loaded). check reports it
+ * for the leaf only; serve lets a CA through unless --crl-all.
+ */
+bool cp_crl_unavailable(int x509_v_err);
+/*
+ * trust.c: certpick_trust_add_path() with `what` naming the input in its
+ * messages ("cannot read WHAT 'path'"): "trust store", "CA names file".
+ */
+struct certpick_trust;
+int cp_trust_add_path_as(struct certpick_trust *t, const char *path, const char *what,
+    struct certpick_error *err);
+/*
+ * trust.c: an X509_STORE holding t's certificates and CRLs, with CRL checks
+ * along the whole path (CRL_CHECK | CRL_CHECK_ALL) when t has CRLs. Caller
+ * owns the result; X509_STORE_free().
+ */
+struct x509_store_st;
+struct x509_store_st *cp_trust_store_new(const struct certpick_trust *t,
+    struct certpick_error *err);
+/* timefmt.c: ASN1_TIME -> seconds since the epoch; *ok = 0 and 0 on failure. */
 struct asn1_string_st;
 long long cp_asn1_time_to_unix(const struct asn1_string_st *t, int *ok);
 

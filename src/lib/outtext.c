@@ -1,13 +1,11 @@
 /*
  * Text from outside, made safe for terminals, logs and JSON (certpick/outtext.h).
- * Pure: no allocation and no state in the escaping and the conversion; the
- * one allocating helper is cp_json_text(), the library's way into jansson.
+ * Pure: no allocation and no state. The library's way into jansson is
+ * certpick_json_text() (json.c).
  */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "certpick/outtext.h"
 #include "internal.h"
@@ -152,22 +150,3 @@ certpick_text_utf8(char *dst, size_t size, const char *src, size_t len)
 	return finish(&o);
 }
 
-/* see internal.h */
-json_t *
-cp_json_text(const char *s)
-{
-	size_t len, size;
-	char *buf;
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	len = strlen(s);
-	size = CERTPICK_TEXT_MAX(len);
-	if ((buf = cp_malloc(size)) == NULL)
-		return NULL;
-	len = certpick_text_utf8(buf, size, s, len);
-	j = json_stringn(buf, len);
-	free(buf);
-	return j;
-}

@@ -442,7 +442,7 @@ END },
 	},
 };
 
-const size_t cp_n_profiles = sizeof(cp_profiles) / sizeof(cp_profiles[0]);
+const size_t cp_n_profiles = CP_NELEM(cp_profiles);
 
 /* see certpick/select.h */
 size_t

@@ -127,7 +127,7 @@ certpick_findings_sort(struct certpick_findings *f)
 	}
 }
 
-static int
+static int CERTPICK_PRINTF(4, 0)
 add_v(struct certpick_findings *f, enum certpick_reason r, enum certpick_severity sev,
     const char *fmt, va_list ap)
 {

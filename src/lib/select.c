@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "buf.h"
 #include "select_int.h"
 
 #define MAX_DEPTH 20		/* Chromium client_cert_matcher.cc */
@@ -21,146 +22,103 @@
 
 struct ca_index {
 	const struct certpick_certreq *req;
-	size_t nb;
-	long *exact;		/* by DER sha256: CA index, -1 empty */
-	long *string;		/* by rendered string */
-	long *canon;		/* by cp_dn_loose_hash, confirmed by a normalized comparison */
-	unsigned long *canon_hash; /* per CA name */
+	struct cp_hashidx exact;	/* by DER sha256 */
+	struct cp_hashidx string;	/* by rendered string */
+	struct cp_hashidx canon;	/* by cp_dn_loose_hash, confirmed by a normalized comparison */
+	unsigned long *canon_hash;	/* per CA name */
 };
 
-static size_t
-str_hash(const char *s)
+static uint64_t
+sha_key(const uint8_t *p)
 {
-	size_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static size_t
-sha_hash(const uint8_t *p)
-{
-	size_t h;
+	uint64_t h;
 
 	memcpy(&h, p, sizeof(h));
 	return h;
 }
 
+static uint64_t
+str_key(const char *s)
+{
+	return cp_hash_bytes(s, strlen(s));
+}
+
 static void
 ca_index_release(struct ca_index *ix)
 {
-	free(ix->exact);
-	free(ix->string);
-	free(ix->canon);
+	cp_hashidx_release(&ix->exact);
+	cp_hashidx_release(&ix->string);
+	cp_hashidx_release(&ix->canon);
 	free(ix->canon_hash);
 	memset(ix, 0, sizeof(*ix));
-}
-
-static void
-slot_put(long *tab, size_t nb, size_t h, long v, bool (*same)(const struct ca_index *, long,
-    long), const struct ca_index *ix)
-{
-	h &= nb - 1;
-	while (tab[h] != -1) {
-		if (same(ix, tab[h], v))
-			return;	/* keep the first (server order) */
-		h = (h + 1) & (nb - 1);
-	}
-	tab[h] = v;
-}
-
-static bool
-same_exact(const struct ca_index *ix, long a, long b)
-{
-	return certpick_dn_equal_exact(&ix->req->ca_names[a], &ix->req->ca_names[b]);
-}
-
-static bool
-same_string(const struct ca_index *ix, long a, long b)
-{
-	return strcmp(ix->req->ca_names[a].rfc4514, ix->req->ca_names[b].rfc4514) == 0;
-}
-
-static bool
-same_canon(const struct ca_index *ix, long a, long b)
-{
-	return ix->canon_hash[a] == ix->canon_hash[b] &&
-	    certpick_dn_equal_normalized(&ix->req->ca_names[a], &ix->req->ca_names[b]);
 }
 
 static int
 ca_index_build(struct ca_index *ix, const struct certpick_certreq *req,
     struct certpick_error *err)
 {
-	size_t n = req->n_ca_names, nb = 16;
+	size_t n = req->n_ca_names;
 
 	memset(ix, 0, sizeof(*ix));
 	ix->req = req;
-	while (nb < 2 * n + 2)
-		nb *= 2;
-	ix->nb = nb;
-	ix->exact = cp_malloc(nb * sizeof(long));
-	ix->string = cp_malloc(nb * sizeof(long));
-	ix->canon = cp_malloc(nb * sizeof(long));
-	ix->canon_hash = cp_calloc(n + 1, sizeof(unsigned long));
-	if (ix->exact == NULL || ix->string == NULL || ix->canon == NULL ||
-	    ix->canon_hash == NULL) {
-		ca_index_release(ix);
-		return cp_error_nomem(err);
-	}
-	for (size_t i = 0; i < nb; i++)
-		ix->exact[i] = ix->string[i] = ix->canon[i] = -1;
+	if ((ix->canon_hash = cp_calloc(n + 1, sizeof(unsigned long))) == NULL)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		const struct certpick_dn *dn = &req->ca_names[i];
 
-		slot_put(ix->exact, nb, sha_hash(dn->sha256), (long)i, same_exact, ix);
+		if (cp_hashidx_add(&ix->exact, sha_key(dn->sha256), i) != 0)
+			goto nomem;
 		if (!dn->valid)
 			continue;
-		slot_put(ix->string, nb, str_hash(dn->rfc4514), (long)i, same_string, ix);
 		ix->canon_hash[i] = cp_dn_loose_hash(dn);
-		slot_put(ix->canon, nb, ix->canon_hash[i], (long)i, same_canon, ix);
+		if (cp_hashidx_add(&ix->string, str_key(dn->rfc4514), i) != 0 ||
+		    cp_hashidx_add(&ix->canon, ix->canon_hash[i], i) != 0)
+			goto nomem;
 	}
 	ERR_clear_error();
 	return 0;
+nomem:
+	ca_index_release(ix);
+	return cp_error_nomem(err);
 }
 
-/* Index of the first CA name equal to dn under mode, or -1. */
+static bool
+ca_equal(const struct ca_index *ix, enum cp_match mode, size_t i, const struct certpick_dn *dn,
+    unsigned long canon)
+{
+	const struct certpick_dn *name = &ix->req->ca_names[i];
+
+	switch (mode) {
+	case CP_MATCH_EXACT: return certpick_dn_equal_exact(name, dn);
+	case CP_MATCH_STRING: return strcmp(name->rfc4514, dn->rfc4514) == 0;
+	case CP_MATCH_NORMALIZED:
+		return ix->canon_hash[i] == canon && certpick_dn_equal_normalized(name, dn);
+	default: return false;
+	}
+}
+
+/* Index of the first CA name (in the server's order) equal to dn under mode, or -1. */
 static long
 ca_lookup(const struct ca_index *ix, enum cp_match mode, const struct certpick_dn *dn,
     unsigned long canon)
 {
-	const struct certpick_dn *names = ix->req->ca_names;
-	size_t h;
+	const struct cp_hashidx *h;
+	uint64_t key;
+	size_t pos = 0, i;
+	long first = -1;
 
-	if (ix->req->n_ca_names == 0)
-		return -1;
+	if (mode != CP_MATCH_EXACT && !dn->valid)
+		mode = CP_MATCH_EXACT;
 	switch (mode) {
-	case CP_MATCH_EXACT:
-		for (h = sha_hash(dn->sha256) & (ix->nb - 1); ix->exact[h] != -1;
-		    h = (h + 1) & (ix->nb - 1))
-			if (certpick_dn_equal_exact(&names[ix->exact[h]], dn))
-				return ix->exact[h];
-		return -1;
-	case CP_MATCH_STRING:
-		if (!dn->valid)
-			return ca_lookup(ix, CP_MATCH_EXACT, dn, canon);
-		for (h = str_hash(dn->rfc4514) & (ix->nb - 1); ix->string[h] != -1;
-		    h = (h + 1) & (ix->nb - 1))
-			if (strcmp(names[ix->string[h]].rfc4514, dn->rfc4514) == 0)
-				return ix->string[h];
-		return -1;
-	case CP_MATCH_NORMALIZED:
-		if (!dn->valid)
-			return ca_lookup(ix, CP_MATCH_EXACT, dn, canon);
-		for (h = canon & (ix->nb - 1); ix->canon[h] != -1; h = (h + 1) & (ix->nb - 1))
-			if (ix->canon_hash[ix->canon[h]] == canon &&
-			    certpick_dn_equal_normalized(&names[ix->canon[h]], dn))
-				return ix->canon[h];
-		return -1;
-	default:
-		return -1;
+	case CP_MATCH_EXACT: h = &ix->exact; key = sha_key(dn->sha256); break;
+	case CP_MATCH_STRING: h = &ix->string; key = str_key(dn->rfc4514); break;
+	case CP_MATCH_NORMALIZED: h = &ix->canon; key = canon; break;
+	default: return -1;
 	}
+	while (cp_hashidx_next(h, key, &pos, &i))
+		if ((first < 0 || (long)i < first) && ca_equal(ix, mode, i, dn, canon))
+			first = (long)i;
+	return first;
 }
 
 static const char *
@@ -171,51 +129,6 @@ match_name(enum cp_match m)
 	case CP_MATCH_STRING: return "string";
 	case CP_MATCH_NORMALIZED: return "normalized";
 	default: return "?";
-	}
-}
-
-/* ---- a growing text buffer for trace details ---- */
-
-struct buf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void buf_add(struct buf *b, const char *fmt, ...) CERTPICK_PRINTF(2, 3);
-
-static void
-buf_add(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->s != NULL && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 128;
-
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *s = cp_realloc(b->s, cap);
-
-		if (s == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
 	}
 }
 
@@ -242,10 +155,10 @@ const uint16_t *
 certpick_select_default_sigalgs(uint16_t tls_version, size_t *n)
 {
 	if (tls_version >= CERTPICK_TLS13) {
-		*n = sizeof(default_sigalgs13) / sizeof(default_sigalgs13[0]);
+		*n = CP_NELEM(default_sigalgs13);
 		return default_sigalgs13;
 	}
-	*n = sizeof(default_sigalgs12) / sizeof(default_sigalgs12[0]);
+	*n = CP_NELEM(default_sigalgs12);
 	return default_sigalgs12;
 }
 
@@ -287,7 +200,7 @@ scheme_name(uint16_t s)
 		{ 0x080b, "rsa_pss_pss_sha512" }, { 0x0402, "dsa_sha256" },
 	};
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+	for (size_t i = 0; i < CP_NELEM(t); i++)
 		if (t[i].v == s)
 			return t[i].n;
 	return "an offered scheme";
@@ -354,7 +267,7 @@ struct ctx {
 };
 
 static int add_step(struct certpick_sel_candidate *o, const struct cp_check_row *row,
-    const char *check, bool passed, struct buf *detail);
+    const char *check, bool passed, struct cp_buf *detail);
 
 static bool
 is_listed(struct ctx *c, const struct cp_check_row *row, const struct certpick_dn *dn,
@@ -375,7 +288,7 @@ is_listed(struct ctx *c, const struct cp_check_row *row, const struct certpick_d
 /* Depth-first search of issuer paths through the store. */
 static bool
 walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t depth,
-    struct buf *b, bool describe)
+    struct cp_buf *b, bool describe)
 {
 	const struct cp_selcert *cur = w->path[depth - 1];
 	long ca;
@@ -384,7 +297,7 @@ walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t
 	if (depth == 1 && row->subject_too &&
 	    is_listed(c, row, &cur->subject, cur->subject_canon, &ca, &w->encoding_only)) {
 		if (describe)
-			buf_add(b, "subject %s is listed (%s match)", dn_text(&cur->subject),
+			cp_buf_printf(b, "subject %s is listed (%s match)", dn_text(&cur->subject),
 			    match_name(row->match));
 		w->ca = ca;
 		w->n_path = depth;
@@ -392,22 +305,22 @@ walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t
 	}
 	if (is_listed(c, row, &cur->issuer, cur->issuer_canon, &ca, &w->encoding_only)) {
 		if (describe)
-			buf_add(b, "%s: listed, %s match", dn_text(&cur->issuer),
+			cp_buf_printf(b, "%s: listed, %s match", dn_text(&cur->issuer),
 			    match_name(row->match));
 		w->ca = ca;
 		w->n_path = depth;
 		return true;
 	}
 	if (describe)
-		buf_add(b, "%s (not listed)", dn_text(&cur->issuer));
+		cp_buf_printf(b, "%s (not listed)", dn_text(&cur->issuer));
 	if (cur->self_issued) {
 		if (describe)
-			buf_add(b, ", self-issued: end of chain");
+			cp_buf_printf(b, ", self-issued: end of chain");
 		return false;
 	}
 	if (depth > MAX_DEPTH) {
 		if (describe)
-			buf_add(b, ", depth limit %d", MAX_DEPTH);
+			cp_buf_printf(b, ", depth limit %d", MAX_DEPTH);
 		return false;
 	}
 	for (size_t it = cp_selstore_first(c->store, &cur->issuer); it != 0;
@@ -425,7 +338,7 @@ walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t
 		found_issuer = true;
 		w->path[depth] = iss;
 		if (describe)
-			buf_add(b, " -> ");
+			cp_buf_printf(b, " -> ");
 		if (walk_store(c, row, w, depth + 1, b, describe))
 			return true;
 		describe = false;	/* describe the first path only */
@@ -435,7 +348,7 @@ walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t
 	if (!found_issuer) {
 		w->issuer_missing = true;
 		if (describe)
-			buf_add(b, ", issuer not found in the store");
+			cp_buf_printf(b, ", issuer not found in the store");
 	}
 	ERR_clear_error();
 	return false;
@@ -443,27 +356,27 @@ walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t
 
 static void
 walk_configured(struct ctx *c, const struct cp_check_row *row, const struct cp_selcand *cand,
-    struct walk *w, struct buf *b)
+    struct walk *w, struct cp_buf *b)
 {
 	long best = -1;
 	size_t best_at = 0;
 
-	buf_add(b, "configured chain: ");
+	cp_buf_printf(b, "configured chain: ");
 	for (size_t i = 0; i <= cand->n_chain; i++) {
 		const struct cp_selcert *x = i == 0 ? cand->leaf : cand->chain[i - 1];
 		long ca;
 
 		if (i > 0)
-			buf_add(b, "; ");
+			cp_buf_printf(b, "; ");
 		if (is_listed(c, row, &x->issuer, x->issuer_canon, &ca, &w->encoding_only)) {
-			buf_add(b, "%s issued by %s: listed, %s match", dn_text(&x->subject),
+			cp_buf_printf(b, "%s issued by %s: listed, %s match", dn_text(&x->subject),
 			    dn_text(&x->issuer), match_name(row->match));
 			if (best < 0 || ca < best) {
 				best = ca;
 				best_at = i;
 			}
 		} else {
-			buf_add(b, "%s issued by %s (not listed)", dn_text(&x->subject),
+			cp_buf_printf(b, "%s issued by %s (not listed)", dn_text(&x->subject),
 			    dn_text(&x->issuer));
 		}
 	}
@@ -478,7 +391,7 @@ walk_configured(struct ctx *c, const struct cp_check_row *row, const struct cp_s
 }
 
 static int
-check_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b)
+check_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b)
 {
 	struct walk *w = &e->walk;
 
@@ -487,7 +400,7 @@ check_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, stru
 	w->path[0] = e->cand->leaf;
 	w->n_path = 1;
 	if (c->req->n_ca_names == 0) {
-		buf_add(b, "the server named no CA: any issuer is accepted");
+		cp_buf_printf(b, "the server named no CA: any issuer is accepted");
 		w->matched = true;
 		if (row->walk != CP_WALK_CONFIGURED) {
 			/* build the chain to send: up to (not including) a self-signed root */
@@ -508,23 +421,24 @@ check_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, stru
 			ERR_clear_error();
 		} else {
 			struct walk tmp;
-			struct buf ignored = { 0 };
+			struct cp_buf ignored = { 0 };
 
 			walk_configured(c, row, e->cand, &tmp, &ignored);
-			free(ignored.s);
+			cp_buf_free(&ignored);
 			memcpy(w->path, tmp.path, sizeof(w->path));
 			w->n_path = tmp.n_path;
 		}
 		return 0;
 	}
 	if (row->walk == CP_WALK_CONFIGURED) {
-		struct buf scratch = { 0 };
+		struct cp_buf scratch = { 0 };
 
 		walk_configured(c, row, e->cand, w, &scratch);
-		buf_add(b, "%s", scratch.s ? scratch.s : "");
-		free(scratch.s);
+		cp_buf_add(b, scratch.p, scratch.len);
+		b->nomem = b->nomem || scratch.nomem;
+		cp_buf_free(&scratch);
 	} else {
-		buf_add(b, "issuer walk (%s): %s -> ",
+		cp_buf_printf(b, "issuer walk (%s): %s -> ",
 		    row->walk == CP_WALK_STORE_FIRST ? "first issuer found" : "all paths",
 		    dn_text(&e->cand->leaf->subject));
 		c->visits = 0;
@@ -535,14 +449,14 @@ check_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, stru
 
 static bool
 sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert *leaf,
-    struct buf *b)
+    struct cp_buf *b)
 {
 	unsigned allowed = row->key_algs;
 	unsigned ct = 0;
 	size_t n = 0;
 
 	if ((leaf->keyalg & allowed) == 0) {
-		buf_add(b, "%s keys are not supported by this client", cp_keyalg_name(leaf->keyalg));
+		cp_buf_printf(b, "%s keys are not supported by this client", cp_keyalg_name(leaf->keyalg));
 		return false;
 	}
 	if (row->cert_types_restrict_sigalgs && !c->tls13) {
@@ -568,20 +482,20 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 		if (n++ > 0)
 			continue;
 		if ((scheme_keys(s, c->tls13) & leaf->keyalg) == 0)
-			buf_add(b, "%s key has the key type of %s (EC: chosen by key type, the "
+			cp_buf_printf(b, "%s key has the key type of %s (EC: chosen by key type, the "
 			    "curve counts only for the CertificateVerify)",
 			    cp_keyalg_name(leaf->keyalg), scheme_name(s));
 		else
-			buf_add(b, "%s key can sign with %s", cp_keyalg_name(leaf->keyalg),
+			cp_buf_printf(b, "%s key can sign with %s", cp_keyalg_name(leaf->keyalg),
 			    scheme_name(s));
 	}
 	if (n > 0)
 		return true;
-	buf_add(b, "%s key cannot make any of the %zu offered signature schemes%s",
+	cp_buf_printf(b, "%s key cannot make any of the %zu offered signature schemes%s",
 	    cp_keyalg_name(leaf->keyalg), c->req->n_sigalgs,
 	    c->tls13 ? " (TLS 1.3: no PKCS#1 v1.5, ECDSA curve must match)" : "");
 	if (row->cert_types_restrict_sigalgs && !c->tls13)
-		buf_add(b, " (TLS 1.2: schemes limited by certificate_types)");
+		cp_buf_printf(b, " (TLS 1.2: schemes limited by certificate_types)");
 	return false;
 }
 
@@ -610,10 +524,10 @@ struct check_out {
 };
 
 typedef int (*check_fn)(struct ctx *c, const struct cp_check_row *row, struct eval *e,
-    struct buf *b, struct check_out *r);
+    struct cp_buf *b, struct check_out *r);
 
 static int
-chk_size(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_size(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	size_t max = cp_cr_limits[c->p->cr_limit].limit;
@@ -623,37 +537,37 @@ chk_size(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct b
 	(void)row;
 	(void)e;
 	if (c->req->size == 0) {
-		buf_add(b, "request size unknown (written by hand)");
+		cp_buf_printf(b, "request size unknown (written by hand)");
 	} else if (body > max) {
 		r->ok = false;
 		r->why = CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT;
-		buf_add(b, "the CertificateRequest is %zu bytes, a body of %zu over this client's "
+		cp_buf_printf(b, "the CertificateRequest is %zu bytes, a body of %zu over this client's "
 		    "limit of %zu: the handshake fails", c->req->size, body, max);
 	} else {
-		buf_add(b, "%zu bytes (a body of %zu), within the limit of %zu", c->req->size,
+		cp_buf_printf(b, "%zu bytes (a body of %zu), within the limit of %zu", c->req->size,
 		    body, max);
 	}
 	return 0;
 }
 
 static int
-chk_configured(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_configured(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	(void)row;
 	if ((long)e->cand->index == c->configured) {
-		buf_add(b, "the one certificate configured (the first with a key)");
+		cp_buf_printf(b, "the one certificate configured (the first with a key)");
 		return 0;
 	}
 	r->ok = false;
 	r->why = CERTPICK_REASON_SEL_NOT_FIRST;
-	buf_add(b, "this client takes exactly one certificate (curl --cert, "
+	cp_buf_printf(b, "this client takes exactly one certificate (curl --cert, "
 	    "SSL_CTX_use_certificate); the first candidate with a key is it");
 	return 0;
 }
 
 static int
-chk_private_key(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_private_key(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	(void)c;
@@ -661,14 +575,14 @@ chk_private_key(struct ctx *c, const struct cp_check_row *row, struct eval *e, s
 	r->ok = e->cand->has_key;
 	r->why = CERTPICK_REASON_NO_PRIVATE_KEY;
 	if (r->ok)
-		buf_add(b, "private key in %s", key_place(e->cand->key_store));
+		cp_buf_printf(b, "private key in %s", key_place(e->cand->key_store));
 	else
-		buf_add(b, "no private key found for this certificate");
+		cp_buf_printf(b, "no private key found for this certificate");
 	return 0;
 }
 
 static int
-chk_key_usage(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_key_usage(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	const struct cp_selcert *leaf = e->cand->leaf;
@@ -676,22 +590,22 @@ chk_key_usage(struct ctx *c, const struct cp_check_row *row, struct eval *e, str
 	(void)row;
 	r->why = CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE;
 	if (!leaf->has_ku) {
-		buf_add(b, "no keyUsage extension: all usages allowed");
+		cp_buf_printf(b, "no keyUsage extension: all usages allowed");
 	} else if (leaf->ku & KU_DIGITAL_SIGNATURE) {
-		buf_add(b, "keyUsage has digitalSignature");
+		cp_buf_printf(b, "keyUsage has digitalSignature");
 	} else if (c->p->order == CP_ORDER_JAVA &&
 	    (leaf->keyalg & (CP_KA_ED25519 | CP_KA_ED448 | CP_KA_RSA_PSS))) {
-		buf_add(b, "keyUsage lacks digitalSignature, not checked for %s keys",
+		cp_buf_printf(b, "keyUsage lacks digitalSignature, not checked for %s keys",
 		    cp_keyalg_name(leaf->keyalg));
 	} else {
 		r->ok = false;
-		buf_add(b, "keyUsage lacks digitalSignature (0x%x)", (unsigned)leaf->ku);
+		cp_buf_printf(b, "keyUsage lacks digitalSignature (0x%x)", (unsigned)leaf->ku);
 	}
 	return 0;
 }
 
 static int
-chk_eku(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_eku(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	const struct cp_selcert *leaf = e->cand->leaf;
@@ -699,16 +613,16 @@ chk_eku(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct bu
 	(void)c;
 	r->why = CERTPICK_REASON_EKU_NO_CLIENT_AUTH;
 	if (!leaf->has_eku) {
-		buf_add(b, "no extendedKeyUsage extension: all purposes allowed");
+		cp_buf_printf(b, "no extendedKeyUsage extension: all purposes allowed");
 	} else if (leaf->eku_client) {
-		buf_add(b, "extendedKeyUsage has clientAuth");
+		cp_buf_printf(b, "extendedKeyUsage has clientAuth");
 	} else if (leaf->eku_any && row->eku == CP_EKU_CLIENT_OR_ANY) {
-		buf_add(b, "extendedKeyUsage has anyExtendedKeyUsage, accepted here");
+		cp_buf_printf(b, "extendedKeyUsage has anyExtendedKeyUsage, accepted here");
 	} else {
 		r->ok = false;
 		if (leaf->eku_any)
 			r->why = CERTPICK_REASON_EKU_ANY_ONLY;
-		buf_add(b, "extendedKeyUsage is %s: no clientAuth%s",
+		cp_buf_printf(b, "extendedKeyUsage is %s: no clientAuth%s",
 		    leaf->eku_text ? leaf->eku_text : "present",
 		    leaf->eku_any ? " (anyExtendedKeyUsage is not accepted here)" : "");
 	}
@@ -716,7 +630,7 @@ chk_eku(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct bu
 }
 
 static int
-chk_validity(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_validity(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	const struct cp_selcert *leaf = e->cand->leaf;
@@ -731,19 +645,19 @@ chk_validity(struct ctx *c, const struct cp_check_row *row, struct eval *e, stru
 	if (c->now > leaf->not_after) {
 		r->ok = false;
 		r->why = CERTPICK_REASON_EXPIRED;
-		buf_add(b, "expired: notAfter %s", na);
+		cp_buf_printf(b, "expired: notAfter %s", na);
 	} else if (c->now < leaf->not_before) {
 		r->ok = false;
 		r->why = CERTPICK_REASON_NOT_YET_VALID;
-		buf_add(b, "not yet valid: notBefore %s", nb);
+		cp_buf_printf(b, "not yet valid: notBefore %s", nb);
 	} else {
-		buf_add(b, "valid from %s to %s", nb, na);
+		cp_buf_printf(b, "valid from %s to %s", nb, na);
 	}
 	return 0;
 }
 
 static int
-chk_key_alg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_key_alg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	const struct cp_selcert *leaf = e->cand->leaf;
@@ -751,13 +665,13 @@ chk_key_alg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struc
 	(void)c;
 	r->why = CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED;
 	r->ok = (leaf->keyalg & row->key_algs) != 0;
-	buf_add(b, "%s key%s", cp_keyalg_name(leaf->keyalg),
+	cp_buf_printf(b, "%s key%s", cp_keyalg_name(leaf->keyalg),
 	    r->ok ? " supported" : " not supported by this client");
 	return 0;
 }
 
 static int
-chk_cert_types(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_cert_types(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	const struct cp_selcert *leaf = e->cand->leaf;
@@ -775,12 +689,12 @@ chk_cert_types(struct ctx *c, const struct cp_check_row *row, struct eval *e, st
 			ka |= CP_KA_RSA_PSS;
 		ka &= row->key_algs | CP_KA_ED25519 | CP_KA_ED448 | CP_KA_RSA_PSS;
 		r->ok = (leaf->keyalg & ka) != 0;
-		buf_add(b, "TLS 1.3: %s key %s by the offered signature schemes",
+		cp_buf_printf(b, "TLS 1.3: %s key %s by the offered signature schemes",
 		    cp_keyalg_name(leaf->keyalg), r->ok ? "allowed" : "not allowed");
 	} else {
 		ka = cert_type_keys(c->req) & row->key_algs;
 		r->ok = (leaf->keyalg & ka) != 0;
-		buf_add(b, "TLS 1.2 certificate_types %s %s keys", r->ok ? "allow" : "do not allow",
+		cp_buf_printf(b, "TLS 1.2 certificate_types %s %s keys", r->ok ? "allow" : "do not allow",
 		    cp_keyalg_name(leaf->keyalg));
 	}
 	return 0;
@@ -797,7 +711,7 @@ curve_offered(const struct ctx *c, const struct cp_selcert *leaf)
 }
 
 static int
-chk_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	const struct cp_selcert *leaf = e->cand->leaf;
@@ -819,7 +733,7 @@ chk_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct
 }
 
 static int
-chk_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct buf *b,
+chk_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
     struct check_out *r)
 {
 	struct certpick_sel_candidate *o = e->out;
@@ -830,7 +744,7 @@ chk_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct
 	r->why = e->walk.encoding_only ? CERTPICK_REASON_SEL_CA_MATCH_ENCODING_ONLY :
 	    CERTPICK_REASON_SEL_ISSUER_NOT_LISTED;
 	if (!r->ok && e->walk.encoding_only)
-		buf_add(b, " [a CA name matches only after normalization]");
+		cp_buf_printf(b, " [a CA name matches only after normalization]");
 	if (r->ok && e->walk.ca >= 0 && o->matched_ca == NULL &&
 	    (o->matched_ca = cp_strdup(dn_text(&c->req->ca_names[e->walk.ca]))) == NULL)
 		return -1;
@@ -867,7 +781,7 @@ cert_sig_offered(const struct ctx *c, const struct cp_selcert *x)
  * constraints built from the server's signature schemes. */
 static int
 chk_chain_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e,
-    struct buf *b, struct check_out *r)
+    struct cp_buf *b, struct check_out *r)
 {
 	const struct cp_selcand *cand = e->cand;
 
@@ -875,18 +789,18 @@ chk_chain_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e,
 	r->why = CERTPICK_REASON_SEL_CHAIN_SIGALG_NOT_OFFERED;
 	r->ok = cert_sig_offered(c, cand->leaf);
 	if (!r->ok) {
-		buf_add(b, "the certificate's own signature is not an offered scheme");
+		cp_buf_printf(b, "the certificate's own signature is not an offered scheme");
 		return 0;
 	}
 	for (size_t i = 0; i < cand->n_chain; i++) {
 		if (!cert_sig_offered(c, cand->chain[i])) {
 			r->ok = false;
-			buf_add(b, "%s is signed with a scheme the server did not offer",
+			cp_buf_printf(b, "%s is signed with a scheme the server did not offer",
 			    dn_text(&cand->chain[i]->subject));
 			return 0;
 		}
 	}
-	buf_add(b, "every configured certificate is signed with an offered scheme");
+	cp_buf_printf(b, "every configured certificate is signed with an offered scheme");
 	return 0;
 }
 
@@ -941,21 +855,19 @@ static int
 eval_row(struct ctx *c, const struct cp_check_row *row, struct eval *e)
 {
 	struct check_out r = { .ok = true, .why = CERTPICK_REASON_SEL_ISSUER_NOT_LISTED };
-	struct buf b = { 0 };
+	struct cp_buf b = { 0 };
 	const char *name = "?";
 
-	if ((size_t)row->check < sizeof(check_table) / sizeof(check_table[0]) &&
+	if ((size_t)row->check < CP_NELEM(check_table) &&
 	    check_table[row->check].fn != NULL) {
 		name = check_table[row->check].name;
 		if (check_table[row->check].fn(c, row, e, &b, &r) != 0) {
-			free(b.s);
+			cp_buf_free(&b);
 			return -1;
 		}
 	}
-	if (b.oom || add_step(e->out, row, name, r.ok, &b) != 0) {
-		free(b.s);
+	if (add_step(e->out, row, name, r.ok, &b) != 0)
 		return -1;
-	}
 	return r.ok ? 0 : apply_failure(e, row, r.why);
 }
 
@@ -977,7 +889,7 @@ eval_one(struct ctx *c, struct eval *e)
 
 static int
 add_step(struct certpick_sel_candidate *o, const struct cp_check_row *row, const char *check,
-    bool passed, struct buf *detail)
+    bool passed, struct cp_buf *detail)
 {
 	/* eval_one sized the array for every check of the profile */
 	struct certpick_trace_step *st = &o->trace[o->n_trace++];
@@ -985,8 +897,8 @@ add_step(struct certpick_sel_candidate *o, const struct cp_check_row *row, const
 	st->check = check;
 	st->passed = passed;
 	st->decisive = row->effect != CP_FX_RANK;
-	st->detail = detail->s != NULL ? detail->s : cp_strdup("");
-	detail->s = NULL;
+	/* NULL when the detail could not be written whole */
+	st->detail = cp_buf_release(detail);
 	return st->detail == NULL ? -1 : 0;
 }
 

@@ -171,7 +171,7 @@ sig_scheme(const X509 *x)
 		return 0;
 	if (pk == NID_rsassaPss)
 		return 0x0804;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+	for (size_t i = 0; i < CP_NELEM(map); i++)
 		if (map[i].md == md && map[i].pk == pk)
 			return map[i].scheme;
 	return 0;
@@ -271,91 +271,76 @@ cp_selcert_free(struct cp_selcert *c)
 	free(c);
 }
 
-static size_t
-hash_bytes(const uint8_t *p)
+static uint64_t
+sha_key(const uint8_t *p)
 {
-	size_t h;
+	uint64_t h;
 
 	memcpy(&h, p, sizeof(h));
 	return h;
 }
 
-static size_t
-sha_hex_hash(const char *hex)
-{
-	size_t h = 1469598103934665603ull;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ (unsigned char)hex[i]) * 1099511628211ull;
-	return h;
-}
-
-static size_t
-ptr_hash(const void *p)
+static uint64_t
+ptr_key(const void *p)
 {
 	uintptr_t v = (uintptr_t)p;
 
-	v ^= v >> 17;
-	v *= 0x9e3779b97f4a7c15ull;
-	return (size_t)(v ^ (v >> 29));
+	return cp_hash_bytes(&v, sizeof(v));
 }
 
-/* Rebuild both indexes at twice the size. */
+/* Room for one more certificate in certs and next. */
 static int
-grow(struct cp_selstore *s)
+reserve(struct cp_selstore *s)
 {
-	size_t nb = s->nbucket ? s->nbucket * 2 : 64;
-	size_t *bucket = cp_calloc(nb, sizeof(size_t));
-	size_t *by_sha = cp_calloc(nb, sizeof(size_t));
-	size_t *by_ptr = cp_calloc(nb, sizeof(size_t));
-	size_t *next = cp_realloc(s->next, nb / 2 * sizeof(size_t));
-	struct cp_selcert **certs = cp_realloc(s->certs, nb / 2 * sizeof(*certs));
+	size_t cap = s->cap ? 2 * s->cap : 32;
+	struct cp_selcert **certs;
+	size_t *next;
 
-	if (next != NULL)
-		s->next = next;
-	if (certs != NULL)
-		s->certs = certs;
-	if (bucket == NULL || by_sha == NULL || by_ptr == NULL || next == NULL || certs == NULL) {
-		free(bucket);
-		free(by_sha);
-		free(by_ptr);
+	if (s->n < s->cap)
+		return 0;
+	if (cap > SIZE_MAX / sizeof(*certs))
 		return -1;
-	}
-	free(s->bucket);
-	free(s->by_sha);
-	free(s->by_ptr);
-	s->bucket = bucket;
-	s->by_sha = by_sha;
-	s->by_ptr = by_ptr;
-	s->nbucket = nb;
-	s->cap = nb / 2;
-	for (size_t i = 0; i < s->n; i++) {
-		size_t h = hash_bytes(s->certs[i]->subject.sha256) & (nb - 1);
+	if ((certs = cp_realloc(s->certs, cap * sizeof(*certs))) == NULL)
+		return -1;
+	s->certs = certs;
+	if ((next = cp_realloc(s->next, cap * sizeof(*next))) == NULL)
+		return -1;
+	s->next = next;
+	s->cap = cap;
+	return 0;
+}
 
-		/* subject index: chains keep insertion order (head = first added) */
-		while (s->bucket[h] != 0 &&
-		    !certpick_dn_equal_exact(&s->certs[s->bucket[h] - 1]->subject,
-		    &s->certs[i]->subject))
-			h = (h + 1) & (nb - 1);
-		s->next[i] = 0;
-		if (s->bucket[h] == 0) {
-			s->bucket[h] = i + 1;
-		} else {
-			size_t it = s->bucket[h];
+/* The first certificate (index + 1) whose subject is name; 0 when none. */
+static size_t
+subject_head(const struct cp_selstore *s, const struct certpick_dn *name)
+{
+	size_t pos = 0, i;
 
-			while (s->next[it - 1] != 0)
-				it = s->next[it - 1];
-			s->next[it - 1] = i + 1;
-		}
-		h = sha_hex_hash(s->certs[i]->sha256) & (nb - 1);
-		while (s->by_sha[h] != 0)
-			h = (h + 1) & (nb - 1);
-		s->by_sha[h] = i + 1;
-		h = ptr_hash(s->certs[i]->x509) & (nb - 1);
-		while (s->by_ptr[h] != 0)
-			h = (h + 1) & (nb - 1);
-		s->by_ptr[h] = i + 1;
+	while (cp_hashidx_next(&s->by_subject, sha_key(name->sha256), &pos, &i))
+		if (certpick_dn_equal_exact(&s->certs[i]->subject, name))
+			return i + 1;
+	return 0;
+}
+
+/* Index certificate i: its subject chain keeps insertion order (head = first added). */
+static int
+index_cert(struct cp_selstore *s, size_t i)
+{
+	const struct cp_selcert *c = s->certs[i];
+	size_t it = subject_head(s, &c->subject);
+
+	s->next[i] = 0;
+	if (it == 0) {
+		if (cp_hashidx_add(&s->by_subject, sha_key(c->subject.sha256), i) != 0)
+			return -1;
+	} else {
+		while (s->next[it - 1] != 0)
+			it = s->next[it - 1];
+		s->next[it - 1] = i + 1;
 	}
+	if (cp_hashidx_add(&s->by_sha, cp_hash_bytes(c->sha256, 64), i) != 0 ||
+	    cp_hashidx_add(&s->by_ptr, ptr_key(c->x509), i) != 0)
+		return -1;
 	return 0;
 }
 
@@ -391,7 +376,7 @@ cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
 	unsigned char digest[32];
 	unsigned int dlen = 0;
 	char hex[65];
-	size_t h, i;
+	size_t i;
 
 	*out = NULL;
 	if (s->md == NULL && (s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
@@ -399,13 +384,11 @@ cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
 	if (s->mem == NULL && (s->mem = BIO_new(BIO_s_mem())) == NULL)
 		return cp_error_nomem(err);
 	/* the same X509 object again (a candidate is in the pool too): no hashing */
-	if (s->nbucket != 0) {
-		for (h = ptr_hash(x) & (s->nbucket - 1); s->by_ptr[h] != 0;
-		    h = (h + 1) & (s->nbucket - 1))
-			if (s->certs[s->by_ptr[h] - 1]->x509 == x) {
-				*out = s->certs[s->by_ptr[h] - 1];
-				return 0;
-			}
+	for (size_t pos = 0; cp_hashidx_next(&s->by_ptr, ptr_key(x), &pos, &i);) {
+		if (s->certs[i]->x509 == x) {
+			*out = s->certs[i];
+			return 0;
+		}
 	}
 	if (sha256_hex != NULL && strlen(sha256_hex) == 64 && unhex32(sha256_hex, digest) == 0) {
 		memcpy(hex, sha256_hex, 65);
@@ -416,46 +399,22 @@ cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
 			snprintf(hex + 2 * k, 3, "%02x", digest[k]);
 	}
 	/* the same certificate from two sources */
-	if (s->nbucket != 0) {
-		h = sha_hex_hash(hex) & (s->nbucket - 1);
-		while (s->by_sha[h] != 0) {
-			if (strcmp(s->certs[s->by_sha[h] - 1]->sha256, hex) == 0) {
-				*out = s->certs[s->by_sha[h] - 1];
-				return 0;
-			}
-			h = (h + 1) & (s->nbucket - 1);
+	for (size_t pos = 0; cp_hashidx_next(&s->by_sha, cp_hash_bytes(hex, 64), &pos, &i);) {
+		if (strcmp(s->certs[i]->sha256, hex) == 0) {
+			*out = s->certs[i];
+			return 0;
 		}
 	}
 	if (selcert_make(x, digest, s->md, s->mem, &c, err) != 0)
 		return -1;
-	if (s->n + 1 > s->cap && grow(s) != 0) {
+	if (reserve(s) != 0) {
 		cp_selcert_free(c);
 		return cp_error_nomem(err);
 	}
 	i = s->n++;
 	s->certs[i] = c;
-	s->next[i] = 0;
-	h = hash_bytes(c->subject.sha256) & (s->nbucket - 1);
-	while (s->bucket[h] != 0 &&
-	    !certpick_dn_equal_exact(&s->certs[s->bucket[h] - 1]->subject, &c->subject))
-		h = (h + 1) & (s->nbucket - 1);
-	if (s->bucket[h] == 0) {
-		s->bucket[h] = i + 1;
-	} else {
-		size_t it = s->bucket[h];
-
-		while (s->next[it - 1] != 0)
-			it = s->next[it - 1];
-		s->next[it - 1] = i + 1;
-	}
-	h = sha_hex_hash(c->sha256) & (s->nbucket - 1);
-	while (s->by_sha[h] != 0)
-		h = (h + 1) & (s->nbucket - 1);
-	s->by_sha[h] = i + 1;
-	h = ptr_hash(c->x509) & (s->nbucket - 1);
-	while (s->by_ptr[h] != 0)
-		h = (h + 1) & (s->nbucket - 1);
-	s->by_ptr[h] = i + 1;
+	if (index_cert(s, i) != 0)
+		return cp_error_nomem(err);
 	*out = c;
 	return 0;
 }
@@ -468,10 +427,10 @@ cp_selstore_release(struct cp_selstore *s)
 	for (size_t i = 0; i < s->n; i++)
 		cp_selcert_free(s->certs[i]);
 	free(s->certs);
-	free(s->bucket);
 	free(s->next);
-	free(s->by_sha);
-	free(s->by_ptr);
+	cp_hashidx_release(&s->by_subject);
+	cp_hashidx_release(&s->by_sha);
+	cp_hashidx_release(&s->by_ptr);
 	EVP_MD_free(s->md);
 	BIO_free(s->mem);
 	memset(s, 0, sizeof(*s));
@@ -480,17 +439,9 @@ cp_selstore_release(struct cp_selstore *s)
 size_t
 cp_selstore_first(const struct cp_selstore *s, const struct certpick_dn *name)
 {
-	size_t h;
-
-	if (s->nbucket == 0 || name->der_len == 0)
+	if (s->n == 0 || name->der_len == 0)
 		return 0;
-	h = hash_bytes(name->sha256) & (s->nbucket - 1);
-	while (s->bucket[h] != 0) {
-		if (certpick_dn_equal_exact(&s->certs[s->bucket[h] - 1]->subject, name))
-			return s->bucket[h];
-		h = (h + 1) & (s->nbucket - 1);
-	}
-	return 0;
+	return subject_head(s, name);
 }
 
 size_t

@@ -165,11 +165,10 @@ struct cp_selcand {
 struct cp_selstore {
 	struct cp_selcert **certs;	/* owned */
 	size_t n, cap;
-	size_t *bucket;			/* open addressing on subject sha256: cert index + 1 */
 	size_t *next;			/* chain of certs with the same subject (index + 1) */
-	size_t nbucket;
-	size_t *by_sha;			/* open addressing on certificate sha256 (dedupe) */
-	size_t *by_ptr;			/* open addressing on the X509 pointer (dedupe) */
+	struct cp_hashidx by_subject;	/* subject DER sha256 -> first cert of that subject */
+	struct cp_hashidx by_sha;	/* certificate sha256 -> cert (dedupe) */
+	struct cp_hashidx by_ptr;	/* X509 pointer -> cert (dedupe) */
 	EVP_MD *md;			/* SHA-256, fetched once */
 	BIO *mem;			/* reused to render names */
 };
@@ -177,7 +176,10 @@ struct cp_selstore {
 /* select_cert.c */
 int cp_selcert_new(X509 *x, struct cp_selcert **out, struct certpick_error *err);
 void cp_selcert_free(struct cp_selcert *c);
-/* Adds x (dedup by DER hash); *out is the stored facts. */
+/*
+ * Adds x (dedup by DER hash); *out is the stored facts. After a failure out
+ * of memory the store may only be released.
+ */
 int cp_selstore_add(struct cp_selstore *s, X509 *x, const struct cp_selcert **out,
     struct certpick_error *err);
 /* The same, when the certificate's SHA-256 (lowercase hex) is known already. */

@@ -27,6 +27,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "certpick/openssl.h"
+#include "certpick/pki.h"
+#include "certpick/trust.h"
 #include "serve_internal.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8443"
@@ -241,8 +244,7 @@ conn_close(struct conn *c)
 static bool
 crl_missing_allowed(const struct certpick_serve *srv, int code, int depth)
 {
-	return !srv->crl_check_all && depth > 0 &&
-	    (code == X509_V_ERR_UNABLE_TO_GET_CRL || code == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER);
+	return !srv->crl_check_all && depth > 0 && cp_crl_unavailable(code);
 }
 
 /*
@@ -965,32 +967,10 @@ out:
 }
 
 static int
-load_crls(X509_STORE *store, const char *path, struct certpick_error *err)
-{
-	STACK_OF(X509_CRL) *crls;
-	int ret = -1;
-
-	if ((crls = sk_X509_CRL_new_null()) == NULL)
-		return cp_error_nomem(err);
-	if (cp_crls_load(path, crls, err) != 0)
-		goto out;
-	for (int i = 0; i < sk_X509_CRL_num(crls); i++)
-		if (!X509_STORE_add_crl(store, sk_X509_CRL_value(crls, i))) {
-			cp_error_nomem(err);
-			goto out;
-		}
-	ret = 0;
-out:
-	sk_X509_CRL_pop_free(crls, X509_CRL_free);
-	return ret;
-}
-
-static int
 setup_identity(struct certpick_serve *srv, const struct certpick_serve_options *o,
     struct certpick_error *err)
 {
-	X509 *x = NULL;
-	EVP_PKEY *k = NULL;
+	struct certpick_pki *pki = NULL;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	int ret = -1;
@@ -1012,10 +992,12 @@ setup_identity(struct certpick_serve *srv, const struct certpick_serve_options *
 			return cp_error_set_ossl(err, CERTPICK_ERR_IO,
 			    "server key '%s' does not match '%s'", key, o->cert_file);
 	} else {
-		if (cp_serve_make_identity(&x, &k, err) != 0)
+		if ((pki = cp_serve_identity_new(time(NULL), err)) == NULL)
 			goto out;
-		if (SSL_CTX_use_certificate(srv->ctx, x) != 1 ||
-		    SSL_CTX_use_PrivateKey(srv->ctx, k) != 1) {
+		if (SSL_CTX_use_certificate(srv->ctx,
+		    certpick_pki_get0_x509(pki, CP_SERVE_IDENTITY)) != 1 ||
+		    SSL_CTX_use_PrivateKey(srv->ctx,
+		    certpick_pki_get0_pkey(pki, CP_SERVE_IDENTITY)) != 1) {
 			cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot use throwaway identity");
 			goto out;
 		}
@@ -1027,50 +1009,56 @@ setup_identity(struct certpick_serve *srv, const struct certpick_serve_options *
 		snprintf(srv->fingerprint + 2 * i, 3, "%02x", md[i]);
 	ret = 0;
 out:
-	X509_free(x);
-	EVP_PKEY_free(k);
+	certpick_pki_free(pki);
 	return ret;
 }
 
+/* The names to send: none, those of --ca-names, or the trust store's by purpose. */
+static STACK_OF(X509_NAME) *
+names_to_send(const struct certpick_serve_options *o, const struct certpick_trust *trust,
+    struct certpick_error *err)
+{
+	struct certpick_trust *named = NULL;
+	STACK_OF(X509_NAME) *names = NULL;
+
+	if (o->no_ca_names) {
+		if ((names = sk_X509_NAME_new_null()) == NULL)
+			cp_error_nomem(err);
+		return names;
+	}
+	if (o->ca_names_path == NULL)
+		return cp_serve_ca_names_by_purpose(certpick_trust_get0_certs(trust), err);
+	if ((named = certpick_trust_new(err)) == NULL)
+		return NULL;
+	if (cp_trust_add_path_as(named, o->ca_names_path, "CA names file", err) == 0)
+		names = cp_serve_ca_names_all(certpick_trust_get0_certs(named), err);
+	certpick_trust_free(named);
+	return names;
+}
+
+/* The trust store (--trust, --crl) and the CA names, from the trust module. */
 static int
 setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
     struct certpick_error *err)
 {
-	STACK_OF(X509) *trusted = sk_X509_new_null(), *named = NULL;
+	struct certpick_trust *trust = NULL;
 	STACK_OF(X509_NAME) *names = NULL;
-	X509_STORE *store = X509_STORE_new();
+	X509_STORE *store = NULL;
 	int ret = -1;
 
-	if (trusted == NULL || store == NULL) {
-		cp_error_nomem(err);
+	if ((trust = certpick_trust_new(err)) == NULL)
 		goto out;
-	}
-	if (o->trust_path != NULL && cp_serve_load_certs(o->trust_path, trusted, err) != 0)
+	if (o->trust_path != NULL && certpick_trust_add_path(trust, o->trust_path, err) != 0)
 		goto out;
-	for (int i = 0; i < sk_X509_num(trusted); i++)
-		X509_STORE_add_cert(store, sk_X509_value(trusted, i));
-	ERR_clear_error();
 	if (o->crl_file != NULL) {
-		if (load_crls(store, o->crl_file, err) != 0)
+		if (certpick_trust_add_crl_path(trust, o->crl_file, err) != 0)
 			goto out;
-		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 		srv->have_crl = true;
 		srv->crl_check_all = o->crl_check_all;
 	}
-	if (o->no_ca_names) {
-		names = sk_X509_NAME_new_null();
-	} else if (o->ca_names_path != NULL) {
-		if ((named = sk_X509_new_null()) == NULL) {
-			cp_error_nomem(err);
-			goto out;
-		}
-		if (cp_serve_load_certs(o->ca_names_path, named, err) != 0)
-			goto out;
-		names = cp_serve_ca_names_all(named, err);
-	} else {
-		names = cp_serve_ca_names_by_purpose(trusted, err);
-	}
-	if (names == NULL)
+	if ((store = cp_trust_store_new(trust, err)) == NULL)
+		goto out;
+	if ((names = names_to_send(o, trust, err)) == NULL)
 		goto out;
 	if ((srv->ca_names = cp_calloc((size_t)sk_X509_NAME_num(names) + 1,
 	    sizeof(*srv->ca_names))) == NULL) {
@@ -1106,8 +1094,7 @@ setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	ret = 0;
 out:
 	sk_X509_NAME_pop_free(names, X509_NAME_free);
-	sk_X509_pop_free(trusted, X509_free);
-	sk_X509_pop_free(named, X509_free);
+	certpick_trust_free(trust);
 	X509_STORE_free(store);
 	return ret;
 }

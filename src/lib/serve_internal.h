@@ -1,7 +1,8 @@
 /*
  * serve internals shared by serve*.c, the unit tests and the fuzz target:
- * request parsing (serve_http.c: pure, no I/O), trust and CA-name loading
- * (serve_trust.c), verdicts from verification results (serve_verdict.c).
+ * request parsing (serve_http.c: pure, no I/O), CA names, request size and
+ * throwaway identity (serve_trust.c), verdicts from verification results
+ * (serve_verdict.c).
  * Never installed.
  */
 #ifndef CERTPICK_SERVE_INTERNAL_H
@@ -9,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <http_parser.h>
 #include <openssl/ssl.h>
@@ -74,15 +76,7 @@ bool cp_http_path_covered(const char *prefix, const char *path);
  */
 bool cp_http_wants_json(const char *accept);
 
-/* serve_trust.c */
-struct cp_serve_trust {
-	X509_STORE *store;
-	STACK_OF(X509) *trusted;	/* everything read from --trust */
-	STACK_OF(X509_NAME) *ca_names;	/* what to send */
-	bool have_crl;
-};
-/* Read every certificate of a PEM/DER file, or of each file in a directory (name order). */
-int cp_serve_load_certs(const char *path, STACK_OF(X509) *out, struct certpick_error *err);
+/* serve_trust.c: the CA names to send, the request size, the throwaway identity. */
 /*
  * Whether a trusted certificate may anchor client authentication: OpenSSL
  * trusted-certificate purposes ("TRUSTED CERTIFICATE" aux): no aux at all =
@@ -103,8 +97,15 @@ STACK_OF(X509_NAME) *cp_serve_ca_names_all(STACK_OF(X509) *certs, struct certpic
  */
 int cp_serve_certreq_size(const struct certpick_dn *names, size_t n, size_t *size,
     struct certpick_findings *f);
-/* A throwaway P-256 identity for localhost, 127.0.0.1 and ::1. */
-int cp_serve_make_identity(X509 **cert, EVP_PKEY **key, struct certpick_error *err);
+/*
+ * A throwaway P-256 identity for localhost, 127.0.0.1 and ::1, valid from an
+ * hour before now for 30 days, made by the PKI generator (pki.h): the entity
+ * CP_SERVE_IDENTITY (certpick_pki_get0_x509/_pkey, openssl.h). Caller owns
+ * the result; free it with certpick_pki_free().
+ */
+#define CP_SERVE_IDENTITY "localhost"
+struct certpick_pki;
+struct certpick_pki *cp_serve_identity_new(time_t now, struct certpick_error *err);
 
 /* serve_verdict.c: what the verify callback recorded, and the verdict. */
 #define CP_SERVE_CHAIN_SHOWN 10		/* certificates of the chain in a report, at most */

@@ -4,7 +4,6 @@
  * library, not the CLI, because the server writes it on every request inside
  * the event loop and the unit tests check it; it never prints.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +11,9 @@
 
 #include <jansson.h>
 
+#include "certpick/json.h"
+#include "buf.h"
 #include "serve_internal.h"
-
-static json_t *
-dn_json(const struct certpick_dn *dn)
-{
-	char *der = certpick_hex(dn->der, dn->der_len);
-	char *sha = certpick_hex(dn->sha256, sizeof(dn->sha256));
-	json_t *o = json_pack("{s:o, s:s?, s:s?}",
-	    "rfc4514", dn->rfc4514 ? cp_json_text(dn->rfc4514) : json_null(),
-	    "der", der, "sha256", sha);
-
-	free(der);
-	free(sha);
-	return o;
-}
 
 static json_t *
 cert_json(const struct certpick_serve_cert *c)
@@ -34,30 +21,10 @@ cert_json(const struct certpick_serve_cert *c)
 	char nb[32], na[32];
 
 	return json_pack("{s:o, s:o, s:s, s:s, s:s, s:s}",
-	    "subject", dn_json(&c->subject), "issuer", dn_json(&c->issuer),
+	    "subject", certpick_json_dn(&c->subject), "issuer", certpick_json_dn(&c->issuer),
 	    "sha256", c->sha256, "serial", c->serial,
 	    "not_before", cp_iso8601(c->not_before, nb, sizeof(nb)),
 	    "not_after", cp_iso8601(c->not_after, na, sizeof(na)));
-}
-
-static json_t *
-findings_json(const struct certpick_findings *f)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a != NULL && i < f->n; i++) {
-		const struct certpick_finding *x = &f->v[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s}",
-		    "id", certpick_reason_id(x->reason),
-		    "severity", certpick_severity_name(x->severity),
-		    "message", certpick_reason_text(x->reason),
-		    "hint", certpick_reason_hint(x->reason));
-
-		if (o != NULL && x->detail != NULL)
-			json_object_set_new(o, "detail", cp_json_text(x->detail));
-		json_array_append_new(a, o);
-	}
-	return a;
 }
 
 static const char *title_for(const struct certpick_serve_report *r);
@@ -88,29 +55,28 @@ report_json(const struct certpick_serve_report *r)
 		    "result", certpick_serve_rule_state_name(r->rules[i]),
 		    "text", certpick_serve_rule_text((enum certpick_serve_rule)i)));
 	for (size_t i = 0; i < r->n_ca_names; i++)
-		json_array_append_new(names, dn_json(&r->ca_names[i]));
+		json_array_append_new(names, certpick_json_dn(&r->ca_names[i]));
 	asked = json_pack("{s:s, s:o}", "when", certpick_serve_asked_name(r->asked),
 	    "ca_names", names);
 	names = NULL;
 	json_object_set_new(o, "schema", json_integer(1));
 	json_object_set_new(o, "status", json_integer(r->status));
-	json_object_set_new(o, "substatus", r->substatus ? cp_json_text(r->substatus) : json_null());
+	json_object_set_new(o, "substatus", certpick_json_text(r->substatus));
 	json_object_set_new(o, "reason", r->has_reason ?
-	    cp_json_text(certpick_reason_id(r->reason)) : json_null());
-	json_object_set_new(o, "time", cp_json_text(cp_iso8601(r->time, tb, sizeof(tb))));
-	json_object_set_new(o, "peer", cp_json_text(r->peer));
-	json_object_set_new(o, "method", cp_json_text(r->method));
-	json_object_set_new(o, "path", r->path ? cp_json_text(r->path) : json_null());
-	json_object_set_new(o, "tls_version", r->tls_version ?
-	    cp_json_text(r->tls_version) : json_null());
+	    certpick_json_text(certpick_reason_id(r->reason)) : json_null());
+	json_object_set_new(o, "time", certpick_json_text(cp_iso8601(r->time, tb, sizeof(tb))));
+	json_object_set_new(o, "peer", certpick_json_text(r->peer));
+	json_object_set_new(o, "method", certpick_json_text(r->method));
+	json_object_set_new(o, "path", certpick_json_text(r->path));
+	json_object_set_new(o, "tls_version", certpick_json_text(r->tls_version));
 	json_object_set_new(o, "protected", json_boolean(r->protected_path));
 	json_object_set_new(o, "client_certificate", cc);
 	cc = NULL;
 	json_object_set_new(o, "rules", rules);
 	rules = NULL;
-	json_object_set_new(o, "findings", findings_json(&r->findings));
-	json_object_set_new(o, "title", cp_json_text(title_for(r)));	/* the HTML page's <title> */
-	json_object_set_new(o, "advice", r->advice ? cp_json_text(r->advice) : json_null());
+	json_object_set_new(o, "findings", certpick_json_findings(&r->findings));
+	json_object_set_new(o, "title", certpick_json_text(title_for(r)));	/* the HTML page's <title> */
+	json_object_set_new(o, "advice", certpick_json_text(r->advice));
 	json_object_set_new(o, "asked_for", asked);
 	return o;
 fail:
@@ -135,64 +101,18 @@ certpick_serve_report_json(const struct certpick_serve_report *r)
 	return s;
 }
 
-struct html {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-static void
-h_raw(struct html *h, const char *p, size_t n)
-{
-	if (h->failed)
-		return;
-	if (h->len + n + 1 > h->cap) {
-		size_t cap = h->cap ? h->cap : 4096;
-		char *grown;
-
-		while (cap < h->len + n + 1)
-			cap *= 2;
-		if ((grown = cp_realloc(h->s, cap)) == NULL) {
-			h->failed = true;
-			return;
-		}
-		h->s = grown;
-		h->cap = cap;
-	}
-	memcpy(h->s + h->len, p, n);
-	h->len += n;
-	h->s[h->len] = '\0';
-}
-
-static void CERTPICK_PRINTF(2, 3)
-h_fmt(struct html *h, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = cp_vasprintf(fmt, ap);
-	va_end(ap);
-	if (s == NULL) {
-		h->failed = true;
-		return;
-	}
-	h_raw(h, s, strlen(s));
-	free(s);
-}
-
 /* Text into HTML: every character that could open markup or end an attribute. */
 static void
-h_text(struct html *h, const char *t)
+h_text(struct cp_buf *h, const char *t)
 {
 	for (const char *p = t ? t : ""; *p; p++) {
 		switch (*p) {
-		case '<': h_raw(h, "&lt;", 4); break;
-		case '>': h_raw(h, "&gt;", 4); break;
-		case '&': h_raw(h, "&amp;", 5); break;
-		case '"': h_raw(h, "&quot;", 6); break;
-		case '\'': h_raw(h, "&#39;", 5); break;
-		default: h_raw(h, p, 1); break;
+		case '<': cp_buf_add(h, "&lt;", 4); break;
+		case '>': cp_buf_add(h, "&gt;", 4); break;
+		case '&': cp_buf_add(h, "&amp;", 5); break;
+		case '"': cp_buf_add(h, "&quot;", 6); break;
+		case '\'': cp_buf_add(h, "&#39;", 5); break;
+		default: cp_buf_add(h, p, 1); break;
 		}
 	}
 }
@@ -217,110 +137,110 @@ title_for(const struct certpick_serve_report *r)
 }
 
 static void
-h_dn(struct html *h, const struct certpick_dn *dn)
+h_dn(struct cp_buf *h, const struct certpick_dn *dn)
 {
-	h_raw(h, "<code>", 6);
+	cp_buf_add(h, "<code>", 6);
 	h_text(h, dn->rfc4514 ? dn->rfc4514 : "(not a valid name)");
-	h_raw(h, "</code>", 7);
+	cp_buf_add(h, "</code>", 7);
 }
 
 static void
-h_chain(struct html *h, const struct certpick_serve_report *r)
+h_chain(struct cp_buf *h, const struct certpick_serve_report *r)
 {
 	char nb[32], na[32];
 
-	h_fmt(h, "<h2>Certificates received</h2>\n");
+	cp_buf_printf(h, "<h2>Certificates received</h2>\n");
 	if (r->n_chain == 0) {
-		h_fmt(h, "<p>None: the client sent no certificate.</p>\n");
+		cp_buf_printf(h, "<p>None: the client sent no certificate.</p>\n");
 		return;
 	}
-	h_fmt(h, "<table><tr><th>#</th><th>subject</th><th>issuer</th><th>valid</th>"
+	cp_buf_printf(h, "<table><tr><th>#</th><th>subject</th><th>issuer</th><th>valid</th>"
 	    "<th>SHA-256</th></tr>\n");
 	for (size_t i = 0; i < r->n_chain; i++) {
 		const struct certpick_serve_cert *c = &r->chain[i];
 
-		h_fmt(h, "<tr><td>%zu</td><td>", i);
+		cp_buf_printf(h, "<tr><td>%zu</td><td>", i);
 		h_dn(h, &c->subject);
-		h_raw(h, "</td><td>", 9);
+		cp_buf_add(h, "</td><td>", 9);
 		h_dn(h, &c->issuer);
-		h_fmt(h, "</td><td>%s to %s</td><td><code class=\"fp\">%s</code></td></tr>\n",
+		cp_buf_printf(h, "</td><td>%s to %s</td><td><code class=\"fp\">%s</code></td></tr>\n",
 		    cp_iso8601(c->not_before, nb, sizeof(nb)), cp_iso8601(c->not_after, na, sizeof(na)),
 		    c->sha256);
 	}
-	h_fmt(h, "</table>\n");
+	cp_buf_printf(h, "</table>\n");
 	if (r->n_chain_omitted > 0)
-		h_fmt(h, "<p>And %zu more certificate(s) sent, not shown.</p>\n", r->n_chain_omitted);
+		cp_buf_printf(h, "<p>And %zu more certificate(s) sent, not shown.</p>\n", r->n_chain_omitted);
 }
 
 static void
-h_rules(struct html *h, const struct certpick_serve_report *r)
+h_rules(struct cp_buf *h, const struct certpick_serve_report *r)
 {
-	h_fmt(h, "<h2>Rules</h2>\n<ul class=\"rules\">\n");
+	cp_buf_printf(h, "<h2>Rules</h2>\n<ul class=\"rules\">\n");
 	for (int i = 0; i < CERTPICK_SERVE_RULE__COUNT; i++) {
 		const char *st = certpick_serve_rule_state_name(r->rules[i]);
 
-		h_fmt(h, "<li class=\"%s\"><b>%s</b> <code>%s</code>: ", st, st,
+		cp_buf_printf(h, "<li class=\"%s\"><b>%s</b> <code>%s</code>: ", st, st,
 		    certpick_serve_rule_id((enum certpick_serve_rule)i));
 		h_text(h, certpick_serve_rule_text((enum certpick_serve_rule)i));
-		h_fmt(h, "</li>\n");
+		cp_buf_printf(h, "</li>\n");
 	}
-	h_fmt(h, "</ul>\n");
+	cp_buf_printf(h, "</ul>\n");
 }
 
 static void
-h_findings(struct html *h, const struct certpick_serve_report *r)
+h_findings(struct cp_buf *h, const struct certpick_serve_report *r)
 {
 	if (r->findings.n == 0)
 		return;
-	h_fmt(h, "<h2>Findings</h2>\n<ul>\n");
+	cp_buf_printf(h, "<h2>Findings</h2>\n<ul>\n");
 	for (size_t i = 0; i < r->findings.n; i++) {
 		const struct certpick_finding *f = &r->findings.v[i];
 
-		h_fmt(h, "<li><b>%s</b> <code>%s</code>: ", certpick_severity_name(f->severity),
+		cp_buf_printf(h, "<li><b>%s</b> <code>%s</code>: ", certpick_severity_name(f->severity),
 		    certpick_reason_id(f->reason));
 		h_text(h, certpick_reason_text(f->reason));
 		if (f->detail != NULL) {
-			h_raw(h, " (", 2);
+			cp_buf_add(h, " (", 2);
 			h_text(h, f->detail);
-			h_raw(h, ")", 1);
+			cp_buf_add(h, ")", 1);
 		}
-		h_raw(h, "<br><i>fix:</i> ", 16);
+		cp_buf_add(h, "<br><i>fix:</i> ", 16);
 		h_text(h, certpick_reason_hint(f->reason));
-		h_fmt(h, "</li>\n");
+		cp_buf_printf(h, "</li>\n");
 	}
-	h_fmt(h, "</ul>\n");
+	cp_buf_printf(h, "</ul>\n");
 }
 
 static void
-h_asked(struct html *h, const struct certpick_serve_report *r)
+h_asked(struct cp_buf *h, const struct certpick_serve_report *r)
 {
-	h_fmt(h, "<h2>What this server asked for</h2>\n<p>When: <code>%s</code>. ",
+	cp_buf_printf(h, "<h2>What this server asked for</h2>\n<p>When: <code>%s</code>. ",
 	    certpick_serve_asked_name(r->asked));
 	if (r->n_ca_names == 0) {
-		h_fmt(h, "CA names: none (an empty list: clients may offer any certificate).</p>\n");
+		cp_buf_printf(h, "CA names: none (an empty list: clients may offer any certificate).</p>\n");
 		return;
 	}
-	h_fmt(h, "CA names (%zu):</p>\n<ul>\n", r->n_ca_names);
+	cp_buf_printf(h, "CA names (%zu):</p>\n<ul>\n", r->n_ca_names);
 	for (size_t i = 0; i < r->n_ca_names; i++) {
-		h_raw(h, "<li>", 4);
+		cp_buf_add(h, "<li>", 4);
 		h_dn(h, &r->ca_names[i]);
-		h_raw(h, "</li>\n", 6);
+		cp_buf_add(h, "</li>\n", 6);
 	}
-	h_fmt(h, "</ul>\n");
+	cp_buf_printf(h, "</ul>\n");
 }
 
 /* see certpick/serve.h */
 char *
 certpick_serve_report_html(const struct certpick_serve_report *r)
 {
-	struct html h = { 0 };
+	struct cp_buf h = { 0 };
 	const char *title = title_for(r);
 	bool ok = r->status == 200;
 
-	h_fmt(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	cp_buf_printf(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<title>");
 	h_text(&h, title);
-	h_fmt(&h, "</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;"
+	cp_buf_printf(&h, "</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;"
 	    "padding:0 1em;color:#222}h1{font-size:1.5em;padding:.5em;border-radius:4px;"
 	    "background:%s}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
 	    "padding:.3em;text-align:left;vertical-align:top;font-size:.9em}"
@@ -329,28 +249,24 @@ certpick_serve_report_html(const struct certpick_serve_report *r)
 	    "border-left:4px solid #888;padding-left:.8em}</style></head>\n<body>\n<h1>",
 	    ok ? "#dfd" : "#fdd");
 	h_text(&h, title);
-	h_fmt(&h, "</h1>\n<p class=\"advice\" id=\"advice\">");
+	cp_buf_printf(&h, "</h1>\n<p class=\"advice\" id=\"advice\">");
 	h_text(&h, r->advice);
-	h_fmt(&h, "</p>\n<p>Request: <code>");
+	cp_buf_printf(&h, "</p>\n<p>Request: <code>");
 	h_text(&h, r->method);
-	h_raw(&h, " ", 1);
+	cp_buf_add(&h, " ", 1);
 	h_text(&h, r->path);
-	h_fmt(&h, "</code> over %s from <code>", r->tls_version ? r->tls_version : "?");
+	cp_buf_printf(&h, "</code> over %s from <code>", r->tls_version ? r->tls_version : "?");
 	h_text(&h, r->peer);
-	h_fmt(&h, "</code>; this path is %s.", r->protected_path ? "protected" :
+	cp_buf_printf(&h, "</code>; this path is %s.", r->protected_path ? "protected" :
 	    "not protected");
 	if (r->has_reason)
-		h_fmt(&h, " Reason: <code id=\"reason\">%s</code>.", certpick_reason_id(r->reason));
-	h_fmt(&h, "</p>\n");
+		cp_buf_printf(&h, " Reason: <code id=\"reason\">%s</code>.", certpick_reason_id(r->reason));
+	cp_buf_printf(&h, "</p>\n");
 	h_findings(&h, r);
 	h_chain(&h, r);
 	h_rules(&h, r);
 	h_asked(&h, r);
-	h_fmt(&h, "<p><small>certpick serve: a diagnostic server. Ask for JSON with "
+	cp_buf_printf(&h, "<p><small>certpick serve: a diagnostic server. Ask for JSON with "
 	    "<code>Accept: application/json</code>.</small></p>\n</body></html>\n");
-	if (h.failed) {
-		free(h.s);
-		return NULL;
-	}
-	return h.s;
+	return cp_buf_release(&h);	/* NULL when out of memory */
 }

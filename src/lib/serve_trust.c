@@ -1,124 +1,16 @@
 /*
- * serve: what the server trusts and what it names. Reads certificates
- * (PEM, "TRUSTED CERTIFICATE" PEM with OpenSSL aux trust, DER) from a file or
- * a folder, picks the CA names to send by trusted purpose, sizes the
- * CertificateRequest through the codec against the clients' limits
- * (certreq.c), and makes a throwaway identity.
+ * serve: what the server names. The certificates come from the trust module
+ * (trust.c: PEM, "TRUSTED CERTIFICATE" PEM with OpenSSL aux trust, DER, a
+ * file or a folder); here the CA names to send are picked by trusted
+ * purpose, the CertificateRequest is sized through the codec against the
+ * clients' limits (certreq.c), and the throwaway identity is specified for
+ * the PKI generator (pki.c).
  */
-#include <dirent.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "certpick/pki.h"
+
 #include "serve_internal.h"
-
-static int
-load_file(const char *path, STACK_OF(X509) *out, struct certpick_error *err)
-{
-	BIO *in = NULL;
-	X509 *x = NULL;
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int n = 0, ret = -1;
-
-	if (cp_read_file(path, &data, &len, err) != 0)
-		goto out;
-	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL) {
-		cp_error_nomem(err);
-		goto out;
-	}
-	/* PEM_read_bio_X509_AUX reads both CERTIFICATE and TRUSTED CERTIFICATE */
-	while ((x = PEM_read_bio_X509_AUX(in, NULL, NULL, NULL)) != NULL) {
-		if (!sk_X509_push(out, x)) {
-			cp_error_nomem(err);
-			goto out;
-		}
-		x = NULL;
-		n++;
-	}
-	ERR_clear_error();
-	if (n == 0) {
-		(void)BIO_reset(in);
-		if ((x = d2i_X509_bio(in, NULL)) == NULL) {
-			cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "no certificate in '%s'", path);
-			goto out;
-		}
-		if (!sk_X509_push(out, x)) {
-			cp_error_nomem(err);
-			goto out;
-		}
-		x = NULL;
-	}
-	ret = 0;
-out:
-	X509_free(x);
-	BIO_free(in);
-	cp_freezero(data, data != NULL ? len + 1 : 0);
-	return ret;
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* see serve_internal.h */
-int
-cp_serve_load_certs(const char *path, STACK_OF(X509) *out, struct certpick_error *err)
-{
-	struct stat st;
-	DIR *d = NULL;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0;
-	int ret = -1;
-
-	if (stat(path, &st) != 0)
-		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open '%s'", path);
-	if (!S_ISDIR(st.st_mode))
-		return load_file(path, out, err);
-	if ((d = opendir(path)) == NULL)
-		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open '%s'", path);
-	while ((de = readdir(d)) != NULL) {
-		char **slot;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if ((slot = cp_array_push(&names, &n, sizeof(*names))) == NULL ||
-		    (*slot = cp_asprintf("%s/%s", path, de->d_name)) == NULL) {
-			cp_error_nomem(err);
-			goto out;
-		}
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_names);
-	for (size_t i = 0; i < n; i++) {
-		if (stat(names[i], &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (load_file(names[i], out, err) != 0)
-			goto out;
-	}
-	if (sk_X509_num(out) == 0) {
-		cp_error_set(err, CERTPICK_ERR_PARSE, "no certificate in '%s'", path);
-		goto out;
-	}
-	ret = 0;
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	if (d != NULL)
-		closedir(d);
-	return ret;
-}
 
 static bool
 has_oid(STACK_OF(ASN1_OBJECT) *objs, int nid)
@@ -218,7 +110,7 @@ cp_serve_certreq_size(const struct certpick_dn *names, size_t n, size_t *size,
 		.cert_types = ossl_cert_types,
 		.n_cert_types = sizeof(ossl_cert_types),
 		.sigalgs = ossl_sigalgs,
-		.n_sigalgs = sizeof(ossl_sigalgs) / sizeof(ossl_sigalgs[0]),
+		.n_sigalgs = CP_NELEM(ossl_sigalgs),
 		.ca_names = names,
 		.n_ca_names = n,
 	};
@@ -230,73 +122,28 @@ cp_serve_certreq_size(const struct certpick_dn *names, size_t n, size_t *size,
 	return cp_certreq_size_warnings(body, ca_list, f);
 }
 
-static int
-add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-	int ok;
-
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	if ((ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value)) == NULL)
-		return -1;
-	ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok ? 0 : -1;
-}
-
 /* see serve_internal.h */
-int
-cp_serve_make_identity(X509 **cert, EVP_PKEY **key, struct certpick_error *err)
+struct certpick_pki *
+cp_serve_identity_new(time_t now, struct certpick_error *err)
 {
-	EVP_PKEY *pkey = NULL;
-	X509 *x = NULL;
-	X509_NAME *name = NULL;
-	unsigned char serial[16];
-	BIGNUM *bn = NULL;
-	int ret = -1;
+	static const struct certpick_pki_spec spec = {
+		.name = CP_SERVE_IDENTITY,
+		.subject = "CN=localhost,O=certpick serve (throwaway)",
+		.key = CERTPICK_PKI_EC,
+		.pathlen = -1,
+		.ku = "digitalSignature",
+		.eku = "serverAuth",
+		.san = "DNS:localhost,IP:127.0.0.1,IP:::1",
+		.not_before = -3600,
+		.not_after = 30L * 86400,
+	};
+	struct certpick_pki *pki;
 
-	*cert = NULL;
-	*key = NULL;
-	if ((pkey = EVP_EC_gen("P-256")) == NULL || (x = X509_new()) == NULL ||
-	    (name = X509_NAME_new()) == NULL)
-		goto ossl;
-	if (RAND_bytes(serial, sizeof(serial)) != 1)
-		goto ossl;
-	serial[0] &= 0x7f;
-	if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
-	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
-		goto ossl;
-	if (!X509_set_version(x, 2) ||
-	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-	    (const unsigned char *)"certpick serve (throwaway)", -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)"localhost", -1, -1, 0) ||
-	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400) == NULL ||
-	    !X509_set_pubkey(x, pkey))
-		goto ossl;
-	if (add_ext(x, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
-	    add_ext(x, NID_key_usage, "critical,digitalSignature") != 0 ||
-	    add_ext(x, NID_ext_key_usage, "serverAuth") != 0 ||
-	    add_ext(x, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1") != 0)
-		goto ossl;
-	if (X509_sign(x, pkey, EVP_sha256()) <= 0)
-		goto ossl;
-	*cert = x;
-	*key = pkey;
-	x = NULL;
-	pkey = NULL;
-	ret = 0;
-	goto out;
-ossl:
-	cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot make a throwaway server identity");
-out:
-	BN_free(bn);
-	X509_NAME_free(name);
-	X509_free(x);
-	EVP_PKEY_free(pkey);
-	return ret;
+	if ((pki = certpick_pki_new(now, err)) == NULL)
+		return NULL;
+	if (certpick_pki_add(pki, &spec, err) != 0) {
+		certpick_pki_free(pki);
+		return NULL;
+	}
+	return pki;
 }

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "buf.h"
 #include "serve_internal.h"
 
 static const struct {
@@ -80,7 +81,7 @@ certpick_serve_auth_from_name(const char *name, enum certpick_serve_auth *out)
 	static const enum certpick_serve_auth all[] = { CERTPICK_SERVE_AUTH_NONE,
 		CERTPICK_SERVE_AUTH_OPTIONAL, CERTPICK_SERVE_AUTH_REQUIRE };
 
-	for (size_t i = 0; name != NULL && i < sizeof(all) / sizeof(all[0]); i++) {
+	for (size_t i = 0; name != NULL && i < CP_NELEM(all); i++) {
 		if (strcmp(name, certpick_serve_auth_name(all[i])) == 0) {
 			*out = all[i];
 			return 0;
@@ -346,57 +347,22 @@ cert_fill(struct certpick_serve_cert *c, X509 *x)
 	return 0;
 }
 
-/* A growing string for the advice sentence. */
-struct sbuf {
-	char *s;
-	size_t len;
-	bool failed;
-};
-
-static void CERTPICK_PRINTF(2, 3)
-sb_add(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *piece, *grown;
-	size_t n;
-
-	if (b->failed)
-		return;
-	va_start(ap, fmt);
-	piece = cp_vasprintf(fmt, ap);
-	va_end(ap);
-	if (piece == NULL) {
-		b->failed = true;
-		return;
-	}
-	n = strlen(piece);
-	if ((grown = cp_realloc(b->s, b->len + n + 1)) == NULL) {
-		free(piece);
-		b->failed = true;
-		return;
-	}
-	memcpy(grown + b->len, piece, n + 1);
-	b->s = grown;
-	b->len += n;
-	free(piece);
-}
-
 static void
-sb_asked_for(struct sbuf *b, const struct certpick_serve_report *r)
+sb_asked_for(struct cp_buf *b, const struct certpick_serve_report *r)
 {
 	size_t shown = r->n_ca_names < 10 ? r->n_ca_names : 10;
 
 	if (r->n_ca_names == 0) {
-		sb_add(b, "this server names no CA (like IIS with SendTrustedIssuerList=0), so "
+		cp_buf_printf(b, "this server names no CA (like IIS with SendTrustedIssuerList=0), so "
 		    "clients may offer any client certificate they have");
 		return;
 	}
-	sb_add(b, "it asked for a certificate issued by ");
+	cp_buf_printf(b, "it asked for a certificate issued by ");
 	for (size_t i = 0; i < shown; i++)
-		sb_add(b, "%s'%s'", i == 0 ? "" : i + 1 == shown && shown == r->n_ca_names ?
+		cp_buf_printf(b, "%s'%s'", i == 0 ? "" : i + 1 == shown && shown == r->n_ca_names ?
 		    " or " : ", ", r->ca_names[i].rfc4514 ? r->ca_names[i].rfc4514 : "?");
 	if (shown < r->n_ca_names)
-		sb_add(b, " and %zu more", r->n_ca_names - shown);
+		cp_buf_printf(b, " and %zu more", r->n_ca_names - shown);
 }
 
 static const char *
@@ -447,26 +413,26 @@ add_finding(struct certpick_findings *f, const struct cp_verify_error *e)
 }
 
 static void
-advice_invalid(struct sbuf *b, const struct cp_verify_error *e, const char *subj)
+advice_invalid(struct cp_buf *b, const struct cp_verify_error *e, const char *subj)
 {
 	if (e == NULL || classify(e->code) != EC_TOO_LONG) {
-		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,
+		cp_buf_printf(b, "Your certificate '%s' was refused: %s. %s", subj,
 		    certpick_reason_text(CERTPICK_REASON_SRV_INVALID),
 		    certpick_reason_hint(CERTPICK_REASON_SRV_INVALID));
 		return;
 	}
-	sb_add(b, "The chain of your certificate '%s' is deeper than this server verifies (%d CA "
+	cp_buf_printf(b, "The chain of your certificate '%s' is deeper than this server verifies (%d CA "
 	    "certificates below the trusted one at most), so it was not followed to a CA this "
 	    "server trusts. Use a certificate from a shorter chain.", subj, CP_SERVE_VERIFY_DEPTH);
 }
 
 static void
-advice_intermediate_only(struct sbuf *b, const struct cp_verify_error *e, const char *subj)
+advice_intermediate_only(struct cp_buf *b, const struct cp_verify_error *e, const char *subj)
 {
 	char *ca = e && e->cert ? name_text(X509_get_subject_name(e->cert)) : NULL;
 	char *root = e && e->cert ? name_text(X509_get_issuer_name(e->cert)) : NULL;
 
-	sb_add(b, "This server trusts only an intermediate: your certificate '%s' leads to "
+	cp_buf_printf(b, "This server trusts only an intermediate: your certificate '%s' leads to "
 	    "'%s', which is in its trust store, but the root above it ('%s') is not, and the "
 	    "server does not accept a chain that ends below a root. Your certificate is not at "
 	    "fault: the server's trust store needs that root.", subj, ca ? ca : "?",
@@ -476,18 +442,18 @@ advice_intermediate_only(struct sbuf *b, const struct cp_verify_error *e, const 
 }
 
 static void
-advice_chain_invalid(struct sbuf *b, const struct cp_verify_error *e, const char *subj)
+advice_chain_invalid(struct cp_buf *b, const struct cp_verify_error *e, const char *subj)
 {
 	char *ca;
 
 	if (e == NULL || e->cert == NULL || classify(e->code) != EC_CA) {
-		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,
+		cp_buf_printf(b, "Your certificate '%s' was refused: %s. %s", subj,
 		    certpick_reason_text(CERTPICK_REASON_CHAIN_INVALID),
 		    certpick_reason_hint(CERTPICK_REASON_CHAIN_INVALID));
 		return;
 	}
 	ca = name_text(X509_get_subject_name(e->cert));
-	sb_add(b, "'%s' signed a certificate of your chain but may not act as a CA (%s: it "
+	cp_buf_printf(b, "'%s' signed a certificate of your chain but may not act as a CA (%s: it "
 	    "needs basicConstraints CA:TRUE and keyUsage keyCertSign). Your certificate '%s' "
 	    "must be issued by a real CA.", ca ? ca : "?", X509_verify_cert_error_string(e->code),
 	    subj);
@@ -495,25 +461,25 @@ advice_chain_invalid(struct sbuf *b, const struct cp_verify_error *e, const char
 }
 
 static void
-advice_revoked(struct sbuf *b, const struct certpick_serve_report *r,
+advice_revoked(struct cp_buf *b, const struct certpick_serve_report *r,
     const struct cp_verify_error *main_err, const char *subj)
 {
 	char *ca;
 
 	if (main_err == NULL || main_err->depth == 0 || main_err->cert == NULL) {
-		sb_add(b, "Your certificate '%s' (serial %s) was revoked by its CA. Request a new "
+		cp_buf_printf(b, "Your certificate '%s' (serial %s) was revoked by its CA. Request a new "
 		    "one.", subj, r->n_chain > 0 ? r->chain[0].serial : "?");
 		return;
 	}
 	ca = name_text(X509_get_subject_name(main_err->cert));
-	sb_add(b, "The CA certificate '%s' in the chain of your certificate '%s' was revoked by "
+	cp_buf_printf(b, "The CA certificate '%s' in the chain of your certificate '%s' was revoked by "
 	    "its issuer, so nothing it issued is accepted. Request a certificate from a CA that "
 	    "is not revoked.", ca ? ca : "?", subj);
 	free(ca);
 }
 
 static void
-advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
+advice_refused(struct cp_buf *b, const struct certpick_serve_report *r,
     const struct cp_verify_error *main_err, enum certpick_reason reason)
 {
 	const char *subj = r->n_chain > 0 && r->chain[0].subject.rfc4514 ?
@@ -525,19 +491,19 @@ advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
 	case CERTPICK_REASON_SRV_UNTRUSTED:
 		iss = main_err && main_err->cert ?
 		    name_text(X509_get_issuer_name(main_err->cert)) : NULL;
-		sb_add(b, "Your certificate '%s' was issued by '%s', which this server does not "
+		cp_buf_printf(b, "Your certificate '%s' was issued by '%s', which this server does not "
 		    "trust; ", subj, iss ? iss : "?");
 		sb_asked_for(b, r);
-		sb_add(b, ". Use a certificate from one of those CAs, and send its intermediate "
+		cp_buf_printf(b, ". Use a certificate from one of those CAs, and send its intermediate "
 		    "certificates with it.");
 		break;
 	case CERTPICK_REASON_EXPIRED:
-		sb_add(b, "Your certificate '%s' expired at %s. Renew it.", subj,
+		cp_buf_printf(b, "Your certificate '%s' expired at %s. Renew it.", subj,
 		    cp_iso8601(main_err && main_err->cert ?
 		    cp_asn1_time(X509_get0_notAfter(main_err->cert)) : 0, tb, sizeof(tb)));
 		break;
 	case CERTPICK_REASON_NOT_YET_VALID:
-		sb_add(b, "Your certificate '%s' is not valid before %s. Check the clocks of this "
+		cp_buf_printf(b, "Your certificate '%s' is not valid before %s. Check the clocks of this "
 		    "machine and of the CA, or wait.", subj,
 		    cp_iso8601(main_err && main_err->cert ?
 		    cp_asn1_time(X509_get0_notBefore(main_err->cert)) : 0, tb, sizeof(tb)));
@@ -552,12 +518,12 @@ advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
 		advice_chain_invalid(b, main_err, subj);
 		break;
 	case CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE:
-		sb_add(b, "Your certificate '%s' may not sign the TLS handshake: its keyUsage "
+		cp_buf_printf(b, "Your certificate '%s' may not sign the TLS handshake: its keyUsage "
 		    "lacks digitalSignature. Use a certificate issued with keyUsage "
 		    "digitalSignature.", subj);
 		break;
 	case CERTPICK_REASON_EKU_NO_CLIENT_AUTH:
-		sb_add(b, "Your certificate '%s' does not allow client authentication: its "
+		cp_buf_printf(b, "Your certificate '%s' does not allow client authentication: its "
 		    "extendedKeyUsage lacks clientAuth. Use a certificate issued for client "
 		    "authentication.", subj);
 		break;
@@ -565,7 +531,7 @@ advice_refused(struct sbuf *b, const struct certpick_serve_report *r,
 		advice_invalid(b, main_err, subj);
 		break;
 	default:
-		sb_add(b, "Your certificate '%s' was refused: %s. %s", subj,
+		cp_buf_printf(b, "Your certificate '%s' was refused: %s. %s", subj,
 		    certpick_reason_text(reason), certpick_reason_hint(reason));
 		break;
 	}
@@ -615,7 +581,7 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
     const struct cp_verify_log *log, bool have_crl)
 {
 	struct cp_verdict v;
-	struct sbuf b = { 0 };
+	struct cp_buf b = { 0 };
 	const struct cp_verify_error *main_err = NULL;
 
 	if (leaf != NULL && chain_fill(r, leaf, sent) != 0)
@@ -624,20 +590,20 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
 	memcpy(r->rules, v.rules, sizeof(r->rules));
 	if (!r->protected_path && leaf == NULL) {
 		r->rules[CERTPICK_SERVE_RULE_PRESENTED] = CERTPICK_SERVE_RULE_SKIPPED;
-		sb_add(&b, "This path is not protected, and no certificate was %s. ",
+		cp_buf_printf(&b, "This path is not protected, and no certificate was %s. ",
 		    r->asked == CERTPICK_SERVE_ASKED_NEVER ? "asked for" : "sent");
-		sb_add(&b, "Protected paths ask %s; ", when_text(r->asked ==
+		cp_buf_printf(&b, "Protected paths ask %s; ", when_text(r->asked ==
 		    CERTPICK_SERVE_ASKED_NEVER ? CERTPICK_SERVE_ASKED_RENEGOTIATION : r->asked));
 		sb_asked_for(&b, r);
-		sb_add(&b, ".");
+		cp_buf_printf(&b, ".");
 	} else if (leaf == NULL) {
 		if (cp_findings_add(&r->findings, CERTPICK_REASON_SRV_NO_CERT,
 		    "asked %s", when_text(r->asked)) != 0)
 			return -1;
-		sb_add(&b, "No client certificate arrived. This server asked %s; ",
+		cp_buf_printf(&b, "No client certificate arrived. This server asked %s; ",
 		    when_text(r->asked));
 		sb_asked_for(&b, r);
-		sb_add(&b, ". Install a client certificate (with its private key) issued by one of "
+		cp_buf_printf(&b, ". Install a client certificate (with its private key) issued by one of "
 		    "them, and check with 'certpick select' why your client sent none.");
 	} else {
 		for (size_t i = 0; log != NULL && i < log->n; i++) {
@@ -651,15 +617,16 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
 		if (v.has_reason)
 			advice_refused(&b, r, main_err, v.reason);
 		else
-			sb_add(&b, "Your certificate '%s' was accepted: it verified to a CA this "
+			cp_buf_printf(&b, "Your certificate '%s' was accepted: it verified to a CA this "
 			    "server trusts.", r->chain[0].subject.rfc4514 ?
 			    r->chain[0].subject.rfc4514 : "?");
 	}
-	if (b.failed) {
-		free(b.s);
+	if (b.nomem) {
+		cp_buf_free(&b);
 		return -1;
 	}
-	r->advice = b.s;
+	r->advice = b.len > 0 ? cp_buf_release(&b) : NULL;
+	cp_buf_free(&b);
 	r->has_reason = v.has_reason && (r->protected_path || leaf != NULL);
 	r->reason = v.reason;
 	r->substatus = r->protected_path ? v.substatus : NULL;

@@ -6,7 +6,6 @@
  * depth, paths and steps, so crafted pools cannot make it run long.
  * No signature checks here: check.c verifies the paths it is given.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,43 +176,43 @@ add_file(struct certpick_trust *t, const char *path, struct certpick_error *err)
 	return n;
 }
 
+/* The files of a folder in name order (so what is read is the same on every run). */
 static int
 add_dir(struct certpick_trust *t, const char *dir, struct certpick_error *err)
 {
-	DIR *d;
-	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
 	int total = 0;
 
-	if ((d = opendir(dir)) == NULL)
-		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot open folder '%s'", dir);
-	while ((de = readdir(d)) != NULL) {
+	if (cp_dir_names(dir, &names, &n, err) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
 		struct certpick_error e = { 0 };
 		struct stat st;
 		char *path;
-		int n;
+		int k;
 
-		if (de->d_name[0] == '.')
-			continue;
-		if ((path = cp_asprintf("%s/%s", dir, de->d_name)) == NULL) {
-			closedir(d);
-			return cp_error_nomem(err);
+		if ((path = cp_asprintf("%s/%s", dir, names[i])) == NULL) {
+			total = cp_error_nomem(err);
+			break;
 		}
-		n = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? add_file(t, path, &e) : 0;
+		k = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? add_file(t, path, &e) : 0;
 		free(path);
-		if (n < 0 && e.code == CERTPICK_ERR_NOMEM) {
-			closedir(d);
+		if (k < 0 && e.code == CERTPICK_ERR_NOMEM) {
 			*err = e;
-			return -1;
+			total = -1;
+			break;
 		}
-		total += n > 0 ? n : 0;
+		total += k > 0 ? k : 0;
 	}
-	closedir(d);
+	cp_dir_names_free(names, n);
 	return total;
 }
 
-/* see certpick/trust.h */
+/* see internal.h */
 int
-certpick_trust_add_path(struct certpick_trust *t, const char *path, struct certpick_error *err)
+cp_trust_add_path_as(struct certpick_trust *t, const char *path, const char *what,
+    struct certpick_error *err)
 {
 	struct stat st;
 	int n;
@@ -221,17 +220,52 @@ certpick_trust_add_path(struct certpick_trust *t, const char *path, struct certp
 	if (t == NULL || path == NULL)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
 	if (stat(path, &st) != 0)
-		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read trust store '%s'",
+		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read %s '%s'", what,
 		    path);
 	n = S_ISDIR(st.st_mode) ? add_dir(t, path, err) : add_file(t, path, err);
 	if (n < 0)
 		return -1;
 	if (n == 0) {
-		cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read trust store '%s'", path);
+		cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read %s '%s'", what, path);
 		cp_error_detail(err, "no certificate in it");
 		return -1;
 	}
 	return 0;
+}
+
+/* see certpick/trust.h */
+int
+certpick_trust_add_path(struct certpick_trust *t, const char *path, struct certpick_error *err)
+{
+	return cp_trust_add_path_as(t, path, "trust store", err);
+}
+
+/* see internal.h */
+X509_STORE *
+cp_trust_store_new(const struct certpick_trust *t, struct certpick_error *err)
+{
+	X509_STORE *store;
+
+	if ((store = X509_STORE_new()) == NULL) {
+		cp_error_nomem(err);
+		return NULL;
+	}
+	for (int i = 0; i < sk_X509_num(t->certs); i++) {
+		if (!X509_STORE_add_cert(store, sk_X509_value(t->certs, i)))
+			goto nomem;
+	}
+	for (int i = 0; i < sk_X509_CRL_num(t->crls); i++) {
+		if (!X509_STORE_add_crl(store, sk_X509_CRL_value(t->crls, i)))
+			goto nomem;
+	}
+	/* with CRLs, revocation is checked along the whole path, as check does */
+	if (sk_X509_CRL_num(t->crls) > 0)
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	return store;
+nomem:
+	X509_STORE_free(store);
+	cp_error_nomem(err);
+	return NULL;
 }
 
 /* see certpick/trust.h */

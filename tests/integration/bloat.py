@@ -1,6 +1,6 @@
-"""A bloated client chain (redteam-2026-12.md F11): a leaf and its CAs, each
-with a long subject, the whole just under OpenSSL's 100 KiB certificate-list
-limit. Made with python3-cryptography; used by test_serve_hostile.py and
+"""A bloated client chain (what one connection may cost serve: SECURITY.md): a
+leaf and its CAs, each with a long subject, the whole just under OpenSSL's
+100 KiB certificate-list limit. Made with python3-cryptography; used by test_serve_hostile.py and
 bench/serve_chain_rss.py."""
 import datetime
 import os

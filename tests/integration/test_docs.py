@@ -1,4 +1,4 @@
-"""--help, the docs and the man pages agree (STYLE.md 7; git t0450).
+"""--help, the docs and the man pages agree (docs/design.md, "How to add a command"; git t0450).
 
 For every command listed by `certpick --help`:
   - docs/cli/<cmd>.md exists, its title is "certpick <cmd>", its first
@@ -158,3 +158,39 @@ def test_security_md_names_tests_that_exist():
     runners = set(re.findall(r"\b(\w+_test\.c)\b", text))
     missing = [r for r in runners if not os.path.exists(os.path.join(ROOT, "tests", "unit", r))]
     assert not missing, "SECURITY.md names unit runners that do not exist: %s" % missing
+
+
+# Files another branch is rewriting: their pointers out of the tree are fixed
+# there (remove a name here once it is clean; the test then guards it too).
+POINTERS_PENDING = {"src/lib/probe_engine.c", "tests/integration/probe_util.py",
+                    "tests/integration/test_probe.py"}
+
+
+def test_comments_point_inside_the_tree():
+    """Every .md a source, header, test, fuzz target or benchmark names exists in
+    the repository (at the root, in docs/ or docs/cli/), and none names a path
+    on a developer's machine: the next engineer can follow every pointer
+    (docs/design.md is the map)."""
+    md = re.compile(r"[\w./-]*\w\.md\b")
+    bad = []
+    for top in ("src", "include", "tests", "fuzz", "bench"):
+        for d, _, files in os.walk(os.path.join(ROOT, top)):
+            for name in files:
+                if not name.endswith((".c", ".h", ".py", ".sh", ".build", ".go")):
+                    continue
+                path = os.path.join(d, name)
+                rel = os.path.relpath(path, ROOT)
+                if rel in POINTERS_PENDING or rel == "tests/integration/test_docs.py":
+                    continue
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+                for m in md.finditer(text):
+                    ref = m.group(0).lstrip("./")
+                    if os.path.basename(ref) == "foo.md":  # cli.h: "adding a command foo"
+                        continue
+                    if not any(os.path.exists(os.path.join(ROOT, base, ref))
+                               for base in ("", "docs", "docs/cli")):
+                        bad.append("%s: %s" % (rel, m.group(0)))
+                for m in re.finditer(r"/(?:work|home)/\w[\w./-]*", text):
+                    bad.append("%s: %s" % (rel, m.group(0)))
+    assert not bad, "pointers out of the tree:\n" + "\n".join(sorted(set(bad)))

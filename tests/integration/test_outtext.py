@@ -4,7 +4,7 @@ A hostile HTTPS server (here, on 127.0.0.1), a hostile client of `certpick
 serve`, hostile certificate names and hostile file names. Whatever they send,
 certpick's text output and logs carry no raw control (C0, DEL, C1), no bidi
 control and no byte that is not UTF-8: each is written visibly as \\xNN or
-\\uNNNN (docs/output.md). JSON keeps every key and element: bytes that are not
+\\uNNNN (include/certpick/outtext.h). JSON keeps every key and element: bytes that are not
 UTF-8 become the text \\xNN. Outputs are read as bytes, never decoded on trust.
 """
 import json

@@ -1,6 +1,6 @@
-"""certpick serve against hostile configurations and clients (issue 19, item 4;
-reference/redteam-2026-12.md F5, F6, F11, F14, F20): real clients (curl,
-Python ssl on raw sockets) on loopback, every PKI made here with the openssl
+"""certpick serve against hostile configurations and clients (issue 19, item 4:
+a review's findings F5, F6, F11, F14, F20, each described at its test): real
+clients (curl, Python ssl on raw sockets) on loopback, every PKI made here with the openssl
 command line, in temporary folders.
 """
 import json

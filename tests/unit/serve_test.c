@@ -5,12 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "certpick/openssl.h"
+#include "certpick/pki.h"
+#include "certpick/trust.h"
 #include "testutil.h"
 #include "serve_internal.h"
 
@@ -200,11 +204,15 @@ verify_log_bounds(void **state)
 static X509 *
 make_ca(const char *cn, int trust_nid, int reject_nid)
 {
-	X509 *x = NULL;
-	EVP_PKEY *k = NULL;
+	struct certpick_pki *pki = cp_serve_identity_new(time(NULL), NULL);
+	X509 *x;
 	X509_NAME *name;
 
-	assert_int_equal(cp_serve_make_identity(&x, &k, NULL), 0);
+	assert_non_null(pki);
+	x = certpick_pki_get0_x509(pki, CP_SERVE_IDENTITY);
+	assert_non_null(x);
+	assert_int_equal(X509_up_ref(x), 1);
+	certpick_pki_free(pki);
 	name = X509_NAME_new();
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
 	    -1, 0);
@@ -215,7 +223,6 @@ make_ca(const char *cn, int trust_nid, int reject_nid)
 		X509_add1_trust_object(x, OBJ_nid2obj(trust_nid));
 	if (reject_nid != NID_undef)
 		X509_add1_reject_object(x, OBJ_nid2obj(reject_nid));
-	EVP_PKEY_free(k);
 	return x;
 }
 
@@ -256,7 +263,8 @@ ca_names_by_purpose(void **state)
 {
 	char *dir = tu_tmpdir();
 	char path[4200];
-	STACK_OF(X509) *certs = sk_X509_new_null();
+	struct certpick_trust *trust = certpick_trust_new(NULL);
+	STACK_OF(X509) *certs;
 	STACK_OF(X509_NAME) *names, *all;
 	struct certpick_error err = { 0 };
 	size_t n = sizeof(purpose_cases) / sizeof(purpose_cases[0]);
@@ -272,7 +280,9 @@ ca_names_by_purpose(void **state)
 		assert_int_equal(cp_serve_trusted_for_client_auth(x), purpose_cases[i].want_named);
 		X509_free(x);
 	}
-	assert_ok(cp_serve_load_certs(dir, certs, &err), &err);
+	/* serve reads its trust store through the trust module, in name order */
+	assert_ok(certpick_trust_add_path(trust, dir, &err), &err);
+	certs = certpick_trust_get0_certs(trust);
 	assert_int_equal(sk_X509_num(certs), (int)n);
 	assert_non_null(names = cp_serve_ca_names_by_purpose(certs, &err));
 	for (size_t i = 0; i < n; i++) {
@@ -290,34 +300,40 @@ ca_names_by_purpose(void **state)
 	assert_true(stack_certreq_size(all) > stack_certreq_size(names));
 	sk_X509_NAME_pop_free(names, X509_NAME_free);
 	sk_X509_NAME_pop_free(all, X509_NAME_free);
-	sk_X509_pop_free(certs, X509_free);
+	certpick_trust_free(trust);
 	tu_rmtree(dir);
 	free(dir);
 }
 
-/* negatives: missing path, a file with no certificate, an empty folder */
+/*
+ * negatives of --ca-names, read as a trust store is but named for what it
+ * is: missing path, an empty folder, a file with no certificate
+ */
 static void
 load_certs_errors(void **state)
 {
 	char *dir = tu_tmpdir();
 	char path[4200];
-	STACK_OF(X509) *certs = sk_X509_new_null();
+	struct certpick_trust *t = certpick_trust_new(NULL);
 	struct certpick_error err = { 0 };
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(cp_serve_load_certs("/nonexistent/x.pem", certs, &err), -1);
+	assert_non_null(t);
+	assert_int_equal(cp_trust_add_path_as(t, "/nonexistent/x.pem", "CA names file", &err), -1);
 	assert_int_equal(err.code, CERTPICK_ERR_IO);
-	assert_int_equal(cp_serve_load_certs(dir, certs, &err), -1);
+	assert_string_equal(err.message, "cannot read CA names file '/nonexistent/x.pem'");
+	assert_int_equal(cp_trust_add_path_as(t, dir, "CA names file", &err), -1);
 	assert_int_equal(err.code, CERTPICK_ERR_PARSE);
 	snprintf(path, sizeof(path), "%s/junk.pem", dir);
 	f = fopen(path, "w");
 	fputs("not a certificate\n", f);
 	fclose(f);
-	assert_int_equal(cp_serve_load_certs(path, certs, &err), -1);
+	assert_int_equal(cp_trust_add_path_as(t, path, "CA names file", &err), -1);
 	assert_int_equal(err.code, CERTPICK_ERR_PARSE);
-	assert_int_equal(sk_X509_num(certs), 0);
-	sk_X509_pop_free(certs, X509_free);
+	assert_string_equal(err.detail, "no certificate in it");
+	assert_int_equal(certpick_trust_count(t), 0);
+	certpick_trust_free(t);
 	tu_rmtree(dir);
 	free(dir);
 }

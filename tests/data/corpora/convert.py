@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Convert the shared path-validation corpora into tests/data/corpora/cases.json.
 
-Run by hand (CI has no /work/shared):
-    /usr/bin/python3 tests/data/corpora/convert.py /work/shared/corpora
+Run by hand, on a folder holding the suites' exports (see README.md here for
+their sources: C2SP/x509-limbo, google/boringssl pki/testdata, NIST PKITS):
+    /usr/bin/python3 tests/data/corpora/convert.py CORPORA_DIR
 
 Keeps, per case, only what a verifier needs: the leaf, the untrusted
 intermediates, the trusted certificates (indexes into "certs", a table of
@@ -139,4 +140,6 @@ def main(src):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/corpora")
+    if len(sys.argv) != 2:
+        sys.exit("usage: convert.py CORPORA_DIR")
+    main(sys.argv[1])
