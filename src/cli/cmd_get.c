@@ -4,6 +4,7 @@
  * and the selection trace (render_get.c). No TLS logic here.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -85,10 +86,18 @@ struct get_args {
 	struct certpick_get_options go;
 };
 
+static int usage_error(const char *fmt, ...) CERTPICK_PRINTF(1, 2);
+
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *fmt, ...)
 {
-	return cli_usage_error(cmd_get_usage, fmt, arg);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = cli_usage_verror(cmd_get_usage, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* "Name: value": Name an HTTP token, the value without control characters but HTAB. */

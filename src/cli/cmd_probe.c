@@ -1,5 +1,6 @@
 /* certpick probe: what a server asks of a client certificate (docs/cli/probe.md). */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +71,18 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static int usage_error(const char *fmt, ...) CERTPICK_PRINTF(1, 2);
+
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *fmt, ...)
 {
-	return cli_usage_error(cmd_probe_usage, fmt, arg);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = cli_usage_verror(cmd_probe_usage, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int

@@ -91,8 +91,8 @@ refused_with_sqlstate(void **state)
 	static const char *const texts[] = {
 		"connection requires a valid client certificate",
 		"certificate authentication failed for user \"alice\"",
-		"no pg_hba.conf entry for host \"127.0.0.1\", user \"alice\", database \"app\", "
-		"SSL encryption",
+		("no pg_hba.conf entry for host \"127.0.0.1\", user \"alice\", database \"app\", "
+		 "SSL encryption"),
 	};
 	static const enum certpick_reason reasons[] = {
 		CERTPICK_REASON_SVC_PG_CERT_REQUIRED,
