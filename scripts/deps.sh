@@ -15,12 +15,14 @@ if [ "$what" = list ]; then
 fi
 
 build_pkgs="gcc clang make pkg-config meson ninja-build libssl-dev openssl
-libevent-dev libjansson-dev libnss3-dev libp11-dev libhttp-parser-dev"
+libevent-dev libjansson-dev libnss3-dev libp11-dev libhttp-parser-dev
+libpcap-dev"
 
 check_pkgs="$build_pkgs libcmocka-dev libclang-rt-14-dev llvm python3 python3-pytest
 nginx-light apache2 gnutls-bin curl libnss3-tools softhsm2 opensc-pkcs11 p11-kit
 golang-go default-jdk-headless chromium faketime procps iproute2 man-db groff-base
-libgnutls28-dev ca-certificates fonts-liberation time python3-cryptography valgrind firefox-esr"
+libgnutls28-dev ca-certificates fonts-liberation time python3-cryptography valgrind firefox-esr
+tcpdump tshark"
 
 # only for bench/probe.sh (its sslscan column)
 bench_pkgs="sslscan bc"
