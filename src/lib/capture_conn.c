@@ -761,6 +761,13 @@ verdict(struct cp_cap_conn *c)
 	if (s->http_status)
 		snprintf(http, sizeof(http), "; HTTP %d %s", s->http_status,
 		    s->http_reason ? s->http_reason : "");
+	if (!s->has_client_hello && s->n_requests == 0 && s->n_answers == 0) {
+		s->verdict = dupf(c->story.client_seen_syn ? "no ClientHello: the client sent no TLS "
+		    "handshake" : "no ClientHello: the capture starts after the handshake");
+		s->fix = c->story.client_seen_syn ? NULL : dupf("capture from before the client "
+		    "connects");
+		return;
+	}
 	if (s->n_requests == 0) {
 		if (s->version == CERTPICK_TLS13 && c->side[c->client < 0 ? 1 : 1 - c->client]
 		    .crypt.kind == 0 && hidden) {
