@@ -48,6 +48,7 @@ struct cp_cap_conn {
 	bool have_client_random, have_server_random;
 	bool etm;
 	bool hs_done;			/* the client's Finished of the first handshake */
+	bool reset;			/* an RST was seen */
 	struct certpick_capture_conn story;
 };
 
@@ -697,10 +698,25 @@ cp_cap_conn_new(const struct cp_tcp_seg *first, const struct cp_cap_env *env)
 	return c;
 }
 
+/*
+ * The connection is over: what is held out of order goes out now, and the
+ * reassembly buffers are freed, so that memory follows the open connections.
+ */
+static void
+drop_buffers(struct cp_cap_conn *c)
+{
+	for (int i = 0; i < 2; i++) {
+		cp_tcp_dir_flush(&c->side[i].tcp);
+		cp_tls_rec_release(&c->side[i].rec);
+		if (!cp_tls_hs_pending(&c->side[i].hs))
+			cp_tls_hs_release(&c->side[i].hs);
+	}
+}
+
 bool
 cp_cap_conn_closed(const struct cp_cap_conn *c)
 {
-	return c->side[0].tcp.fin_seen || c->side[1].tcp.fin_seen;
+	return c->reset || c->side[0].tcp.fin_seen || c->side[1].tcp.fin_seen;
 }
 
 void
@@ -711,6 +727,10 @@ cp_cap_conn_add(struct cp_cap_conn *c, const struct cp_tcp_seg *s, double time)
 	if (c->story.first_time == 0)
 		c->story.first_time = time;
 	(void)cp_tcp_dir_add(&c->side[i].tcp, s);
+	if (s->flags & CP_TCP_RST)
+		c->reset = true;
+	if (c->reset || (c->side[0].tcp.fin_seen && c->side[1].tcp.fin_seen))
+		drop_buffers(c);
 	if (c->side[i].rec.lost && strcmp(c->side[i].rec.lost, "stopped") != 0 &&
 	    strstr(c->side[i].rec.lost, "gap") == NULL && c->tls_seen)
 		note(c, "the %s stream stops being TLS: %s", who(&c->side[i]), c->side[i].rec.lost);

@@ -132,14 +132,15 @@ struct cp_tls_rec_cb {
 struct cp_tls_rec {
 	uint8_t hdr[5];
 	size_t hdr_len;
-	uint8_t *body;		/* CP_TLS_MAX_RECORD bytes once needed */
-	size_t body_len, body_want;
+	uint8_t *body;		/* grown to the largest record seen */
+	size_t body_len, body_want, body_cap;
 	const char *lost;	/* NULL while in sync */
 	uint64_t records;
 	struct cp_tls_rec_cb cb;
 };
 void cp_tls_rec_feed(struct cp_tls_rec *r, const uint8_t *p, size_t n);
 void cp_tls_rec_gap(struct cp_tls_rec *r, uint64_t n);
+/* Free the record buffer (it is allocated again if more bytes come). */
 void cp_tls_rec_release(struct cp_tls_rec *r);
 
 /*

@@ -68,9 +68,14 @@ cp_tls_rec_feed(struct cp_tls_rec *r, const uint8_t *p, size_t n)
 				return;
 			r->body_want = be16(r->hdr + 3);
 			r->body_len = 0;
-			if (r->body == NULL && (r->body = malloc(CP_TLS_MAX_RECORD)) == NULL) {
-				r->lost = "out of memory";
-				return;
+			if (r->body_want > r->body_cap) {
+				uint8_t *nb = realloc(r->body, r->body_want);
+				if (nb == NULL) {
+					r->lost = "out of memory";
+					return;
+				}
+				r->body = nb;
+				r->body_cap = r->body_want;
 			}
 		}
 		size_t k = r->body_want - r->body_len < n ? r->body_want - r->body_len : n;
@@ -96,6 +101,7 @@ cp_tls_rec_release(struct cp_tls_rec *r)
 {
 	free(r->body);
 	r->body = NULL;
+	r->body_cap = 0;
 }
 
 void
