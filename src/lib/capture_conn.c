@@ -814,8 +814,11 @@ verdict(struct cp_cap_conn *c)
 	for (size_t i = 0; i < s->n_answers; i++)
 		if (s->answers[i].request == ri)
 			a = &s->answers[i];
-	char asked[200], what[600], end[200] = "";
-	snprintf(asked, sizeof(asked), "the server asked (%s, %s) naming %zu CA%s",
+	char asked[360], what[600], end[200] = "";
+	char after[160] = "";
+	if (r->phase != CERTPICK_PHASE_INITIAL && s->http_request)
+		snprintf(after, sizeof(after), " after '%.120s'", s->http_request);
+	snprintf(asked, sizeof(asked), "the server asked%s (%s, %s) naming %zu CA%s", after,
 	    certpick_phase_name(r->phase), r->tls_version == CERTPICK_TLS13 ? "TLS 1.3" :
 	    "TLS 1.2", r->n_ca_names, r->n_ca_names == 1 ? "" : "s");
 	const struct certpick_capture_alert *sa = first_alert_after(s, ri, false);
