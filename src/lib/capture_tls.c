@@ -79,7 +79,8 @@ cp_tls_rec_feed(struct cp_tls_rec *r, const uint8_t *p, size_t n)
 			}
 		}
 		size_t k = r->body_want - r->body_len < n ? r->body_want - r->body_len : n;
-		memcpy(r->body + r->body_len, p, k);
+		if (k > 0)	/* an empty record has no buffer yet */
+			memcpy(r->body + r->body_len, p, k);
 		r->body_len += k;
 		p += k;
 		n -= k;
