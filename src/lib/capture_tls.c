@@ -100,9 +100,11 @@ cp_tls_rec_gap(struct cp_tls_rec *r, uint64_t n)
 void
 cp_tls_rec_release(struct cp_tls_rec *r)
 {
+	if ((r->hdr_len > 0 || r->body_len > 0) && r->lost == NULL)
+		r->lost = "the connection closed inside a record";
 	free(r->body);
 	r->body = NULL;
-	r->body_cap = 0;
+	r->body_cap = r->body_len = r->body_want = r->hdr_len = 0;
 }
 
 void

@@ -397,6 +397,14 @@ tls_records_and_messages(void **state)
 	assert_non_null(rec.lost);
 	cp_tls_rec_release(&rec);
 
+	/* freed inside a record (the connection closed): later bytes are not read */
+	memset(&rec, 0, sizeof(rec));
+	cp_tls_rec_feed(&rec, (const uint8_t *)"\x17\x03\x03\x00\x10" "abc", 8);
+	cp_tls_rec_release(&rec);
+	assert_non_null(rec.lost);
+	cp_tls_rec_feed(&rec, (const uint8_t *)"defghijklmnop", 13);
+	cp_tls_rec_release(&rec);
+
 	/* a handshake message over the size limit */
 	memset(&hs, 0, sizeof(hs));
 	hs.max_msg = 100;
