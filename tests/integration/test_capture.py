@@ -383,3 +383,35 @@ def test_hostile_inputs(tmp):
     assert r.rc == 2
     r = run_certpick("capture")
     assert r.rc == 2
+
+
+@pytest.mark.parametrize("tls,extra,suite", [
+    ("1.2", ["-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"], "ECDHE-ECDSA-CHACHA20-POLY1305"),
+    ("1.2", ["-cipher", "ECDHE-ECDSA-AES128-SHA"], "ECDHE-ECDSA-AES128-SHA"),
+    ("1.2", ["-cipher", "ECDHE-ECDSA-AES256-SHA384", "-no_etm"], "ECDHE-ECDSA-AES256-SHA384"),
+    ("1.2", ["-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"], "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    ("1.3", ["-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"], "TLS_CHACHA20_POLY1305_SHA256"),
+    ("1.3", ["-ciphersuites", "TLS_AES_128_GCM_SHA256"], "TLS_AES_128_GCM_SHA256"),
+])
+def test_cipher_suites_decrypt(procs, tmp, pki, tls, extra, suite):
+    """Each suite certpick decrypts (GCM, ChaCha20-Poly1305, CBC with and without
+    encrypt-then-MAC): every record opens, the HTTP status is seen, and it equals
+    tshark's."""
+    port = free_port()
+    keylog = os.path.join(tmp, "keys.log")
+    cap = Tcpdump(procs, tmp, port)
+    s_server(procs, tmp, pki, port, tls)
+    argv = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-quiet", "-ign_eof",
+            "-tls1_3" if tls == "1.3" else "-tls1_2", "-keylogfile", keylog, *extra,
+            "-cert", os.path.join(pki, "alice-chain.pem"), "-key", os.path.join(pki, "alice.key")]
+    subprocess.run(argv, input=b"GET / HTTP/1.0\r\n\r\n", capture_output=True, timeout=30)
+    path = cap.stop()
+    out = capture(path, "--keylog", keylog)
+    conns = [c for c in out["connections"] if c["client_hello"]]
+    assert len(conns) == 1
+    c = conns[0]
+    assert c["cipher"]["name"] == suite
+    assert c["decryption"]["records_not_decrypted"] == 0 and c["decryption"]["records_decrypted"] > 0
+    assert c["not_seen"] == []
+    assert c["http"]["status"] == 200
+    assert compare({"connections": conns}, tshark(path, keylog, port)) == 1
