@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "internal.h"
 
 /* Link types, as pcap_datalink() returns them (DLT_*) and LINKTYPE_* values. */
 #define CP_LINK_NULL 0		/* BSD loopback: 4-byte host-order family */
@@ -216,6 +217,7 @@ struct cp_keylog {
 	struct cp_keylog_entry *v;
 	size_t n, cap;
 	size_t bad_lines;
+	struct cp_hashidx idx;	/* client_random -> entries (internal.h) */
 };
 int cp_keylog_parse(struct cp_keylog *kl, const char *text, size_t len);
 const struct cp_keylog_entry *cp_keylog_find(const struct cp_keylog *kl,

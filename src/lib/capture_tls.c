@@ -427,6 +427,9 @@ cp_keylog_parse(struct cp_keylog *kl, const char *text, size_t len)
 					kl->v = v;
 					kl->cap = cap;
 				}
+				if (cp_hashidx_add(&kl->idx, cp_hash_bytes(e.client_random, 32),
+				    kl->n) < 0)
+					return -1;
 				kl->v[kl->n++] = e;
 			}
 		}
@@ -439,12 +442,15 @@ const struct cp_keylog_entry *
 cp_keylog_find(const struct cp_keylog *kl, const uint8_t client_random[32], int label)
 {
 	/* the last line wins, as in Wireshark */
-	for (size_t i = kl->n; i > 0; i--) {
-		const struct cp_keylog_entry *e = &kl->v[i - 1];
-		if (e->label == label && memcmp(e->client_random, client_random, 32) == 0)
-			return e;
+	const struct cp_keylog_entry *best = NULL;
+	size_t pos = 0, i;
+	while (cp_hashidx_next(&kl->idx, cp_hash_bytes(client_random, 32), &pos, &i)) {
+		const struct cp_keylog_entry *e = &kl->v[i];
+		if (e->label == label && memcmp(e->client_random, client_random, 32) == 0 &&
+		    (best == NULL || e > best))
+			best = e;
 	}
-	return NULL;
+	return best;
 }
 
 void
@@ -453,5 +459,6 @@ cp_keylog_release(struct cp_keylog *kl)
 	if (kl->v)
 		memset(kl->v, 0, kl->cap * sizeof(*kl->v));
 	free(kl->v);
+	cp_hashidx_release(&kl->idx);
 	memset(kl, 0, sizeof(*kl));
 }
