@@ -217,7 +217,8 @@ int cli_probe_many(const struct certpick_probe_options *opts, const char *file, 
 int cli_json_save(const char *path, json_t *obj, bool lines, const char *mode);
 
 /* render_capture.c: capture results (docs/cli/capture.md). */
-json_t *cli_json_capture(const struct certpick_capture_result *r, const char *file);
+/* JSON on stdout, one connection at a time; 0 or -1 (message printed). */
+int cli_json_capture_print(const struct certpick_capture_result *r, const char *file);
 void cli_text_capture(FILE *fp, const struct certpick_capture_result *r, const char *file);
 /* 1 when a connection has something to fix, else 0. */
 int cli_capture_exit(const struct certpick_capture_result *r);

@@ -157,7 +157,7 @@ cmd_capture(int argc, char **argv)
 		goto out;
 	}
 	if (a.json) {
-		if (cli_json_print(cli_json_capture(&res, a.file), false) < 0) {
+		if (cli_json_capture_print(&res, a.file) < 0) {
 			rc = CLI_EXIT_INTERNAL;
 			goto out;
 		}

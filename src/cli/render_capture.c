@@ -1,6 +1,7 @@
 /* render_capture.c: `certpick capture` as text and JSON, from the same result structs. */
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -123,11 +124,10 @@ json_conn(const struct certpick_capture_conn *c)
 	return o;
 }
 
-/* see cli.h */
-json_t *
-cli_json_capture(const struct certpick_capture_result *r, const char *file)
+static json_t *
+json_head(const struct certpick_capture_result *r, const char *file)
 {
-	json_t *o = json_object(), *conns = json_array();
+	json_t *o = json_object();
 	cli_json_set(o, "schema", json_integer(1));
 	cli_json_set(o, "file", cli_json_str(file));
 	cli_json_set(o, "link_type", json_integer(r->linktype));
@@ -138,10 +138,55 @@ cli_json_capture(const struct certpick_capture_result *r, const char *file)
 	cli_json_set(o, "connections_not_followed", json_integer((json_int_t)r->connections_dropped));
 	cli_json_set(o, "keylog", json_pack("{s:I, s:I}", "entries", (json_int_t)r->keylog_entries,
 	    "bad_lines", (json_int_t)r->keylog_bad_lines));
-	for (size_t i = 0; i < r->n_conns; i++)
-		cli_json_append(conns, json_conn(&r->conns[i]));
-	cli_json_set(o, "connections", conns);
 	return o;
+}
+
+static int
+dump(json_t *o, const char *after)
+{
+	if ((o = cli_json_take(o)) == NULL)
+		return -1;
+	char *s = json_dumps(o, JSON_ENSURE_ASCII | JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (s == NULL)
+		return -1;
+	fputs(s, stdout);
+	fputs(after, stdout);
+	free(s);
+	return 0;
+}
+
+/*
+ * see cli.h: one object {"schema":1, ..., "connections":[...]}, written one
+ * connection at a time so that the JSON of a large capture is never all in
+ * memory (jansson takes about 30 KiB per connection).
+ */
+int
+cli_json_capture_print(const struct certpick_capture_result *r, const char *file)
+{
+	json_t *head = cli_json_take(json_head(r, file));
+	char *h = head ? json_dumps(head, JSON_ENSURE_ASCII | JSON_INDENT(2) |
+	    JSON_PRESERVE_ORDER) : NULL;
+	json_decref(head);
+	if (h == NULL)
+		goto fail;
+	/* the head ends with "\n}": reopen it for the connections */
+	size_t n = strlen(h);
+	if (n < 2 || h[n - 1] != '}') {
+		free(h);
+		goto fail;
+	}
+	h[n - 2] = '\0';
+	printf("%s,\n  \"connections\": [%s", h, r->n_conns ? "\n" : "");
+	free(h);
+	for (size_t i = 0; i < r->n_conns; i++)
+		if (dump(json_conn(&r->conns[i]), i + 1 < r->n_conns ? ",\n" : "\n") < 0)
+			goto fail;
+	printf("]\n}\n");
+	return 0;
+fail:
+	fputs("certpick: error: cannot build the JSON output (out of memory)\n", stderr);
+	return -1;
 }
 
 static void

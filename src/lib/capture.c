@@ -110,7 +110,8 @@ conn_for(struct run *r, const struct cp_tcp_seg *s)
 		return found;
 	size_t max = r->opts->max_connections ? r->opts->max_connections : DEFAULT_MAX_CONNS;
 	if (r->n_conns >= max) {
-		r->out->connections_dropped++;
+		if (new_syn)	/* count connections, not their segments */
+			r->out->connections_dropped++;
 		return NULL;
 	}
 	if (r->n_conns == r->cap_conns) {

@@ -133,6 +133,10 @@ cp_crypt_init13(struct cp_crypt *c, uint16_t cipher, const uint8_t *secret, size
 	c->cipher = cipher;
 	c->mode = s->mode;
 	c->cipher_name = s->cipher;
+	if ((c->evp = EVP_CIPHER_fetch(NULL, s->cipher, NULL)) == NULL) {
+		cp_crypt_release(c);
+		return -1;
+	}
 	c->key_len = s->key_len;
 	c->iv_len = 12;
 	if (expand_label(s->prf_md, secret, len, "key", c->key, c->key_len) < 0 ||
@@ -189,6 +193,10 @@ cp_crypt_init12(struct cp_crypt *c, uint16_t cipher, bool etm, const uint8_t mas
 	c->cipher = cipher;
 	c->mode = s->mode;
 	c->cipher_name = s->cipher;
+	if ((c->evp = EVP_CIPHER_fetch(NULL, s->cipher, NULL)) == NULL) {
+		cp_crypt_release(c);
+		return -1;
+	}
 	c->key_len = s->key_len;
 	c->etm = etm && s->mode == CP_CRYPT_CBC;
 	c->mac_md = s->mac_md;
@@ -216,7 +224,7 @@ static int
 aead_open(const struct cp_crypt *c, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
     const uint8_t *in, size_t n, uint8_t *out)
 {
-	EVP_CIPHER *ciph = EVP_CIPHER_fetch(NULL, c->cipher_name, NULL);
+	const EVP_CIPHER *ciph = c->evp;
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int ret = -1, len = 0;
 	if (ciph == NULL || ctx == NULL || n < 16)
@@ -232,7 +240,6 @@ aead_open(const struct cp_crypt *c, const uint8_t *nonce, const uint8_t *aad, si
 	ret = 0;
 out:
 	EVP_CIPHER_CTX_free(ctx);
-	EVP_CIPHER_free(ciph);
 	return ret;
 }
 
@@ -299,7 +306,7 @@ open12_aead(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, si
 static int
 cbc_decrypt(const struct cp_crypt *c, const uint8_t *iv, uint8_t *p, size_t n)
 {
-	EVP_CIPHER *ciph = EVP_CIPHER_fetch(NULL, c->cipher_name, NULL);
+	const EVP_CIPHER *ciph = c->evp;
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int ret = -1, len = 0;
 	if (ciph == NULL || ctx == NULL)
@@ -311,7 +318,6 @@ cbc_decrypt(const struct cp_crypt *c, const uint8_t *iv, uint8_t *p, size_t n)
 	ret = 0;
 out:
 	EVP_CIPHER_CTX_free(ctx);
-	EVP_CIPHER_free(ciph);
 	return ret;
 }
 
@@ -398,5 +404,6 @@ cp_crypt_open(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, 
 void
 cp_crypt_release(struct cp_crypt *c)
 {
+	EVP_CIPHER_free(c->evp);
 	OPENSSL_cleanse(c, sizeof(*c));
 }

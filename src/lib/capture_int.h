@@ -234,6 +234,7 @@ struct cp_crypt {
 	uint16_t cipher;
 	int mode;		/* CP_CRYPT_GCM, _CHACHA, _CBC */
 	const char *cipher_name;	/* OpenSSL name */
+	struct evp_cipher_st *evp;	/* fetched once at init; freed by cp_crypt_release */
 	const char *mac_md;	/* CBC HMAC digest */
 	uint8_t key[32], iv[16], mac_key[48];
 	size_t key_len, iv_len, mac_len;
