@@ -117,7 +117,7 @@ struct certpick_capture_conn {
 struct certpick_capture_result {
 	int linktype;
 	uint64_t packets, tcp_segments, frames_skipped, fragments, truncated_frames;
-	uint64_t connections_dropped;	/* over max_connections */
+	uint64_t connections_dropped;	/* opened (SYN) over max_connections */
 	size_t keylog_entries, keylog_bad_lines;
 	size_t n_conns;			/* only connections that carried TLS */
 	struct certpick_capture_conn *conns;
