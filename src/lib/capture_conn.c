@@ -763,7 +763,7 @@ static void
 alert_words(const struct certpick_capture_alert *a, char *out, size_t n)
 {
 	if (a->encrypted) {
-		snprintf(out, n, "an encrypted alert");
+		snprintf(out, n, "an encrypted alert (its code is not seen)");
 		return;
 	}
 	const char *name = certpick_alert_name(a->description);
