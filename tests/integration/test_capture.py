@@ -415,3 +415,59 @@ def test_cipher_suites_decrypt(procs, tmp, pki, tls, extra, suite):
     assert c["not_seen"] == []
     assert c["http"]["status"] == 200
     assert compare({"connections": conns}, tshark(path, keylog, port)) == 1
+
+
+def python_get(port, path, keylog, pki, who, tls):
+    """Python ssl with keylog_filename and post_handshake_auth; the HTTP status."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    v = ssl.TLSVersion.TLSv1_3 if tls == "1.3" else ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = ctx.maximum_version = v
+    ctx.post_handshake_auth = True
+    ctx.keylog_filename = keylog
+    if who:
+        ctx.load_cert_chain(os.path.join(pki, who + "-chain.pem"), os.path.join(pki, who + ".key"))
+    data = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                      % path.encode())
+            try:
+                while chunk := s.recv(65536):
+                    data += chunk
+            except (ssl.SSLError, ConnectionResetError):
+                pass
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else None
+
+
+@pytest.mark.parametrize("server", ["nginx", "apache"])
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+def test_nginx_and_apache(procs, tmp, pki, server, tls):
+    """nginx (ssl_verify_client on: asked at the handshake) and Apache (asked only
+    for /secure/: TLS 1.2 renegotiation, TLS 1.3 post-handshake auth), Python with
+    the key log, alice accepted: the phase, the chain and the status, equal to tshark."""
+    from probe_util import start_apache, start_nginx
+    need("nginx", "apache2")
+    keylog = os.path.join(tmp, "keys.log")
+    if server == "nginx":
+        port, = start_nginx(procs, tmp, pki, ["ssl_verify_client on; ssl_verify_depth 2; "
+                                              "ssl_client_certificate %s/ca-roots-AB.pem;" % pki])
+        path, phase = "/", "initial"
+    else:
+        _, port, _ = start_apache(procs, tmp, pki)
+        path, phase = "/secure/", "renegotiation" if tls == "1.2" else "post_handshake"
+    cap = Tcpdump(procs, tmp, port)
+    assert python_get(port, path, keylog, pki, "alice", tls) == 200
+    pcap = cap.stop()
+    out = capture(pcap, "--keylog", keylog)
+    conns = [c for c in out["connections"] if c["client_hello"]]
+    assert len(conns) == 1
+    c = conns[0]
+    assert [r["phase"] for r in c["requests"]] == [phase]
+    assert c["client_certificates"][0]["chain"][0]["subject"]["rfc4514"] == \
+        "CN=alice,O=certpick-test"
+    assert c["http"]["status"] == 200
+    assert c["client_hello"]["sni"] == "localhost"
+    assert compare({"connections": conns}, tshark(pcap, keylog, port)) == 1
