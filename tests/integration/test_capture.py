@@ -471,3 +471,25 @@ def test_nginx_and_apache(procs, tmp, pki, server, tls):
     assert c["http"]["status"] == 200
     assert c["client_hello"]["sni"] == "localhost"
     assert compare({"connections": conns}, tshark(pcap, keylog, port)) == 1
+
+
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+def test_gnutls_client(procs, tmp, pki, monkeypatch, tls):
+    """gnutls-cli (SSLKEYLOGFILE, --post-handshake-auth) against certpick serve
+    asking for /secure only: carol over renegotiation (1.2) or PHA (1.3)."""
+    need("gnutls-cli")
+    keylog = os.path.join(tmp, "keys.log")
+    monkeypatch.setenv("SSLKEYLOGFILE", keylog)
+    srv = su.Server(procs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                 "--require", "/secure"])
+    cap = Tcpdump(procs, tmp, srv.port)
+    ans = su.gnutls(srv, "/secure/g", pki, who="carol", tls=tls)
+    path = cap.stop()
+    out = capture(path, "--keylog", keylog)
+    conns = [c for c in out["connections"] if c["client_hello"]]
+    assert len(conns) == 1
+    c = conns[0]
+    assert [r["phase"] for r in c["requests"]] == [
+        "renegotiation" if tls == "1.2" else "post_handshake"]
+    assert ans.status == 200 and c["http"]["status"] == 200
+    assert compare({"connections": conns}, tshark(path, keylog, srv.port)) == 1
