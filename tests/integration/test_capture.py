@@ -493,3 +493,47 @@ def test_gnutls_client(procs, tmp, pki, monkeypatch, tls):
         "renegotiation" if tls == "1.2" else "post_handshake"]
     assert ans.status == 200 and c["http"]["status"] == 200
     assert compare({"connections": conns}, tshark(path, keylog, srv.port)) == 1
+
+
+@pytest.fixture(scope="session")
+def goclient(tmp_path_factory):
+    need("go")
+    d = str(tmp_path_factory.mktemp("goclient"))
+    env = dict(os.environ, GOCACHE=os.path.join(d, "cache"), GOPATH=os.path.join(d, "path"),
+               GOPROXY="off", GO111MODULE="off", GOFLAGS="", CGO_ENABLED="0")
+    out = os.path.join(d, "capture_goclient")
+    subprocess.run(["go", "build", "-o", out,
+                    os.path.join(os.path.dirname(__file__), "capture_goclient.go")],
+                   check=True, env=env, timeout=600, capture_output=True)
+    return out
+
+
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+def test_go_client(procs, tmp, pki, goclient, tls):
+    """Go (KeyLogWriter) with alice against certpick serve asking for /secure only:
+    TLS 1.2 renegotiation (Go renegotiates once when allowed) is seen and equal to
+    tshark; TLS 1.3 gets a post-handshake request Go never answers (Go does not
+    offer post_handshake_auth), which the capture shows."""
+    keylog = os.path.join(tmp, "keys.log")
+    srv = su.Server(procs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                 "--require", "/secure"])
+    cap = Tcpdump(procs, tmp, srv.port)
+    r = subprocess.run([goclient, "127.0.0.1:%d" % srv.port, "tls" + tls, "/secure/go", keylog,
+                        os.path.join(pki, "alice-chain.pem"), os.path.join(pki, "alice.key")],
+                       capture_output=True, timeout=60)
+    path = cap.stop()
+    out = capture(path, "--keylog", keylog)
+    conns = [c for c in out["connections"] if c["client_hello"]]
+    assert len(conns) == 1
+    c = conns[0]
+    assert c["decryption"]["keys_found"]
+    assert compare({"connections": conns}, tshark(path, keylog, srv.port)) == 1
+    if tls == "1.2":
+        assert r.stdout.startswith(b"HTTP/1.1 200"), r.stderr
+        assert [q["phase"] for q in c["requests"]] == ["renegotiation"]
+        assert c["client_certificates"][0]["chain"][0]["subject"]["rfc4514"] == \
+            "CN=alice,O=certpick-test"
+    else:
+        assert c["client_hello"]["post_handshake_auth"] is False
+        assert c["requests"] == [] and c["http"]["status"] == 403
+        assert "post_handshake_auth" in c["fix"]
