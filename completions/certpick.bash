@@ -38,7 +38,7 @@ _certpick()
 	--password-env|--pin-env)
 		COMPREPLY=($(compgen -v -- "$cur"))
 		return ;;
-	--trust|--ca-names|--password-file|--pin-file|--cert|--key|--crl|--save|--request|--targets|--keep|--nssdb|-o|--output)
+	--trust|--keylog|--ca-names|--password-file|--pin-file|--cert|--key|--crl|--save|--request|--targets|--keep|--nssdb|-o|--output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	esac

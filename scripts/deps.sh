@@ -15,7 +15,8 @@ if [ "$what" = list ]; then
 fi
 
 build_pkgs="gcc clang make pkg-config meson ninja-build libssl-dev openssl
-libevent-dev libjansson-dev libnss3-dev libp11-dev libhttp-parser-dev"
+libevent-dev libjansson-dev libnss3-dev libp11-dev libhttp-parser-dev
+libpcap-dev"
 
 # the real peers of tests/integration/peers.py and db_peers.py (each run by the tests from
 # a temporary directory, never as a system service) and their cross-check clients
@@ -27,7 +28,7 @@ check_pkgs="$build_pkgs libcmocka-dev libclang-rt-14-dev llvm python3 python3-py
 nginx-light apache2 gnutls-bin curl libnss3-tools softhsm2 opensc-pkcs11 p11-kit
 golang-go default-jdk-headless chromium faketime procps iproute2 man-db groff-base
 libgnutls28-dev ca-certificates fonts-liberation time python3-cryptography valgrind firefox-esr
-$peer_pkgs"
+tcpdump tshark $peer_pkgs"
 
 # the formatter tests/lint.sh runs when CERTPICK_FORMAT_CHECK is set (.clang-format)
 check_pkgs="$check_pkgs clang-format"

@@ -42,5 +42,6 @@
 #include "certpick/check.h"
 #include "certpick/serve.h"
 #include "certpick/get.h"
+#include "certpick/capture.h"
 
 #endif

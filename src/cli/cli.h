@@ -225,7 +225,16 @@ int cli_probe_many(const struct certpick_probe_options *opts, const char *file, 
 /* Write obj (stolen) as JSON to path (fopen mode); 0 or -1 (message printed). */
 int cli_json_save(const char *path, json_t *obj, bool lines, const char *mode);
 
+/* render_capture.c: capture results (docs/cli/capture.md). */
+/* JSON on stdout, one connection at a time; 0 or -1 (message printed). */
+int cli_json_capture_print(const struct certpick_capture_result *r, const char *file);
+void cli_text_capture(FILE *fp, const struct certpick_capture_result *r, const char *file);
+/* 1 when a connection has something to fix, else 0. */
+int cli_capture_exit(const struct certpick_capture_result *r);
+
 /* The commands. */
+int cmd_capture(int argc, char **argv);
+extern const char cmd_capture_usage[];
 int cmd_check(int argc, char **argv);
 extern const char cmd_check_usage[];
 int cmd_demo(int argc, char **argv);

@@ -20,6 +20,8 @@
 struct cli_globals cli_g;
 
 static const struct cli_command commands[] = {
+	{ "capture", cmd_capture, "explain client-certificate authentication from a packet capture",
+	    cmd_capture_usage },
 	{ "check", cmd_check, "check a certificate for client-authentication problems",
 	    cmd_check_usage },
 	{ "demo", cmd_demo, "tell the whole story offline: throwaway PKI, check, serve, probe, select, get",
