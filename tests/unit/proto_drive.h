@@ -51,7 +51,8 @@ pd_run(const struct cp_proto_ops *ops, const struct cp_proto_params *p, const vo
 	for (r->steps = 0; r->steps < 100000; r->steps++) {
 		struct cp_buf *out = tls_up ? &r->wrote_tls : &r->wrote_clear;
 
-		r->last = ops->step(st, tls_up, eof, src + off, shown - off, &used, out, &r->v);
+		r->last = ops->step(st, tls_up, eof, src != NULL ? src + off : (const uint8_t *)"",
+		    shown - off, &used, out, &r->v);
 		if (used > shown - off)
 			abort();	/* a layer consumed bytes it was not given */
 		off += used;
