@@ -324,6 +324,27 @@ enum certpick_severity {
 	  "with use_identity_as_username the certificate's CN is the user name: the "   \
 	  "broker's password file or ACL must know it; allow_anonymous false refuses a " \
 	  "client that gives no user")                                                  \
+	X(PRB_REFUSED_UNKNOWN_CA, "cert-refused-unknown-ca", ERROR,                     \
+	  "the server refused the certificate sent with alert unknown_ca: it cannot "   \
+	  "link it to a CA it trusts (usually the issuing CA certificates were not "    \
+	  "sent along, or the certificate is from another CA)",                         \
+	  "send the chain: the certificate, then its issuing CA certificates, in one "  \
+	  "file (cat cert.pem issuing.pem > chain.pem); or have the server trust its "  \
+	  "issuer")                                                                     \
+	X(PRB_REFUSED_EXPIRED, "cert-refused-expired", ERROR,                           \
+	  "the server refused the certificate sent with alert certificate_expired "     \
+	  "(expired, or not yet valid)",                                                \
+	  "renew the certificate (certpick check shows its dates)")                     \
+	X(PRB_REFUSED_UNSUPPORTED, "cert-refused-unsupported", ERROR,                   \
+	  "the server refused the certificate sent with alert unsupported_certificate:" \
+	  " not usable for client authentication (extendedKeyUsage without "           \
+	  "clientAuth, keyUsage without digitalSignature)",                             \
+	  "use a certificate issued for client authentication (certpick check shows "   \
+	  "its key usages)")                                                            \
+	X(PRB_REFUSED_OTHER, "cert-refused", ERROR,                                     \
+	  "the server refused the certificate sent with a fatal alert",                 \
+	  "see the alert; certpick check FILE --trust CA shows what a verifier says "   \
+	  "about the certificate")                                                      \
 	X(SVC_NO_TLS, "service-no-tls", ERROR,                                          \
 	  "the service does not offer TLS on this port (no STARTTLS, SSLRequest "       \
 	  "refused, no CLIENT_SSL)",                                                    \

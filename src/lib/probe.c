@@ -172,10 +172,37 @@ phase_after_request(const struct certpick_probe_result *res)
 	return false;
 }
 
+/*
+ * The certificate of --cert went out and the server answered with a fatal
+ * alert: a finding that says what the alert means for that certificate.
+ */
+static int
+refusal_finding(struct certpick_probe_result *res)
+{
+	const struct certpick_probe_attempt *w = &res->with_cert;
+	enum certpick_reason r;
+	const char *name;
+
+	if (!w->ran || !w->certificate_sent || w->alert < 0 || w->end != CERTPICK_PROBE_END_ALERT)
+		return 0;
+	switch (w->alert) {
+	case 48: r = CERTPICK_REASON_PRB_REFUSED_UNKNOWN_CA; break;	/* unknown_ca */
+	case 45: r = CERTPICK_REASON_PRB_REFUSED_EXPIRED; break;	/* certificate_expired */
+	case 43: r = CERTPICK_REASON_PRB_REFUSED_UNSUPPORTED; break;	/* unsupported_certificate */
+	default: r = CERTPICK_REASON_PRB_REFUSED_OTHER; break;
+	}
+	name = certpick_alert_name(w->alert);
+	return cp_findings_add(&res->findings, r, "alert %d (%s) after the certificate was sent",
+	    w->alert, name != NULL ? name : "?");
+}
+
 static int
 connection_findings(struct certpick_probe_result *res)
 {
 	bool reneg = false, pha = false;
+
+	if (refusal_finding(res) != 0)
+		return -1;
 
 	for (size_t i = 0; i < res->n_requests; i++) {
 		const struct certpick_probe_request *r = &res->requests[i];

@@ -55,10 +55,10 @@ def pg(request, pki):
     ("alice", "alice-chain.pem", True, "alice", None),
     ("alice", "carol.pem", False, 'certificate authentication failed for user "alice"',
      "pg-certificate-user-mismatch"),
-    ("mallory", "mallory.pem", False, "unknown ca", "unknown_ca"),
-    ("erin-expired", "erin-expired.pem", False, "certificate expired", "certificate_expired"),
+    ("mallory", "mallory.pem", False, "unknown ca", "cert-refused-unknown-ca"),
+    ("erin-expired", "erin-expired.pem", False, "certificate expired", "cert-refused-expired"),
     ("bob-serveronly", "bob-serveronly.pem", False, "unsupported certificate",
-     "unsupported_certificate"),
+     "cert-refused-unsupported"),
     ("pwuser", "carol.pem", False, "no password supplied", "pg-password-method"),
 ])
 def test_postgres(pg, pki, tmp, user, cert, ok, says, why):
@@ -76,7 +76,7 @@ def test_postgres_leaf_only_misses_the_intermediate(pg, pki, tmp):
     against roots-only ssl_ca_file (the chain file can: test above)."""
     rc, out = pg.psql("alice", P(pki, "alice.pem"), P(pki, "alice.key"), tmp)
     assert rc != 0 and "unknown ca" in out, out
-    agrees(probe(pg.url("alice"), pki, "alice.pem"), "alice.pem", False, "unknown_ca")
+    agrees(probe(pg.url("alice"), pki, "alice.pem"), "alice.pem", False, "cert-refused-unknown-ca")
 
 
 def test_postgres_password_user_needs_both(pg, pki, tmp):
@@ -115,8 +115,8 @@ def maria(request, pki):
     ("carol", "dave.pem", False, "Access denied for user 'carol'", "mysql-access-denied"),
     ("dave", "dave.pem", True, "dave@%", None),
     ("dave", "carol.pem", False, "Access denied for user 'dave'", "mysql-access-denied"),
-    ("alice", "mallory.pem", False, REFUSED_IN_HANDSHAKE, "unknown_ca"),
-    ("alice", "erin-expired.pem", False, REFUSED_IN_HANDSHAKE, "certificate_expired"),
+    ("alice", "mallory.pem", False, REFUSED_IN_HANDSHAKE, "cert-refused-unknown-ca"),
+    ("alice", "erin-expired.pem", False, REFUSED_IN_HANDSHAKE, "cert-refused-expired"),
 ])
 def test_mariadb(maria, pki, user, cert, ok, says, why):
     rc, out = maria.client(user, P(pki, cert) if cert else None, key_of(pki, cert))
@@ -146,8 +146,8 @@ def broker(request, pki):
 @pytest.mark.parametrize("cert,ok,why,logged", [
     (None, False, None, "peer did not return a certificate"),
     ("alice-chain.pem", True, None, None), ("carol.pem", True, None, None),
-    ("mallory.pem", False, "unknown_ca", "certificate verify failed"),
-    ("erin-expired.pem", False, "certificate_expired", "certificate verify failed"),
+    ("mallory.pem", False, "cert-refused-unknown-ca", "certificate verify failed"),
+    ("erin-expired.pem", False, "cert-refused-expired", "certificate verify failed"),
 ])
 def test_mosquitto(broker, pki, cert, ok, why, logged):
     mark = broker.log_size()
