@@ -125,6 +125,9 @@ int cp_proto_line(const uint8_t *in, size_t len, size_t *line_len, size_t *used)
  * A whole SMTP/FTP-style reply ("250-a\r\n250 b\r\n"): 1 with the code,
  * the lines' texts joined by spaces in out (appended), *used; 0 when not
  * complete; -1 when malformed (codes differ, not 3 digits, too many lines).
+ * Lines between the first and the last that carry no code are text (RFC 959
+ * 4.2: "211-Features:\r\n MDTM\r\n211 End"), leading blanks dropped. On 0
+ * and -1 the text is left as it was.
  */
 int cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t *used);
 
@@ -132,7 +135,8 @@ int cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text
  * Helpers every layer shares (proto_text.c), pure. Additive to the seam above:
  * cp_proto_set replaces an owned verdict string (*field, freed first) with a
  * one-line copy of s[0..len): CR, LF, TAB and NUL become spaces; out of memory
- * leaves NULL. cp_proto_fail sets v->text and returns CP_PROTO_FAIL.
+ * leaves NULL. cp_proto_fail sets v->text (one line, as cp_proto_set makes
+ * it: it may quote the server) and returns CP_PROTO_FAIL.
  * cp_proto_sasl_ir appends a SASL response in base64 (RFC 4648), or "=" when
  * s is NULL or empty (the empty initial response of RFC 4954, 5034, XEP-0178);
  * cp_proto_word appends " word" (no space first) to a space-separated list,

@@ -36,7 +36,7 @@ static const char *const waiting_for[] = {
 };
 
 struct ftp {
-	const struct cp_proto_params *p;
+	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
 	enum ftp_phase phase;
 	bool tls;
 	unsigned preliminary;
@@ -47,7 +47,7 @@ ftp_init(void *vs, const struct cp_proto_params *p)
 {
 	struct ftp *st = vs;
 
-	st->p = p;
+	st->p = *p;
 }
 
 static enum cp_proto_act
@@ -78,7 +78,7 @@ verdict(struct cp_proto_verdict *v, enum cp_proto_outcome o, int code, const cha
 static const char *
 user(const struct ftp *st)
 {
-	return st->p->user != NULL && st->p->user[0] != '\0' ? st->p->user : "anonymous";
+	return st->p.user != NULL && st->p.user[0] != '\0' ? st->p.user : "anonymous";
 }
 
 static enum cp_proto_act
@@ -107,7 +107,7 @@ on_reply(struct ftp *st, int code, const char *text, struct cp_buf *out,
 	case FTP_PBSZ:
 		return say(st, FTP_PROT, out, "PROT P", NULL);
 	case FTP_PROT:
-		v->sent_auth = st->p->have_cert;
+		v->sent_auth = st->p.have_cert;
 		return say(st, FTP_USER, out, "USER ", user(st));
 	case FTP_USER:
 		if (code == 230)
@@ -137,7 +137,7 @@ ftp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t 
 	int code, rc = 0;
 
 	*used = 0;
-	if (cp_proto_unsafe(st->p->user))
+	if (cp_proto_unsafe(st->p.user))
 		return cp_proto_fail(v, "the user holds a control character");
 	if (st->phase == FTP_HANDSHAKE) {
 		if (!tls_up)

@@ -39,7 +39,7 @@ static const char *const waiting_for[] = {
 };
 
 struct imap {
-	const struct cp_proto_params *p;
+	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
 	enum imap_phase phase;
 	bool tls;
 	bool have_caps, starttls, external, sasl_ir;
@@ -53,7 +53,7 @@ imap_init(void *vs, const struct cp_proto_params *p)
 {
 	struct imap *st = vs;
 
-	st->p = p;
+	st->p = *p;
 }
 
 static bool
@@ -132,7 +132,7 @@ authenticate(struct imap *st, struct cp_buf *out, struct cp_proto_verdict *v)
 		verdict(v, CP_PROTO_NOT_OFFERED, none, strlen(none));
 		return logout(st, out);
 	}
-	if (!st->p->have_cert) {
+	if (!st->p.have_cert) {
 		static const char *const t = "AUTH=EXTERNAL offered; not tried without a certificate";
 
 		verdict(v, CP_PROTO_UNKNOWN, t, strlen(t));
@@ -142,7 +142,7 @@ authenticate(struct imap *st, struct cp_buf *out, struct cp_proto_verdict *v)
 	if (!st->sasl_ir)
 		return say(st, IMAP_AUTH, out, "AUTHENTICATE EXTERNAL", NULL);
 	cp_buf_str(&ir, " ");
-	cp_proto_sasl_ir(&ir, st->p->user);
+	cp_proto_sasl_ir(&ir, st->p.user);
 	act = say(st, IMAP_AUTH, out, "AUTHENTICATE EXTERNAL", ir.nomem ? " =" : ir.p);
 	cp_buf_free(&ir);
 	return act;
@@ -216,8 +216,8 @@ tagged(struct imap *st, const char *s, size_t n, struct cp_buf *out, struct cp_p
 		return logout(st, out);
 	case IMAP_AUTH:
 		verdict(v, ok ? CP_PROTO_ACCEPTED : CP_PROTO_REFUSED, s, n);
-		if (ok && st->p->user != NULL)
-			cp_proto_set(&v->identity, st->p->user, strlen(st->p->user));
+		if (ok && st->p.user != NULL)
+			cp_proto_set(&v->identity, st->p.user, strlen(st->p.user));
 		return logout(st, out);
 	case IMAP_LOGOUT:
 	case IMAP_GREETING:
@@ -234,8 +234,8 @@ continuation(struct imap *st, struct cp_buf *out, struct cp_proto_verdict *v)
 		return cp_proto_fail(v, "unexpected continuation (waiting for %s)",
 		    waiting_for[st->phase]);
 	if (st->challenges++ == 0) {
-		if (st->p->user != NULL && st->p->user[0] != '\0')
-			cp_proto_sasl_ir(out, st->p->user);
+		if (st->p.user != NULL && st->p.user[0] != '\0')
+			cp_proto_sasl_ir(out, st->p.user);
 	} else {
 		cp_buf_str(out, "*");	/* RFC 9051 6.2.2: cancel */
 	}
@@ -279,7 +279,7 @@ imap_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	int rc = 0;
 
 	*used = 0;
-	if (cp_proto_unsafe(st->p->user))
+	if (cp_proto_unsafe(st->p.user))
 		return cp_proto_fail(v, "the user holds a control character");
 	if (st->phase == IMAP_HANDSHAKE) {
 		if (!tls_up)

@@ -62,7 +62,7 @@ static const char *const waiting_for[] = {
 };
 
 struct ldap {
-	const struct cp_proto_params *p;
+	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
 	enum ldap_phase phase;
 	int msgid;		/* of the request in flight */
 };
@@ -82,7 +82,7 @@ ldap_init(void *vs, const struct cp_proto_params *p)
 {
 	struct ldap *st = vs;
 
-	st->p = p;
+	st->p = *p;
 }
 
 static void
@@ -153,8 +153,8 @@ sasl_bind(struct ldap *st, struct cp_buf *out, struct cp_proto_verdict *v)
 	uint8_t version = 3;
 
 	ber_tlv(&sasl, BER_OCTETS, "EXTERNAL", 8);
-	if (st->p->user != NULL && st->p->user[0] != '\0') {
-		authzid(&id, st->p->user);
+	if (st->p.user != NULL && st->p.user[0] != '\0') {
+		authzid(&id, st->p.user);
 		ber_tlv(&sasl, BER_OCTETS, id.p, id.len);
 	}
 	ber_tlv(&c, BER_INTEGER, &version, 1);
@@ -376,7 +376,7 @@ speak(struct ldap *st, bool tls_up, struct cp_buf *out, struct cp_proto_verdict 
 
 	if (!tls_up)
 		return extended(st, LDAP_STARTTLS, out, OID_STARTTLS);
-	if (st->p->have_cert)
+	if (st->p.have_cert)
 		return sasl_bind(st, out, v);
 	v->outcome = CP_PROTO_UNKNOWN;
 	cp_proto_set(&v->text, nocert, strlen(nocert));
@@ -392,7 +392,7 @@ ldap_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	int rc;
 
 	*used = 0;
-	if (cp_proto_unsafe(st->p->user))
+	if (cp_proto_unsafe(st->p.user))
 		return cp_proto_fail(v, "the user holds a control character");
 	if (st->phase == LDAP_UNBOUND)
 		return CP_PROTO_DONE;

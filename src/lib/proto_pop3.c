@@ -34,7 +34,7 @@ static const char *const waiting_for[] = {
 };
 
 struct pop3 {
-	const struct cp_proto_params *p;
+	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
 	enum pop3_phase phase;
 	bool tls;
 	bool capa_ok, stls, external;
@@ -48,7 +48,7 @@ pop3_init(void *vs, const struct cp_proto_params *p)
 {
 	struct pop3 *st = vs;
 
-	st->p = p;
+	st->p = *p;
 }
 
 static void
@@ -88,14 +88,14 @@ authenticate(struct pop3 *st, struct cp_buf *out, struct cp_proto_verdict *v)
 	static const char *const none = "certificate authentication (SASL EXTERNAL) not offered";
 	static const char *const nocert = "SASL EXTERNAL offered; not tried without a certificate";
 
-	if (!st->external || !st->p->have_cert) {
+	if (!st->external || !st->p.have_cert) {
 		verdict(v, st->external ? CP_PROTO_UNKNOWN : CP_PROTO_NOT_OFFERED,
 		    st->external ? nocert : none, strlen(st->external ? nocert : none));
 		return quit(st, out);
 	}
 	v->sent_auth = true;
 	cp_buf_str(out, "AUTH EXTERNAL ");
-	cp_proto_sasl_ir(out, st->p->user);
+	cp_proto_sasl_ir(out, st->p.user);
 	return say(st, POP3_AUTH, out, "");
 }
 
@@ -187,8 +187,8 @@ on_line(struct pop3 *st, const char *l, size_t n, struct cp_buf *out, struct cp_
 		if (n >= 1 && l[0] == '+' && !is_ok(l, n))	/* "+ " challenge; then cancel */
 			return say(st, POP3_AUTH, out, st->challenges++ == 0 ? "" : "*");
 		verdict(v, is_ok(l, n) ? CP_PROTO_ACCEPTED : CP_PROTO_REFUSED, l, n);
-		if (is_ok(l, n) && st->p->user != NULL)
-			cp_proto_set(&v->identity, st->p->user, strlen(st->p->user));
+		if (is_ok(l, n) && st->p.user != NULL)
+			cp_proto_set(&v->identity, st->p.user, strlen(st->p.user));
 		return quit(st, out);
 	case POP3_QUIT:
 	case POP3_HANDSHAKE:
@@ -207,7 +207,7 @@ pop3_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	int rc = 0;
 
 	*used = 0;
-	if (cp_proto_unsafe(st->p->user))
+	if (cp_proto_unsafe(st->p.user))
 		return cp_proto_fail(v, "the user holds a control character");
 	if (st->phase == POP3_HANDSHAKE) {
 		if (!tls_up)

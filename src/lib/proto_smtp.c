@@ -44,7 +44,7 @@ static const char *const waiting_for[] = {
 };
 
 struct smtp {
-	const struct cp_proto_params *p;
+	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
 	enum smtp_phase phase;
 	bool tls;		/* the EHLO being read is the one after TLS */
 	bool starttls;		/* STARTTLS in the EHLO reply */
@@ -63,7 +63,7 @@ smtp_init(void *vs, const struct cp_proto_params *p)
 {
 	struct smtp *st = vs;
 
-	st->p = p;
+	st->p = *p;
 }
 
 /* RFC 5321 4.1.1.1: the first line greets, each further line is one extension */
@@ -143,10 +143,10 @@ after_tls_ehlo(struct smtp *st, const struct reply *r, struct cp_buf *out,
 		return quit(st, out);
 	}
 	read_ehlo(st, r, v);
-	if (st->p->mail_from != NULL && st->p->rcpt_to != NULL)
-		return say_path(st, SMTP_MAIL, out, "MAIL FROM:", st->p->mail_from);
-	if (v->offers_external && st->p->have_cert) {
-		cp_proto_sasl_ir(&ir, st->p->user);
+	if (st->p.mail_from != NULL && st->p.rcpt_to != NULL)
+		return say_path(st, SMTP_MAIL, out, "MAIL FROM:", st->p.mail_from);
+	if (v->offers_external && st->p.have_cert) {
+		cp_proto_sasl_ir(&ir, st->p.user);
 		v->sent_auth = true;
 		act = say(st, SMTP_AUTH, out, "AUTH EXTERNAL ", ir.nomem ? "=" : ir.p);
 		cp_buf_free(&ir);
@@ -188,7 +188,7 @@ on_reply(struct smtp *st, const struct reply *r, struct cp_buf *out, struct cp_p
 		return after_tls_ehlo(st, r, out, v);
 	case SMTP_MAIL:
 		if (r->code == 250)
-			return say_path(st, SMTP_RCPT, out, "RCPT TO:", st->p->rcpt_to);
+			return say_path(st, SMTP_RCPT, out, "RCPT TO:", st->p.rcpt_to);
 		verdict(v, CP_PROTO_REFUSED, r, NULL);
 		return quit(st, out);
 	case SMTP_RCPT:	/* 250/251: relays for this certificate; 454/554 relay denied */
@@ -200,8 +200,8 @@ on_reply(struct smtp *st, const struct reply *r, struct cp_buf *out, struct cp_p
 		if (r->code == 334)
 			return say(st, SMTP_AUTH, out, "*", NULL);	/* RFC 4954 4: cancel */
 		verdict(v, r->code == 235 ? CP_PROTO_ACCEPTED : CP_PROTO_REFUSED, r, NULL);
-		if (r->code == 235 && st->p->user != NULL)
-			cp_proto_set(&v->identity, st->p->user, strlen(st->p->user));
+		if (r->code == 235 && st->p.user != NULL)
+			cp_proto_set(&v->identity, st->p.user, strlen(st->p.user));
 		return quit(st, out);
 	case SMTP_QUIT:
 	case SMTP_HANDSHAKE:
@@ -221,8 +221,8 @@ smtp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	int rc;
 
 	*used = 0;
-	if (cp_proto_unsafe(st->p->mail_from) || cp_proto_unsafe(st->p->rcpt_to) ||
-	    cp_proto_unsafe(st->p->user))
+	if (cp_proto_unsafe(st->p.mail_from) || cp_proto_unsafe(st->p.rcpt_to) ||
+	    cp_proto_unsafe(st->p.user))
 		return cp_proto_fail(v, "a mail address or user holds a control character");
 	if (st->phase == SMTP_HANDSHAKE) {
 		if (!tls_up)

@@ -403,7 +403,7 @@ static const char *const waiting_for[] = {
 };
 
 struct xmpp {
-	const struct cp_proto_params *p;
+	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
 	enum xmpp_phase phase;
 	bool tls;
 	unsigned challenges;
@@ -417,14 +417,14 @@ xmpp_init(void *vs, const struct cp_proto_params *p)
 {
 	struct xmpp *st = vs;
 
-	st->p = p;
+	st->p = *p;
 }
 
 static const char *
 domain(const struct xmpp *st)
 {
-	return st->p->servername != NULL ? st->p->servername :
-	    st->p->host != NULL ? st->p->host : "";
+	return st->p.servername != NULL ? st->p.servername :
+	    st->p.host != NULL ? st->p.host : "";
 }
 
 static void
@@ -508,14 +508,14 @@ authenticate(struct xmpp *st, struct cp_buf *out, struct cp_proto_verdict *v)
 	static const char *const none = "SASL EXTERNAL not offered";
 	static const char *const nocert = "SASL EXTERNAL offered; not tried without a certificate";
 
-	if (!v->offers_external || !st->p->have_cert) {
+	if (!v->offers_external || !st->p.have_cert) {
 		verdict(v, v->offers_external ? CP_PROTO_UNKNOWN : CP_PROTO_NOT_OFFERED,
 		    v->offers_external ? nocert : none, strlen(v->offers_external ? nocert : none));
 		return close_stream(st, out);
 	}
 	v->sent_auth = true;
 	cp_buf_str(out, "<auth xmlns='" NS_SASL "' mechanism='EXTERNAL'>");
-	cp_proto_sasl_ir(out, st->p->user);
+	cp_proto_sasl_ir(out, st->p.user);
 	return say(st, XMPP_AUTH, out, "</auth>");
 }
 
@@ -558,8 +558,8 @@ on_element(struct xmpp *st, struct xml_unit *u, struct cp_buf *out, struct cp_pr
 		    "<response xmlns='" NS_SASL "'>=</response>" : "<abort xmlns='" NS_SASL "'/>");
 	if (st->phase == XMPP_AUTH && eq(u->name, u->name_len, "success")) {
 		verdict(v, CP_PROTO_ACCEPTED, "success", 7);
-		if (st->p->user != NULL && st->p->user[0] != '\0')
-			cp_proto_set(&v->identity, st->p->user, strlen(st->p->user));
+		if (st->p.user != NULL && st->p.user[0] != '\0')
+			cp_proto_set(&v->identity, st->p.user, strlen(st->p.user));
 		return close_stream(st, out);
 	}
 	if (st->phase == XMPP_AUTH && eq(u->name, u->name_len, "failure")) {
@@ -603,7 +603,7 @@ xmpp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	int rc = 0;
 
 	*used = 0;
-	if (cp_proto_unsafe(st->p->user) || cp_proto_unsafe(domain(st)))
+	if (cp_proto_unsafe(st->p.user) || cp_proto_unsafe(domain(st)))
 		return cp_proto_fail(v, "the user or server name holds a control character");
 	if (st->phase == XMPP_CLOSED)
 		return CP_PROTO_DONE;

@@ -89,10 +89,13 @@ replay(const struct cp_proto_ops *ops, const struct cp_proto_params *p, const st
 	size_t pos = 0;
 	int i = 0;
 
+	struct cp_proto_params tmp = *p;
+
 	*r = (struct run){ .v = { .code = -1 } };
 	if (tls && i < nev && ev[i].kind == 'T')
 		i++;
-	ops->init(st, p);
+	ops->init(st, &tmp);	/* a temporary, as the engine passes: the layer copies it */
+	memset(&tmp, 0xa5, sizeof(tmp));
 	for (unsigned guard = 0; guard < 1000000 && r->end == 0; guard++) {
 		enum cp_proto_act act;
 
