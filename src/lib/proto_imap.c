@@ -132,12 +132,7 @@ authenticate(struct imap *st, struct cp_buf *out, struct cp_proto_verdict *v)
 		verdict(v, CP_PROTO_NOT_OFFERED, none, strlen(none));
 		return logout(st, out);
 	}
-	if (!st->p.have_cert) {
-		static const char *const t = "AUTH=EXTERNAL offered; not tried without a certificate";
-
-		verdict(v, CP_PROTO_UNKNOWN, t, strlen(t));
-		return logout(st, out);
-	}
+	/* tried without a certificate too: the refusal is what such a client sees */
 	v->sent_auth = true;
 	if (!st->sasl_ir)
 		return say(st, IMAP_AUTH, out, "AUTHENTICATE EXTERNAL", NULL);

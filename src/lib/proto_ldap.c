@@ -153,10 +153,11 @@ sasl_bind(struct ldap *st, struct cp_buf *out, struct cp_proto_verdict *v)
 	uint8_t version = 3;
 
 	ber_tlv(&sasl, BER_OCTETS, "EXTERNAL", 8);
-	if (st->p.user != NULL && st->p.user[0] != '\0') {
+	/* credentials always, empty without an authzid: slapd (Cyrus SASL) answers a bind
+	 * without them with saslBindInProgress and waits for a second step */
+	if (st->p.user != NULL && st->p.user[0] != '\0')
 		authzid(&id, st->p.user);
-		ber_tlv(&sasl, BER_OCTETS, id.p, id.len);
-	}
+	ber_tlv(&sasl, BER_OCTETS, id.p != NULL ? id.p : "", id.len);
 	ber_tlv(&c, BER_INTEGER, &version, 1);
 	ber_tlv(&c, BER_OCTETS, "", 0);
 	ber_tlv(&c, LDAP_SASL, sasl.p, sasl.len);
@@ -372,15 +373,9 @@ on_result(struct ldap *st, const struct ldap_result *r, struct cp_buf *out,
 static enum cp_proto_act
 speak(struct ldap *st, bool tls_up, struct cp_buf *out, struct cp_proto_verdict *v)
 {
-	static const char *const nocert = "EXTERNAL bind not tried without a certificate";
-
 	if (!tls_up)
 		return extended(st, LDAP_STARTTLS, out, OID_STARTTLS);
-	if (st->p.have_cert)
-		return sasl_bind(st, out, v);
-	v->outcome = CP_PROTO_UNKNOWN;
-	cp_proto_set(&v->text, nocert, strlen(nocert));
-	return unbind(st, out);
+	return sasl_bind(st, out, v);	/* without a certificate too: the refusal is the answer */
 }
 
 static enum cp_proto_act

@@ -86,11 +86,9 @@ static enum cp_proto_act
 authenticate(struct pop3 *st, struct cp_buf *out, struct cp_proto_verdict *v)
 {
 	static const char *const none = "certificate authentication (SASL EXTERNAL) not offered";
-	static const char *const nocert = "SASL EXTERNAL offered; not tried without a certificate";
 
-	if (!st->external || !st->p.have_cert) {
-		verdict(v, st->external ? CP_PROTO_UNKNOWN : CP_PROTO_NOT_OFFERED,
-		    st->external ? nocert : none, strlen(st->external ? nocert : none));
+	if (!st->external) {	/* tried without a certificate too: the refusal is the answer */
+		verdict(v, CP_PROTO_NOT_OFFERED, none, strlen(none));
 		return quit(st, out);
 	}
 	v->sent_auth = true;

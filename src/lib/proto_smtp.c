@@ -145,17 +145,14 @@ after_tls_ehlo(struct smtp *st, const struct reply *r, struct cp_buf *out,
 	read_ehlo(st, r, v);
 	if (st->p.mail_from != NULL && st->p.rcpt_to != NULL)
 		return say_path(st, SMTP_MAIL, out, "MAIL FROM:", st->p.mail_from);
-	if (v->offers_external && st->p.have_cert) {
+	if (v->offers_external) {	/* without a certificate too: the refusal is the answer */
 		cp_proto_sasl_ir(&ir, st->p.user);
 		v->sent_auth = true;
 		act = say(st, SMTP_AUTH, out, "AUTH EXTERNAL ", ir.nomem ? "=" : ir.p);
 		cp_buf_free(&ir);
 		return act;
 	}
-	if (v->offers_external)
-		verdict(v, CP_PROTO_UNKNOWN, r, "AUTH EXTERNAL offered; not tried without a certificate");
-	else
-		verdict(v, CP_PROTO_NOT_OFFERED, r, "AUTH EXTERNAL not offered");
+	verdict(v, CP_PROTO_NOT_OFFERED, r, "AUTH EXTERNAL not offered");
 	return quit(st, out);
 }
 

@@ -506,11 +506,9 @@ static enum cp_proto_act
 authenticate(struct xmpp *st, struct cp_buf *out, struct cp_proto_verdict *v)
 {
 	static const char *const none = "SASL EXTERNAL not offered";
-	static const char *const nocert = "SASL EXTERNAL offered; not tried without a certificate";
 
-	if (!v->offers_external || !st->p.have_cert) {
-		verdict(v, v->offers_external ? CP_PROTO_UNKNOWN : CP_PROTO_NOT_OFFERED,
-		    v->offers_external ? nocert : none, strlen(v->offers_external ? nocert : none));
+	if (!v->offers_external) {	/* tried without a certificate too: the refusal is the answer */
+		verdict(v, CP_PROTO_NOT_OFFERED, none, strlen(none));
 		return close_stream(st, out);
 	}
 	v->sent_auth = true;

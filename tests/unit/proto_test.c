@@ -315,10 +315,13 @@ static const struct tcase smtp_cases[] = {
 		  C("QUIT\r\n"), S("221 bye\r\n") },
 	  .end = WANT_DONE, .outcome = CP_PROTO_REFUSED, .code = 501, .offers_external = true,
 	  .sent_auth = true },
-	{ .what = "EXTERNAL offered, no certificate: not tried", .scheme = "smtp",
+	{ .what = "EXTERNAL offered, no certificate: tried, refused", .scheme = "smtp",
 	  .params = { .host = "h" },
-	  .ev = { SMTP_TO_TLS, S(EXT_EHLO2), C("QUIT\r\n"), S("221 bye\r\n") },
-	  .end = WANT_DONE, .outcome = CP_PROTO_UNKNOWN, .offers_external = true },
+	  .ev = { SMTP_TO_TLS, S(EXT_EHLO2), C("AUTH EXTERNAL =\r\n"),
+		  S("535 5.7.8 Error: authentication failed\r\n"), C("QUIT\r\n"),
+		  S("221 bye\r\n") },
+	  .end = WANT_DONE, .outcome = CP_PROTO_REFUSED, .code = 535, .offers_external = true,
+	  .sent_auth = true },
 	{ .what = "STARTTLS refused (454)", .scheme = "smtp", .params = CERT,
 	  .ev = { S(PF_GREET), C(EHLO), S(PF_EHLO1), C("STARTTLS\r\n"),
 		  S("454 4.7.0 TLS not available due to local problem\r\n"), C("QUIT\r\n"),
@@ -578,11 +581,11 @@ ftp(void **state)
 	"\x30\x24\x02\x01\x01\x78\x1f\x0a\x01\x34\x04\x00\x04\x18\x43\x6f\x75\x6c\x64\x20" \
 	"\x6e\x6f\x74\x20\x69\x6e\x69\x74\x69\x61\x6c\x69\x7a\x65\x20\x54\x4c\x53"
 #define L_BIND2 \
-	"\x30\x16\x02\x01\x02\x60\x11\x02\x01\x03\x04\x00\xa3\x0a\x04\x08\x45\x58\x54\x45" \
-	"\x52\x4e\x41\x4c"
+	"\x30\x18\x02\x01\x02\x60\x13\x02\x01\x03\x04\x00\xa3\x0c\x04\x08\x45\x58\x54\x45" \
+	"\x52\x4e\x41\x4c\x04\x00"
 #define L_BIND1 \
-	"\x30\x16\x02\x01\x01\x60\x11\x02\x01\x03\x04\x00\xa3\x0a\x04\x08\x45\x58\x54\x45" \
-	"\x52\x4e\x41\x4c"
+	"\x30\x18\x02\x01\x01\x60\x13\x02\x01\x03\x04\x00\xa3\x0c\x04\x08\x45\x58\x54\x45" \
+	"\x52\x4e\x41\x4c\x04\x00"
 #define L_BIND2_AUTHZ \
 	"\x30\x35\x02\x01\x02\x60\x30\x02\x01\x03\x04\x00\xa3\x29\x04\x08\x45\x58\x54\x45" \
 	"\x52\x4e\x41\x4c\x04\x1d\x64\x6e\x3a\x63\x6e\x3d\x61\x6c\x69\x63\x65\x2c\x64\x63" \
@@ -661,8 +664,10 @@ static const struct tcase ldap_cases[] = {
 	  .ev = { C(L_STARTTLS_REQ), S(L_STARTTLS_NO), C(L_UNBIND2) },
 	  .end = WANT_DONE, .outcome = CP_PROTO_NO_TLS, .code = 52,
 	  .text = "StartTLS: unavailable: Could not initialize TLS" },
-	{ .what = "no certificate: no bind", .scheme = "ldap", .params = { .host = "h" },
-	  .ev = { LDAP_TO_TLS, C(L_UNBIND2) }, .end = WANT_DONE, .outcome = CP_PROTO_UNKNOWN },
+	{ .what = "no certificate: the bind is tried and refused", .scheme = "ldap",
+	  .params = { .host = "h" },
+	  .ev = { LDAP_TO_TLS, C(L_BIND2), S(L_BIND2_48), C(L_UNBIND3) }, .end = WANT_DONE,
+	  .outcome = CP_PROTO_REFUSED, .code = 48, .offers_external = true, .sent_auth = true },
 	{ .what = "ldaps", .scheme = "ldaps", .params = CERT,
 	  .ev = { C(L_BIND1), S(L_BIND1_OK), C(L_WHOAMI2), S(L_WHOAMI2_OK), C(L_UNBIND3) },
 	  .end = WANT_DONE, .outcome = CP_PROTO_ACCEPTED, .identity = "dn:cn=bob,dc=example,dc=org",
