@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""bench/probe_db.py: one STARTTLS-style probe of PostgreSQL and of MariaDB by
-certpick (`certpick probe postgres://... / mysql://...`: SSLRequest, handshake,
-the service's verdict) beside `openssl s_client -starttls postgres|mysql` (the
-handshake only) on the same local servers, in one run. Wall time of the whole
-command a user runs, median of RUNS each, and the ratio. Never a test.
-  bench/probe_db.py [RUNS=30]
+"""bench/probe_starttls.py: one STARTTLS probe by certpick (`certpick probe
+smtp://, ldap://, postgres://, mysql://`: the protocol's way into TLS, the
+handshake, and the service's verdict) beside `openssl s_client -starttls
+smtp|ldap|postgres|mysql` (the handshake only) on the same local servers
+(Postfix, slapd, PostgreSQL, MariaDB, started from temporary folders as the
+tests do), in one run. Wall time of the whole command a user runs, median of
+RUNS each, and the ratio. Never a test.
+  bench/probe_starttls.py [RUNS=30]
 """
 import os
 import statistics
@@ -17,6 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 os.environ.setdefault("CERTPICK", os.path.join(ROOT, "build", "certpick"))
 
+import peers  # noqa: E402
 import pki as pkimod  # noqa: E402
 from db_peers import MariaDB, Postgres  # noqa: E402
 
@@ -54,6 +57,10 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         pkimod.make_pki(d)
         print("median of %d runs each; load %s" % (RUNS, os.getloadavg()))
+        with peers.postfix(d) as p:
+            compare("smtp", p.url("smtp"), "smtp", p.ports["smtp"])
+        with peers.slapd(d) as p:
+            compare("ldap", p.url("ldap"), "ldap", p.ports["ldap"])
         with Postgres(d) as pg:
             compare("postgres", pg.url("alice"), "postgres", pg.port)
         with MariaDB(d) as m:
