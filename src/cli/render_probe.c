@@ -288,8 +288,17 @@ auth_colour(enum certpick_client_auth a)
 
 /* "refused: 554 \"Relay access denied\"" */
 static void
-text_service_verdict(FILE *fp, const struct certpick_probe_service *v)
+text_service_verdict(FILE *fp, const struct certpick_probe_service *v, bool words_only)
 {
+	/* words_only: the line ends with "accepted"/"refused" anyway; say the rest */
+	if (words_only && (v->outcome == CERTPICK_SERVICE_ACCEPTED ||
+	    v->outcome == CERTPICK_SERVICE_REFUSED) && (v->code >= 0 || v->text != NULL)) {
+		if (v->code >= 0)
+			fprintf(fp, "%d", v->code);
+		if (v->text != NULL)
+			fprintf(fp, "%s\"%s\"", v->code >= 0 ? " " : "", cli_esc(v->text));
+		return;
+	}
 	fputs(v->outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY ? "handshake completed" :
 	    certpick_service_outcome_name(v->outcome), fp);
 	if (v->code >= 0 || v->text != NULL)
@@ -310,7 +319,7 @@ text_service(FILE *fp, const struct certpick_probe_result *r)
 	    v->text == NULL && v->banner == NULL))
 		return;
 	fprintf(fp, "%-13s%s: ", "service", cli_esc(r->protocol));
-	text_service_verdict(fp, v);
+	text_service_verdict(fp, v, false);
 	fputc('\n', fp);
 	if (v->banner != NULL)
 		fprintf(fp, "%-13s%s\n", "banner", cli_esc(v->banner));
@@ -351,7 +360,7 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 			fprintf(fp, "HTTP %d%s%s%s", w->http.status, w->http.title ? " \"" : "",
 			    cli_esc(w->http.title), w->http.title ? "\"" : "");
 		else if (w->end == CERTPICK_PROBE_END_SERVICE)
-			text_service_verdict(fp, &w->service);
+			text_service_verdict(fp, &w->service, true);
 		else if (w->end == CERTPICK_PROBE_END_ALERT)
 			fprintf(fp, "%salert %d (%s)", w->alert_fatal ? "" : "warning ", w->alert,
 			    certpick_alert_name(w->alert) ? certpick_alert_name(w->alert) : "?");
