@@ -992,7 +992,9 @@ layer_run(struct conn *c)
 
 		if (io == IO_WAIT)
 			return;
-		act = c->layer->step(c->lst, c->ssl != NULL, c->peer_eof, (const uint8_t *)c->in.p,
+		/* never NULL, even before the first byte: layers do arithmetic on it */
+		act = c->layer->step(c->lst, c->ssl != NULL, c->peer_eof,
+		    c->in.p != NULL ? (const uint8_t *)c->in.p : (const uint8_t *)"",
 		    c->in.len, &used, &c->out, &c->verdict);
 		cp_buf_consume(&c->in, used <= c->in.len ? used : c->in.len);
 		if (c->out.nomem || c->in.nomem) {

@@ -12,7 +12,7 @@
  *     (unless ops->implicit_tls: then the handshake comes first and every
  *     step() has tls_up = true);
  *   - `in` is everything received and not yet consumed (plaintext; after
- *     the handshake, decrypted); the layer sets *used to the bytes it
+ *     the handshake, decrypted), never NULL (len 0: nothing yet); the layer sets *used to the bytes it
  *     consumed (whole lines or messages only) and the engine keeps the rest;
  *   - CP_PROTO_READ: call again when more bytes arrived. The engine caps what
  *     it keeps unconsumed at CP_PROTO_MAX_PENDING and ends the connection
