@@ -101,8 +101,8 @@ run_once(const char *profile, X509 **certs, char (*sha)[65], long n,
 		if (cp_selstore_add_known(&store, certs[i], sha[i], &cands[i].leaf, &err) != 0)
 			goto out;
 	}
-	if (cp_select_run_facts(certpick_profile_find(profile), cands, (size_t)n, &store, req,
-	    NULL, &s, &err) != 0)
+	if (cp_select_run_facts(certpick_profile_find(profile), cands, (size_t)n, &store, req, NULL,
+		&s, &err) != 0)
 		goto out;
 	*secs = now() - t0;
 	*sent = s->chosen >= 0 ? s->chosen : s->auto_choice;
@@ -128,7 +128,7 @@ main(int argc, char **argv)
 	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	struct certpick_dn *names = calloc(N_CA, sizeof(*names));
 	X509 **certs = calloc((size_t)(n > 0 ? n : 1), sizeof(*certs));
-	char (*sha)[65] = calloc((size_t)(n > 0 ? n : 1), sizeof(*sha));
+	char(*sha)[65] = calloc((size_t)(n > 0 ? n : 1), sizeof(*sha));
 	struct certpick_certreq_fields f = { 0 };
 	struct certpick_certreq *req;
 	const char *def[] = { "chrome", "go" };
@@ -194,9 +194,11 @@ main(int argc, char **argv)
 			if (run_once(profiles[p], certs, sha, n, req, &t[r], &sent, &eligible) != 0)
 				return 1;
 		qsort(t, (size_t)runs, sizeof(double), cmp);
-		printf("%-7s candidates=%-7ld ca_names=%d cpu median=%.3f s  per_candidate=%.2f us  "
-		    "eligible=%zu sent=#%ld\n", profiles[p], n, N_CA, t[runs / 2],
-		    t[runs / 2] / (double)n * 1e6, eligible, sent);
+		printf(
+		    "%-7s candidates=%-7ld ca_names=%d cpu median=%.3f s  per_candidate=%.2f us  "
+		    "eligible=%zu sent=#%ld\n",
+		    profiles[p], n, N_CA, t[runs / 2], t[runs / 2] / (double)n * 1e6, eligible,
+		    sent);
 	}
 	certpick_certreq_free(req);
 	for (long i = 0; i < N_CA; i++)

@@ -47,7 +47,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)certpick_candidate_pfx_csp(c);
 			if (strlen(certpick_candidate_sha256(c)) != 64)
 				abort();
-			if (certpick_trust_build_paths(NULL, set, c, &paths, &err) == 0 && paths.n == 0)
+			if (certpick_trust_build_paths(NULL, set, c, &paths, &err) == 0 &&
+			    paths.n == 0)
 				abort();
 			certpick_paths_release(&paths);
 		}

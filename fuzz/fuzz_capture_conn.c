@@ -65,12 +65,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(s.dst, "\x7f\x00\x00\x01", 4);
 		s.sport = dir ? 443 : 40000;
 		s.dport = dir ? 40000 : 443;
-		s.flags = (uint8_t)(CP_TCP_ACK | ((h & 2) ? CP_TCP_SYN : 0) | ((h & 4) ? CP_TCP_FIN : 0) |
-		    ((h & 8) ? CP_TCP_RST : 0));
+		s.flags = (uint8_t)(CP_TCP_ACK | ((h & 2) ? CP_TCP_SYN : 0) |
+		    ((h & 4) ? CP_TCP_FIN : 0) | ((h & 8) ? CP_TCP_RST : 0));
 		s.seq = seq[dir];
 		s.payload = data + off;
 		s.payload_len = len;
-		s.wire_len = len + ((h & 0x10) ? 7 : 0);	/* bit 4: snaplen-cut */
+		s.wire_len = len + ((h & 0x10) ? 7 : 0); /* bit 4: snaplen-cut */
 		seq[dir] += (uint32_t)s.wire_len + ((s.flags & CP_TCP_SYN) ? 1 : 0);
 		cp_cap_conn_add(c, &s, 1.0 + n);
 		off += len;

@@ -28,9 +28,7 @@ on_message(void *arg, uint8_t type, const uint8_t *b, size_t n)
 		if (h.has_sni && strlen(h.sni) >= sizeof(h.sni))
 			abort();
 		break;
-	case 2:
-		(void)cp_hello_parse_server(b, n, &h);
-		break;
+	case 2: (void)cp_hello_parse_server(b, n, &h); break;
 	case 11:
 		if (cp_cert_msg_parse(CERTPICK_TLS12, b, n, certs, 8, &nc) == 0)
 			for (size_t i = 0; i < nc; i++)
@@ -38,8 +36,7 @@ on_message(void *arg, uint8_t type, const uint8_t *b, size_t n)
 					abort();
 		(void)cp_cert_msg_parse(CERTPICK_TLS13, b, n, certs, 8, &nc);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }

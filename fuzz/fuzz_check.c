@@ -30,12 +30,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = data + 1;
 	if ((x = d2i_X509(NULL, &p, (long)(size - 1))) == NULL)
 		goto out;
-	if ((set = certpick_candset_new(&err)) == NULL || (trust = certpick_trust_new(&err)) == NULL)
+	if ((set = certpick_candset_new(&err)) == NULL ||
+	    (trust = certpick_trust_new(&err)) == NULL)
 		goto out;
 	if ((data[0] & 1) && certpick_trust_add_x509(trust, x, &err) != 0)
 		goto out;
 	if (certpick_candset_add_x509(set, x, NULL, NULL, "fuzz",
-	    (data[0] & 2) ? CERTPICK_KEY_PKCS11 : CERTPICK_KEY_NONE, &err) != 0 ||
+		(data[0] & 2) ? CERTPICK_KEY_PKCS11 : CERTPICK_KEY_NONE, &err) != 0 ||
 	    certpick_candset_finish(set, &err) != 0)
 		goto out;
 	opts.trust = trust;
@@ -51,6 +52,6 @@ out:
 	certpick_trust_free(trust);
 	certpick_candset_free(set);
 	X509_free(x);
-	ERR_clear_error();	/* see fuzz_dn.c: keeps mallocs == frees */
+	ERR_clear_error(); /* see fuzz_dn.c: keeps mallocs == frees */
 	return 0;
 }

@@ -28,8 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const char *v = p + 10;
 
 			if ((p == shown || p[-1] == ';' || p[-1] == '?' || p[-1] == '&' ||
-			    (p == shown + 7 && strncmp(shown, "pkcs11:", 7) == 0)) && *v != '\0' &&
-			    strchr(";?&", *v) == NULL && strncmp(v, "***", 3) != 0)
+				(p == shown + 7 && strncmp(shown, "pkcs11:", 7) == 0)) &&
+			    *v != '\0' && strchr(";?&", *v) == NULL && strncmp(v, "***", 3) != 0)
 				abort();
 		}
 		free(shown);

@@ -48,7 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool external = false;
 	int rc = cp_proto_line(data, size, &n, &u);
 
-	if (rc == 1 && (u > size || n > u || n > CP_PROTO_MAX_LINE || memchr(data, '\0', n) != NULL))
+	if (rc == 1 &&
+	    (u > size || n > u || n > CP_PROTO_MAX_LINE || memchr(data, '\0', n) != NULL))
 		abort();
 	if (rc == 1) {
 		cp_proto_cap_line(&caps, (const char *)data, n, "AUTH", &external);

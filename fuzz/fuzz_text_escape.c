@@ -54,8 +54,8 @@ check_flags(const char *s, size_t n, unsigned flags, bool whole)
 {
 	if (flags & CERTPICK_TEXT_QUOTED) {
 		for (size_t i = 0; i < n; i++)
-			if (s[i] == '"' || (s[i] == '\\' && (i + 1 >= n || (s[i + 1] != 'x' &&
-			    s[i + 1] != 'u'))))
+			if (s[i] == '"' ||
+			    (s[i] == '\\' && (i + 1 >= n || (s[i + 1] != 'x' && s[i + 1] != 'u'))))
 				abort();
 	}
 	if ((flags & CERTPICK_TEXT_FOLD) && n > 0) {

@@ -50,7 +50,7 @@ proto_fuzz_params(uint8_t b, struct cp_proto_params *p)
 	*p = (struct cp_proto_params){ .host = "127.0.0.1", .servername = "example.org" };
 	p->have_cert = (b & 1) != 0;
 	p->user = users[(b >> 2) & 3];
-	if (b & 0x20)	/* a path: LDAP base DN, database name, MQTT "5" (MQTT 5) */
+	if (b & 0x20) /* a path: LDAP base DN, database name, MQTT "5" (MQTT 5) */
 		p->path = (b & 0x40) ? "5" : "dc=example,dc=org";
 	if (b & 0x10) {
 		p->mail_from = "a@example.org";
@@ -104,14 +104,14 @@ proto_fuzz(const char *scheme, const char *implicit_scheme, const uint8_t *data,
 		if (act == CP_PROTO_STARTTLS) {
 			if (tls)
 				abort();
-			if (in.len > 0)	/* the engine ends the connection */
+			if (in.len > 0) /* the engine ends the connection */
 				break;
 			tls = true;
 			continue;
 		}
 		if (act != CP_PROTO_READ || eof)
 			abort();
-		if (in.len > CP_PROTO_MAX_PENDING)	/* the engine: "reply too long" */
+		if (in.len > CP_PROTO_MAX_PENDING) /* the engine: "reply too long" */
 			break;
 		if (left == 0 && p < end) {
 			turn = p;

@@ -30,7 +30,7 @@ golang-go default-jdk-headless chromium faketime procps iproute2 man-db groff-ba
 libgnutls28-dev ca-certificates fonts-liberation time python3-cryptography valgrind firefox-esr
 tcpdump tshark $peer_pkgs"
 
-# the formatter tests/lint.sh runs when CERTPICK_FORMAT_CHECK is set (.clang-format)
+# the formatter tests/lint.sh runs (.clang-format: the layout of every C file)
 check_pkgs="$check_pkgs clang-format"
 
 # only for bench/probe.sh (its sslscan column)

@@ -37,11 +37,11 @@ struct certpick_candidate;
 struct certpick_candset;
 
 enum certpick_key_store {
-	CERTPICK_KEY_NONE = 0,	/* no private key found */
-	CERTPICK_KEY_FILE,	/* PEM/DER key file */
-	CERTPICK_KEY_PKCS12,	/* inside a .pfx/.p12 */
-	CERTPICK_KEY_NSS,	/* NSS database (Firefox, Chromium on Linux) */
-	CERTPICK_KEY_PKCS11,	/* PKCS#11 token (smart card) */
+	CERTPICK_KEY_NONE = 0, /* no private key found */
+	CERTPICK_KEY_FILE,     /* PEM/DER key file */
+	CERTPICK_KEY_PKCS12,   /* inside a .pfx/.p12 */
+	CERTPICK_KEY_NSS,      /* NSS database (Firefox, Chromium on Linux) */
+	CERTPICK_KEY_PKCS11,   /* PKCS#11 token (smart card) */
 };
 
 /* "none", "file", "pkcs12", "nss", "pkcs11". Borrowed: static. */
@@ -56,10 +56,10 @@ typedef int (*certpick_password_fn)(void *arg, const char *what, char *buf, size
 typedef void (*certpick_warn_fn)(void *arg, const struct certpick_error *warning);
 
 struct certpick_load_options {
-	const char *password;		/* borrowed; may be NULL; the caller wipes it */
+	const char *password;		  /* borrowed; may be NULL; the caller wipes it */
 	certpick_password_fn password_cb; /* asked when password is NULL or wrong */
 	void *password_arg;
-	certpick_warn_fn warn;		/* may be NULL */
+	certpick_warn_fn warn; /* may be NULL */
 	void *warn_arg;
 	/* Refuse files whose key derivation asks for more (0: the default below). */
 	unsigned long max_pbe_iterations;
@@ -104,8 +104,8 @@ CERTPICK_API CERTPICK_MUST_CHECK int certpick_candset_finish(struct certpick_can
 
 CERTPICK_API size_t certpick_candset_count(const struct certpick_candset *set);
 /* Borrowed: valid until set is freed. NULL when i is out of range. */
-CERTPICK_API const struct certpick_candidate *certpick_candset_get(
-    const struct certpick_candset *set, size_t i);
+CERTPICK_API const struct certpick_candidate *
+certpick_candset_get(const struct certpick_candset *set, size_t i);
 
 /* Where the certificate came from: "dir/alice.p12", "nssdb:DIR:nickname". Borrowed. */
 CERTPICK_API const char *certpick_candidate_source(const struct certpick_candidate *c);

@@ -39,12 +39,12 @@ extern "C" {
 #endif
 
 struct certpick_capture_options {
-	const char *keylog_path;	/* NSS key log; NULL: none. Copied. */
-	const char *filter_host;	/* an IPv4/IPv6 literal; NULL: every host */
-	unsigned filter_port;		/* 0: every port */
-	size_t max_stream_pending;	/* bytes held out of order per direction; 0: 1 MiB */
-	size_t max_total_pending;	/* ... for the whole capture; 0: 64 MiB */
-	size_t max_connections;		/* 0: 10000; later ones are counted, not followed */
+	const char *keylog_path;   /* NSS key log; NULL: none. Copied. */
+	const char *filter_host;   /* an IPv4/IPv6 literal; NULL: every host */
+	unsigned filter_port;	   /* 0: every port */
+	size_t max_stream_pending; /* bytes held out of order per direction; 0: 1 MiB */
+	size_t max_total_pending;  /* ... for the whole capture; 0: 64 MiB */
+	size_t max_connections;	   /* 0: 10000; later ones are counted, not followed */
 	/*
 	 * When set, each chain a client sent is also judged by certpick_check_run()
 	 * against this trust store at the time it was captured (check.h findings,
@@ -55,47 +55,47 @@ struct certpick_capture_options {
 
 struct certpick_capture_alert {
 	bool from_client;
-	bool encrypted;			/* seen as an encrypted record: level and code unknown */
-	uint8_t level;			/* 1 warning, 2 fatal */
-	uint8_t description;		/* certpick_alert_name() */
-	size_t after_requests;		/* how many CertificateRequests came before it */
-	double time;			/* seconds since the epoch (capture clock) */
+	bool encrypted;	       /* seen as an encrypted record: level and code unknown */
+	uint8_t level;	       /* 1 warning, 2 fatal */
+	uint8_t description;   /* certpick_alert_name() */
+	size_t after_requests; /* how many CertificateRequests came before it */
+	double time;	       /* seconds since the epoch (capture clock) */
 };
 
 struct certpick_capture_cert {
-	char sha256[65];		/* hex of the DER */
+	char sha256[65]; /* hex of the DER */
 	struct certpick_dn subject, issuer;
 	time_t not_before, not_after;
-	char key_type[16];		/* "RSA", "EC", "Ed25519", ... or "" */
-	bool parsed;			/* false: not a certificate OpenSSL reads */
+	char key_type[16]; /* "RSA", "EC", "Ed25519", ... or "" */
+	bool parsed;	   /* false: not a certificate OpenSSL reads */
 };
 
 /* The client's Certificate (and CertificateVerify) after a request. */
 struct certpick_capture_answer {
-	size_t request;			/* index in conn->requests; SIZE_MAX: none before */
-	size_t n_certs;			/* 0: an empty Certificate */
+	size_t request; /* index in conn->requests; SIZE_MAX: none before */
+	size_t n_certs; /* 0: an empty Certificate */
 	struct certpick_capture_cert *certs;
 	bool has_verify;
-	uint16_t verify_scheme;		/* SignatureScheme of CertificateVerify */
-	struct certpick_findings findings;	/* judged against the request, at capture time */
-	bool checked;			/* options.trust was given: chain_ok is meaningful */
-	bool chain_ok;			/* the chain verifies to the trust store */
+	uint16_t verify_scheme;		   /* SignatureScheme of CertificateVerify */
+	struct certpick_findings findings; /* judged against the request, at capture time */
+	bool checked;			   /* options.trust was given: chain_ok is meaningful */
+	bool chain_ok;			   /* the chain verifies to the trust store */
 	double time;
 };
 
 struct certpick_capture_conn {
-	char client[64], server[64];	/* "ADDR:PORT" ("[v6]:port") */
+	char client[64], server[64]; /* "ADDR:PORT" ("[v6]:port") */
 	double first_time;
-	bool client_seen_syn;		/* false: the capture started mid-connection */
-	uint16_t version;		/* negotiated (0: no ServerHello seen) */
+	bool client_seen_syn; /* false: the capture started mid-connection */
+	uint16_t version;     /* negotiated (0: no ServerHello seen) */
 	uint16_t cipher;
 	bool has_client_hello;
 	bool has_sni;
 	char sni[256];
-	bool pha_offered;		/* post_handshake_auth in the ClientHello */
-	size_t n_sigalgs;		/* ClientHello signature_algorithms */
+	bool pha_offered; /* post_handshake_auth in the ClientHello */
+	size_t n_sigalgs; /* ClientHello signature_algorithms */
 	uint16_t *sigalgs;
-	size_t n_handshakes;		/* ClientHellos: > 1 is a renegotiation */
+	size_t n_handshakes; /* ClientHellos: > 1 is a renegotiation */
 	size_t n_requests;
 	struct certpick_certreq **requests;
 	double *request_times;
@@ -103,23 +103,23 @@ struct certpick_capture_conn {
 	struct certpick_capture_answer *answers;
 	size_t n_alerts;
 	struct certpick_capture_alert *alerts;
-	char *http_request;		/* first request line, decrypted; NULL */
-	int http_status;		/* first response status; 0 */
+	char *http_request; /* first request line, decrypted; NULL */
+	int http_status;    /* first response status; 0 */
 	char *http_reason;
-	bool keys_found;		/* the key log had this connection */
+	bool keys_found; /* the key log had this connection */
 	uint64_t records_decrypted, records_undecrypted;
-	size_t n_notes;			/* what could not be seen, and why */
+	size_t n_notes; /* what could not be seen, and why */
 	char **notes;
 	char *verdict;
-	char *fix;			/* NULL when nothing needs fixing */
+	char *fix; /* NULL when nothing needs fixing */
 };
 
 struct certpick_capture_result {
 	int linktype;
 	uint64_t packets, tcp_segments, frames_skipped, fragments, truncated_frames;
-	uint64_t connections_dropped;	/* opened (SYN) over max_connections */
+	uint64_t connections_dropped; /* opened (SYN) over max_connections */
 	size_t keylog_entries, keylog_bad_lines;
-	size_t n_conns;			/* only connections that carried TLS */
+	size_t n_conns; /* only connections that carried TLS */
 	struct certpick_capture_conn *conns;
 };
 

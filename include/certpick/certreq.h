@@ -61,46 +61,46 @@ CERTPICK_API CERTPICK_MUST_CHECK int certpick_phase_from_name(const char *name,
 
 struct certpick_cr_extension {
 	uint16_t type;
-	const uint8_t *data;	/* borrowed from the certreq's raw copy */
+	const uint8_t *data; /* borrowed from the certreq's raw copy */
 	size_t len;
 };
 
 struct certpick_oid_filter {
-	char *oid;		/* dotted text; owned */
-	const uint8_t *values;	/* DER of the values, borrowed from raw */
+	char *oid;	       /* dotted text; owned */
+	const uint8_t *values; /* DER of the values, borrowed from raw */
 	size_t values_len;
 };
 
 /* What the server asked for. Everything it points to is owned by the certreq. */
 struct certpick_certreq {
 	enum certpick_phase phase;
-	uint16_t tls_version;		/* CERTPICK_TLS12, CERTPICK_TLS13 */
+	uint16_t tls_version; /* CERTPICK_TLS12, CERTPICK_TLS13 */
 
-	const uint8_t *context;		/* TLS 1.3 certificate_request_context */
+	const uint8_t *context; /* TLS 1.3 certificate_request_context */
 	size_t context_len;
 
-	size_t n_cert_types;		/* TLS 1.2 only */
-	uint8_t *cert_types;		/* ClientCertificateType values */
+	size_t n_cert_types; /* TLS 1.2 only */
+	uint8_t *cert_types; /* ClientCertificateType values */
 
-	size_t n_sigalgs;		/* SignatureScheme code points */
+	size_t n_sigalgs; /* SignatureScheme code points */
 	uint16_t *sigalgs;
-	bool has_sigalgs_cert;		/* TLS 1.3 signature_algorithms_cert */
+	bool has_sigalgs_cert; /* TLS 1.3 signature_algorithms_cert */
 	size_t n_sigalgs_cert;
 	uint16_t *sigalgs_cert;
 
-	bool has_ca_extension;		/* TLS 1.3: extension 47 present (even empty) */
-	size_t n_ca_names;		/* certificate_authorities; may be 0 */
+	bool has_ca_extension; /* TLS 1.3: extension 47 present (even empty) */
+	size_t n_ca_names;     /* certificate_authorities; may be 0 */
 	struct certpick_dn *ca_names;
 
-	size_t n_oid_filters;		/* TLS 1.3 oid_filters */
+	size_t n_oid_filters; /* TLS 1.3 oid_filters */
 	struct certpick_oid_filter *oid_filters;
 
-	size_t n_extensions;		/* TLS 1.3: every extension, in order */
+	size_t n_extensions; /* TLS 1.3: every extension, in order */
 	struct certpick_cr_extension *extensions;
 
-	uint8_t *raw;			/* the message body as received */
+	uint8_t *raw; /* the message body as received */
 	size_t raw_len;
-	size_t size;			/* handshake message size incl. 4-byte header */
+	size_t size; /* handshake message size incl. 4-byte header */
 
 	struct certpick_findings findings; /* what is wrong with the message */
 };
@@ -114,9 +114,9 @@ struct certpick_certreq {
  * limits) are findings in the result.
  * Caller owns the result; free it with certpick_certreq_free().
  */
-CERTPICK_API CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_parse(
-    uint16_t tls_version, enum certpick_phase phase, const uint8_t *body, size_t body_len,
-    struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_certreq *
+certpick_certreq_parse(uint16_t tls_version, enum certpick_phase phase, const uint8_t *body,
+    size_t body_len, struct certpick_error *err);
 
 /* NULL is a no-op. */
 CERTPICK_API void certpick_certreq_free(struct certpick_certreq *req);
@@ -129,18 +129,18 @@ CERTPICK_API void certpick_certreq_free(struct certpick_certreq *req);
  * extension only when there is a name, unless ca_extension_empty is set).
  */
 struct certpick_certreq_fields {
-	uint16_t tls_version;		/* 0: CERTPICK_TLS12 */
+	uint16_t tls_version; /* 0: CERTPICK_TLS12 */
 	enum certpick_phase phase;
 	const uint8_t *cert_types;
 	size_t n_cert_types;
 	const uint16_t *sigalgs;
 	size_t n_sigalgs;
-	const uint16_t *sigalgs_cert;	/* TLS 1.3; sent when n_sigalgs_cert > 0 */
+	const uint16_t *sigalgs_cert; /* TLS 1.3; sent when n_sigalgs_cert > 0 */
 	size_t n_sigalgs_cert;
 	const struct certpick_dn *ca_names;
 	size_t n_ca_names;
-	bool ca_extension_empty;	/* TLS 1.3: send extension 47 even with no name */
-	const uint8_t *context;		/* TLS 1.3 certificate_request_context */
+	bool ca_extension_empty; /* TLS 1.3: send extension 47 even with no name */
+	const uint8_t *context;	 /* TLS 1.3 certificate_request_context */
 	size_t context_len;
 };
 
@@ -151,8 +151,8 @@ struct certpick_certreq_fields {
  * a vector would exceed its TLS length limit.
  * Caller owns the result; free it with certpick_certreq_free().
  */
-CERTPICK_API CERTPICK_MUST_CHECK struct certpick_certreq *certpick_certreq_build(
-    const struct certpick_certreq_fields *fields, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_certreq *
+certpick_certreq_build(const struct certpick_certreq_fields *fields, struct certpick_error *err);
 
 /*
  * Several requests, as a probe saves them (`certpick probe --save FILE`,

@@ -34,16 +34,16 @@ extern "C" {
 #endif
 
 struct certpick_check_options {
-	time_t now;				/* the moment validity is judged at */
-	const struct certpick_trust *trust;	/* NULL: nothing is trusted */
-	int expires_soon_days;			/* expires-soon threshold; 0 means 30 */
+	time_t now;			    /* the moment validity is judged at */
+	const struct certpick_trust *trust; /* NULL: nothing is trusted */
+	int expires_soon_days;		    /* expires-soon threshold; 0 means 30 */
 };
 
 struct certpick_check_result {
-	struct certpick_findings findings;	/* most severe first */
-	struct certpick_paths paths;		/* every path found, best first */
-	size_t chosen;				/* index in paths of the path judged */
-	bool chain_ok;				/* the chosen path ends at a trusted
+	struct certpick_findings findings; /* most severe first */
+	struct certpick_paths paths;	   /* every path found, best first */
+	size_t chosen;			   /* index in paths of the path judged */
+	bool chain_ok;			   /* the chosen path ends at a trusted
 						 * certificate and verifies */
 };
 

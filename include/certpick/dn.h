@@ -26,11 +26,11 @@ extern "C" {
 #endif
 
 struct certpick_dn {
-	uint8_t *der;		/* owned */
+	uint8_t *der; /* owned */
 	size_t der_len;
-	char *rfc4514;		/* owned; NULL when the DER does not parse */
-	uint8_t sha256[32];	/* of der */
-	bool valid;		/* the DER parsed as a Name */
+	char *rfc4514;	    /* owned; NULL when the DER does not parse */
+	uint8_t sha256[32]; /* of der */
+	bool valid;	    /* the DER parsed as a Name */
 };
 
 /*

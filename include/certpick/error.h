@@ -23,23 +23,23 @@ extern "C" {
 
 enum certpick_errc {
 	CERTPICK_OK = 0,
-	CERTPICK_ERR_USAGE,	/* caller passed something invalid */
-	CERTPICK_ERR_IO,	/* local files */
-	CERTPICK_ERR_NETWORK,	/* resolve / connect / timeout */
-	CERTPICK_ERR_TLS,	/* handshake failed before we learned anything */
-	CERTPICK_ERR_PARSE,	/* bytes are not what they claim to be */
-	CERTPICK_ERR_PASSWORD,	/* wrong or missing password / PIN */
+	CERTPICK_ERR_USAGE,    /* caller passed something invalid */
+	CERTPICK_ERR_IO,       /* local files */
+	CERTPICK_ERR_NETWORK,  /* resolve / connect / timeout */
+	CERTPICK_ERR_TLS,      /* handshake failed before we learned anything */
+	CERTPICK_ERR_PARSE,    /* bytes are not what they claim to be */
+	CERTPICK_ERR_PASSWORD, /* wrong or missing password / PIN */
 	CERTPICK_ERR_NOMEM,
-	CERTPICK_ERR_INTERNAL,	/* a certpick bug: please report */
+	CERTPICK_ERR_INTERNAL, /* a certpick bug: please report */
 };
 
 struct certpick_error {
 	enum certpick_errc code;
-	int sys_errno;		/* errno when it mattered, else 0 */
+	int sys_errno;		 /* errno when it mattered, else 0 */
 	unsigned long ossl_code; /* first OpenSSL error, else 0 */
-	char message[256];	/* "cannot open 'client.key'" */
-	char detail[256];	/* "bad decrypt (wrong password?)" */
-	const char *where;	/* "candidate.c:88", shown with --debug */
+	char message[256];	 /* "cannot open 'client.key'" */
+	char detail[256];	 /* "bad decrypt (wrong password?)" */
+	const char *where;	 /* "candidate.c:88", shown with --debug */
 };
 
 /* Reset err to "no error". NULL is a no-op. */

@@ -31,8 +31,8 @@ extern "C" {
  * folder, socket), refused before any read; larger than max; a read error.
  * Caller owns *data; free it with certpick_file_free(*data, *len).
  */
-CERTPICK_API CERTPICK_MUST_CHECK int certpick_file_read(const char *path, size_t max,
-    void **data, size_t *len, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK int certpick_file_read(const char *path, size_t max, void **data,
+    size_t *len, struct certpick_error *err);
 
 /*
  * The same from an open descriptor that need not be a regular file (standard

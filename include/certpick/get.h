@@ -37,21 +37,21 @@ extern "C" {
 #endif
 
 struct certpick_get_options {
-	const char *method;		/* default "GET", or "POST" with a body */
-	const char *const *headers;	/* "Name: value" lines added to the request */
+	const char *method;	    /* default "GET", or "POST" with a body */
+	const char *const *headers; /* "Name: value" lines added to the request */
 	size_t n_headers;
-	const void *body;		/* borrowed; may be NULL */
+	const void *body; /* borrowed; may be NULL */
 	size_t body_len;
-	const char *servername;		/* SNI and Host; default: the URL's host */
-	const char *connect_to;		/* dial "addr[:port]" instead; keep SNI and Host */
-	unsigned flags;			/* CERTPICK_PROBE_TLS12_ONLY / _TLS13_ONLY / _IPV4 / _IPV6 */
-	int timeout_ms;			/* deadline of each phase; default 10000 */
-	const char *trust_path;		/* FILE|DIR of CAs for the server; NULL: the system's */
-	bool insecure;			/* do not verify the server */
-	size_t max_response;		/* largest answer read (headers + body); default 16 MiB */
+	const char *servername; /* SNI and Host; default: the URL's host */
+	const char *connect_to; /* dial "addr[:port]" instead; keep SNI and Host */
+	unsigned flags;		/* CERTPICK_PROBE_TLS12_ONLY / _TLS13_ONLY / _IPV4 / _IPV6 */
+	int timeout_ms;		/* deadline of each phase; default 10000 */
+	const char *trust_path; /* FILE|DIR of CAs for the server; NULL: the system's */
+	bool insecure;		/* do not verify the server */
+	size_t max_response;	/* largest answer read (headers + body); default 16 MiB */
 	/* The PIN (password or password_cb) for a chosen key on a PKCS#11 token; may be NULL */
 	const struct certpick_load_options *token_login;
-	void (*trace)(void *arg, const char *line);	/* -v lines; may be NULL */
+	void (*trace)(void *arg, const char *line); /* -v lines; may be NULL */
 	void *trace_arg;
 	/* Behave like a client that does not offer TLS 1.3 post-handshake auth
 	 * (no post_handshake_auth extension) / refuses TLS 1.2 renegotiation
@@ -61,27 +61,27 @@ struct certpick_get_options {
 };
 
 struct certpick_get_result {
-	char *address;			/* "127.0.0.1:8443"; owned; NULL before connect */
-	uint16_t tls_version;		/* negotiated; 0 if none */
-	char *cipher;			/* owned; may be NULL */
-	bool server_verified;		/* the server's chain verified (false with insecure) */
-	bool certificate_sent;		/* a non-empty Certificate went out */
-	bool request_sent;		/* the whole HTTP request was written */
-	int alert;			/* alert description from the server (the first one
+	char *address;	       /* "127.0.0.1:8443"; owned; NULL before connect */
+	uint16_t tls_version;  /* negotiated; 0 if none */
+	char *cipher;	       /* owned; may be NULL */
+	bool server_verified;  /* the server's chain verified (false with insecure) */
+	bool certificate_sent; /* a non-empty Certificate went out */
+	bool request_sent;     /* the whole HTTP request was written */
+	int alert;	       /* alert description from the server (the first one
 					 * but close_notify, or a fatal one after a warning); -1 none */
 	bool alert_after_request;
-	size_t n_requests;		/* every CertificateRequest, in order */
+	size_t n_requests; /* every CertificateRequest, in order */
 	struct certpick_probe_request *requests;
-	int status;			/* HTTP status; 0: no answer */
-	char *reason;			/* status text; owned; may be NULL */
-	char *head;			/* status line and headers as received; owned; may be NULL */
-	unsigned char *body;		/* owned; NUL-terminated after body_len; may be NULL */
+	int status;	     /* HTTP status; 0: no answer */
+	char *reason;	     /* status text; owned; may be NULL */
+	char *head;	     /* status line and headers as received; owned; may be NULL */
+	unsigned char *body; /* owned; NUL-terminated after body_len; may be NULL */
 	size_t body_len;
-	bool truncated;			/* the answer went over max_response */
+	bool truncated;			 /* the answer went over max_response */
 	struct certpick_probe_http http; /* title, Server, certificate pages (probe.h) */
-	struct certpick_error error;	/* code != CERTPICK_OK: no (complete) answer */
+	struct certpick_error error;	 /* code != CERTPICK_OK: no (complete) answer */
 	double ms;
-	bool alert_fatal;		/* alert was fatal (else a warning) */
+	bool alert_fatal; /* alert was fatal (else a warning) */
 	/* another scheme than https (tls://, smtp://, ...): the layer's name and
 	 * the service's verdict with the certificate (probe.h); NULL / UNKNOWN
 	 * for https, where status and http say it */

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-struct json_t;	/* jansson's json_t */
+struct json_t; /* jansson's json_t */
 
 /* A JSON string of s through certpick_text_utf8(); JSON null for a NULL s. */
 CERTPICK_API CERTPICK_MUST_CHECK struct json_t *certpick_json_text(const char *s);

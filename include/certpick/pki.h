@@ -24,8 +24,8 @@ extern "C" {
 #endif
 
 enum certpick_pki_keytype {
-	CERTPICK_PKI_EC = 0,	/* bits 256 (default) or 384 */
-	CERTPICK_PKI_RSA,	/* bits: 2048 by default */
+	CERTPICK_PKI_EC = 0, /* bits 256 (default) or 384 */
+	CERTPICK_PKI_RSA,    /* bits: 2048 by default */
 	CERTPICK_PKI_ED25519,
 };
 
@@ -34,24 +34,24 @@ enum certpick_pki_keytype {
 #define CERTPICK_PKI_KEYSPEC_SIGNATURE 0x80u
 
 struct certpick_pki_spec {
-	const char *name;	/* file stem and handle: NAME.pem, NAME.key, ... (required) */
-	const char *subject;	/* RFC 4514; NULL: "CN=NAME,O=certpick test" */
-	const char *issuer;	/* name of an entity added before; NULL: self-signed */
+	const char *name;    /* file stem and handle: NAME.pem, NAME.key, ... (required) */
+	const char *subject; /* RFC 4514; NULL: "CN=NAME,O=certpick test" */
+	const char *issuer;  /* name of an entity added before; NULL: self-signed */
 	enum certpick_pki_keytype key;
-	int bits;		/* 0: the type's default */
-	bool ca;		/* basicConstraints critical, CA:TRUE (else CA:FALSE) */
-	int pathlen;		/* with ca: -1 for none (use -1 or a value >= 0) */
-	const char *ku;		/* "digitalSignature,keyEncipherment"; NULL: no extension */
-	const char *eku;	/* "clientAuth,serverAuth" or OIDs; NULL: no extension */
-	const char *san;	/* "DNS:localhost,IP:127.0.0.1"; NULL: none */
-	const char *policies;	/* certificatePolicies OIDs "1.2.3.4,anyPolicy"; NULL: none */
+	int bits;	      /* 0: the type's default */
+	bool ca;	      /* basicConstraints critical, CA:TRUE (else CA:FALSE) */
+	int pathlen;	      /* with ca: -1 for none (use -1 or a value >= 0) */
+	const char *ku;	      /* "digitalSignature,keyEncipherment"; NULL: no extension */
+	const char *eku;      /* "clientAuth,serverAuth" or OIDs; NULL: no extension */
+	const char *san;      /* "DNS:localhost,IP:127.0.0.1"; NULL: none */
+	const char *policies; /* certificatePolicies OIDs "1.2.3.4,anyPolicy"; NULL: none */
 	const char *policy_constraints; /* "requireExplicitPolicy:0"; NULL: none */
-	long not_before;	/* seconds relative to now; 0 and 0: -1 day .. +365 days */
+	long not_before;		/* seconds relative to now; 0 and 0: -1 day .. +365 days */
 	long not_after;
-	const char *md;		/* "sha256" (NULL), "sha1", "md5", "sha384"; ignored for Ed25519 */
-	bool pkcs12;		/* also write NAME.p12 (key, certificate, issuers) */
-	unsigned p12_keyspec;	/* 0 or CERTPICK_PKI_KEYSPEC_* on the key in NAME.p12 */
-	const char *p12_csp;	/* CSP-name attribute on the key in NAME.p12, or NULL */
+	const char *md;	      /* "sha256" (NULL), "sha1", "md5", "sha384"; ignored for Ed25519 */
+	bool pkcs12;	      /* also write NAME.p12 (key, certificate, issuers) */
+	unsigned p12_keyspec; /* 0 or CERTPICK_PKI_KEYSPEC_* on the key in NAME.p12 */
+	const char *p12_csp;  /* CSP-name attribute on the key in NAME.p12, or NULL */
 };
 
 struct certpick_pki;

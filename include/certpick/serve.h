@@ -40,9 +40,9 @@ struct event_base;
 struct certpick_serve;
 
 enum certpick_serve_auth {
-	CERTPICK_SERVE_AUTH_NONE = 0,	/* no request at the handshake */
-	CERTPICK_SERVE_AUTH_OPTIONAL,	/* request at the handshake, do not require */
-	CERTPICK_SERVE_AUTH_REQUIRE,	/* request at the handshake; every path protected */
+	CERTPICK_SERVE_AUTH_NONE = 0, /* no request at the handshake */
+	CERTPICK_SERVE_AUTH_OPTIONAL, /* request at the handshake, do not require */
+	CERTPICK_SERVE_AUTH_REQUIRE,  /* request at the handshake; every path protected */
 };
 
 /* "none", "optional", "require". Borrowed: static. */
@@ -53,12 +53,12 @@ CERTPICK_API CERTPICK_MUST_CHECK int certpick_serve_auth_from_name(const char *n
 
 /* One rule the client certificate is held to; the 200 page lists each. */
 enum certpick_serve_rule {
-	CERTPICK_SERVE_RULE_PRESENTED = 0,	/* a certificate arrived */
-	CERTPICK_SERVE_RULE_TRUSTED,		/* the chain leads to a trusted CA */
-	CERTPICK_SERVE_RULE_VALIDITY,		/* within notBefore..notAfter */
-	CERTPICK_SERVE_RULE_NOT_REVOKED,	/* not on a CRL given (skipped without --crl) */
-	CERTPICK_SERVE_RULE_PURPOSE,		/* EKU allows clientAuth, in the leaf and CAs */
-	CERTPICK_SERVE_RULE_WELL_FORMED,	/* signatures, constraints, other checks */
+	CERTPICK_SERVE_RULE_PRESENTED = 0, /* a certificate arrived */
+	CERTPICK_SERVE_RULE_TRUSTED,	   /* the chain leads to a trusted CA */
+	CERTPICK_SERVE_RULE_VALIDITY,	   /* within notBefore..notAfter */
+	CERTPICK_SERVE_RULE_NOT_REVOKED,   /* not on a CRL given (skipped without --crl) */
+	CERTPICK_SERVE_RULE_PURPOSE,	   /* EKU allows clientAuth, in the leaf and CAs */
+	CERTPICK_SERVE_RULE_WELL_FORMED,   /* signatures, constraints, other checks */
 	CERTPICK_SERVE_RULE__COUNT
 };
 
@@ -76,20 +76,20 @@ CERTPICK_API const char *certpick_serve_rule_state_name(enum certpick_serve_rule
 
 /* One certificate the client sent, leaf first. */
 struct certpick_serve_cert {
-	struct certpick_dn subject;	/* owned */
-	struct certpick_dn issuer;	/* owned */
-	char sha256[65];		/* lowercase hex of the DER */
-	char serial[80];		/* hex */
+	struct certpick_dn subject; /* owned */
+	struct certpick_dn issuer;  /* owned */
+	char sha256[65];	    /* lowercase hex of the DER */
+	char serial[80];	    /* hex */
 	time_t not_before;
 	time_t not_after;
 };
 
 /* When the server asked for the certificate on this connection. */
 enum certpick_serve_asked {
-	CERTPICK_SERVE_ASKED_NEVER = 0,		/* not asked (unprotected path, auth none) */
-	CERTPICK_SERVE_ASKED_HANDSHAKE,		/* CertificateRequest in the handshake */
-	CERTPICK_SERVE_ASKED_RENEGOTIATION,	/* TLS 1.2, after the request */
-	CERTPICK_SERVE_ASKED_POST_HANDSHAKE,	/* TLS 1.3 PHA, after the request */
+	CERTPICK_SERVE_ASKED_NEVER = 0,	     /* not asked (unprotected path, auth none) */
+	CERTPICK_SERVE_ASKED_HANDSHAKE,	     /* CertificateRequest in the handshake */
+	CERTPICK_SERVE_ASKED_RENEGOTIATION,  /* TLS 1.2, after the request */
+	CERTPICK_SERVE_ASKED_POST_HANDSHAKE, /* TLS 1.3 PHA, after the request */
 };
 
 /* "never", "initial", "renegotiation", "post_handshake". Borrowed: static. */
@@ -101,18 +101,18 @@ CERTPICK_API const char *certpick_serve_asked_name(enum certpick_serve_asked a);
  * by it, except ca_names (borrowed from the server, valid until it is freed).
  */
 struct certpick_serve_report {
-	char peer[64];			/* "127.0.0.1:51234", "[::1]:51234" */
+	char peer[64]; /* "127.0.0.1:51234", "[::1]:51234" */
 	time_t time;
-	char method[16];		/* "GET"; empty for a failed handshake */
-	char *path;			/* normalized path, owned; NULL for a failed handshake */
-	const char *tls_version;	/* "TLSv1.3"; static */
-	bool protected_path;		/* a verified certificate is needed here */
-	bool json;			/* answered in JSON (Accept: application/json) */
+	char method[16];	 /* "GET"; empty for a failed handshake */
+	char *path;		 /* normalized path, owned; NULL for a failed handshake */
+	const char *tls_version; /* "TLSv1.3"; static */
+	bool protected_path;	 /* a verified certificate is needed here */
+	bool json;		 /* answered in JSON (Accept: application/json) */
 	enum certpick_serve_asked asked;
-	int status;			/* HTTP status sent; 0 = handshake failed */
-	const char *substatus;		/* "403.7", "403.13", "403.16", "403.17" or NULL; static */
+	int status;	       /* HTTP status sent; 0 = handshake failed */
+	const char *substatus; /* "403.7", "403.13", "403.16", "403.17" or NULL; static */
 	bool has_reason;
-	enum certpick_reason reason;	/* the main reason, when has_reason */
+	enum certpick_reason reason; /* the main reason, when has_reason */
 	/*
 	 * Certificates the client sent, leaf first: at most the first 10, and
 	 * those after the leaf only while they total 16 KiB of DER, so that a
@@ -120,11 +120,11 @@ struct certpick_serve_report {
 	 */
 	size_t n_chain;
 	struct certpick_serve_cert *chain;
-	size_t n_chain_omitted;		/* certificates sent but not in chain */
+	size_t n_chain_omitted; /* certificates sent but not in chain */
 	enum certpick_serve_rule_state rules[CERTPICK_SERVE_RULE__COUNT];
 	struct certpick_findings findings; /* why it was refused (or notes, on 200) */
-	char *advice;			/* what the client should change; owned; may be NULL */
-	size_t n_ca_names;		/* the names this server sent */
+	char *advice;			   /* what the client should change; owned; may be NULL */
+	size_t n_ca_names;		   /* the names this server sent */
 	const struct certpick_dn *ca_names;
 };
 
@@ -148,13 +148,13 @@ typedef void (*certpick_serve_log_fn)(void *arg, const struct certpick_serve_rep
 typedef void (*certpick_serve_trace_fn)(void *arg, const char *line);
 
 struct certpick_serve_options {
-	const char *const *listen;	/* "127.0.0.1:8443", "[::1]:8443"; NULL = 127.0.0.1:8443 */
+	const char *const *listen; /* "127.0.0.1:8443", "[::1]:8443"; NULL = 127.0.0.1:8443 */
 	size_t n_listen;
-	const char *cert_file;		/* server identity (PEM chain); NULL = throwaway */
-	const char *key_file;		/* NULL = in cert_file */
-	const char *trust_path;		/* FILE|DIR: roots and intermediates to verify clients */
-	const char *ca_names_path;	/* FILE|DIR: names to send; NULL = from trust_path by purpose */
-	bool no_ca_names;		/* send an empty list (TLS 1.3: no extension) */
+	const char *cert_file;	   /* server identity (PEM chain); NULL = throwaway */
+	const char *key_file;	   /* NULL = in cert_file */
+	const char *trust_path;	   /* FILE|DIR: roots and intermediates to verify clients */
+	const char *ca_names_path; /* FILE|DIR: names to send; NULL = from trust_path by purpose */
+	bool no_ca_names;	   /* send an empty list (TLS 1.3: no extension) */
 	enum certpick_serve_auth auth;
 	const char *const *require_paths; /* per-path request: renegotiation / PHA */
 	size_t n_require;
@@ -165,19 +165,19 @@ struct certpick_serve_options {
 	 * checked unless crl_check_all.
 	 */
 	const char *crl_file;
-	bool crl_check_all;		/* a CA without a CRL here is crl-unavailable too */
-	int tls_version;		/* 0 = 1.2 and 1.3; CERTPICK_TLS12 or CERTPICK_TLS13 only */
-	bool fail_handshake;		/* fail the handshake instead of answering 403 */
-	unsigned max_connections;	/* 0 = 1024 */
-	unsigned handshake_timeout_ms;	/* 0 = 10000 */
-	unsigned header_timeout_ms;	/* whole request, from its first byte; 0 = 10000 */
-	unsigned idle_timeout_ms;	/* keep-alive wait between requests; 0 = 60000 */
-	size_t max_header_bytes;	/* 0 = 16384 */
-	size_t max_body_bytes;		/* 0 = 65536 */
-	struct event_base *base;	/* the caller's loop; NULL = the server makes one */
-	certpick_serve_log_fn log;	/* may be NULL */
+	bool crl_check_all;	       /* a CA without a CRL here is crl-unavailable too */
+	int tls_version;	       /* 0 = 1.2 and 1.3; CERTPICK_TLS12 or CERTPICK_TLS13 only */
+	bool fail_handshake;	       /* fail the handshake instead of answering 403 */
+	unsigned max_connections;      /* 0 = 1024 */
+	unsigned handshake_timeout_ms; /* 0 = 10000 */
+	unsigned header_timeout_ms;    /* whole request, from its first byte; 0 = 10000 */
+	unsigned idle_timeout_ms;      /* keep-alive wait between requests; 0 = 60000 */
+	size_t max_header_bytes;       /* 0 = 16384 */
+	size_t max_body_bytes;	       /* 0 = 65536 */
+	struct event_base *base;       /* the caller's loop; NULL = the server makes one */
+	certpick_serve_log_fn log;     /* may be NULL */
 	void *log_arg;
-	certpick_serve_trace_fn trace;	/* may be NULL */
+	certpick_serve_trace_fn trace; /* may be NULL */
 	void *trace_arg;
 };
 
@@ -187,8 +187,8 @@ struct certpick_serve_options {
  * _PARSE) or a listener cannot be bound (CERTPICK_ERR_NETWORK).
  * Caller owns the result; free it with certpick_serve_free().
  */
-CERTPICK_API CERTPICK_MUST_CHECK struct certpick_serve *certpick_serve_new(
-    const struct certpick_serve_options *opts, struct certpick_error *err);
+CERTPICK_API CERTPICK_MUST_CHECK struct certpick_serve *
+certpick_serve_new(const struct certpick_serve_options *opts, struct certpick_error *err);
 
 /* Run until stopped and drained. -1 and err on a loop failure. */
 CERTPICK_API CERTPICK_MUST_CHECK int certpick_serve_run(struct certpick_serve *srv,

@@ -77,9 +77,9 @@ CERTPICK_API CERTPICK_MUST_CHECK int certpick_trust_add_crl_path(struct certpick
 CERTPICK_API size_t certpick_trust_crl_count(const struct certpick_trust *t);
 
 enum certpick_path_end {
-	CERTPICK_PATH_TRUSTED = 0,	/* ends at a certificate of the trust store */
-	CERTPICK_PATH_UNTRUSTED_ROOT,	/* ends at a self-signed certificate not trusted */
-	CERTPICK_PATH_INCOMPLETE,	/* the issuer of the last certificate was not found */
+	CERTPICK_PATH_TRUSTED = 0,    /* ends at a certificate of the trust store */
+	CERTPICK_PATH_UNTRUSTED_ROOT, /* ends at a self-signed certificate not trusted */
+	CERTPICK_PATH_INCOMPLETE,     /* the issuer of the last certificate was not found */
 };
 
 /* "trusted", "untrusted-root", "incomplete". Borrowed: static. */
@@ -88,23 +88,23 @@ CERTPICK_API const char *certpick_path_end_name(enum certpick_path_end e);
 struct certpick_path_cert {
 	struct certpick_dn subject;
 	struct certpick_dn issuer;
-	char sha256[65];	/* lowercase hex of the DER */
+	char sha256[65]; /* lowercase hex of the DER */
 	bool self_signed;
-	bool trusted;		/* it is in the trust store */
+	bool trusted; /* it is in the trust store */
 };
 
 struct certpick_path {
-	struct certpick_path_cert *v;	/* owned; v[0] is the leaf */
+	struct certpick_path_cert *v; /* owned; v[0] is the leaf */
 	size_t n;
 	enum certpick_path_end end;
-	struct certpick_dn missing;	/* INCOMPLETE: the issuer name not found; else empty */
-	void *x509s;			/* internal: see certpick_path_get0_x509s() (openssl.h) */
+	struct certpick_dn missing; /* INCOMPLETE: the issuer name not found; else empty */
+	void *x509s;		    /* internal: see certpick_path_get0_x509s() (openssl.h) */
 };
 
 struct certpick_paths {
-	struct certpick_path *v;	/* owned; best first: trusted, then shorter */
+	struct certpick_path *v; /* owned; best first: trusted, then shorter */
 	size_t n;
-	bool truncated;			/* more paths existed than were kept */
+	bool truncated; /* more paths existed than were kept */
 };
 
 /* Free everything paths owns and zero it. NULL is a no-op. */

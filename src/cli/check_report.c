@@ -71,8 +71,11 @@ check_run(const struct cli_check_input *in, struct cli_check_report *rep,
     struct cli_progress *progress, struct certpick_error *err)
 {
 	struct warn_sink sink = { .rep = rep, .progress = progress, .quiet = in->quiet };
-	struct certpick_load_options opts = { .password = in->password, .warn = on_warning,
-		.warn_arg = &sink, .file_done = on_file, .file_done_arg = progress };
+	struct certpick_load_options opts = { .password = in->password,
+		.warn = on_warning,
+		.warn_arg = &sink,
+		.file_done = on_file,
+		.file_done_arg = progress };
 	struct certpick_check_options copts = { .now = in->now };
 
 	memset(rep, 0, sizeof(*rep));
@@ -111,15 +114,17 @@ check_run(const struct cli_check_input *in, struct cli_check_report *rep,
 	progress->unit = "certificates";
 	for (size_t i = 0; i < rep->n; i++) {
 		if (certpick_check_run(rep->set, certpick_candset_get(rep->set, i), &copts,
-		    &rep->results[i], err) != 0)
+			&rep->results[i], err) != 0)
 			return -1;
 		cli_progress_update(progress, i + 1, rep->n);
 	}
 	if (rep->n == 0 && rep->nerrors == 0) {
 		struct certpick_error e = { .code = CERTPICK_ERR_PARSE };
 		snprintf(e.message, sizeof(e.message), "no client certificate to check");
-		snprintf(e.detail, sizeof(e.detail), "%zu CA certificate%s, no end-entity "
-		    "certificate and no key for a CA", certpick_candset_pool_count(rep->set),
+		snprintf(e.detail, sizeof(e.detail),
+		    "%zu CA certificate%s, no end-entity "
+		    "certificate and no key for a CA",
+		    certpick_candset_pool_count(rep->set),
 		    certpick_candset_pool_count(rep->set) == 1 ? "" : "s");
 		record(&sink, &e);
 	}
@@ -188,10 +193,10 @@ print_one(FILE *fp, const struct certpick_candidate *c, const struct certpick_ch
 	int errors = 0, warnings = 0;
 
 	fprintf(fp, "%s%s%s: %s\n", cli_c_bold(), cli_esc(certpick_candidate_source(c)),
-	    cli_c_reset(),
-	    dn_text(certpick_candidate_subject(c)));
+	    cli_c_reset(), dn_text(certpick_candidate_subject(c)));
 	fprintf(fp, "  issuer  %s\n", dn_text(certpick_candidate_issuer(c)));
-	fprintf(fp, "  valid   %s .. %s\n", cli_time(certpick_candidate_not_before(c), nb, sizeof(nb)),
+	fprintf(fp, "  valid   %s .. %s\n",
+	    cli_time(certpick_candidate_not_before(c), nb, sizeof(nb)),
 	    cli_time(certpick_candidate_not_after(c), na, sizeof(na)));
 	fprintf(fp, "  key     %s %d bits, private key: %s", certpick_candidate_key_type(c),
 	    certpick_candidate_key_bits(c),
@@ -208,12 +213,13 @@ print_one(FILE *fp, const struct certpick_candidate *c, const struct certpick_ch
 		warnings += r->findings.v[k].severity == CERTPICK_SEV_WARNING;
 	}
 	if (errors > 0)
-		fprintf(fp, "  %s=> not fit for client authentication%s (%d error%s, %d warning%s)\n",
+		fprintf(fp,
+		    "  %s=> not fit for client authentication%s (%d error%s, %d warning%s)\n",
 		    cli_c_red(), cli_c_reset(), errors, errors == 1 ? "" : "s", warnings,
 		    warnings == 1 ? "" : "s");
 	else
-		fprintf(fp, "  %s=> fit for client authentication%s%s\n", cli_c_green(), cli_c_reset(),
-		    warnings > 0 ? " (see the warnings)" : "");
+		fprintf(fp, "  %s=> fit for client authentication%s%s\n", cli_c_green(),
+		    cli_c_reset(), warnings > 0 ? " (see the warnings)" : "");
 }
 
 void
@@ -242,9 +248,10 @@ json_chain(const struct certpick_check_result *r)
 	json_t *a = json_array();
 
 	for (size_t k = 1; a != NULL && p != NULL && k < p->n; k++)
-		cli_json_append(a, json_pack("{s:o, s:s, s:b, s:b}",
-		    "subject", cli_json_dn(&p->v[k].subject), "sha256", p->v[k].sha256,
-		    "trusted", p->v[k].trusted, "self_signed", p->v[k].self_signed));
+		cli_json_append(a,
+		    json_pack("{s:o, s:s, s:b, s:b}", "subject", cli_json_dn(&p->v[k].subject),
+			"sha256", p->v[k].sha256, "trusted", p->v[k].trusted, "self_signed",
+			p->v[k].self_signed));
 	return a;
 }
 
@@ -253,24 +260,22 @@ json_one(const struct certpick_candidate *c, const struct certpick_check_result 
 {
 	const struct certpick_path *p = certpick_check_result_path(r);
 	char nb[32], na[32];
-	json_t *key = json_pack("{s:s, s:s, s:i}",
-	    "store", certpick_key_store_name(certpick_candidate_key_store(c)),
-	    "type", certpick_candidate_key_type(c), "bits", certpick_candidate_key_bits(c));
+	json_t *key = json_pack("{s:s, s:s, s:i}", "store",
+	    certpick_key_store_name(certpick_candidate_key_store(c)), "type",
+	    certpick_candidate_key_type(c), "bits", certpick_candidate_key_bits(c));
 
 	if (key != NULL && certpick_candidate_key_source(c) != NULL)
 		cli_json_set(key, "source", cli_json_str(certpick_candidate_key_source(c)));
-	return json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o}",
-	    "source", cli_json_str(certpick_candidate_source(c)),
-	    "subject", cli_json_dn(certpick_candidate_subject(c)),
-	    "issuer", cli_json_dn(certpick_candidate_issuer(c)),
-	    "sha256", certpick_candidate_sha256(c),
-	    "not_before", cli_time(certpick_candidate_not_before(c), nb, sizeof(nb)),
-	    "not_after", cli_time(certpick_candidate_not_after(c), na, sizeof(na)),
-	    "key", key,
-	    "chain", json_chain(r),
-	    "chain_status", p != NULL ? certpick_path_end_name(p->end) : "incomplete",
-	    "fit", certpick_findings_max(&r->findings) != CERTPICK_SEV_ERROR,
-	    "findings", cli_json_findings(&r->findings));
+	return json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o}", "source",
+	    cli_json_str(certpick_candidate_source(c)), "subject",
+	    cli_json_dn(certpick_candidate_subject(c)), "issuer",
+	    cli_json_dn(certpick_candidate_issuer(c)), "sha256", certpick_candidate_sha256(c),
+	    "not_before", cli_time(certpick_candidate_not_before(c), nb, sizeof(nb)), "not_after",
+	    cli_time(certpick_candidate_not_after(c), na, sizeof(na)), "key", key, "chain",
+	    json_chain(r), "chain_status",
+	    p != NULL ? certpick_path_end_name(p->end) : "incomplete", "fit",
+	    certpick_findings_max(&r->findings) != CERTPICK_SEV_ERROR, "findings",
+	    cli_json_findings(&r->findings));
 }
 
 json_t *
@@ -280,11 +285,10 @@ cli_check_json(const struct cli_check_report *rep)
 	char at[32];
 
 	for (size_t i = 0; certs != NULL && i < rep->n; i++)
-		cli_json_append(certs, json_one(certpick_candset_get(rep->set, i),
-		    &rep->results[i]));
+		cli_json_append(certs,
+		    json_one(certpick_candset_get(rep->set, i), &rep->results[i]));
 	for (size_t i = 0; errors != NULL && i < rep->nerrors; i++)
 		cli_json_append(errors, cli_json_error(&rep->errors[i]));
-	return json_pack("{s:i, s:s, s:o, s:o}", "schema", 1,
-	    "checked_at", cli_time(rep->now, at, sizeof(at)),
-	    "certificates", certs, "errors", errors);
+	return json_pack("{s:i, s:s, s:o, s:o}", "schema", 1, "checked_at",
+	    cli_time(rep->now, at, sizeof(at)), "certificates", certs, "errors", errors);
 }

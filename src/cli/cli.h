@@ -38,7 +38,7 @@ enum cli_exit {
 	CLI_EXIT_USAGE = 2,	/* bad command line */
 	CLI_EXIT_NETWORK = 3,	/* network or TLS failure before an answer */
 	CLI_EXIT_INPUT = 4,	/* a local input could not be read or parsed */
-	CLI_EXIT_INTERNAL = 70,	/* a certpick bug */
+	CLI_EXIT_INTERNAL = 70, /* a certpick bug */
 };
 
 struct cli_command {
@@ -50,9 +50,9 @@ struct cli_command {
 
 /* Global state set by main() from global flags and the environment. */
 struct cli_globals {
-	int verbose;		/* -v count */
-	bool color;		/* stdout is a TTY and NO_COLOR is unset */
-	bool debug;		/* --debug: show error locations */
+	int verbose; /* -v count */
+	bool color;  /* stdout is a TTY and NO_COLOR is unset */
+	bool debug;  /* --debug: show error locations */
 };
 extern struct cli_globals cli_g;
 
@@ -96,8 +96,8 @@ const char *cli_c_severity(enum certpick_severity s);
 
 /* password.c: --password-env / --password-file / prompt. */
 struct cli_password {
-	const char *env;	/* --password-env VAR */
-	const char *file;	/* --password-file F */
+	const char *env;  /* --password-env VAR */
+	const char *file; /* --password-file F */
 	char buf[1024];
 	bool have;
 };
@@ -114,18 +114,28 @@ void cli_password_wipe(struct cli_password *p);
  * cli_sources_wipe().
  */
 enum cli_source_opt {
-	CLI_SRC_PATH = 0, CLI_SRC_NSSDB = 0x400, CLI_SRC_PKCS11, CLI_SRC_PIN_ENV, CLI_SRC_PIN_FILE,
-	CLI_SRC_PW_ENV, CLI_SRC_PW_FILE,
+	CLI_SRC_PATH = 0,
+	CLI_SRC_NSSDB = 0x400,
+	CLI_SRC_PKCS11,
+	CLI_SRC_PIN_ENV,
+	CLI_SRC_PIN_FILE,
+	CLI_SRC_PW_ENV,
+	CLI_SRC_PW_FILE,
 };
-#define CLI_SOURCE_LONGOPTS \
-	{ "nssdb", required_argument, NULL, CLI_SRC_NSSDB }, \
-	{ "pkcs11", required_argument, NULL, CLI_SRC_PKCS11 }, \
-	{ "pin-env", required_argument, NULL, CLI_SRC_PIN_ENV }, \
-	{ "pin-file", required_argument, NULL, CLI_SRC_PIN_FILE }, \
-	{ "password-env", required_argument, NULL, CLI_SRC_PW_ENV }, \
-	{ "password-file", required_argument, NULL, CLI_SRC_PW_FILE }
+#define CLI_SOURCE_LONGOPTS                                               \
+	{ "nssdb", required_argument, NULL, CLI_SRC_NSSDB },              \
+	    { "pkcs11", required_argument, NULL, CLI_SRC_PKCS11 },        \
+	    { "pin-env", required_argument, NULL, CLI_SRC_PIN_ENV },      \
+	    { "pin-file", required_argument, NULL, CLI_SRC_PIN_FILE },    \
+	    { "password-env", required_argument, NULL, CLI_SRC_PW_ENV },  \
+	{                                                                 \
+		"password-file", required_argument, NULL, CLI_SRC_PW_FILE \
+	}
 struct cli_sources {
-	struct { int kind; const char *arg; } src[256];
+	struct {
+		int kind;
+		const char *arg;
+	} src[256];
 	size_t n;
 	struct cli_password pw, pin;
 };
@@ -154,7 +164,7 @@ void cli_sources_wipe(struct cli_sources *s);
  * (called by cli_json_print and cli_json_save) then frees obj and returns
  * NULL: the command fails, no key or element is silently left out.
  */
-json_t *cli_json_str(const char *s);	/* json_null() for NULL */
+json_t *cli_json_str(const char *s); /* json_null() for NULL */
 int cli_json_set(json_t *o, const char *key, json_t *v);
 int cli_json_append(json_t *a, json_t *v);
 json_t *cli_json_take(json_t *obj);
@@ -185,23 +195,23 @@ int cli_parse_time(const char *s, time_t *out);
 
 /* check_report.c: running check over paths and rendering it (check, demo). */
 struct cli_check_input {
-	char *const *paths;		/* files and folders to check */
+	char *const *paths; /* files and folders to check */
 	int npaths;
-	char *const *trust;		/* --trust FILE|DIR; none: the system store */
+	char *const *trust; /* --trust FILE|DIR; none: the system store */
 	int ntrust;
-	char *const *crl;		/* --crl FILE; none: revocation not checked */
+	char *const *crl; /* --crl FILE; none: revocation not checked */
 	int ncrl;
 	time_t now;
-	const char *password;		/* may be NULL */
-	bool prompt;			/* ask on the TTY for missing passwords */
-	bool quiet;			/* do not print warnings (demo) */
+	const char *password; /* may be NULL */
+	bool prompt;	      /* ask on the TTY for missing passwords */
+	bool quiet;	      /* do not print warnings (demo) */
 };
 struct cli_check_report {
 	struct certpick_candset *set;
 	struct certpick_trust *trust;
-	struct certpick_check_result *results;	/* one per candidate */
+	struct certpick_check_result *results; /* one per candidate */
 	size_t n;
-	struct certpick_error *errors;		/* inputs that could not be read */
+	struct certpick_error *errors; /* inputs that could not be read */
 	size_t nerrors;
 	time_t now;
 	const char *trust_name;
@@ -248,10 +258,10 @@ void cli_text_selection(const struct certpick_selection *s, const struct certpic
 struct cli_get_run {
 	const struct certpick_profile *profile;
 	struct certpick_probe_result *probe;
-	const struct certpick_certreq *req;	/* the request answered (borrowed from probe) */
-	struct certpick_selection *sel;		/* NULL when the server asked nothing */
-	long sent;				/* index in sel->v of what is sent; -1 none */
-	struct certpick_get_result *get;	/* NULL when the probe failed */
+	const struct certpick_certreq *req; /* the request answered (borrowed from probe) */
+	struct certpick_selection *sel;	    /* NULL when the server asked nothing */
+	long sent;			    /* index in sel->v of what is sent; -1 none */
+	struct certpick_get_result *get;    /* NULL when the probe failed */
 };
 /* -1 with err when a step could not start; a network failure is in the results.
  * any_phase: answer renegotiation and offer PHA even where the profile's client
@@ -287,7 +297,7 @@ struct cli_select_req_args {
 	bool tls12;
 	int phase;
 	size_t size;
-	int timeout_ms;		/* the probe of url, per phase; 0: its default */
+	int timeout_ms; /* the probe of url, per phase; 0: its default */
 };
 /* *out: the request; answer: what the server answered the probe without a
  * certificate ("" when not known: a saved or hand-made request). */
@@ -309,11 +319,11 @@ extern const char cmd_serve_usage[];
  * and at the end.
  */
 struct cli_progress {
-	const char *what, *unit;	/* "checking", "certificates" */
+	const char *what, *unit; /* "checking", "certificates" */
 	bool on;
 	bool shown;
-	long start, show_at;	/* monotonic milliseconds */
-	size_t done;		/* for the callers' counting */
+	long start, show_at; /* monotonic milliseconds */
+	size_t done;	     /* for the callers' counting */
 };
 void cli_progress_start(struct cli_progress *p, const char *what, const char *unit);
 void cli_progress_update(struct cli_progress *p, size_t done, size_t total);

@@ -25,7 +25,14 @@ struct capture_args {
 	bool json;
 };
 
-enum { O_KEYLOG = 256, O_FILTER, O_TRUST, O_JSON, O_SAVE, O_HELP };
+enum {
+	O_KEYLOG = 256,
+	O_FILTER,
+	O_TRUST,
+	O_JSON,
+	O_SAVE,
+	O_HELP
+};
 
 static const struct option longopts[] = {
 	{ "keylog", required_argument, NULL, O_KEYLOG },
@@ -80,21 +87,22 @@ parse_args(int argc, char **argv, struct capture_args *a)
 		case O_KEYLOG: a->opts.keylog_path = optarg; break;
 		case O_FILTER:
 			if (parse_filter(optarg, a) != 0)
-				return cli_usage_error(cmd_capture_usage, "bad --filter '%s' (an IP "
-				    "address, ADDR:PORT or [V6ADDR]:PORT)", optarg), -1;
+				return cli_usage_error(cmd_capture_usage,
+					   "bad --filter '%s' (an IP "
+					   "address, ADDR:PORT or [V6ADDR]:PORT)",
+					   optarg),
+				       -1;
 			break;
 		case O_TRUST:
 			if (a->ntrust == sizeof(a->trust) / sizeof(a->trust[0]))
-				return cli_usage_error(cmd_capture_usage, "%stoo many --trust", ""), -1;
+				return cli_usage_error(cmd_capture_usage, "%stoo many --trust", ""),
+				       -1;
 			a->trust[a->ntrust++] = optarg;
 			break;
 		case O_JSON: a->json = true; break;
 		case O_SAVE: a->save = optarg; break;
-		case O_HELP:
-			fputs(cmd_capture_usage, stdout);
-			return 1;
-		default:
-			return cli_option_error(argv, "", cmd_capture_usage), -1;
+		case O_HELP: fputs(cmd_capture_usage, stdout); return 1;
+		default: return cli_option_error(argv, "", cmd_capture_usage), -1;
 		}
 	}
 	if (optind + 1 != argc)

@@ -23,8 +23,7 @@ struct check_args {
 	struct cli_password pw;
 };
 
-static int CERTPICK_PRINTF(1, 2)
-usage_error(const char *fmt, ...)
+static int CERTPICK_PRINTF(1, 2) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -68,13 +67,9 @@ parse(int argc, char **argv, struct check_args *a)
 		case 'j': a->json = true; break;
 		case 'e': a->pw.env = optarg; break;
 		case 'f': a->pw.file = optarg; break;
-		case 'h':
-			fputs(cmd_check_usage, stdout);
-			return -1;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_option_error(argv, "+:h", cmd_check_usage);
+		case 'h': fputs(cmd_check_usage, stdout); return -1;
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return cli_option_error(argv, "+:h", cmd_check_usage);
 		}
 	}
 	if (a->pw.env != NULL && a->pw.file != NULL)

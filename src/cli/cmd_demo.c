@@ -34,33 +34,71 @@ const char cmd_demo_usage[] =
 #define ISSUING "CN=certpick demo Issuing CA,O=certpick demo"
 
 static const struct certpick_pki_spec demo_specs[] = {
-	{ .name = "root", .subject = "CN=certpick demo Root CA,O=certpick demo", .ca = true,
-	  .pathlen = -1, .ku = "keyCertSign,cRLSign", .not_before = -86400L,
-	  .not_after = 3650 * 86400L },
-	{ .name = "issuing", .subject = ISSUING, .issuer = "root", .ca = true, .pathlen = 0,
-	  .ku = "keyCertSign,cRLSign", .not_before = -86400L, .not_after = 1825 * 86400L },
-	{ .name = "other-issuing", .subject = "CN=certpick demo Other CA,O=certpick demo",
-	  .issuer = "root", .ca = true, .pathlen = 0, .ku = "keyCertSign" },
-	{ .name = "rogue-root", .subject = "CN=Rogue Root,O=somewhere else", .ca = true,
-	  .pathlen = -1, .ku = "keyCertSign" },
-	{ .name = "server", .subject = "CN=localhost,O=certpick demo", .issuer = "issuing",
-	  .ku = "digitalSignature", .eku = "serverAuth", .san = "DNS:localhost,IP:127.0.0.1" },
+	{ .name = "root",
+	    .subject = "CN=certpick demo Root CA,O=certpick demo",
+	    .ca = true,
+	    .pathlen = -1,
+	    .ku = "keyCertSign,cRLSign",
+	    .not_before = -86400L,
+	    .not_after = 3650 * 86400L },
+	{ .name = "issuing",
+	    .subject = ISSUING,
+	    .issuer = "root",
+	    .ca = true,
+	    .pathlen = 0,
+	    .ku = "keyCertSign,cRLSign",
+	    .not_before = -86400L,
+	    .not_after = 1825 * 86400L },
+	{ .name = "other-issuing",
+	    .subject = "CN=certpick demo Other CA,O=certpick demo",
+	    .issuer = "root",
+	    .ca = true,
+	    .pathlen = 0,
+	    .ku = "keyCertSign" },
+	{ .name = "rogue-root",
+	    .subject = "CN=Rogue Root,O=somewhere else",
+	    .ca = true,
+	    .pathlen = -1,
+	    .ku = "keyCertSign" },
+	{ .name = "server",
+	    .subject = "CN=localhost,O=certpick demo",
+	    .issuer = "issuing",
+	    .ku = "digitalSignature",
+	    .eku = "serverAuth",
+	    .san = "DNS:localhost,IP:127.0.0.1" },
 	{ .name = "alice", .issuer = "issuing", .ku = "digitalSignature", .eku = "clientAuth" },
 	{ .name = "bob-nokey", .issuer = "issuing", .ku = "digitalSignature", .eku = "clientAuth" },
-	{ .name = "carol-kuenc", .issuer = "issuing", .key = CERTPICK_PKI_RSA,
-	  .ku = "keyEncipherment", .eku = "clientAuth" },
-	{ .name = "dave-serveronly", .issuer = "issuing", .ku = "digitalSignature",
-	  .eku = "serverAuth" },
-	{ .name = "erin-expired", .issuer = "issuing", .ku = "digitalSignature",
-	  .eku = "clientAuth", .not_before = -400 * 86400L, .not_after = -35 * 86400L },
-	{ .name = "mallory-untrusted", .issuer = "rogue-root", .ku = "digitalSignature",
-	  .eku = "clientAuth" },
-	{ .name = "frank-nochain", .issuer = "other-issuing", .ku = "digitalSignature",
-	  .eku = "clientAuth" },
-	{ .name = "grace-pfx", .issuer = "issuing", .key = CERTPICK_PKI_RSA,
-	  .ku = "digitalSignature", .eku = "clientAuth", .pkcs12 = true,
-	  .p12_keyspec = CERTPICK_PKI_KEYSPEC_EXCHANGE,
-	  .p12_csp = "Microsoft Enhanced Cryptographic Provider v1.0" },
+	{ .name = "carol-kuenc",
+	    .issuer = "issuing",
+	    .key = CERTPICK_PKI_RSA,
+	    .ku = "keyEncipherment",
+	    .eku = "clientAuth" },
+	{ .name = "dave-serveronly",
+	    .issuer = "issuing",
+	    .ku = "digitalSignature",
+	    .eku = "serverAuth" },
+	{ .name = "erin-expired",
+	    .issuer = "issuing",
+	    .ku = "digitalSignature",
+	    .eku = "clientAuth",
+	    .not_before = -400 * 86400L,
+	    .not_after = -35 * 86400L },
+	{ .name = "mallory-untrusted",
+	    .issuer = "rogue-root",
+	    .ku = "digitalSignature",
+	    .eku = "clientAuth" },
+	{ .name = "frank-nochain",
+	    .issuer = "other-issuing",
+	    .ku = "digitalSignature",
+	    .eku = "clientAuth" },
+	{ .name = "grace-pfx",
+	    .issuer = "issuing",
+	    .key = CERTPICK_PKI_RSA,
+	    .ku = "digitalSignature",
+	    .eku = "clientAuth",
+	    .pkcs12 = true,
+	    .p12_keyspec = CERTPICK_PKI_KEYSPEC_EXCHANGE,
+	    .p12_csp = "Microsoft Enhanced Cryptographic Provider v1.0" },
 };
 
 /* What is checked, and the finding each must show (NULL: fit). */
@@ -126,7 +164,7 @@ as_expected(const struct cli_check_report *rep)
 				return false;
 			if (demo_cases[k].want != NULL &&
 			    (certpick_reason_from_id(demo_cases[k].want, &r) != 0 ||
-			    !certpick_findings_has(f, r)))
+				!certpick_findings_has(f, r)))
 				return false;
 		}
 		if (!seen)
@@ -160,8 +198,9 @@ step_json(struct demo *d, const char *title, const char *cmd, json_t *result)
 {
 	if (d->json)
 		(void)cli_json_print(json_pack("{s:i, s:i, s:s, s:s?, s:o}", "schema", 1, "step",
-		    d->step, "title", title, "command", cmd, "result", result ? result :
-		    json_null()), true);
+					 d->step, "title", title, "command", cmd, "result",
+					 result ? result : json_null()),
+		    true);
 	else
 		json_decref(result);
 }
@@ -173,8 +212,11 @@ step_check(struct demo *d, struct certpick_error *err)
 	char *paths[CLI_NELEM(demo_cases) + 8];
 	char trust[] = "root.pem";
 	char *trusts[] = { trust };
-	struct cli_check_input in = { .paths = paths, .trust = trusts, .ntrust = 1,
-		.password = DEMO_PASSWORD, .quiet = true };
+	struct cli_check_input in = { .paths = paths,
+		.trust = trusts,
+		.ntrust = 1,
+		.password = DEMO_PASSWORD,
+		.quiet = true };
 	struct cli_check_report rep = { 0 };
 
 	for (size_t k = 0; k < CLI_NELEM(demo_cases); k++)
@@ -186,7 +228,8 @@ step_check(struct demo *d, struct certpick_error *err)
 	in.now = time(NULL);
 	step(d, "check: is each client certificate fit for client authentication?",
 	    "Before any server is involved, each defect shows up with a stable id and its fix "
-	    "(mallory only warns: its root is not in the trust store).", cmd);
+	    "(mallory only warns: its root is not in the trust store).",
+	    cmd);
 	if (cli_check_run(&in, &rep, err) != 0) {
 		cli_check_report_release(&rep);
 		return -1;
@@ -204,12 +247,17 @@ static struct cli_demo_server *
 step_serve(struct demo *d, char *url, size_t size, struct certpick_error *err)
 {
 	static const char cmd[] = "certpick serve --listen 127.0.0.1:0 --cert server-chain.pem "
-	    "--key server.key --trust root.pem --require /secure";
+				  "--key server.key --trust root.pem --require /secure";
 	static const char *const listen[] = { "127.0.0.1:0" };
 	static const char *const require[] = { "/secure" };
-	struct certpick_serve_options o = { .listen = listen, .n_listen = 1,
-		.cert_file = "server-chain.pem", .key_file = "server.key", .trust_path = "root.pem",
-		.auth = CERTPICK_SERVE_AUTH_NONE, .require_paths = require, .n_require = 1 };
+	struct certpick_serve_options o = { .listen = listen,
+		.n_listen = 1,
+		.cert_file = "server-chain.pem",
+		.key_file = "server.key",
+		.trust_path = "root.pem",
+		.auth = CERTPICK_SERVE_AUTH_NONE,
+		.require_paths = require,
+		.n_require = 1 };
 	struct cli_demo_server *srv;
 	const struct certpick_dn *names;
 	const char *addr;
@@ -218,7 +266,8 @@ step_serve(struct demo *d, char *url, size_t size, struct certpick_error *err)
 	step(d, "serve: a server that asks for a certificate only on /secure",
 	    "Like IIS or Apache per directory: the handshake asks nothing; a request for "
 	    "/secure makes it ask, naming the CA it trusts. Over TLS 1.3 that is post-handshake "
-	    "auth, which reaches only clients that offered it in their ClientHello.", cmd);
+	    "auth, which reaches only clients that offered it in their ClientHello.",
+	    cmd);
 	if ((srv = cli_demo_server_start(&o, err)) == NULL)
 		return NULL;
 	addr = certpick_serve_listen_addr(cli_demo_server_get(srv), 0);
@@ -229,12 +278,14 @@ step_serve(struct demo *d, char *url, size_t size, struct certpick_error *err)
 
 		for (size_t i = 0; i < n; i++)
 			cli_json_append(a, cli_json_dn(&names[i]));
-		step_json(d, "serve", cmd, json_pack("{s:s, s:s, s:o}", "listen", addr,
-		    "require", "/secure", "ca_names", a));
+		step_json(d, "serve", cmd,
+		    json_pack("{s:s, s:s, s:o}", "listen", addr, "require", "/secure", "ca_names",
+			a));
 		return srv;
 	}
 	printf("serving https://%s/ in this process (port chosen by the system); "
-	    "protected: /secure\nCA names it sends:\n", addr);
+	       "protected: /secure\nCA names it sends:\n",
+	    addr);
 	for (size_t i = 0; i < n; i++)
 		printf("  - %s\n", names[i].rfc4514 ? names[i].rfc4514 : "(invalid name)");
 	return srv;
@@ -251,7 +302,8 @@ step_probe(struct demo *d, const char *url, struct certpick_error *err)
 	snprintf(cmd, sizeof(cmd), "certpick probe %s", url);
 	step(d, "probe: what does the server ask for, and when?",
 	    "The probe requests /secure without a certificate and captures the "
-	    "CertificateRequest that comes only after the request, then reads the refusal.", cmd);
+	    "CertificateRequest that comes only after the request, then reads the refusal.",
+	    cmd);
 	if (certpick_probe_run(url, &o, &res, err) != 0)
 		return -1;
 	if (d->json)
@@ -280,7 +332,8 @@ static const char *const wallet[] = { "alice.pem", "alice.key", "issuing.pem", "
 	"carol-kuenc.pem", "carol-kuenc.key", "dave-serveronly.pem", "dave-serveronly.key",
 	"erin-expired.pem", "erin-expired.key", "mallory-untrusted.pem", "mallory-untrusted.key",
 	"frank-nochain.pem", "frank-nochain.key" };
-#define WALLET_CMD "alice.pem alice.key issuing.pem bob-nokey.pem carol-kuenc.* " \
+#define WALLET_CMD                                                     \
+	"alice.pem alice.key issuing.pem bob-nokey.pem carol-kuenc.* " \
 	"dave-serveronly.* erin-expired.* mallory-untrusted.* frank-nochain.*"
 
 static int
@@ -299,7 +352,8 @@ step_select(struct demo *d, const char *url, const struct certpick_candset *set,
 	    "request made after the handshake over TLS 1.3 (Chromium, Go, Java, NSS, GnuTLS and "
 	    "openssl s_client offer no post-handshake auth; checked against this server with the "
 	    "real clients, docs/cli/select.md); curl, Python and .NET on Linux do. Each client "
-	    "then filters differently; clients that disagree are marked.", cmd);
+	    "then filters differently; clients that disagree are marked.",
+	    cmd);
 	if (certpick_probe_run(url, &po, &res, err) != 0)
 		return -1;
 	for (size_t i = res->n_requests; i-- > 0 && req == NULL;)
@@ -316,7 +370,8 @@ step_select(struct demo *d, const char *url, const struct certpick_candset *set,
 		for (size_t i = 0; i < certpick_profile_count(); i++) {
 			struct certpick_selection *s = NULL;
 
-			if (certpick_select_run(certpick_profile_get(i), set, req, &so, &s, err) != 0)
+			if (certpick_select_run(certpick_profile_get(i), set, req, &so, &s, err) !=
+			    0)
 				goto out;
 			cli_json_append(all, cli_json_selection(s, req));
 			certpick_selection_free(s);
@@ -337,22 +392,27 @@ out:
 }
 
 static int
-step_get(struct demo *d, const char *url, const struct certpick_candset *set,
-    const char *client, const char *sources, int want_status, const char *title,
-    const char *why, struct certpick_error *err)
+step_get(struct demo *d, const char *url, const struct certpick_candset *set, const char *client,
+    const char *sources, int want_status, const char *title, const char *why,
+    struct certpick_error *err)
 {
 	static const char *const accept[] = { "Accept: application/json" };
 	struct certpick_probe_options po = { .flags = CERTPICK_PROBE_NO_H2_CHECK,
 		.trace = cli_trace };
-	struct certpick_get_options go = { .trust_path = "root.pem", .headers = accept,
-		.n_headers = 1, .trace = cli_trace };
+	struct certpick_get_options go = { .trust_path = "root.pem",
+		.headers = accept,
+		.n_headers = 1,
+		.trace = cli_trace };
 	struct cli_get_run r = { 0 };
 	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "certpick get --client %s --trust root.pem -o /dev/null "
-	    "%s %s", client, url, sources);
+	snprintf(cmd, sizeof(cmd),
+	    "certpick get --client %s --trust root.pem -o /dev/null "
+	    "%s %s",
+	    client, url, sources);
 	step(d, title, why, cmd);
-	if (cli_get_flow(url, set, certpick_profile_find(client), &po, &go, false, 0, &r, err) != 0) {
+	if (cli_get_flow(url, set, certpick_profile_find(client), &po, &go, false, 0, &r, err) !=
+	    0) {
 		cli_get_run_release(&r);
 		return -1;
 	}
@@ -397,7 +457,8 @@ step_good(struct demo *d, const char *url, struct certpick_error *err)
 	    "get as curl: asked after the request, it sends alice: 200",
 	    "curl (OpenSSL) offers post-handshake auth, so the request for /secure reaches it, "
 	    "and it sends the certificate and chain it is given (curl --cert alice-chain.pem "
-	    "--key alice.key does the same).", err);
+	    "--key alice.key does the same).",
+	    err);
 out:
 	certpick_candset_free(set);
 	return ret;
@@ -413,11 +474,11 @@ run_demo(struct demo *d, struct certpick_error *err)
 
 	if (!d->json)
 		printf("%scertpick demo%s: the whole story on a throwaway PKI in %s\n"
-		    "  two roots (root: trusted; rogue-root: not), an issuing CA, a server "
-		    "certificate,\n  and client identities: alice is good; each other one has "
-		    "one classic defect.\n  .p12 password '%s'. Every step runs the library "
-		    "calls of the command shown.\n", cli_c_bold(), cli_c_reset(), d->dir,
-		    DEMO_PASSWORD);
+		       "  two roots (root: trusted; rogue-root: not), an issuing CA, a server "
+		       "certificate,\n  and client identities: alice is good; each other one has "
+		       "one classic defect.\n  .p12 password '%s'. Every step runs the library "
+		       "calls of the command shown.\n",
+		    cli_c_bold(), cli_c_reset(), d->dir, DEMO_PASSWORD);
 	if (step_check(d, err) != 0 || (srv = step_serve(d, url, sizeof(url), err)) == NULL ||
 	    step_probe(d, url, err) != 0)
 		goto out;
@@ -426,11 +487,12 @@ run_demo(struct demo *d, struct certpick_error *err)
 		goto out;
 	if (step_select(d, url, set, err) != 0 ||
 	    step_get(d, url, set, "chrome", WALLET_CMD, 403,
-	    "get as Chrome: a browser is never asked on a TLS 1.3 per-path request",
-	    "Chromium offers no post-handshake auth, so the server cannot ask it for a "
-	    "certificate after the request for /secure: it answers 403.7 although alice would be "
-	    "offered in the picker. The fix is on the server: ask at the handshake (or allow TLS "
-	    "1.2 renegotiation).", err) != 0 ||
+		"get as Chrome: a browser is never asked on a TLS 1.3 per-path request",
+		"Chromium offers no post-handshake auth, so the server cannot ask it for a "
+		"certificate after the request for /secure: it answers 403.7 although alice would be "
+		"offered in the picker. The fix is on the server: ask at the handshake (or allow TLS "
+		"1.2 renegotiation).",
+		err) != 0 ||
 	    step_good(d, url, err) != 0 || step_bad(d, url, err) != 0)
 		goto out;
 	ret = 0;
@@ -456,13 +518,16 @@ demo_outcome(struct demo *d, const char *dir, const char *keep)
 	}
 	if (d->json) {
 		(void)cli_json_print(json_pack("{s:i, s:s, s:b, s:s?}", "schema", 1, "step",
-		    "summary", "ok", d->ok, "kept", keep), true);
+					 "summary", "ok", d->ok, "kept", keep),
+		    true);
 		return rc;
 	}
 	if (d->ok)
-		printf("\n%sdemo ran as expected%s: each defect was found by check and by the "
+		printf(
+		    "\n%sdemo ran as expected%s: each defect was found by check and by the "
 		    "clients, the browser was never asked (403.7), curl with the right certificate "
-		    "got 200, the expired one 403 with its reason.\n", cli_c_green(), cli_c_reset());
+		    "got 200, the expired one 403 with its reason.\n",
+		    cli_c_green(), cli_c_reset());
 	else if (rc == CLI_EXIT_INTERNAL)
 		printf("\n%sdemo did not go as expected%s: please report this.\n", cli_c_red(),
 		    cli_c_reset());
@@ -494,12 +559,12 @@ cmd_demo(int argc, char **argv)
 		case 'k': keep = optarg; break;
 		case 'j': d.json = true; break;
 		case 'h': fputs(cmd_demo_usage, stdout); return CLI_EXIT_OK;
-		default:
-			return cli_option_error(argv, "+:h", cmd_demo_usage);
+		default: return cli_option_error(argv, "+:h", cmd_demo_usage);
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "certpick: error: unexpected '%s'\n%s", argv[optind], cmd_demo_usage);
+		fprintf(stderr, "certpick: error: unexpected '%s'\n%s", argv[optind],
+		    cmd_demo_usage);
 		return CLI_EXIT_USAGE;
 	}
 	if (keep != NULL && mkdir(keep, 0700) != 0 && errno != EEXIST) {

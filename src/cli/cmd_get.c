@@ -13,7 +13,7 @@
 #include "cli.h"
 
 #define GET_DEFAULT_CLIENT "nss"
-#define GET_MAX_BODY_FILE ((size_t)256 << 20)	/* -d @FILE */
+#define GET_MAX_BODY_FILE ((size_t)256 << 20) /* -d @FILE */
 #define GET_OPTSTRING "-X:H:d:o:ikq"
 
 const char cmd_get_usage[] =
@@ -50,8 +50,19 @@ const char cmd_get_usage[] =
     "  --json                 print a JSON summary instead of the body\n"
     "  -q, --quiet            do not explain a refusal on stderr\n";
 
-enum { O_CLIENT = 256, O_DATABIN, O_CONNECT_TO, O_SNI,
-	O_TLS12, O_TLS13, O_TIMEOUT, O_TRUST, O_JSON, O_HELP, O_ANY_PHASE };
+enum {
+	O_CLIENT = 256,
+	O_DATABIN,
+	O_CONNECT_TO,
+	O_SNI,
+	O_TLS12,
+	O_TLS13,
+	O_TIMEOUT,
+	O_TRUST,
+	O_JSON,
+	O_HELP,
+	O_ANY_PHASE
+};
 
 static const struct option longopts[] = {
 	{ "client", required_argument, NULL, O_CLIENT },
@@ -130,7 +141,7 @@ parse_args(int argc, char **argv, struct get_args *a)
 			continue;
 		}
 		if ((rc = cli_sources_option(&a->src, ch == 1 ? CLI_SRC_PATH : ch, optarg,
-		    cmd_get_usage)) == 1)
+			 cmd_get_usage)) == 1)
 			continue;
 		if (rc != 0)
 			return rc;
@@ -138,7 +149,8 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case O_CLIENT: a->client = optarg; break;
 		case 'X':
 			if (!cli_is_http_token(optarg))
-				return usage_error("%s", "bad -X METHOD (an HTTP token: letters, digits, "
+				return usage_error("%s",
+				    "bad -X METHOD (an HTTP token: letters, digits, "
 				    "no spaces or control characters)");
 			a->go.method = optarg;
 			break;
@@ -146,7 +158,8 @@ parse_args(int argc, char **argv, struct get_args *a)
 			if (a->n_headers == sizeof(a->headers) / sizeof(a->headers[0]))
 				return usage_error("too many headers (%s)", optarg);
 			if (!header_ok(optarg))
-				return usage_error("%s", "bad -H header (Name: value; the name an HTTP "
+				return usage_error("%s",
+				    "bad -H header (Name: value; the name an HTTP "
 				    "token, no control characters)");
 			a->headers[a->n_headers++] = optarg;
 			break;
@@ -164,13 +177,15 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case O_ANY_PHASE: a->any_phase = true; break;
 		case O_CONNECT_TO:
 			if (!cli_connect_to_ok(optarg))
-				return usage_error("%s", "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
+				return usage_error("%s",
+				    "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
 				    "the port 0 to 65535)");
 			a->po.connect_to = a->go.connect_to = optarg;
 			break;
 		case O_SNI:
 			if (!cli_is_hostname(optarg))
-				return usage_error("%s", "bad --servername (a host name or an IP address)");
+				return usage_error("%s",
+				    "bad --servername (a host name or an IP address)");
 			a->po.servername = a->go.servername = optarg;
 			break;
 		case O_TLS12: a->go.flags |= CERTPICK_PROBE_TLS12_ONLY; break;
@@ -260,7 +275,7 @@ cmd_get(int argc, char **argv)
 	}
 	if (rc != 0)
 		return rc;
-	signal(SIGPIPE, SIG_IGN);	/* a server may close while the request is written */
+	signal(SIGPIPE, SIG_IGN); /* a server may close while the request is written */
 	if (a.data != NULL) {
 		if ((rc = read_body(&a, &body, &a.go.body_len)) != 0)
 			goto out;
@@ -276,8 +291,8 @@ cmd_get(int argc, char **argv)
 	}
 	if ((rc = cli_sources_load(&a.src, set, true)) != 0)
 		goto out;
-	if (cli_get_flow(a.url, set, certpick_profile_find(a.client), &a.po, &a.go, a.any_phase,
-	    0, &r, &err) != 0) {
+	if (cli_get_flow(a.url, set, certpick_profile_find(a.client), &a.po, &a.go, a.any_phase, 0,
+		&r, &err) != 0) {
 		rc = cli_error(&err);
 		goto out;
 	}

@@ -45,8 +45,27 @@ struct probe_args {
 	unsigned jobs;
 };
 
-enum { O_PATH = 256, O_SNI, O_CONNECT_TO, O_TLS12, O_TLS13, O_TIMEOUT, O_CERT, O_KEY, O_PWENV,
-	O_PWFILE, O_NOH2, O_ALPN, O_MAIL_FROM, O_RCPT_TO, O_JSON, O_SAVE, O_TARGETS, O_ORDER, O_HELP };
+enum {
+	O_PATH = 256,
+	O_SNI,
+	O_CONNECT_TO,
+	O_TLS12,
+	O_TLS13,
+	O_TIMEOUT,
+	O_CERT,
+	O_KEY,
+	O_PWENV,
+	O_PWFILE,
+	O_NOH2,
+	O_ALPN,
+	O_MAIL_FROM,
+	O_RCPT_TO,
+	O_JSON,
+	O_SAVE,
+	O_TARGETS,
+	O_ORDER,
+	O_HELP
+};
 
 static const struct option longopts[] = {
 	{ "path", required_argument, NULL, O_PATH },
@@ -124,14 +143,18 @@ parse_args(int argc, char **argv, struct probe_args *a)
 		case O_PATH: a->opts.path = optarg; break;
 		case O_SNI:
 			if (!cli_is_hostname(optarg))
-				return usage_error("%s", "bad --servername (a host name or an IP "
-				    "address)"), -1;
+				return usage_error("%s",
+					   "bad --servername (a host name or an IP "
+					   "address)"),
+				       -1;
 			a->opts.servername = optarg;
 			break;
 		case O_CONNECT_TO:
 			if (!cli_connect_to_ok(optarg))
-				return usage_error("%s", "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
-				    "the port 0 to 65535)"), -1;
+				return usage_error("%s",
+					   "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
+					   "the port 0 to 65535)"),
+				       -1;
 			a->opts.connect_to = optarg;
 			break;
 		case O_TLS12: a->opts.flags |= CERTPICK_PROBE_TLS12_ONLY; break;
@@ -140,7 +163,9 @@ parse_args(int argc, char **argv, struct probe_args *a)
 		case '6': a->opts.flags |= CERTPICK_PROBE_IPV6; break;
 		case O_TIMEOUT:
 			if (positive(optarg, 3600, &d) != 0)
-				return usage_error("bad --timeout '%s' (seconds, up to 3600)", optarg), -1;
+				return usage_error("bad --timeout '%s' (seconds, up to 3600)",
+					   optarg),
+				       -1;
 			a->opts.timeout_ms = (int)(d * 1000 + 0.5) > 0 ? (int)(d * 1000 + 0.5) : 1;
 			break;
 		case O_CERT: a->opts.cert_file = optarg; break;
@@ -150,15 +175,20 @@ parse_args(int argc, char **argv, struct probe_args *a)
 		case O_NOH2: a->opts.flags |= CERTPICK_PROBE_NO_H2_CHECK; break;
 		case O_ALPN:
 			if (*optarg == '\0' || strlen(optarg) > 200)
-				return usage_error("bad --alpn '%s' (protocol names separated by commas)",
-				    optarg), -1;
+				return usage_error(
+					   "bad --alpn '%s' (protocol names separated by commas)",
+					   optarg),
+				       -1;
 			a->opts.alpn = optarg;
 			break;
 		case O_MAIL_FROM:
 		case O_RCPT_TO:
 			if (!mail_address_ok(optarg))
-				return usage_error("bad mail address '%s' (local@domain, no spaces or "
-				    "control characters, up to 254 bytes)", optarg), -1;
+				return usage_error(
+					   "bad mail address '%s' (local@domain, no spaces or "
+					   "control characters, up to 254 bytes)",
+					   optarg),
+				       -1;
 			*(c == O_MAIL_FROM ? &a->opts.mail_from : &a->opts.rcpt_to) = optarg;
 			break;
 		case O_JSON: a->json = true; break;
@@ -171,17 +201,17 @@ parse_args(int argc, char **argv, struct probe_args *a)
 			break;
 		case O_ORDER:
 			if (strcmp(optarg, "input") != 0 && strcmp(optarg, "completion") != 0)
-				return usage_error("bad --order '%s' (input or completion)", optarg), -1;
+				return usage_error("bad --order '%s' (input or completion)",
+					   optarg),
+				       -1;
 			a->input_order = strcmp(optarg, "input") == 0;
 			break;
-		case O_HELP:
-			fputs(cmd_probe_usage, stdout);
-			return 1;
-		default:
-			return cli_option_error(argv, "46j:", cmd_probe_usage), -1;
+		case O_HELP: fputs(cmd_probe_usage, stdout); return 1;
+		default: return cli_option_error(argv, "46j:", cmd_probe_usage), -1;
 		}
 	}
-	if ((a->opts.flags & CERTPICK_PROBE_TLS12_ONLY) && (a->opts.flags & CERTPICK_PROBE_TLS13_ONLY))
+	if ((a->opts.flags & CERTPICK_PROBE_TLS12_ONLY) &&
+	    (a->opts.flags & CERTPICK_PROBE_TLS13_ONLY))
 		return usage_error("%sgive --tls1.2 or --tls1.3, not both", ""), -1;
 	if ((a->opts.flags & CERTPICK_PROBE_IPV4) && (a->opts.flags & CERTPICK_PROBE_IPV6))
 		return usage_error("%sgive -4 or -6, not both", ""), -1;
@@ -246,8 +276,9 @@ cmd_probe(int argc, char **argv)
 		a.opts.key_password = a.pw.buf;
 	if (cli_g.verbose > 0)
 		a.opts.trace = cli_trace;
-	rc = a.targets_file != NULL ? cli_probe_many(&a.opts, a.targets_file, a.jobs, a.json,
-	    a.input_order, a.save) : run_one(&a);
+	rc = a.targets_file != NULL ?
+	    cli_probe_many(&a.opts, a.targets_file, a.jobs, a.json, a.input_order, a.save) :
+	    run_one(&a);
 	cli_password_wipe(&a.pw);
 	return rc;
 }

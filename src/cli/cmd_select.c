@@ -26,8 +26,20 @@ const char cmd_select_usage[] =
     "database or a PKCS#11 token in the order they enumerate (docs/cli/select.md,\n"
     "\"Store order\": which end of the store each client takes on a tie).\n";
 
-enum { OPT_CA_NAMES = 256, OPT_ISSUER, OPT_SIGALGS, OPT_TLS12, OPT_REQUEST, OPT_AT, OPT_JSON,
-	OPT_SIZE, OPT_LIST, OPT_HELP, OPT_PHASE, OPT_TIMEOUT };
+enum {
+	OPT_CA_NAMES = 256,
+	OPT_ISSUER,
+	OPT_SIGALGS,
+	OPT_TLS12,
+	OPT_REQUEST,
+	OPT_AT,
+	OPT_JSON,
+	OPT_SIZE,
+	OPT_LIST,
+	OPT_HELP,
+	OPT_PHASE,
+	OPT_TIMEOUT
+};
 
 static const struct option longopts[] = {
 	{ "client", required_argument, NULL, 'c' },
@@ -55,13 +67,12 @@ struct select_args {
 	const char *issuers[64];
 	size_t n_issuers;
 	size_t size;
-	int phase;		/* -1: not given */
-	int timeout_ms;		/* probing URL, per phase; 0: default */
+	int phase;	/* -1: not given */
+	int timeout_ms; /* probing URL, per phase; 0: default */
 	struct cli_sources src;
 };
 
-static int CERTPICK_PRINTF(1, 2)
-usage_error(const char *fmt, ...)
+static int CERTPICK_PRINTF(1, 2) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -87,7 +98,7 @@ parse_args(int argc, char **argv, struct select_args *a)
 			continue;
 		}
 		if ((rc = cli_sources_option(&a->src, ch == 1 ? CLI_SRC_PATH : ch, optarg,
-		    cmd_select_usage)) == 1)
+			 cmd_select_usage)) == 1)
 			continue;
 		if (rc != 0)
 			return rc;
@@ -103,7 +114,8 @@ parse_args(int argc, char **argv, struct select_args *a)
 
 			if (certpick_phase_from_name(optarg, &ph) != 0)
 				return usage_error("--phase: not initial, renegotiation or "
-				    "post_handshake: '%s'", optarg);
+						   "post_handshake: '%s'",
+				    optarg);
 			a->phase = (int)ph;
 			break;
 		}
@@ -124,11 +136,13 @@ parse_args(int argc, char **argv, struct select_args *a)
 		case OPT_AT:
 			if (cli_parse_time(optarg, &a->at) != 0)
 				return usage_error("--at: not a time (YYYY-MM-DD[THH:MM:SSZ] or "
-				    "@EPOCH): '%s'", optarg);
+						   "@EPOCH): '%s'",
+				    optarg);
 			break;
 		case OPT_TIMEOUT:
 			if (cli_parse_timeout(optarg, &a->timeout_ms) != 0)
-				return usage_error("bad --timeout '%s' (seconds, up to 3600)", optarg);
+				return usage_error("bad --timeout '%s' (seconds, up to 3600)",
+				    optarg);
 			break;
 		case OPT_LIST: return -2;
 		case OPT_HELP: return -1;
@@ -137,17 +151,17 @@ parse_args(int argc, char **argv, struct select_args *a)
 	}
 	if (a->request != NULL && (a->ca_names != NULL || a->n_issuers > 0 || a->url != NULL))
 		return usage_error("--request cannot be combined with --ca-names, --issuer "
-		    "or a URL");
+				   "or a URL");
 	if (a->url != NULL && (a->ca_names != NULL || a->n_issuers > 0))
 		return usage_error("a URL cannot be combined with --ca-names or --issuer");
 	if (a->phase >= 0 && (a->request != NULL || a->url != NULL))
 		return usage_error("--phase is for a request given by hand: a probed or "
-		    "saved request carries the phase the server used");
+				   "saved request carries the phase the server used");
 	if (a->phase == CERTPICK_PHASE_POST_HANDSHAKE && a->tls12)
 		return usage_error("--phase post_handshake is TLS 1.3 only (drop --tls1.2)");
 	if (a->src.n == 0)
 		return usage_error("no certificate source (give PATH..., --nssdb DIR or "
-		    "--pkcs11 URI)");
+				   "--pkcs11 URI)");
 	if (a->client != NULL && strcmp(a->client, "all") != 0 &&
 	    certpick_profile_find(a->client) == NULL)
 		return usage_error("unknown client '%s' (see --list-clients)", a->client);
@@ -187,9 +201,16 @@ cmd_select(int argc, char **argv)
 		return rc;
 	if ((rc = cli_sources_resolve(&a.src)) != 0)
 		goto out;
-	ra = (struct cli_select_req_args){ .url = a.url, .file = a.request, .ca_pem = a.ca_names,
-		.sigalgs = a.sigalgs, .issuers = a.issuers, .n_issuers = a.n_issuers,
-		.tls12 = a.tls12, .phase = a.phase, .size = a.size, .timeout_ms = a.timeout_ms };
+	ra = (struct cli_select_req_args){ .url = a.url,
+		.file = a.request,
+		.ca_pem = a.ca_names,
+		.sigalgs = a.sigalgs,
+		.issuers = a.issuers,
+		.n_issuers = a.n_issuers,
+		.tls12 = a.tls12,
+		.phase = a.phase,
+		.size = a.size,
+		.timeout_ms = a.timeout_ms };
 	if ((rc = cli_select_request(&ra, &req, answer, sizeof(answer))) != 0)
 		goto out;
 	if ((set = certpick_candset_new(&err)) == NULL) {

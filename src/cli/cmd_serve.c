@@ -34,9 +34,25 @@ struct serve_args {
 };
 
 enum {
-	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TRUST, OPT_CA_NAMES, OPT_NO_CA_NAMES,
-	OPT_CLIENT_AUTH, OPT_REQUIRE, OPT_CRL, OPT_TLS12, OPT_TLS13, OPT_FAIL_HS, OPT_MAXCONN,
-	OPT_HS_TO, OPT_HDR_TO, OPT_IDLE_TO, OPT_JSON_LOG, OPT_HELP, OPT_CRL_ALL,
+	OPT_LISTEN = 256,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_TRUST,
+	OPT_CA_NAMES,
+	OPT_NO_CA_NAMES,
+	OPT_CLIENT_AUTH,
+	OPT_REQUIRE,
+	OPT_CRL,
+	OPT_TLS12,
+	OPT_TLS13,
+	OPT_FAIL_HS,
+	OPT_MAXCONN,
+	OPT_HS_TO,
+	OPT_HDR_TO,
+	OPT_IDLE_TO,
+	OPT_JSON_LOG,
+	OPT_HELP,
+	OPT_CRL_ALL,
 };
 
 static const struct option longopts[] = {
@@ -62,8 +78,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int CERTPICK_PRINTF(1, 2)
-usage_error(const char *fmt, ...)
+static int CERTPICK_PRINTF(1, 2) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -102,12 +117,13 @@ log_text(const struct certpick_serve_report *r)
 	printf("%s %s \"%s %s\" %d %s %s %s asked=%s", cli_time(r->time, tb, sizeof(tb)),
 	    cli_esc(r->peer), r->method[0] ? cli_esc_flags(r->method, CERTPICK_TEXT_QUOTED) : "-",
 	    r->path ? cli_esc_flags(r->path, CERTPICK_TEXT_QUOTED) : "-", r->status,
-	    r->substatus ? r->substatus : "-",
-	    r->has_reason ? certpick_reason_id(r->reason) : "-",
+	    r->substatus ? r->substatus : "-", r->has_reason ? certpick_reason_id(r->reason) : "-",
 	    r->tls_version ? cli_esc(r->tls_version) : "-", certpick_serve_asked_name(r->asked));
 	if (r->n_chain > 0)
-		printf(" cert=\"%s\" sha256=%.16s", r->chain[0].subject.rfc4514 ?
-		    cli_esc_flags(r->chain[0].subject.rfc4514, CERTPICK_TEXT_QUOTED) : "?",
+		printf(" cert=\"%s\" sha256=%.16s",
+		    r->chain[0].subject.rfc4514 ?
+			cli_esc_flags(r->chain[0].subject.rfc4514, CERTPICK_TEXT_QUOTED) :
+			"?",
 		    r->chain[0].sha256);
 	putchar('\n');
 }
@@ -161,13 +177,14 @@ print_start(struct certpick_serve *srv, const struct certpick_serve_options *o)
 		    certpick_serve_listen_addr(srv, i), certpick_serve_auth_name(o->auth),
 		    o->n_require > 0 ? ", per path" : "");
 	if (certpick_serve_identity_generated(srv))
-		fprintf(stderr, "certpick: throwaway server certificate for localhost, SHA-256 %s\n",
+		fprintf(stderr,
+		    "certpick: throwaway server certificate for localhost, SHA-256 %s\n",
 		    certpick_serve_identity_sha256(srv));
 	fprintf(stderr, "certpick: CA names sent: %zu (CertificateRequest about %zu bytes)\n", n,
 	    certpick_serve_certreq_size(srv));
 	for (size_t i = 0; i < n && i < 20; i++)
-		fprintf(stderr, "  %s\n", names[i].rfc4514 ? cli_esc(names[i].rfc4514) :
-		    "(invalid name)");
+		fprintf(stderr, "  %s\n",
+		    names[i].rfc4514 ? cli_esc(names[i].rfc4514) : "(invalid name)");
 	if (n > 20)
 		fprintf(stderr, "  ... and %zu more\n", n - 20);
 	for (size_t i = 0; i < f->n; i++)
@@ -206,8 +223,8 @@ cmd_serve(int argc, char **argv)
 			if (a.n_listen == MAX_LIST)
 				return usage_error("too many --listen (max %d)", MAX_LIST);
 			if (!listen_port_ok(optarg))
-				return usage_error("bad --listen '%s' (ADDR:PORT, the port 0 to 65535)",
-				    optarg);
+				return usage_error(
+				    "bad --listen '%s' (ADDR:PORT, the port 0 to 65535)", optarg);
 			a.listen[a.n_listen++] = optarg;
 			break;
 		case OPT_CERT: o.cert_file = optarg; break;
@@ -217,8 +234,8 @@ cmd_serve(int argc, char **argv)
 		case OPT_NO_CA_NAMES: o.no_ca_names = true; break;
 		case OPT_CLIENT_AUTH:
 			if (certpick_serve_auth_from_name(optarg, &o.auth) != 0)
-				return usage_error("bad --client-auth '%s' (require, optional, none)",
-				    optarg);
+				return usage_error(
+				    "bad --client-auth '%s' (require, optional, none)", optarg);
 			a.auth_given = true;
 			break;
 		case OPT_REQUIRE:
@@ -252,11 +269,8 @@ cmd_serve(int argc, char **argv)
 				return usage_error("bad --idle-timeout '%s'", optarg);
 			break;
 		case OPT_JSON_LOG: a.json_log = true; break;
-		case OPT_HELP:
-			fputs(cmd_serve_usage, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_option_error(argv, "", cmd_serve_usage);
+		case OPT_HELP: fputs(cmd_serve_usage, stdout); return CLI_EXIT_OK;
+		default: return cli_option_error(argv, "", cmd_serve_usage);
 		}
 	}
 	if (optind < argc)

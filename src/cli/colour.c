@@ -7,12 +7,36 @@ sgr(const char *code)
 	return cli_g.color ? code : "";
 }
 
-const char *cli_c_bold(void) { return sgr("\033[1m"); }
-const char *cli_c_red(void) { return sgr("\033[31m"); }
-const char *cli_c_yellow(void) { return sgr("\033[33m"); }
-const char *cli_c_green(void) { return sgr("\033[32m"); }
-const char *cli_c_dim(void) { return sgr("\033[2m"); }
-const char *cli_c_reset(void) { return sgr("\033[0m"); }
+const char *
+cli_c_bold(void)
+{
+	return sgr("\033[1m");
+}
+const char *
+cli_c_red(void)
+{
+	return sgr("\033[31m");
+}
+const char *
+cli_c_yellow(void)
+{
+	return sgr("\033[33m");
+}
+const char *
+cli_c_green(void)
+{
+	return sgr("\033[32m");
+}
+const char *
+cli_c_dim(void)
+{
+	return sgr("\033[2m");
+}
+const char *
+cli_c_reset(void)
+{
+	return sgr("\033[0m");
+}
 
 const char *
 cli_c_severity(enum certpick_severity s)

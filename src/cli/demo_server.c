@@ -20,8 +20,8 @@ struct cli_demo_server {
 	int pipefd[2];
 	pthread_t thread;
 	bool running;
-	bool loop_failed;		/* certpick_serve_run() failed: err says why */
-	struct certpick_error err;	/* a loop failure, read after join */
+	bool loop_failed;	   /* certpick_serve_run() failed: err says why */
+	struct certpick_error err; /* a loop failure, read after join */
 };
 
 static void

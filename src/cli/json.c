@@ -101,8 +101,8 @@ cli_json_error(const struct certpick_error *err)
 int
 cli_json_print(json_t *obj, bool lines)
 {
-	size_t flags = JSON_ENSURE_ASCII | (lines ? JSON_COMPACT : JSON_INDENT(2)) |
-	    JSON_PRESERVE_ORDER;
+	size_t flags =
+	    JSON_ENSURE_ASCII | (lines ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER;
 	int ret;
 
 	if ((obj = cli_json_take(obj)) == NULL) {

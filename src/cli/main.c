@@ -24,11 +24,13 @@ static const struct cli_command commands[] = {
 	    cmd_capture_usage },
 	{ "check", cmd_check, "check a certificate for client-authentication problems",
 	    cmd_check_usage },
-	{ "demo", cmd_demo, "tell the whole story offline: throwaway PKI, check, serve, probe, select, get",
+	{ "demo", cmd_demo,
+	    "tell the whole story offline: throwaway PKI, check, serve, probe, select, get",
 	    cmd_demo_usage },
 	{ "get", cmd_get, "send an HTTPS request with the client certificate a client would pick",
 	    cmd_get_usage },
-	{ "probe", cmd_probe, "show what a server asks of a client certificate, and if it is required",
+	{ "probe", cmd_probe,
+	    "show what a server asks of a client certificate, and if it is required",
 	    cmd_probe_usage },
 	{ "select", cmd_select, "say which client certificate each client sends, and why not",
 	    cmd_select_usage },
@@ -57,7 +59,8 @@ print_main_help(FILE *fp)
 {
 	fputs(main_usage, fp);
 	fputs("\nShows both halves of a TLS client-certificate failure: what the server\n"
-	      "asked for, and what the client did with it.\n\ncommands:\n", fp);
+	      "asked for, and what the client did with it.\n\ncommands:\n",
+	    fp);
 	for (size_t i = 0; i < CLI_NELEM(commands); i++)
 		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'certpick COMMAND --help' for a command's options.\n"
@@ -126,8 +129,8 @@ cli_option_error(char **argv, const char *optstring, const char *usage)
 	size_t n = strcspn(arg, "=");
 	bool is_long = strncmp(arg, "--", 2) == 0;
 
-	if ((is_long && optopt != 0) || (!is_long && optopt != 0 && optopt != ':' &&
-	    strchr(optstring, optopt) != NULL))
+	if ((is_long && optopt != 0) ||
+	    (!is_long && optopt != 0 && optopt != ':' && strchr(optstring, optopt) != NULL))
 		fprintf(stderr, "certpick: error: option '%.*s' needs a value\n", (int)n, arg);
 	else
 		fprintf(stderr, "certpick: error: unknown option '%.*s'\n", (int)n, arg);
@@ -156,8 +159,10 @@ cli_is_http_token(const char *s)
 	/* RFC 9110 5.6.2: tchar */
 	size_t n = strlen(s);
 
-	return n > 0 && strspn(s, "!#$%&'*+-.^_`|~0123456789"
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
+	return n > 0 &&
+	    strspn(s,
+		"!#$%&'*+-.^_`|~0123456789"
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
 }
 
 /* see cli.h */
@@ -176,7 +181,7 @@ cli_connect_to_ok(const char *s)
 		return end[1] == '\0' || (end[1] == ':' && cli_parse_port(end + 2, &port) == 0);
 	}
 	if (colon == NULL || strchr(s, ':') != colon)
-		return colon == s ? false : true;	/* "addr", or a bare IPv6 address */
+		return colon == s ? false : true; /* "addr", or a bare IPv6 address */
 	return colon != s && cli_parse_port(colon + 1, &port) == 0;
 }
 
@@ -288,10 +293,11 @@ secret_on_argv(int argc, char **argv)
 
 			if (strncmp(argv[i], names[k], n) == 0 &&
 			    (argv[i][n] == '\0' || argv[i][n] == '=')) {
-				fprintf(stderr, "certpick: error: unknown option '%.*s': passwords "
+				fprintf(stderr,
+				    "certpick: error: unknown option '%.*s': passwords "
 				    "are never taken on the command line (shell history, ps); use "
-				    "%s-env VAR or %s-file FILE, or answer the prompt\n", (int)n,
-				    names[k], k == 1 ? "--pin" : "--password",
+				    "%s-env VAR or %s-file FILE, or answer the prompt\n",
+				    (int)n, names[k], k == 1 ? "--pin" : "--password",
 				    k == 1 ? "--pin" : "--password");
 				return true;
 			}
@@ -311,7 +317,7 @@ providers_load(void)
 {
 	if ((prov_legacy = OSSL_PROVIDER_load(NULL, "legacy")) != NULL)
 		prov_default = OSSL_PROVIDER_load(NULL, "default");
-	ERR_clear_error();	/* no legacy module: those files then fail to decrypt */
+	ERR_clear_error(); /* no legacy module: those files then fail to decrypt */
 }
 
 static int

@@ -10,14 +10,14 @@
 
 #include "cli.h"
 
-#define TARGETS_MAX ((size_t)64 << 20)	/* about a million targets */
+#define TARGETS_MAX ((size_t)64 << 20) /* about a million targets */
 
 struct many {
 	bool json, input_order, progress;
 	FILE *save;
 	const char *cert_file;
 	size_t n, done, failed, refused;
-	struct certpick_probe_result **pending;	/* --order input: results not yet printed */
+	struct certpick_probe_result **pending; /* --order input: results not yet printed */
 	size_t next_out;
 	int write_error;
 };
@@ -39,8 +39,10 @@ cli_json_save(const char *path, json_t *obj, bool lines, const char *mode)
 		json_decref(obj);
 		return -1;
 	}
-	if (json_dumpf(obj, fp, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER |
-	    (lines ? JSON_COMPACT : JSON_INDENT(2))) != 0 || fputc('\n', fp) == EOF)
+	if (json_dumpf(obj, fp,
+		JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER |
+		    (lines ? JSON_COMPACT : JSON_INDENT(2))) != 0 ||
+	    fputc('\n', fp) == EOF)
 		rc = -1;
 	if (fclose(fp) != 0)
 		rc = -1;
@@ -62,8 +64,10 @@ emit(struct many *m, struct certpick_probe_result *r)
 	if (m->save != NULL) {
 		json_t *o = cli_json_probe(r, m->cert_file);
 
-		if (o == NULL || json_dumpf(o, m->save, JSON_COMPACT | JSON_ENSURE_ASCII |
-		    JSON_PRESERVE_ORDER) != 0 || fputc('\n', m->save) == EOF)
+		if (o == NULL ||
+		    json_dumpf(o, m->save,
+			JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER) != 0 ||
+		    fputc('\n', m->save) == EOF)
 			m->write_error = 1;
 		json_decref(o);
 	}
@@ -195,8 +199,8 @@ read_targets(const char *path, char ***out, size_t *n)
 
 /* see cli.h */
 int
-cli_probe_many(const struct certpick_probe_options *opts, const char *file, unsigned jobs, bool json,
-    bool input_order, const char *save)
+cli_probe_many(const struct certpick_probe_options *opts, const char *file, unsigned jobs,
+    bool json, bool input_order, const char *save)
 {
 	struct many m = { .json = json, .input_order = input_order, .cert_file = opts->cert_file };
 	struct certpick_error err = { 0 };
@@ -218,7 +222,8 @@ cli_probe_many(const struct certpick_probe_options *opts, const char *file, unsi
 		rc = CLI_EXIT_INPUT;
 		goto out;
 	}
-	if (certpick_probe_run_many((const char *const *)targets, n, jobs, opts, on_done, &m, &err) != 0) {
+	if (certpick_probe_run_many((const char *const *)targets, n, jobs, opts, on_done, &m,
+		&err) != 0) {
 		rc = cli_error(&err);
 		goto out;
 	}

@@ -55,7 +55,8 @@ cli_progress_update(struct cli_progress *p, size_t done, size_t total)
 		return;
 	p->show_at = t + PROGRESS_EVERY_MS;
 	if (total > 0)
-		fprintf(stderr, "\rcertpick: %s: %zu of %zu %s\033[K", p->what, done, total, p->unit);
+		fprintf(stderr, "\rcertpick: %s: %zu of %zu %s\033[K", p->what, done, total,
+		    p->unit);
 	else
 		fprintf(stderr, "\rcertpick: %s: %zu %s\033[K", p->what, done, p->unit);
 	fflush(stderr);

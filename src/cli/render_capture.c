@@ -55,10 +55,10 @@ json_answer(const struct certpick_capture_answer *a)
 		if (c->parsed) {
 			cli_json_set(x, "subject", cli_json_dn(&c->subject));
 			cli_json_set(x, "issuer", cli_json_dn(&c->issuer));
-			cli_json_set(x, "not_before", cli_json_str(cli_time(c->not_before, nb,
-			    sizeof(nb))));
-			cli_json_set(x, "not_after", cli_json_str(cli_time(c->not_after, na,
-			    sizeof(na))));
+			cli_json_set(x, "not_before",
+			    cli_json_str(cli_time(c->not_before, nb, sizeof(nb))));
+			cli_json_set(x, "not_after",
+			    cli_json_str(cli_time(c->not_after, na, sizeof(na))));
 			cli_json_set(x, "key_type", cli_json_str(c->key_type));
 		}
 		cli_json_append(chain, x);
@@ -69,8 +69,8 @@ json_answer(const struct certpick_capture_answer *a)
 		cli_json_set(o, "request", json_integer((json_int_t)a->request));
 	cli_json_set(o, "empty", json_boolean(a->n_certs == 0));
 	cli_json_set(o, "chain", chain);
-	cli_json_set(o, "certificate_verify", a->has_verify ? json_scheme(a->verify_scheme) :
-	    json_null());
+	cli_json_set(o, "certificate_verify",
+	    a->has_verify ? json_scheme(a->verify_scheme) : json_null());
 	cli_json_set(o, "chain_verified", a->checked ? json_boolean(a->chain_ok) : json_null());
 	cli_json_set(o, "findings", cli_json_findings(&a->findings));
 	return o;
@@ -80,13 +80,16 @@ static json_t *
 json_conn(const struct certpick_capture_conn *c)
 {
 	json_t *o = json_object(), *hello = json_object(), *sig = json_array();
-	json_t *reqs = json_array(), *ans = json_array(), *alerts = json_array(), *notes = json_array();
+	json_t *reqs = json_array(), *ans = json_array(), *alerts = json_array(),
+	       *notes = json_array();
 	cli_json_set(o, "client", cli_json_str(c->client));
 	cli_json_set(o, "server", cli_json_str(c->server));
 	cli_json_set(o, "start", json_real(c->first_time));
 	cli_json_set(o, "tls_version", cli_json_str(tls_name(c->version)));
-	cli_json_set(o, "cipher", c->version ? json_pack("{s:i, s:o}", "code", (int)c->cipher,
-	    "name", cli_json_str(certpick_capture_suite_name(c->cipher))) : json_null());
+	cli_json_set(o, "cipher",
+	    c->version ? json_pack("{s:i, s:o}", "code", (int)c->cipher, "name",
+			     cli_json_str(certpick_capture_suite_name(c->cipher))) :
+			 json_null());
 	if (c->has_client_hello) {
 		cli_json_set(hello, "sni", c->has_sni ? cli_json_str(c->sni) : json_null());
 		cli_json_set(hello, "post_handshake_auth", json_boolean(c->pha_offered));
@@ -109,13 +112,16 @@ json_conn(const struct certpick_capture_conn *c)
 	for (size_t i = 0; i < c->n_alerts; i++)
 		cli_json_append(alerts, json_alert(&c->alerts[i]));
 	cli_json_set(o, "alerts", alerts);
-	cli_json_set(o, "http", c->http_request || c->http_status ? json_pack("{s:o, s:o, s:o}",
-	    "request", cli_json_str(c->http_request), "status", c->http_status ?
-	    json_integer(c->http_status) : json_null(), "reason", cli_json_str(c->http_reason)) :
-	    json_null());
-	cli_json_set(o, "decryption", json_pack("{s:b, s:I, s:I}", "keys_found", c->keys_found,
-	    "records_decrypted", (json_int_t)c->records_decrypted, "records_not_decrypted",
-	    (json_int_t)c->records_undecrypted));
+	cli_json_set(o, "http",
+	    c->http_request || c->http_status ?
+		json_pack("{s:o, s:o, s:o}", "request", cli_json_str(c->http_request), "status",
+		    c->http_status ? json_integer(c->http_status) : json_null(), "reason",
+		    cli_json_str(c->http_reason)) :
+		json_null());
+	cli_json_set(o, "decryption",
+	    json_pack("{s:b, s:I, s:I}", "keys_found", c->keys_found, "records_decrypted",
+		(json_int_t)c->records_decrypted, "records_not_decrypted",
+		(json_int_t)c->records_undecrypted));
 	for (size_t i = 0; i < c->n_notes; i++)
 		cli_json_append(notes, cli_json_str(c->notes[i]));
 	cli_json_set(o, "not_seen", notes);
@@ -135,9 +141,11 @@ json_head(const struct certpick_capture_result *r, const char *file)
 	cli_json_set(o, "tcp_segments", json_integer((json_int_t)r->tcp_segments));
 	cli_json_set(o, "ip_fragments", json_integer((json_int_t)r->fragments));
 	cli_json_set(o, "truncated_frames", json_integer((json_int_t)r->truncated_frames));
-	cli_json_set(o, "connections_not_followed", json_integer((json_int_t)r->connections_dropped));
-	cli_json_set(o, "keylog", json_pack("{s:I, s:I}", "entries", (json_int_t)r->keylog_entries,
-	    "bad_lines", (json_int_t)r->keylog_bad_lines));
+	cli_json_set(o, "connections_not_followed",
+	    json_integer((json_int_t)r->connections_dropped));
+	cli_json_set(o, "keylog",
+	    json_pack("{s:I, s:I}", "entries", (json_int_t)r->keylog_entries, "bad_lines",
+		(json_int_t)r->keylog_bad_lines));
 	return o;
 }
 
@@ -165,8 +173,9 @@ int
 cli_json_capture_print(const struct certpick_capture_result *r, const char *file)
 {
 	json_t *head = cli_json_take(json_head(r, file));
-	char *h = head ? json_dumps(head, JSON_ENSURE_ASCII | JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER) : NULL;
+	char *h = head ?
+	    json_dumps(head, JSON_ENSURE_ASCII | JSON_INDENT(2) | JSON_PRESERVE_ORDER) :
+	    NULL;
 	json_decref(head);
 	if (h == NULL)
 		goto fail;
@@ -210,8 +219,8 @@ text_request(FILE *fp, size_t i, const struct certpick_certreq *q)
 	    certpick_phase_name(q->phase), tls_name(q->tls_version), q->n_ca_names,
 	    q->n_ca_names == 1 ? "" : "s");
 	for (size_t j = 0; j < q->n_ca_names; j++)
-		fprintf(fp, "    CA: %s\n", cli_esc(q->ca_names[j].rfc4514 ?
-		    q->ca_names[j].rfc4514 : "(not a valid DN)"));
+		fprintf(fp, "    CA: %s\n",
+		    cli_esc(q->ca_names[j].rfc4514 ? q->ca_names[j].rfc4514 : "(not a valid DN)"));
 	text_sigalgs(fp, "    signature algorithms: ", q->sigalgs, q->n_sigalgs);
 	for (size_t j = 0; j < q->findings.n; j++)
 		cli_text_finding(fp, &q->findings.v[j], "    ");
@@ -224,8 +233,8 @@ text_answer(FILE *fp, const struct certpick_capture_answer *a)
 		fprintf(fp, "  client Certificate: empty\n");
 		return;
 	}
-	fprintf(fp, "  client Certificate: %zu certificate%s\n", a->n_certs, a->n_certs == 1 ?
-	    "" : "s");
+	fprintf(fp, "  client Certificate: %zu certificate%s\n", a->n_certs,
+	    a->n_certs == 1 ? "" : "s");
 	for (size_t i = 0; i < a->n_certs; i++) {
 		const struct certpick_capture_cert *c = &a->certs[i];
 		fprintf(fp, "    [%zu] %s\n        issuer %s, %s key, sha256 %s\n", i,
@@ -234,11 +243,14 @@ text_answer(FILE *fp, const struct certpick_capture_answer *a)
 		    c->key_type[0] ? c->key_type : "?", c->sha256);
 	}
 	if (a->checked)
-		fprintf(fp, "    chain: %s\n", a->chain_ok ? "verifies to the trust store" :
-		    "does not verify to the trust store");
+		fprintf(fp, "    chain: %s\n",
+		    a->chain_ok ? "verifies to the trust store" :
+				  "does not verify to the trust store");
 	if (a->has_verify)
-		fprintf(fp, "  CertificateVerify: %s\n", certpick_sigalg_name(a->verify_scheme) ?
-		    certpick_sigalg_name(a->verify_scheme) : "?");
+		fprintf(fp, "  CertificateVerify: %s\n",
+		    certpick_sigalg_name(a->verify_scheme) ?
+			certpick_sigalg_name(a->verify_scheme) :
+			"?");
 	for (size_t j = 0; j < a->findings.n; j++)
 		cli_text_finding(fp, &a->findings.v[j], "    ");
 }
@@ -247,20 +259,22 @@ static void
 text_conn(FILE *fp, const struct certpick_capture_conn *c)
 {
 	fprintf(fp, "%s%s -> %s%s  %s%s%s\n", cli_c_bold(), c->client, c->server, cli_c_reset(),
-	    tls_name(c->version) ? tls_name(c->version) : "(no ServerHello)",
-	    c->version ? " " : "", c->version && certpick_capture_suite_name(c->cipher) ?
-	    certpick_capture_suite_name(c->cipher) : "");
+	    tls_name(c->version) ? tls_name(c->version) : "(no ServerHello)", c->version ? " " : "",
+	    c->version && certpick_capture_suite_name(c->cipher) ?
+		certpick_capture_suite_name(c->cipher) :
+		"");
 	if (c->has_client_hello) {
 		fprintf(fp, "  ClientHello: SNI %s, post_handshake_auth %s\n",
-		    c->has_sni ? cli_esc(c->sni) : "(none)", c->pha_offered ? "offered" :
-		    "not offered");
+		    c->has_sni ? cli_esc(c->sni) : "(none)",
+		    c->pha_offered ? "offered" : "not offered");
 		text_sigalgs(fp, "    signature algorithms: ", c->sigalgs, c->n_sigalgs);
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < c->n_requests; i++) {
 		text_request(fp, i, c->requests[i]);
 		for (; k < c->n_answers && c->answers[k].request != SIZE_MAX &&
-		    c->answers[k].request <= i; k++)
+		     c->answers[k].request <= i;
+		     k++)
 			text_answer(fp, &c->answers[k]);
 	}
 	for (; k < c->n_answers; k++)
@@ -269,12 +283,13 @@ text_conn(FILE *fp, const struct certpick_capture_conn *c)
 		const struct certpick_capture_alert *a = &c->alerts[i];
 		const char *n = certpick_alert_name(a->description);
 		if (a->encrypted)
-			fprintf(fp, "  alert from the %s: (encrypted)\n", a->from_client ? "client" :
-			    "server");
+			fprintf(fp, "  alert from the %s: (encrypted)\n",
+			    a->from_client ? "client" : "server");
 		else
 			fprintf(fp, "  alert from the %s: %s %s (%u), %s the request\n",
-			    a->from_client ? "client" : "server", a->level == 2 ? "fatal" : "warning",
-			    n ? n : "?", a->description, a->after_requests ? "after" : "before");
+			    a->from_client ? "client" : "server",
+			    a->level == 2 ? "fatal" : "warning", n ? n : "?", a->description,
+			    a->after_requests ? "after" : "before");
 	}
 	if (c->http_request)
 		fprintf(fp, "  HTTP request: %s\n", cli_esc(c->http_request));

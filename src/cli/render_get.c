@@ -24,7 +24,8 @@ cli_get_flow(const char *url, const struct certpick_candset *set,
     const struct certpick_get_options *go, bool any_phase, time_t now, struct cli_get_run *r,
     struct certpick_error *err)
 {
-	struct certpick_select_options so = { .now = now, .trace = cli_trace,
+	struct certpick_select_options so = { .now = now,
+		.trace = cli_trace,
 		.assume_asked = any_phase };
 	struct certpick_get_options like = *go;
 	char answer[256];
@@ -41,10 +42,12 @@ cli_get_flow(const char *url, const struct certpick_candset *set,
 	r->req = last_request(r->probe);
 	if (!any_phase) {
 		/* as the client would: PHA offered, renegotiation answered, or not */
-		like.no_pha = certpick_profile_phase(profile,
-		    CERTPICK_PHASE_POST_HANDSHAKE)->reach != CERTPICK_REACH_ASKED;
-		like.no_renegotiation = certpick_profile_phase(profile,
-		    CERTPICK_PHASE_RENEGOTIATION)->reach != CERTPICK_REACH_ASKED;
+		like.no_pha =
+		    certpick_profile_phase(profile, CERTPICK_PHASE_POST_HANDSHAKE)->reach !=
+		    CERTPICK_REACH_ASKED;
+		like.no_renegotiation =
+		    certpick_profile_phase(profile, CERTPICK_PHASE_RENEGOTIATION)->reach !=
+		    CERTPICK_REACH_ASKED;
 	}
 	cli_probe_answer(r->probe, answer, sizeof(answer));
 	so.server_answer = answer[0] != '\0' ? answer : NULL;
@@ -88,11 +91,14 @@ cli_get_exit(const struct cli_get_run *r)
 		return CLI_EXIT_INTERNAL;
 	if (g->status >= 200 && g->status < 400)
 		return CLI_EXIT_OK;
-	if (g->protocol != NULL && (g->service.outcome == CERTPICK_SERVICE_ACCEPTED ||
-	    g->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY) && g->error.code == CERTPICK_OK)
+	if (g->protocol != NULL &&
+	    (g->service.outcome == CERTPICK_SERVICE_ACCEPTED ||
+		g->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY) &&
+	    g->error.code == CERTPICK_OK)
 		return CLI_EXIT_OK;
-	if (g->protocol != NULL && (g->service.outcome == CERTPICK_SERVICE_REFUSED ||
-	    g->service.outcome == CERTPICK_SERVICE_NOT_OFFERED))
+	if (g->protocol != NULL &&
+	    (g->service.outcome == CERTPICK_SERVICE_REFUSED ||
+		g->service.outcome == CERTPICK_SERVICE_NOT_OFFERED))
 		return CLI_EXIT_NO;
 	if (g->status >= 400)
 		return CLI_EXIT_NO;
@@ -148,8 +154,10 @@ print_advice(FILE *fp, const char *text, size_t len)
 static void
 html_advice(FILE *fp, const char *body)
 {
-	static const struct { const char *ent, *c; } ents[] = { { "&#39;", "'" },
-		{ "&quot;", "\"" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&amp;", "&" } };
+	static const struct {
+		const char *ent, *c;
+	} ents[] = { { "&#39;", "'" }, { "&quot;", "\"" }, { "&lt;", "<" }, { "&gt;", ">" },
+		{ "&amp;", "&" } };
 	const char *p = strstr(body, "id=\"advice\">"), *end;
 	char text[4 * ADVICE_MAX];
 	size_t n = 0;
@@ -204,8 +212,9 @@ text_service(FILE *fp, const struct certpick_get_result *g)
 	    g->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY;
 
 	fprintf(fp, "%s%s service: %s", ok ? cli_c_green() : cli_c_red(), cli_esc(g->protocol),
-	    g->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY ? "handshake completed" :
-	    certpick_service_outcome_name(g->service.outcome));
+	    g->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY ?
+		"handshake completed" :
+		certpick_service_outcome_name(g->service.outcome));
 	if (g->service.code >= 0)
 		fprintf(fp, " %d", g->service.code);
 	if (g->service.text != NULL)
@@ -240,8 +249,9 @@ text_outcome(FILE *fp, const struct cli_get_run *r)
 	else if (g->protocol != NULL && g->error.code == CERTPICK_OK)
 		text_service(fp, g);
 	else if (g->alert >= 0)
-		fprintf(fp, "%sTLS %salert %d (%s)%s", cli_c_red(), g->alert_fatal ? "" : "warning ",
-		    g->alert, certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
+		fprintf(fp, "%sTLS %salert %d (%s)%s", cli_c_red(),
+		    g->alert_fatal ? "" : "warning ", g->alert,
+		    certpick_alert_name(g->alert) ? certpick_alert_name(g->alert) : "?",
 		    cli_c_reset());
 	else
 		fprintf(fp, "%sno answer%s: %s", cli_c_red(), cli_c_reset(),
@@ -289,18 +299,19 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	if (req == NULL) {
 		fprintf(fp, "  the server did not ask for a client certificate (%s)\n",
 		    r->probe->evidence_text ? cli_esc(r->probe->evidence_text) :
-		    "no CertificateRequest");
+					      "no CertificateRequest");
 		if (failed)
-			fputs("  what to change: this refusal is not about a client certificate\n", fp);
+			fputs("  what to change: this refusal is not about a client certificate\n",
+			    fp);
 		return;
 	}
 	fprintf(fp, "  the server asked %s, %s, naming %zu CA%s%s\n", when_asked(req),
 	    tls_name(req->tls_version), req->n_ca_names, req->n_ca_names == 1 ? "" : "s",
 	    req->n_ca_names ? ":" : " (any issuer)");
 	for (size_t i = 0; i < req->n_ca_names && i < 10; i++)
-		fprintf(fp, "    - %s\n", req->ca_names[i].rfc4514 ?
-		    cli_esc(req->ca_names[i].rfc4514) :
-		    "(invalid name)");
+		fprintf(fp, "    - %s\n",
+		    req->ca_names[i].rfc4514 ? cli_esc(req->ca_names[i].rfc4514) :
+					       "(invalid name)");
 	if (req->n_ca_names > 10)
 		fprintf(fp, "    ... and %zu more\n", req->n_ca_names - 10);
 	if (r->sent >= 0) {
@@ -321,16 +332,20 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	    r->sel->outcome == CERTPICK_OUTCOME_FAILS_CONNECTION)
 		fprintf(fp, "  what to change: %s\n", certpick_reason_hint(r->sel->outcome_reason));
 	else if (r->sent >= 0)
-		fprintf(fp, "  what to change: the server refused the certificate it asked for "
+		fprintf(fp,
+		    "  what to change: the server refused the certificate it asked for "
 		    "(its answer, with -i, says why); 'certpick check --trust SERVER-CA.pem %s' "
-		    "shows every problem of the certificate\n", r->sel->v[r->sent].source);
+		    "shows every problem of the certificate\n",
+		    r->sel->v[r->sent].source);
 	else if (r->sel->n == 0)
 		fputs("  what to change: give certpick the certificate to send (a file, folder, "
-		    ".p12, --nssdb or --pkcs11 source)\n", fp);
+		      ".p12, --nssdb or --pkcs11 source)\n",
+		    fp);
 	else
 		fputs("  what to change: use a certificate issued under a CA named above, with its "
-		    "private key, clientAuth in its EKU, digitalSignature in its KU, valid now "
-		    "(each fix above)\n", fp);
+		      "private key, clientAuth in its EKU, digitalSignature in its KU, valid now "
+		      "(each fix above)\n",
+		    fp);
 }
 
 json_t *
@@ -347,30 +362,32 @@ cli_get_json(const struct cli_get_run *r, const char *url)
 		json_t *chain = json_array();
 
 		for (size_t i = 0; i < c->n_chain; i++)
-			cli_json_append(chain, json_pack("{s:o, s:s}", "subject",
-			    cli_json_str(c->chain[i].subject), "sha256", c->chain[i].sha256));
+			cli_json_append(chain,
+			    json_pack("{s:o, s:s}", "subject", cli_json_str(c->chain[i].subject),
+				"sha256", c->chain[i].sha256));
 		sent = json_pack("{s:o, s:o, s:s, s:o}", "source", cli_json_str(c->source),
 		    "subject", cli_json_str(c->subject), "sha256", c->sha256, "chain", chain);
 	}
 	return json_pack("{s:i, s:o, s:s, s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "schema", 1, "url", cli_json_str(url), "client", certpick_profile_name(r->profile),
-	    "status", g ? g->status : 0,
-	    "reason", g && g->reason ? cli_json_str(g->reason) : json_null(),
-	    "tls_version", tls_name(g ? g->tls_version : 0),
-	    "certificate_sent", g ? g->certificate_sent : false,
-	    "sent", sent,
-	    "alert", g && g->alert >= 0 ? json_pack("{s:i, s:s?, s:b}", "code", g->alert, "name",
-		certpick_alert_name(g->alert), "fatal", g->alert_fatal) : json_null(),
-	    "requests", reqs,
-	    "service", g && g->protocol != NULL ? json_pack("{s:s, s:s, s:o, s:o, s:o}",
-		"protocol", g->protocol, "outcome", certpick_service_outcome_name(g->service.outcome),
-		"code", g->service.code >= 0 ? json_integer(g->service.code) : json_null(),
-		"text", g->service.text ? cli_json_str(g->service.text) : json_null(),
-		"identity", g->service.identity ? cli_json_str(g->service.identity) : json_null()) :
+	    "status", g ? g->status : 0, "reason",
+	    g && g->reason ? cli_json_str(g->reason) : json_null(), "tls_version",
+	    tls_name(g ? g->tls_version : 0), "certificate_sent", g ? g->certificate_sent : false,
+	    "sent", sent, "alert",
+	    g && g->alert >= 0 ? json_pack("{s:i, s:s?, s:b}", "code", g->alert, "name",
+				     certpick_alert_name(g->alert), "fatal", g->alert_fatal) :
+				 json_null(),
+	    "requests", reqs, "service",
+	    g && g->protocol != NULL ?
+		json_pack("{s:s, s:s, s:o, s:o, s:o}", "protocol", g->protocol, "outcome",
+		    certpick_service_outcome_name(g->service.outcome), "code",
+		    g->service.code >= 0 ? json_integer(g->service.code) : json_null(), "text",
+		    g->service.text ? cli_json_str(g->service.text) : json_null(), "identity",
+		    g->service.identity ? cli_json_str(g->service.identity) : json_null()) :
 		json_null(),
-	    "probe", r->probe ? cli_json_probe(r->probe, NULL) : json_null(),
-	    "selection", r->sel ? cli_json_selection(r->sel, r->req) : json_null(),
-	    "error", g && g->error.code != CERTPICK_OK ? cli_json_error(&g->error) :
+	    "probe", r->probe ? cli_json_probe(r->probe, NULL) : json_null(), "selection",
+	    r->sel ? cli_json_selection(r->sel, r->req) : json_null(), "error",
+	    g && g->error.code != CERTPICK_OK			? cli_json_error(&g->error) :
 		r->probe && r->probe->error.code != CERTPICK_OK ? cli_json_error(&r->probe->error) :
-		json_null());
+								  json_null());
 }

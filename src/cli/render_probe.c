@@ -14,7 +14,7 @@ static json_t *
 json_hex(const uint8_t *p, size_t len)
 {
 	char *h = certpick_hex(p, len);
-	json_t *v = h != NULL ? cli_json_str(h) : NULL;	/* NULL: the command fails */
+	json_t *v = h != NULL ? cli_json_str(h) : NULL; /* NULL: the command fails */
 
 	free(h);
 	return v;
@@ -45,38 +45,42 @@ json_sigalgs(const uint16_t *v, size_t n)
 json_t *
 cli_json_certreq(const struct certpick_certreq *r)
 {
-	json_t *o = json_object(), *names = json_array(), *types = json_array(), *exts = json_array();
+	json_t *o = json_object(), *names = json_array(), *types = json_array(),
+	       *exts = json_array();
 
 	cli_json_set(o, "phase", cli_json_str(certpick_phase_name(r->phase)));
-	cli_json_set(o, "tls_version", cli_json_str(r->tls_version == CERTPICK_TLS13 ? "TLSv1.3" :
-	    "TLSv1.2"));
+	cli_json_set(o, "tls_version",
+	    cli_json_str(r->tls_version == CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2"));
 	for (size_t i = 0; i < r->n_ca_names; i++)
 		cli_json_append(names, cli_json_dn(&r->ca_names[i]));
 	cli_json_set(o, "ca_names", names);
 	for (size_t i = 0; i < r->n_cert_types; i++)
-		cli_json_append(types, json_code_name(certpick_cert_type_name(r->cert_types[i]),
-		    r->cert_types[i], 2));
+		cli_json_append(types,
+		    json_code_name(certpick_cert_type_name(r->cert_types[i]), r->cert_types[i], 2));
 	cli_json_set(o, "certificate_types", types);
 	cli_json_set(o, "signature_algorithms", json_sigalgs(r->sigalgs, r->n_sigalgs));
 	if (r->has_sigalgs_cert)
 		cli_json_set(o, "signature_algorithms_cert",
 		    json_sigalgs(r->sigalgs_cert, r->n_sigalgs_cert));
 	if (r->tls_version == CERTPICK_TLS13)
-		cli_json_set(o, "certificate_request_context", json_hex(r->context, r->context_len));
+		cli_json_set(o, "certificate_request_context",
+		    json_hex(r->context, r->context_len));
 	for (size_t i = 0; i < r->n_extensions; i++) {
 		const struct certpick_cr_extension *x = &r->extensions[i];
 
-		cli_json_append(exts, json_pack("{s:i, s:o, s:o}", "type", (int)x->type,
-		    "name", json_str_or_null(certpick_extension_name(x->type)),
-		    "data", json_hex(x->data, x->len)));
+		cli_json_append(exts,
+		    json_pack("{s:i, s:o, s:o}", "type", (int)x->type, "name",
+			json_str_or_null(certpick_extension_name(x->type)), "data",
+			json_hex(x->data, x->len)));
 	}
 	cli_json_set(o, "extensions", exts);
 	if (r->n_oid_filters > 0) {
 		json_t *f = json_array();
 
 		for (size_t i = 0; i < r->n_oid_filters; i++)
-			cli_json_append(f, json_pack("{s:s, s:o}", "oid", r->oid_filters[i].oid,
-			    "values", json_hex(r->oid_filters[i].values, r->oid_filters[i].values_len)));
+			cli_json_append(f,
+			    json_pack("{s:s, s:o}", "oid", r->oid_filters[i].oid, "values",
+				json_hex(r->oid_filters[i].values, r->oid_filters[i].values_len)));
 		cli_json_set(o, "oid_filters", f);
 	}
 	cli_json_set(o, "size", json_integer((json_int_t)r->size));
@@ -91,8 +95,8 @@ json_alert(const struct certpick_probe_attempt *a)
 	if (a->alert < 0)
 		return json_null();
 	return json_pack("{s:i, s:o, s:b, s:b}", "code", a->alert, "name",
-	    json_str_or_null(certpick_alert_name(a->alert)), "after_request", a->alert_after_request,
-	    "fatal", a->alert_fatal);
+	    json_str_or_null(certpick_alert_name(a->alert)), "after_request",
+	    a->alert_after_request, "fatal", a->alert_fatal);
 }
 
 static json_t *
@@ -134,20 +138,23 @@ json_service(const struct certpick_probe_result *r, const struct certpick_probe_
 
 	if (r->protocol == NULL)
 		return json_null();
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:b}",
-	    "protocol", r->protocol, "outcome", certpick_service_outcome_name(v->outcome),
-	    "code", v->code >= 0 ? json_integer(v->code) : json_null(),
-	    "text", json_str_or_null(v->text), "identity", json_str_or_null(v->identity),
-	    "capabilities", v->capabilities != NULL ? json_words(v->capabilities) : json_null(),
-	    "banner", json_str_or_null(v->banner), "offers_external", v->offers_external,
-	    "sent_auth", v->sent_auth);
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:b}", "protocol", r->protocol,
+	    "outcome", certpick_service_outcome_name(v->outcome), "code",
+	    v->code >= 0 ? json_integer(v->code) : json_null(), "text", json_str_or_null(v->text),
+	    "identity", json_str_or_null(v->identity), "capabilities",
+	    v->capabilities != NULL ? json_words(v->capabilities) : json_null(), "banner",
+	    json_str_or_null(v->banner), "offers_external", v->offers_external, "sent_auth",
+	    v->sent_auth);
 }
 
 static const char *
 tls_name(uint16_t v)
 {
-	return v == 0x0304 ? "TLSv1.3" : v == 0x0303 ? "TLSv1.2" : v == 0x0302 ? "TLSv1.1" :
-	    v == 0x0301 ? "TLSv1" : NULL;
+	return v == 0x0304 ? "TLSv1.3" :
+	    v == 0x0303	   ? "TLSv1.2" :
+	    v == 0x0302	   ? "TLSv1.1" :
+	    v == 0x0301	   ? "TLSv1" :
+			     NULL;
 }
 
 /* see cli.h */
@@ -164,36 +171,42 @@ cli_json_probe(const struct certpick_probe_result *r, const char *cert_file)
 	cli_json_set(o, "servername", json_str_or_null(r->servername));
 	cli_json_set(o, "path", json_str_or_null(r->path));
 	cli_json_set(o, "client_auth", cli_json_str(certpick_client_auth_name(r->client_auth)));
-	cli_json_set(o, "evidence", json_pack("{s:s, s:o, s:o}",
-	    "kind", certpick_probe_end_name(r->evidence), "text", json_str_or_null(r->evidence_text),
-	    "alert", json_alert(a)));
-	cli_json_set(o, "tls", a->handshake_done ? json_pack("{s:o, s:o, s:o}",
-	    "version", json_str_or_null(tls_name(a->tls_version)), "cipher", json_str_or_null(a->cipher),
-	    "alpn", json_str_or_null(a->alpn)) : json_null());
+	cli_json_set(o, "evidence",
+	    json_pack("{s:s, s:o, s:o}", "kind", certpick_probe_end_name(r->evidence), "text",
+		json_str_or_null(r->evidence_text), "alert", json_alert(a)));
+	cli_json_set(o, "tls",
+	    a->handshake_done ?
+		json_pack("{s:o, s:o, s:o}", "version", json_str_or_null(tls_name(a->tls_version)),
+		    "cipher", json_str_or_null(a->cipher), "alpn", json_str_or_null(a->alpn)) :
+		json_null());
 	for (size_t i = 0; i < r->n_requests; i++) {
 		const struct certpick_probe_request *q = &r->requests[i];
 
 		if (q->req != NULL)
 			cli_json_append(reqs, cli_json_certreq(q->req));
 		else
-			cli_json_append(reqs, json_pack("{s:s, s:s, s:i, s:o}",
-			    "phase", certpick_phase_name(q->phase),
-			    "tls_version", q->tls_version == CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2",
-			    "size", (int)q->size, "error",
-			    cli_json_str(q->parse_error ? q->parse_error : "malformed")));
+			cli_json_append(reqs,
+			    json_pack("{s:s, s:s, s:i, s:o}", "phase",
+				certpick_phase_name(q->phase), "tls_version",
+				q->tls_version == CERTPICK_TLS13 ? "TLSv1.3" : "TLSv1.2", "size",
+				(int)q->size, "error",
+				cli_json_str(q->parse_error ? q->parse_error : "malformed")));
 	}
 	cli_json_set(o, "requests", reqs);
 	cli_json_set(o, "http", json_http(&a->http));
 	cli_json_set(o, "service", json_service(r, a));
 	if (r->with_cert.ran)
-		cli_json_set(o, "with_certificate", json_pack("{s:o, s:b, s:b, s:s, s:o, s:o, s:o}",
-		    "file", json_str_or_null(cert_file), "sent", r->with_cert.certificate_sent,
-		    "accepted", r->cert_accepted, "end", certpick_probe_end_name(r->with_cert.end),
-		    "alert", json_alert(&r->with_cert), "http", json_http(&r->with_cert.http),
-		    "service", json_service(r, &r->with_cert)));
+		cli_json_set(o, "with_certificate",
+		    json_pack("{s:o, s:b, s:b, s:s, s:o, s:o, s:o}", "file",
+			json_str_or_null(cert_file), "sent", r->with_cert.certificate_sent,
+			"accepted", r->cert_accepted, "end",
+			certpick_probe_end_name(r->with_cert.end), "alert",
+			json_alert(&r->with_cert), "http", json_http(&r->with_cert.http), "service",
+			json_service(r, &r->with_cert)));
 	cli_json_set(o, "alpn_h2", r->alpn_h2 < 0 ? json_null() : json_boolean(r->alpn_h2));
 	cli_json_set(o, "findings", cli_json_findings(&r->findings));
-	cli_json_set(o, "error", r->error.code != CERTPICK_OK ? cli_json_error(&r->error) : json_null());
+	cli_json_set(o, "error",
+	    r->error.code != CERTPICK_OK ? cli_json_error(&r->error) : json_null());
 	cli_json_set(o, "elapsed_ms", json_integer((json_int_t)r->ms));
 	return o;
 }
@@ -227,20 +240,24 @@ text_request(FILE *fp, size_t i, const struct certpick_probe_request *q)
 		return;
 	}
 	if (r->n_ca_names == 0)
-		fprintf(fp, "  %-22s%s\n", "CA names", r->has_ca_extension ? "none (empty extension)" :
-		    "none: any certificate may be offered");
+		fprintf(fp, "  %-22s%s\n", "CA names",
+		    r->has_ca_extension ? "none (empty extension)" :
+					  "none: any certificate may be offered");
 	else
 		fprintf(fp, "  CA names (%zu):\n", r->n_ca_names);
 	for (size_t k = 0; k < r->n_ca_names; k++) {
 		char h[17];
 
 		if (k == 100 && r->n_ca_names > 110) {
-			fprintf(fp, "    ... %zu more (all of them with --json)\n", r->n_ca_names - k);
+			fprintf(fp, "    ... %zu more (all of them with --json)\n",
+			    r->n_ca_names - k);
 			break;
 		}
 		certpick_dn_short_hash(&r->ca_names[k], h, 8);
-		fprintf(fp, "    %s  %s[%s]%s\n", r->ca_names[k].rfc4514 == NULL ? "(not a valid DER name)" :
-		    r->ca_names[k].rfc4514[0] == '\0' ? "(empty name)" : cli_esc(r->ca_names[k].rfc4514),
+		fprintf(fp, "    %s  %s[%s]%s\n",
+		    r->ca_names[k].rfc4514 == NULL	  ? "(not a valid DER name)" :
+			r->ca_names[k].rfc4514[0] == '\0' ? "(empty name)" :
+							    cli_esc(r->ca_names[k].rfc4514),
 		    cli_c_dim(), h, cli_c_reset());
 	}
 	if (r->tls_version == CERTPICK_TLS12) {
@@ -291,16 +308,19 @@ static void
 text_service_verdict(FILE *fp, const struct certpick_probe_service *v, bool words_only)
 {
 	/* words_only: the line ends with "accepted"/"refused" anyway; say the rest */
-	if (words_only && (v->outcome == CERTPICK_SERVICE_ACCEPTED ||
-	    v->outcome == CERTPICK_SERVICE_REFUSED) && (v->code >= 0 || v->text != NULL)) {
+	if (words_only &&
+	    (v->outcome == CERTPICK_SERVICE_ACCEPTED || v->outcome == CERTPICK_SERVICE_REFUSED) &&
+	    (v->code >= 0 || v->text != NULL)) {
 		if (v->code >= 0)
 			fprintf(fp, "%d", v->code);
 		if (v->text != NULL)
 			fprintf(fp, "%s\"%s\"", v->code >= 0 ? " " : "", cli_esc(v->text));
 		return;
 	}
-	fputs(v->outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY ? "handshake completed" :
-	    certpick_service_outcome_name(v->outcome), fp);
+	fputs(v->outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY ?
+		"handshake completed" :
+		certpick_service_outcome_name(v->outcome),
+	    fp);
 	if (v->code >= 0 || v->text != NULL)
 		fputs(":", fp);
 	if (v->code >= 0)
@@ -315,8 +335,9 @@ text_service(FILE *fp, const struct certpick_probe_result *r)
 {
 	const struct certpick_probe_service *v = &r->without_cert.service;
 
-	if (r->protocol == NULL || (r->without_cert.end != CERTPICK_PROBE_END_SERVICE &&
-	    v->text == NULL && v->banner == NULL))
+	if (r->protocol == NULL ||
+	    (r->without_cert.end != CERTPICK_PROBE_END_SERVICE && v->text == NULL &&
+		v->banner == NULL))
 		return;
 	fprintf(fp, "%-13s%s: ", "service", cli_esc(r->protocol));
 	text_service_verdict(fp, v, false);
@@ -348,14 +369,16 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 		    r->error.detail[0] ? ": " : "", cli_esc(r->error.detail));
 	text_service(fp, r);
 	if (a->handshake_done)
-		fprintf(fp, "%-13s%s %s%s%s\n", "TLS", tls_name(a->tls_version) ? tls_name(a->tls_version) : "?",
-		    cli_esc(a->cipher), a->alpn ? ", ALPN " : "", cli_esc(a->alpn));
+		fprintf(fp, "%-13s%s %s%s%s\n", "TLS",
+		    tls_name(a->tls_version) ? tls_name(a->tls_version) : "?", cli_esc(a->cipher),
+		    a->alpn ? ", ALPN " : "", cli_esc(a->alpn));
 	if (r->with_cert.ran) {
 		const struct certpick_probe_attempt *w = &r->with_cert;
 
 		fprintf(fp, "%-13s%s: ", "with cert", cert_file ? cli_esc(cert_file) : "?");
 		if (!w->certificate_sent)
-			fputs("not sent (the server did not ask, or the client could not use it); ", fp);
+			fputs("not sent (the server did not ask, or the client could not use it); ",
+			    fp);
 		if (w->end == CERTPICK_PROBE_END_HTTP)
 			fprintf(fp, "HTTP %d%s%s%s", w->http.status, w->http.title ? " \"" : "",
 			    cli_esc(w->http.title), w->http.title ? "\"" : "");
@@ -370,7 +393,8 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 		    r->cert_accepted ? "accepted" : "refused", cli_c_reset());
 	}
 	if (r->n_requests == 0 && a->handshake_done && r->protocol == NULL)
-		fprintf(fp, "\nno CertificateRequest on this connection (GET %s)\n", cli_esc(r->path));
+		fprintf(fp, "\nno CertificateRequest on this connection (GET %s)\n",
+		    cli_esc(r->path));
 	else if (r->n_requests == 0 && a->handshake_done)
 		fputs("\nno CertificateRequest on this connection\n", fp);
 	for (size_t i = 0; i < r->n_requests; i++)

@@ -14,8 +14,9 @@ json_chain(const struct certpick_sel_candidate *c)
 	json_t *a = json_array();
 
 	for (size_t i = 0; a != NULL && i < c->n_chain; i++)
-		cli_json_append(a, json_pack("{s:o, s:s}", "subject", cli_json_str(c->chain[i].subject),
-		    "sha256", c->chain[i].sha256));
+		cli_json_append(a,
+		    json_pack("{s:o, s:s}", "subject", cli_json_str(c->chain[i].subject), "sha256",
+			c->chain[i].sha256));
 	return a;
 }
 
@@ -27,9 +28,9 @@ json_pick(const struct certpick_selection *s, long i)
 	if (i < 0)
 		return json_null();
 	c = &s->v[i];
-	return json_pack("{s:o, s:s, s:o, s:o, s:o}", "source", cli_json_str(c->source),
-	    "sha256", c->sha256, "subject", cli_json_str(c->subject), "chain", json_chain(c),
-	    "matched_ca", cli_json_str(c->matched_ca));
+	return json_pack("{s:o, s:s, s:o, s:o, s:o}", "source", cli_json_str(c->source), "sha256",
+	    c->sha256, "subject", cli_json_str(c->subject), "chain", json_chain(c), "matched_ca",
+	    cli_json_str(c->matched_ca));
 }
 
 /* Whether and how the request reaches this client, with the source. */
@@ -38,19 +39,19 @@ json_phase(const struct certpick_selection *s)
 {
 	const struct certpick_phase_support *ps = certpick_profile_phase(s->profile, s->phase);
 
-	return json_pack("{s:s, s:b, s:s, s:s?, s:s?, s:s?}", "phase", certpick_phase_name(s->phase),
-	    "receives", s->reach == CERTPICK_REACH_ASKED, "reach", certpick_reach_name(s->reach),
-	    "setting", ps ? ps->setting : NULL, "alpn", ps ? ps->alpn : NULL,
-	    "source", ps ? ps->source : NULL);
+	return json_pack("{s:s, s:b, s:s, s:s?, s:s?, s:s?}", "phase",
+	    certpick_phase_name(s->phase), "receives", s->reach == CERTPICK_REACH_ASKED, "reach",
+	    certpick_reach_name(s->reach), "setting", ps ? ps->setting : NULL, "alpn",
+	    ps ? ps->alpn : NULL, "source", ps ? ps->source : NULL);
 }
 
 static json_t *
 json_outcome(const struct certpick_selection *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:s}", "kind", certpick_outcome_name(s->outcome),
-	    "id", certpick_reason_id(s->outcome_reason),
-	    "message", certpick_reason_text(s->outcome_reason),
-	    "hint", certpick_reason_hint(s->outcome_reason));
+	return json_pack("{s:s, s:s, s:s, s:s}", "kind", certpick_outcome_name(s->outcome), "id",
+	    certpick_reason_id(s->outcome_reason), "message",
+	    certpick_reason_text(s->outcome_reason), "hint",
+	    certpick_reason_hint(s->outcome_reason));
 }
 
 static json_t *
@@ -73,25 +74,25 @@ json_selection(const struct certpick_selection *s, const struct certpick_certreq
 		json_t *trace = json_array();
 
 		for (size_t k = 0; k < c->n_trace; k++)
-			cli_json_append(trace, json_pack("{s:s, s:b, s:b, s:o}",
-			    "check", c->trace[k].check, "passed", c->trace[k].passed,
-			    "decisive", c->trace[k].decisive, "detail", cli_json_str(c->trace[k].detail)));
-		cli_json_append(cands, json_pack("{s:o, s:s, s:o, s:s, s:o, s:o, s:o}",
-		    "source", cli_json_str(c->source), "sha256", c->sha256,
-		    "subject", cli_json_str(c->subject),
-		    "verdict", certpick_verdict_name(c->verdict),
-		    "reasons", cli_json_findings(&c->reasons), "trace", trace,
-		    "chain", json_chain(c)));
+			cli_json_append(trace,
+			    json_pack("{s:s, s:b, s:b, s:o}", "check", c->trace[k].check, "passed",
+				c->trace[k].passed, "decisive", c->trace[k].decisive, "detail",
+				cli_json_str(c->trace[k].detail)));
+		cli_json_append(cands,
+		    json_pack("{s:o, s:s, s:o, s:s, s:o, s:o, s:o}", "source",
+			cli_json_str(c->source), "sha256", c->sha256, "subject",
+			cli_json_str(c->subject), "verdict", certpick_verdict_name(c->verdict),
+			"reasons", cli_json_findings(&c->reasons), "trace", trace, "chain",
+			json_chain(c)));
 	}
 	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:o, s:o, s:I}, s:o, s:b, s:o, s:o, s:o, s:o}",
-	    "schema", 1, "client", certpick_profile_name(s->profile),
-	    "summary", certpick_profile_summary(s->profile),
-	    "request", "tls_version", certpick_tls_version_name(req->tls_version),
-	    "phase", certpick_phase_name(req->phase),
+	    "schema", 1, "client", certpick_profile_name(s->profile), "summary",
+	    certpick_profile_summary(s->profile), "request", "tls_version",
+	    certpick_tls_version_name(req->tls_version), "phase", certpick_phase_name(req->phase),
 	    "ca_names", names, "signature_algorithms", sigs, "size", (json_int_t)req->size,
-	    "chosen", json_pick(s, s->chosen), "prompt", s->prompt,
-	    "auto_choice", json_pick(s, s->auto_choice), "note", cli_json_str(s->note),
-	    "findings", cli_json_findings(&s->findings), "candidates", cands);
+	    "chosen", json_pick(s, s->chosen), "prompt", s->prompt, "auto_choice",
+	    json_pick(s, s->auto_choice), "note", cli_json_str(s->note), "findings",
+	    cli_json_findings(&s->findings), "candidates", cands);
 	if (o != NULL) {
 		cli_json_set(o, "asked", json_phase(s));
 		cli_json_set(o, "outcome", json_outcome(s));
@@ -120,8 +121,9 @@ text_request(const struct certpick_certreq *req)
 		printf(", %zu bytes", req->size);
 	putchar('\n');
 	for (size_t i = 0; i < req->n_ca_names && i < 10; i++)
-		printf("  - %s\n", req->ca_names[i].rfc4514 ? cli_esc(req->ca_names[i].rfc4514) :
-		    "(invalid name)");
+		printf("  - %s\n",
+		    req->ca_names[i].rfc4514 ? cli_esc(req->ca_names[i].rfc4514) :
+					       "(invalid name)");
 	if (req->n_ca_names > 10)
 		printf("  ... and %zu more\n", req->n_ca_names - 10);
 }
@@ -149,15 +151,18 @@ text_selection(const struct certpick_selection *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct certpick_sel_candidate *c = &s->v[i];
 		const char *col = c->verdict == CERTPICK_VERDICT_CHOSEN ? cli_c_green() :
-		    c->verdict == CERTPICK_VERDICT_ELIGIBLE ? cli_c_yellow() : cli_c_red();
+		    c->verdict == CERTPICK_VERDICT_ELIGIBLE		? cli_c_yellow() :
+									  cli_c_red();
 
 		printf("\n[%zu] %s%-8s%s %s\n    source: %s\n", i + 1, col,
 		    certpick_verdict_name(c->verdict), cli_c_reset(), cli_esc(c->subject),
 		    cli_esc(c->source));
 		for (size_t k = 0; k < c->n_trace; k++)
-			printf("    %s %s: %s\n", c->trace[k].passed ? "ok  " :
-			    c->trace[k].decisive ? "FAIL" : "rank", c->trace[k].check,
-			    cli_esc(c->trace[k].detail));
+			printf("    %s %s: %s\n",
+			    c->trace[k].passed	     ? "ok  " :
+				c->trace[k].decisive ? "FAIL" :
+						       "rank",
+			    c->trace[k].check, cli_esc(c->trace[k].detail));
 		for (size_t k = 0; k < c->reasons.n; k++)
 			cli_text_finding(stdout, &c->reasons.v[k], "    ");
 	}
@@ -196,8 +201,7 @@ sends_nothing_label(const struct certpick_selection *s)
 }
 
 static int
-render_all(struct certpick_selection **sel, size_t n, const struct certpick_certreq *req,
-    bool json)
+render_all(struct certpick_selection **sel, size_t n, const struct certpick_certreq *req, bool json)
 {
 	const char *majority = "";
 	size_t best = 0;
@@ -226,7 +230,8 @@ render_all(struct certpick_selection **sel, size_t n, const struct certpick_cert
 			cli_json_append(clients, o);
 		}
 		if (cli_json_print(json_pack("{s:i, s:s, s:o}", "schema", 1, "client", "all",
-		    "clients", clients), false) != 0)
+				       "clients", clients),
+			false) != 0)
 			return CLI_EXIT_INTERNAL;
 		return any ? CLI_EXIT_OK : CLI_EXIT_NO;
 	}
@@ -240,12 +245,13 @@ render_all(struct certpick_selection **sel, size_t n, const struct certpick_cert
 		printf("%s %-10s %-14s %-7s %-36s %s\n", odd ? "*" : " ",
 		    certpick_profile_name(s->profile), asked_label(s), s->prompt ? "yes" : "no",
 		    s->chosen >= 0 ? cli_esc(s->v[s->chosen].subject) :
-		    s->prompt ? "(waits on the picker)" : sends_nothing_label(s),
+			s->prompt  ? "(waits on the picker)" :
+				     sends_nothing_label(s),
 		    s->auto_choice >= 0 ? cli_esc(s->v[s->auto_choice].subject) :
-		    sends_nothing_label(s));
+					  sends_nothing_label(s));
 	}
 	printf("\n* disagrees with the most common outcome. 'certpick select --client NAME' "
-	    "explains one client.\n");
+	       "explains one client.\n");
 	return any ? CLI_EXIT_OK : CLI_EXIT_NO;
 }
 
@@ -254,7 +260,8 @@ cli_select_render(const char *client, const struct certpick_candset *set,
     const struct certpick_certreq *req, time_t at, bool json, const char *answer)
 {
 	struct certpick_selection *sel[64] = { 0 };
-	struct certpick_select_options o = { .now = at, .trace = cli_trace,
+	struct certpick_select_options o = { .now = at,
+		.trace = cli_trace,
 		.server_answer = answer != NULL && answer[0] != '\0' ? answer : NULL };
 	struct certpick_error err = { 0 };
 	bool all = strcmp(client, "all") == 0;
@@ -264,8 +271,8 @@ cli_select_render(const char *client, const struct certpick_candset *set,
 	if (n > CLI_NELEM(sel))
 		n = CLI_NELEM(sel);
 	for (size_t i = 0; i < n; i++) {
-		const struct certpick_profile *p = all ? certpick_profile_get(i) :
-		    certpick_profile_find(client);
+		const struct certpick_profile *p =
+		    all ? certpick_profile_get(i) : certpick_profile_find(client);
 
 		if (certpick_select_run(p, set, req, &o, &sel[i], &err) != 0) {
 			rc = cli_error(&err);

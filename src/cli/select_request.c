@@ -27,8 +27,10 @@ parse_sigalgs(const char *list, uint16_t **out, size_t *n)
 	}
 	for (char *t = strtok_r(copy, ", ", &save); t != NULL; t = strtok_r(NULL, ", ", &save)) {
 		if (certpick_sigalg_from_name(t, &(*out)[*n]) != 0) {
-			fprintf(stderr, "certpick: error: --sigalgs: unknown signature scheme '%s' "
-			    "(IANA names, e.g. ecdsa_secp256r1_sha256,rsa_pss_rsae_sha256)\n", t);
+			fprintf(stderr,
+			    "certpick: error: --sigalgs: unknown signature scheme '%s' "
+			    "(IANA names, e.g. ecdsa_secp256r1_sha256,rsa_pss_rsae_sha256)\n",
+			    t);
 			rc = CLI_EXIT_USAGE;
 			break;
 		}
@@ -77,8 +79,10 @@ saved_request(const char *path, struct certpick_certreq **out)
 	if (certpick_certreq_list_load_json(path, &list, &err) != 0)
 		return cli_error(&err);
 	if (list.n == 0) {
-		fprintf(stderr, "certpick: error: '%s' holds no CertificateRequest (the server "
-		    "did not ask for a certificate)\n", cli_esc(path));
+		fprintf(stderr,
+		    "certpick: error: '%s' holds no CertificateRequest (the server "
+		    "did not ask for a certificate)\n",
+		    cli_esc(path));
 		certpick_certreq_list_release(&list);
 		return CLI_EXIT_INPUT;
 	}
@@ -104,8 +108,8 @@ cli_probe_answer(const struct certpick_probe_result *res, char *buf, size_t len)
 		if (a->http.title != NULL)
 			snprintf(buf, len, "HTTP %d (%s)", a->http.status, a->http.title);
 		else
-			snprintf(buf, len, "HTTP %d%s%s", a->http.status,
-			    a->http.reason ? " " : "", a->http.reason ? a->http.reason : "");
+			snprintf(buf, len, "HTTP %d%s%s", a->http.status, a->http.reason ? " " : "",
+			    a->http.reason ? a->http.reason : "");
 		break;
 	case CERTPICK_PROBE_END_ALERT:
 		snprintf(buf, len, "TLS alert %d (%s)", a->alert,
@@ -126,8 +130,7 @@ cli_probe_answer(const struct certpick_probe_result *res, char *buf, size_t len)
 		snprintf(buf, len, "no %s answer (%s)", res->protocol ? res->protocol : "HTTP",
 		    certpick_probe_end_name(a->end));
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -160,7 +163,8 @@ live_request(const char *url, int timeout_ms, struct certpick_certreq **out, cha
 	}
 	if (*out == NULL) {
 		fprintf(stderr, "certpick: error: '%s' did not ask for a client certificate (%s)\n",
-		    cli_esc(url), res->evidence_text ? cli_esc(res->evidence_text) : "no CertificateRequest");
+		    cli_esc(url),
+		    res->evidence_text ? cli_esc(res->evidence_text) : "no CertificateRequest");
 		rc = CLI_EXIT_NETWORK;
 	}
 out:
@@ -214,8 +218,8 @@ hand_request(const struct cli_select_req_args *a, struct certpick_certreq **out)
 	if (a->sigalgs != NULL && (rc = parse_sigalgs(a->sigalgs, &sig, &n_sig)) != 0)
 		goto out;
 	/* renegotiation exists only up to TLS 1.2 */
-	f.tls_version = a->tls12 || a->phase == CERTPICK_PHASE_RENEGOTIATION ? CERTPICK_TLS12 :
-	    CERTPICK_TLS13;
+	f.tls_version =
+	    a->tls12 || a->phase == CERTPICK_PHASE_RENEGOTIATION ? CERTPICK_TLS12 : CERTPICK_TLS13;
 	f.phase = a->phase < 0 ? CERTPICK_PHASE_INITIAL : (enum certpick_phase)a->phase;
 	f.ca_names = names;
 	f.n_ca_names = n_names;
@@ -237,8 +241,8 @@ out:
 }
 
 int
-cli_select_request(const struct cli_select_req_args *a, struct certpick_certreq **out,
-    char *answer, size_t answer_len)
+cli_select_request(const struct cli_select_req_args *a, struct certpick_certreq **out, char *answer,
+    size_t answer_len)
 {
 	int rc;
 

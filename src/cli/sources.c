@@ -43,7 +43,8 @@ struct certpick_load_options
 cli_sources_options(const struct cli_sources *s, bool pin)
 {
 	struct certpick_load_options o = {
-		.password = pin ? (s->pin.have ? s->pin.buf : NULL) : (s->pw.have ? s->pw.buf : NULL),
+		.password =
+		    pin ? (s->pin.have ? s->pin.buf : NULL) : (s->pw.have ? s->pw.buf : NULL),
 		.password_cb = cli_password_prompt,
 		.warn = cli_warn_error,
 	};
@@ -78,12 +79,9 @@ load_one(const struct cli_sources *s, size_t i, struct certpick_candset *set,
 	o.file_done = on_file;
 	o.file_done_arg = progress;
 	switch (s->src[i].kind) {
-	case CLI_SRC_PKCS11:
-		return certpick_candset_add_pkcs11(set, s->src[i].arg, &o, err);
-	case CLI_SRC_NSSDB:
-		return certpick_candset_add_nssdb(set, s->src[i].arg, &o, err);
-	default:
-		return certpick_candset_add_path(set, s->src[i].arg, &o, err);
+	case CLI_SRC_PKCS11: return certpick_candset_add_pkcs11(set, s->src[i].arg, &o, err);
+	case CLI_SRC_NSSDB: return certpick_candset_add_nssdb(set, s->src[i].arg, &o, err);
+	default: return certpick_candset_add_path(set, s->src[i].arg, &o, err);
 	}
 }
 

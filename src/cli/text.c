@@ -35,7 +35,10 @@ cli_esc(const char *s)
 const char *
 cli_esc_flags(const char *s, unsigned flags)
 {
-	static _Thread_local struct { char *p; size_t size; } ring[CLI_ESC_RING];
+	static _Thread_local struct {
+		char *p;
+		size_t size;
+	} ring[CLI_ESC_RING];
 	static _Thread_local unsigned next;
 	size_t len, need;
 	void *p;

@@ -38,7 +38,7 @@ cli_parse_time(const char *s, time_t *out)
 		    p[6] != ':' || digits(p + 7, 2, &sec))
 			return -1;
 		p += 9;
-		if (*p == '.') {	/* fractions of a second are ignored */
+		if (*p == '.') { /* fractions of a second are ignored */
 			p++;
 			while (isdigit((unsigned char)*p))
 				p++;

@@ -20,14 +20,14 @@
 #include "internal.h"
 
 #define MAX_DIR_DEPTH 16
-#define MAX_CHAIN 32		/* certificates of its source found with one candidate */
-#define PAIR_SCAN_MAX 16	/* keys compared one by one when no index entry matches */
+#define MAX_CHAIN 32	 /* certificates of its source found with one candidate */
+#define PAIR_SCAN_MAX 16 /* keys compared one by one when no index entry matches */
 
 struct certpick_candidate {
 	char *source;
 	X509 *x509;
-	EVP_PKEY *pkey;			/* NULL when none, or when in NSS / PKCS#11 */
-	STACK_OF(X509) *chain;		/* the other certificates of the same source */
+	EVP_PKEY *pkey;	       /* NULL when none, or when in NSS / PKCS#11 */
+	STACK_OF(X509) *chain; /* the other certificates of the same source */
 	struct certpick_dn subject;
 	struct certpick_dn issuer;
 	char sha256[65];
@@ -37,12 +37,12 @@ struct certpick_candidate {
 	time_t not_after;
 	enum certpick_key_store store;
 	char *key_source;
-	char *mismatch_source;		/* a key in this source does not match */
+	char *mismatch_source; /* a key in this source does not match */
 	bool from_pkcs12;
 	unsigned keyspec;
 	char *csp;
-	bool latent;			/* CA certificate: a candidate only if a key pairs */
-	char *key_uri;			/* PKCS#11 key (token and CKA_ID); NULL otherwise */
+	bool latent;   /* CA certificate: a candidate only if a key pairs */
+	char *key_uri; /* PKCS#11 key (token and CKA_ID); NULL otherwise */
 };
 
 struct loose_key {
@@ -60,11 +60,11 @@ struct certpick_candset {
 	struct certpick_candidate **v;
 	size_t n, cap;
 	STACK_OF(X509) *pool;
-	struct cp_hashidx pool_by_der;		/* der_key() -> pool index */
-	struct cp_hashidx pool_by_subject;	/* name_key(subject) -> pool index */
+	struct cp_hashidx pool_by_der;	   /* der_key() -> pool index */
+	struct cp_hashidx pool_by_subject; /* name_key(subject) -> pool index */
 	struct loose_key *keys;
 	size_t nkeys, keys_cap;
-	struct cp_key_decoder kd;		/* shared by every file loaded */
+	struct cp_key_decoder kd; /* shared by every file loaded */
 	bool finished;
 };
 
@@ -216,7 +216,8 @@ pool_add(struct certpick_candset *set, X509 *x, struct certpick_error *err)
 	    cp_hashidx_add(&set->pool_by_subject, name_key(X509_get_subject_name(x)), i) != 0)
 		return cp_error_nomem(err);
 	if (!X509_up_ref(x))
-		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a certificate");
+		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL,
+		    "cannot reference a certificate");
 	if (sk_X509_push(set->pool, x) <= 0) {
 		X509_free(x);
 		return cp_error_nomem(err);
@@ -234,8 +235,8 @@ cmp_size(const void *a, const void *b)
 
 /* see internal.h */
 size_t
-cp_candset_pool_by_subject(const struct certpick_candset *set, const X509_NAME *name,
-    size_t *idx, size_t max)
+cp_candset_pool_by_subject(const struct certpick_candset *set, const X509_NAME *name, size_t *idx,
+    size_t max)
 {
 	size_t pos = 0, i, n = 0, found = 0;
 	X509 *y;
@@ -306,8 +307,7 @@ candidate_add(struct certpick_candset *set, X509 *x, const STACK_OF(X509) *peers
 {
 	struct certpick_candidate *c = NULL, **slot;
 
-	if ((c = cp_calloc(1, sizeof(*c))) == NULL ||
-	    (c->source = cp_strdup(source)) == NULL ||
+	if ((c = cp_calloc(1, sizeof(*c))) == NULL || (c->source = cp_strdup(source)) == NULL ||
 	    (c->chain = sk_X509_new_null()) == NULL) {
 		cp_error_nomem(err);
 		goto fail;
@@ -425,7 +425,7 @@ spki_key_of_pkey(EVP_PKEY *pkey)
 
 	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
 	    EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
-	    sizeof(pt), &ptlen) == 1)
+		sizeof(pt), &ptlen) == 1)
 		return cp_hash_bytes(pt, ptlen);
 	ERR_clear_error();
 	len = i2d_PUBKEY(pkey, &der);
@@ -445,7 +445,8 @@ spki_key_of_cert(X509 *x)
 	uint64_t k;
 
 	if (X509_PUBKEY_get0_param((ASN1_OBJECT **)&alg, NULL, NULL, NULL,
-	    X509_get_X509_PUBKEY(x)) == 1 && OBJ_obj2nid(alg) == NID_X9_62_id_ecPublicKey &&
+		X509_get_X509_PUBKEY(x)) == 1 &&
+	    OBJ_obj2nid(alg) == NID_X9_62_id_ecPublicKey &&
 	    (bits = X509_get0_pubkey_bitstr(x)) != NULL)
 		return cp_hash_bytes(ASN1_STRING_get0_data(bits), (size_t)ASN1_STRING_length(bits));
 	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
@@ -469,8 +470,8 @@ key_index_build(struct key_index *ki, const void *keys, size_t n, key_at_fn at)
 	memset(ki, 0, sizeof(*ki));
 	ki->n = n;
 	for (size_t k = 0; k < n; k++)
-		if (at(keys, k) != NULL && cp_hashidx_add(&ki->h, spki_key_of_pkey(at(keys, k)),
-		    k) != 0)
+		if (at(keys, k) != NULL &&
+		    cp_hashidx_add(&ki->h, spki_key_of_pkey(at(keys, k)), k) != 0)
 			return -1;
 	return 0;
 }
@@ -524,13 +525,14 @@ source_chain(const STACK_OF(X509) *certs, const struct cp_hashidx *by_subject, i
 		size_t pos = 0, j;
 
 		if (X509_NAME_cmp(X509_get_subject_name(c), issuer) == 0)
-			continue;	/* self-issued: the top */
+			continue; /* self-issued: the top */
 		while (n <= MAX_CHAIN && cp_hashidx_next(by_subject, name_key(issuer), &pos, &j)) {
 			X509 *y = sk_X509_value(certs, (int)j);
 			bool dup = false;
 
 			for (size_t m = 0; m < n && !dup; m++)
-				dup = seen[m] == j || X509_cmp(sk_X509_value(certs, (int)seen[m]), y) == 0;
+				dup = seen[m] == j ||
+				    X509_cmp(sk_X509_value(certs, (int)seen[m]), y) == 0;
 			if (!dup && X509_NAME_cmp(X509_get_subject_name(y), issuer) == 0)
 				seen[n++] = j;
 		}
@@ -545,9 +547,9 @@ source_chain(const STACK_OF(X509) *certs, const struct cp_hashidx *by_subject, i
 /* One source's indexes: its certificates by subject and by DER, its keys by public key. */
 struct source_index {
 	struct cp_hashidx by_subject;
-	struct cp_hashidx by_der;	/* certificates made candidates so far */
+	struct cp_hashidx by_der; /* certificates made candidates so far */
 	struct key_index keys;
-	STACK_OF(X509) *chain;		/* scratch: one candidate's chain */
+	STACK_OF(X509) *chain; /* scratch: one candidate's chain */
 };
 
 static int
@@ -558,7 +560,8 @@ source_index_build(struct source_index *si, const struct cp_loaded *l)
 		return -1;
 	for (int i = 0; i < sk_X509_num(l->certs); i++)
 		if (cp_hashidx_add(&si->by_subject,
-		    name_key(X509_get_subject_name(sk_X509_value(l->certs, i))), (size_t)i) != 0)
+			name_key(X509_get_subject_name(sk_X509_value(l->certs, i))),
+			(size_t)i) != 0)
 			return -1;
 	return key_index_build(&si->keys, l->keys, l->nkeys, loaded_key_at);
 }
@@ -636,7 +639,8 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 			if (set_key(c, l->keys[k].pkey, store, source, err) != 0)
 				goto out;
 			c->keyspec = l->keys[k].keyspec;
-			if (l->keys[k].csp != NULL && (c->csp = cp_strdup(l->keys[k].csp)) == NULL) {
+			if (l->keys[k].csp != NULL &&
+			    (c->csp = cp_strdup(l->keys[k].csp)) == NULL) {
 				cp_error_nomem(err);
 				goto out;
 			}
@@ -688,8 +692,8 @@ out:
 }
 
 static int
-add_file(struct certpick_candset *set, const char *path,
-    const struct certpick_load_options *opts, struct certpick_error *err)
+add_file(struct certpick_candset *set, const char *path, const struct certpick_load_options *opts,
+    struct certpick_error *err)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -708,8 +712,8 @@ add_file(struct certpick_candset *set, const char *path,
 static bool
 wanted_in_folder(const char *name)
 {
-	static const char *const ext[] = { "pem", "crt", "cer", "cert", "der", "key",
-		"p12", "pfx", "p8", "pk8", "pkcs12" };
+	static const char *const ext[] = { "pem", "crt", "cer", "cert", "der", "key", "p12", "pfx",
+		"p8", "pk8", "pkcs12" };
 	const char *dot = strrchr(name, '.');
 
 	if (dot == NULL)
@@ -728,12 +732,12 @@ wanted_in_folder(const char *name)
 struct folder_walk {
 	struct certpick_candset *set;
 	const struct certpick_load_options *opts;
-	struct cp_hashidx seen;		/* (dev, ino) key -> index in v */
+	struct cp_hashidx seen; /* (dev, ino) key -> index in v */
 	struct seen_folder {
 		dev_t dev;
 		ino_t ino;
 		char *path;
-	} *v;
+	} * v;
 	size_t n;
 };
 
@@ -765,8 +769,8 @@ folder_remember(struct folder_walk *w, const char *path, const struct stat *st,
 		return cp_error_nomem(err);
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
-	if ((f->path = cp_strdup(path)) == NULL || cp_hashidx_add(&w->seen, folder_key(st),
-	    w->n - 1) != 0) {
+	if ((f->path = cp_strdup(path)) == NULL ||
+	    cp_hashidx_add(&w->seen, folder_key(st), w->n - 1) != 0) {
 		free(f->path);
 		w->n--;
 		return cp_error_nomem(err);
@@ -916,7 +920,7 @@ certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY *ke
 		return 0;
 	}
 	if (set_key(c, key, key != NULL || store != CERTPICK_KEY_NONE ? store : CERTPICK_KEY_NONE,
-	    key != NULL || store != CERTPICK_KEY_NONE ? source : NULL, err) != 0)
+		key != NULL || store != CERTPICK_KEY_NONE ? source : NULL, err) != 0)
 		goto fail;
 	c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
 	return 0;
@@ -969,8 +973,8 @@ certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err
 			continue;
 		if ((k = key_index_find(&ki, c->x509, set->keys, loose_key_at)) == SIZE_MAX)
 			continue;
-		if (set_key(c, set->keys[k].pkey, set->keys[k].store, set->keys[k].source,
-		    err) != 0) {
+		if (set_key(c, set->keys[k].pkey, set->keys[k].store, set->keys[k].source, err) !=
+		    0) {
 			cp_hashidx_release(&ki.h);
 			return -1;
 		}

@@ -27,7 +27,7 @@
 #define MAX_FILE_SIZE (64L * 1024 * 1024)
 #define MAX_BAG_DEPTH 4
 #define MAX_OBJECTS 10000
-#define MAX_P12_BAGS (2 * MAX_OBJECTS)	/* a certificate and a key bag per object */
+#define MAX_P12_BAGS (2 * MAX_OBJECTS) /* a certificate and a key bag per object */
 #define KEYSPEC_MASK 0xffu
 
 void
@@ -89,9 +89,9 @@ note_partial(struct cp_loaded *l, const struct certpick_error *e)
 struct pw_ctx {
 	const struct certpick_load_options *opts;
 	const char *what;
-	int tries;	/* 0: opts->password; 1: callback */
-	bool used;	/* a password was asked for */
-	bool none;	/* nothing to give */
+	int tries; /* 0: opts->password; 1: callback */
+	bool used; /* a password was asked for */
+	bool none; /* nothing to give */
 };
 
 static int
@@ -188,8 +188,9 @@ decode_plain_key(struct cp_key_decoder *kd, const unsigned char *data, long dlen
 	size_t left = (size_t)dlen;
 	EVP_PKEY *pkey;
 
-	if (kd->ctx == NULL && (kd->ctx = OSSL_DECODER_CTX_new_for_pkey(&kd->out, "DER", NULL,
-	    NULL, EVP_PKEY_KEYPAIR, NULL, NULL)) == NULL)
+	if (kd->ctx == NULL &&
+	    (kd->ctx = OSSL_DECODER_CTX_new_for_pkey(&kd->out, "DER", NULL, NULL, EVP_PKEY_KEYPAIR,
+		 NULL, NULL)) == NULL)
 		return NULL;
 	kd->out = NULL;
 	if (!OSSL_DECODER_from_data(kd->ctx, &p, &left)) {
@@ -252,7 +253,8 @@ load_pem_key(const char *name, const char *header, const unsigned char *data, lo
 		}
 		c.used = c.none = false;
 		ERR_clear_error();
-		if ((pkey = PEM_read_bio_PrivateKey_ex(mem, NULL, pem_pw_cb, &c, NULL, NULL)) != NULL)
+		if ((pkey = PEM_read_bio_PrivateKey_ex(mem, NULL, pem_pw_cb, &c, NULL, NULL)) !=
+		    NULL)
 			break;
 		if (!c.used || c.none || !have_callback(opts))
 			break;
@@ -309,8 +311,9 @@ parse_pem(const uint8_t *bytes, size_t len, const char *source,
 				break;
 			}
 			cp_error_set_ossl(&e, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
-			cp_error_detail(&e, "truncated or malformed PEM block after %d good block%s",
-			    blocks, blocks == 1 ? "" : "s");
+			cp_error_detail(&e,
+			    "truncated or malformed PEM block after %d good block%s", blocks,
+			    blocks == 1 ? "" : "s");
 			note_partial(l, &e);
 			break;
 		}
@@ -318,7 +321,8 @@ parse_pem(const uint8_t *bytes, size_t len, const char *source,
 		if (is_cert_label(name)) {
 			const unsigned char *p = data;
 			X509 *x = strcmp(name, PEM_STRING_X509_TRUSTED) == 0 ?
-			    d2i_X509_AUX(NULL, &p, dlen) : d2i_X509(NULL, &p, dlen);
+			    d2i_X509_AUX(NULL, &p, dlen) :
+			    d2i_X509(NULL, &p, dlen);
 			if (x == NULL) {
 				cp_error_set_ossl(&e, CERTPICK_ERR_PARSE,
 				    "cannot read certificate %d of '%s'", blocks, source);
@@ -328,7 +332,8 @@ parse_pem(const uint8_t *bytes, size_t len, const char *source,
 			}
 		} else if (is_key_label(name)) {
 			EVP_PKEY *pkey = NULL;
-			if (load_pem_key(name, header, data, dlen, source, opts, kd, budget, &pkey, &e) != 0)
+			if (load_pem_key(name, header, data, dlen, source, opts, kd, budget, &pkey,
+				&e) != 0)
 				note_partial(l, &e);
 			else if (add_key(l, pkey, 0, NULL, err) != 0) {
 				EVP_PKEY_free(pkey);
@@ -377,7 +382,7 @@ read_ms_attrs(const STACK_OF(X509_ATTRIBUTE) *attrs, unsigned *keyspec, char **c
 			*keyspec = t->value.bit_string->data[0] & KEYSPEC_MASK;
 		} else if (nid == NID_ms_csp_name && *csp == NULL &&
 		    (t->type == V_ASN1_BMPSTRING || t->type == V_ASN1_UTF8STRING ||
-		    t->type == V_ASN1_IA5STRING || t->type == V_ASN1_PRINTABLESTRING)) {
+			t->type == V_ASN1_IA5STRING || t->type == V_ASN1_PRINTABLESTRING)) {
 			unsigned char *utf8 = NULL;
 			int n = ASN1_STRING_to_UTF8(&utf8, t->value.asn1_string);
 			if (n >= 0) {
@@ -482,8 +487,7 @@ walk_bags(struct p12_walk *w, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
 			if (walk_bags(w, PKCS12_SAFEBAG_get0_safes(bag), depth + 1, err) != 0)
 				return -1;
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	return 0;
@@ -538,9 +542,10 @@ p12_password(PKCS12 *p12, const char *source, const struct certpick_load_options
 	}
 	ERR_clear_error();
 	cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot read '%s'", source);
-	cp_error_detail(err, have_password(opts) || have_callback(opts) ?
-	    "mac verify failure (wrong password?)" :
-	    "mac verify failure (the file needs a password and none was given)");
+	cp_error_detail(err,
+	    have_password(opts) || have_callback(opts) ?
+		"mac verify failure (wrong password?)" :
+		"mac verify failure (the file needs a password and none was given)");
 	return -1;
 }
 
@@ -551,7 +556,7 @@ p12_encdata_check(const PKCS7 *p7, const struct p12_walk *w, struct certpick_err
 	const PKCS7_ENCRYPT *enc = p7->d.encrypted;
 
 	if (enc == NULL || enc->enc_data == NULL)
-		return 0;	/* PKCS12_unpack_p7encdata refuses it */
+		return 0; /* PKCS12_unpack_p7encdata refuses it */
 	return cp_pbe_charge(w->budget, enc->enc_data->algorithm, w->source, err);
 }
 
@@ -562,8 +567,8 @@ p12_encdata_check(const PKCS7 *p7, const struct p12_walk *w, struct certpick_err
  * are charged when their part is opened.
  */
 static int
-bags_cost(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, struct cp_pbe_budget *b,
-    size_t *nbags, const char *source, struct certpick_error *err)
+bags_cost(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, struct cp_pbe_budget *b, size_t *nbags,
+    const char *source, struct certpick_error *err)
 {
 	if (depth > MAX_BAG_DEPTH)
 		return 0;
@@ -584,11 +589,10 @@ bags_cost(const STACK_OF(PKCS12_SAFEBAG) *bags, int depth, struct cp_pbe_budget 
 			break;
 		case NID_safeContentsBag:
 			if (bags_cost(PKCS12_SAFEBAG_get0_safes(bag), depth + 1, b, nbags, source,
-			    err) != 0)
+				err) != 0)
 				return -1;
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	return 0;
@@ -623,14 +627,13 @@ p12_cost(const PKCS12 *p12, const STACK_OF(PKCS7) *safes, const struct cp_pbe_bu
 			break;
 		case NID_pkcs7_data:
 			if ((bags = PKCS12_unpack_p7data(p7)) == NULL)
-				break;	/* reported by the walk */
+				break; /* reported by the walk */
 			if (bags_cost(bags, 0, &b, &nbags, source, err) != 0)
 				goto out;
 			sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
 			bags = NULL;
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	ret = 0;
@@ -660,8 +663,8 @@ parse_p12(PKCS12 *p12, const char *source, const struct certpick_load_options *o
 		goto out;
 	}
 	if (p12_cost(p12, safes, budget, source, err) != 0 ||
-	    p12_password(p12, source, opts, budget, buf, CP_SECRET_MAX, &w.pass, &w.passlen,
-	    err) != 0)
+	    p12_password(p12, source, opts, budget, buf, CP_SECRET_MAX, &w.pass, &w.passlen, err) !=
+		0)
 		goto out;
 	for (int i = 0; i < sk_PKCS7_num(safes); i++) {
 		PKCS7 *p7 = sk_PKCS7_value(safes, i);
@@ -763,15 +766,18 @@ der_encrypted_key(const uint8_t *data, size_t len, const char *source,
 		}
 	}
 	if (p8 == NULL && have_callback(opts) &&
-	    (p8 = decrypt_asking(sig, source, opts, err)) == NULL && err->code == CERTPICK_ERR_NOMEM) {
+	    (p8 = decrypt_asking(sig, source, opts, err)) == NULL &&
+	    err->code == CERTPICK_ERR_NOMEM) {
 		X509_SIG_free(sig);
 		return NULL;
 	}
 	if (p8 == NULL) {
-		cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot load private key from '%s'", source);
-		cp_error_detail(err, have_password(opts) || have_callback(opts) ?
-		    "bad decrypt (wrong password?)" :
-		    "the key is encrypted and no password was given");
+		cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot load private key from '%s'",
+		    source);
+		cp_error_detail(err,
+		    have_password(opts) || have_callback(opts) ?
+			"bad decrypt (wrong password?)" :
+			"the key is encrypted and no password was given");
 		ERR_clear_error();
 	} else if ((pkey = EVP_PKCS82PKEY(p8)) == NULL) {
 		cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot load private key from '%s'",
@@ -847,9 +853,8 @@ looks_pem(const uint8_t *data, size_t len)
 }
 
 int
-cp_load_parse(const uint8_t *data, size_t len, const char *source,
-    enum certpick_format format, const struct certpick_load_options *opts,
-    struct cp_loaded *out, struct certpick_error *err)
+cp_load_parse(const uint8_t *data, size_t len, const char *source, enum certpick_format format,
+    const struct certpick_load_options *opts, struct cp_loaded *out, struct certpick_error *err)
 {
 	return cp_load_parse_shared(data, len, source, format, opts, NULL, out, err);
 }

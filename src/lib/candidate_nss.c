@@ -54,7 +54,7 @@ nss_password(PK11SlotInfo *slot, PRBool retry, void *arg)
 		return NULL;
 	}
 	buf[n < CP_SECRET_MAX ? n : CP_SECRET_MAX - 1] = '\0';
-	s = PORT_Strdup(buf);	/* NSS wipes and frees it */
+	s = PORT_Strdup(buf); /* NSS wipes and frees it */
 	cp_secret_free(buf);
 	return s;
 }
@@ -87,7 +87,7 @@ config_dir(const char *dir)
 		return cp_strdup(dir);
 	if ((probe = cp_asprintf("%s/cert8.db", dir)) == NULL)
 		return NULL;
-	sql = stat(probe, &st) != 0;	/* cert9.db, or nothing (NSS reports it) */
+	sql = stat(probe, &st) != 0; /* cert9.db, or nothing (NSS reports it) */
 	free(probe);
 	return cp_asprintf("%s:%s", sql ? "sql" : "dbm", dir);
 }
@@ -102,7 +102,7 @@ add_cert(struct certpick_candset *set, CERTCertificate *c, bool user, const char
 	int len, ret = -1;
 
 	if ((x = to_x509(c)) == NULL) {
-		ret = 0;	/* NSS holds it, OpenSSL cannot parse it: not usable here */
+		ret = 0; /* NSS holds it, OpenSSL cannot parse it: not usable here */
 		goto out;
 	}
 	source = cp_asprintf("nssdb:%s:%s", dir, c->nickname ? c->nickname : "(no nickname)");
@@ -119,8 +119,8 @@ add_cert(struct certpick_candset *set, CERTCertificate *c, bool user, const char
 		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot encode a certificate");
 		goto out;
 	}
-	ret = certpick_candset_add_memory(set, der, (size_t)len, source, CERTPICK_FORMAT_DER,
-	    NULL, err);
+	ret = certpick_candset_add_memory(set, der, (size_t)len, source, CERTPICK_FORMAT_DER, NULL,
+	    err);
 out:
 	OPENSSL_free(der);
 	free(source);
@@ -152,12 +152,14 @@ certpick_candset_add_nssdb(struct certpick_candset *set, const char *dir,
 	memset(&params, 0, sizeof(params));
 	params.length = sizeof(params);
 	/* read-only, no builtin roots, no user modules from pkcs11.txt */
-	ctx = NSS_InitContext(cfg, "", "", "", &params, NSS_INIT_READONLY | NSS_INIT_NOROOTINIT |
-	    NSS_INIT_NOMODDB | NSS_INIT_OPTIMIZESPACE);
+	ctx = NSS_InitContext(cfg, "", "", "", &params,
+	    NSS_INIT_READONLY | NSS_INIT_NOROOTINIT | NSS_INIT_NOMODDB | NSS_INIT_OPTIMIZESPACE);
 	if (ctx == NULL) {
 		cp_error_set(err, CERTPICK_ERR_IO, "cannot open NSS database '%s'", plain);
-		cp_error_detail(err, "%s (is it an NSS database, readable, and not locked by a "
-		    "running browser?)", nss_error());
+		cp_error_detail(err,
+		    "%s (is it an NSS database, readable, and not locked by a "
+		    "running browser?)",
+		    nss_error());
 		goto out;
 	}
 	PK11_SetPasswordFunc(nss_password);
@@ -169,8 +171,8 @@ certpick_candset_add_nssdb(struct certpick_candset *set, const char *dir,
 	if (PK11_NeedLogin(slot) && !PK11_IsLoggedIn(slot, &pc) &&
 	    PK11_Authenticate(slot, PR_TRUE, &pc) != SECSuccess) {
 		if (pc.gave_up && pc.asked == 0) {
-			cp_error_set(err, CERTPICK_ERR_PASSWORD, "NSS database '%s' needs its password",
-			    plain);
+			cp_error_set(err, CERTPICK_ERR_PASSWORD,
+			    "NSS database '%s' needs its password", plain);
 			cp_error_detail(err, "give it with --password-env or --password-file");
 		} else {
 			cp_error_set(err, CERTPICK_ERR_PASSWORD, "cannot unlock NSS database '%s'",
@@ -185,16 +187,16 @@ certpick_candset_add_nssdb(struct certpick_candset *set, const char *dir,
 		goto out;
 	}
 	for (CERTCertListNode *n = CERT_LIST_HEAD(all); !CERT_LIST_END(n, all);
-	    n = CERT_LIST_NEXT(n)) {
+	     n = CERT_LIST_NEXT(n)) {
 		bool user = CERT_IsUserCert(n->cert);
 		SECKEYPrivateKey *key = NULL;
 
 		if (!user && (key = PK11_FindKeyByAnyCert(n->cert, &pc)) != NULL)
-			user = true;	/* a key is there though the trust flags do not say so */
+			user = true; /* a key is there though the trust flags do not say so */
 		if (key != NULL)
 			SECKEY_DestroyPrivateKey(key);
 		if (!user && !CERT_IsCACert(n->cert, NULL))
-			continue;	/* someone else's certificate: not a candidate */
+			continue; /* someone else's certificate: not a candidate */
 		if (add_cert(set, n->cert, user, plain, err) != 0)
 			goto out;
 	}
@@ -218,8 +220,10 @@ certpick_candset_add_nssdb(struct certpick_candset *set, const char *dir,
 {
 	(void)set;
 	(void)opts;
-	return cp_error_set(err, CERTPICK_ERR_USAGE, "cannot read NSS database '%s': this "
-	    "certpick was built without NSS (meson -Dnss=enabled)", dir);
+	return cp_error_set(err, CERTPICK_ERR_USAGE,
+	    "cannot read NSS database '%s': this "
+	    "certpick was built without NSS (meson -Dnss=enabled)",
+	    dir);
 }
 
 #endif

@@ -107,14 +107,18 @@ uri_parse(const char *uri, const char *shown, struct p11_uri *u, struct certpick
 		}
 		if (eq == NULL) {
 			uri_release(u);
-			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad PKCS#11 URI '%s': an "
-			    "attribute has no value", shown);
+			return cp_error_set(err, CERTPICK_ERR_USAGE,
+			    "bad PKCS#11 URI '%s': an "
+			    "attribute has no value",
+			    shown);
 		}
 		klen = (size_t)(eq - p);
 		if ((v = pct_decode(eq + 1, n - klen - 1, &vlen)) == NULL) {
 			uri_release(u);
-			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad PKCS#11 URI '%s': bad "
-			    "percent-encoding", shown);
+			return cp_error_set(err, CERTPICK_ERR_USAGE,
+			    "bad PKCS#11 URI '%s': bad "
+			    "percent-encoding",
+			    shown);
 		}
 #define KEY(name) (klen == strlen(name) && strncmp(p, name, klen) == 0)
 		if (KEY("module-path"))
@@ -138,7 +142,7 @@ uri_parse(const char *uri, const char *shown, struct p11_uri *u, struct certpick
 			u->id = v;
 			u->id_len = vlen;
 		} else {
-			free(v);	/* type, library-*, slot-*, pin-*: not used to select */
+			free(v); /* type, library-*, slot-*, pin-*: not used to select */
 		}
 		p += n;
 	}
@@ -179,8 +183,8 @@ field_ok(const char *want, const char *have)
 }
 
 static int
-login(PKCS11_SLOT *slot, const char *uri, const struct certpick_load_options *opts,
-    bool *logged_in, struct certpick_error *err)
+login(PKCS11_SLOT *slot, const char *uri, const struct certpick_load_options *opts, bool *logged_in,
+    struct certpick_error *err)
 {
 	char *buf = NULL;
 	const char *pin = opts != NULL ? opts->password : NULL;
@@ -198,7 +202,7 @@ login(PKCS11_SLOT *slot, const char *uri, const struct certpick_load_options *op
 	}
 	if (pin == NULL) {
 		cp_secret_free(buf);
-		return 0;	/* public objects only: keys stay invisible */
+		return 0; /* public objects only: keys stay invisible */
 	}
 	rc = PKCS11_login(slot, 0, pin);
 	cp_secret_free(buf);
@@ -229,7 +233,7 @@ struct p11_token {
 	PKCS11_SLOT *slots;
 	unsigned nslots;
 	bool loaded;
-	PKCS11_SLOT *slot;	/* borrowed from slots */
+	PKCS11_SLOT *slot; /* borrowed from slots */
 	bool logged_in;
 };
 
@@ -256,7 +260,8 @@ token_open(const struct p11_uri *u, const char *shown, const struct certpick_loa
 	memset(t, 0, sizeof(*t));
 	if (u->module == NULL) {
 		cp_error_set(err, CERTPICK_ERR_USAGE, "PKCS#11 URI '%s' names no module", shown);
-		cp_error_detail(err, "add ;module-path=/usr/lib/softhsm/libsofthsm2.so (or the "
+		cp_error_detail(err,
+		    "add ;module-path=/usr/lib/softhsm/libsofthsm2.so (or the "
 		    "card's module)");
 		return -1;
 	}
@@ -264,7 +269,8 @@ token_open(const struct p11_uri *u, const char *shown, const struct certpick_loa
 		return cp_error_set_errno(err, CERTPICK_ERR_IO, errno,
 		    "cannot load PKCS#11 module '%s'", u->module);
 	if ((t->ctx = PKCS11_CTX_new()) == NULL || PKCS11_CTX_load(t->ctx, u->module) != 0) {
-		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot load PKCS#11 module '%s'", u->module);
+		cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot load PKCS#11 module '%s'",
+		    u->module);
 		goto fail;
 	}
 	t->loaded = true;
@@ -277,8 +283,8 @@ token_open(const struct p11_uri *u, const char *shown, const struct certpick_loa
 		PKCS11_TOKEN *tok = t->slots[i].token;
 
 		if (tok != NULL && tok->initialized && field_ok(u->token, tok->label) &&
-		    field_ok(u->serial, tok->serialnr) && field_ok(u->manufacturer, tok->manufacturer) &&
-		    field_ok(u->model, tok->model))
+		    field_ok(u->serial, tok->serialnr) &&
+		    field_ok(u->manufacturer, tok->manufacturer) && field_ok(u->model, tok->model))
 			t->slot = &t->slots[i];
 	}
 	if (t->slot == NULL) {
@@ -322,8 +328,10 @@ add_token_certs(struct certpick_candset *set, const struct p11_uri *u, const cha
 	unsigned ncerts = 0, nkeys = 0;
 
 	if (PKCS11_enumerate_certs(tok, &certs, &ncerts) != 0)
-		return cp_error_set_ossl(err, CERTPICK_ERR_IO, "cannot list certificates on token "
-		    "'%s'", tok->label);
+		return cp_error_set_ossl(err, CERTPICK_ERR_IO,
+		    "cannot list certificates on token "
+		    "'%s'",
+		    tok->label);
 	if (PKCS11_enumerate_keys(tok, &keys, &nkeys) != 0) {
 		keys = NULL;
 		nkeys = 0;
@@ -334,12 +342,15 @@ add_token_certs(struct certpick_candset *set, const struct p11_uri *u, const cha
 		char *source, *kuri = NULL;
 		int rc;
 
-		if (c->x509 == NULL || (u->object != NULL &&
-		    (c->label == NULL || strcmp(u->object, c->label) != 0)) ||
-		    (u->id != NULL && (c->id_len != u->id_len || memcmp(c->id, u->id, u->id_len) != 0)))
+		if (c->x509 == NULL ||
+		    (u->object != NULL && (c->label == NULL || strcmp(u->object, c->label) != 0)) ||
+		    (u->id != NULL &&
+			(c->id_len != u->id_len || memcmp(c->id, u->id, u->id_len) != 0)))
 			continue;
-		source = cp_asprintf("pkcs11:%s:%s", tok->label, c->label ? c->label : "(no label)");
-		if (source == NULL || (has_key && (kuri = key_uri(shown, c->id, c->id_len)) == NULL)) {
+		source =
+		    cp_asprintf("pkcs11:%s:%s", tok->label, c->label ? c->label : "(no label)");
+		if (source == NULL ||
+		    (has_key && (kuri = key_uri(shown, c->id, c->id_len)) == NULL)) {
 			free(source);
 			return cp_error_nomem(err);
 		}
@@ -374,14 +385,16 @@ certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
 		free(shown);
 		return -1;
 	}
-	if (token_open(&u, shown, opts, &t, err) != 0 || add_token_certs(set, &u, shown, &t, err) != 0)
+	if (token_open(&u, shown, opts, &t, err) != 0 ||
+	    add_token_certs(set, &u, shown, &t, err) != 0)
 		goto out;
 	if (!t.logged_in && t.slot->token->loginRequired && opts != NULL && opts->warn) {
 		struct certpick_error w = { 0 };
 
 		cp_error_set(&w, CERTPICK_ERR_PASSWORD, "not logged in to PKCS#11 token '%s'",
 		    t.slot->token->label);
-		cp_error_detail(&w, "private keys are invisible without the PIN "
+		cp_error_detail(&w,
+		    "private keys are invisible without the PIN "
 		    "(--pin-env VAR or --pin-file FILE)");
 		opts->warn(opts->warn_arg, &w);
 	}
@@ -396,13 +409,13 @@ out:
 
 struct cp_p11_key {
 	struct p11_token t;
-	EVP_PKEY *pkey;		/* signs on the token; freed before the module */
+	EVP_PKEY *pkey; /* signs on the token; freed before the module */
 };
 
 /* see internal.h */
 int
-cp_p11_key_open(const char *uri, const struct certpick_load_options *opts,
-    struct cp_p11_key **out, struct certpick_error *err)
+cp_p11_key_open(const char *uri, const struct certpick_load_options *opts, struct cp_p11_key **out,
+    struct certpick_error *err)
 {
 	struct cp_p11_key *k = NULL;
 	struct p11_uri u;
@@ -475,8 +488,10 @@ certpick_candset_add_pkcs11(struct certpick_candset *set, const char *uri,
 
 	(void)set;
 	(void)opts;
-	cp_error_set(err, CERTPICK_ERR_USAGE, "cannot read PKCS#11 token '%s': this "
-	    "certpick was built without libp11 (meson -Dpkcs11=enabled)", shown ? shown : "");
+	cp_error_set(err, CERTPICK_ERR_USAGE,
+	    "cannot read PKCS#11 token '%s': this "
+	    "certpick was built without libp11 (meson -Dpkcs11=enabled)",
+	    shown ? shown : "");
 	free(shown);
 	return -1;
 }
@@ -491,8 +506,8 @@ cp_p11_uri_check(const char *uri, struct certpick_error *err)
 
 /* see internal.h */
 int
-cp_p11_key_open(const char *uri, const struct certpick_load_options *opts,
-    struct cp_p11_key **out, struct certpick_error *err)
+cp_p11_key_open(const char *uri, const struct certpick_load_options *opts, struct cp_p11_key **out,
+    struct certpick_error *err)
 {
 	(void)uri;
 	(void)opts;

@@ -110,7 +110,7 @@ conn_for(struct run *r, const struct cp_tcp_seg *s)
 		return found;
 	size_t max = r->opts->max_connections ? r->opts->max_connections : DEFAULT_MAX_CONNS;
 	if (r->n_conns >= max) {
-		if (new_syn)	/* count connections, not their segments */
+		if (new_syn) /* count connections, not their segments */
 			r->out->connections_dropped++;
 		return NULL;
 	}
@@ -214,10 +214,13 @@ certpick_capture_run(const char *path, const struct certpick_capture_options *op
 	}
 	out->linktype = pcap_datalink(pc);
 	if (!cp_frame_link_supported(out->linktype)) {
-		cp_error_set(err, CERTPICK_ERR_PARSE, "capture '%s' has link type %d (%s), which "
-		    "certpick does not read", path, out->linktype,
-		    pcap_datalink_val_to_name(out->linktype) ? pcap_datalink_val_to_name(
-		    out->linktype) : "?");
+		cp_error_set(err, CERTPICK_ERR_PARSE,
+		    "capture '%s' has link type %d (%s), which "
+		    "certpick does not read",
+		    path, out->linktype,
+		    pcap_datalink_val_to_name(out->linktype) ?
+			pcap_datalink_val_to_name(out->linktype) :
+			"?");
 		goto out;
 	}
 	int rc = pcap_loop(pc, -1, on_packet, (u_char *)&r);

@@ -25,12 +25,12 @@
 
 struct side {
 	struct cp_cap_conn *conn;
-	int idx;			/* 0: A (first sender), 1: B */
+	int idx; /* 0: A (first sender), 1: B */
 	struct cp_tcp_dir tcp;
 	struct cp_tls_rec rec;
 	struct cp_tls_hs hs;
 	struct cp_crypt crypt;
-	bool protected_;		/* records from here on are encrypted */
+	bool protected_; /* records from here on are encrypted */
 	bool no_key_noted;
 	bool finished_seen;
 };
@@ -39,7 +39,7 @@ struct cp_cap_conn {
 	uint8_t af;
 	uint8_t addr[2][16];
 	uint16_t port[2];
-	int client;			/* index of the client side; -1 unknown */
+	int client; /* index of the client side; -1 unknown */
 	struct side side[2];
 	const struct cp_cap_env *env;
 	double now;
@@ -47,13 +47,12 @@ struct cp_cap_conn {
 	uint8_t client_random[32], server_random[32];
 	bool have_client_random, have_server_random;
 	bool etm;
-	bool hs_done;			/* the client's Finished of the first handshake */
-	bool reset;			/* an RST was seen */
+	bool hs_done; /* the client's Finished of the first handshake */
+	bool reset;   /* an RST was seen */
 	struct certpick_capture_conn story;
 };
 
-static void
-note(struct cp_cap_conn *c, const char *fmt, ...) CERTPICK_PRINTF(2, 3);
+static void note(struct cp_cap_conn *c, const char *fmt, ...) CERTPICK_PRINTF(2, 3);
 
 static void
 note(struct cp_cap_conn *c, const char *fmt, ...)
@@ -211,7 +210,7 @@ on_client_hello(struct side *sd, const uint8_t *b, size_t n)
 	}
 	s->n_handshakes++;
 	if (s->n_handshakes > 1 && memcmp(h.random, c->client_random, 32) == 0)
-		s->n_handshakes--;	/* the second ClientHello after a HelloRetryRequest */
+		s->n_handshakes--; /* the second ClientHello after a HelloRetryRequest */
 	memcpy(c->client_random, h.random, 32);
 	c->have_client_random = true;
 	if (s->has_client_hello)
@@ -246,7 +245,7 @@ keys13(struct side *sd, int label, const char *what)
 		if (!sd->no_key_noted)
 			note(c, "TLS 1.3 %s records not decrypted: %s", who(sd),
 			    c->env->keylog ? "the key log has no secret for this connection" :
-			    "no key log given");
+					     "no key log given");
 		sd->no_key_noted = true;
 		return;
 	}
@@ -389,8 +388,8 @@ judge(struct certpick_capture_answer *a, const struct certpick_certreq *r, doubl
 	if (r && r->n_ca_names > 0 && !issuer_listed(r, a))
 		(void)cp_findings_add(&a->findings, CERTPICK_REASON_SEL_ISSUER_NOT_LISTED,
 		    "'%s' (issued by '%s'): no certificate of the chain is by one of the %zu CAs "
-		    "the server named", subj, leaf->issuer.rfc4514 ? leaf->issuer.rfc4514 : "?",
-		    r->n_ca_names);
+		    "the server named",
+		    subj, leaf->issuer.rfc4514 ? leaf->issuer.rfc4514 : "?", r->n_ca_names);
 	for (size_t i = 0; i < a->n_certs; i++) {
 		const struct certpick_capture_cert *x = &a->certs[i];
 		const char *xs = x->subject.rfc4514 ? x->subject.rfc4514 : "?";
@@ -421,11 +420,9 @@ check_keeps(enum certpick_reason r)
 	case CERTPICK_REASON_KEY_MISMATCH:
 	case CERTPICK_REASON_PFX_KEYSPEC_EXCHANGE:
 	case CERTPICK_REASON_PFX_LEGACY_CSP:
-	case CERTPICK_REASON_EXPIRED:		/* judge() already says it */
-	case CERTPICK_REASON_NOT_YET_VALID:
-		return false;
-	default:
-		return true;
+	case CERTPICK_REASON_EXPIRED: /* judge() already says it */
+	case CERTPICK_REASON_NOT_YET_VALID: return false;
+	default: return true;
 	}
 }
 
@@ -443,7 +440,7 @@ check_chain(struct certpick_capture_answer *a, const struct cp_slice *certs, siz
 		char src[32];
 		snprintf(src, sizeof(src), "capture[%zu]", i);
 		if (certpick_candset_add_memory(set, certs[i].p, certs[i].n, src,
-		    CERTPICK_FORMAT_DER, NULL, NULL) < 0)
+			CERTPICK_FORMAT_DER, NULL, NULL) < 0)
 			continue;
 	}
 	if (certpick_candset_finish(set, NULL) < 0)
@@ -460,9 +457,10 @@ check_chain(struct certpick_capture_answer *a, const struct cp_slice *certs, siz
 		for (size_t j = 0; j < res.findings.n; j++)
 			if (check_keeps(res.findings.v[j].reason))
 				(void)cp_findings_add_sev(&a->findings, res.findings.v[j].reason,
-				    res.findings.v[j].severity, "%s", res.findings.v[j].detail ?
-				    res.findings.v[j].detail : certpick_reason_text(
-				    res.findings.v[j].reason));
+				    res.findings.v[j].severity, "%s",
+				    res.findings.v[j].detail ?
+					res.findings.v[j].detail :
+					certpick_reason_text(res.findings.v[j].reason));
 		break;
 	}
 out:
@@ -515,7 +513,7 @@ on_finished(struct side *sd)
 		return;
 	}
 	if (c->hs_done)
-		return;		/* a post-handshake Finished: keys stay */
+		return; /* a post-handshake Finished: keys stay */
 	if (is_client(sd)) {
 		keys13(sd, CP_KL_CLIENT_AP0, "application");
 		c->hs_done = true;
@@ -530,12 +528,8 @@ on_message(void *arg, uint8_t type, const uint8_t *b, size_t n)
 	struct side *sd = arg;
 	struct cp_cap_conn *c = sd->conn;
 	switch (type) {
-	case 1:
-		on_client_hello(sd, b, n);
-		break;
-	case 2:
-		on_server_hello(sd, b, n);
-		break;
+	case 1: on_client_hello(sd, b, n); break;
+	case 2: on_server_hello(sd, b, n); break;
 	case 11:
 		if (c->client >= 0 && is_client(sd))
 			on_client_certificate(sd, b, n);
@@ -546,7 +540,8 @@ on_message(void *arg, uint8_t type, const uint8_t *b, size_t n)
 		break;
 	case 15:
 		if (c->client >= 0 && is_client(sd) && n >= 2 && c->story.n_answers > 0) {
-			struct certpick_capture_answer *a = &c->story.answers[c->story.n_answers - 1];
+			struct certpick_capture_answer *a =
+			    &c->story.answers[c->story.n_answers - 1];
 			a->has_verify = true;
 			a->verify_scheme = (uint16_t)(b[0] << 8 | b[1]);
 		}
@@ -559,8 +554,7 @@ on_message(void *arg, uint8_t type, const uint8_t *b, size_t n)
 		note(c, "a KeyUpdate from the %s: its later records are not decrypted", who(sd));
 		cp_crypt_release(&sd->crypt);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }
@@ -578,12 +572,12 @@ change_cipher_spec(struct side *sd)
 	if (e == NULL || e->secret_len != 48 || !c->have_server_random) {
 		note(c, "TLS 1.2 %s records after ChangeCipherSpec not decrypted: %s", who(sd),
 		    c->env->keylog ? "the key log has no CLIENT_RANDOM for this connection" :
-		    "no key log given");
+				     "no key log given");
 		return;
 	}
 	c->story.keys_found = true;
 	if (cp_crypt_init12(&sd->crypt, c->story.cipher, c->etm, e->secret, c->client_random,
-	    c->server_random, is_client(sd)) < 0)
+		c->server_random, is_client(sd)) < 0)
 		note(c, "TLS 1.2 records not decrypted: cipher suite 0x%04x is not supported",
 		    c->story.cipher);
 }
@@ -592,22 +586,15 @@ static void
 plain_record(struct side *sd, uint8_t type, const uint8_t *p, size_t n)
 {
 	switch (type) {
-	case 20:
-		change_cipher_spec(sd);
-		break;
-	case 21:
-		add_alert(sd, p, n, false);
-		break;
+	case 20: change_cipher_spec(sd); break;
+	case 21: add_alert(sd, p, n, false); break;
 	case 22:
 		cp_tls_hs_feed(&sd->hs, p, n);
 		if (sd->hs.lost)
 			note(sd->conn, "%s handshake messages: %s", who(sd), sd->hs.lost);
 		break;
-	case 23:
-		app_data(sd, p, n);
-		break;
-	default:
-		break;
+	case 23: app_data(sd, p, n); break;
+	default: break;
 	}
 }
 
@@ -661,9 +648,10 @@ on_gap(void *arg, uint64_t n, enum cp_gap_why why)
 	static const char *const whys[] = { "not captured", "cut by the snap length",
 		"dropped by the memory limit" };
 	const char *w = (size_t)why < 3 ? whys[why] : "?";
-	note(sd->conn, "%llu bytes of the %s stream are missing (%s); its TLS records after "
-	    "that are not read", (unsigned long long)n,
-	    sd->conn->client < 0 ? "?" : who(sd), w);
+	note(sd->conn,
+	    "%llu bytes of the %s stream are missing (%s); its TLS records after "
+	    "that are not read",
+	    (unsigned long long)n, sd->conn->client < 0 ? "?" : who(sd), w);
 	cp_tls_rec_gap(&sd->rec, n);
 }
 
@@ -736,8 +724,7 @@ cp_cap_conn_add(struct cp_cap_conn *c, const struct cp_tcp_seg *s, double time)
 		note(c, "the %s stream stops being TLS: %s", who(&c->side[i]), c->side[i].rec.lost);
 }
 
-static char *
-dupf(const char *fmt, ...) CERTPICK_PRINTF(1, 2);
+static char *dupf(const char *fmt, ...) CERTPICK_PRINTF(1, 2);
 
 static char *
 dupf(const char *fmt, ...)
@@ -775,36 +762,48 @@ static void
 verdict(struct cp_cap_conn *c)
 {
 	struct certpick_capture_conn *s = &c->story;
-	bool hidden = c->side[0].no_key_noted || c->side[1].no_key_noted ||
-	    s->records_undecrypted > 0;
+	bool hidden =
+	    c->side[0].no_key_noted || c->side[1].no_key_noted || s->records_undecrypted > 0;
 	char http[300] = "";
 	if (s->http_status)
 		snprintf(http, sizeof(http), "; HTTP %d %s", s->http_status,
 		    s->http_reason ? s->http_reason : "");
 	if (!s->has_client_hello && s->n_requests == 0 && s->n_answers == 0) {
-		s->verdict = dupf(c->story.client_seen_syn ? "no ClientHello: the client sent no TLS "
-		    "handshake" : "no ClientHello: the capture starts after the handshake");
-		s->fix = c->story.client_seen_syn ? NULL : dupf("capture from before the client "
-		    "connects");
+		s->verdict = dupf(c->story.client_seen_syn ?
+			"no ClientHello: the client sent no TLS "
+			"handshake" :
+			"no ClientHello: the capture starts after the handshake");
+		s->fix = c->story.client_seen_syn ? NULL :
+						    dupf("capture from before the client "
+							 "connects");
 		return;
 	}
 	if (s->n_requests == 0) {
-		if (s->version == CERTPICK_TLS13 && c->side[c->client < 0 ? 1 : 1 - c->client]
-		    .crypt.kind == 0 && hidden) {
-			s->verdict = dupf("TLS 1.3 and not decrypted: whether the server asked for a "
-			    "client certificate cannot be seen");
-			s->fix = dupf("capture again with the client's key log (SSLKEYLOGFILE) and pass "
-			    "it with --keylog");
+		if (s->version == CERTPICK_TLS13 &&
+		    c->side[c->client < 0 ? 1 : 1 - c->client].crypt.kind == 0 && hidden) {
+			s->verdict =
+			    dupf("TLS 1.3 and not decrypted: whether the server asked for a "
+				 "client certificate cannot be seen");
+			s->fix =
+			    dupf("capture again with the client's key log (SSLKEYLOGFILE) and pass "
+				 "it with --keylog");
 		} else if (hidden) {
-			s->verdict = dupf("no CertificateRequest in what could be read (encrypted "
-			    "records were not decrypted: a later request would be among them)%s", http);
-			s->fix = dupf("pass the client's key log with --keylog to see the encrypted part");
+			s->verdict = dupf(
+			    "no CertificateRequest in what could be read (encrypted "
+			    "records were not decrypted: a later request would be among them)%s",
+			    http);
+			s->fix = dupf(
+			    "pass the client's key log with --keylog to see the encrypted part");
 		} else {
-			s->verdict = dupf("the server never asked for a client certificate%s", http);
-			s->fix = dupf("make the server request one (nginx ssl_verify_client, Apache "
-			    "SSLVerifyClient, IIS SslNegotiateCert)%s", s->version == CERTPICK_TLS13 &&
-			    !s->pha_offered ? "; for a per-path request in TLS 1.3 the client must "
-			    "offer post_handshake_auth, which this one did not" : "");
+			s->verdict =
+			    dupf("the server never asked for a client certificate%s", http);
+			s->fix =
+			    dupf("make the server request one (nginx ssl_verify_client, Apache "
+				 "SSLVerifyClient, IIS SslNegotiateCert)%s",
+				s->version == CERTPICK_TLS13 && !s->pha_offered ?
+				    "; for a per-path request in TLS 1.3 the client must "
+				    "offer post_handshake_auth, which this one did not" :
+				    "");
 		}
 		return;
 	}
@@ -819,8 +818,8 @@ verdict(struct cp_cap_conn *c)
 	if (r->phase != CERTPICK_PHASE_INITIAL && s->http_request)
 		snprintf(after, sizeof(after), " after '%.120s'", s->http_request);
 	snprintf(asked, sizeof(asked), "the server asked%s (%s, %s) naming %zu CA%s", after,
-	    certpick_phase_name(r->phase), r->tls_version == CERTPICK_TLS13 ? "TLS 1.3" :
-	    "TLS 1.2", r->n_ca_names, r->n_ca_names == 1 ? "" : "s");
+	    certpick_phase_name(r->phase), r->tls_version == CERTPICK_TLS13 ? "TLS 1.3" : "TLS 1.2",
+	    r->n_ca_names, r->n_ca_names == 1 ? "" : "s");
 	const struct certpick_capture_alert *sa = first_alert_after(s, ri, false);
 	const struct certpick_capture_alert *ca = first_alert_after(s, ri, true);
 	if (sa && !(sa->level == 1 && sa->description == 0)) {
@@ -833,19 +832,24 @@ verdict(struct cp_cap_conn *c)
 		snprintf(end, sizeof(end), "; the client then sent %s", w);
 	}
 	if (a == NULL) {
-		snprintf(what, sizeof(what), "%s", hidden ? "the client's answer is encrypted and "
-		    "was not decrypted" : "the client sent no Certificate");
+		snprintf(what, sizeof(what), "%s",
+		    hidden ? "the client's answer is encrypted and "
+			     "was not decrypted" :
+			     "the client sent no Certificate");
 		s->verdict = dupf("%s; %s%s%s", asked, what, end, http);
 		s->fix = dupf(hidden ? "pass the client's key log with --keylog" :
-		    "see the client's log: it gave up before answering");
+				       "see the client's log: it gave up before answering");
 		return;
 	}
 	if (a->n_certs == 0) {
-		s->verdict = dupf("%s; the client answered with an empty Certificate%s%s", asked, end,
-		    http);
-		s->fix = r->n_ca_names ? dupf("give the client a certificate (with its key) issued "
-		    "by one of the %zu CAs the server named; save the request with --save and run "
-		    "certpick select --request on the client's certificates", r->n_ca_names) :
+		s->verdict =
+		    dupf("%s; the client answered with an empty Certificate%s%s", asked, end, http);
+		s->fix = r->n_ca_names ?
+		    dupf(
+			"give the client a certificate (with its key) issued "
+			"by one of the %zu CAs the server named; save the request with --save and run "
+			"certpick select --request on the client's certificates",
+			r->n_ca_names) :
 		    dupf("give the client a certificate (with its key) the server trusts");
 		return;
 	}
@@ -853,18 +857,20 @@ verdict(struct cp_cap_conn *c)
 	snprintf(what, sizeof(what), "the client sent '%s' (sha256 %.16s...)",
 	    leaf->subject.rfc4514 ? leaf->subject.rfc4514 : "?", leaf->sha256);
 	if (a->findings.n > 0) {
-		s->verdict = dupf("%s; %s, but %s%s%s", asked, what, a->findings.v[0].detail ?
-		    a->findings.v[0].detail : certpick_reason_text(a->findings.v[0].reason), end,
-		    http);
+		s->verdict = dupf("%s; %s, but %s%s%s", asked, what,
+		    a->findings.v[0].detail ? a->findings.v[0].detail :
+					      certpick_reason_text(a->findings.v[0].reason),
+		    end, http);
 		const char *h = certpick_reason_hint(a->findings.v[0].reason);
 		s->fix = dupf("%s", h ? h : "use a certificate that fits the request");
 		return;
 	}
 	if (end[0] && sa) {
-		s->verdict = dupf("%s; %s, which fits the request%s: the server refused it%s", asked,
-		    what, end, http);
-		s->fix = dupf("check the server's side: the chain must verify to a CA it trusts, "
-		    "with clientAuth and no revocation (certpick check on the certificate)");
+		s->verdict = dupf("%s; %s, which fits the request%s: the server refused it%s",
+		    asked, what, end, http);
+		s->fix =
+		    dupf("check the server's side: the chain must verify to a CA it trusts, "
+			 "with clientAuth and no revocation (certpick check on the certificate)");
 		return;
 	}
 	s->verdict = dupf("%s; %s, which fits the request%s%s", asked, what, end, http);

@@ -15,12 +15,12 @@
 
 struct suite {
 	uint16_t id;
-	int version;		/* 12 or 13 */
+	int version; /* 12 or 13 */
 	int mode;
-	const char *cipher;	/* OpenSSL cipher name */
+	const char *cipher; /* OpenSSL cipher name */
 	size_t key_len;
-	const char *prf_md;	/* TLS 1.3 hash / TLS 1.2 PRF hash */
-	const char *mac_md;	/* CBC only */
+	const char *prf_md; /* TLS 1.3 hash / TLS 1.2 PRF hash */
+	const char *mac_md; /* CBC only */
 	const char *name;
 };
 
@@ -28,31 +28,41 @@ static const struct suite suites[] = {
 	{ 0x1301, 13, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL, "TLS_AES_128_GCM_SHA256" },
 	{ 0x1302, 13, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL, "TLS_AES_256_GCM_SHA384" },
 	{ 0x1303, 13, CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, "SHA256", NULL,
-	  "TLS_CHACHA20_POLY1305_SHA256" },
-	{ 0xc02b, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL, "ECDHE-ECDSA-AES128-GCM-SHA256" },
-	{ 0xc02c, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL, "ECDHE-ECDSA-AES256-GCM-SHA384" },
-	{ 0xc02f, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL, "ECDHE-RSA-AES128-GCM-SHA256" },
-	{ 0xc030, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL, "ECDHE-RSA-AES256-GCM-SHA384" },
+	    "TLS_CHACHA20_POLY1305_SHA256" },
+	{ 0xc02b, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL,
+	    "ECDHE-ECDSA-AES128-GCM-SHA256" },
+	{ 0xc02c, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL,
+	    "ECDHE-ECDSA-AES256-GCM-SHA384" },
+	{ 0xc02f, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL,
+	    "ECDHE-RSA-AES128-GCM-SHA256" },
+	{ 0xc030, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL,
+	    "ECDHE-RSA-AES256-GCM-SHA384" },
 	{ 0x009c, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL, "AES128-GCM-SHA256" },
 	{ 0x009d, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL, "AES256-GCM-SHA384" },
-	{ 0x009e, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL, "DHE-RSA-AES128-GCM-SHA256" },
-	{ 0x009f, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL, "DHE-RSA-AES256-GCM-SHA384" },
+	{ 0x009e, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL,
+	    "DHE-RSA-AES128-GCM-SHA256" },
+	{ 0x009f, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL,
+	    "DHE-RSA-AES256-GCM-SHA384" },
 	{ 0xcca8, 12, CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, "SHA256", NULL,
-	  "ECDHE-RSA-CHACHA20-POLY1305" },
+	    "ECDHE-RSA-CHACHA20-POLY1305" },
 	{ 0xcca9, 12, CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, "SHA256", NULL,
-	  "ECDHE-ECDSA-CHACHA20-POLY1305" },
+	    "ECDHE-ECDSA-CHACHA20-POLY1305" },
 	{ 0xccaa, 12, CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, "SHA256", NULL,
-	  "DHE-RSA-CHACHA20-POLY1305" },
+	    "DHE-RSA-CHACHA20-POLY1305" },
 	{ 0xc009, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA1", "ECDHE-ECDSA-AES128-SHA" },
 	{ 0xc00a, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256", "SHA1", "ECDHE-ECDSA-AES256-SHA" },
 	{ 0xc013, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA1", "ECDHE-RSA-AES128-SHA" },
 	{ 0xc014, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256", "SHA1", "ECDHE-RSA-AES256-SHA" },
 	{ 0x002f, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA1", "AES128-SHA" },
 	{ 0x0035, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256", "SHA1", "AES256-SHA" },
-	{ 0xc023, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA256", "ECDHE-ECDSA-AES128-SHA256" },
-	{ 0xc024, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA384", "SHA384", "ECDHE-ECDSA-AES256-SHA384" },
-	{ 0xc027, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA256", "ECDHE-RSA-AES128-SHA256" },
-	{ 0xc028, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA384", "SHA384", "ECDHE-RSA-AES256-SHA384" },
+	{ 0xc023, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA256",
+	    "ECDHE-ECDSA-AES128-SHA256" },
+	{ 0xc024, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA384", "SHA384",
+	    "ECDHE-ECDSA-AES256-SHA384" },
+	{ 0xc027, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA256",
+	    "ECDHE-RSA-AES128-SHA256" },
+	{ 0xc028, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA384", "SHA384",
+	    "ECDHE-RSA-AES256-SHA384" },
 	{ 0x003c, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA256", "AES128-SHA256" },
 	{ 0x003d, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256", "SHA256", "AES256-SHA256" },
 };
@@ -112,8 +122,8 @@ expand_label(const char *md, const uint8_t *secret, size_t secret_len, const cha
 	memcpy(info + n, "tls13 ", 6);
 	memcpy(info + n + 6, label, ll - 6);
 	n += ll;
-	info[n++] = 0;		/* context */
-	info[n++] = 1;		/* T(1) counter */
+	info[n++] = 0; /* context */
+	info[n++] = 1; /* T(1) counter */
 	if (hmac(md, secret, secret_len, info, n, NULL, 0, t, &t_len) < 0 || t_len < out_len)
 		return -1;
 	memcpy(out, t, out_len);
@@ -254,8 +264,9 @@ static int
 open13(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, size_t n,
     uint8_t *out_type, size_t *out_len)
 {
-	uint8_t nonce[12], sq[8], aad[5] = { type, (uint8_t)(version >> 8), (uint8_t)version,
-		(uint8_t)(n >> 8), (uint8_t)n };
+	uint8_t nonce[12], sq[8],
+	    aad[5] = { type, (uint8_t)(version >> 8), (uint8_t)version, (uint8_t)(n >> 8),
+		    (uint8_t)n };
 	memcpy(nonce, c->iv, 12);
 	seq_bytes(c->seq, sq);
 	for (int i = 0; i < 8; i++)
@@ -295,8 +306,8 @@ open12_aead(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, si
 		for (int i = 0; i < 8; i++)
 			nonce[4 + i] ^= aad[i];
 	}
-	if (aead_open(c, nonce, aad, 13, rec + explicit_len, n - explicit_len,
-	    rec + explicit_len) < 0)
+	if (aead_open(c, nonce, aad, 13, rec + explicit_len, n - explicit_len, rec + explicit_len) <
+	    0)
 		return -1;
 	*out_p = rec + explicit_len;
 	*out_len = plain;
@@ -312,8 +323,7 @@ cbc_decrypt(const struct cp_crypt *c, const uint8_t *iv, uint8_t *p, size_t n)
 	if (ciph == NULL || ctx == NULL)
 		goto out;
 	if (!EVP_DecryptInit_ex2(ctx, ciph, c->key, iv, NULL) ||
-	    !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
-	    !EVP_DecryptUpdate(ctx, p, &len, p, (int)n))
+	    !EVP_CIPHER_CTX_set_padding(ctx, 0) || !EVP_DecryptUpdate(ctx, p, &len, p, (int)n))
 		goto out;
 	ret = 0;
 out:
@@ -322,8 +332,8 @@ out:
 }
 
 static int
-mac_check(const struct cp_crypt *c, uint8_t type, uint16_t version, const uint8_t *data,
-    size_t n, const uint8_t *want)
+mac_check(const struct cp_crypt *c, uint8_t type, uint16_t version, const uint8_t *data, size_t n,
+    const uint8_t *want)
 {
 	uint8_t hdr[13], got[64];
 	size_t got_len = 0;
@@ -344,8 +354,8 @@ open12_cbc(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, siz
     size_t *out_len, const uint8_t **out_p)
 {
 	if (c->etm) {
-		if (n < 16 + 16 + c->mac_len || mac_check(c, type, version, rec,
-		    n - c->mac_len, rec + n - c->mac_len) < 0)
+		if (n < 16 + 16 + c->mac_len ||
+		    mac_check(c, type, version, rec, n - c->mac_len, rec + n - c->mac_len) < 0)
 			return -1;
 		n -= c->mac_len;
 	}
@@ -383,16 +393,13 @@ cp_crypt_open(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, 
 	*out_type = type;
 	*out_p = rec;
 	switch (c->kind) {
-	case 13:
-		rc = open13(c, type, version, rec, n, out_type, out_len);
-		break;
+	case 13: rc = open13(c, type, version, rec, n, out_type, out_len); break;
 	case 12:
-		rc = c->mode == CP_CRYPT_CBC ? open12_cbc(c, type, version, rec, n, out_len, out_p) :
+		rc = c->mode == CP_CRYPT_CBC ?
+		    open12_cbc(c, type, version, rec, n, out_len, out_p) :
 		    open12_aead(c, type, version, rec, n, out_len, out_p);
 		break;
-	default:
-		rc = -1;
-		break;
+	default: rc = -1; break;
 	}
 	if (rc < 0)
 		c->failures++;

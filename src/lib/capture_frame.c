@@ -31,12 +31,17 @@ bool
 cp_frame_link_supported(int linktype)
 {
 	switch (linktype) {
-	case CP_LINK_NULL: case CP_LINK_EN10MB: case CP_LINK_RAW: case CP_LINK_RAW_BSD:
-	case CP_LINK_RAW_LT: case CP_LINK_LOOP: case CP_LINK_SLL: case CP_LINK_IPV4:
-	case CP_LINK_IPV6: case CP_LINK_SLL2:
-		return true;
-	default:
-		return false;
+	case CP_LINK_NULL:
+	case CP_LINK_EN10MB:
+	case CP_LINK_RAW:
+	case CP_LINK_RAW_BSD:
+	case CP_LINK_RAW_LT:
+	case CP_LINK_LOOP:
+	case CP_LINK_SLL:
+	case CP_LINK_IPV4:
+	case CP_LINK_IPV6:
+	case CP_LINK_SLL2: return true;
+	default: return false;
 	}
 }
 
@@ -92,7 +97,7 @@ decode_ipv4(const uint8_t *p, size_t n, struct cp_tcp_seg *out)
 		return CP_FRAME_MALFORMED;
 	if (ihl > n)
 		return CP_FRAME_TRUNCATED;
-	if ((be16(p + 6) & 0x3fff) != 0)	/* MF set or offset nonzero */
+	if ((be16(p + 6) & 0x3fff) != 0) /* MF set or offset nonzero */
 		return CP_FRAME_FRAGMENT;
 	out->af = 4;
 	memcpy(out->src, p + 12, 4);
@@ -112,7 +117,7 @@ decode_ipv6(const uint8_t *p, size_t n, struct cp_tcp_seg *out)
 	if (p[0] >> 4 != 6)
 		return CP_FRAME_MALFORMED;
 	size_t total = 40 + (size_t)be16(p + 4);
-	if (total == 40 && p[6] != 59)	/* jumbogram or TSO: the frame's length */
+	if (total == 40 && p[6] != 59) /* jumbogram or TSO: the frame's length */
 		total = n;
 	out->af = 6;
 	memcpy(out->src, p + 8, 16);
@@ -127,7 +132,9 @@ decode_ipv6(const uint8_t *p, size_t n, struct cp_tcp_seg *out)
 				return CP_FRAME_TRUNCATED;
 			return decode_tcp(p + off, held - off, total - off, out);
 		}
-		case 0: case 43: case 60: {	/* hop-by-hop, routing, destination options */
+		case 0:
+		case 43:
+		case 60: { /* hop-by-hop, routing, destination options */
 			if (off + 8 > n)
 				return CP_FRAME_TRUNCATED;
 			size_t len = ((size_t)p[off + 1] + 1) * 8;
@@ -137,10 +144,8 @@ decode_ipv6(const uint8_t *p, size_t n, struct cp_tcp_seg *out)
 			off += len;
 			break;
 		}
-		case 44:
-			return CP_FRAME_FRAGMENT;
-		default:
-			return CP_FRAME_OTHER;
+		case 44: return CP_FRAME_FRAGMENT;
+		default: return CP_FRAME_OTHER;
 		}
 	}
 	return CP_FRAME_OTHER;
@@ -163,8 +168,9 @@ decode_ethernet(const uint8_t *p, size_t n, struct cp_tcp_seg *out)
 		return CP_FRAME_TRUNCATED;
 	uint16_t type = be16(p + 12);
 	size_t off = 14;
-	for (int i = 0; i < MAX_VLAN_TAGS &&
-	    (type == ETH_VLAN || type == ETH_QINQ || type == ETH_VLAN_9100); i++) {
+	for (int i = 0;
+	     i < MAX_VLAN_TAGS && (type == ETH_VLAN || type == ETH_QINQ || type == ETH_VLAN_9100);
+	     i++) {
 		if (off + 4 > n)
 			return CP_FRAME_TRUNCATED;
 		type = be16(p + off + 2);
@@ -192,14 +198,18 @@ decode_null(const uint8_t *p, size_t n, bool network_order, struct cp_tcp_seg *o
 {
 	if (n < 4)
 		return CP_FRAME_TRUNCATED;
-	uint32_t fam = network_order ? be32(p) : (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	uint32_t fam = network_order ?
+	    be32(p) :
+	    (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 	/* a big-endian writer's host order */
 	if (!network_order && fam > 0xffff)
 		fam = be32(p);
 	switch (fam) {
 	case 2: return decode_ipv4(p + 4, n - 4, out);
-	case 10: case 24: case 28: case 30: return decode_ipv6(p + 4, n - 4, out);
+	case 10:
+	case 24:
+	case 28:
+	case 30: return decode_ipv6(p + 4, n - 4, out);
 	default: return CP_FRAME_OTHER;
 	}
 }
@@ -209,27 +219,22 @@ cp_frame_decode(int linktype, const uint8_t *frame, size_t caplen, struct cp_tcp
 {
 	memset(out, 0, sizeof(*out));
 	switch (linktype) {
-	case CP_LINK_EN10MB:
-		return decode_ethernet(frame, caplen, out);
-	case CP_LINK_SLL:	/* 16 bytes, protocol at 14 */
+	case CP_LINK_EN10MB: return decode_ethernet(frame, caplen, out);
+	case CP_LINK_SLL: /* 16 bytes, protocol at 14 */
 		if (caplen < 16)
 			return CP_FRAME_TRUNCATED;
 		return decode_ethertype(be16(frame + 14), frame + 16, caplen - 16, out);
-	case CP_LINK_SLL2:	/* 20 bytes, protocol at 0 */
+	case CP_LINK_SLL2: /* 20 bytes, protocol at 0 */
 		if (caplen < 20)
 			return CP_FRAME_TRUNCATED;
 		return decode_ethertype(be16(frame), frame + 20, caplen - 20, out);
-	case CP_LINK_NULL:
-		return decode_null(frame, caplen, false, out);
-	case CP_LINK_LOOP:
-		return decode_null(frame, caplen, true, out);
-	case CP_LINK_RAW: case CP_LINK_RAW_BSD: case CP_LINK_RAW_LT:
-		return decode_raw(frame, caplen, out);
-	case CP_LINK_IPV4:
-		return decode_ipv4(frame, caplen, out);
-	case CP_LINK_IPV6:
-		return decode_ipv6(frame, caplen, out);
-	default:
-		return CP_FRAME_OTHER;
+	case CP_LINK_NULL: return decode_null(frame, caplen, false, out);
+	case CP_LINK_LOOP: return decode_null(frame, caplen, true, out);
+	case CP_LINK_RAW:
+	case CP_LINK_RAW_BSD:
+	case CP_LINK_RAW_LT: return decode_raw(frame, caplen, out);
+	case CP_LINK_IPV4: return decode_ipv4(frame, caplen, out);
+	case CP_LINK_IPV6: return decode_ipv6(frame, caplen, out);
+	default: return CP_FRAME_OTHER;
 	}
 }

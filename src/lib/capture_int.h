@@ -18,26 +18,26 @@
 #include "internal.h"
 
 /* Link types, as pcap_datalink() returns them (DLT_*) and LINKTYPE_* values. */
-#define CP_LINK_NULL 0		/* BSD loopback: 4-byte host-order family */
-#define CP_LINK_EN10MB 1	/* Ethernet */
-#define CP_LINK_RAW 12		/* DLT_RAW on Linux */
-#define CP_LINK_RAW_BSD 14	/* DLT_RAW on OpenBSD */
-#define CP_LINK_RAW_LT 101	/* LINKTYPE_RAW */
-#define CP_LINK_LOOP 108	/* OpenBSD loopback: 4-byte network-order family */
-#define CP_LINK_SLL 113		/* Linux cooked v1 */
+#define CP_LINK_NULL 0	   /* BSD loopback: 4-byte host-order family */
+#define CP_LINK_EN10MB 1   /* Ethernet */
+#define CP_LINK_RAW 12	   /* DLT_RAW on Linux */
+#define CP_LINK_RAW_BSD 14 /* DLT_RAW on OpenBSD */
+#define CP_LINK_RAW_LT 101 /* LINKTYPE_RAW */
+#define CP_LINK_LOOP 108   /* OpenBSD loopback: 4-byte network-order family */
+#define CP_LINK_SLL 113	   /* Linux cooked v1 */
 #define CP_LINK_IPV4 228
 #define CP_LINK_IPV6 229
-#define CP_LINK_SLL2 276	/* Linux cooked v2 */
+#define CP_LINK_SLL2 276 /* Linux cooked v2 */
 
 /* Whether the link type is one cp_frame_decode() reads. */
 bool cp_frame_link_supported(int linktype);
 
 enum cp_frame_rc {
-	CP_FRAME_TCP = 0,	/* *out holds a TCP segment */
-	CP_FRAME_OTHER,		/* well-formed, but not TCP over IPv4/IPv6 (ARP, UDP, ...) */
-	CP_FRAME_FRAGMENT,	/* an IP fragment: not reassembled, reported */
-	CP_FRAME_TRUNCATED,	/* the headers themselves were cut by the snap length */
-	CP_FRAME_MALFORMED,	/* headers that contradict themselves */
+	CP_FRAME_TCP = 0,   /* *out holds a TCP segment */
+	CP_FRAME_OTHER,	    /* well-formed, but not TCP over IPv4/IPv6 (ARP, UDP, ...) */
+	CP_FRAME_FRAGMENT,  /* an IP fragment: not reassembled, reported */
+	CP_FRAME_TRUNCATED, /* the headers themselves were cut by the snap length */
+	CP_FRAME_MALFORMED, /* headers that contradict themselves */
 };
 
 /*
@@ -46,11 +46,11 @@ enum cp_frame_rc {
  * was sent (larger when the snap length cut the packet).
  */
 struct cp_tcp_seg {
-	uint8_t af;		/* 4 or 6 */
-	uint8_t src[16], dst[16];	/* IPv4 in the first 4 bytes */
+	uint8_t af;		  /* 4 or 6 */
+	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t flags;		/* CP_TCP_* */
+	uint8_t flags; /* CP_TCP_* */
 	const uint8_t *payload;
 	size_t payload_len;
 	size_t wire_len;
@@ -71,7 +71,7 @@ const char *cp_frame_rc_name(enum cp_frame_rc rc);
  */
 struct cp_mem_budget {
 	size_t used;
-	size_t limit;		/* 0: unlimited */
+	size_t limit; /* 0: unlimited */
 };
 
 /*
@@ -82,9 +82,9 @@ struct cp_mem_budget {
  * the budget); beyond that the earliest hole is declared a gap.
  */
 enum cp_gap_why {
-	CP_GAP_LOST = 0,	/* never captured (or the hold limit forced it) */
-	CP_GAP_SNAPLEN,		/* captured, but cut by the snap length */
-	CP_GAP_MEMORY,		/* the memory cap forced it */
+	CP_GAP_LOST = 0, /* never captured (or the hold limit forced it) */
+	CP_GAP_SNAPLEN,	 /* captured, but cut by the snap length */
+	CP_GAP_MEMORY,	 /* the memory cap forced it */
 };
 struct cp_tcp_dir_cb {
 	void (*data)(void *arg, const uint8_t *p, size_t n);
@@ -95,18 +95,18 @@ struct cp_tcp_pend {
 	uint32_t seq;
 	uint8_t *data;
 	size_t len;
-	size_t wire_len;	/* > len: snaplen-cut */
-	struct cp_tcp_pend *next;	/* sorted by seq */
+	size_t wire_len;	  /* > len: snaplen-cut */
+	struct cp_tcp_pend *next; /* sorted by seq */
 };
 struct cp_tcp_dir {
-	bool started;		/* next_seq is known */
-	bool syn_seen;		/* started at a SYN (not mid-stream) */
+	bool started;  /* next_seq is known */
+	bool syn_seen; /* started at a SYN (not mid-stream) */
 	bool fin_seen;
-	uint32_t next_seq;	/* next byte to deliver */
+	uint32_t next_seq; /* next byte to deliver */
 	struct cp_tcp_pend *pend;
 	size_t pend_bytes;
-	size_t max_pending;	/* 0: 1 MiB */
-	struct cp_mem_budget *budget;	/* may be NULL */
+	size_t max_pending;	      /* 0: 1 MiB */
+	struct cp_mem_budget *budget; /* may be NULL */
 	struct cp_tcp_dir_cb cb;
 	/* counters */
 	uint64_t delivered, gap_bytes, retransmitted, overlaps, overlap_conflicts;
@@ -133,9 +133,9 @@ struct cp_tls_rec_cb {
 struct cp_tls_rec {
 	uint8_t hdr[5];
 	size_t hdr_len;
-	uint8_t *body;		/* grown to the largest record seen */
+	uint8_t *body; /* grown to the largest record seen */
 	size_t body_len, body_want, body_cap;
-	const char *lost;	/* NULL while in sync */
+	const char *lost; /* NULL while in sync */
 	uint64_t records;
 	struct cp_tls_rec_cb cb;
 };
@@ -169,17 +169,17 @@ void cp_tls_hs_release(struct cp_tls_hs *h);
 struct cp_hello {
 	uint16_t legacy_version;
 	uint8_t random[32];
-	uint16_t version;	/* from supported_versions when present */
-	uint16_t cipher;	/* ServerHello */
+	uint16_t version; /* from supported_versions when present */
+	uint16_t cipher;  /* ServerHello */
 	bool is_hrr;
 	char sni[256];
 	bool has_sni;
-	bool pha;		/* post_handshake_auth offered */
+	bool pha; /* post_handshake_auth offered */
 	uint16_t sigalgs[128];
 	size_t n_sigalgs;
 	bool has_sigalgs;
 	bool renegotiation_info;
-	bool encrypt_then_mac;	/* ServerHello: RFC 7366 */
+	bool encrypt_then_mac; /* ServerHello: RFC 7366 */
 };
 int cp_hello_parse_client(const uint8_t *p, size_t n, struct cp_hello *out);
 int cp_hello_parse_server(const uint8_t *p, size_t n, struct cp_hello *out);
@@ -201,12 +201,12 @@ int cp_cert_msg_parse(uint16_t version, const uint8_t *p, size_t n, struct cp_sl
  */
 struct cp_keylog_entry {
 	uint8_t client_random[32];
-	uint8_t label;		/* CP_KL_* */
+	uint8_t label; /* CP_KL_* */
 	uint8_t secret[64];
 	size_t secret_len;
 };
 enum {
-	CP_KL_CLIENT_RANDOM = 0,	/* TLS 1.2 master secret (48 bytes) */
+	CP_KL_CLIENT_RANDOM = 0, /* TLS 1.2 master secret (48 bytes) */
 	CP_KL_CLIENT_HS,
 	CP_KL_SERVER_HS,
 	CP_KL_CLIENT_AP0,
@@ -217,7 +217,7 @@ struct cp_keylog {
 	struct cp_keylog_entry *v;
 	size_t n, cap;
 	size_t bad_lines;
-	struct cp_hashidx idx;	/* client_random -> entries (internal.h) */
+	struct cp_hashidx idx; /* client_random -> entries (internal.h) */
 };
 int cp_keylog_parse(struct cp_keylog *kl, const char *text, size_t len);
 const struct cp_keylog_entry *cp_keylog_find(const struct cp_keylog *kl,
@@ -230,19 +230,23 @@ void cp_keylog_release(struct cp_keylog *kl);
  * in place: 0 and the plaintext (and the inner content type in 1.3), or -1.
  */
 struct cp_crypt {
-	int kind;		/* 0 none, 13: TLS 1.3, 12: TLS 1.2 */
+	int kind; /* 0 none, 13: TLS 1.3, 12: TLS 1.2 */
 	uint16_t cipher;
-	int mode;		/* CP_CRYPT_GCM, _CHACHA, _CBC */
-	const char *cipher_name;	/* OpenSSL name */
-	struct evp_cipher_st *evp;	/* fetched once at init; freed by cp_crypt_release */
-	const char *mac_md;	/* CBC HMAC digest */
+	int mode;		   /* CP_CRYPT_GCM, _CHACHA, _CBC */
+	const char *cipher_name;   /* OpenSSL name */
+	struct evp_cipher_st *evp; /* fetched once at init; freed by cp_crypt_release */
+	const char *mac_md;	   /* CBC HMAC digest */
 	uint8_t key[32], iv[16], mac_key[48];
 	size_t key_len, iv_len, mac_len;
-	bool etm;		/* TLS 1.2 CBC with encrypt_then_mac */
+	bool etm; /* TLS 1.2 CBC with encrypt_then_mac */
 	uint64_t seq;
 	uint64_t failures;
 };
-enum { CP_CRYPT_GCM = 1, CP_CRYPT_CHACHA, CP_CRYPT_CBC };
+enum {
+	CP_CRYPT_GCM = 1,
+	CP_CRYPT_CHACHA,
+	CP_CRYPT_CBC
+};
 const char *cp_crypt_suite_name(uint16_t cipher);
 int cp_crypt_init13(struct cp_crypt *c, uint16_t cipher, const uint8_t *secret, size_t len);
 int cp_crypt_init12(struct cp_crypt *c, uint16_t cipher, bool etm, const uint8_t master[48],
@@ -250,8 +254,6 @@ int cp_crypt_init12(struct cp_crypt *c, uint16_t cipher, bool etm, const uint8_t
 int cp_crypt_open(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, size_t n,
     uint8_t *out_type, size_t *out_len, const uint8_t **out_p);
 void cp_crypt_release(struct cp_crypt *c);
-
-
 
 /*
  * capture_conn.c: the story of one TCP connection, fed segment by segment

@@ -143,7 +143,7 @@ hold(struct cp_tcp_dir *d, uint32_t seq, const uint8_t *p, size_t len, size_t wi
 	}
 	while (!fits(d, len) && d->pend)
 		force_front(d, d->pend_bytes + len > max_pending(d) ? CP_GAP_LOST : CP_GAP_MEMORY);
-	if (seqdiff(seq, d->next_seq) <= 0) {	/* the forcing reached it */
+	if (seqdiff(seq, d->next_seq) <= 0) { /* the forcing reached it */
 		deliver_at(d, seq, p, len, wire);
 		drain(d);
 		return 0;
@@ -196,7 +196,7 @@ cp_tcp_dir_add(struct cp_tcp_dir *d, const struct cp_tcp_seg *s)
 		d->fin_seen = true;
 	if (s->wire_len == 0)
 		return 0;
-	if (!d->started) {	/* the capture starts mid-stream: begin here */
+	if (!d->started) { /* the capture starts mid-stream: begin here */
 		d->started = true;
 		d->next_seq = seq;
 	}

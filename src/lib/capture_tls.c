@@ -46,8 +46,9 @@ record_done(struct cp_tls_rec *r)
 {
 	r->records++;
 	r->hdr_len = 0;
-	if (r->cb.record && r->cb.record(r->cb.arg, r->hdr[0], be16(r->hdr + 1), r->body,
-	    r->body_len) < 0 && r->lost == NULL)
+	if (r->cb.record &&
+	    r->cb.record(r->cb.arg, r->hdr[0], be16(r->hdr + 1), r->body, r->body_len) < 0 &&
+	    r->lost == NULL)
 		r->lost = "stopped";
 	r->body_len = 0;
 }
@@ -79,7 +80,7 @@ cp_tls_rec_feed(struct cp_tls_rec *r, const uint8_t *p, size_t n)
 			}
 		}
 		size_t k = r->body_want - r->body_len < n ? r->body_want - r->body_len : n;
-		if (k > 0)	/* an empty record has no buffer yet */
+		if (k > 0) /* an empty record has no buffer yet */
 			memcpy(r->body + r->body_len, p, k);
 		r->body_len += k;
 		p += k;
@@ -254,17 +255,10 @@ hello_extensions(struct rd *r, bool client, struct cp_hello *out)
 			else if (e.n == 2)
 				out->version = be16(e.p);
 			break;
-		case 49:
-			out->pha = true;
-			break;
-		case 22:
-			out->encrypt_then_mac = true;
-			break;
-		case 0xff01:
-			out->renegotiation_info = true;
-			break;
-		default:
-			break;
+		case 49: out->pha = true; break;
+		case 22: out->encrypt_then_mac = true; break;
+		case 0xff01: out->renegotiation_info = true; break;
+		default: break;
 		}
 	}
 	if (exts.bad)
@@ -272,8 +266,38 @@ hello_extensions(struct rd *r, bool client, struct cp_hello *out)
 }
 
 static const uint8_t hrr_random[32] = {
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+	0xcf,
+	0x21,
+	0xad,
+	0x74,
+	0xe5,
+	0x9a,
+	0x61,
+	0x11,
+	0xbe,
+	0x1d,
+	0x8c,
+	0x02,
+	0x1e,
+	0x65,
+	0xb8,
+	0x91,
+	0xc2,
+	0xa2,
+	0x11,
+	0x16,
+	0x7a,
+	0xbb,
+	0x8c,
+	0x5e,
+	0x07,
+	0x9e,
+	0x09,
+	0xe2,
+	0xc8,
+	0xa8,
+	0x33,
+	0x9c,
 };
 
 static int
@@ -285,13 +309,13 @@ hello_parse(const uint8_t *p, size_t n, bool client, struct cp_hello *out)
 	const uint8_t *rnd = take(&r, 32);
 	if (rnd)
 		memcpy(out->random, rnd, 32);
-	(void)take_vec(&r, 1);	/* session id */
+	(void)take_vec(&r, 1); /* session id */
 	if (client) {
-		(void)take_vec(&r, 2);	/* cipher suites */
-		(void)take_vec(&r, 1);	/* compression methods */
+		(void)take_vec(&r, 2); /* cipher suites */
+		(void)take_vec(&r, 1); /* compression methods */
 	} else {
 		out->cipher = (uint16_t)take_len(&r, 2);
-		(void)take(&r, 1);	/* compression method */
+		(void)take(&r, 1); /* compression method */
 	}
 	if (r.bad)
 		return -1;
@@ -315,20 +339,20 @@ cp_hello_parse_server(const uint8_t *p, size_t n, struct cp_hello *out)
 }
 
 int
-cp_cert_msg_parse(uint16_t version, const uint8_t *p, size_t n, struct cp_slice *certs,
-    size_t max, size_t *n_certs)
+cp_cert_msg_parse(uint16_t version, const uint8_t *p, size_t n, struct cp_slice *certs, size_t max,
+    size_t *n_certs)
 {
 	struct rd r = { .p = p, .n = n };
 	*n_certs = 0;
 	if (version == 0x0304)
-		(void)take_vec(&r, 1);	/* certificate_request_context */
+		(void)take_vec(&r, 1); /* certificate_request_context */
 	struct rd list = take_vec(&r, 3);
 	if (r.bad || r.n != 0)
 		return -1;
 	while (list.n > 0 && !list.bad) {
 		struct rd der = take_vec(&list, 3);
 		if (version == 0x0304)
-			(void)take_vec(&list, 2);	/* CertificateEntry extensions */
+			(void)take_vec(&list, 2); /* CertificateEntry extensions */
 		if (list.bad || der.bad)
 			return -1;
 		if (*n_certs < max) {
@@ -428,7 +452,7 @@ cp_keylog_parse(struct cp_keylog *kl, const char *text, size_t len)
 					kl->cap = cap;
 				}
 				if (cp_hashidx_add(&kl->idx, cp_hash_bytes(e.client_random, 32),
-				    kl->n) < 0)
+					kl->n) < 0)
 					return -1;
 				kl->v[kl->n++] = e;
 			}

@@ -300,9 +300,11 @@ lint_duplicates(struct certpick_certreq *req, struct certpick_error *err)
 
 		certpick_dn_short_hash(first, hash, 8);
 		if (cp_findings_add(&req->findings, CERTPICK_REASON_CR_DUPLICATE_NAMES,
-		    "%zu duplicate%s; first: %s [%s]", dups, dups == 1 ? "" : "s",
-		    first->rfc4514 == NULL ? "(not valid DER)" : first->rfc4514[0] == '\0' ?
-		    "(empty name)" : first->rfc4514, hash) != 0) {
+			"%zu duplicate%s; first: %s [%s]", dups, dups == 1 ? "" : "s",
+			first->rfc4514 == NULL	      ? "(not valid DER)" :
+			    first->rfc4514[0] == '\0' ? "(empty name)" :
+							first->rfc4514,
+			hash) != 0) {
 			cp_error_nomem(err);
 			goto out;
 		}
@@ -380,7 +382,7 @@ cp_certreq_size_findings(size_t body_len, struct certpick_findings *f)
 
 		if (reason_limit(i, &limit, clients, sizeof(clients)) && body_len > limit &&
 		    cp_findings_add(f, cp_cr_limits[i].reason, "%zu bytes, limit %zu", body_len,
-		    limit) != 0)
+			limit) != 0)
 			return -1;
 	}
 	return 0;
@@ -392,7 +394,7 @@ cp_certreq_size_warnings(size_t body_len, size_t ca_list, struct certpick_findin
 {
 	if (ca_list > CP_IIS_CA_LIST_MAX &&
 	    cp_findings_add(f, CERTPICK_REASON_CR_IIS_TRUNCATION,
-	    "CA list of %zu bytes, IIS sends at most %d", ca_list, CP_IIS_CA_LIST_MAX) != 0)
+		"CA list of %zu bytes, IIS sends at most %d", ca_list, CP_IIS_CA_LIST_MAX) != 0)
 		return -1;
 	for (size_t i = 0; i < CP_CR_LIMIT_N; i++) {
 		size_t limit;
@@ -401,17 +403,17 @@ cp_certreq_size_warnings(size_t body_len, size_t ca_list, struct certpick_findin
 		/* KiB rounded up: NSS's 0x1ffff reads as the 128 KiB it nearly is */
 		if (reason_limit(i, &limit, clients, sizeof(clients)) && body_len > limit &&
 		    cp_findings_add(f, cp_cr_limits[i].reason,
-		    "CertificateRequest of %zu bytes; %s: %zu KiB", body_len + 4, clients,
-		    (limit + 1023) / 1024) != 0)
+			"CertificateRequest of %zu bytes; %s: %zu KiB", body_len + 4, clients,
+			(limit + 1023) / 1024) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-#define ADD(...)                                                                   \
-	do {                                                                       \
-		if (cp_findings_add(&req->findings, __VA_ARGS__) != 0)             \
-			return cp_error_nomem(err);                                \
+#define ADD(...)                                                       \
+	do {                                                           \
+		if (cp_findings_add(&req->findings, __VA_ARGS__) != 0) \
+			return cp_error_nomem(err);                    \
 	} while (0)
 
 /* see internal.h */
@@ -439,8 +441,9 @@ cp_certreq_lint(struct certpick_certreq *req, struct certpick_error *err)
 		    req->n_ca_names, first_invalid + 1);
 	if (lint_duplicates(req, err) != 0)
 		return -1;
-	if (req->n_oid_filters > 0 || (req->tls_version == CERTPICK_TLS13 &&
-	    cp_certreq_find_extension(req, CERTPICK_EXT_OID_FILTERS) != NULL))
+	if (req->n_oid_filters > 0 ||
+	    (req->tls_version == CERTPICK_TLS13 &&
+		cp_certreq_find_extension(req, CERTPICK_EXT_OID_FILTERS) != NULL))
 		ADD(CERTPICK_REASON_CR_OID_FILTERS, "%zu filter%s", req->n_oid_filters,
 		    req->n_oid_filters == 1 ? "" : "s");
 	if (req->tls_version == CERTPICK_TLS13) {

@@ -75,7 +75,8 @@ parse_sigalgs(struct rd *r, uint16_t **out, size_t *n_out, const char *what,
 		    "malformed CertificateRequest: %s length runs past the end", what);
 	if (len < 2 || len % 2 != 0)
 		return cp_error_set(err, CERTPICK_ERR_PARSE,
-		    "malformed CertificateRequest: %s length %zu is not even and at least 2", what, len);
+		    "malformed CertificateRequest: %s length %zu is not even and at least 2", what,
+		    len);
 	if ((*out = cp_calloc(len / 2, sizeof(**out))) == NULL)
 		return cp_error_nomem(err);
 	for (size_t i = 0; i < len / 2; i++)
@@ -100,7 +101,8 @@ parse_ca_names(struct rd *v, struct certpick_certreq *req, struct certpick_error
 		struct rd dn;
 
 		if (rd_u16(&scan, &len) != 0 || rd_sub(&scan, len, &dn) != 0)
-			return malformed(err, "a DistinguishedName runs past the end of certificate_authorities");
+			return malformed(err,
+			    "a DistinguishedName runs past the end of certificate_authorities");
 		if (len == 0)
 			return malformed(err, "a DistinguishedName is empty");
 		count++;
@@ -181,7 +183,8 @@ parse_oid_filters(struct rd *r, struct certpick_certreq *req, struct certpick_er
 		if ((f = cp_array_push(&req->oid_filters, &req->n_oid_filters, sizeof(*f))) == NULL)
 			return cp_error_nomem(err);
 		if ((f->oid = oid_to_text(oid.p, oid.left)) == NULL)
-			return malformed(err, "an oid_filters OID is not a valid DER OBJECT IDENTIFIER");
+			return malformed(err,
+			    "an oid_filters OID is not a valid DER OBJECT IDENTIFIER");
 		f->values = vals.p;
 		f->values_len = vals.left;
 	}
@@ -204,7 +207,7 @@ parse_tls12(struct rd *r, struct certpick_certreq *req, struct certpick_error *e
 	memcpy(req->cert_types, types.p, len);
 	req->n_cert_types = len;
 	if (parse_sigalgs(r, &req->sigalgs, &req->n_sigalgs, "supported_signature_algorithms",
-	    err) != 0)
+		err) != 0)
 		return -1;
 	if (rd_u16(r, &len) != 0 || rd_sub(r, len, &cas) != 0)
 		return malformed(err, "certificate_authorities runs past the end");
@@ -223,12 +226,12 @@ parse_tls13_extension(struct certpick_certreq *req, const struct certpick_cr_ext
 	switch (x->type) {
 	case CERTPICK_EXT_SIGNATURE_ALGORITHMS:
 		if (parse_sigalgs(&r, &req->sigalgs, &req->n_sigalgs, "signature_algorithms",
-		    err) != 0)
+			err) != 0)
 			return -1;
 		break;
 	case CERTPICK_EXT_SIGNATURE_ALGORITHMS_CERT:
 		if (parse_sigalgs(&r, &req->sigalgs_cert, &req->n_sigalgs_cert,
-		    "signature_algorithms_cert", err) != 0)
+			"signature_algorithms_cert", err) != 0)
 			return -1;
 		req->has_sigalgs_cert = true;
 		break;
@@ -240,8 +243,7 @@ parse_tls13_extension(struct certpick_certreq *req, const struct certpick_cr_ext
 		if (parse_ca_names(&v, req, err) != 0)
 			return -1;
 		break;
-	case CERTPICK_EXT_OID_FILTERS:
-		return parse_oid_filters(&r, req, err);
+	case CERTPICK_EXT_OID_FILTERS: return parse_oid_filters(&r, req, err);
 	default:
 		/* status_request (empty in a CR, RFC 8446 4.4.2.1) and unknown ones: raw */
 		return 0;
@@ -312,8 +314,8 @@ certpick_certreq_parse(uint16_t tls_version, enum certpick_phase phase, const ui
 	struct rd r;
 
 	if (tls_version != CERTPICK_TLS12 && tls_version != CERTPICK_TLS13) {
-		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot parse a CertificateRequest of version 0x%04x",
-		    tls_version);
+		cp_error_set(err, CERTPICK_ERR_USAGE,
+		    "cannot parse a CertificateRequest of version 0x%04x", tls_version);
 		goto out;
 	}
 	if ((req = cp_calloc(1, sizeof(*req))) == NULL) {
@@ -333,7 +335,8 @@ certpick_certreq_parse(uint16_t tls_version, enum certpick_phase phase, const ui
 	/* every borrowed pointer below points into req->raw */
 	r.p = req->raw;
 	r.left = body_len;
-	if ((tls_version == CERTPICK_TLS12 ? parse_tls12(&r, req, err) : parse_tls13(&r, req, err)) != 0)
+	if ((tls_version == CERTPICK_TLS12 ? parse_tls12(&r, req, err) :
+					     parse_tls13(&r, req, err)) != 0)
 		goto out;
 	if (cp_certreq_lint(req, err) != 0)
 		goto out;
@@ -345,8 +348,8 @@ out:
 }
 
 /* What OpenSSL 3 servers send by default (SHA-224 left out). */
-static const uint16_t default_sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809,
-	0x080a, 0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601 };
+static const uint16_t default_sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809, 0x080a,
+	0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601 };
 static const uint8_t default_cert_types[] = { 1, 64 };
 
 /*
@@ -356,8 +359,8 @@ static const uint8_t default_cert_types[] = { 1, 64 };
  * (the size limits of clients go past 64 KiB).
  */
 struct wbuf {
-	struct cp_buf out;	/* unused with count_only */
-	size_t n;		/* bytes written (or counted) */
+	struct cp_buf out; /* unused with count_only */
+	size_t n;	   /* bytes written (or counted) */
 	bool count_only;
 };
 
@@ -504,14 +507,16 @@ certpick_certreq_build(const struct certpick_certreq_fields *f, struct certpick_
 
 	if (n_sigalgs > 0x7ffe || f->n_sigalgs_cert > 0x7ffe || f->context_len > 255 ||
 	    f->n_cert_types > 255) {
-		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot build a CertificateRequest: a list is too long");
+		cp_error_set(err, CERTPICK_ERR_USAGE,
+		    "cannot build a CertificateRequest: a list is too long");
 		goto out;
 	}
 	for (size_t i = 0; i < f->n_ca_names; i++)
 		if (f->ca_names[i].der_len == 0 || f->ca_names[i].der_len > 0xffff)
 			bad++;
 	if (bad > 0) {
-		cp_error_set(err, CERTPICK_ERR_USAGE, "cannot build a CertificateRequest: a name is empty or too long");
+		cp_error_set(err, CERTPICK_ERR_USAGE,
+		    "cannot build a CertificateRequest: a name is empty or too long");
 		goto out;
 	}
 	encode(f, &b, &too_long);
@@ -543,7 +548,7 @@ cp_certificate_msg_is_empty(const uint8_t *m, size_t len, bool tls13)
 	if (tls13) {
 		if (len < 5)
 			return true;
-		at += 1 + m[4];	/* certificate_request_context */
+		at += 1 + m[4]; /* certificate_request_context */
 	}
 	return len < at + 3 || (m[at] | m[at + 1] | m[at + 2]) == 0;
 }

@@ -16,7 +16,7 @@
 
 struct reader {
 	struct certpick_certreq_list *out;
-	size_t index;			/* request number, for messages */
+	size_t index; /* request number, for messages */
 	struct certpick_error *err;
 };
 
@@ -101,7 +101,8 @@ read_sigalgs(struct reader *r, const json_t *a, uint16_t **v, size_t *n)
 		return bad(r, "signature algorithms are not an array");
 	if ((*v = cp_calloc(json_array_size(a), sizeof(**v))) == NULL)
 		return cp_error_nomem(r->err);
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		unsigned c;
 
 		if (certpick_sigalg_from_name(json_string_value(e), &(*v)[i]) == 0)
@@ -124,7 +125,8 @@ read_cert_types(struct reader *r, const json_t *a, uint8_t **v, size_t *n)
 		return bad(r, "certificate_types is not an array");
 	if ((*v = cp_calloc(json_array_size(a), 1)) == NULL)
 		return cp_error_nomem(r->err);
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		unsigned c;
 
 		if (certpick_cert_type_from_name(json_string_value(e), &(*v)[i]) == 0)
@@ -149,9 +151,11 @@ read_names(struct reader *r, const json_t *a, struct certpick_dn **v, size_t *n)
 		return bad(r, "ca_names is not an array");
 	if ((*v = cp_calloc(json_array_size(a), sizeof(**v))) == NULL)
 		return cp_error_nomem(r->err);
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		const json_t *der = json_object_get(e, "der");
-		const char *text = json_is_string(e) ? json_string_value(e) :
+		const char *text = json_is_string(e) ?
+		    json_string_value(e) :
 		    json_string_value(json_object_get(e, "rfc4514"));
 		uint8_t *bytes;
 		size_t len;
@@ -183,10 +187,12 @@ body_from_extensions(struct reader *r, const json_t *exts, const uint8_t *ctx, s
 	json_t *e;
 	uint8_t *p;
 
-	json_array_foreach(exts, i, e) {
+	json_array_foreach(exts, i, e)
+	{
 		const json_t *d = json_object_get(e, "data");
 
-		if (!json_is_string(d) || code_point(json_object_get(e, "type"), 0xffff, &(unsigned){ 0 }) != 0)
+		if (!json_is_string(d) ||
+		    code_point(json_object_get(e, "type"), 0xffff, &(unsigned){ 0 }) != 0)
 			return bad(r, "an extension lacks type or data");
 		total += 4 + json_string_length(d) / 2;
 	}
@@ -200,7 +206,8 @@ body_from_extensions(struct reader *r, const json_t *exts, const uint8_t *ctx, s
 	at = 1 + ctx_len;
 	p[at++] = (uint8_t)(total >> 8);
 	p[at++] = (uint8_t)total;
-	json_array_foreach(exts, i, e) {
+	json_array_foreach(exts, i, e)
+	{
 		unsigned type = 0;
 		uint8_t *data;
 		size_t len;
@@ -294,8 +301,8 @@ done:
 
 		if (r->err != NULL && r->err->code != CERTPICK_ERR_NOMEM) {
 			snprintf(msg, sizeof(msg), "%s", r->err->message);
-			cp_error_set(r->err, CERTPICK_ERR_PARSE, "cannot read saved request %zu: %s",
-			    r->index + 1, msg);
+			cp_error_set(r->err, CERTPICK_ERR_PARSE,
+			    "cannot read saved request %zu: %s", r->index + 1, msg);
 		}
 		goto out;
 	}
@@ -328,9 +335,7 @@ read_value(struct reader *r, const json_t *v, int depth)
 	json_t *e;
 
 	if (json_is_array(v) && depth == 0) {
-		json_array_foreach(v, i, e)
-			if (read_value(r, e, depth + 1) != 0)
-				return -1;
+		json_array_foreach(v, i, e) if (read_value(r, e, depth + 1) != 0) return -1;
 		return 0;
 	}
 	if (!json_is_object(v))
@@ -340,9 +345,11 @@ read_value(struct reader *r, const json_t *v, int depth)
 	if ((e = json_object_get(v, "requests")) != NULL) {
 		if (!json_is_array(e))
 			return bad(r, "requests is not an array");
-		json_array_foreach(e, i, v) {
+		json_array_foreach(e, i, v)
+		{
 			/* a request the probe saw but could not parse carries "error" */
-			if (json_object_get(v, "error") != NULL && json_object_get(v, "raw") == NULL)
+			if (json_object_get(v, "error") != NULL &&
+			    json_object_get(v, "raw") == NULL)
 				continue;
 			if (read_request(r, v) != 0)
 				return -1;
@@ -370,15 +377,16 @@ certpick_certreq_list_from_json(const char *text, size_t len, struct certpick_ce
 		json_error_t jerr;
 		json_t *v;
 
-		while (off < len && (text[off] == ' ' || text[off] == '\n' || text[off] == '\r' ||
-		    text[off] == '\t'))
+		while (off < len &&
+		    (text[off] == ' ' || text[off] == '\n' || text[off] == '\r' ||
+			text[off] == '\t'))
 			off++;
 		if (off == len)
 			break;
-		if ((v = json_loadb(text + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
-		    &jerr)) == NULL) {
-			cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read saved requests: %s (line %d)",
-			    jerr.text, jerr.line);
+		if ((v = json_loadb(text + off, len - off,
+			 JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+			cp_error_set(err, CERTPICK_ERR_PARSE,
+			    "cannot read saved requests: %s (line %d)", jerr.text, jerr.line);
 			goto out;
 		}
 		off += (size_t)jerr.position;

@@ -24,13 +24,13 @@
 struct verify_error {
 	int code;
 	int depth;
-	X509 *cert;	/* borrowed from the path */
+	X509 *cert; /* borrowed from the path */
 };
 
 struct verify_result {
 	struct verify_error v[MAX_VERIFY_ERRORS];
 	int n;
-	bool leaf_crl_missing;	/* CRLs were given, none from the leaf's issuer */
+	bool leaf_crl_missing; /* CRLs were given, none from the leaf's issuer */
 };
 
 /*
@@ -73,10 +73,8 @@ leaf_rule_covers(int code)
 	case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
 	case X509_V_ERR_EE_KEY_TOO_SMALL:
 	case X509_V_ERR_CA_MD_TOO_WEAK:
-	case X509_V_ERR_INVALID_CA:	/* a CA certificate used as the leaf */
-		return true;
-	default:
-		return false;
+	case X509_V_ERR_INVALID_CA: /* a CA certificate used as the leaf */ return true;
+	default: return false;
 	}
 }
 
@@ -89,10 +87,8 @@ path_end_error(int code)
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		return true;
-	default:
-		return false;
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return true;
+	default: return false;
 	}
 }
 
@@ -229,7 +225,7 @@ report_path(const struct certpick_path *p, const struct verify_result *r,
 	switch (p->end) {
 	case CERTPICK_PATH_INCOMPLETE:
 		if (cp_findings_add(f, CERTPICK_REASON_CHAIN_INCOMPLETE, "missing issuer: %s",
-		    p->missing.rfc4514 != NULL ? p->missing.rfc4514 : "(unparsable name)") != 0)
+			p->missing.rfc4514 != NULL ? p->missing.rfc4514 : "(unparsable name)") != 0)
 			goto nomem;
 		break;
 	case CERTPICK_PATH_UNTRUSTED_ROOT:
@@ -238,8 +234,7 @@ report_path(const struct certpick_path *p, const struct verify_result *r,
 			goto nomem;
 		break;
 	case CERTPICK_PATH_TRUSTED:
-	default:
-		break;
+	default: break;
 	}
 	for (int i = 0; i < r->n; i++) {
 		const struct verify_error *e = &r->v[i];
@@ -255,16 +250,17 @@ report_path(const struct certpick_path *p, const struct verify_result *r,
 		if (e->code == X509_V_ERR_CERT_REVOKED)
 			reason = CERTPICK_REASON_REVOKED;
 		free(who);
-		if ((who = e->cert != NULL ? name_of(e->cert) : cp_strdup("policy processing")) == NULL ||
+		if ((who = e->cert != NULL ? name_of(e->cert) : cp_strdup("policy processing")) ==
+			NULL ||
 		    cp_findings_add(f, reason, "%s: %s", who,
-		    X509_verify_cert_error_string(e->code)) != 0)
+			X509_verify_cert_error_string(e->code)) != 0)
 			goto nomem;
 	}
 	if (r->leaf_crl_missing) {
 		free(who);
 		if ((who = dn_string(X509_get_issuer_name(sk_X509_value(xs, 0)))) == NULL ||
 		    cp_findings_add(f, CERTPICK_REASON_CRL_NOT_CHECKED, "no CRL given from %s",
-		    who) != 0)
+			who) != 0)
 			goto nomem;
 	}
 	ret = 0;

@@ -65,10 +65,14 @@ ku_names(uint32_t ku, char *buf, size_t size)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{ KU_DIGITAL_SIGNATURE, "digitalSignature" }, { KU_NON_REPUDIATION, "nonRepudiation" },
-		{ KU_KEY_ENCIPHERMENT, "keyEncipherment" }, { KU_DATA_ENCIPHERMENT, "dataEncipherment" },
-		{ KU_KEY_AGREEMENT, "keyAgreement" }, { KU_KEY_CERT_SIGN, "keyCertSign" },
-		{ KU_CRL_SIGN, "cRLSign" }, { KU_ENCIPHER_ONLY, "encipherOnly" },
+		{ KU_DIGITAL_SIGNATURE, "digitalSignature" },
+		{ KU_NON_REPUDIATION, "nonRepudiation" },
+		{ KU_KEY_ENCIPHERMENT, "keyEncipherment" },
+		{ KU_DATA_ENCIPHERMENT, "dataEncipherment" },
+		{ KU_KEY_AGREEMENT, "keyAgreement" },
+		{ KU_KEY_CERT_SIGN, "keyCertSign" },
+		{ KU_CRL_SIGN, "cRLSign" },
+		{ KU_ENCIPHER_ONLY, "encipherOnly" },
 		{ KU_DECIPHER_ONLY, "decipherOnly" },
 	};
 	size_t len = 0;
@@ -134,7 +138,8 @@ rule_eku(X509 *x, struct certpick_findings *f)
 			len += (size_t)n;
 	}
 	if (!client && any)
-		ret = cp_findings_add(f, CERTPICK_REASON_EKU_ANY_ONLY, "extendedKeyUsage: %s", list);
+		ret =
+		    cp_findings_add(f, CERTPICK_REASON_EKU_ANY_ONLY, "extendedKeyUsage: %s", list);
 	else if (!client)
 		ret = cp_findings_add(f, CERTPICK_REASON_EKU_NO_CLIENT_AUTH, "extendedKeyUsage: %s",
 		    len ? list : "(empty)");
@@ -221,8 +226,7 @@ rule_weak_key(X509 *x, const char *who, struct certpick_findings *f)
 		if (bits >= 256)
 			return 0;
 		break;
-	default:
-		return 0;
+	default: return 0;
 	}
 	if (who == NULL)
 		return cp_findings_add(f, CERTPICK_REASON_WEAK_KEY, "%s %d bits", type, bits);
@@ -258,7 +262,7 @@ rule_pfx(const struct certpick_candidate *c, struct certpick_findings *f)
 
 	if (certpick_candidate_pfx_keyspec(c) == 0x10 &&
 	    cp_findings_add(f, CERTPICK_REASON_PFX_KEYSPEC_EXCHANGE,
-	    "Microsoft key-usage attribute 0x10 (KEY_EX)") != 0)
+		"Microsoft key-usage attribute 0x10 (KEY_EX)") != 0)
 		return -1;
 	if (csp != NULL && certpick_check_csp_is_legacy(csp)) {
 		if (strcasestr(csp, "RSA and AES") != NULL)

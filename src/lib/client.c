@@ -118,8 +118,10 @@ cp_client_connect_to(const char *s, const char *def_port, char **host, char **po
 	free(*port);
 	*host = *port = NULL;
 bad:
-	return cp_error_set(err, CERTPICK_ERR_USAGE, "bad --connect-to '%s' (ADDR[:PORT] or "
-	    "[V6ADDR]:PORT, the port 0 to 65535)", s);
+	return cp_error_set(err, CERTPICK_ERR_USAGE,
+	    "bad --connect-to '%s' (ADDR[:PORT] or "
+	    "[V6ADDR]:PORT, the port 0 to 65535)",
+	    s);
 }
 
 /* see client.h */
@@ -132,8 +134,8 @@ cp_client_ctx_new(unsigned flags, size_t max_cert_list, bool diagnostic, struct 
 		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot create a TLS context");
 		return NULL;
 	}
-	SSL_CTX_set_min_proto_version(ctx, (flags & CERTPICK_PROBE_TLS13_ONLY) ? TLS1_3_VERSION :
-	    TLS1_2_VERSION);
+	SSL_CTX_set_min_proto_version(ctx,
+	    (flags & CERTPICK_PROBE_TLS13_ONLY) ? TLS1_3_VERSION : TLS1_2_VERSION);
 	if (flags & CERTPICK_PROBE_TLS12_ONLY)
 		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_security_level(ctx, 0);
@@ -171,7 +173,8 @@ capture_alert(struct cp_capture *cap, const uint8_t *m)
 
 /* see client.h */
 void
-cp_client_msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+cp_client_msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
+    void *arg)
 {
 	struct cp_capture *cap = arg;
 	const uint8_t *m = buf;
@@ -188,8 +191,8 @@ cp_client_msg_cb(int write_p, int version, int content_type, const void *buf, si
 	if (write_p) {
 		if (m[0] == SSL3_MT_CERTIFICATE) {
 			cap->certificate_sent = !cp_certificate_msg_is_empty(m, len, tls13);
-			cp_client_trace(cap->trace, "Certificate sent (%s)", cap->certificate_sent ?
-			    "with a certificate" : "empty");
+			cp_client_trace(cap->trace, "Certificate sent (%s)",
+			    cap->certificate_sent ? "with a certificate" : "empty");
 		}
 		return;
 	}
@@ -203,11 +206,14 @@ cp_client_msg_cb(int write_p, int version, int content_type, const void *buf, si
 	if (cap->handshake_done && tls13)
 		cap->asks++;
 	phase = !cap->handshake_done ? CERTPICK_PHASE_INITIAL :
-	    tls13 ? CERTPICK_PHASE_POST_HANDSHAKE : CERTPICK_PHASE_RENEGOTIATION;
-	cp_client_trace(cap->trace, "CertificateRequest (%s, %zu bytes)", certpick_phase_name(phase), len);
+	    tls13		     ? CERTPICK_PHASE_POST_HANDSHAKE :
+				       CERTPICK_PHASE_RENEGOTIATION;
+	cp_client_trace(cap->trace, "CertificateRequest (%s, %zu bytes)",
+	    certpick_phase_name(phase), len);
 	/* a failure here is ENOMEM: the request is then missing from the result */
 	if (cap->res != NULL)
-		(void)cp_probe_add_request(cap->res, tls13 ? CERTPICK_TLS13 : CERTPICK_TLS12, phase, m, len);
+		(void)cp_probe_add_request(cap->res, tls13 ? CERTPICK_TLS13 : CERTPICK_TLS12, phase,
+		    m, len);
 }
 
 /* see client.h */
@@ -228,7 +234,7 @@ cp_identity_release(struct cp_identity *id)
 	if (id->tok == NULL)
 		EVP_PKEY_free(id->key);
 	sk_X509_pop_free(id->chain, X509_free);
-	cp_p11_key_close(id->tok);	/* after every connection that signed with it */
+	cp_p11_key_close(id->tok); /* after every connection that signed with it */
 	free(id->source);
 	*id = (struct cp_identity){ 0 };
 }
@@ -252,10 +258,13 @@ identity_key(struct cp_identity *id, const struct certpick_candidate *c,
 		id->key = cp_p11_key_pkey(id->tok);
 		return 0;
 	}
-	return cp_error_set(err, CERTPICK_ERR_USAGE, "cannot use '%s': %s", certpick_candidate_source(c),
-	    store == CERTPICK_KEY_NONE ? "no private key found" :
-	    store == CERTPICK_KEY_NSS ? "its key is in an NSS database (use a file, a .p12 or a token)" :
-	    "its key is in a store certpick cannot open (use a file, a .p12 or a token)");
+	return cp_error_set(err, CERTPICK_ERR_USAGE, "cannot use '%s': %s",
+	    certpick_candidate_source(c),
+	    store == CERTPICK_KEY_NONE ?
+		"no private key found" :
+		store == CERTPICK_KEY_NSS ?
+		"its key is in an NSS database (use a file, a .p12 or a token)" :
+		"its key is in a store certpick cannot open (use a file, a .p12 or a token)");
 }
 
 /* The certificate of sha256 hex among the candidate's own chain, then the pool. */
@@ -265,10 +274,12 @@ find_cert(STACK_OF(X509) *own, STACK_OF(X509) *pool, const char *sha256, struct 
 	char hex[65];
 
 	for (int i = 0; i < sk_X509_num(own); i++)
-		if (cp_x509_sha256_hex(sk_X509_value(own, i), hex, err) == 0 && strcmp(hex, sha256) == 0)
+		if (cp_x509_sha256_hex(sk_X509_value(own, i), hex, err) == 0 &&
+		    strcmp(hex, sha256) == 0)
 			return sk_X509_value(own, i);
 	for (int i = 0; i < sk_X509_num(pool); i++)
-		if (cp_x509_sha256_hex(sk_X509_value(pool, i), hex, err) == 0 && strcmp(hex, sha256) == 0)
+		if (cp_x509_sha256_hex(sk_X509_value(pool, i), hex, err) == 0 &&
+		    strcmp(hex, sha256) == 0)
 			return sk_X509_value(pool, i);
 	return NULL;
 }
@@ -293,7 +304,8 @@ identity_chain(struct cp_identity *id, const struct certpick_candset *set,
 
 		if (found == NULL)
 			return cp_error_set(err, CERTPICK_ERR_INTERNAL,
-			    "chain certificate '%s' not found in the sources", sel->chain[k].subject);
+			    "chain certificate '%s' not found in the sources",
+			    sel->chain[k].subject);
 		if (sk_X509_push(id->chain, found) <= 0)
 			return cp_error_nomem(err);
 		X509_up_ref(found);
@@ -346,14 +358,19 @@ first_with_key(const struct certpick_candset *set, const char *cert_src, const c
 			return c;
 	}
 	if (n == 0)
-		cp_error_set(err, CERTPICK_ERR_IO, "cannot load certificate from '%s': no certificate "
-		    "found", cert_src);
+		cp_error_set(err, CERTPICK_ERR_IO,
+		    "cannot load certificate from '%s': no certificate "
+		    "found",
+		    cert_src);
 	else if (n > 0 && certpick_candidate_has_key_mismatch(certpick_candset_get(set, 0)))
-		cp_error_set(err, CERTPICK_ERR_IO, "the key in '%s' does not match the certificate in '%s'",
+		cp_error_set(err, CERTPICK_ERR_IO,
+		    "the key in '%s' does not match the certificate in '%s'",
 		    key_src != NULL ? key_src : cert_src, cert_src);
 	else
-		cp_error_set(err, CERTPICK_ERR_IO, "cannot load private key from '%s': no private key "
-		    "for the certificate in '%s'", key_src != NULL ? key_src : cert_src, cert_src);
+		cp_error_set(err, CERTPICK_ERR_IO,
+		    "cannot load private key from '%s': no private key "
+		    "for the certificate in '%s'",
+		    key_src != NULL ? key_src : cert_src, cert_src);
 	return NULL;
 }
 
@@ -371,14 +388,15 @@ cp_identity_load(struct cp_identity *id, const char *cert_src, const char *key_s
 	if ((set = certpick_candset_new(err)) == NULL)
 		return -1;
 	if (add_source(set, cert_src, &lo, err) != 0 ||
-	    (key_src != NULL && strcmp(key_src, cert_src) != 0 && add_source(set, key_src, &lo, err) != 0) ||
+	    (key_src != NULL && strcmp(key_src, cert_src) != 0 &&
+		add_source(set, key_src, &lo, err) != 0) ||
 	    certpick_candset_finish(set, err) != 0)
 		goto out;
 	if ((c = first_with_key(set, cert_src, key_src, err)) == NULL)
 		goto out;
 	ret = cp_identity_from_candidate(id, set, c, NULL, &lo, err);
 out:
-	certpick_candset_free(set);	/* the identity holds its own references */
+	certpick_candset_free(set); /* the identity holds its own references */
 	return ret;
 }
 
@@ -389,7 +407,8 @@ cp_identity_use(SSL *ssl, const struct cp_identity *id, struct certpick_error *e
 	/* a token's key has no public half to compare: the token signs, the server checks */
 	if (SSL_use_certificate(ssl, id->cert) != 1 || SSL_use_PrivateKey(ssl, id->key) != 1 ||
 	    (id->tok == NULL && SSL_check_private_key(ssl) != 1))
-		return cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "cannot use the key of '%s'", id->source);
+		return cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "cannot use the key of '%s'",
+		    id->source);
 	for (int i = 0; i < sk_X509_num(id->chain); i++)
 		if (SSL_add1_chain_cert(ssl, sk_X509_value(id->chain, i)) != 1)
 			return cp_error_nomem(err);

@@ -65,16 +65,16 @@ SSL_CTX *cp_client_ctx_new(unsigned flags, size_t max_cert_list, bool diagnostic
  * says which. close_notify sets close_notify.
  */
 struct cp_capture {
-	struct certpick_probe_result *res;	/* requests recorded here; NULL: not kept */
+	struct certpick_probe_result *res; /* requests recorded here; NULL: not kept */
 	const struct cp_trace *trace;
 	bool handshake_done;
 	bool request_sent;
-	bool certificate_sent;		/* the last Certificate out was not empty */
+	bool certificate_sent; /* the last Certificate out was not empty */
 	bool close_notify;
-	int alert;			/* -1: none */
+	int alert; /* -1: none */
 	bool alert_fatal;
 	bool alert_after_request;
-	unsigned asks;			/* HelloRequests and post-handshake CertificateRequests */
+	unsigned asks; /* HelloRequests and post-handshake CertificateRequests */
 };
 
 /* Attach the callback with cap as its argument (cap must outlive ssl's use). */
@@ -85,11 +85,11 @@ void cp_client_msg_cb(int write_p, int version, int content_type, const void *bu
 
 /* A certificate to present, with its key and the chain to send. */
 struct cp_identity {
-	X509 *cert;			/* references held */
-	EVP_PKEY *key;			/* a reference; or borrowed from tok */
+	X509 *cert;    /* references held */
+	EVP_PKEY *key; /* a reference; or borrowed from tok */
 	STACK_OF(X509) *chain;
-	struct cp_p11_key *tok;		/* the token holding key; NULL: key in memory */
-	char *source;			/* for messages; owned */
+	struct cp_p11_key *tok; /* the token holding key; NULL: key in memory */
+	char *source;		/* for messages; owned */
 };
 
 /*
@@ -139,14 +139,13 @@ struct cp_probe_once {
 	size_t max_response, head_max;
 	unsigned max_asks;
 	bool no_pha, no_renegotiation;
-	char *answer;			/* out */
-	size_t answer_len;		/* out */
-	bool truncated;			/* out: the answer went over max_response */
-	bool request_sent;		/* out */
-	bool answer_ended;		/* out: complete, EOF, or the cap */
+	char *answer;	   /* out */
+	size_t answer_len; /* out */
+	bool truncated;	   /* out: the answer went over max_response */
+	bool request_sent; /* out */
+	bool answer_ended; /* out: complete, EOF, or the cap */
 };
 int cp_probe_run_once(const char *target, const struct certpick_probe_options *opts,
-    struct cp_probe_once *once, struct certpick_probe_result **out,
-    struct certpick_error *err);
+    struct cp_probe_once *once, struct certpick_probe_result **out, struct certpick_error *err);
 
 #endif

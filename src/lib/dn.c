@@ -95,8 +95,7 @@ certpick_dn_init_der(struct certpick_dn *dn, const uint8_t *der, size_t der_len,
 	}
 	/* d2i must consume every byte: trailing garbage makes the name invalid */
 	if (der_len > 0 && der_len <= LONG_MAX &&
-	    (name = d2i_X509_NAME(NULL, &p, (long)der_len)) != NULL &&
-	    p == der + der_len) {
+	    (name = d2i_X509_NAME(NULL, &p, (long)der_len)) != NULL && p == der + der_len) {
 		if ((dn->rfc4514 = name_to_rfc4514(name)) == NULL) {
 			cp_error_nomem(err);
 			goto out;
@@ -212,8 +211,7 @@ out:
 
 /* see certpick/dn.h */
 int
-certpick_dn_copy(struct certpick_dn *dst, const struct certpick_dn *src,
-    struct certpick_error *err)
+certpick_dn_copy(struct certpick_dn *dst, const struct certpick_dn *src, struct certpick_error *err)
 {
 	return certpick_dn_init_der(dst, src->der, src->der_len, err);
 }

@@ -16,8 +16,8 @@ struct rdn_part {
 	char *type;
 	unsigned char *value;
 	size_t value_len;
-	int set;		/* multi-valued RDN continues the previous one */
-	int hex;		/* value given as #DER */
+	int set; /* multi-valued RDN continues the previous one */
+	int hex; /* value given as #DER */
 };
 
 static int
@@ -41,7 +41,8 @@ parse_ava(const char **pp, struct rdn_part *part, struct certpick_error *err)
 	while (*p == ' ')
 		p++;
 	if ((eq = strchr(p, '=')) == NULL || eq == p)
-		return cp_error_set(err, CERTPICK_ERR_PARSE, "cannot parse name: missing 'type=' near '%.20s'", p);
+		return cp_error_set(err, CERTPICK_ERR_PARSE,
+		    "cannot parse name: missing 'type=' near '%.20s'", p);
 	if ((part->type = cp_malloc((size_t)(eq - p) + 1)) == NULL)
 		return cp_error_nomem(err);
 	memcpy(part->type, p, (size_t)(eq - p));
@@ -64,17 +65,20 @@ parse_ava(const char **pp, struct rdn_part *part, struct certpick_error *err)
 			}
 			p++;
 			if (hexval(p[0]) >= 0 && hexval(p[1]) >= 0) {
-				part->value[n++] = (unsigned char)(hexval(p[0]) << 4 | hexval(p[1]));
+				part->value[n++] =
+				    (unsigned char)(hexval(p[0]) << 4 | hexval(p[1]));
 				p++;
 			} else if (*p != '\0') {
 				part->value[n++] = (unsigned char)*p;
 			} else {
-				return cp_error_set(err, CERTPICK_ERR_PARSE, "cannot parse name: trailing '\\'");
+				return cp_error_set(err, CERTPICK_ERR_PARSE,
+				    "cannot parse name: trailing '\\'");
 			}
 		}
 	}
 	if (*p != '\0' && *p != ',' && *p != '+')
-		return cp_error_set(err, CERTPICK_ERR_PARSE, "cannot parse name: bad hex value near '%.20s'", p);
+		return cp_error_set(err, CERTPICK_ERR_PARSE,
+		    "cannot parse name: bad hex value near '%.20s'", p);
 	part->value_len = n;
 	*pp = p;
 	return 0;

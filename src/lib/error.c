@@ -33,9 +33,8 @@ certpick_errc_name(enum certpick_errc code)
 	return "internal";
 }
 
-static void CERTPICK_PRINTF(4, 0)
-set_message(struct certpick_error *err, const char *where, enum certpick_errc code,
-    const char *fmt, va_list ap)
+static void CERTPICK_PRINTF(4, 0) set_message(struct certpick_error *err, const char *where,
+    enum certpick_errc code, const char *fmt, va_list ap)
 {
 	err->code = code;
 	err->where = where;

@@ -31,8 +31,8 @@
 #include "certpick/openssl.h"
 
 #define DEFAULT_MAX_RESPONSE (16u << 20)
-#define GET_MAX_HEADER 65536	/* status line and headers, as probe's CP_HTTP_MAX */
-#define GET_MAX_ASKS 4		/* renegotiations + post-handshake requests answered */
+#define GET_MAX_HEADER 65536 /* status line and headers, as probe's CP_HTTP_MAX */
+#define GET_MAX_ASKS 4	     /* renegotiations + post-handshake requests answered */
 
 struct get_ctx {
 	struct certpick_get_result *res;
@@ -41,11 +41,11 @@ struct get_ctx {
 
 /* Where reading the answer stands; each read feeds only the new bytes. */
 struct answer_reader {
-	size_t scanned;			/* the header end was looked for up to here */
-	size_t hlen;			/* status line and headers; 0 until they end */
-	long long content_length;	/* -1: none */
+	size_t scanned;		  /* the header end was looked for up to here */
+	size_t hlen;		  /* status line and headers; 0 until they end */
+	long long content_length; /* -1: none */
 	bool chunked;
-	struct cp_chunk_walk walk;	/* over buf[hlen..walked) */
+	struct cp_chunk_walk walk; /* over buf[hlen..walked) */
 	size_t walked;
 };
 
@@ -99,7 +99,7 @@ make_ctx(const struct certpick_get_options *o, struct certpick_error *err)
 		cp_error_set_errno(err, CERTPICK_ERR_IO, errno, "cannot read '%s'", o->trust_path);
 		goto fail;
 	} else if (SSL_CTX_load_verify_locations(ctx, S_ISDIR(st.st_mode) ? NULL : o->trust_path,
-	    S_ISDIR(st.st_mode) ? o->trust_path : NULL) != 1) {
+		       S_ISDIR(st.st_mode) ? o->trust_path : NULL) != 1) {
 		goto fail_trust;
 	}
 	return ctx;
@@ -187,8 +187,10 @@ is_chunked(const char *head, size_t len)
 static int
 hex_value(int c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9' ? c - '0' :
+	    c >= 'a' && c <= 'f'    ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F'    ? c - 'A' + 10 :
+				      -1;
 }
 
 /* One byte of a chunk-size line, a chunk's CRLF or a trailer line. */
@@ -221,15 +223,15 @@ chunk_step(struct cp_chunk_walk *w, int c)
 			chunk_step(w, c);
 		break;
 	case CP_CHUNK_TRAILER_START:
-		w->state = c == '\n' ? CP_CHUNK_DONE : c == '\r' ? CP_CHUNK_TRAILER_START :
-		    CP_CHUNK_TRAILER;
+		w->state = c == '\n' ? CP_CHUNK_DONE :
+		    c == '\r'	     ? CP_CHUNK_TRAILER_START :
+				       CP_CHUNK_TRAILER;
 		break;
 	case CP_CHUNK_TRAILER:
 		if (c == '\n')
 			w->state = CP_CHUNK_TRAILER_START;
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -299,8 +301,9 @@ static void
 find_head_end(struct answer_reader *r, const char *buf, size_t len)
 {
 	for (size_t i = r->scanned; i < len && r->hlen == 0; i++) {
-		if (buf[i] == '\n' && ((i >= 1 && buf[i - 1] == '\n') ||
-		    (i >= 2 && buf[i - 1] == '\r' && buf[i - 2] == '\n')))
+		if (buf[i] == '\n' &&
+		    ((i >= 1 && buf[i - 1] == '\n') ||
+			(i >= 2 && buf[i - 1] == '\r' && buf[i - 2] == '\n')))
 			r->hlen = i + 1;
 	}
 	r->scanned = len;
@@ -315,8 +318,8 @@ read_head(struct answer_reader *r, const char *buf)
 	r->content_length = -1;
 	if (v != NULL) {
 		r->content_length = 0;
-		for (size_t i = 0; i < vlen && v[i] >= '0' && v[i] <= '9' &&
-		    r->content_length < (1LL << 30); i++)
+		for (size_t i = 0;
+		     i < vlen && v[i] >= '0' && v[i] <= '9' && r->content_length < (1LL << 30); i++)
 			r->content_length = r->content_length * 10 + (v[i] - '0');
 	}
 	r->chunked = is_chunked(buf, r->hlen);
@@ -342,7 +345,7 @@ answer_feed(struct answer_reader *r, const char *buf, size_t len)
 	if (r->content_length >= 0)
 		return len - r->hlen >= (size_t)r->content_length;
 	if (!r->chunked)
-		return 0;	/* until EOF: we sent Connection: close */
+		return 0; /* until EOF: we sent Connection: close */
 	(void)cp_chunk_feed(&r->walk, buf + r->walked, len - r->walked, NULL);
 	r->walked = len;
 	return r->walk.state == CP_CHUNK_DONE;
@@ -373,8 +376,10 @@ from_attempt(struct certpick_get_result *g, struct certpick_probe_result *p,
 	p->n_requests = 0;
 	g->ms = a->ms;
 	g->error = a->error;
-	if (g->protocol != NULL && a->end != CERTPICK_PROBE_END_SERVICE && g->error.code == CERTPICK_OK)
-		cp_error_set(&g->error, CERTPICK_ERR_NETWORK, "no %s verdict: the connection ended (%s)",
+	if (g->protocol != NULL && a->end != CERTPICK_PROBE_END_SERVICE &&
+	    g->error.code == CERTPICK_OK)
+		cp_error_set(&g->error, CERTPICK_ERR_NETWORK,
+		    "no %s verdict: the connection ended (%s)",
 		    g->protocol != NULL ? g->protocol : "service", certpick_probe_end_name(a->end));
 }
 
@@ -389,8 +394,11 @@ run_layer(struct get_ctx *g, const char *url, const struct certpick_candset *set
 {
 	const struct certpick_get_options *o = g->o;
 	struct certpick_probe_options po = { .servername = o->servername,
-		.connect_to = o->connect_to, .flags = o->flags, .timeout_ms = o->timeout_ms,
-		.trace = o->trace, .trace_arg = o->trace_arg };
+		.connect_to = o->connect_to,
+		.flags = o->flags,
+		.timeout_ms = o->timeout_ms,
+		.trace = o->trace,
+		.trace_arg = o->trace_arg };
 	struct cp_identity id = { 0 };
 	struct cp_probe_once once = { 0 };
 	struct certpick_probe_result *p = NULL;
@@ -410,7 +418,7 @@ run_layer(struct get_ctx *g, const char *url, const struct certpick_candset *set
 out:
 	certpick_probe_result_free(p);
 	SSL_CTX_free(once.ctx);
-	cp_identity_release(&id);	/* after the connection that signed with it */
+	cp_identity_release(&id); /* after the connection that signed with it */
 	return ret;
 }
 
@@ -455,12 +463,18 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 {
 	const struct certpick_get_options *o = g->o;
 	struct certpick_probe_options po = { .servername = o->servername,
-		.connect_to = o->connect_to, .flags = o->flags, .timeout_ms = o->timeout_ms,
-		.trace = o->trace, .trace_arg = o->trace_arg };
+		.connect_to = o->connect_to,
+		.flags = o->flags,
+		.timeout_ms = o->timeout_ms,
+		.trace = o->trace,
+		.trace_arg = o->trace_arg };
 	struct answer_reader reader = { 0 };
-	struct cp_probe_once once = { .feed = feed_answer, .feed_arg = &reader,
+	struct cp_probe_once once = { .feed = feed_answer,
+		.feed_arg = &reader,
 		.max_response = o->max_response ? o->max_response : DEFAULT_MAX_RESPONSE,
-		.head_max = GET_MAX_HEADER, .max_asks = GET_MAX_ASKS, .no_pha = o->no_pha,
+		.head_max = GET_MAX_HEADER,
+		.max_asks = GET_MAX_ASKS,
+		.no_pha = o->no_pha,
 		.no_renegotiation = o->no_renegotiation };
 	struct cp_trace tr = { .fn = o->trace, .arg = o->trace_arg, .prefix = url };
 	struct certpick_probe_result *p = NULL;
@@ -477,10 +491,10 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 		goto out;
 	name = o->servername ? o->servername : host;
 	host_hdr = strcmp(port, "443") == 0 ? cp_strdup(name) :
-	    strchr(name, ':') != NULL ? cp_asprintf("[%s]:%s", name, port) :
-	    cp_asprintf("%s:%s", name, port);
-	if (host_hdr == NULL || (req = build_request(o, path ? path : "/", host_hdr,
-	    &once.req_len)) == NULL) {
+	    strchr(name, ':') != NULL	    ? cp_asprintf("[%s]:%s", name, port) :
+					      cp_asprintf("%s:%s", name, port);
+	if (host_hdr == NULL ||
+	    (req = build_request(o, path ? path : "/", host_hdr, &once.req_len)) == NULL) {
 		cp_error_nomem(err);
 		goto out;
 	}
@@ -505,7 +519,7 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 out:
 	certpick_probe_result_free(p);
 	SSL_CTX_free(once.ctx);
-	cp_identity_release(&id);	/* after the connection that signed with it */
+	cp_identity_release(&id); /* after the connection that signed with it */
 	free(once.answer);
 	free(host);
 	free(port);
@@ -541,7 +555,7 @@ certpick_get_run(const char *url, const struct certpick_candset *set,
 	g.res->service.code = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = t.layer != NULL ? run_layer(&g, url, set, chosen, sel, err) :
-	    run(&g, url, set, chosen, sel, err);
+			       run(&g, url, set, chosen, sel, err);
 	cp_target_release(&t);
 	if (rc != 0) {
 		certpick_get_result_free(g.res);

@@ -90,7 +90,7 @@ uint64_t
 cp_hash_bytes(const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 
 	for (size_t i = 0; i < len; i++) {
 		h ^= p[i];

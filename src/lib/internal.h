@@ -119,20 +119,20 @@ int cp_certreq_lint(struct certpick_certreq *req, struct certpick_error *err);
  * read this table, and all compare the body with it.
  */
 enum cp_cr_limit_id {
-	CP_CR_LIMIT_JAVA,	/* JSSE jdk.tls.maxHandshakeMessageSize */
-	CP_CR_LIMIT_SCHANNEL,	/* Windows Schannel MessageLimitClient */
-	CP_CR_LIMIT_GO,		/* crypto/tls maxHandshake */
-	CP_CR_LIMIT_OPENSSL,	/* OpenSSL max_cert_list */
-	CP_CR_LIMIT_BORINGSSL,	/* Chrome: BoringSSL max_cert_list */
-	CP_CR_LIMIT_NSS,	/* NSS MAX_HANDSHAKE_MSG_LEN */
-	CP_CR_LIMIT_GNUTLS,	/* GnuTLS MAX_HANDSHAKE_PACKET_SIZE */
+	CP_CR_LIMIT_JAVA,      /* JSSE jdk.tls.maxHandshakeMessageSize */
+	CP_CR_LIMIT_SCHANNEL,  /* Windows Schannel MessageLimitClient */
+	CP_CR_LIMIT_GO,	       /* crypto/tls maxHandshake */
+	CP_CR_LIMIT_OPENSSL,   /* OpenSSL max_cert_list */
+	CP_CR_LIMIT_BORINGSSL, /* Chrome: BoringSSL max_cert_list */
+	CP_CR_LIMIT_NSS,       /* NSS MAX_HANDSHAKE_MSG_LEN */
+	CP_CR_LIMIT_GNUTLS,    /* GnuTLS MAX_HANDSHAKE_PACKET_SIZE */
 	CP_CR_LIMIT_N
 };
 struct cp_cr_limit {
-	const char *clients;		/* "Java", for messages */
-	size_t limit;			/* the largest body it reads */
-	enum certpick_reason reason;	/* the finding of a request over the limit */
-	const char *source;		/* where the number comes from */
+	const char *clients;	     /* "Java", for messages */
+	size_t limit;		     /* the largest body it reads */
+	enum certpick_reason reason; /* the finding of a request over the limit */
+	const char *source;	     /* where the number comes from */
 };
 extern const struct cp_cr_limit cp_cr_limits[CP_CR_LIMIT_N];
 /* IIS sends at most this many bytes of CA names (2-byte lengths included): it truncates. */
@@ -184,7 +184,7 @@ struct cp_proto_ops;
 struct cp_target {
 	const struct cp_proto_ops *layer;
 	bool url;
-	char *host, *port, *path, *user;	/* path, user: NULL when none */
+	char *host, *port, *path, *user; /* path, user: NULL when none */
 };
 int cp_target_parse(const char *target, struct cp_target *t, struct certpick_error *err);
 /* Unit tests only: one more layer, for its scheme (the engine's tests drive a fake protocol). */
@@ -221,12 +221,18 @@ int cp_get_answer(struct certpick_get_result *res, const char *buf, size_t len);
  * at most len of them per call; returns how many it wrote.
  */
 enum cp_chunk_state {
-	CP_CHUNK_SIZE = 0, CP_CHUNK_EXT, CP_CHUNK_DATA, CP_CHUNK_DATA_END,
-	CP_CHUNK_TRAILER_START, CP_CHUNK_TRAILER, CP_CHUNK_DONE, CP_CHUNK_BAD,
+	CP_CHUNK_SIZE = 0,
+	CP_CHUNK_EXT,
+	CP_CHUNK_DATA,
+	CP_CHUNK_DATA_END,
+	CP_CHUNK_TRAILER_START,
+	CP_CHUNK_TRAILER,
+	CP_CHUNK_DONE,
+	CP_CHUNK_BAD,
 };
 struct cp_chunk_walk {
 	enum cp_chunk_state state;
-	uint64_t left;			/* size being read, then data bytes still to come */
+	uint64_t left; /* size being read, then data bytes still to come */
 	int digits;
 };
 size_t cp_chunk_feed(struct cp_chunk_walk *w, const char *b, size_t len, unsigned char *out);
@@ -287,26 +293,25 @@ unsigned long cp_mem_fail_pending(void);
 struct stack_st_X509;
 struct evp_pkey_st;
 struct cp_loaded_key {
-	struct evp_pkey_st *pkey;	/* owned */
-	unsigned keyspec;		/* Microsoft key-usage attribute, 0 if none */
-	char *csp;			/* Microsoft CSP name attribute, owned, or NULL */
+	struct evp_pkey_st *pkey; /* owned */
+	unsigned keyspec;	  /* Microsoft key-usage attribute, 0 if none */
+	char *csp;		  /* Microsoft CSP name attribute, owned, or NULL */
 };
 struct cp_loaded {
-	struct stack_st_X509 *certs;	/* owned; file order */
-	struct cp_loaded_key *keys;	/* owned */
+	struct stack_st_X509 *certs; /* owned; file order */
+	struct cp_loaded_key *keys;  /* owned */
 	size_t nkeys;
 	size_t keys_cap;
-	enum certpick_format format;	/* what it turned out to be */
-	struct certpick_error partial;	/* set when part of the file was unusable */
+	enum certpick_format format;   /* what it turned out to be */
+	struct certpick_error partial; /* set when part of the file was unusable */
 };
 /*
  * Parse a file's bytes. Returns 0 when at least one certificate or key was
  * read (out->partial then says what was skipped), -1 with err otherwise.
  * `source` only names the file in messages.
  */
-int cp_load_parse(const uint8_t *data, size_t len, const char *source,
-    enum certpick_format format, const struct certpick_load_options *opts,
-    struct cp_loaded *out, struct certpick_error *err);
+int cp_load_parse(const uint8_t *data, size_t len, const char *source, enum certpick_format format,
+    const struct certpick_load_options *opts, struct cp_loaded *out, struct certpick_error *err);
 /*
  * The DER decoder of unencrypted private keys, kept across files: setting
  * one up costs OpenSSL 3.0 about a quarter of a millisecond (it walks every
@@ -315,8 +320,8 @@ int cp_load_parse(const uint8_t *data, size_t len, const char *source,
  */
 struct ossl_decoder_ctx_st;
 struct cp_key_decoder {
-	struct ossl_decoder_ctx_st *ctx;	/* owned; NULL until the first plain key */
-	struct evp_pkey_st *out;		/* where ctx writes; taken after each decode */
+	struct ossl_decoder_ctx_st *ctx; /* owned; NULL until the first plain key */
+	struct evp_pkey_st *out;	 /* where ctx writes; taken after each decode */
 };
 void cp_key_decoder_release(struct cp_key_decoder *kd);
 /* cp_load_parse() with a decoder shared across calls (NULL: one of its own). */

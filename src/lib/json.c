@@ -38,9 +38,8 @@ certpick_json_dn(const struct certpick_dn *dn)
 {
 	char *der = certpick_hex(dn->der, dn->der_len);
 	char *sha = certpick_hex(dn->sha256, sizeof(dn->sha256));
-	json_t *o = json_pack("{s:o, s:s, s:s}",	/* NULL der or sha: fails */
-	    "rfc4514", certpick_json_text(dn->rfc4514),
-	    "der", der, "sha256", sha);
+	json_t *o = json_pack("{s:o, s:s, s:s}", /* NULL der or sha: fails */
+	    "rfc4514", certpick_json_text(dn->rfc4514), "der", der, "sha256", sha);
 
 	free(der);
 	free(sha);
@@ -51,11 +50,9 @@ certpick_json_dn(const struct certpick_dn *dn)
 json_t *
 certpick_json_finding(const struct certpick_finding *f)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s}",
-	    "id", certpick_reason_id(f->reason),
-	    "severity", certpick_severity_name(f->severity),
-	    "message", certpick_reason_text(f->reason),
-	    "hint", certpick_reason_hint(f->reason));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", certpick_reason_id(f->reason),
+	    "severity", certpick_severity_name(f->severity), "message",
+	    certpick_reason_text(f->reason), "hint", certpick_reason_hint(f->reason));
 
 	if (o != NULL && f->detail != NULL &&
 	    json_object_set_new(o, "detail", certpick_json_text(f->detail)) != 0) {
@@ -84,7 +81,6 @@ certpick_json_findings(const struct certpick_findings *f)
 json_t *
 certpick_json_error(const struct certpick_error *err)
 {
-	return json_pack("{s:s, s:o, s:o}", "code", certpick_errc_name(err->code),
-	    "message", certpick_json_text(err->message), "detail",
-	    certpick_json_text(err->detail));
+	return json_pack("{s:s, s:o, s:o}", "code", certpick_errc_name(err->code), "message",
+	    certpick_json_text(err->message), "detail", certpick_json_text(err->detail));
 }

@@ -17,7 +17,7 @@ struct out {
 	size_t written;
 	size_t len;
 	bool full;
-	bool space;	/* CERTPICK_TEXT_FOLD: a space is due before the next unit */
+	bool space; /* CERTPICK_TEXT_FOLD: a space is due before the next unit */
 };
 
 static void
@@ -27,7 +27,7 @@ put(struct out *o, const char *s, size_t n)
 		memcpy(o->dst + o->written, s, n);
 		o->written += n;
 	} else {
-		o->full = true;	/* never a later, shorter unit: the result stays a prefix */
+		o->full = true; /* never a later, shorter unit: the result stays a prefix */
 	}
 	o->len += n;
 }
@@ -110,7 +110,7 @@ certpick_text_escape(char *dst, size_t size, const char *src, size_t len, unsign
 		uint32_t cp;
 
 		if ((n = cp_utf8_next(s + i, len - i, &cp)) == 0) {
-			n = 1;	/* a byte that is not UTF-8: "\xNN" below */
+			n = 1; /* a byte that is not UTF-8: "\xNN" below */
 			cp = s[i];
 		} else if ((flags & CERTPICK_TEXT_FOLD) && is_fold_space(cp)) {
 			o.space = o.len > 0;
@@ -119,8 +119,9 @@ certpick_text_escape(char *dst, size_t size, const char *src, size_t len, unsign
 		if (o.space)
 			put(&o, " ", 1);
 		o.space = false;
-		if (n == 1 && (cp >= 0x80 || cp_text_is_control(cp) ||
-		    ((flags & CERTPICK_TEXT_QUOTED) && (cp == '"' || cp == '\\'))))
+		if (n == 1 &&
+		    (cp >= 0x80 || cp_text_is_control(cp) ||
+			((flags & CERTPICK_TEXT_QUOTED) && (cp == '"' || cp == '\\'))))
 			put_escape(&o, 'x', cp);
 		else if (cp_text_is_control(cp))
 			put_escape(&o, 'u', cp);
@@ -149,4 +150,3 @@ certpick_text_utf8(char *dst, size_t size, const char *src, size_t len)
 	}
 	return finish(&o);
 }
-

@@ -50,8 +50,10 @@ too_costly(const char *what, unsigned long asked, unsigned long limit, const cha
     struct certpick_error *err)
 {
 	cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
-	cp_error_detail(err, "%s asks for %lu iterations; certpick stops at %lu "
-	    "(a larger count could take hours to derive)", what, asked, limit);
+	cp_error_detail(err,
+	    "%s asks for %lu iterations; certpick stops at %lu "
+	    "(a larger count could take hours to derive)",
+	    what, asked, limit);
 	return -1;
 }
 
@@ -69,7 +71,7 @@ limit_of(unsigned long max_iter)
 struct cost {
 	unsigned long iter;
 	unsigned long work;
-	unsigned long n, r, p;		/* scrypt, for the message */
+	unsigned long n, r, p; /* scrypt, for the message */
 };
 
 static void
@@ -99,7 +101,7 @@ scrypt_cost(const ASN1_TYPE *param, struct cost *c)
 	c->p = int_value(sp->parallelizationParameter);
 	SCRYPT_PARAMS_free(sp);
 	if (c->r == 0 || c->p == 0)
-		return;	/* OpenSSL refuses these without deriving */
+		return; /* OpenSSL refuses these without deriving */
 	if (c->n > SCRYPT_MAX_MEM / 128 / c->r || c->n * c->r > SCRYPT_MAX_WORK / c->p)
 		c->work = ULONG_MAX;
 	else
@@ -122,14 +124,9 @@ pbes2_cost(const ASN1_TYPE *param, struct cost *c)
 	X509_ALGOR_get0(&kdf_oid, &kdf_ptype, &kdf_param, pbe2->keyfunc);
 	seq = kdf_ptype == V_ASN1_SEQUENCE ? pbe2->keyfunc->parameter : NULL;
 	switch (OBJ_obj2nid(kdf_oid)) {
-	case NID_id_pbkdf2:
-		pbkdf2_cost(seq, c);
-		break;
-	case NID_id_scrypt:
-		scrypt_cost(seq, c);
-		break;
-	default:
-		break;		/* OpenSSL knows no other KDF for PBES2 */
+	case NID_id_pbkdf2: pbkdf2_cost(seq, c); break;
+	case NID_id_scrypt: scrypt_cost(seq, c); break;
+	default: break; /* OpenSSL knows no other KDF for PBES2 */
 	}
 	PBE2PARAM_free(pbe2);
 }
@@ -147,7 +144,7 @@ alg_cost(const X509_ALGOR *alg, struct cost *c)
 		return;
 	X509_ALGOR_get0(&oid, &ptype, &pval, alg);
 	if (ptype != V_ASN1_SEQUENCE)
-		return;	/* no parameters: OpenSSL fails before deriving */
+		return; /* no parameters: OpenSSL fails before deriving */
 	if (OBJ_obj2nid(oid) == NID_pbes2) {
 		pbes2_cost(alg->parameter, c);
 		return;
@@ -165,7 +162,8 @@ static int
 over_budget(struct cp_pbe_budget *b, const char *source, struct certpick_error *err)
 {
 	cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
-	cp_error_detail(err, "its key derivations (the MAC and every encrypted part and key "
+	cp_error_detail(err,
+	    "its key derivations (the MAC and every encrypted part and key "
 	    "together) ask for more than %lu iterations; certpick stops at %lu per file",
 	    b->limit, b->limit);
 	return -1;
@@ -178,9 +176,10 @@ charge(struct cp_pbe_budget *b, const char *what, const struct cost *c, const ch
 {
 	if (c->work == ULONG_MAX) {
 		cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
-		cp_error_detail(err, "scrypt asks for N=%lu r=%lu p=%lu; certpick stops at "
-		    "%lu MiB and N*r*p = %lu", c->n, c->r, c->p, SCRYPT_MAX_MEM >> 20,
-		    SCRYPT_MAX_WORK);
+		cp_error_detail(err,
+		    "scrypt asks for N=%lu r=%lu p=%lu; certpick stops at "
+		    "%lu MiB and N*r*p = %lu",
+		    c->n, c->r, c->p, SCRYPT_MAX_MEM >> 20, SCRYPT_MAX_WORK);
 		return -1;
 	}
 	if (c->iter > b->limit)
@@ -188,8 +187,10 @@ charge(struct cp_pbe_budget *b, const char *what, const struct cost *c, const ch
 	if (c->iter > b->left || c->work > b->work_left) {
 		if (c->work > b->work_left) {
 			cp_error_set(err, CERTPICK_ERR_PARSE, "cannot read '%s'", source);
-			cp_error_detail(err, "its scrypt derivations ask for more than N*r*p = %lu "
-			    "in all; certpick stops there per file", SCRYPT_MAX_WORK);
+			cp_error_detail(err,
+			    "its scrypt derivations ask for more than N*r*p = %lu "
+			    "in all; certpick stops there per file",
+			    SCRYPT_MAX_WORK);
 			return -1;
 		}
 		return over_budget(b, source, err);
@@ -219,8 +220,10 @@ cp_pbe_charge(struct cp_pbe_budget *b, const X509_ALGOR *alg, const char *source
 	alg_cost(alg, &c);
 	if (alg != NULL)
 		X509_ALGOR_get0(&oid, NULL, NULL, alg);
-	return charge(b, oid != NULL && OBJ_obj2nid(oid) == NID_pbes2 ? "PBKDF2" :
-	    "the password-based encryption", &c, source, err);
+	return charge(b,
+	    oid != NULL && OBJ_obj2nid(oid) == NID_pbes2 ? "PBKDF2" :
+							   "the password-based encryption",
+	    &c, source, err);
 }
 
 /* see internal.h */

@@ -31,7 +31,7 @@ struct entity {
 	char *name;
 	X509 *x509;
 	EVP_PKEY *pkey;
-	size_t issuer;		/* index, or SIZE_MAX when self-signed */
+	size_t issuer; /* index, or SIZE_MAX when self-signed */
 	bool pkcs12;
 	unsigned keyspec;
 	char *csp;
@@ -126,9 +126,7 @@ make_key(const struct certpick_pki_spec *s, struct certpick_error *err)
 		}
 		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)(s->bits ? s->bits : 2048));
 		break;
-	case CERTPICK_PKI_ED25519:
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-		break;
+	case CERTPICK_PKI_ED25519: k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"); break;
 	default:
 		cp_error_set(err, CERTPICK_ERR_USAGE, "unknown key type %d", (int)s->key);
 		return NULL;
@@ -151,21 +149,20 @@ add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, struct certpick_er
 	ok = X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
 	if (!ok)
-		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot add %s", OBJ_nid2sn(nid));
+		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot add %s",
+		    OBJ_nid2sn(nid));
 	return 0;
 }
 
 static int add_extensions_ctx(X509 *x, X509 *issuer, const struct certpick_pki_spec *s,
-    X509V3_CTX *cp, char *bc, size_t bcsize, char *buf, size_t bufsize,
-    struct certpick_error *err);
+    X509V3_CTX *cp, char *bc, size_t bcsize, char *buf, size_t bufsize, struct certpick_error *err);
 
 static int
-add_extensions(X509 *x, X509 *issuer, const struct certpick_pki_spec *s,
-    struct certpick_error *err)
+add_extensions(X509 *x, X509 *issuer, const struct certpick_pki_spec *s, struct certpick_error *err)
 {
 	X509V3_CTX ctx;
 	char bc[64], buf[512];
-	CONF *conf = NCONF_new(NULL);	/* empty: certificatePolicies wants a database */
+	CONF *conf = NCONF_new(NULL); /* empty: certificatePolicies wants a database */
 	int ret;
 
 	if (conf == NULL)
@@ -201,7 +198,8 @@ add_extensions_ctx(X509 *x, X509 *issuer, const struct certpick_pki_spec *s, X50
 		return -1;
 	if (s->san != NULL && add_ext(x, &ctx, NID_subject_alt_name, s->san, err) != 0)
 		return -1;
-	if (s->policies != NULL && add_ext(x, &ctx, NID_certificate_policies, s->policies, err) != 0)
+	if (s->policies != NULL &&
+	    add_ext(x, &ctx, NID_certificate_policies, s->policies, err) != 0)
 		return -1;
 	if (s->policy_constraints != NULL &&
 	    add_ext(x, &ctx, NID_policy_constraints, s->policy_constraints, err) != 0)
@@ -406,12 +404,13 @@ write_p12(const struct certpick_pki *pki, const struct entity *e, const char *di
 	}
 	if (e->csp != NULL &&
 	    !EVP_PKEY_add1_attr_by_NID(key, NID_ms_csp_name, MBSTRING_ASC,
-	    (const unsigned char *)e->csp, -1)) {
+		(const unsigned char *)e->csp, -1)) {
 		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot add the CSP name");
 		goto out;
 	}
 	if ((p12 = PKCS12_create(password, e->name, key, e->x509, ca, 0, 0, 0, 0,
-	    (int)e->keyspec)) == NULL || i2d_PKCS12_bio(b, p12) != 1) {
+		 (int)e->keyspec)) == NULL ||
+	    i2d_PKCS12_bio(b, p12) != 1) {
 		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot make '%s.p12'", e->name);
 		goto out;
 	}
@@ -453,7 +452,8 @@ write_entity(const struct certpick_pki *pki, const struct entity *e, const char 
 	BIO_free(b);
 	if ((b = BIO_new(BIO_s_secmem())) == NULL ||
 	    !PEM_write_bio_PrivateKey(b, e->pkey, NULL, NULL, 0, NULL, NULL)) {
-		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot encode the key of '%s'", e->name);
+		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot encode the key of '%s'",
+		    e->name);
 		goto out;
 	}
 	if (write_bio(b, dir, e->name, ".key", 0600, err) != 0)

@@ -157,7 +157,8 @@ cp_probe_add_request(struct certpick_probe_result *res, uint16_t version, enum c
 	r->size = len;
 	r->req = certpick_certreq_parse(version, phase, msg + 4, len - 4, &err);
 	if (r->req == NULL) {
-		if (err.code == CERTPICK_ERR_NOMEM || (r->parse_error = cp_strdup(err.message)) == NULL)
+		if (err.code == CERTPICK_ERR_NOMEM ||
+		    (r->parse_error = cp_strdup(err.message)) == NULL)
 			return -1;
 	}
 	return 0;
@@ -186,9 +187,9 @@ refusal_finding(struct certpick_probe_result *res)
 	if (!w->ran || !w->certificate_sent || w->alert < 0 || w->end != CERTPICK_PROBE_END_ALERT)
 		return 0;
 	switch (w->alert) {
-	case 48: r = CERTPICK_REASON_PRB_REFUSED_UNKNOWN_CA; break;	/* unknown_ca */
-	case 45: r = CERTPICK_REASON_PRB_REFUSED_EXPIRED; break;	/* certificate_expired */
-	case 43: r = CERTPICK_REASON_PRB_REFUSED_UNSUPPORTED; break;	/* unsupported_certificate */
+	case 48: r = CERTPICK_REASON_PRB_REFUSED_UNKNOWN_CA; break;  /* unknown_ca */
+	case 45: r = CERTPICK_REASON_PRB_REFUSED_EXPIRED; break;     /* certificate_expired */
+	case 43: r = CERTPICK_REASON_PRB_REFUSED_UNSUPPORTED; break; /* unsupported_certificate */
 	default: r = CERTPICK_REASON_PRB_REFUSED_OTHER; break;
 	}
 	name = certpick_alert_name(w->alert);
@@ -210,28 +211,28 @@ connection_findings(struct certpick_probe_result *res)
 		if (r->phase == CERTPICK_PHASE_RENEGOTIATION && !reneg) {
 			reneg = true;
 			if (cp_findings_add(&res->findings, CERTPICK_REASON_CR_RENEGOTIATION,
-			    "after %s%s", res->path != NULL ? "GET " : "the handshake",
-			    res->path != NULL ? res->path : "") != 0)
+				"after %s%s", res->path != NULL ? "GET " : "the handshake",
+				res->path != NULL ? res->path : "") != 0)
 				return -1;
 		}
 		if (r->phase == CERTPICK_PHASE_POST_HANDSHAKE && !pha) {
 			pha = true;
 			if (cp_findings_add(&res->findings, CERTPICK_REASON_CR_PER_PATH_TLS13,
-			    "after %s%s", res->path != NULL ? "GET " : "the handshake",
-			    res->path != NULL ? res->path : "") != 0)
+				"after %s%s", res->path != NULL ? "GET " : "the handshake",
+				res->path != NULL ? res->path : "") != 0)
 				return -1;
 		}
 		if (r->req == NULL) {
-			if (cp_findings_add(&res->findings, CERTPICK_REASON_CR_MALFORMED, "%s request of %zu bytes: %s",
-			    certpick_phase_name(r->phase), r->size,
-			    r->parse_error != NULL ? r->parse_error : "?") != 0 ||
+			if (cp_findings_add(&res->findings, CERTPICK_REASON_CR_MALFORMED,
+				"%s request of %zu bytes: %s", certpick_phase_name(r->phase),
+				r->size, r->parse_error != NULL ? r->parse_error : "?") != 0 ||
 			    cp_certreq_size_findings(r->size - 4, &res->findings) != 0)
 				return -1;
 		}
 	}
 	if (phase_after_request(res) && res->alpn_h2 == 1 &&
 	    cp_findings_add(&res->findings, CERTPICK_REASON_CR_PER_PATH_HTTP2,
-	    "the server selects h2 when offered; browsers then get HTTP_1_1_REQUIRED") != 0)
+		"the server selects h2 when offered; browsers then get HTTP_1_1_REQUIRED") != 0)
 		return -1;
 	certpick_findings_sort(&res->findings);
 	return 0;
@@ -268,34 +269,40 @@ service_decide(const struct certpick_probe_result *res, const struct certpick_pr
 	const struct certpick_probe_service *s = &a->service;
 	const char *proto = res->protocol != NULL ? res->protocol : "the";
 	bool asked = res->n_requests > 0;
-	enum certpick_client_auth ca = asked ? CERTPICK_CLIENT_AUTH_OPTIONAL : CERTPICK_CLIENT_AUTH_NONE;
+	enum certpick_client_auth ca =
+	    asked ? CERTPICK_CLIENT_AUTH_OPTIONAL : CERTPICK_CLIENT_AUTH_NONE;
 	const char *head = asked ? "asked for a certificate, not required in TLS" :
-	    "never asked for a certificate";
+				   "never asked for a certificate";
 	char *w = service_words(s);
 
 	if (w == NULL)
 		return CERTPICK_CLIENT_AUTH_UNKNOWN;
 	switch (s->outcome) {
 	case CERTPICK_SERVICE_ACCEPTED:
-		*text = cp_asprintf("%s; the %s service accepted the client without a certificate%s",
-		    head, proto, w);
+		*text =
+		    cp_asprintf("%s; the %s service accepted the client without a certificate%s",
+			head, proto, w);
 		break;
 	case CERTPICK_SERVICE_REFUSED:
 		*text = cp_asprintf("%s; the %s service refused the client without a certificate%s",
 		    head, proto, w);
 		break;
 	case CERTPICK_SERVICE_NOT_OFFERED:
-		*text = cp_asprintf("%s; the %s service does not offer certificate authentication%s",
-		    head, proto, w);
+		*text =
+		    cp_asprintf("%s; the %s service does not offer certificate authentication%s",
+			head, proto, w);
 		break;
 	case CERTPICK_SERVICE_HANDSHAKE_ONLY:
-		*text = cp_asprintf("%s; the handshake completed without a certificate and the server "
-		    "did not refuse it", head);
+		*text =
+		    cp_asprintf("%s; the handshake completed without a certificate and the server "
+				"did not refuse it",
+			head);
 		break;
 	case CERTPICK_SERVICE_NO_TLS:
 		ca = CERTPICK_CLIENT_AUTH_UNKNOWN;
 		*text = cp_asprintf("the %s service does not offer TLS (STARTTLS refused or not "
-		    "offered)%s", proto, w);
+				    "offered)%s",
+		    proto, w);
 		break;
 	case CERTPICK_SERVICE_UNKNOWN:
 	default:
@@ -312,7 +319,7 @@ service_ok(const struct certpick_probe_attempt *a)
 {
 	return a->end == CERTPICK_PROBE_END_SERVICE &&
 	    (a->service.outcome == CERTPICK_SERVICE_ACCEPTED ||
-	    a->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY);
+		a->service.outcome == CERTPICK_SERVICE_HANDSHAKE_ONLY);
 }
 
 /* see internal.h */
@@ -336,26 +343,34 @@ cp_probe_decide(struct certpick_probe_result *res)
 			ca = CERTPICK_CLIENT_AUTH_NONE;
 		else if (http_ok(h) || h->status == 401 || h->status == 404)
 			ca = CERTPICK_CLIENT_AUTH_OPTIONAL;
-		text = cp_asprintf("the server answered GET %s without a certificate with HTTP %d%s%s%s%s",
-		    res->path, h->status, h->title != NULL ? " \"" : "", h->title != NULL ? h->title : "",
-		    h->title != NULL ? "\"" : "",
+		text = cp_asprintf(
+		    "the server answered GET %s without a certificate with HTTP %d%s%s%s%s",
+		    res->path, h->status, h->title != NULL ? " \"" : "",
+		    h->title != NULL ? h->title : "", h->title != NULL ? "\"" : "",
 		    ca == CERTPICK_CLIENT_AUTH_UNKNOWN ? " (a status that does not say whether a "
-		    "certificate is required)" : asked ? "" : "; it never asked for a certificate");
+							 "certificate is required)" :
+			asked			       ? "" :
+							 "; it never asked for a certificate");
 		break;
 	case CERTPICK_PROBE_END_ALERT:
 		if (asked)
 			ca = CERTPICK_CLIENT_AUTH_REQUIRED;
-		text = asked ? cp_asprintf("the server sent alert %d (%s) after the client answered its %s "
-		    "CertificateRequest with no certificate", a->alert, an != NULL ? an : "?",
-		    certpick_phase_name(res->requests[res->n_requests - 1].phase)) :
-		    cp_asprintf("the server sent alert %d (%s) %s, without asking for a certificate",
-		    a->alert, an != NULL ? an : "?", when);
+		text = asked ?
+		    cp_asprintf("the server sent alert %d (%s) after the client answered its %s "
+				"CertificateRequest with no certificate",
+			a->alert, an != NULL ? an : "?",
+			certpick_phase_name(res->requests[res->n_requests - 1].phase)) :
+		    cp_asprintf(
+			"the server sent alert %d (%s) %s, without asking for a certificate",
+			a->alert, an != NULL ? an : "?", when);
 		break;
 	case CERTPICK_PROBE_END_CLOSED:
 	case CERTPICK_PROBE_END_RESET:
 		/* asked, answered with no certificate, then cut off: refused */
-		ca = asked ? CERTPICK_CLIENT_AUTH_REQUIRED : a->end == CERTPICK_PROBE_END_CLOSED &&
-		    a->handshake_done ? CERTPICK_CLIENT_AUTH_NONE : CERTPICK_CLIENT_AUTH_UNKNOWN;
+		ca = asked ? CERTPICK_CLIENT_AUTH_REQUIRED :
+		    a->end == CERTPICK_PROBE_END_CLOSED && a->handshake_done ?
+			     CERTPICK_CLIENT_AUTH_NONE :
+			     CERTPICK_CLIENT_AUTH_UNKNOWN;
 		text = cp_asprintf("the server %s the connection %s without an HTTP answer%s",
 		    a->end == CERTPICK_PROBE_END_CLOSED ? "closed" : "reset",
 		    a->request_sent ? "after the HTTP request" : "in the handshake",
@@ -371,13 +386,12 @@ cp_probe_decide(struct certpick_probe_result *res)
 		text = cp_asprintf("no answer within the timeout%s",
 		    asked ? " after the client sent no certificate" : "");
 		break;
-	case CERTPICK_PROBE_END_SERVICE:
-		ca = service_decide(res, a, &text);
-		break;
+	case CERTPICK_PROBE_END_SERVICE: ca = service_decide(res, a, &text); break;
 	case CERTPICK_PROBE_END_ERROR:
 	case CERTPICK_PROBE_END_NONE:
 	default:
-		text = cp_asprintf("%s", a->error.message[0] != '\0' ? a->error.message : "no connection");
+		text = cp_asprintf("%s",
+		    a->error.message[0] != '\0' ? a->error.message : "no connection");
 		break;
 	}
 	if (text == NULL)
@@ -386,7 +400,8 @@ cp_probe_decide(struct certpick_probe_result *res)
 	res->evidence_text = text;
 	if (res->with_cert.ran)
 		res->cert_accepted = (res->with_cert.end == CERTPICK_PROBE_END_HTTP &&
-		    http_ok(&res->with_cert.http)) || service_ok(&res->with_cert);
+					 http_ok(&res->with_cert.http)) ||
+		    service_ok(&res->with_cert);
 	/* no answer at all is a failed probe: keep the reason */
 	if (ca == CERTPICK_CLIENT_AUTH_UNKNOWN && a->error.code != CERTPICK_OK &&
 	    res->error.code == CERTPICK_OK)

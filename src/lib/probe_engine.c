@@ -39,28 +39,28 @@
 #include "proto.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
-#define CLOSE_WAIT_MS 2000	/* ST_CLOSING: a late alert comes within a round trip */
+#define CLOSE_WAIT_MS 2000 /* ST_CLOSING: a late alert comes within a round trip */
 #define DEFAULT_MAX_CERT_LIST ((size_t)4 << 20)
 
 struct engine;
 struct job;
 
 enum conn_kind {
-	CONN_WITHOUT_CERT = 0,	/* the probe proper: requests captured */
-	CONN_WITH_CERT,		/* the same presenting --cert */
-	CONN_H2,		/* handshake offering h2 only */
+	CONN_WITHOUT_CERT = 0, /* the probe proper: requests captured */
+	CONN_WITH_CERT,	       /* the same presenting --cert */
+	CONN_H2,	       /* handshake offering h2 only */
 };
 
 enum conn_state {
 	ST_CONNECTING,
-	ST_PLAIN,		/* the layer's exchange before TLS */
+	ST_PLAIN, /* the layer's exchange before TLS */
 	ST_HANDSHAKE,
-	ST_WRITING,		/* https: the request */
-	ST_READING,		/* https: the answer */
-	ST_APP,			/* the layer's exchange over TLS */
-	ST_CLOSING,		/* the layer's verdict is in: close_notify, a late alert */
-	ST_REQ_WRITE,		/* get: its request */
-	ST_REQ_READ,		/* get: its answer */
+	ST_WRITING,   /* https: the request */
+	ST_READING,   /* https: the answer */
+	ST_APP,	      /* the layer's exchange over TLS */
+	ST_CLOSING,   /* the layer's verdict is in: close_notify, a late alert */
+	ST_REQ_WRITE, /* get: its request */
+	ST_REQ_READ,  /* get: its answer */
 };
 
 struct conn {
@@ -77,26 +77,26 @@ struct conn {
 	char *req;
 	size_t req_len, req_off;
 	char *resp;
-	size_t resp_len, resp_cap;	/* resp_cap: get's growing buffer */
+	size_t resp_len, resp_cap; /* resp_cap: get's growing buffer */
 	/* non-HTTP schemes: the layer, its state and verdict, its buffers */
 	const struct cp_proto_ops *layer;
 	void *lst;
 	struct cp_proto_verdict verdict;
-	struct cp_proto_params params;	/* what init() was given: borrowed by the layer */
-	struct cp_buf in, out;		/* unconsumed server bytes; bytes still to send */
-	bool peer_eof;			/* the layer was told of EOF */
-	struct cp_capture cap;		/* requests, alerts, the Certificate sent */
+	struct cp_proto_params params; /* what init() was given: borrowed by the layer */
+	struct cp_buf in, out;	       /* unconsumed server bytes; bytes still to send */
+	bool peer_eof;		       /* the layer was told of EOF */
+	struct cp_capture cap;	       /* requests, alerts, the Certificate sent */
 };
 
 struct job {
 	struct engine *eng;
 	size_t index;
 	struct certpick_probe_result *res;
-	char *dial_host, *dial_port;	/* what to resolve and connect to */
-	const struct cp_proto_ops *layer;	/* NULL: https */
-	char *user;			/* from the URL, for the layer */
+	char *dial_host, *dial_port;	  /* what to resolve and connect to */
+	const struct cp_proto_ops *layer; /* NULL: https */
+	char *user;			  /* from the URL, for the layer */
 	struct cp_proto_params params;
-	struct cp_trace tr;		/* prefixed with the target */
+	struct cp_trace tr; /* prefixed with the target */
 	struct evutil_addrinfo *ai, *ai_next;
 	struct evdns_getaddrinfo_request *dns_req;
 	struct event *dns_timer;
@@ -105,19 +105,19 @@ struct job {
 	struct timespec start;
 	struct certpick_error last_connect_error;
 	struct certpick_probe_attempt h2_attempt;
-	bool retry_address;		/* the connection did not connect: next address */
-	bool connect_failed;		/* no address connected */
+	bool retry_address;  /* the connection did not connect: next address */
+	bool connect_failed; /* no address connected */
 };
 
 struct engine {
 	struct event_base *base;
 	struct evdns_base *dns;
 	SSL_CTX *ctx;
-	struct cp_identity id;		/* --cert, loaded once */
-	const struct cp_identity *idp;	/* presented on CONN_WITH_CERT: &id, or get's; NULL */
-	struct cp_probe_once *once;	/* get: one connection (client.h); NULL: probe */
+	struct cp_identity id;	       /* --cert, loaded once */
+	const struct cp_identity *idp; /* presented on CONN_WITH_CERT: &id, or get's; NULL */
+	struct cp_probe_once *once;    /* get: one connection (client.h); NULL: probe */
 	BIO_METHOD *bio_method;
-	unsigned char alpn[256];	/* --alpn in wire format; alpn_len 0: none */
+	unsigned char alpn[256]; /* --alpn in wire format; alpn_len 0: none */
 	size_t alpn_len;
 	const struct certpick_probe_options *opts;
 	int timeout_ms;
@@ -130,11 +130,12 @@ struct engine {
 };
 
 _Static_assert((int)CERTPICK_SERVICE_HANDSHAKE_ONLY == (int)CP_PROTO_HANDSHAKE_ONLY &&
-    (int)CERTPICK_SERVICE_NO_TLS == (int)CP_PROTO_NO_TLS &&
-    (int)CERTPICK_SERVICE_NOT_OFFERED == (int)CP_PROTO_NOT_OFFERED &&
-    (int)CERTPICK_SERVICE_REFUSED == (int)CP_PROTO_REFUSED &&
-    (int)CERTPICK_SERVICE_ACCEPTED == (int)CP_PROTO_ACCEPTED &&
-    (int)CERTPICK_SERVICE_UNKNOWN == (int)CP_PROTO_UNKNOWN, "outcomes map one to one");
+	(int)CERTPICK_SERVICE_NO_TLS == (int)CP_PROTO_NO_TLS &&
+	(int)CERTPICK_SERVICE_NOT_OFFERED == (int)CP_PROTO_NOT_OFFERED &&
+	(int)CERTPICK_SERVICE_REFUSED == (int)CP_PROTO_REFUSED &&
+	(int)CERTPICK_SERVICE_ACCEPTED == (int)CP_PROTO_ACCEPTED &&
+	(int)CERTPICK_SERVICE_UNKNOWN == (int)CP_PROTO_UNKNOWN,
+    "outcomes map one to one");
 
 static void conn_step(struct conn *c);
 static void layer_run(struct conn *c);
@@ -219,10 +220,8 @@ bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 	(void)num;
 	(void)ptr;
 	switch (cmd) {
-	case BIO_CTRL_FLUSH:
-		return 1;
-	default:
-		return 0;
+	case BIO_CTRL_FLUSH: return 1;
+	default: return 0;
 	}
 }
 
@@ -268,9 +267,10 @@ verdict_move(struct conn *c)
 	if (c->layer == NULL)
 		return;
 	/* a finding the verdict brings (pg-certificate-required, ...), with the server's words */
-	if (v->has_reason && cp_findings_add(&c->job->res->findings, v->reason, "%s%s",
-	    c->kind == CONN_WITH_CERT ? "with the certificate: " : "without a certificate: ",
-	    v->text != NULL ? v->text : "") != 0)
+	if (v->has_reason &&
+	    cp_findings_add(&c->job->res->findings, v->reason, "%s%s",
+		c->kind == CONN_WITH_CERT ? "with the certificate: " : "without a certificate: ",
+		v->text != NULL ? v->text : "") != 0)
 		cp_client_trace(&c->job->tr, "out of memory recording a finding");
 	cp_probe_service_release(s);
 	s->outcome = (enum certpick_service_outcome)v->outcome;
@@ -304,8 +304,8 @@ conn_end(struct conn *c, enum certpick_probe_end end)
 	job_next(j);
 }
 
-static void CERTPICK_PRINTF(4, 5)
-conn_fail(struct conn *c, enum certpick_probe_end end, enum certpick_errc code, const char *fmt, ...)
+static void CERTPICK_PRINTF(4, 5) conn_fail(struct conn *c, enum certpick_probe_end end,
+    enum certpick_errc code, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -320,7 +320,8 @@ conn_fail(struct conn *c, enum certpick_probe_end end, enum certpick_errc code, 
 static void
 arm_timer(struct conn *c)
 {
-	struct timeval tv = { c->job->eng->timeout_ms / 1000, (c->job->eng->timeout_ms % 1000) * 1000 };
+	struct timeval tv = { c->job->eng->timeout_ms / 1000,
+		(c->job->eng->timeout_ms % 1000) * 1000 };
 
 	evtimer_add(c->timer, &tv);
 }
@@ -330,18 +331,22 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	const char *phase = c->state == ST_CONNECTING ? "connecting" :
-	    c->state == ST_PLAIN ? "before TLS, waiting for the server" :
-	    c->state == ST_HANDSHAKE ? "in the TLS handshake" : "waiting for the answer";
+	    c->state == ST_PLAIN		      ? "before TLS, waiting for the server" :
+	    c->state == ST_HANDSHAKE		      ? "in the TLS handshake" :
+							"waiting for the answer";
 	char msg[128];
 
 	(void)fd;
 	(void)what;
 	if (c->state == ST_REQ_WRITE || c->state == ST_REQ_READ ||
-	    (c->state == ST_HANDSHAKE && c->job->eng->once != NULL && c->job->eng->once->req != NULL)) {
+	    (c->state == ST_HANDSHAKE && c->job->eng->once != NULL &&
+		c->job->eng->once->req != NULL)) {
 		/* get's words (docs/cli/get.md) */
-		conn_fail(c, CERTPICK_PROBE_END_TIMEOUT, CERTPICK_ERR_NETWORK, "timed out %s (%g s per phase)",
-		    c->state == ST_HANDSHAKE ? "during the handshake" : c->state == ST_REQ_WRITE ?
-		    "while sending the request" : "while waiting for the answer",
+		conn_fail(c, CERTPICK_PROBE_END_TIMEOUT, CERTPICK_ERR_NETWORK,
+		    "timed out %s (%g s per phase)",
+		    c->state == ST_HANDSHAKE	 ? "during the handshake" :
+			c->state == ST_REQ_WRITE ? "while sending the request" :
+						   "while waiting for the answer",
 		    c->job->eng->timeout_ms / 1000.0);
 		return;
 	}
@@ -354,8 +359,8 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 	if (c->state == ST_CONNECTING) {
 		struct job *j = c->job;
 
-		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK, "cannot connect to '%s': %s",
-		    j->res->address ? j->res->address : "?", msg);
+		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK,
+		    "cannot connect to '%s': %s", j->res->address ? j->res->address : "?", msg);
 		j->retry_address = true;
 		j->conn = NULL;
 		conn_free(c);
@@ -395,7 +400,7 @@ alpn_set(SSL *ssl, bool h2)
 	static const unsigned char both[] = "\x02h2\x08http/1.1";
 
 	return h2 ? SSL_set_alpn_protos(ssl, both, sizeof(both) - 1) :
-	    SSL_set_alpn_protos(ssl, h1, sizeof(h1) - 1);
+		    SSL_set_alpn_protos(ssl, h1, sizeof(h1) - 1);
 }
 
 /* With a verifying context (get's), the server's name is checked too. */
@@ -455,8 +460,9 @@ build_request(struct conn *c)
 	bool default_port = strcmp(r->port, "443") == 0;
 
 	c->req = cp_asprintf("GET %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: certpick/%s\r\n"
-	    "Accept: */*\r\nConnection: close\r\n\r\n", r->path, v6 ? "[" : "", host, v6 ? "]" : "",
-	    default_port ? "" : ":", default_port ? "" : r->port, CERTPICK_VERSION);
+			     "Accept: */*\r\nConnection: close\r\n\r\n",
+	    r->path, v6 ? "[" : "", host, v6 ? "]" : "", default_port ? "" : ":",
+	    default_port ? "" : r->port, CERTPICK_VERSION);
 	if (c->req == NULL)
 		return -1;
 	c->req_len = strlen(c->req);
@@ -481,8 +487,8 @@ after_handshake(struct conn *c)
 		memcpy(c->at->alpn, alpn, alpn_len);
 		c->at->alpn[alpn_len] = '\0';
 	}
-	cp_client_trace(&c->job->tr, "handshake done: %s %s%s%s", SSL_get_version(c->ssl), cipher ? cipher : "?",
-	    c->at->alpn ? " alpn " : "", c->at->alpn ? c->at->alpn : "");
+	cp_client_trace(&c->job->tr, "handshake done: %s %s%s%s", SSL_get_version(c->ssl),
+	    cipher ? cipher : "?", c->at->alpn ? " alpn " : "", c->at->alpn ? c->at->alpn : "");
 }
 
 /* The connection failed inside TLS: classify by what was seen. */
@@ -502,7 +508,8 @@ tls_failed(struct conn *c, int ssl_err)
 	if (!c->handshake_done && (SSL_get_verify_mode(c->ssl) & SSL_VERIFY_PEER) &&
 	    SSL_get_verify_result(c->ssl) != X509_V_OK) {
 		/* get's verifying context: say so */
-		cp_error_set(&c->at->error, CERTPICK_ERR_TLS, "cannot verify the server's certificate");
+		cp_error_set(&c->at->error, CERTPICK_ERR_TLS,
+		    "cannot verify the server's certificate");
 		cp_error_detail(&c->at->error, "%s (use --trust FILE for its CA, or -k)",
 		    X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
 		conn_end(c, CERTPICK_PROBE_END_ERROR);
@@ -514,7 +521,8 @@ tls_failed(struct conn *c, int ssl_err)
 		return;
 	}
 	if (c->eof || c->cap.close_notify || ssl_err == SSL_ERROR_ZERO_RETURN) {
-		conn_fail(c, CERTPICK_PROBE_END_CLOSED, CERTPICK_ERR_NETWORK, "the server closed the connection %s",
+		conn_fail(c, CERTPICK_PROBE_END_CLOSED, CERTPICK_ERR_NETWORK,
+		    "the server closed the connection %s",
 		    c->handshake_done ? "after the request" : "in the TLS handshake");
 		return;
 	}
@@ -554,7 +562,8 @@ step_read(struct conn *c)
 		int ret, err;
 
 		if (c->resp == NULL && (c->resp = cp_malloc(CP_HTTP_MAX)) == NULL) {
-			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s",
+			    "out of memory");
 			return;
 		}
 		if (c->resp_len == CP_HTTP_MAX) {
@@ -581,8 +590,8 @@ step_read(struct conn *c)
 			conn_end(c, CERTPICK_PROBE_END_ALERT);
 			return;
 		}
-		if (c->resp_len > 0 && (c->eof || c->cap.close_notify || err == SSL_ERROR_ZERO_RETURN ||
-		    c->reset)) {
+		if (c->resp_len > 0 &&
+		    (c->eof || c->cap.close_notify || err == SSL_ERROR_ZERO_RETURN || c->reset)) {
 			ERR_clear_error();
 			finish_http(c, true);
 			return;
@@ -628,8 +637,10 @@ too_many_asks(struct conn *c, const char *what)
 	if (c->cap.asks <= o->max_asks)
 		return false;
 	ERR_clear_error();
-	cp_error_set(&c->at->error, CERTPICK_ERR_TLS, "refused to answer the server %s: it asked for "
-	    "a certificate again after the handshake more than %u times", what, o->max_asks);
+	cp_error_set(&c->at->error, CERTPICK_ERR_TLS,
+	    "refused to answer the server %s: it asked for "
+	    "a certificate again after the handshake more than %u times",
+	    what, o->max_asks);
 	cp_error_detail(&c->at->error, "%u renegotiations or post-handshake CertificateRequests",
 	    c->cap.asks);
 	conn_end(c, CERTPICK_PROBE_END_ERROR);
@@ -664,7 +675,8 @@ req_read(struct conn *c)
 			char *t = cp_realloc(c->resp, ncap);
 
 			if (t == NULL) {
-				conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+				conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s",
+				    "out of memory");
 				return;
 			}
 			c->resp = t;
@@ -688,11 +700,14 @@ req_read(struct conn *c)
 			if ((fr = o->feed(o->feed_arg, c->resp, c->resp_len)) == 0)
 				continue;
 			if (fr == -2) {
-				conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NETWORK, "the answer's status "
-				    "line and headers are longer than %zu bytes", o->head_max);
+				conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NETWORK,
+				    "the answer's status "
+				    "line and headers are longer than %zu bytes",
+				    o->head_max);
 				return;
 			}
-			req_done(c, fr == 1 ? CERTPICK_PROBE_END_HTTP : CERTPICK_PROBE_END_NOT_HTTP);
+			req_done(c,
+			    fr == 1 ? CERTPICK_PROBE_END_HTTP : CERTPICK_PROBE_END_NOT_HTTP);
 			return;
 		}
 		err = SSL_get_error(c->ssl, ret);
@@ -728,7 +743,8 @@ req_write(struct conn *c)
 
 	while (c->req_off < o->req_len) {
 		size_t n = 0;
-		int ret = SSL_write_ex(c->ssl, o->req + c->req_off, o->req_len - c->req_off, &n), err;
+		int ret = SSL_write_ex(c->ssl, o->req + c->req_off, o->req_len - c->req_off, &n),
+		    err;
 
 		if (too_many_asks(c, "while sending the request"))
 			return;
@@ -763,7 +779,8 @@ step_handshake(struct conn *c)
 	if (ret == 1) {
 		after_handshake(c);
 		if (c->kind == CONN_H2) {
-			c->job->res->alpn_h2 = c->at->alpn != NULL && strcmp(c->at->alpn, "h2") == 0;
+			c->job->res->alpn_h2 =
+			    c->at->alpn != NULL && strcmp(c->at->alpn, "h2") == 0;
 			conn_end(c, CERTPICK_PROBE_END_NONE);
 			return;
 		}
@@ -783,7 +800,8 @@ step_handshake(struct conn *c)
 			return;
 		}
 		if (build_request(c) != 0) {
-			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s",
+			    "out of memory");
 			return;
 		}
 		/* the read phase gets its own timeout */
@@ -805,7 +823,8 @@ static void
 start_tls(struct conn *c)
 {
 	if (conn_tls_setup(c) != 0) {
-		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "cannot set up TLS");
+		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s",
+		    "cannot set up TLS");
 		return;
 	}
 	c->state = ST_HANDSHAKE;
@@ -813,10 +832,10 @@ start_tls(struct conn *c)
 }
 
 enum io_rc {
-	IO_DONE = 0,	/* wrote everything / read some bytes */
-	IO_WAIT,	/* an event is armed: return to the loop */
-	IO_EOF,		/* the server closed (or reset: c->reset) */
-	IO_ENDED,	/* the connection ended (conn_end ran): never touch c again */
+	IO_DONE = 0, /* wrote everything / read some bytes */
+	IO_WAIT,     /* an event is armed: return to the loop */
+	IO_EOF,	     /* the server closed (or reset: c->reset) */
+	IO_ENDED,    /* the connection ended (conn_end ran): never touch c again */
 };
 
 /* Send c->out (plaintext before TLS, records after). A dead peer drops it: the read says why. */
@@ -904,7 +923,8 @@ layer_starttls(struct conn *c)
 	if (c->in.len > 0) {
 		conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_PARSE,
 		    "the server sent %zu byte%s after its STARTTLS answer, before TLS "
-		    "(refused: command injection)", c->in.len, c->in.len == 1 ? "" : "s");
+		    "(refused: command injection)",
+		    c->in.len, c->in.len == 1 ? "" : "s");
 		return;
 	}
 	cp_client_trace(&c->job->tr, "STARTTLS");
@@ -926,7 +946,8 @@ layer_done(struct conn *c)
 		return;
 	}
 	if (c->job->eng->timeout_ms < CLOSE_WAIT_MS)
-		tv = (struct timeval){ c->job->eng->timeout_ms / 1000, (c->job->eng->timeout_ms % 1000) * 1000 };
+		tv = (struct timeval){ c->job->eng->timeout_ms / 1000,
+			(c->job->eng->timeout_ms % 1000) * 1000 };
 	evtimer_del(c->timer);
 	evtimer_add(c->timer, &tv);
 	c->state = ST_CLOSING;
@@ -951,7 +972,8 @@ step_closing(struct conn *c)
 			return;
 		ERR_clear_error();
 		/* a fatal alert after the verdict (TLS 1.3 certificate_required) decides */
-		conn_end(c, c->cap.alert >= 0 ? CERTPICK_PROBE_END_ALERT : CERTPICK_PROBE_END_SERVICE);
+		conn_end(c,
+		    c->cap.alert >= 0 ? CERTPICK_PROBE_END_ALERT : CERTPICK_PROBE_END_SERVICE);
 		return;
 	}
 }
@@ -970,7 +992,8 @@ layer_eof(struct conn *c)
 		return;
 	}
 	if (c->reset) {
-		conn_fail(c, CERTPICK_PROBE_END_RESET, CERTPICK_ERR_NETWORK, "connection reset %s", when);
+		conn_fail(c, CERTPICK_PROBE_END_RESET, CERTPICK_ERR_NETWORK, "connection reset %s",
+		    when);
 		return;
 	}
 	conn_fail(c, CERTPICK_PROBE_END_CLOSED, CERTPICK_ERR_NETWORK,
@@ -994,14 +1017,16 @@ layer_run(struct conn *c)
 			return;
 		/* never NULL, even before the first byte: layers do arithmetic on it */
 		act = c->layer->step(c->lst, c->ssl != NULL, c->peer_eof,
-		    c->in.p != NULL ? (const uint8_t *)c->in.p : (const uint8_t *)"",
-		    c->in.len, &used, &c->out, &c->verdict);
+		    c->in.p != NULL ? (const uint8_t *)c->in.p : (const uint8_t *)"", c->in.len,
+		    &used, &c->out, &c->verdict);
 		cp_buf_consume(&c->in, used <= c->in.len ? used : c->in.len);
 		if (c->out.nomem || c->in.nomem) {
-			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s", "out of memory");
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_NOMEM, "%s",
+			    "out of memory");
 			return;
 		}
-		if (c->peer_eof && (act != CP_PROTO_DONE || c->verdict.outcome == CP_PROTO_UNKNOWN)) {
+		if (c->peer_eof &&
+		    (act != CP_PROTO_DONE || c->verdict.outcome == CP_PROTO_UNKNOWN)) {
 			layer_eof(c);
 			return;
 		}
@@ -1011,23 +1036,20 @@ layer_run(struct conn *c)
 			evtimer_del(c->timer);
 			arm_timer(c);
 			continue;
-		case CP_PROTO_STARTTLS:
-			layer_starttls(c);
-			return;
-		case CP_PROTO_DONE:
-			layer_done(c);
-			return;
+		case CP_PROTO_STARTTLS: layer_starttls(c); return;
+		case CP_PROTO_DONE: layer_done(c); return;
 		case CP_PROTO_FAIL:
 			if (c->cap.alert >= 0) {
 				conn_end(c, CERTPICK_PROBE_END_ALERT);
 				return;
 			}
-			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_PARSE, "%s: %s", c->layer->name,
-			    c->verdict.text != NULL ? c->verdict.text : "the server broke the protocol");
+			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_PARSE, "%s: %s",
+			    c->layer->name,
+			    c->verdict.text != NULL ? c->verdict.text :
+						      "the server broke the protocol");
 			return;
 		case CP_PROTO_READ:
-		default:
-			break;
+		default: break;
 		}
 		if (c->in.len > CP_PROTO_MAX_PENDING) {
 			conn_fail(c, CERTPICK_PROBE_END_ERROR, CERTPICK_ERR_PARSE,
@@ -1102,7 +1124,7 @@ layer_init(struct conn *c)
 	c->layer = j->layer;
 	if ((c->lst = cp_calloc(1, c->layer->state_size > 0 ? c->layer->state_size : 1)) == NULL)
 		return -1;
-	c->params = j->params;	/* a layer may keep the pointer: it lives as long as c */
+	c->params = j->params; /* a layer may keep the pointer: it lives as long as c */
 	c->params.have_cert = c->kind == CONN_WITH_CERT;
 	c->layer->init(c->lst, &c->params);
 	return 0;
@@ -1129,9 +1151,11 @@ conn_start(struct job *j, struct certpick_probe_attempt *at)
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	at->ran = true;
 	at->alert = -1;
-	c->cap = (struct cp_capture){
-	    .res = c->kind == CONN_WITHOUT_CERT || j->eng->once != NULL ? j->res : NULL,
-	    .trace = &j->tr, .alert = -1 };
+	c->cap = (struct cp_capture){ .res = c->kind == CONN_WITHOUT_CERT || j->eng->once != NULL ?
+		    j->res :
+		    NULL,
+		.trace = &j->tr,
+		.alert = -1 };
 	c->verdict.code = -1;
 	if (j->layer != NULL && c->kind != CONN_H2 && layer_init(c) != 0) {
 		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NOMEM, "out of memory");
@@ -1184,7 +1208,6 @@ job_free(struct job *j)
 	free(j);
 }
 
-
 static void
 job_done(struct job *j)
 {
@@ -1220,7 +1243,8 @@ need_h2(struct job *j)
 {
 	const struct certpick_probe_result *r = j->res;
 
-	if ((j->eng->opts->flags & CERTPICK_PROBE_NO_H2_CHECK) || r->alpn_h2 >= 0 || j->layer != NULL)
+	if ((j->eng->opts->flags & CERTPICK_PROBE_NO_H2_CHECK) || r->alpn_h2 >= 0 ||
+	    j->layer != NULL)
 		return false;
 	for (size_t i = 0; i < r->n_requests; i++)
 		if (r->requests[i].phase != CERTPICK_PHASE_INITIAL)
@@ -1274,7 +1298,7 @@ job_next(struct job *j)
 	if (!conn_start(j, attempt_for(j, j->next_kind))) {
 		attempt_for(j, j->next_kind)->end = CERTPICK_PROBE_END_ERROR;
 		attempt_for(j, j->next_kind)->error = j->last_connect_error;
-		j->next_kind = CONN_H2;	/* nothing after a connection that cannot start */
+		j->next_kind = CONN_H2; /* nothing after a connection that cannot start */
 		job_done(j);
 	}
 }
@@ -1291,8 +1315,9 @@ dns_continue(evutil_socket_t fd, short what, void *arg)
 		if (j->last_connect_error.code == CERTPICK_OK)
 			cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK,
 			    "cannot resolve '%s': no %saddress", j->dial_host,
-			    (j->eng->opts->flags & CERTPICK_PROBE_IPV4) ? "IPv4 " :
-			    (j->eng->opts->flags & CERTPICK_PROBE_IPV6) ? "IPv6 " : "");
+			    (j->eng->opts->flags & CERTPICK_PROBE_IPV4)	    ? "IPv4 " :
+				(j->eng->opts->flags & CERTPICK_PROBE_IPV6) ? "IPv6 " :
+									      "");
 		at->end = CERTPICK_PROBE_END_ERROR;
 		at->alert = -1;
 		at->error = j->last_connect_error;
@@ -1329,8 +1354,9 @@ dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	if (j->dns_timer != NULL)
 		evtimer_del(j->dns_timer);
 	if (result != 0) {
-		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK, "cannot resolve '%s': %s",
-		    j->dial_host, result == EVUTIL_EAI_CANCEL ? "timed out" : evutil_gai_strerror(result));
+		cp_error_set(&j->last_connect_error, CERTPICK_ERR_NETWORK,
+		    "cannot resolve '%s': %s", j->dial_host,
+		    result == EVUTIL_EAI_CANCEL ? "timed out" : evutil_gai_strerror(result));
 		if (ai != NULL)
 			evutil_freeaddrinfo(ai);
 	} else {
@@ -1379,26 +1405,30 @@ job_setup(struct job *j, const char *target, struct certpick_error *err)
 		free(path);
 	/* no SNI for an address (RFC 6066 3), unless asked for */
 	if (o->servername != NULL || !cp_client_is_ip(r->host)) {
-		if ((r->servername = cp_strdup(o->servername != NULL ? o->servername : r->host)) == NULL)
+		if ((r->servername = cp_strdup(o->servername != NULL ? o->servername : r->host)) ==
+		    NULL)
 			return cp_error_nomem(err);
 	}
 	if (r->path == NULL)
 		return cp_error_nomem(err);
 	if (r->path[0] != '/' || strpbrk(r->path, " \r\n") != NULL)
-		return cp_error_set(err, CERTPICK_ERR_USAGE, "bad path '%s': it must start with '/' and have no spaces",
-		    r->path);
+		return cp_error_set(err, CERTPICK_ERR_USAGE,
+		    "bad path '%s': it must start with '/' and have no spaces", r->path);
 	if (j->layer != NULL && !url_path && o->path == NULL) {
 		/* nothing to ask for: no path */
 		free(r->path);
 		r->path = NULL;
 	}
 	j->params = (struct cp_proto_params){ .host = r->host,
-	    .servername = r->servername != NULL ? r->servername : r->host, .user = j->user,
-	    /* the layer's path is the URL's without its '/': an LDAP base DN */
-	    .path = r->path != NULL && j->layer != NULL ? r->path + 1 : NULL,
-	    .mail_from = o->mail_from, .rcpt_to = o->rcpt_to };
+		.servername = r->servername != NULL ? r->servername : r->host,
+		.user = j->user,
+		/* the layer's path is the URL's without its '/': an LDAP base DN */
+		.path = r->path != NULL && j->layer != NULL ? r->path + 1 : NULL,
+		.mail_from = o->mail_from,
+		.rcpt_to = o->rcpt_to };
 	if (o->connect_to != NULL)
-		return cp_client_connect_to(o->connect_to, r->port, &j->dial_host, &j->dial_port, err);
+		return cp_client_connect_to(o->connect_to, r->port, &j->dial_host, &j->dial_port,
+		    err);
 	j->dial_host = cp_strdup(r->host);
 	j->dial_port = cp_strdup(r->port);
 	return j->dial_host && j->dial_port ? 0 : cp_error_nomem(err);
@@ -1425,8 +1455,9 @@ job_start(struct engine *e, size_t index)
 	j->eng = e;
 	j->index = index;
 	j->res = res;
-	j->tr = (struct cp_trace){ .fn = e->opts->trace, .arg = e->opts->trace_arg,
-	    .prefix = e->targets[index] };
+	j->tr = (struct cp_trace){ .fn = e->opts->trace,
+		.arg = e->opts->trace_arg,
+		.prefix = e->targets[index] };
 	res->alpn_h2 = -1;
 	res->without_cert.alert = -1;
 	res->with_cert.alert = -1;
@@ -1440,7 +1471,8 @@ job_start(struct engine *e, size_t index)
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = (e->opts->flags & CERTPICK_PROBE_IPV4) ? AF_INET :
-	    (e->opts->flags & CERTPICK_PROBE_IPV6) ? AF_INET6 : AF_UNSPEC;
+	    (e->opts->flags & CERTPICK_PROBE_IPV6)		 ? AF_INET6 :
+								   AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
@@ -1485,8 +1517,10 @@ alpn_parse(struct engine *e, const char *list, struct certpick_error *err)
 		size_t n = strcspn(p, ",");
 
 		if (n == 0 || n > 255 || e->alpn_len + 1 + n > sizeof(e->alpn))
-			return cp_error_set(err, CERTPICK_ERR_USAGE, "bad ALPN list '%s' (names of 1 to 255 "
-			    "bytes, separated by commas)", list);
+			return cp_error_set(err, CERTPICK_ERR_USAGE,
+			    "bad ALPN list '%s' (names of 1 to 255 "
+			    "bytes, separated by commas)",
+			    list);
 		e->alpn[e->alpn_len++] = (unsigned char)n;
 		memcpy(e->alpn + e->alpn_len, p, n);
 		e->alpn_len += n;
@@ -1513,7 +1547,8 @@ engine_run(const char *const *targets, size_t n, unsigned concurrency,
 	e.done = done;
 	e.done_arg = done_arg;
 	e.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
-	if ((opts->flags & CERTPICK_PROBE_TLS12_ONLY) && (opts->flags & CERTPICK_PROBE_TLS13_ONLY)) {
+	if ((opts->flags & CERTPICK_PROBE_TLS12_ONLY) &&
+	    (opts->flags & CERTPICK_PROBE_TLS13_ONLY)) {
 		cp_error_set(err, CERTPICK_ERR_USAGE, "choose TLS 1.2 or TLS 1.3, not both");
 		goto out;
 	}
@@ -1527,20 +1562,22 @@ engine_run(const char *const *targets, size_t n, unsigned concurrency,
 		if (SSL_CTX_up_ref(once->ctx) != 1)
 			goto out;
 		e.ctx = once->ctx;
-	} else if ((e.ctx = cp_client_ctx_new(opts->flags, opts->max_cert_list ? opts->max_cert_list :
-	    DEFAULT_MAX_CERT_LIST, true, err)) == NULL) {
+	} else if ((e.ctx = cp_client_ctx_new(opts->flags,
+			opts->max_cert_list ? opts->max_cert_list : DEFAULT_MAX_CERT_LIST, true,
+			err)) == NULL) {
 		goto out;
 	}
 	/* PEM/DER/PKCS#12/PKCS#11 through the candidate loaders, with their PBKDF guard */
 	if (once != NULL) {
 		e.idp = once->id;
 	} else if (opts->cert_file != NULL) {
-		if (cp_identity_load(&e.id, opts->cert_file, opts->key_file, opts->key_password, err) != 0)
+		if (cp_identity_load(&e.id, opts->cert_file, opts->key_file, opts->key_password,
+			err) != 0)
 			goto out;
 		e.idp = &e.id;
 	}
 	if ((e.bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-	    "certpick socket")) == NULL ||
+		 "certpick socket")) == NULL ||
 	    BIO_meth_set_write_ex(e.bio_method, bio_write_ex) != 1 ||
 	    BIO_meth_set_read_ex(e.bio_method, bio_read_ex) != 1 ||
 	    BIO_meth_set_ctrl(e.bio_method, bio_ctrl) != 1 ||
@@ -1552,9 +1589,10 @@ engine_run(const char *const *targets, size_t n, unsigned concurrency,
 		cp_error_set(err, CERTPICK_ERR_INTERNAL, "cannot create an event loop");
 		goto out;
 	}
-	e.dns = evdns_base_new(e.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (e.dns == NULL && (e.dns = evdns_base_new(e.base, EVDNS_BASE_DISABLE_WHEN_INACTIVE)) != NULL)
+	e.dns = evdns_base_new(e.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (e.dns == NULL &&
+	    (e.dns = evdns_base_new(e.base, EVDNS_BASE_DISABLE_WHEN_INACTIVE)) != NULL)
 		(void)evdns_base_load_hosts(e.dns, NULL);
 	if (n > 0) {
 		engine_fill(&e);
@@ -1609,7 +1647,8 @@ certpick_probe_run(const char *target, const struct certpick_probe_options *opts
 	if (certpick_probe_run_many(targets, 1, 1, opts, keep_one, &res, err) != 0)
 		return -1;
 	if (res == NULL)
-		return cp_error_set(err, CERTPICK_ERR_INTERNAL, "the probe of '%s' produced no result", target);
+		return cp_error_set(err, CERTPICK_ERR_INTERNAL,
+		    "the probe of '%s' produced no result", target);
 	*out = res;
 	return 0;
 }
@@ -1630,8 +1669,8 @@ cp_probe_run_once(const char *target, const struct certpick_probe_options *opts,
 	if (engine_run(targets, 1, 1, opts, once, keep_one, &res, err) != 0)
 		return -1;
 	if (res == NULL)
-		return cp_error_set(err, CERTPICK_ERR_INTERNAL, "the connection to '%s' produced no result",
-		    target);
+		return cp_error_set(err, CERTPICK_ERR_INTERNAL,
+		    "the connection to '%s' produced no result", target);
 	*out = res;
 	return 0;
 }

@@ -76,16 +76,18 @@ classify(struct certpick_probe_http *h, const char *body, size_t blen)
 	if (h->status == 403 && find_ci(body, blen, "Cannot perform Post-Handshake Authentication"))
 		h->cert_required_page = true;
 	/* IIS 403.7 "Client certificate required" */
-	if (h->status == 403 && (find_ci(body, blen, "403.7") != NULL ||
-	    find_ci(body, blen, "Client certificate required") != NULL))
+	if (h->status == 403 &&
+	    (find_ci(body, blen, "403.7") != NULL ||
+		find_ci(body, blen, "Client certificate required") != NULL))
 		h->cert_required_page = true;
 	/* IIS over TLS 1.3 asking per path: 500 with ERROR_NOT_SUPPORTED */
 	if (h->status == 500 && find_ci(body, blen, "0x80070032") != NULL)
 		h->cert_required_page = true;
 	/* nginx 400 "The SSL certificate error" (495); IIS 403.13/.16/.17 */
 	if ((h->status == 400 && strstr(t, "The SSL certificate error") != NULL) ||
-	    (h->status == 403 && (find_ci(body, blen, "403.16") != NULL ||
-	    find_ci(body, blen, "403.17") != NULL || find_ci(body, blen, "403.13") != NULL)))
+	    (h->status == 403 &&
+		(find_ci(body, blen, "403.16") != NULL || find_ci(body, blen, "403.17") != NULL ||
+		    find_ci(body, blen, "403.13") != NULL)))
 		h->cert_error_page = true;
 }
 
@@ -127,7 +129,8 @@ cp_http_parse(const char *buf, size_t len, bool final, struct certpick_probe_htt
 	}
 	if ((v = cp_http_header(buf, hdr_len, "Content-Length", &vlen)) != NULL) {
 		content_length = 0;
-		for (size_t i = 0; i < vlen && isdigit((unsigned char)v[i]) && content_length < (1L << 30); i++)
+		for (size_t i = 0;
+		     i < vlen && isdigit((unsigned char)v[i]) && content_length < (1L << 30); i++)
 			content_length = content_length * 10 + (v[i] - '0');
 	}
 	if ((v = cp_http_header(buf, hdr_len, "Transfer-Encoding", &vlen)) != NULL &&
@@ -135,7 +138,8 @@ cp_http_parse(const char *buf, size_t len, bool final, struct certpick_probe_htt
 		chunked = true;
 	free(h->server);
 	h->server = NULL;
-	if ((v = cp_http_header(buf, hdr_len, "Server", &vlen)) != NULL && (h->server = collapse(v, vlen)) == NULL)
+	if ((v = cp_http_header(buf, hdr_len, "Server", &vlen)) != NULL &&
+	    (h->server = collapse(v, vlen)) == NULL)
 		return -2;
 	body = buf + hdr_len;
 	blen = len - hdr_len;
@@ -145,7 +149,7 @@ cp_http_parse(const char *buf, size_t len, bool final, struct certpick_probe_htt
 		complete = find_ci(body, blen, "\r\n0\r\n\r\n") != NULL ||
 		    (blen >= 5 && strncmp(body, "0\r\n\r\n", 5) == 0);
 	else
-		complete = false;	/* until EOF: we sent Connection: close */
+		complete = false; /* until EOF: we sent Connection: close */
 	if (!complete && !final)
 		return 0;
 	free(h->title);
@@ -153,7 +157,8 @@ cp_http_parse(const char *buf, size_t len, bool final, struct certpick_probe_htt
 	if ((t = find_ci(body, blen, "<title>")) != NULL) {
 		t += 7;
 		te = find_ci(t, (size_t)(body + blen - t), "</title>");
-		if ((h->title = collapse(t, te != NULL ? (size_t)(te - t) : (size_t)(body + blen - t))) == NULL)
+		if ((h->title = collapse(t,
+			 te != NULL ? (size_t)(te - t) : (size_t)(body + blen - t))) == NULL)
 			return -2;
 	}
 	classify(h, body, blen);

@@ -62,7 +62,8 @@ split_scheme(const char *target, struct cp_target *t, const char **rest, struct 
 		return 0;
 	}
 	if (n == 0 || n >= sizeof(name))
-		return cp_error_set(err, CERTPICK_ERR_USAGE, "cannot probe '%s': unknown scheme", target);
+		return cp_error_set(err, CERTPICK_ERR_USAGE, "cannot probe '%s': unknown scheme",
+		    target);
 	memcpy(name, target, n);
 	name[n] = '\0';
 	t->layer = cp_proto_find(name);
@@ -127,14 +128,16 @@ cp_target_parse(const char *target, struct cp_target *t, struct certpick_error *
 		const char *rb = memchr(s, ']', (size_t)(end - s));
 
 		if (rb == NULL || rb == s + 1) {
-			cp_error_set(err, CERTPICK_ERR_USAGE, "cannot probe '%s': bad IPv6 address", target);
+			cp_error_set(err, CERTPICK_ERR_USAGE, "cannot probe '%s': bad IPv6 address",
+			    target);
 			goto fail;
 		}
 		h = s + 1;
 		hlen = (size_t)(rb - h);
 		if (rb + 1 < end) {
 			if (rb[1] != ':') {
-				cp_error_set(err, CERTPICK_ERR_USAGE, "cannot probe '%s': bad port", target);
+				cp_error_set(err, CERTPICK_ERR_USAGE, "cannot probe '%s': bad port",
+				    target);
 				goto fail;
 			}
 			colon = rb + 1;
@@ -158,8 +161,9 @@ cp_target_parse(const char *target, struct cp_target *t, struct certpick_error *
 		goto fail;
 	}
 	if ((t->host = dup_n(h, hlen)) == NULL ||
-	    (t->port = colon != NULL ? dup_n(colon + 1, (size_t)(end - colon - 1)) :
-	    cp_strdup(t->layer != NULL ? t->layer->default_port : "443")) == NULL ||
+	    (t->port = colon != NULL ?
+		    dup_n(colon + 1, (size_t)(end - colon - 1)) :
+		    cp_strdup(t->layer != NULL ? t->layer->default_port : "443")) == NULL ||
 	    (slash != NULL && (t->path = cp_strdup(slash)) == NULL)) {
 		cp_error_nomem(err);
 		goto fail;

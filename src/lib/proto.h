@@ -42,9 +42,9 @@
 #include "buf.h"
 #include "certpick/reason.h"
 
-#define CP_PROTO_MAX_PENDING ((size_t)64 << 10)	/* unconsumed server bytes */
-#define CP_PROTO_MAX_LINE ((size_t)8 << 10)		/* one reply line, any text protocol */
-#define CP_PROTO_MAX_LINES 512				/* lines of one multi-line reply */
+#define CP_PROTO_MAX_PENDING ((size_t)64 << 10) /* unconsumed server bytes */
+#define CP_PROTO_MAX_LINE ((size_t)8 << 10)	/* one reply line, any text protocol */
+#define CP_PROTO_MAX_LINES 512			/* lines of one multi-line reply */
 
 enum cp_proto_act {
 	CP_PROTO_READ = 0,
@@ -56,24 +56,25 @@ enum cp_proto_act {
 
 /* The service's verdict on this connection. */
 enum cp_proto_outcome {
-	CP_PROTO_UNKNOWN = 0,	/* the conversation ended before a verdict */
-	CP_PROTO_ACCEPTED,	/* authenticated / relayed / bound by the certificate */
-	CP_PROTO_REFUSED,	/* the service refused (code and text say why) */
-	CP_PROTO_NOT_OFFERED,	/* certificate authentication not offered (no EXTERNAL, ...) */
-	CP_PROTO_NO_TLS,	/* STARTTLS not offered or refused */
-	CP_PROTO_HANDSHAKE_ONLY,/* tls://: nothing to ask after the handshake */
+	CP_PROTO_UNKNOWN = 0,	 /* the conversation ended before a verdict */
+	CP_PROTO_ACCEPTED,	 /* authenticated / relayed / bound by the certificate */
+	CP_PROTO_REFUSED,	 /* the service refused (code and text say why) */
+	CP_PROTO_NOT_OFFERED,	 /* certificate authentication not offered (no EXTERNAL, ...) */
+	CP_PROTO_NO_TLS,	 /* STARTTLS not offered or refused */
+	CP_PROTO_HANDSHAKE_ONLY, /* tls://: nothing to ask after the handshake */
 };
 
 struct cp_proto_verdict {
 	enum cp_proto_outcome outcome;
-	int code;		/* the server's code: SMTP 250/535, LDAP resultCode, FTP 530; -1 none */
-	char *text;		/* the deciding answer in the server's words, one line; owned */
-	char *identity;		/* as whom: LDAP whoami "dn:...", IMAP/XMPP authzid; owned; NULL */
-	char *capabilities;	/* after TLS, space-separated: "AUTH=EXTERNAL STARTTLS ..."; owned */
-	char *banner;		/* greeting line before TLS; owned; NULL */
-	bool offers_external;	/* SASL EXTERNAL (or the protocol's equivalent) advertised after TLS */
-	bool sent_auth;		/* the layer asked to be authenticated by the certificate */
-	bool has_reason;	/* the verdict adds a finding: reason, with text as its detail */
+	int code;	    /* the server's code: SMTP 250/535, LDAP resultCode, FTP 530; -1 none */
+	char *text;	    /* the deciding answer in the server's words, one line; owned */
+	char *identity;	    /* as whom: LDAP whoami "dn:...", IMAP/XMPP authzid; owned; NULL */
+	char *capabilities; /* after TLS, space-separated: "AUTH=EXTERNAL STARTTLS ..."; owned */
+	char *banner;	    /* greeting line before TLS; owned; NULL */
+	bool
+	    offers_external; /* SASL EXTERNAL (or the protocol's equivalent) advertised after TLS */
+	bool sent_auth;	     /* the layer asked to be authenticated by the certificate */
+	bool has_reason;     /* the verdict adds a finding: reason, with text as its detail */
 	enum certpick_reason reason;
 };
 
@@ -90,24 +91,24 @@ cp_proto_reason(struct cp_proto_verdict *v, enum certpick_reason r)
 /* What the layer may use; the struct and its strings are borrowed for the connection's life. */
 struct cp_proto_params {
 	const char *host;	/* the target's host (SMTP EHLO uses "certpick.invalid") */
-	const char *servername;	/* SNI/virtual host; XMPP to=, HTTP Host */
+	const char *servername; /* SNI/virtual host; XMPP to=, HTTP Host */
 	const char *user;	/* from the URL's userinfo; NULL: none */
 	const char *path;	/* from the URL: LDAP base DN, database name, ... ; NULL */
 	const char *mail_from;	/* SMTP relay check; NULL: skip it */
 	const char *rcpt_to;
-	bool have_cert;		/* the engine presents a certificate on this connection */
+	bool have_cert; /* the engine presents a certificate on this connection */
 };
 
 struct cp_proto_ops {
-	const char *name;		/* "smtp", short, for traces and JSON */
-	const char *scheme;		/* URL scheme: "smtp", "smtps", ... */
+	const char *name;   /* "smtp", short, for traces and JSON */
+	const char *scheme; /* URL scheme: "smtp", "smtps", ... */
 	const char *default_port;
-	bool implicit_tls;		/* TLS first (smtps, imaps, ldaps, tls) */
+	bool implicit_tls; /* TLS first (smtps, imaps, ldaps, tls) */
 	size_t state_size;
 	void (*init)(void *st, const struct cp_proto_params *p);
 	enum cp_proto_act (*step)(void *st, bool tls_up, bool eof, const uint8_t *in, size_t len,
 	    size_t *used, struct cp_buf *out, struct cp_proto_verdict *v);
-	void (*clear)(void *st);	/* frees what the state owns; may be NULL */
+	void (*clear)(void *st); /* frees what the state owns; may be NULL */
 };
 
 /* The layer for a URL scheme (case-insensitive); NULL: not a known scheme. */

@@ -13,7 +13,7 @@
 #include "internal.h"
 #include "proto.h"
 
-#define FTP_MAX_PRELIMINARY 8	/* "120 service ready in nnn minutes" before 220 */
+#define FTP_MAX_PRELIMINARY 8 /* "120 service ready in nnn minutes" before 220 */
 
 enum ftp_phase {
 	FTP_GREETING = 0,
@@ -36,7 +36,7 @@ static const char *const waiting_for[] = {
 };
 
 struct ftp {
-	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
+	struct cp_proto_params p; /* copied at init; its strings stay borrowed */
 	enum ftp_phase phase;
 	bool tls;
 	unsigned preliminary;
@@ -82,15 +82,14 @@ user(const struct ftp *st)
 }
 
 static enum cp_proto_act
-on_reply(struct ftp *st, int code, const char *text, struct cp_buf *out,
-    struct cp_proto_verdict *v)
+on_reply(struct ftp *st, int code, const char *text, struct cp_buf *out, struct cp_proto_verdict *v)
 {
 	switch (st->phase) {
 	case FTP_GREETING:
 		if (code / 100 == 1 && ++st->preliminary <= FTP_MAX_PRELIMINARY)
 			return CP_PROTO_READ;
 		cp_proto_set(&v->banner, text, strlen(text));
-		if (code != 220) {	/* 421 service not available */
+		if (code != 220) { /* 421 service not available */
 			verdict(v, CP_PROTO_REFUSED, code, text);
 			return quit(st, out);
 		}
@@ -102,10 +101,9 @@ on_reply(struct ftp *st, int code, const char *text, struct cp_buf *out,
 			st->phase = FTP_HANDSHAKE;
 			return CP_PROTO_STARTTLS;
 		}
-		verdict(v, CP_PROTO_NO_TLS, code, text);	/* 500/502/504/534/431 */
+		verdict(v, CP_PROTO_NO_TLS, code, text); /* 500/502/504/534/431 */
 		return quit(st, out);
-	case FTP_PBSZ:
-		return say(st, FTP_PROT, out, "PROT P", NULL);
+	case FTP_PBSZ: return say(st, FTP_PROT, out, "PROT P", NULL);
 	case FTP_PROT:
 		v->sent_auth = st->p.have_cert;
 		return say(st, FTP_USER, out, "USER ", user(st));
@@ -121,8 +119,7 @@ on_reply(struct ftp *st, int code, const char *text, struct cp_buf *out,
 		return quit(st, out);
 	case FTP_QUIT:
 	case FTP_HANDSHAKE:
-	default:
-		return CP_PROTO_DONE;
+	default: return CP_PROTO_DONE;
 	}
 }
 
@@ -159,7 +156,8 @@ ftp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t 
 	if (st->phase == FTP_QUIT && (rc < 0 || eof))
 		return CP_PROTO_DONE;
 	if (rc < 0)
-		return cp_proto_fail(v, "malformed FTP reply (waiting for %s)", waiting_for[st->phase]);
+		return cp_proto_fail(v, "malformed FTP reply (waiting for %s)",
+		    waiting_for[st->phase]);
 	if (!eof)
 		return CP_PROTO_READ;
 	return cp_proto_closed(v, len - *used, waiting_for[st->phase]);

@@ -39,12 +39,12 @@ static const char *const waiting_for[] = {
 };
 
 struct imap {
-	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
+	struct cp_proto_params p; /* copied at init; its strings stay borrowed */
 	enum imap_phase phase;
 	bool tls;
 	bool have_caps, starttls, external, sasl_ir;
-	unsigned tag;		/* of the command in flight: "a<tag>" */
-	unsigned lines;		/* untagged lines of the command in flight */
+	unsigned tag;	/* of the command in flight: "a<tag>" */
+	unsigned lines; /* untagged lines of the command in flight */
 	unsigned challenges;
 };
 
@@ -198,7 +198,8 @@ tagged(struct imap *st, const char *s, size_t n, struct cp_buf *out, struct cp_p
 	case IMAP_CAPA:
 	case IMAP_CAPA_TLS:
 		if (!ok)
-			return cp_proto_fail(v, "CAPABILITY refused: %.*s", (int)(n > 200 ? 200 : n), s);
+			return cp_proto_fail(v, "CAPABILITY refused: %.*s",
+			    (int)(n > 200 ? 200 : n), s);
 		if (!st->have_caps)
 			read_caps(st, "", 0, v);
 		return next(st, out, v);
@@ -217,8 +218,7 @@ tagged(struct imap *st, const char *s, size_t n, struct cp_buf *out, struct cp_p
 	case IMAP_LOGOUT:
 	case IMAP_GREETING:
 	case IMAP_HANDSHAKE:
-	default:
-		return CP_PROTO_DONE;
+	default: return CP_PROTO_DONE;
 	}
 }
 
@@ -232,7 +232,7 @@ continuation(struct imap *st, struct cp_buf *out, struct cp_proto_verdict *v)
 		if (st->p.user != NULL && st->p.user[0] != '\0')
 			cp_proto_sasl_ir(out, st->p.user);
 	} else {
-		cp_buf_str(out, "*");	/* RFC 9051 6.2.2: cancel */
+		cp_buf_str(out, "*"); /* RFC 9051 6.2.2: cancel */
 	}
 	cp_buf_str(out, "\r\n");
 	return CP_PROTO_WRITE;
@@ -261,7 +261,8 @@ on_line(struct imap *st, const char *l, size_t n, struct cp_buf *out, struct cp_
 		return tagged(st, l + tn, n - (size_t)tn, out, v);
 	if (st->phase == IMAP_LOGOUT)
 		return CP_PROTO_DONE;
-	return cp_proto_fail(v, "a response with a wrong tag (waiting for %s)", waiting_for[st->phase]);
+	return cp_proto_fail(v, "a response with a wrong tag (waiting for %s)",
+	    waiting_for[st->phase]);
 }
 
 static enum cp_proto_act
@@ -280,7 +281,7 @@ imap_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 		if (!tls_up)
 			return cp_proto_fail(v, "called before the TLS handshake");
 		st->tls = true;
-		st->have_caps = false;	/* RFC 9051 6.2.1: discard what was said before TLS */
+		st->have_caps = false; /* RFC 9051 6.2.1: discard what was said before TLS */
 		return next(st, out, v);
 	}
 	if (st->phase == IMAP_GREETING)

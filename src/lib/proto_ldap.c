@@ -62,9 +62,9 @@ static const char *const waiting_for[] = {
 };
 
 struct ldap {
-	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
+	struct cp_proto_params p; /* copied at init; its strings stay borrowed */
 	enum ldap_phase phase;
-	int msgid;		/* of the request in flight */
+	int msgid; /* of the request in flight */
 };
 
 /* an LDAPResult, as read (pointers into the input) */
@@ -255,7 +255,8 @@ read_result(const uint8_t *p, size_t len, struct ldap_result *r)
 
 		if (ber_take(&p, &len, 0, &val, &vlen) < 0)
 			return -1;
-		if (tag == LDAP_REFERRAL || (tag == LDAP_SASL_CREDS && r->op == LDAP_BIND_RESPONSE) ||
+		if (tag == LDAP_REFERRAL ||
+		    (tag == LDAP_SASL_CREDS && r->op == LDAP_BIND_RESPONSE) ||
 		    (tag == LDAP_RESP_NAME && r->op == LDAP_EXT_RESPONSE))
 			continue;
 		if (tag != LDAP_RESP_VALUE || r->op != LDAP_EXT_RESPONSE || r->has_value)
@@ -297,15 +298,27 @@ result_name(int code)
 		int code;
 		const char *name;
 	} names[] = {
-		{ 0, "success" }, { 1, "operationsError" }, { 2, "protocolError" },
-		{ 3, "timeLimitExceeded" }, { 4, "sizeLimitExceeded" },
-		{ 7, "authMethodNotSupported" }, { 8, "strongerAuthRequired" }, { 10, "referral" },
-		{ 11, "adminLimitExceeded" }, { 12, "unavailableCriticalExtension" },
-		{ 13, "confidentialityRequired" }, { 14, "saslBindInProgress" },
-		{ 32, "noSuchObject" }, { 34, "invalidDNSyntax" },
-		{ 48, "inappropriateAuthentication" }, { 49, "invalidCredentials" },
-		{ 50, "insufficientAccessRights" }, { 51, "busy" }, { 52, "unavailable" },
-		{ 53, "unwillingToPerform" }, { 80, "other" },
+		{ 0, "success" },
+		{ 1, "operationsError" },
+		{ 2, "protocolError" },
+		{ 3, "timeLimitExceeded" },
+		{ 4, "sizeLimitExceeded" },
+		{ 7, "authMethodNotSupported" },
+		{ 8, "strongerAuthRequired" },
+		{ 10, "referral" },
+		{ 11, "adminLimitExceeded" },
+		{ 12, "unavailableCriticalExtension" },
+		{ 13, "confidentialityRequired" },
+		{ 14, "saslBindInProgress" },
+		{ 32, "noSuchObject" },
+		{ 34, "invalidDNSyntax" },
+		{ 48, "inappropriateAuthentication" },
+		{ 49, "invalidCredentials" },
+		{ 50, "insufficientAccessRights" },
+		{ 51, "busy" },
+		{ 52, "unavailable" },
+		{ 53, "unwillingToPerform" },
+		{ 80, "other" },
 	};
 
 	for (size_t i = 0; i < CP_NELEM(names); i++)
@@ -357,15 +370,14 @@ on_result(struct ldap *st, const struct ldap_result *r, struct cp_buf *out,
 		}
 		verdict(v, CP_PROTO_ACCEPTED, r, "");
 		return extended(st, LDAP_WHOAMI, out, OID_WHOAMI);
-	case LDAP_WHOAMI:	/* RFC 4532 2.2: the authzId, empty when anonymous */
+	case LDAP_WHOAMI: /* RFC 4532 2.2: the authzId, empty when anonymous */
 		if (r->code == 0 && r->value_len > 0)
 			cp_proto_set(&v->identity, r->value, r->value_len);
 		return unbind(st, out);
 	case LDAP_START:
 	case LDAP_HANDSHAKE:
 	case LDAP_UNBOUND:
-	default:
-		return CP_PROTO_DONE;
+	default: return CP_PROTO_DONE;
 	}
 }
 
@@ -375,7 +387,7 @@ speak(struct ldap *st, bool tls_up, struct cp_buf *out, struct cp_proto_verdict 
 {
 	if (!tls_up)
 		return extended(st, LDAP_STARTTLS, out, OID_STARTTLS);
-	return sasl_bind(st, out, v);	/* without a certificate too: the refusal is the answer */
+	return sasl_bind(st, out, v); /* without a certificate too: the refusal is the answer */
 }
 
 static enum cp_proto_act
@@ -406,8 +418,8 @@ ldap_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	if (rc < 0)
 		return cp_proto_fail(v, "malformed LDAP message (waiting for %s)",
 		    waiting_for[st->phase]);
-	if (r.msgid == 0) {	/* RFC 4511 4.4.1 Notice of Disconnection */
-		if (st->phase != LDAP_WHOAMI)	/* else the bind's verdict stands */
+	if (r.msgid == 0) {		      /* RFC 4511 4.4.1 Notice of Disconnection */
+		if (st->phase != LDAP_WHOAMI) /* else the bind's verdict stands */
 			verdict(v, CP_PROTO_UNKNOWN, &r, "the server disconnected: ");
 		return CP_PROTO_DONE;
 	}

@@ -30,7 +30,7 @@ enum mqtt_state {
 struct mqtt {
 	enum mqtt_state st;
 	const char *user;
-	unsigned version;	/* 4: 3.1.1, 5: MQTT 5 */
+	unsigned version; /* 4: 3.1.1, 5: MQTT 5 */
 };
 
 static void
@@ -40,8 +40,8 @@ mqtt_init(void *state, const struct cp_proto_params *p)
 
 	s->st = MQ_SEND_CONNECT;
 	s->user = p->user != NULL && p->user[0] != '\0' ? p->user : NULL;
-	s->version = p->path != NULL && (strcmp(p->path, "/5") == 0 || strcmp(p->path, "5") == 0)
-			 ? 5 : 4;
+	s->version =
+	    p->path != NULL && (strcmp(p->path, "/5") == 0 || strcmp(p->path, "5") == 0) ? 5 : 4;
 }
 
 static enum cp_proto_act
@@ -79,10 +79,10 @@ put_connect(const struct mqtt *s, struct cp_buf *out)
 
 	put_str(&body, "MQTT");
 	cp_buf_u8(&body, s->version);
-	cp_buf_u8(&body, 0x02 | (s->user != NULL ? 0x80 : 0));	/* clean session, user */
+	cp_buf_u8(&body, 0x02 | (s->user != NULL ? 0x80 : 0)); /* clean session, user */
 	cp_buf_u16(&body, MQTT_KEEPALIVE);
 	if (s->version == 5)
-		cp_buf_u8(&body, 0);	/* no properties */
+		cp_buf_u8(&body, 0); /* no properties */
 	put_str(&body, MQTT_CLIENT_ID);
 	if (s->user != NULL)
 		put_str(&body, s->user);
@@ -183,9 +183,9 @@ v5_reason_string(const uint8_t *p, size_t len, const uint8_t **rs, size_t *rs_le
 			return;
 		}
 		/* only skip what can be sized without a full property table */
-		if (id == 0x11 || id == 0x27)		/* four-byte integers */
+		if (id == 0x11 || id == 0x27) /* four-byte integers */
 			n = 4;
-		else if (id == 0x21 || id == 0x22 || id == 0x13)	/* two-byte */
+		else if (id == 0x21 || id == 0x22 || id == 0x13) /* two-byte */
 			n = 2;
 		else if (id == 0x24 || id == 0x25 || id == 0x28 || id == 0x29 || id == 0x2a)
 			n = 1;
@@ -213,26 +213,26 @@ connack(struct mqtt *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	if (s->version == 5 && len > 2)
 		v5_reason_string(b + 2, len - 2, &rs, &rs_len);
 	v->code = (int)rc;
-	if (cp_proto_take(&v->text, rs != NULL
-	    ? cp_asprintf("CONNACK %u: %s (%.*s)", rc,
-		  s->version == 5 ? v5_code_name(rc) : v3_code_name(rc), (int)rs_len,
-		  (const char *)rs)
-	    : cp_asprintf("CONNACK %u: %s", rc,
-		  s->version == 5 ? v5_code_name(rc) : v3_code_name(rc))) != 0)
+	if (cp_proto_take(&v->text,
+		rs != NULL ? cp_asprintf("CONNACK %u: %s (%.*s)", rc,
+				 s->version == 5 ? v5_code_name(rc) : v3_code_name(rc), (int)rs_len,
+				 (const char *)rs) :
+			     cp_asprintf("CONNACK %u: %s", rc,
+				 s->version == 5 ? v5_code_name(rc) : v3_code_name(rc))) != 0)
 		return fail(v, "out of memory");
 	s->st = MQ_DONE;
 	if (rc != 0) {
 		v->outcome = CP_PROTO_REFUSED;
 		if (rc == 4 || rc == 5 || rc == 0x86 || rc == 0x87)
 			cp_proto_reason(v, CERTPICK_REASON_SVC_MQTT_NOT_AUTHORIZED);
-		return CP_PROTO_DONE;	/* the broker closes after a refusal */
+		return CP_PROTO_DONE; /* the broker closes after a refusal */
 	}
 	v->outcome = CP_PROTO_ACCEPTED;
 	if (s->user != NULL) {
 		if (cp_proto_take(&v->identity, cp_strdup(s->user)) != 0)
 			return fail(v, "out of memory");
 	}
-	cp_buf_u8(out, 0xe0);	/* DISCONNECT */
+	cp_buf_u8(out, 0xe0); /* DISCONNECT */
 	cp_buf_u8(out, 0x00);
 	return CP_PROTO_WRITE;
 }
@@ -245,7 +245,7 @@ mqtt_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, siz
 	size_t n, hdr;
 	int r;
 
-	(void)tls_up;	/* mqtts: always up; mqtt: never */
+	(void)tls_up; /* mqtts: always up; mqtt: never */
 	*used = 0;
 	switch (s->st) {
 	case MQ_SEND_CONNECT:
@@ -259,12 +259,11 @@ mqtt_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, siz
 		if (r < 0 || (r == 1 && n > MQTT_MAX_CONNACK))
 			return fail(v, "a CONNACK with an impossible length");
 		if (r == 0 || len - 1 - hdr < n)
-			return eof ? fail(v, "the broker closed the connection before a CONNACK")
-				   : CP_PROTO_READ;
+			return eof ? fail(v, "the broker closed the connection before a CONNACK") :
+				     CP_PROTO_READ;
 		*used = 1 + hdr + n;
 		return connack(s, in + 1 + hdr, n, out, v);
-	case MQ_DONE:
-		break;
+	case MQ_DONE: break;
 	}
 	return v->outcome == CP_PROTO_UNKNOWN ? fail(v, "mqtt: no verdict") : CP_PROTO_DONE;
 }

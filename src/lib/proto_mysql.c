@@ -26,7 +26,7 @@
 #include "internal.h"
 #include "proto.h"
 
-#define MY_MAX_PACKET ((size_t)32 << 10)	/* greeting and login replies are small */
+#define MY_MAX_PACKET ((size_t)32 << 10) /* greeting and login replies are small */
 #define MY_DEFAULT_USER "root"
 
 /* Capability flags (include/mysql_com.h names). */
@@ -43,9 +43,9 @@
 
 enum my_state {
 	MY_READ_GREETING = 0,
-	MY_SEND_RESPONSE,	/* after the handshake */
+	MY_SEND_RESPONSE, /* after the handshake */
 	MY_READ_LOGIN,
-	MY_STARTTLS,		/* the SSLRequest went out: the ClientHello follows at once */
+	MY_STARTTLS, /* the SSLRequest went out: the ClientHello follows at once */
 	MY_DONE,
 };
 
@@ -53,9 +53,9 @@ struct my {
 	enum my_state st;
 	const char *user, *database;
 	uint32_t server_caps;
-	uint8_t seq;		/* the next sequence number the client sends */
+	uint8_t seq; /* the next sequence number the client sends */
 	char plugin[64];
-	unsigned switches;	/* auth switches answered, bounded */
+	unsigned switches; /* auth switches answered, bounded */
 };
 
 static void
@@ -164,19 +164,18 @@ err_text(const uint8_t *b, size_t len, int *code)
 static enum cp_proto_act
 server_error(struct my *s, const uint8_t *b, size_t len, struct cp_proto_verdict *v)
 {
-	s->st = MY_DONE;	/* the server closes after an ERR */
+	s->st = MY_DONE; /* the server closes after an ERR */
 	v->outcome = CP_PROTO_REFUSED;
 	if (cp_proto_take(&v->text, err_text(b, len, &v->code)) != 0)
 		return fail(v, "out of memory");
-	if (v->code == 1045)	/* ER_ACCESS_DENIED_ERROR */
+	if (v->code == 1045) /* ER_ACCESS_DENIED_ERROR */
 		cp_proto_reason(v, CERTPICK_REASON_SVC_MYSQL_ACCESS_DENIED);
 	return CP_PROTO_DONE;
 }
 
 /* Handshake v10: server version (the banner), capabilities, plugin name. */
 static enum cp_proto_act
-greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out,
-    struct cp_proto_verdict *v)
+greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out, struct cp_proto_verdict *v)
 {
 	const uint8_t *nul;
 	size_t i;
@@ -228,16 +227,17 @@ greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out,
 		cp_proto_reason(v, CERTPICK_REASON_SVC_NO_TLS);
 		free(v->text);
 		v->text = cp_strdup("the server does not offer TLS (no CLIENT_SSL in its greeting: "
-		    "have_ssl = DISABLED)");
+				    "have_ssl = DISABLED)");
 		return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
 	}
 	s->seq = 1;
 	size_t at = begin_packet(s, out);
 
-	put_le32(out, CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_SSL |
-	    CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
-	    (s->database != NULL ? CLIENT_CONNECT_WITH_DB : 0));
-	put_le32(out, 1u << 24);	/* max packet */
+	put_le32(out,
+	    CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_SSL |
+		CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
+		(s->database != NULL ? CLIENT_CONNECT_WITH_DB : 0));
+	put_le32(out, 1u << 24); /* max packet */
 	cp_buf_u8(out, MY_CHARSET_UTF8MB4);
 	for (int k = 0; k < 23; k++)
 		cp_buf_u8(out, 0);
@@ -251,16 +251,17 @@ handshake_response(struct my *s, struct cp_buf *out)
 {
 	size_t at = begin_packet(s, out);
 
-	put_le32(out, CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_SSL |
-	    CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
-	    (s->database != NULL ? CLIENT_CONNECT_WITH_DB : 0));
+	put_le32(out,
+	    CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_SSL |
+		CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
+		(s->database != NULL ? CLIENT_CONNECT_WITH_DB : 0));
 	put_le32(out, 1u << 24);
 	cp_buf_u8(out, MY_CHARSET_UTF8MB4);
 	for (int k = 0; k < 23; k++)
 		cp_buf_u8(out, 0);
 	cp_buf_str(out, s->user);
 	cp_buf_u8(out, 0);
-	cp_buf_u8(out, 0);	/* auth response: empty (no password) */
+	cp_buf_u8(out, 0); /* auth response: empty (no password) */
 	if (s->database != NULL) {
 		cp_buf_str(out, s->database);
 		cp_buf_u8(out, 0);
@@ -282,7 +283,7 @@ accepted(struct my *s, struct cp_buf *out, struct cp_proto_verdict *v)
 		return fail(v, "out of memory");
 	s->seq = 0;
 	at = begin_packet(s, out);
-	cp_buf_u8(out, 0x01);	/* COM_QUIT */
+	cp_buf_u8(out, 0x01); /* COM_QUIT */
 	end_packet(out, at);
 	s->st = MY_DONE;
 	return CP_PROTO_WRITE;
@@ -311,11 +312,9 @@ login_packet(struct my *s, const uint8_t *b, size_t len, uint8_t seq, struct cp_
 	if (len == 0)
 		return fail(v, "an empty MySQL packet during login");
 	switch (b[0]) {
-	case 0x00:
-		return accepted(s, out, v);
-	case 0xff:
-		return server_error(s, b, len, v);
-	case 0xfe: {	/* AuthSwitchRequest: plugin name NUL, data */
+	case 0x00: return accepted(s, out, v);
+	case 0xff: return server_error(s, b, len, v);
+	case 0xfe: { /* AuthSwitchRequest: plugin name NUL, data */
 		const uint8_t *z = memchr(b + 1, 0, len - 1);
 		size_t n = z != NULL ? (size_t)(z - b - 1) : len - 1;
 
@@ -325,14 +324,13 @@ login_packet(struct my *s, const uint8_t *b, size_t len, uint8_t seq, struct cp_
 		s->plugin[n] = '\0';
 		return empty_answer(s, seq, false, out, v);
 	}
-	case 0x01:	/* AuthMoreData */
-		if (len >= 2 && b[1] == 0x03)	/* caching_sha2 fast auth: OK follows */
+	case 0x01:			      /* AuthMoreData */
+		if (len >= 2 && b[1] == 0x03) /* caching_sha2 fast auth: OK follows */
 			return CP_PROTO_READ;
-		if (len >= 2 && b[1] == 0x04)	/* full auth: the password in clear, over TLS */
+		if (len >= 2 && b[1] == 0x04) /* full auth: the password in clear, over TLS */
 			return empty_answer(s, seq, true, out, v);
-		return empty_answer(s, seq, false, out, v);	/* e.g. an RSA key: no password */
-	default:
-		return fail(v, "an unexpected MySQL packet during login");
+		return empty_answer(s, seq, false, out, v); /* e.g. an RSA key: no password */
+	default: return fail(v, "an unexpected MySQL packet during login");
 	}
 }
 
@@ -354,12 +352,13 @@ my_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, size_
 		while (act == CP_PROTO_READ && s->st != MY_DONE) {
 			r = packet(in + *used, len - *used, &body, &blen, &seq, &one);
 			if (r < 0)
-				return fail(v, "a MySQL packet larger than 32 KiB during the login");
+				return fail(v,
+				    "a MySQL packet larger than 32 KiB during the login");
 			if (r == 0)
 				break;
 			*used += one;
-			act = s->st == MY_READ_GREETING ? greeting(s, body, blen, out, v)
-							: login_packet(s, body, blen, seq, out, v);
+			act = s->st == MY_READ_GREETING ? greeting(s, body, blen, out, v) :
+							  login_packet(s, body, blen, seq, out, v);
 		}
 		break;
 	case MY_SEND_RESPONSE:
@@ -368,16 +367,15 @@ my_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, size_
 		handshake_response(s, out);
 		s->st = MY_READ_LOGIN;
 		return CP_PROTO_WRITE;
-	case MY_STARTTLS:
-		s->st = MY_SEND_RESPONSE;
-		return CP_PROTO_STARTTLS;
+	case MY_STARTTLS: s->st = MY_SEND_RESPONSE; return CP_PROTO_STARTTLS;
 	case MY_DONE:
-		return v->outcome == CP_PROTO_UNKNOWN ? fail(v, "mysql: no verdict") : CP_PROTO_DONE;
+		return v->outcome == CP_PROTO_UNKNOWN ? fail(v, "mysql: no verdict") :
+							CP_PROTO_DONE;
 	}
 	if (act == CP_PROTO_READ && eof)
-		return v->outcome != CP_PROTO_UNKNOWN
-			   ? CP_PROTO_DONE
-			   : fail(v, "the server closed the connection before a verdict");
+		return v->outcome != CP_PROTO_UNKNOWN ?
+		    CP_PROTO_DONE :
+		    fail(v, "the server closed the connection before a verdict");
 	return act;
 }
 

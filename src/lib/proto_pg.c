@@ -28,7 +28,7 @@
 
 #define PG_SSLREQUEST_CODE 80877103u
 #define PG_PROTOCOL_3_0 196608u
-#define PG_MAX_MESSAGE ((size_t)32 << 10)	/* startup replies are small */
+#define PG_MAX_MESSAGE ((size_t)32 << 10) /* startup replies are small */
 #define PG_DEFAULT_USER "postgres"
 
 enum pg_state {
@@ -36,7 +36,7 @@ enum pg_state {
 	PG_READ_SSL_ANSWER,
 	PG_SEND_STARTUP,
 	PG_READ_AUTH,
-	PG_READ_UNTIL_READY,	/* accepted: the rest of the start-up, to ReadyForQuery */
+	PG_READ_UNTIL_READY, /* accepted: the rest of the start-up, to ReadyForQuery */
 	PG_DONE,
 };
 
@@ -68,7 +68,7 @@ put_startup(struct pg *s, struct cp_buf *out)
 {
 	size_t at = out->len;
 
-	cp_buf_u32(out, 0);	/* length, filled in below */
+	cp_buf_u32(out, 0); /* length, filled in below */
 	cp_buf_u32(out, PG_PROTOCOL_3_0);
 	cp_buf_str(out, "user");
 	cp_buf_u8(out, 0);
@@ -213,7 +213,7 @@ read_ssl_answer(struct pg *s, const uint8_t *in, size_t len, size_t *used,
 		cp_proto_reason(v, CERTPICK_REASON_SVC_NO_TLS);
 		free(v->text);
 		v->text = cp_strdup("the server answered 'N' to SSLRequest: no TLS on this server "
-		    "(ssl = off in postgresql.conf)");
+				    "(ssl = off in postgresql.conf)");
 		s->st = PG_DONE;
 		return v->text != NULL ? CP_PROTO_DONE : fail(v, "out of memory");
 	}
@@ -230,8 +230,9 @@ read_ssl_answer(struct pg *s, const uint8_t *in, size_t len, size_t *used,
 		v->outcome = CP_PROTO_NO_TLS;
 		cp_proto_reason(v, CERTPICK_REASON_SVC_NO_TLS);
 		s->st = PG_DONE;
-		return cp_proto_take(&v->text, error_text(body, blen)) == 0 ? CP_PROTO_DONE
-									    : fail(v, "out of memory");
+		return cp_proto_take(&v->text, error_text(body, blen)) == 0 ?
+		    CP_PROTO_DONE :
+		    fail(v, "out of memory");
 	}
 	return fail(v, "not a PostgreSQL answer to SSLRequest (expected 'S' or 'N')");
 }
@@ -245,7 +246,7 @@ read_auth(struct pg *s, uint8_t type, const uint8_t *body, size_t len, struct cp
 
 	if (type == 'E')
 		return refused(s, body, len, v);
-	if (type == 'N' || type == 'v')	/* NoticeResponse, NegotiateProtocolVersion */
+	if (type == 'N' || type == 'v') /* NoticeResponse, NegotiateProtocolVersion */
 		return CP_PROTO_READ;
 	if (type != 'R' || len < 4)
 		return fail(v, "an unexpected message while waiting for authentication");
@@ -261,9 +262,11 @@ read_auth(struct pg *s, uint8_t type, const uint8_t *body, size_t len, struct cp
 	v->outcome = CP_PROTO_NOT_OFFERED;
 	cp_proto_reason(v, CERTPICK_REASON_SVC_PG_PASSWORD_METHOD);
 	v->code = (int)(code > 1000 ? 1000 : code);
-	if (cp_proto_take(&v->text, cp_asprintf("the server asks for %s: certificate "
-	    "authentication is not what pg_hba.conf chose for user \"%s\" on this connection",
-	    auth_name(code), s->user)) != 0)
+	if (cp_proto_take(&v->text,
+		cp_asprintf(
+		    "the server asks for %s: certificate "
+		    "authentication is not what pg_hba.conf chose for user \"%s\" on this connection",
+		    auth_name(code), s->user)) != 0)
 		return fail(v, "out of memory");
 	cp_buf_u8(out, 'X');
 	cp_buf_u32(out, 4);
@@ -277,7 +280,7 @@ read_until_ready(struct pg *s, uint8_t type, const uint8_t *body, size_t len, st
 {
 	if (type == 'E')
 		return refused(s, body, len, v);
-	if (type != 'Z')	/* ParameterStatus, BackendKeyData, notices */
+	if (type != 'Z') /* ParameterStatus, BackendKeyData, notices */
 		return CP_PROTO_READ;
 	cp_buf_u8(out, 'X');
 	cp_buf_u32(out, 4);
@@ -304,9 +307,7 @@ pg_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, size_
 		cp_buf_u32(out, PG_SSLREQUEST_CODE);
 		s->st = PG_READ_SSL_ANSWER;
 		return CP_PROTO_WRITE;
-	case PG_READ_SSL_ANSWER:
-		act = read_ssl_answer(s, in, len, used, v);
-		break;
+	case PG_READ_SSL_ANSWER: act = read_ssl_answer(s, in, len, used, v); break;
 	case PG_SEND_STARTUP:
 		if (!tls_up)
 			return fail(v, "postgres: startup before TLS");
@@ -323,18 +324,18 @@ pg_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, size_
 			if (r == 0)
 				break;
 			*used += one;
-			act = s->st == PG_READ_AUTH ? read_auth(s, type, body, blen, out, v)
-						     : read_until_ready(s, type, body, blen, out, v);
+			act = s->st == PG_READ_AUTH ? read_auth(s, type, body, blen, out, v) :
+						      read_until_ready(s, type, body, blen, out, v);
 		}
 		break;
 	case PG_DONE:
-		return v->outcome == CP_PROTO_UNKNOWN ? fail(v, "postgres: no verdict")
-						      : CP_PROTO_DONE;
+		return v->outcome == CP_PROTO_UNKNOWN ? fail(v, "postgres: no verdict") :
+							CP_PROTO_DONE;
 	}
 	if (act == CP_PROTO_READ && eof)
-		return s->st == PG_DONE || v->outcome != CP_PROTO_UNKNOWN
-			   ? CP_PROTO_DONE
-			   : fail(v, "the server closed the connection before a verdict");
+		return s->st == PG_DONE || v->outcome != CP_PROTO_UNKNOWN ?
+		    CP_PROTO_DONE :
+		    fail(v, "the server closed the connection before a verdict");
 	return act;
 }
 

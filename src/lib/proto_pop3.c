@@ -15,8 +15,8 @@
 
 enum pop3_phase {
 	POP3_GREETING = 0,
-	POP3_CAPA,		/* +OK or -ERR */
-	POP3_CAPA_LIST,		/* the lines up to "." */
+	POP3_CAPA,	/* +OK or -ERR */
+	POP3_CAPA_LIST, /* the lines up to "." */
 	POP3_STLS,
 	POP3_HANDSHAKE,
 	POP3_AUTH,
@@ -34,11 +34,11 @@ static const char *const waiting_for[] = {
 };
 
 struct pop3 {
-	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
+	struct cp_proto_params p; /* copied at init; its strings stay borrowed */
 	enum pop3_phase phase;
 	bool tls;
 	bool capa_ok, stls, external;
-	struct cp_buf caps;	/* the CAPA list being read */
+	struct cp_buf caps; /* the CAPA list being read */
 	unsigned lines;
 	unsigned challenges;
 };
@@ -87,7 +87,7 @@ authenticate(struct pop3 *st, struct cp_buf *out, struct cp_proto_verdict *v)
 {
 	static const char *const none = "certificate authentication (SASL EXTERNAL) not offered";
 
-	if (!st->external) {	/* tried without a certificate too: the refusal is the answer */
+	if (!st->external) { /* tried without a certificate too: the refusal is the answer */
 		verdict(v, CP_PROTO_NOT_OFFERED, none, strlen(none));
 		return quit(st, out);
 	}
@@ -162,7 +162,7 @@ on_line(struct pop3 *st, const char *l, size_t n, struct cp_buf *out, struct cp_
 		}
 		return say(st, POP3_CAPA, out, "CAPA");
 	case POP3_CAPA:
-		if (is_err(l, n))	/* no CAPA: nothing advertised */
+		if (is_err(l, n)) /* no CAPA: nothing advertised */
 			return next(st, out, v);
 		if (!is_ok(l, n))
 			return cp_proto_fail(v, "not a POP3 response (waiting for %s)",
@@ -172,8 +172,7 @@ on_line(struct pop3 *st, const char *l, size_t n, struct cp_buf *out, struct cp_
 		st->stls = st->external = false;
 		st->phase = POP3_CAPA_LIST;
 		return CP_PROTO_READ;
-	case POP3_CAPA_LIST:
-		return capa_line(st, l, n, out, v);
+	case POP3_CAPA_LIST: return capa_line(st, l, n, out, v);
 	case POP3_STLS:
 		if (is_ok(l, n)) {
 			st->phase = POP3_HANDSHAKE;
@@ -182,7 +181,7 @@ on_line(struct pop3 *st, const char *l, size_t n, struct cp_buf *out, struct cp_
 		verdict(v, CP_PROTO_NO_TLS, l, n);
 		return quit(st, out);
 	case POP3_AUTH:
-		if (n >= 1 && l[0] == '+' && !is_ok(l, n))	/* "+ " challenge; then cancel */
+		if (n >= 1 && l[0] == '+' && !is_ok(l, n)) /* "+ " challenge; then cancel */
 			return say(st, POP3_AUTH, out, st->challenges++ == 0 ? "" : "*");
 		verdict(v, is_ok(l, n) ? CP_PROTO_ACCEPTED : CP_PROTO_REFUSED, l, n);
 		if (is_ok(l, n) && st->p.user != NULL)
@@ -190,8 +189,7 @@ on_line(struct pop3 *st, const char *l, size_t n, struct cp_buf *out, struct cp_
 		return quit(st, out);
 	case POP3_QUIT:
 	case POP3_HANDSHAKE:
-	default:
-		return CP_PROTO_DONE;
+	default: return CP_PROTO_DONE;
 	}
 }
 

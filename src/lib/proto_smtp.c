@@ -23,7 +23,7 @@ enum smtp_phase {
 	SMTP_GREETING = 0,
 	SMTP_EHLO,
 	SMTP_STARTTLS,
-	SMTP_HANDSHAKE,		/* STARTTLS returned; next call has tls_up */
+	SMTP_HANDSHAKE, /* STARTTLS returned; next call has tls_up */
 	SMTP_EHLO_TLS,
 	SMTP_MAIL,
 	SMTP_RCPT,
@@ -44,17 +44,17 @@ static const char *const waiting_for[] = {
 };
 
 struct smtp {
-	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
+	struct cp_proto_params p; /* copied at init; its strings stay borrowed */
 	enum smtp_phase phase;
-	bool tls;		/* the EHLO being read is the one after TLS */
-	bool starttls;		/* STARTTLS in the EHLO reply */
-	unsigned challenges;	/* 334 answered during AUTH */
+	bool tls;	     /* the EHLO being read is the one after TLS */
+	bool starttls;	     /* STARTTLS in the EHLO reply */
+	unsigned challenges; /* 334 answered during AUTH */
 };
 
 struct reply {
 	int code;
 	const char *text;
-	const uint8_t *raw;	/* the whole reply as received */
+	const uint8_t *raw; /* the whole reply as received */
 	size_t raw_len;
 };
 
@@ -92,7 +92,8 @@ read_ehlo(struct smtp *st, const struct reply *r, struct cp_proto_verdict *v)
 }
 
 static void
-verdict(struct cp_proto_verdict *v, enum cp_proto_outcome o, const struct reply *r, const char *text)
+verdict(struct cp_proto_verdict *v, enum cp_proto_outcome o, const struct reply *r,
+    const char *text)
 {
 	v->outcome = o;
 	v->code = r != NULL ? r->code : -1;
@@ -145,7 +146,7 @@ after_tls_ehlo(struct smtp *st, const struct reply *r, struct cp_buf *out,
 	read_ehlo(st, r, v);
 	if (st->p.mail_from != NULL && st->p.rcpt_to != NULL)
 		return say_path(st, SMTP_MAIL, out, "MAIL FROM:", st->p.mail_from);
-	if (v->offers_external) {	/* without a certificate too: the refusal is the answer */
+	if (v->offers_external) { /* without a certificate too: the refusal is the answer */
 		cp_proto_sasl_ir(&ir, st->p.user);
 		v->sent_auth = true;
 		act = say(st, SMTP_AUTH, out, "AUTH EXTERNAL ", ir.nomem ? "=" : ir.p);
@@ -162,11 +163,12 @@ on_reply(struct smtp *st, const struct reply *r, struct cp_buf *out, struct cp_p
 	switch (st->phase) {
 	case SMTP_GREETING:
 		cp_proto_set(&v->banner, r->text, strlen(r->text));
-		if (r->code != 220) {	/* 554: no SMTP service here; 421 busy */
+		if (r->code != 220) { /* 554: no SMTP service here; 421 busy */
 			verdict(v, CP_PROTO_REFUSED, r, NULL);
 			return quit(st, out);
 		}
-		return say(st, st->tls ? SMTP_EHLO_TLS : SMTP_EHLO, out, "EHLO " SMTP_HELO_NAME, NULL);
+		return say(st, st->tls ? SMTP_EHLO_TLS : SMTP_EHLO, out, "EHLO " SMTP_HELO_NAME,
+		    NULL);
 	case SMTP_EHLO:
 		if (r->code == 250)
 			read_ehlo(st, r, v);
@@ -179,31 +181,29 @@ on_reply(struct smtp *st, const struct reply *r, struct cp_buf *out, struct cp_p
 			st->phase = SMTP_HANDSHAKE;
 			return CP_PROTO_STARTTLS;
 		}
-		verdict(v, CP_PROTO_NO_TLS, r, NULL);	/* 454 TLS not available, 5xx */
+		verdict(v, CP_PROTO_NO_TLS, r, NULL); /* 454 TLS not available, 5xx */
 		return quit(st, out);
-	case SMTP_EHLO_TLS:
-		return after_tls_ehlo(st, r, out, v);
+	case SMTP_EHLO_TLS: return after_tls_ehlo(st, r, out, v);
 	case SMTP_MAIL:
 		if (r->code == 250)
 			return say_path(st, SMTP_RCPT, out, "RCPT TO:", st->p.rcpt_to);
 		verdict(v, CP_PROTO_REFUSED, r, NULL);
 		return quit(st, out);
-	case SMTP_RCPT:	/* 250/251: relays for this certificate; 454/554 relay denied */
+	case SMTP_RCPT: /* 250/251: relays for this certificate; 454/554 relay denied */
 		verdict(v, r->code / 100 == 2 ? CP_PROTO_ACCEPTED : CP_PROTO_REFUSED, r, NULL);
 		return quit(st, out);
 	case SMTP_AUTH:
-		if (r->code == 334 && st->challenges++ == 0)	/* EXTERNAL has nothing more to say */
+		if (r->code == 334 && st->challenges++ == 0) /* EXTERNAL has nothing more to say */
 			return say(st, SMTP_AUTH, out, "", NULL);
 		if (r->code == 334)
-			return say(st, SMTP_AUTH, out, "*", NULL);	/* RFC 4954 4: cancel */
+			return say(st, SMTP_AUTH, out, "*", NULL); /* RFC 4954 4: cancel */
 		verdict(v, r->code == 235 ? CP_PROTO_ACCEPTED : CP_PROTO_REFUSED, r, NULL);
 		if (r->code == 235 && st->p.user != NULL)
 			cp_proto_set(&v->identity, st->p.user, strlen(st->p.user));
 		return quit(st, out);
 	case SMTP_QUIT:
 	case SMTP_HANDSHAKE:
-	default:
-		return CP_PROTO_DONE;
+	default: return CP_PROTO_DONE;
 	}
 }
 
@@ -237,7 +237,8 @@ smtp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	} else if (st->phase == SMTP_QUIT && (rc < 0 || eof)) {
 		act = CP_PROTO_DONE;
 	} else if (rc < 0) {
-		act = cp_proto_fail(v, "malformed SMTP reply (waiting for %s)", waiting_for[st->phase]);
+		act = cp_proto_fail(v, "malformed SMTP reply (waiting for %s)",
+		    waiting_for[st->phase]);
 	} else {
 		act = eof ? cp_proto_closed(v, len, waiting_for[st->phase]) : CP_PROTO_READ;
 	}

@@ -65,8 +65,7 @@ add_text(struct cp_buf *text, size_t mark, const uint8_t *s, size_t n)
  * that starts like a reply ("ddd " or "ddd-") with another code is malformed.
  */
 static int
-reply_walk(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t mark,
-    size_t *used)
+reply_walk(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t mark, size_t *used)
 {
 	size_t off = 0;
 	int first = -1;
@@ -83,7 +82,7 @@ reply_walk(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t
 		c = line_code(l, n, &more);
 		if (first < 0 && c < 0)
 			return -1;
-		if (first >= 0 && c < 0) {	/* RFC 959 text line, often indented */
+		if (first >= 0 && c < 0) { /* RFC 959 text line, often indented */
 			while (n > 0 && (*l == ' ' || *l == '\t')) {
 				l++;
 				n--;
@@ -160,7 +159,7 @@ cp_proto_fail(struct cp_proto_verdict *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = cp_vasprintf(fmt, ap);
 	va_end(ap);
-	if (s != NULL)	/* the server's words may be in it: one line */
+	if (s != NULL) /* the server's words may be in it: one line */
 		cp_proto_set(&v->text, s, strlen(s));
 	free(s);
 	return CP_PROTO_FAIL;
@@ -201,7 +200,7 @@ cp_proto_word(struct cp_buf *list, const char *word, size_t len)
 		return;
 	if (list->len > 0)
 		cp_buf_add(list, " ", 1);
-	for (size_t i = 0; i < len; i++)	/* one line: controls become '?' */
+	for (size_t i = 0; i < len; i++) /* one line: controls become '?' */
 		cp_buf_add(list, (unsigned char)word[i] < 0x20 ? "?" : &word[i], 1);
 }
 
@@ -222,7 +221,8 @@ enum cp_proto_act
 cp_proto_closed(struct cp_proto_verdict *v, size_t pending, const char *what)
 {
 	if (pending > 0)
-		return cp_proto_fail(v, "the server closed the connection in the middle of %s", what);
+		return cp_proto_fail(v, "the server closed the connection in the middle of %s",
+		    what);
 	v->outcome = CP_PROTO_UNKNOWN;
 	v->code = -1;
 	free(v->text);
@@ -232,8 +232,7 @@ cp_proto_closed(struct cp_proto_verdict *v, size_t pending, const char *what)
 
 /* see proto.h */
 size_t
-cp_proto_cap_line(struct cp_buf *caps, const char *l, size_t n, const char *sasl_kw,
-    bool *external)
+cp_proto_cap_line(struct cp_buf *caps, const char *l, size_t n, const char *sasl_kw, bool *external)
 {
 	struct cp_buf w = { 0 };
 	size_t k = 0, i, kw = strlen(sasl_kw);

@@ -23,7 +23,7 @@ tls_step(void *st, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t 
 	(void)len;
 	(void)out;
 	*used = 0;
-	if (!tls_up)	/* implicit TLS: never called before the handshake */
+	if (!tls_up) /* implicit TLS: never called before the handshake */
 		return CP_PROTO_STARTTLS;
 	v->outcome = CP_PROTO_HANDSHAKE_ONLY;
 	return CP_PROTO_DONE;

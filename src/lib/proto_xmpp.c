@@ -24,13 +24,13 @@
 #define XML_MAX_DEPTH 16
 #define XML_MAX_NAME 256
 #define XML_MAX_ATTRS 32
-#define XML_MAX_TAG CP_PROTO_MAX_LINE	/* one tag or one text run */
-#define XML_MAX_TOKENS 4096		/* of one top-level element */
+#define XML_MAX_TAG CP_PROTO_MAX_LINE /* one tag or one text run */
+#define XML_MAX_TOKENS 4096	      /* of one top-level element */
 
 enum xml_kind {
-	XML_DECL = 1,	/* <?xml ...?> */
+	XML_DECL = 1, /* <?xml ...?> */
 	XML_OPEN,
-	XML_EMPTY,	/* <a/> */
+	XML_EMPTY, /* <a/> */
 	XML_CLOSE,
 	XML_TEXT,
 };
@@ -39,13 +39,14 @@ struct xml_token {
 	enum xml_kind kind;
 	const uint8_t *name;
 	size_t name_len;
-	size_t len;		/* bytes of the token */
+	size_t len; /* bytes of the token */
 };
 
 static bool
 name_start(uint8_t c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || c >= 0x80;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+	    c >= 0x80;
 }
 
 static bool
@@ -88,8 +89,8 @@ reference(const uint8_t *s, size_t n, size_t *adv)
 	for (i = s[2] == 'x' ? 3 : 2; i < end; i++) {
 		uint8_t c = s[i];
 
-		if (!((c >= '0' && c <= '9') || (s[2] == 'x' && ((c >= 'a' && c <= 'f') ||
-		    (c >= 'A' && c <= 'F')))))
+		if (!((c >= '0' && c <= '9') ||
+			(s[2] == 'x' && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))))
 			return -1;
 	}
 	return i > (s[2] == 'x' ? 3u : 2u) ? 1 : -1;
@@ -158,7 +159,7 @@ scan_attrs(const uint8_t *p, size_t len, size_t *i, struct xml_token *t)
 		}
 		if (*i + 1 >= len)
 			return 0;
-		if (n >= XML_MAX_ATTRS || *i == before)	/* attributes need a space first */
+		if (n >= XML_MAX_ATTRS || *i == before) /* attributes need a space first */
 			return -1;
 		if ((rc = scan_name(p, len, i)) <= 0)
 			return rc;
@@ -187,9 +188,9 @@ scan_tag(const uint8_t *p, size_t len, struct xml_token *t)
 
 	if (len < 2)
 		return 0;
-	if (p[1] == '!')	/* comment, CDATA, DOCTYPE: RFC 6120 11.1 */
+	if (p[1] == '!') /* comment, CDATA, DOCTYPE: RFC 6120 11.1 */
 		return -1;
-	if (p[1] == '?') {	/* only the XML declaration */
+	if (p[1] == '?') { /* only the XML declaration */
 		for (i = 2; i + 1 < len; i++)
 			if (p[i] == '?' && p[i + 1] == '>')
 				break;
@@ -244,12 +245,18 @@ xml_next(const uint8_t *in, size_t len, struct xml_token *t)
 
 /* what the layer learns from one top-level unit */
 struct xml_unit {
-	enum { U_DECL = 1, U_STREAM, U_STREAM_END, U_SPACE, U_ELEMENT } kind;
+	enum {
+		U_DECL = 1,
+		U_STREAM,
+		U_STREAM_END,
+		U_SPACE,
+		U_ELEMENT
+	} kind;
 	const uint8_t *name, *child, *text;
 	size_t name_len, child_len, text_len;
 	size_t len;
 	bool starttls, required, external;
-	struct cp_buf caps;	/* feature names and SASL=<mechanism> */
+	struct cp_buf caps; /* feature names and SASL=<mechanism> */
 };
 
 struct walk {
@@ -333,7 +340,8 @@ walk_element(const uint8_t *in, size_t len, const struct xml_token *t, struct xm
 			w.lens[w.depth] = k.name_len;
 		}
 		if (k.kind == XML_CLOSE) {
-			if (k.name_len != w.lens[w.depth] || memcmp(k.name, w.names[w.depth], k.name_len))
+			if (k.name_len != w.lens[w.depth] ||
+			    memcmp(k.name, w.names[w.depth], k.name_len))
 				return -1;
 			w.depth--;
 		}
@@ -383,8 +391,8 @@ read_unit(const uint8_t *in, size_t len, bool in_stream, struct xml_unit *u)
 }
 
 enum xmpp_phase {
-	XMPP_OPEN = 0,		/* say the stream header */
-	XMPP_HEADER,		/* its answer: declaration, stream header */
+	XMPP_OPEN = 0, /* say the stream header */
+	XMPP_HEADER,   /* its answer: declaration, stream header */
 	XMPP_FEATURES,
 	XMPP_PROCEED,
 	XMPP_HANDSHAKE,
@@ -403,7 +411,7 @@ static const char *const waiting_for[] = {
 };
 
 struct xmpp {
-	struct cp_proto_params p;	/* copied at init; its strings stay borrowed */
+	struct cp_proto_params p; /* copied at init; its strings stay borrowed */
 	enum xmpp_phase phase;
 	bool tls;
 	unsigned challenges;
@@ -423,8 +431,7 @@ xmpp_init(void *vs, const struct cp_proto_params *p)
 static const char *
 domain(const struct xmpp *st)
 {
-	return st->p.servername != NULL ? st->p.servername :
-	    st->p.host != NULL ? st->p.host : "";
+	return st->p.servername != NULL ? st->p.servername : st->p.host != NULL ? st->p.host : "";
 }
 
 static void
@@ -453,7 +460,8 @@ say(struct xmpp *st, enum xmpp_phase next, struct cp_buf *out, const char *s)
 static enum cp_proto_act
 open_stream(struct xmpp *st, struct cp_buf *out)
 {
-	cp_buf_str(out, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+	cp_buf_str(out,
+	    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
 	    "xmlns:stream='http://etherx.jabber.org/streams' to='");
 	escaped(out, domain(st));
 	return say(st, XMPP_HEADER, out, "' version='1.0'>");
@@ -478,7 +486,11 @@ static void
 reason(struct cp_proto_verdict *v, enum cp_proto_outcome o, const struct xml_unit *u)
 {
 	static const char *const ent[][2] = {
-		{ "&lt;", "<" }, { "&gt;", ">" }, { "&amp;", "&" }, { "&apos;", "'" }, { "&quot;", "\"" },
+		{ "&lt;", "<" },
+		{ "&gt;", ">" },
+		{ "&amp;", "&" },
+		{ "&apos;", "'" },
+		{ "&quot;", "\"" },
 	};
 	struct cp_buf t = { 0 };
 
@@ -489,8 +501,9 @@ reason(struct cp_proto_verdict *v, enum cp_proto_outcome o, const struct xml_uni
 	for (size_t i = 0; u->text != NULL && i < u->text_len; i++) {
 		size_t e = 0;
 
-		while (e < CP_NELEM(ent) && (u->text_len - i < strlen(ent[e][0]) ||
-		    memcmp(u->text + i, ent[e][0], strlen(ent[e][0])) != 0))
+		while (e < CP_NELEM(ent) &&
+		    (u->text_len - i < strlen(ent[e][0]) ||
+			memcmp(u->text + i, ent[e][0], strlen(ent[e][0])) != 0))
 			e++;
 		cp_buf_str(&t, e < CP_NELEM(ent) ? ent[e][1] : "");
 		if (e < CP_NELEM(ent))
@@ -507,7 +520,7 @@ authenticate(struct xmpp *st, struct cp_buf *out, struct cp_proto_verdict *v)
 {
 	static const char *const none = "SASL EXTERNAL not offered";
 
-	if (!v->offers_external) {	/* tried without a certificate too: the refusal is the answer */
+	if (!v->offers_external) { /* tried without a certificate too: the refusal is the answer */
 		verdict(v, CP_PROTO_NOT_OFFERED, none, strlen(none));
 		return close_stream(st, out);
 	}
@@ -537,7 +550,7 @@ features(struct xmpp *st, struct xml_unit *u, struct cp_buf *out, struct cp_prot
 static enum cp_proto_act
 on_element(struct xmpp *st, struct xml_unit *u, struct cp_buf *out, struct cp_proto_verdict *v)
 {
-	if (eq(u->name, u->name_len, "stream:error")) {	/* RFC 6120 4.9: then the stream ends */
+	if (eq(u->name, u->name_len, "stream:error")) { /* RFC 6120 4.9: then the stream ends */
 		reason(v, CP_PROTO_REFUSED, u);
 		return CP_PROTO_DONE;
 	}
@@ -548,12 +561,13 @@ on_element(struct xmpp *st, struct xml_unit *u, struct cp_buf *out, struct cp_pr
 		return CP_PROTO_STARTTLS;
 	}
 	if (st->phase == XMPP_PROCEED && eq(u->name, u->name_len, "failure")) {
-		reason(v, CP_PROTO_NO_TLS, u);	/* RFC 6120 5.4.2.2: the server closes */
+		reason(v, CP_PROTO_NO_TLS, u); /* RFC 6120 5.4.2.2: the server closes */
 		return CP_PROTO_DONE;
 	}
 	if (st->phase == XMPP_AUTH && eq(u->name, u->name_len, "challenge"))
-		return say(st, XMPP_AUTH, out, st->challenges++ == 0 ?
-		    "<response xmlns='" NS_SASL "'>=</response>" : "<abort xmlns='" NS_SASL "'/>");
+		return say(st, XMPP_AUTH, out,
+		    st->challenges++ == 0 ? "<response xmlns='" NS_SASL "'>=</response>" :
+					    "<abort xmlns='" NS_SASL "'/>");
 	if (st->phase == XMPP_AUTH && eq(u->name, u->name_len, "success")) {
 		verdict(v, CP_PROTO_ACCEPTED, "success", 7);
 		if (st->p.user != NULL && st->p.user[0] != '\0')
@@ -561,7 +575,7 @@ on_element(struct xmpp *st, struct xml_unit *u, struct cp_buf *out, struct cp_pr
 		return close_stream(st, out);
 	}
 	if (st->phase == XMPP_AUTH && eq(u->name, u->name_len, "failure")) {
-		reason(v, CP_PROTO_REFUSED, u);	/* RFC 6120 6.5 */
+		reason(v, CP_PROTO_REFUSED, u); /* RFC 6120 6.5 */
 		return close_stream(st, out);
 	}
 	return cp_proto_fail(v, "unexpected <%.*s> (waiting for %s)",
@@ -574,8 +588,7 @@ on_unit(struct xmpp *st, struct xml_unit *u, struct cp_buf *out, struct cp_proto
 {
 	switch (u->kind) {
 	case U_SPACE:
-	case U_DECL:
-		return CP_PROTO_READ;
+	case U_DECL: return CP_PROTO_READ;
 	case U_STREAM:
 		if (!st->tls || v->banner == NULL)
 			cp_proto_set(&v->banner, u->name - 1, u->len);
@@ -585,10 +598,8 @@ on_unit(struct xmpp *st, struct xml_unit *u, struct cp_buf *out, struct cp_proto
 		if (v->outcome == CP_PROTO_UNKNOWN)
 			return cp_proto_closed(v, 0, waiting_for[st->phase]);
 		return CP_PROTO_DONE;
-	case U_ELEMENT:
-		return on_element(st, u, out, v);
-	default:
-		return cp_proto_fail(v, "not an XMPP stream");
+	case U_ELEMENT: return on_element(st, u, out, v);
+	default: return cp_proto_fail(v, "not an XMPP stream");
 	}
 }
 

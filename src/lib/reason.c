@@ -127,9 +127,8 @@ certpick_findings_sort(struct certpick_findings *f)
 	}
 }
 
-static int CERTPICK_PRINTF(4, 0)
-add_v(struct certpick_findings *f, enum certpick_reason r, enum certpick_severity sev,
-    const char *fmt, va_list ap)
+static int CERTPICK_PRINTF(4, 0) add_v(struct certpick_findings *f, enum certpick_reason r,
+    enum certpick_severity sev, const char *fmt, va_list ap)
 {
 	char *detail = NULL;
 	struct certpick_finding *slot;
@@ -159,8 +158,8 @@ cp_findings_add(struct certpick_findings *f, enum certpick_reason r, const char 
 }
 
 int
-cp_findings_add_sev(struct certpick_findings *f, enum certpick_reason r,
-    enum certpick_severity sev, const char *fmt, ...)
+cp_findings_add_sev(struct certpick_findings *f, enum certpick_reason r, enum certpick_severity sev,
+    const char *fmt, ...)
 {
 	va_list ap;
 	int ret;

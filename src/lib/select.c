@@ -15,17 +15,17 @@
 #include "buf.h"
 #include "select_int.h"
 
-#define MAX_DEPTH 20		/* Chromium client_cert_matcher.cc */
-#define MAX_VISITS 512		/* path search budget per candidate */
+#define MAX_DEPTH 20   /* Chromium client_cert_matcher.cc */
+#define MAX_VISITS 512 /* path search budget per candidate */
 
 /* ---- the server's CA names, indexed three ways ---- */
 
 struct ca_index {
 	const struct certpick_certreq *req;
-	struct cp_hashidx exact;	/* by DER sha256 */
-	struct cp_hashidx string;	/* by rendered string */
-	struct cp_hashidx canon;	/* by cp_dn_loose_hash, confirmed by a normalized comparison */
-	unsigned long *canon_hash;	/* per CA name */
+	struct cp_hashidx exact;   /* by DER sha256 */
+	struct cp_hashidx string;  /* by rendered string */
+	struct cp_hashidx canon;   /* by cp_dn_loose_hash, confirmed by a normalized comparison */
+	unsigned long *canon_hash; /* per CA name */
 };
 
 static uint64_t
@@ -54,8 +54,7 @@ ca_index_release(struct ca_index *ix)
 }
 
 static int
-ca_index_build(struct ca_index *ix, const struct certpick_certreq *req,
-    struct certpick_error *err)
+ca_index_build(struct ca_index *ix, const struct certpick_certreq *req, struct certpick_error *err)
 {
 	size_t n = req->n_ca_names;
 
@@ -110,9 +109,18 @@ ca_lookup(const struct ca_index *ix, enum cp_match mode, const struct certpick_d
 	if (mode != CP_MATCH_EXACT && !dn->valid)
 		mode = CP_MATCH_EXACT;
 	switch (mode) {
-	case CP_MATCH_EXACT: h = &ix->exact; key = sha_key(dn->sha256); break;
-	case CP_MATCH_STRING: h = &ix->string; key = str_key(dn->rfc4514); break;
-	case CP_MATCH_NORMALIZED: h = &ix->canon; key = canon; break;
+	case CP_MATCH_EXACT:
+		h = &ix->exact;
+		key = sha_key(dn->sha256);
+		break;
+	case CP_MATCH_STRING:
+		h = &ix->string;
+		key = str_key(dn->rfc4514);
+		break;
+	case CP_MATCH_NORMALIZED:
+		h = &ix->canon;
+		key = canon;
+		break;
 	default: return -1;
 	}
 	while (cp_hashidx_next(h, key, &pos, &i))
@@ -141,13 +149,44 @@ dn_text(const struct certpick_dn *dn)
 /* ---- signature schemes ---- */
 
 static const uint16_t default_sigalgs13[] = {
-	0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809, 0x080a, 0x080b,
-	0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601,
+	0x0403,
+	0x0503,
+	0x0603,
+	0x0807,
+	0x0808,
+	0x0809,
+	0x080a,
+	0x080b,
+	0x0804,
+	0x0805,
+	0x0806,
+	0x0401,
+	0x0501,
+	0x0601,
 };
 static const uint16_t default_sigalgs12[] = {
-	0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809, 0x080a, 0x080b,
-	0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0303, 0x0301,
-	0x0402, 0x0502, 0x0602, 0x0203, 0x0201, 0x0202,
+	0x0403,
+	0x0503,
+	0x0603,
+	0x0807,
+	0x0808,
+	0x0809,
+	0x080a,
+	0x080b,
+	0x0804,
+	0x0805,
+	0x0806,
+	0x0401,
+	0x0501,
+	0x0601,
+	0x0303,
+	0x0301,
+	0x0402,
+	0x0502,
+	0x0602,
+	0x0203,
+	0x0201,
+	0x0202,
 };
 
 /* see certpick/select.h */
@@ -167,20 +206,26 @@ static unsigned
 scheme_keys(uint16_t s, bool tls13)
 {
 	switch (s) {
-	case 0x0201: case 0x0401: case 0x0501: case 0x0601:	/* rsa_pkcs1_* */
-		return tls13 ? 0 : CP_KA_RSA;
-	case 0x0804: case 0x0805: case 0x0806:			/* rsa_pss_rsae_* */
-		return CP_KA_RSA;
-	case 0x0809: case 0x080a: case 0x080b:			/* rsa_pss_pss_* */
-		return CP_KA_RSA_PSS;
+	case 0x0201:
+	case 0x0401:
+	case 0x0501:
+	case 0x0601: /* rsa_pkcs1_* */ return tls13 ? 0 : CP_KA_RSA;
+	case 0x0804:
+	case 0x0805:
+	case 0x0806: /* rsa_pss_rsae_* */ return CP_KA_RSA;
+	case 0x0809:
+	case 0x080a:
+	case 0x080b: /* rsa_pss_pss_* */ return CP_KA_RSA_PSS;
 	case 0x0403: return tls13 ? CP_KA_EC_P256 : CP_KA_EC_ANY;
 	case 0x0503: return tls13 ? CP_KA_EC_P384 : CP_KA_EC_ANY;
 	case 0x0603: return tls13 ? CP_KA_EC_P521 : CP_KA_EC_ANY;
-	case 0x0203: return tls13 ? 0 : CP_KA_EC_ANY;		/* ecdsa_sha1 */
+	case 0x0203: return tls13 ? 0 : CP_KA_EC_ANY; /* ecdsa_sha1 */
 	case 0x0807: return CP_KA_ED25519;
 	case 0x0808: return CP_KA_ED448;
-	case 0x0202: case 0x0402: case 0x0502: case 0x0602:	/* dsa_* */
-		return tls13 ? 0 : CP_KA_DSA;
+	case 0x0202:
+	case 0x0402:
+	case 0x0502:
+	case 0x0602: /* dsa_* */ return tls13 ? 0 : CP_KA_DSA;
 	default: return 0;
 	}
 }
@@ -189,15 +234,27 @@ scheme_keys(uint16_t s, bool tls13)
 static const char *
 scheme_name(uint16_t s)
 {
-	static const struct { uint16_t v; const char *n; } t[] = {
-		{ 0x0401, "rsa_pkcs1_sha256" }, { 0x0501, "rsa_pkcs1_sha384" },
-		{ 0x0601, "rsa_pkcs1_sha512" }, { 0x0201, "rsa_pkcs1_sha1" },
-		{ 0x0403, "ecdsa_secp256r1_sha256" }, { 0x0503, "ecdsa_secp384r1_sha384" },
-		{ 0x0603, "ecdsa_secp521r1_sha512" }, { 0x0203, "ecdsa_sha1" },
-		{ 0x0804, "rsa_pss_rsae_sha256" }, { 0x0805, "rsa_pss_rsae_sha384" },
-		{ 0x0806, "rsa_pss_rsae_sha512" }, { 0x0807, "ed25519" }, { 0x0808, "ed448" },
-		{ 0x0809, "rsa_pss_pss_sha256" }, { 0x080a, "rsa_pss_pss_sha384" },
-		{ 0x080b, "rsa_pss_pss_sha512" }, { 0x0402, "dsa_sha256" },
+	static const struct {
+		uint16_t v;
+		const char *n;
+	} t[] = {
+		{ 0x0401, "rsa_pkcs1_sha256" },
+		{ 0x0501, "rsa_pkcs1_sha384" },
+		{ 0x0601, "rsa_pkcs1_sha512" },
+		{ 0x0201, "rsa_pkcs1_sha1" },
+		{ 0x0403, "ecdsa_secp256r1_sha256" },
+		{ 0x0503, "ecdsa_secp384r1_sha384" },
+		{ 0x0603, "ecdsa_secp521r1_sha512" },
+		{ 0x0203, "ecdsa_sha1" },
+		{ 0x0804, "rsa_pss_rsae_sha256" },
+		{ 0x0805, "rsa_pss_rsae_sha384" },
+		{ 0x0806, "rsa_pss_rsae_sha512" },
+		{ 0x0807, "ed25519" },
+		{ 0x0808, "ed448" },
+		{ 0x0809, "rsa_pss_pss_sha256" },
+		{ 0x080a, "rsa_pss_pss_sha384" },
+		{ 0x080b, "rsa_pss_pss_sha512" },
+		{ 0x0402, "dsa_sha256" },
 	};
 
 	for (size_t i = 0; i < CP_NELEM(t); i++)
@@ -223,9 +280,9 @@ cert_type_keys(const struct certpick_certreq *req)
 
 	for (size_t i = 0; i < req->n_cert_types; i++) {
 		switch (req->cert_types[i]) {
-		case 1: ka |= CP_KA_RSA; break;			/* rsa_sign */
-		case 2: ka |= CP_KA_DSA; break;			/* dss_sign */
-		case 64: ka |= CP_KA_EC_ANY; break;		/* ecdsa_sign */
+		case 1: ka |= CP_KA_RSA; break;	    /* rsa_sign */
+		case 2: ka |= CP_KA_DSA; break;	    /* dss_sign */
+		case 64: ka |= CP_KA_EC_ANY; break; /* ecdsa_sign */
 		default: break;
 		}
 	}
@@ -236,10 +293,10 @@ cert_type_keys(const struct certpick_certreq *req)
 
 struct walk {
 	bool matched;
-	long ca;				/* CA name index matched */
+	long ca; /* CA name index matched */
 	const struct cp_selcert *path[MAX_DEPTH + 2];
-	size_t n_path;				/* certificates to send: leaf .. issued-by-listed */
-	bool encoding_only;			/* only a normalized comparison would match */
+	size_t n_path;	    /* certificates to send: leaf .. issued-by-listed */
+	bool encoding_only; /* only a normalized comparison would match */
 	bool issuer_missing;
 };
 
@@ -252,7 +309,7 @@ struct eval {
 	enum certpick_reason after_reason;
 	char *after_detail;
 	struct walk walk;
-	long order_key;				/* GnuTLS: CA index; Java: key type slot */
+	long order_key; /* GnuTLS: CA index; Java: key type slot */
 };
 
 struct ctx {
@@ -262,7 +319,7 @@ struct ctx {
 	struct ca_index ix;
 	time_t now;
 	bool tls13;
-	long configured;			/* OpenSSL: the one configured candidate */
+	long configured; /* OpenSSL: the one configured candidate */
 	size_t visits;
 };
 
@@ -324,7 +381,7 @@ walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t
 		return false;
 	}
 	for (size_t it = cp_selstore_first(c->store, &cur->issuer); it != 0;
-	    it = cp_selstore_next(c->store, it, &cur->issuer)) {
+	     it = cp_selstore_next(c->store, it, &cur->issuer)) {
 		const struct cp_selcert *iss = CP_SELSTORE_GET(c->store, it);
 		bool loop = false;
 
@@ -334,14 +391,14 @@ walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t
 			continue;
 		if (X509_check_issued(iss->x509, cur->x509) != X509_V_OK &&
 		    row->walk == CP_WALK_STORE_PATHS)
-			continue;	/* path builders check key ids; Chrome does not */
+			continue; /* path builders check key ids; Chrome does not */
 		found_issuer = true;
 		w->path[depth] = iss;
 		if (describe)
 			cp_buf_printf(b, " -> ");
 		if (walk_store(c, row, w, depth + 1, b, describe))
 			return true;
-		describe = false;	/* describe the first path only */
+		describe = false; /* describe the first path only */
 		if (row->walk == CP_WALK_STORE_FIRST)
 			break;
 	}
@@ -411,7 +468,7 @@ check_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, stru
 
 				for (; it != 0; it = cp_selstore_next(c->store, it, &cur->issuer))
 					if (X509_check_issued(CP_SELSTORE_GET(c->store, it)->x509,
-					    cur->x509) == X509_V_OK)
+						cur->x509) == X509_V_OK)
 						break;
 				if (it == 0 || CP_SELSTORE_GET(c->store, it)->self_issued)
 					break;
@@ -456,7 +513,8 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 	size_t n = 0;
 
 	if ((leaf->keyalg & allowed) == 0) {
-		cp_buf_printf(b, "%s keys are not supported by this client", cp_keyalg_name(leaf->keyalg));
+		cp_buf_printf(b, "%s keys are not supported by this client",
+		    cp_keyalg_name(leaf->keyalg));
 		return false;
 	}
 	if (row->cert_types_restrict_sigalgs && !c->tls13) {
@@ -482,7 +540,8 @@ sigalg_ok(struct ctx *c, const struct cp_check_row *row, const struct cp_selcert
 		if (n++ > 0)
 			continue;
 		if ((scheme_keys(s, c->tls13) & leaf->keyalg) == 0)
-			cp_buf_printf(b, "%s key has the key type of %s (EC: chosen by key type, the "
+			cp_buf_printf(b,
+			    "%s key has the key type of %s (EC: chosen by key type, the "
 			    "curve counts only for the CertificateVerify)",
 			    cp_keyalg_name(leaf->keyalg), scheme_name(s));
 		else
@@ -520,7 +579,7 @@ key_place(enum certpick_key_store ks)
  */
 struct check_out {
 	bool ok;
-	enum certpick_reason why;	/* when !ok */
+	enum certpick_reason why; /* when !ok */
 };
 
 typedef int (*check_fn)(struct ctx *c, const struct cp_check_row *row, struct eval *e,
@@ -541,8 +600,10 @@ chk_size(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct c
 	} else if (body > max) {
 		r->ok = false;
 		r->why = CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT;
-		cp_buf_printf(b, "the CertificateRequest is %zu bytes, a body of %zu over this client's "
-		    "limit of %zu: the handshake fails", c->req->size, body, max);
+		cp_buf_printf(b,
+		    "the CertificateRequest is %zu bytes, a body of %zu over this client's "
+		    "limit of %zu: the handshake fails",
+		    c->req->size, body, max);
 	} else {
 		cp_buf_printf(b, "%zu bytes (a body of %zu), within the limit of %zu", c->req->size,
 		    body, max);
@@ -561,7 +622,8 @@ chk_configured(struct ctx *c, const struct cp_check_row *row, struct eval *e, st
 	}
 	r->ok = false;
 	r->why = CERTPICK_REASON_SEL_NOT_FIRST;
-	cp_buf_printf(b, "this client takes exactly one certificate (curl --cert, "
+	cp_buf_printf(b,
+	    "this client takes exactly one certificate (curl --cert, "
 	    "SSL_CTX_use_certificate); the first candidate with a key is it");
 	return 0;
 }
@@ -694,8 +756,8 @@ chk_cert_types(struct ctx *c, const struct cp_check_row *row, struct eval *e, st
 	} else {
 		ka = cert_type_keys(c->req) & row->key_algs;
 		r->ok = (leaf->keyalg & ka) != 0;
-		cp_buf_printf(b, "TLS 1.2 certificate_types %s %s keys", r->ok ? "allow" : "do not allow",
-		    cp_keyalg_name(leaf->keyalg));
+		cp_buf_printf(b, "TLS 1.2 certificate_types %s %s keys",
+		    r->ok ? "allow" : "do not allow", cp_keyalg_name(leaf->keyalg));
 	}
 	return 0;
 }
@@ -727,7 +789,7 @@ chk_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct
 	e->after_failed = true;
 	e->after_reason = CERTPICK_REASON_SEL_NO_COMMON_SIGALG;
 	e->after_detail = cp_asprintf("%s key: no offered scheme for its curve, so the "
-	    "CertificateVerify fails after the Certificate went out",
+				      "CertificateVerify fails after the Certificate went out",
 	    cp_keyalg_name(leaf->keyalg));
 	return e->after_detail == NULL ? -1 : 0;
 }
@@ -742,7 +804,7 @@ chk_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct
 		return -1;
 	r->ok = e->walk.matched;
 	r->why = e->walk.encoding_only ? CERTPICK_REASON_SEL_CA_MATCH_ENCODING_ONLY :
-	    CERTPICK_REASON_SEL_ISSUER_NOT_LISTED;
+					 CERTPICK_REASON_SEL_ISSUER_NOT_LISTED;
 	if (!r->ok && e->walk.encoding_only)
 		cp_buf_printf(b, " [a CA name matches only after normalization]");
 	if (r->ok && e->walk.ca >= 0 && o->matched_ca == NULL &&
@@ -764,7 +826,7 @@ cert_sig_offered(const struct ctx *c, const struct cp_selcert *x)
 		n = c->req->n_sigalgs_cert;
 	}
 	if (x->sig_scheme == 0)
-		return true;	/* not a scheme we can name: no judgement */
+		return true; /* not a scheme we can name: no judgement */
 	for (size_t i = 0; i < n; i++) {
 		uint16_t s = list[i];
 
@@ -780,8 +842,8 @@ cert_sig_offered(const struct ctx *c, const struct cp_selcert *x)
 /* Java PKIX: getAliases skips an entry whose chain fails the algorithm
  * constraints built from the server's signature schemes. */
 static int
-chk_chain_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e,
-    struct cp_buf *b, struct check_out *r)
+chk_chain_sigalg(struct ctx *c, const struct cp_check_row *row, struct eval *e, struct cp_buf *b,
+    struct check_out *r)
 {
 	const struct cp_selcand *cand = e->cand;
 
@@ -838,8 +900,9 @@ apply_failure(struct eval *e, const struct cp_check_row *row, enum certpick_reas
 		}
 		return 0;
 	}
-	if (cp_findings_add_sev(&o->reasons, why, row->effect == CP_FX_RANK ?
-	    CERTPICK_SEV_WARNING : certpick_reason_severity(why), "%s", detail) != 0)
+	if (cp_findings_add_sev(&o->reasons, why,
+		row->effect == CP_FX_RANK ? CERTPICK_SEV_WARNING : certpick_reason_severity(why),
+		"%s", detail) != 0)
 		return -1;
 	if (row->effect == CP_FX_RANK) {
 		if (row->rank > e->rank)
@@ -858,8 +921,7 @@ eval_row(struct ctx *c, const struct cp_check_row *row, struct eval *e)
 	struct cp_buf b = { 0 };
 	const char *name = "?";
 
-	if ((size_t)row->check < CP_NELEM(check_table) &&
-	    check_table[row->check].fn != NULL) {
+	if ((size_t)row->check < CP_NELEM(check_table) && check_table[row->check].fn != NULL) {
 		name = check_table[row->check].name;
 		if (check_table[row->check].fn(c, row, e, &b, &r) != 0) {
 			cp_buf_free(&b);
@@ -999,8 +1061,7 @@ order_keys_cmp(const struct ctx *c, const struct eval *a, const struct eval *b)
 			r = -cmp_long((long)a->cand->index, (long)b->cand->index);
 		break;
 	case CP_ORDER_CONFIG:
-	default:
-		break;
+	default: break;
 	}
 	return r;
 }
@@ -1054,10 +1115,8 @@ top_tie(const struct ctx *c, struct eval **ord, size_t k)
 {
 	switch (c->p->order) {
 	case CP_ORDER_CHROME:
-	case CP_ORDER_WINDOWS:
-		return k > 1 && order_keys_cmp(c, ord[0], ord[1]) == 0;
-	default:
-		return false;
+	case CP_ORDER_WINDOWS: return k > 1 && order_keys_cmp(c, ord[0], ord[1]) == 0;
+	default: return false;
 	}
 }
 
@@ -1066,18 +1125,22 @@ order_text(const struct certpick_profile *p)
 {
 	if (p->java_pkix_one_call)
 		return "an OK entry of the server's first key type, else the first keystore "
-		    "entry if OK, else best check result, then key type, then keystore order";
+		       "entry if OK, else best check result, then key type, then keystore order";
 	switch (p->order) {
-	case CP_ORDER_CHROME: return "time-valid first, then later notAfter, later notBefore, "
-		"shorter chain";
-	case CP_ORDER_WINDOWS: return "smart card first, then later notAfter, later notBefore, "
-		"shorter chain";
+	case CP_ORDER_CHROME:
+		return "time-valid first, then later notAfter, later notBefore, "
+		       "shorter chain";
+	case CP_ORDER_WINDOWS:
+		return "smart card first, then later notAfter, later notBefore, "
+		       "shorter chain";
 	case CP_ORDER_NSS: return "valid first, then newer notBefore, then database order";
 	case CP_ORDER_GNUTLS: return "the server's CA order, then configuration order";
-	case CP_ORDER_JAVA: return "key type in the server's signature-scheme order, then "
-		"keystore order";
-	case CP_ORDER_FIREFOX: return "import order (an NSS database: the first imported first), "
-		"nonRepudiation certificates last";
+	case CP_ORDER_JAVA:
+		return "key type in the server's signature-scheme order, then "
+		       "keystore order";
+	case CP_ORDER_FIREFOX:
+		return "import order (an NSS database: the first imported first), "
+		       "nonRepudiation certificates last";
 	case CP_ORDER_CONFIG:
 	default: return "configuration order";
 	}
@@ -1097,14 +1160,15 @@ dedupe(struct ctx *c, struct eval **ord, size_t *n)
 
 			if (i == j || !certpick_dn_equal_exact(&a->subject, &b->subject))
 				continue;
-			if (b->not_before > a->not_before || (b->not_before == a->not_before && j < i))
+			if (b->not_before > a->not_before ||
+			    (b->not_before == a->not_before && j < i))
 				newer_exists = true;
 		}
 		if (newer_exists) {
 			ord[i]->survives = false;
 			if (cp_findings_add(&ord[i]->out->reasons,
-			    CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED, "same subject %s",
-			    dn_text(&ord[i]->cand->leaf->subject)) != 0)
+				CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED, "same subject %s",
+				dn_text(&ord[i]->cand->leaf->subject)) != 0)
 				return -1;
 		} else {
 			ord[k++] = ord[i];
@@ -1128,7 +1192,8 @@ fill_chain(struct certpick_sel_candidate *o, const struct walk *w, bool configur
 	if ((o->chain = cp_calloc(n, sizeof(*o->chain))) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		const struct cp_selcert *x = configured ? (i == 0 ? cand->leaf : cand->chain[i - 1]) :
+		const struct cp_selcert *x = configured ?
+		    (i == 0 ? cand->leaf : cand->chain[i - 1]) :
 		    (w->n_path ? w->path[i] : cand->leaf);
 
 		/* a store walk never sends the self-signed root */
@@ -1154,8 +1219,7 @@ has_issuer_check(const struct certpick_profile *p, enum cp_walk *walk)
 	return false;
 }
 
-static void
-trace_line(const struct certpick_select_options *opts, const char *fmt, ...)
+static void trace_line(const struct certpick_select_options *opts, const char *fmt, ...)
     CERTPICK_PRINTF(2, 3);
 
 static void
@@ -1193,12 +1257,12 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		for (size_t i = 0; i < k; i++) {
 			ord[i]->survives = false;
 			if (cp_findings_add(&ord[i]->out->reasons,
-			    CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST, "%zu credentials",
-			    n_creds) != 0)
+				CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST, "%zu credentials",
+				n_creds) != 0)
 				goto out;
 		}
 		if (cp_findings_add(&s->findings, CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST,
-		    "%zu credentials and no CA names", n_creds) != 0)
+			"%zu credentials and no CA names", n_creds) != 0)
 			goto out;
 		k = 0;
 	}
@@ -1214,15 +1278,16 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		java_pkix_front(ord, k);
 	if (c->p->dedupe && dedupe(c, ord, &k) != 0)
 		goto out;
-	if (top_tie(c, ord, k) && cp_findings_add(&s->findings,
-	    CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE, "%s and %s tie on every sort key (%s)",
-	    ord[0]->out->subject, ord[1]->out->subject, order_text(c->p)) != 0)
+	if (top_tie(c, ord, k) &&
+	    cp_findings_add(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE,
+		"%s and %s tie on every sort key (%s)", ord[0]->out->subject, ord[1]->out->subject,
+		order_text(c->p)) != 0)
 		goto out;
 	if (c->p->order == CP_ORDER_JAVA && k > 1 && c->p->unpredictable_order &&
 	    ord[1]->order_key == ord[0]->order_key) {
 		if (cp_findings_add(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE,
-		    "%s and %s have the same key type", ord[0]->out->subject,
-		    ord[1]->out->subject) != 0)
+			"%s and %s have the same key type", ord[0]->out->subject,
+			ord[1]->out->subject) != 0)
 			goto out;
 	}
 	for (size_t i = 0; i < k; i++)
@@ -1232,18 +1297,18 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		pick = (long)(ord[0] - ev);
 	if (pick >= 0 && ev[pick].after_failed) {
 		/* checked after the choice: the client does not try another one */
-		if (cp_findings_add(&s->findings, ev[pick].after_reason,
-		    "%s: %s", ev[pick].out->subject,
-		    ev[pick].after_detail ? ev[pick].after_detail : "") != 0 ||
+		if (cp_findings_add(&s->findings, ev[pick].after_reason, "%s: %s",
+			ev[pick].out->subject,
+			ev[pick].after_detail ? ev[pick].after_detail : "") != 0 ||
 		    cp_findings_add(&ev[pick].out->reasons, ev[pick].after_reason, "%s",
-		    ev[pick].after_detail ? ev[pick].after_detail : "") != 0)
+			ev[pick].after_detail ? ev[pick].after_detail : "") != 0)
 			goto out;
 	}
 	switch (c->p->picker) {
 	case CP_PICKER_NONE:
 		s->prompt = false;
-		s->chosen = pick >= 0 && (!ev[pick].after_failed || c->p->after_fail_sends) ?
-		    pick : -1;
+		s->chosen =
+		    pick >= 0 && (!ev[pick].after_failed || c->p->after_fail_sends) ? pick : -1;
 		s->auto_choice = s->chosen;
 		break;
 	case CP_PICKER_IE:
@@ -1259,8 +1324,9 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		s->auto_choice = pick >= 0 && !ev[pick].after_failed ? pick : -1;
 		break;
 	}
-	if (s->prompt && cp_findings_add(&s->findings, CERTPICK_REASON_SEL_AUTOSELECT_NO_MATCH,
-	    "%s", c->p->picker_note ? c->p->picker_note : "") != 0)
+	if (s->prompt &&
+	    cp_findings_add(&s->findings, CERTPICK_REASON_SEL_AUTOSELECT_NO_MATCH, "%s",
+		c->p->picker_note ? c->p->picker_note : "") != 0)
 		goto out;
 
 	for (size_t i = 0; i < n; i++)
@@ -1269,8 +1335,9 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		struct eval *e = ord[i];
 
 		e->out->verdict = CERTPICK_VERDICT_ELIGIBLE;
-		if (i > 0 && cp_findings_add(&e->out->reasons, CERTPICK_REASON_SEL_NOT_FIRST,
-		    "%s comes first (%s)", ord[0]->out->subject, order_text(c->p)) != 0)
+		if (i > 0 &&
+		    cp_findings_add(&e->out->reasons, CERTPICK_REASON_SEL_NOT_FIRST,
+			"%s comes first (%s)", ord[0]->out->subject, order_text(c->p)) != 0)
 			goto out;
 	}
 	if (s->chosen >= 0)
@@ -1292,18 +1359,20 @@ decide(struct ctx *c, struct eval *ev, size_t n, struct certpick_selection *s,
 		s->note = cp_asprintf("sends %s", ev[s->chosen].out->subject);
 	else if (s->prompt && s->auto_choice >= 0)
 		s->note = cp_asprintf("shows a picker with %zu certificate%s; with auto-selection "
-		    "(%s) it sends %s", k, k == 1 ? "" : "s", c->p->picker_note,
-		    ev[s->auto_choice].out->subject);
+				      "(%s) it sends %s",
+		    k, k == 1 ? "" : "s", c->p->picker_note, ev[s->auto_choice].out->subject);
 	else if (s->prompt)
 		s->note = cp_asprintf("shows a picker with %zu certificate%s; auto-selection "
-		    "(%s) does not send one by itself", k, k == 1 ? "" : "s", c->p->picker_note);
+				      "(%s) does not send one by itself",
+		    k, k == 1 ? "" : "s", c->p->picker_note);
 	else if (pick >= 0)
 		s->note = cp_asprintf("picks %s but cannot use it: sends no certificate",
 		    ev[pick].out->subject);
 	else
 		s->note = cp_strdup("sends no certificate");
-	if (s->note == NULL || cp_select_outcome(c->p, c->req, opts, s,
-	    s->chosen >= 0 && ev[s->chosen].after_failed) != 0)
+	if (s->note == NULL ||
+	    cp_select_outcome(c->p, c->req, opts, s,
+		s->chosen >= 0 && ev[s->chosen].after_failed) != 0)
 		goto out;
 	ret = 0;
 out:

@@ -36,16 +36,16 @@ certpick_select_run(const struct certpick_profile *p, const struct certpick_cand
 		cands[i].has_key = cands[i].key_store != CERTPICK_KEY_NONE &&
 		    !certpick_candidate_has_key_mismatch(cand);
 		if (cp_selstore_add_known(&store, certpick_candidate_get0_x509(cand),
-		    certpick_candidate_sha256(cand), &cands[i].leaf, err) != 0)
+			certpick_candidate_sha256(cand), &cands[i].leaf, err) != 0)
 			goto out;
-		if (nc > 0 && (cands[i].chain = cp_calloc((size_t)nc, sizeof(*cands[i].chain))) ==
-		    NULL) {
+		if (nc > 0 &&
+		    (cands[i].chain = cp_calloc((size_t)nc, sizeof(*cands[i].chain))) == NULL) {
 			cp_error_nomem(err);
 			goto out;
 		}
 		for (int j = 0; j < nc; j++)
 			if (cp_selstore_add(&store, sk_X509_value(chain, j),
-			    &cands[i].chain[cands[i].n_chain++], err) != 0)
+				&cands[i].chain[cands[i].n_chain++], err) != 0)
 				goto out;
 	}
 	pool = set != NULL ? certpick_candset_get0_pool(set) : NULL;

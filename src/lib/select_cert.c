@@ -47,7 +47,7 @@ key_alg(EVP_PKEY *pk)
 	case EVP_PKEY_DSA: return CP_KA_DSA;
 	case EVP_PKEY_EC:
 		if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
-		    sizeof(group), &glen) != 1)
+			sizeof(group), &glen) != 1)
 			return CP_KA_EC_OTHER;
 		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
 			return CP_KA_EC_P256;
@@ -56,8 +56,7 @@ key_alg(EVP_PKEY *pk)
 		if (strcmp(group, "secp521r1") == 0 || strcmp(group, "P-521") == 0)
 			return CP_KA_EC_P521;
 		return CP_KA_EC_OTHER;
-	default:
-		return CP_KA_OTHER;
+	default: return CP_KA_OTHER;
 	}
 }
 
@@ -178,8 +177,8 @@ sig_scheme(const X509 *x)
 }
 
 static int
-selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem,
-    struct cp_selcert **out, struct certpick_error *err)
+selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem, struct cp_selcert **out,
+    struct certpick_error *err)
 {
 	struct cp_selcert *c = NULL;
 	unsigned char md_buf[32];
@@ -211,8 +210,8 @@ selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem,
 		c->sha256[2 * i + 1] = hex[digest[i] & 15];
 	}
 	c->sha256[64] = '\0';
-	if (dn_from_name(&c->subject, X509_get_subject_name(x), md, mem, &c->subject_canon,
-	    err) != 0 ||
+	if (dn_from_name(&c->subject, X509_get_subject_name(x), md, mem, &c->subject_canon, err) !=
+		0 ||
 	    dn_from_name(&c->issuer, X509_get_issuer_name(x), md, mem, &c->issuer_canon, err) != 0)
 		goto out;
 	c->not_before = cp_asn1_time(X509_get0_notBefore(x));
@@ -394,7 +393,8 @@ cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
 		memcpy(hex, sha256_hex, 65);
 	} else {
 		if (X509_digest(x, s->md, digest, &dlen) != 1 || dlen != 32)
-			return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot hash a certificate");
+			return cp_error_set_ossl(err, CERTPICK_ERR_PARSE,
+			    "cannot hash a certificate");
 		for (unsigned k = 0; k < 32; k++)
 			snprintf(hex + 2 * k, 3, "%02x", digest[k]);
 	}

@@ -13,7 +13,7 @@
 static const struct certpick_phase_support at_handshake = {
 	.reach = CERTPICK_REACH_ASKED,
 	.source = "RFC 5246 7.4.4, RFC 8446 4.3.2: a request in the handshake reaches every "
-	    "client",
+		  "client",
 };
 
 /* see certpick/select.h */
@@ -93,11 +93,12 @@ asked_outcome(struct certpick_selection *s, bool then_fails)
 static char *
 unreached_note(const struct certpick_selection *s, const char *answer)
 {
-	const char *what = s->reach == CERTPICK_REACH_FAILS ? "fails the connection" :
-	    "never asked";
+	const char *what =
+	    s->reach == CERTPICK_REACH_FAILS ? "fails the connection" : "never asked";
 	const char *how = s->phase == CERTPICK_PHASE_POST_HANDSHAKE ?
 	    "it does not offer TLS 1.3 post-handshake auth" :
-	    s->reach == CERTPICK_REACH_FAILS ? "it refuses TLS 1.2 renegotiation" :
+	    s->reach == CERTPICK_REACH_FAILS ?
+	    "it refuses TLS 1.2 renegotiation" :
 	    "it does not act on the TLS 1.2 renegotiation request";
 
 	return cp_asprintf("%s (%s)%s%s; if it were asked: %s", what, how,
@@ -141,12 +142,12 @@ unreached(struct certpick_selection *s, const struct certpick_phase_support *ps,
 {
 	/* the probe's answer is what a client that offers no PHA gets; after a
 	 * refused or ignored renegotiation there is no HTTP answer */
-	const char *answer = opts != NULL && s->reach == CERTPICK_REACH_NOT_OFFERED ?
-	    opts->server_answer : NULL;
+	const char *answer =
+	    opts != NULL && s->reach == CERTPICK_REACH_NOT_OFFERED ? opts->server_answer : NULL;
 	char *note;
 
 	s->outcome = s->reach == CERTPICK_REACH_FAILS ? CERTPICK_OUTCOME_FAILS_CONNECTION :
-	    CERTPICK_OUTCOME_NEVER_ASKED;
+							CERTPICK_OUTCOME_NEVER_ASKED;
 	s->outcome_reason = unreached_reason(s->reach);
 	drop_picker_findings(&s->findings);
 	if ((note = unreached_note(s, answer)) == NULL)
@@ -154,9 +155,9 @@ unreached(struct certpick_selection *s, const struct certpick_phase_support *ps,
 	free(s->note);
 	s->note = note;
 	if (cp_findings_add(&s->findings, s->outcome_reason, "%s%s%s%s",
-	    ps->setting ? "client setting: " : "no client setting changes it",
-	    ps->setting ? ps->setting : "", answer ? "; the server answers " : "",
-	    answer ? answer : "") != 0)
+		ps->setting ? "client setting: " : "no client setting changes it",
+		ps->setting ? ps->setting : "", answer ? "; the server answers " : "",
+		answer ? answer : "") != 0)
 		return -1;
 	first_finding(&s->findings);
 	for (size_t i = 0; i < s->n; i++) {
@@ -164,7 +165,7 @@ unreached(struct certpick_selection *s, const struct certpick_phase_support *ps,
 			continue;
 		s->v[i].verdict = CERTPICK_VERDICT_ELIGIBLE;
 		if (cp_findings_add(&s->v[i].reasons, s->outcome_reason,
-		    "it would be sent if the request reached the client") != 0)
+			"it would be sent if the request reached the client") != 0)
 			return -1;
 	}
 	s->chosen = s->auto_choice = -1;

@@ -38,10 +38,10 @@
 
 enum conn_state {
 	CS_HANDSHAKE = 0,
-	CS_REQUEST,	/* waiting for or reading a request */
-	CS_AUTH,	/* per-path renegotiation or PHA in flight */
-	CS_WRITE,	/* sending the answer */
-	CS_DEAD,	/* could not answer: conn_drive closes it */
+	CS_REQUEST, /* waiting for or reading a request */
+	CS_AUTH,    /* per-path renegotiation or PHA in flight */
+	CS_WRITE,   /* sending the answer */
+	CS_DEAD,    /* could not answer: conn_drive closes it */
 };
 
 struct conn {
@@ -53,20 +53,20 @@ struct conn {
 	struct timespec deadline;
 	enum conn_state state;
 	struct cp_http_req req;
-	char *pending;			/* bytes read past the current request */
+	char *pending; /* bytes read past the current request */
 	size_t pending_len;
 	char *out;
 	size_t out_len, out_off;
 	bool keep_alive;
 	bool first_request_done;
-	bool auth_sent;			/* PHA: the CertificateRequest went out */
-	bool pha_finished;		/* PHA: the client's Finished arrived */
-	char *auth_path;		/* the request waiting for the certificate */
-	short armed;			/* EV_READ or EV_WRITE the event waits for; 0 none */
-	bool wait_readable;		/* wait for bytes before the next SSL_read */
+	bool auth_sent;	    /* PHA: the CertificateRequest went out */
+	bool pha_finished;  /* PHA: the client's Finished arrived */
+	char *auth_path;    /* the request waiting for the certificate */
+	short armed;	    /* EV_READ or EV_WRITE the event waits for; 0 none */
+	bool wait_readable; /* wait for bytes before the next SSL_read */
 	enum certpick_serve_asked asked;
 	struct cp_verify_log vlog;
-	size_t chain_sent;		/* certificates the client sent, before trim_peer_chain */
+	size_t chain_sent; /* certificates the client sent, before trim_peer_chain */
 	char peer[64];
 };
 
@@ -115,8 +115,7 @@ struct certpick_serve {
 static void conn_drive(struct conn *c);
 static void conn_close(struct conn *c);
 
-static void CERTPICK_PRINTF(2, 3)
-trace(struct certpick_serve *srv, const char *fmt, ...)
+static void CERTPICK_PRINTF(2, 3) trace(struct certpick_serve *srv, const char *fmt, ...)
 {
 	va_list ap;
 	char line[512];
@@ -148,9 +147,11 @@ conn_event(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	if (what & EV_TIMEOUT) {
-		trace(c->srv, "%s: timeout in %s", c->peer, c->state == CS_HANDSHAKE ? "handshake" :
-		    c->state == CS_REQUEST ? (c->req.started ? "request" : "idle wait") :
-		    c->state == CS_AUTH ? "certificate request" : "write");
+		trace(c->srv, "%s: timeout in %s", c->peer,
+		    c->state == CS_HANDSHAKE   ? "handshake" :
+			c->state == CS_REQUEST ? (c->req.started ? "request" : "idle wait") :
+			c->state == CS_AUTH    ? "certificate request" :
+						 "write");
 		conn_close(c);
 		return;
 	}
@@ -257,8 +258,9 @@ is_trusted_intermediate(X509_STORE_CTX *xs, int code, X509 *x)
 {
 	STACK_OF(X509_OBJECT) *objs;
 
-	if (x == NULL || (code != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT &&
-	    code != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) ||
+	if (x == NULL ||
+	    (code != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT &&
+		code != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) ||
 	    (X509_get_extension_flags(x) & EXFLAG_SS) != 0)
 		return false;
 	objs = X509_STORE_get0_objects(X509_STORE_CTX_get0_store(xs));
@@ -281,14 +283,15 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	if (c == NULL)
 		return ok;
 	c->vlog.ran = true;
-	if (!ok && crl_missing_allowed(c->srv, X509_STORE_CTX_get_error(xs),
-	    X509_STORE_CTX_get_error_depth(xs)))
+	if (!ok &&
+	    crl_missing_allowed(c->srv, X509_STORE_CTX_get_error(xs),
+		X509_STORE_CTX_get_error_depth(xs)))
 		return 1;
 	if (!ok) {
 		X509 *x = X509_STORE_CTX_get_current_cert(xs);
 		int code = X509_STORE_CTX_get_error(xs);
-		struct cp_verify_error *e = cp_verify_log_add(&c->vlog, code,
-		    X509_STORE_CTX_get_error_depth(xs), x);
+		struct cp_verify_error *e =
+		    cp_verify_log_add(&c->vlog, code, X509_STORE_CTX_get_error_depth(xs), x);
 
 		if (e != NULL && is_trusted_intermediate(xs, code, x))
 			e->anchor_not_root = true;
@@ -348,8 +351,7 @@ app_verify_cb(X509_STORE_CTX *xs, void *arg)
 
 /* PHA: the client's Finished ends its answer to our CertificateRequest. */
 static void
-msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
-    void *arg)
+msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
 {
 	struct conn *c = SSL_get_app_data(ssl);
 
@@ -404,9 +406,11 @@ conn_answer(struct conn *c, int status, const char *ctype, const char *body,
 		snprintf(extra + l, sizeof(extra) - l, "X-Certpick-Reason: %s\r\n",
 		    certpick_reason_id(r->reason));
 	}
-	hdr = cp_asprintf("HTTP/1.1 %d %s\r\nServer: certpick\r\nContent-Type: %s\r\n"
+	hdr = cp_asprintf(
+	    "HTTP/1.1 %d %s\r\nServer: certpick\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n%sConnection: %s\r\n\r\n",
-	    status, status_text(status), ctype, blen, extra, c->keep_alive ? "keep-alive" : "close");
+	    status, status_text(status), ctype, blen, extra,
+	    c->keep_alive ? "keep-alive" : "close");
 	if (hdr == NULL)
 		return -1;
 	free(c->out);
@@ -464,8 +468,7 @@ conn_answer_error(struct conn *c, int status)
 
 /* Build the report for the current request and queue the answer. */
 static void
-conn_answer_report(struct conn *c, char *path, bool protected_path,
-    enum certpick_reason override)
+conn_answer_report(struct conn *c, char *path, bool protected_path, enum certpick_reason override)
 {
 	struct certpick_serve *srv = c->srv;
 	struct certpick_serve_report r;
@@ -511,8 +514,8 @@ conn_answer_report(struct conn *c, char *path, bool protected_path,
 		if ((body = nl) == NULL)
 			goto fail;
 	}
-	if (conn_answer(c, status, r.json ? "application/json" : "text/html; charset=utf-8",
-	    body, &r, head) != 0)
+	if (conn_answer(c, status, r.json ? "application/json" : "text/html; charset=utf-8", body,
+		&r, head) != 0)
 		goto fail;
 	log_report(srv, &r);
 	free(body);
@@ -537,7 +540,8 @@ conn_start_auth(struct conn *c, char *path)
 		SSL_set_verify(c->ssl, mode, verify_cb);
 		if (SSL_verify_client_post_handshake(c->ssl) != 1) {
 			ERR_clear_error();
-			trace(c->srv, "%s: %s: client did not offer post-handshake auth", c->peer, path);
+			trace(c->srv, "%s: %s: client did not offer post-handshake auth", c->peer,
+			    path);
 			conn_answer_report(c, path, true, CERTPICK_REASON_SRV_PHA_NOT_OFFERED);
 			return;
 		}
@@ -627,7 +631,8 @@ conn_handshake_failed(struct conn *c)
 	X509 *leaf = NULL;
 
 	trace(c->srv, "%s: handshake failed: %s", c->peer,
-	    e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?" : "connection closed");
+	    e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?" :
+		"connection closed");
 	if (!c->srv->fail_handshake || (!no_cert && c->vlog.n == 0))
 		return;
 	for (size_t i = 0; i < c->vlog.n && leaf == NULL; i++)
@@ -638,8 +643,7 @@ conn_handshake_failed(struct conn *c)
 	report_base(c, &r);
 	r.protected_path = true;
 	r.status = 0;
-	if (cp_serve_report_fill(&r, no_cert ? NULL : leaf, NULL, &c->vlog,
-	    c->srv->have_crl) == 0)
+	if (cp_serve_report_fill(&r, no_cert ? NULL : leaf, NULL, &c->vlog, c->srv->have_crl) == 0)
 		log_report(c->srv, &r);
 	certpick_serve_report_release(&r);
 }
@@ -707,7 +711,8 @@ conn_drive(struct conn *c)
 				return;
 			}
 			c->asked = c->srv->auth == CERTPICK_SERVE_AUTH_NONE ?
-			    CERTPICK_SERVE_ASKED_NEVER : CERTPICK_SERVE_ASKED_HANDSHAKE;
+			    CERTPICK_SERVE_ASKED_NEVER :
+			    CERTPICK_SERVE_ASKED_HANDSHAKE;
 			c->state = CS_REQUEST;
 			c->wait_readable = true;
 			now_plus(&c->deadline, c->srv->hdr_ms);
@@ -787,15 +792,13 @@ conn_drive(struct conn *c)
 				return;
 			}
 			if ((n = SSL_write(c->ssl, c->out + c->out_off,
-			    (int)(c->out_len - c->out_off))) <= 0) {
+				 (int)(c->out_len - c->out_off))) <= 0) {
 				conn_blocked(c, n);
 				return;
 			}
 			c->out_off += (size_t)n;
 			break;
-		default:
-			conn_close(c);
-			return;
+		default: conn_close(c); return;
 		}
 	}
 }
@@ -806,7 +809,7 @@ peer_name(const struct sockaddr *sa, socklen_t len, char *out, size_t size)
 	char host[NI_MAXHOST], port[NI_MAXSERV];
 
 	if (getnameinfo(sa, len, host, sizeof(host), port, sizeof(port),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		snprintf(out, size, "?");
 		return;
 	}
@@ -814,8 +817,7 @@ peer_name(const struct sockaddr *sa, socklen_t len, char *out, size_t size)
 }
 
 static void
-accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
-    void *arg)
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct certpick_serve *srv = arg;
 	struct conn *c;
@@ -905,7 +907,7 @@ parse_listen(const char *spec, char *host, size_t hsize, char *port, size_t psiz
 		memcpy(host, spec, (size_t)(colon - spec));
 		host[colon - spec] = '\0';
 		if (strchr(host, ':') != NULL)
-			return -1;	/* IPv6 needs brackets */
+			return -1; /* IPv6 needs brackets */
 	}
 	if (colon[1] == '\0' || strlen(colon + 1) >= psize ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
@@ -951,7 +953,7 @@ add_listener(struct certpick_serve *srv, const char *spec, struct certpick_error
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
 		peer_name((struct sockaddr *)&ss, sslen, l->addr, sizeof(l->addr));
 	if ((l->lev = evconnlistener_new(srv->base, accept_cb, srv,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd)) == NULL) {
+		 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd)) == NULL) {
 		srv->n_listeners--;
 		cp_error_set(err, CERTPICK_ERR_INTERNAL, "cannot watch '%s'", spec);
 		goto out;
@@ -995,10 +997,11 @@ setup_identity(struct certpick_serve *srv, const struct certpick_serve_options *
 		if ((pki = cp_serve_identity_new(time(NULL), err)) == NULL)
 			goto out;
 		if (SSL_CTX_use_certificate(srv->ctx,
-		    certpick_pki_get0_x509(pki, CP_SERVE_IDENTITY)) != 1 ||
+			certpick_pki_get0_x509(pki, CP_SERVE_IDENTITY)) != 1 ||
 		    SSL_CTX_use_PrivateKey(srv->ctx,
-		    certpick_pki_get0_pkey(pki, CP_SERVE_IDENTITY)) != 1) {
-			cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot use throwaway identity");
+			certpick_pki_get0_pkey(pki, CP_SERVE_IDENTITY)) != 1) {
+			cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL,
+			    "cannot use throwaway identity");
 			goto out;
 		}
 		srv->generated = true;
@@ -1061,7 +1064,7 @@ setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	if ((names = names_to_send(o, trust, err)) == NULL)
 		goto out;
 	if ((srv->ca_names = cp_calloc((size_t)sk_X509_NAME_num(names) + 1,
-	    sizeof(*srv->ca_names))) == NULL) {
+		 sizeof(*srv->ca_names))) == NULL) {
 		cp_error_nomem(err);
 		goto out;
 	}
@@ -1069,7 +1072,8 @@ setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
 		unsigned char *der = NULL;
 		int len = i2d_X509_NAME(sk_X509_NAME_value(names, i), &der);
 
-		if (len < 0 || certpick_dn_init_der(&srv->ca_names[i], der, (size_t)len, err) != 0) {
+		if (len < 0 ||
+		    certpick_dn_init_der(&srv->ca_names[i], der, (size_t)len, err) != 0) {
 			OPENSSL_free(der);
 			goto out;
 		}
@@ -1077,7 +1081,7 @@ setup_trust(struct certpick_serve *srv, const struct certpick_serve_options *o,
 		srv->n_ca_names++;
 	}
 	if (cp_serve_certreq_size(srv->ca_names, srv->n_ca_names, &srv->certreq_size,
-	    &srv->findings) != 0) {
+		&srv->findings) != 0) {
 		cp_error_nomem(err);
 		goto out;
 	}
@@ -1141,8 +1145,9 @@ setup_ctx(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	 * NO_AUTO_CHAIN: send exactly the chain in --cert, as nginx and Apache do,
 	 * instead of rebuilding it from the client trust store on every handshake.
 	 */
-	SSL_CTX_set_mode(srv->ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
+	SSL_CTX_set_mode(srv->ctx,
+	    SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
 	if (o->auth != CERTPICK_SERVE_AUTH_NONE)
 		mode = SSL_VERIFY_PEER;
 	if (o->auth == CERTPICK_SERVE_AUTH_REQUIRE && o->fail_handshake)

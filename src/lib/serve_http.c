@@ -102,7 +102,8 @@ on_header_value(http_parser *p, const char *at, size_t len)
 		r->field_done = true;
 		r->field_is_accept = strcmp(r->field, "accept") == 0;
 		/* RFC 9110 5.3: a repeated field is the same as a comma-joined list */
-		if (r->field_is_accept && r->accept_len > 0 && r->accept_len < CP_SERVE_MAX_ACCEPT) {
+		if (r->field_is_accept && r->accept_len > 0 &&
+		    r->accept_len < CP_SERVE_MAX_ACCEPT) {
 			r->accept[r->accept_len++] = ',';
 			r->accept[r->accept_len] = '\0';
 		}
@@ -352,7 +353,8 @@ qvalue(const char *params, const char *end)
 			p++;
 			if (p < end && *p == '.') {
 				p++;
-				for (int k = 0; k < 3 && p < end && isdigit((unsigned char)*p); k++, p++) {
+				for (int k = 0; k < 3 && p < end && isdigit((unsigned char)*p);
+				     k++, p++) {
 					scale /= 10;
 					q += (*p - '0') * scale;
 				}

@@ -24,9 +24,9 @@
 
 /* serve_http.c: one HTTP/1.1 request, fed in pieces. */
 enum cp_http_state {
-	CP_HTTP_MORE = 0,	/* need more bytes */
-	CP_HTTP_DONE,		/* a whole request (headers and body) arrived */
-	CP_HTTP_ERROR,		/* error_status says which answer (400, 413, 431, 501) */
+	CP_HTTP_MORE = 0, /* need more bytes */
+	CP_HTTP_DONE,	  /* a whole request (headers and body) arrived */
+	CP_HTTP_ERROR,	  /* error_status says which answer (400, 413, 431, 501) */
 };
 
 struct cp_http_req {
@@ -34,18 +34,18 @@ struct cp_http_req {
 	enum cp_http_state state;
 	int error_status;
 	size_t max_header, max_body;
-	size_t header_bytes;	/* request line + headers so far */
+	size_t header_bytes; /* request line + headers so far */
 	size_t body_bytes;
-	bool started;		/* at least one byte of this request arrived */
+	bool started; /* at least one byte of this request arrived */
 	bool keep_alive;
 	char method[16];
-	char *url;		/* owned, NUL-terminated */
+	char *url; /* owned, NUL-terminated */
 	size_t url_len;
-	char *accept;		/* owned; the Accept header (joined when repeated) */
+	char *accept; /* owned; the Accept header (joined when repeated) */
 	size_t accept_len;
-	char field[16];		/* the current header name, lowercased, truncated */
+	char field[16]; /* the current header name, lowercased, truncated */
 	size_t field_len;
-	bool field_done;	/* the current name is complete (value bytes follow) */
+	bool field_done; /* the current name is complete (value bytes follow) */
 	bool field_is_accept;
 };
 
@@ -108,15 +108,15 @@ struct certpick_pki;
 struct certpick_pki *cp_serve_identity_new(time_t now, struct certpick_error *err);
 
 /* serve_verdict.c: what the verify callback recorded, and the verdict. */
-#define CP_SERVE_CHAIN_SHOWN 10		/* certificates of the chain in a report, at most */
-#define CP_SERVE_CHAIN_SHOWN_BYTES 16384	/* DER of those after the leaf, at most */
+#define CP_SERVE_CHAIN_SHOWN 10		 /* certificates of the chain in a report, at most */
+#define CP_SERVE_CHAIN_SHOWN_BYTES 16384 /* DER of those after the leaf, at most */
 /* CA certificates between the leaf and the trust anchor, at most (OpenSSL: 100) */
 #define CP_SERVE_VERIFY_DEPTH 8
 #define CP_SERVE_MAX_VERIFY_ERRORS 8
 struct cp_verify_error {
-	int code;	/* X509_V_ERR_* */
+	int code; /* X509_V_ERR_* */
 	int depth;
-	X509 *cert;	/* the certificate it is about; owned reference; may be NULL */
+	X509 *cert; /* the certificate it is about; owned reference; may be NULL */
 	/*
 	 * cert's issuer was not found, and cert is a CA of the trust store that
 	 * is not a root: the server trusts only an intermediate.
@@ -127,7 +127,7 @@ struct cp_verify_error {
 struct cp_verify_log {
 	size_t n;
 	struct cp_verify_error v[CP_SERVE_MAX_VERIFY_ERRORS];
-	bool ran;	/* the callback ran (a certificate arrived and was verified) */
+	bool ran; /* the callback ran (a certificate arrived and was verified) */
 };
 
 /*

@@ -20,11 +20,10 @@ cert_json(const struct certpick_serve_cert *c)
 {
 	char nb[32], na[32];
 
-	return json_pack("{s:o, s:o, s:s, s:s, s:s, s:s}",
-	    "subject", certpick_json_dn(&c->subject), "issuer", certpick_json_dn(&c->issuer),
-	    "sha256", c->sha256, "serial", c->serial,
-	    "not_before", cp_iso8601(c->not_before, nb, sizeof(nb)),
-	    "not_after", cp_iso8601(c->not_after, na, sizeof(na)));
+	return json_pack("{s:o, s:o, s:s, s:s, s:s, s:s}", "subject", certpick_json_dn(&c->subject),
+	    "issuer", certpick_json_dn(&c->issuer), "sha256", c->sha256, "serial", c->serial,
+	    "not_before", cp_iso8601(c->not_before, nb, sizeof(nb)), "not_after",
+	    cp_iso8601(c->not_after, na, sizeof(na)));
 }
 
 static const char *title_for(const struct certpick_serve_report *r);
@@ -46,24 +45,25 @@ report_json(const struct certpick_serve_report *r)
 			json_array_append_new(chain, cert_json(&r->chain[i]));
 		if (cc == NULL || chain == NULL || json_object_set_new(cc, "chain", chain) != 0 ||
 		    json_object_set_new(cc, "chain_omitted",
-		    json_integer((json_int_t)r->n_chain_omitted)) != 0)
+			json_integer((json_int_t)r->n_chain_omitted)) != 0)
 			goto fail;
 	}
 	for (int i = 0; i < CERTPICK_SERVE_RULE__COUNT; i++)
-		json_array_append_new(rules, json_pack("{s:s, s:s, s:s}",
-		    "id", certpick_serve_rule_id((enum certpick_serve_rule)i),
-		    "result", certpick_serve_rule_state_name(r->rules[i]),
-		    "text", certpick_serve_rule_text((enum certpick_serve_rule)i)));
+		json_array_append_new(rules,
+		    json_pack("{s:s, s:s, s:s}", "id",
+			certpick_serve_rule_id((enum certpick_serve_rule)i), "result",
+			certpick_serve_rule_state_name(r->rules[i]), "text",
+			certpick_serve_rule_text((enum certpick_serve_rule)i)));
 	for (size_t i = 0; i < r->n_ca_names; i++)
 		json_array_append_new(names, certpick_json_dn(&r->ca_names[i]));
-	asked = json_pack("{s:s, s:o}", "when", certpick_serve_asked_name(r->asked),
-	    "ca_names", names);
+	asked =
+	    json_pack("{s:s, s:o}", "when", certpick_serve_asked_name(r->asked), "ca_names", names);
 	names = NULL;
 	json_object_set_new(o, "schema", json_integer(1));
 	json_object_set_new(o, "status", json_integer(r->status));
 	json_object_set_new(o, "substatus", certpick_json_text(r->substatus));
-	json_object_set_new(o, "reason", r->has_reason ?
-	    certpick_json_text(certpick_reason_id(r->reason)) : json_null());
+	json_object_set_new(o, "reason",
+	    r->has_reason ? certpick_json_text(certpick_reason_id(r->reason)) : json_null());
 	json_object_set_new(o, "time", certpick_json_text(cp_iso8601(r->time, tb, sizeof(tb))));
 	json_object_set_new(o, "peer", certpick_json_text(r->peer));
 	json_object_set_new(o, "method", certpick_json_text(r->method));
@@ -75,7 +75,8 @@ report_json(const struct certpick_serve_report *r)
 	json_object_set_new(o, "rules", rules);
 	rules = NULL;
 	json_object_set_new(o, "findings", certpick_json_findings(&r->findings));
-	json_object_set_new(o, "title", certpick_json_text(title_for(r)));	/* the HTML page's <title> */
+	json_object_set_new(o, "title",
+	    certpick_json_text(title_for(r))); /* the HTML page's <title> */
 	json_object_set_new(o, "advice", certpick_json_text(r->advice));
 	json_object_set_new(o, "asked_for", asked);
 	return o;
@@ -132,7 +133,7 @@ title_for(const struct certpick_serve_report *r)
 		return "403.17 Forbidden: client certificate has expired or is not yet valid";
 	if (r->status == 200)
 		return r->n_chain > 0 && !r->has_reason ? "200 OK: client certificate accepted" :
-		    "200 OK";
+							  "200 OK";
 	return "Request refused";
 }
 
@@ -154,7 +155,8 @@ h_chain(struct cp_buf *h, const struct certpick_serve_report *r)
 		cp_buf_printf(h, "<p>None: the client sent no certificate.</p>\n");
 		return;
 	}
-	cp_buf_printf(h, "<table><tr><th>#</th><th>subject</th><th>issuer</th><th>valid</th>"
+	cp_buf_printf(h,
+	    "<table><tr><th>#</th><th>subject</th><th>issuer</th><th>valid</th>"
 	    "<th>SHA-256</th></tr>\n");
 	for (size_t i = 0; i < r->n_chain; i++) {
 		const struct certpick_serve_cert *c = &r->chain[i];
@@ -163,13 +165,15 @@ h_chain(struct cp_buf *h, const struct certpick_serve_report *r)
 		h_dn(h, &c->subject);
 		cp_buf_add(h, "</td><td>", 9);
 		h_dn(h, &c->issuer);
-		cp_buf_printf(h, "</td><td>%s to %s</td><td><code class=\"fp\">%s</code></td></tr>\n",
-		    cp_iso8601(c->not_before, nb, sizeof(nb)), cp_iso8601(c->not_after, na, sizeof(na)),
-		    c->sha256);
+		cp_buf_printf(h,
+		    "</td><td>%s to %s</td><td><code class=\"fp\">%s</code></td></tr>\n",
+		    cp_iso8601(c->not_before, nb, sizeof(nb)),
+		    cp_iso8601(c->not_after, na, sizeof(na)), c->sha256);
 	}
 	cp_buf_printf(h, "</table>\n");
 	if (r->n_chain_omitted > 0)
-		cp_buf_printf(h, "<p>And %zu more certificate(s) sent, not shown.</p>\n", r->n_chain_omitted);
+		cp_buf_printf(h, "<p>And %zu more certificate(s) sent, not shown.</p>\n",
+		    r->n_chain_omitted);
 }
 
 static void
@@ -196,7 +200,8 @@ h_findings(struct cp_buf *h, const struct certpick_serve_report *r)
 	for (size_t i = 0; i < r->findings.n; i++) {
 		const struct certpick_finding *f = &r->findings.v[i];
 
-		cp_buf_printf(h, "<li><b>%s</b> <code>%s</code>: ", certpick_severity_name(f->severity),
+		cp_buf_printf(h,
+		    "<li><b>%s</b> <code>%s</code>: ", certpick_severity_name(f->severity),
 		    certpick_reason_id(f->reason));
 		h_text(h, certpick_reason_text(f->reason));
 		if (f->detail != NULL) {
@@ -217,7 +222,8 @@ h_asked(struct cp_buf *h, const struct certpick_serve_report *r)
 	cp_buf_printf(h, "<h2>What this server asked for</h2>\n<p>When: <code>%s</code>. ",
 	    certpick_serve_asked_name(r->asked));
 	if (r->n_ca_names == 0) {
-		cp_buf_printf(h, "CA names: none (an empty list: clients may offer any certificate).</p>\n");
+		cp_buf_printf(h,
+		    "CA names: none (an empty list: clients may offer any certificate).</p>\n");
 		return;
 	}
 	cp_buf_printf(h, "CA names (%zu):</p>\n<ul>\n", r->n_ca_names);
@@ -237,10 +243,12 @@ certpick_serve_report_html(const struct certpick_serve_report *r)
 	const char *title = title_for(r);
 	bool ok = r->status == 200;
 
-	cp_buf_printf(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	cp_buf_printf(&h,
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<title>");
 	h_text(&h, title);
-	cp_buf_printf(&h, "</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;"
+	cp_buf_printf(&h,
+	    "</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;"
 	    "padding:0 1em;color:#222}h1{font-size:1.5em;padding:.5em;border-radius:4px;"
 	    "background:%s}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
 	    "padding:.3em;text-align:left;vertical-align:top;font-size:.9em}"
@@ -257,16 +265,18 @@ certpick_serve_report_html(const struct certpick_serve_report *r)
 	h_text(&h, r->path);
 	cp_buf_printf(&h, "</code> over %s from <code>", r->tls_version ? r->tls_version : "?");
 	h_text(&h, r->peer);
-	cp_buf_printf(&h, "</code>; this path is %s.", r->protected_path ? "protected" :
-	    "not protected");
+	cp_buf_printf(&h, "</code>; this path is %s.",
+	    r->protected_path ? "protected" : "not protected");
 	if (r->has_reason)
-		cp_buf_printf(&h, " Reason: <code id=\"reason\">%s</code>.", certpick_reason_id(r->reason));
+		cp_buf_printf(&h, " Reason: <code id=\"reason\">%s</code>.",
+		    certpick_reason_id(r->reason));
 	cp_buf_printf(&h, "</p>\n");
 	h_findings(&h, r);
 	h_chain(&h, r);
 	h_rules(&h, r);
 	h_asked(&h, r);
-	cp_buf_printf(&h, "<p><small>certpick serve: a diagnostic server. Ask for JSON with "
+	cp_buf_printf(&h,
+	    "<p><small>certpick serve: a diagnostic server. Ask for JSON with "
 	    "<code>Accept: application/json</code>.</small></p>\n</body></html>\n");
-	return cp_buf_release(&h);	/* NULL when out of memory */
+	return cp_buf_release(&h); /* NULL when out of memory */
 }

@@ -132,11 +132,11 @@ cp_verify_log_clear(struct cp_verify_log *log)
 }
 
 enum error_class {
-	EC_TOO_LONG = 0,	/* deeper than CP_SERVE_VERIFY_DEPTH: nothing above was looked at */
-	EC_UNTRUSTED,		/* most telling first: nothing else matters if untrusted */
+	EC_TOO_LONG = 0, /* deeper than CP_SERVE_VERIFY_DEPTH: nothing above was looked at */
+	EC_UNTRUSTED,	 /* most telling first: nothing else matters if untrusted */
 	EC_REVOKED,
 	EC_VALIDITY,
-	EC_CA,		/* an issuer that is no CA: OpenSSL then fails its purpose too */
+	EC_CA, /* an issuer that is no CA: OpenSSL then fails its purpose too */
 	EC_PURPOSE,
 	EC_CRL,
 	EC_OTHER,
@@ -146,30 +146,24 @@ static enum error_class
 classify(int code)
 {
 	switch (code) {
-	case X509_V_ERR_CERT_CHAIN_TOO_LONG:
-		return EC_TOO_LONG;
+	case X509_V_ERR_CERT_CHAIN_TOO_LONG: return EC_TOO_LONG;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_CERT_UNTRUSTED:
-	case X509_V_ERR_CERT_REJECTED:
-		return EC_UNTRUSTED;
-	case X509_V_ERR_CERT_REVOKED:
-		return EC_REVOKED;
+	case X509_V_ERR_CERT_REJECTED: return EC_UNTRUSTED;
+	case X509_V_ERR_CERT_REVOKED: return EC_REVOKED;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 	case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
-	case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
-		return EC_VALIDITY;
+	case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD: return EC_VALIDITY;
 	case X509_V_ERR_INVALID_CA:
 	case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
-	case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-		return EC_CA;
+	case X509_V_ERR_PATH_LENGTH_EXCEEDED: return EC_CA;
 	case X509_V_ERR_INVALID_PURPOSE:
-	case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
-		return EC_PURPOSE;
+	case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE: return EC_PURPOSE;
 	case X509_V_ERR_UNABLE_TO_GET_CRL:
 	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
 	case X509_V_ERR_CRL_HAS_EXPIRED:
@@ -178,10 +172,8 @@ classify(int code)
 	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
 	case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
 	case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
-	case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
-		return EC_CRL;
-	default:
-		return EC_OTHER;
+	case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN: return EC_CRL;
+	default: return EC_OTHER;
 	}
 }
 
@@ -195,14 +187,15 @@ cp_serve_reason_for(int code, int depth)
 	case EC_REVOKED: return CERTPICK_REASON_REVOKED;
 	case EC_VALIDITY:
 		return code == X509_V_ERR_CERT_NOT_YET_VALID ||
-		    code == X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD ?
-		    CERTPICK_REASON_NOT_YET_VALID : CERTPICK_REASON_EXPIRED;
+			code == X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD ?
+		    CERTPICK_REASON_NOT_YET_VALID :
+		    CERTPICK_REASON_EXPIRED;
 	case EC_CA: return CERTPICK_REASON_CHAIN_INVALID;
 	case EC_PURPOSE:
 		if (code == X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE)
 			return CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE;
 		return depth == 0 ? CERTPICK_REASON_EKU_NO_CLIENT_AUTH :
-		    CERTPICK_REASON_CHAIN_NOT_CLIENT_AUTH;
+				    CERTPICK_REASON_CHAIN_NOT_CLIENT_AUTH;
 	case EC_CRL: return CERTPICK_REASON_SRV_CRL_UNAVAILABLE;
 	case EC_OTHER:
 	default: return CERTPICK_REASON_SRV_INVALID;
@@ -230,7 +223,8 @@ cp_serve_reason_of(const struct cp_verify_error *e)
 
 	if (r == CERTPICK_REASON_SRV_UNTRUSTED && e->anchor_not_root)
 		return CERTPICK_REASON_SRV_TRUST_INTERMEDIATE_ONLY;
-	if (r == CERTPICK_REASON_EKU_NO_CLIENT_AUTH && e->cert != NULL && ku_forbids_signing(e->cert))
+	if (r == CERTPICK_REASON_EKU_NO_CLIENT_AUTH && e->cert != NULL &&
+	    ku_forbids_signing(e->cert))
 		return CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE;
 	return r;
 }
@@ -241,8 +235,7 @@ substatus_for(enum certpick_reason r)
 	switch (r) {
 	case CERTPICK_REASON_SRV_NO_CERT:
 	case CERTPICK_REASON_SRV_PHA_NOT_OFFERED:
-	case CERTPICK_REASON_SRV_RENEGOTIATION_UNAVAILABLE:
-		return "403.7";
+	case CERTPICK_REASON_SRV_RENEGOTIATION_UNAVAILABLE: return "403.7";
 	case CERTPICK_REASON_REVOKED: return "403.13";
 	case CERTPICK_REASON_EXPIRED:
 	case CERTPICK_REASON_NOT_YET_VALID: return "403.17";
@@ -282,11 +275,11 @@ cp_serve_verdict(bool have_cert, const struct cp_verify_log *log, bool have_crl,
 	out->rules[CERTPICK_SERVE_RULE_VALIDITY] = STATE(EC_VALIDITY);
 	out->rules[CERTPICK_SERVE_RULE_PURPOSE] = STATE(EC_PURPOSE);
 	out->rules[CERTPICK_SERVE_RULE_WELL_FORMED] =
-	    fails[EC_OTHER] || fails[EC_CA] || fails[EC_TOO_LONG] ?
-	    CERTPICK_SERVE_RULE_FAIL : CERTPICK_SERVE_RULE_PASS;
+	    fails[EC_OTHER] || fails[EC_CA] || fails[EC_TOO_LONG] ? CERTPICK_SERVE_RULE_FAIL :
+								    CERTPICK_SERVE_RULE_PASS;
 	out->rules[CERTPICK_SERVE_RULE_NOT_REVOKED] = !have_crl ? CERTPICK_SERVE_RULE_SKIPPED :
-	    (fails[EC_REVOKED] || fails[EC_CRL]) ? CERTPICK_SERVE_RULE_FAIL :
-	    CERTPICK_SERVE_RULE_PASS;
+	    (fails[EC_REVOKED] || fails[EC_CRL])		? CERTPICK_SERVE_RULE_FAIL :
+								  CERTPICK_SERVE_RULE_PASS;
 #undef STATE
 	if (best < 0)
 		return;
@@ -353,14 +346,18 @@ sb_asked_for(struct cp_buf *b, const struct certpick_serve_report *r)
 	size_t shown = r->n_ca_names < 10 ? r->n_ca_names : 10;
 
 	if (r->n_ca_names == 0) {
-		cp_buf_printf(b, "this server names no CA (like IIS with SendTrustedIssuerList=0), so "
+		cp_buf_printf(b,
+		    "this server names no CA (like IIS with SendTrustedIssuerList=0), so "
 		    "clients may offer any client certificate they have");
 		return;
 	}
 	cp_buf_printf(b, "it asked for a certificate issued by ");
 	for (size_t i = 0; i < shown; i++)
-		cp_buf_printf(b, "%s'%s'", i == 0 ? "" : i + 1 == shown && shown == r->n_ca_names ?
-		    " or " : ", ", r->ca_names[i].rfc4514 ? r->ca_names[i].rfc4514 : "?");
+		cp_buf_printf(b, "%s'%s'",
+		    i == 0					 ? "" :
+			i + 1 == shown && shown == r->n_ca_names ? " or " :
+								   ", ",
+		    r->ca_names[i].rfc4514 ? r->ca_names[i].rfc4514 : "?");
 	if (shown < r->n_ca_names)
 		cp_buf_printf(b, " and %zu more", r->n_ca_names - shown);
 }
@@ -391,16 +388,19 @@ add_finding(struct certpick_findings *f, const struct cp_verify_error *e)
 	switch (r) {
 	case CERTPICK_REASON_SRV_UNTRUSTED:
 	case CERTPICK_REASON_SRV_TRUST_INTERMEDIATE_ONLY:
-		ret = cp_findings_add(f, r, "'%s' was issued by '%s', which is not trusted here (%s)",
-		    subj ? subj : "?", iss ? iss : "?", X509_verify_cert_error_string(e->code));
+		ret =
+		    cp_findings_add(f, r, "'%s' was issued by '%s', which is not trusted here (%s)",
+			subj ? subj : "?", iss ? iss : "?", X509_verify_cert_error_string(e->code));
 		break;
 	case CERTPICK_REASON_EXPIRED:
 		ret = cp_findings_add(f, r, "'%s' expired at %s", subj ? subj : "?",
-		    cp_iso8601(e->cert ? cp_asn1_time(X509_get0_notAfter(e->cert)) : 0, tb, sizeof(tb)));
+		    cp_iso8601(e->cert ? cp_asn1_time(X509_get0_notAfter(e->cert)) : 0, tb,
+			sizeof(tb)));
 		break;
 	case CERTPICK_REASON_NOT_YET_VALID:
 		ret = cp_findings_add(f, r, "'%s' is not valid before %s", subj ? subj : "?",
-		    cp_iso8601(e->cert ? cp_asn1_time(X509_get0_notBefore(e->cert)) : 0, tb, sizeof(tb)));
+		    cp_iso8601(e->cert ? cp_asn1_time(X509_get0_notBefore(e->cert)) : 0, tb,
+			sizeof(tb)));
 		break;
 	default:
 		ret = cp_findings_add(f, r, "%s at depth %d ('%s')",
@@ -421,9 +421,11 @@ advice_invalid(struct cp_buf *b, const struct cp_verify_error *e, const char *su
 		    certpick_reason_hint(CERTPICK_REASON_SRV_INVALID));
 		return;
 	}
-	cp_buf_printf(b, "The chain of your certificate '%s' is deeper than this server verifies (%d CA "
+	cp_buf_printf(b,
+	    "The chain of your certificate '%s' is deeper than this server verifies (%d CA "
 	    "certificates below the trusted one at most), so it was not followed to a CA this "
-	    "server trusts. Use a certificate from a shorter chain.", subj, CP_SERVE_VERIFY_DEPTH);
+	    "server trusts. Use a certificate from a shorter chain.",
+	    subj, CP_SERVE_VERIFY_DEPTH);
 }
 
 static void
@@ -432,11 +434,12 @@ advice_intermediate_only(struct cp_buf *b, const struct cp_verify_error *e, cons
 	char *ca = e && e->cert ? name_text(X509_get_subject_name(e->cert)) : NULL;
 	char *root = e && e->cert ? name_text(X509_get_issuer_name(e->cert)) : NULL;
 
-	cp_buf_printf(b, "This server trusts only an intermediate: your certificate '%s' leads to "
+	cp_buf_printf(b,
+	    "This server trusts only an intermediate: your certificate '%s' leads to "
 	    "'%s', which is in its trust store, but the root above it ('%s') is not, and the "
 	    "server does not accept a chain that ends below a root. Your certificate is not at "
-	    "fault: the server's trust store needs that root.", subj, ca ? ca : "?",
-	    root ? root : "?");
+	    "fault: the server's trust store needs that root.",
+	    subj, ca ? ca : "?", root ? root : "?");
 	free(ca);
 	free(root);
 }
@@ -453,10 +456,11 @@ advice_chain_invalid(struct cp_buf *b, const struct cp_verify_error *e, const ch
 		return;
 	}
 	ca = name_text(X509_get_subject_name(e->cert));
-	cp_buf_printf(b, "'%s' signed a certificate of your chain but may not act as a CA (%s: it "
+	cp_buf_printf(b,
+	    "'%s' signed a certificate of your chain but may not act as a CA (%s: it "
 	    "needs basicConstraints CA:TRUE and keyUsage keyCertSign). Your certificate '%s' "
-	    "must be issued by a real CA.", ca ? ca : "?", X509_verify_cert_error_string(e->code),
-	    subj);
+	    "must be issued by a real CA.",
+	    ca ? ca : "?", X509_verify_cert_error_string(e->code), subj);
 	free(ca);
 }
 
@@ -467,14 +471,18 @@ advice_revoked(struct cp_buf *b, const struct certpick_serve_report *r,
 	char *ca;
 
 	if (main_err == NULL || main_err->depth == 0 || main_err->cert == NULL) {
-		cp_buf_printf(b, "Your certificate '%s' (serial %s) was revoked by its CA. Request a new "
-		    "one.", subj, r->n_chain > 0 ? r->chain[0].serial : "?");
+		cp_buf_printf(b,
+		    "Your certificate '%s' (serial %s) was revoked by its CA. Request a new "
+		    "one.",
+		    subj, r->n_chain > 0 ? r->chain[0].serial : "?");
 		return;
 	}
 	ca = name_text(X509_get_subject_name(main_err->cert));
-	cp_buf_printf(b, "The CA certificate '%s' in the chain of your certificate '%s' was revoked by "
+	cp_buf_printf(b,
+	    "The CA certificate '%s' in the chain of your certificate '%s' was revoked by "
 	    "its issuer, so nothing it issued is accepted. Request a certificate from a CA that "
-	    "is not revoked.", ca ? ca : "?", subj);
+	    "is not revoked.",
+	    ca ? ca : "?", subj);
 	free(ca);
 }
 
@@ -482,54 +490,61 @@ static void
 advice_refused(struct cp_buf *b, const struct certpick_serve_report *r,
     const struct cp_verify_error *main_err, enum certpick_reason reason)
 {
-	const char *subj = r->n_chain > 0 && r->chain[0].subject.rfc4514 ?
-	    r->chain[0].subject.rfc4514 : "?";
+	const char *subj =
+	    r->n_chain > 0 && r->chain[0].subject.rfc4514 ? r->chain[0].subject.rfc4514 : "?";
 	char *iss = NULL;
 	char tb[32];
 
 	switch (reason) {
 	case CERTPICK_REASON_SRV_UNTRUSTED:
-		iss = main_err && main_err->cert ?
-		    name_text(X509_get_issuer_name(main_err->cert)) : NULL;
-		cp_buf_printf(b, "Your certificate '%s' was issued by '%s', which this server does not "
-		    "trust; ", subj, iss ? iss : "?");
+		iss = main_err && main_err->cert ? name_text(X509_get_issuer_name(main_err->cert)) :
+						   NULL;
+		cp_buf_printf(b,
+		    "Your certificate '%s' was issued by '%s', which this server does not "
+		    "trust; ",
+		    subj, iss ? iss : "?");
 		sb_asked_for(b, r);
-		cp_buf_printf(b, ". Use a certificate from one of those CAs, and send its intermediate "
+		cp_buf_printf(b,
+		    ". Use a certificate from one of those CAs, and send its intermediate "
 		    "certificates with it.");
 		break;
 	case CERTPICK_REASON_EXPIRED:
 		cp_buf_printf(b, "Your certificate '%s' expired at %s. Renew it.", subj,
 		    cp_iso8601(main_err && main_err->cert ?
-		    cp_asn1_time(X509_get0_notAfter(main_err->cert)) : 0, tb, sizeof(tb)));
+			    cp_asn1_time(X509_get0_notAfter(main_err->cert)) :
+			    0,
+			tb, sizeof(tb)));
 		break;
 	case CERTPICK_REASON_NOT_YET_VALID:
-		cp_buf_printf(b, "Your certificate '%s' is not valid before %s. Check the clocks of this "
-		    "machine and of the CA, or wait.", subj,
+		cp_buf_printf(b,
+		    "Your certificate '%s' is not valid before %s. Check the clocks of this "
+		    "machine and of the CA, or wait.",
+		    subj,
 		    cp_iso8601(main_err && main_err->cert ?
-		    cp_asn1_time(X509_get0_notBefore(main_err->cert)) : 0, tb, sizeof(tb)));
+			    cp_asn1_time(X509_get0_notBefore(main_err->cert)) :
+			    0,
+			tb, sizeof(tb)));
 		break;
-	case CERTPICK_REASON_REVOKED:
-		advice_revoked(b, r, main_err, subj);
-		break;
+	case CERTPICK_REASON_REVOKED: advice_revoked(b, r, main_err, subj); break;
 	case CERTPICK_REASON_SRV_TRUST_INTERMEDIATE_ONLY:
 		advice_intermediate_only(b, main_err, subj);
 		break;
-	case CERTPICK_REASON_CHAIN_INVALID:
-		advice_chain_invalid(b, main_err, subj);
-		break;
+	case CERTPICK_REASON_CHAIN_INVALID: advice_chain_invalid(b, main_err, subj); break;
 	case CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE:
-		cp_buf_printf(b, "Your certificate '%s' may not sign the TLS handshake: its keyUsage "
+		cp_buf_printf(b,
+		    "Your certificate '%s' may not sign the TLS handshake: its keyUsage "
 		    "lacks digitalSignature. Use a certificate issued with keyUsage "
-		    "digitalSignature.", subj);
+		    "digitalSignature.",
+		    subj);
 		break;
 	case CERTPICK_REASON_EKU_NO_CLIENT_AUTH:
-		cp_buf_printf(b, "Your certificate '%s' does not allow client authentication: its "
+		cp_buf_printf(b,
+		    "Your certificate '%s' does not allow client authentication: its "
 		    "extendedKeyUsage lacks clientAuth. Use a certificate issued for client "
-		    "authentication.", subj);
+		    "authentication.",
+		    subj);
 		break;
-	case CERTPICK_REASON_SRV_INVALID:
-		advice_invalid(b, main_err, subj);
-		break;
+	case CERTPICK_REASON_SRV_INVALID: advice_invalid(b, main_err, subj); break;
 	default:
 		cp_buf_printf(b, "Your certificate '%s' was refused: %s. %s", subj,
 		    certpick_reason_text(reason), certpick_reason_hint(reason));
@@ -592,18 +607,21 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
 		r->rules[CERTPICK_SERVE_RULE_PRESENTED] = CERTPICK_SERVE_RULE_SKIPPED;
 		cp_buf_printf(&b, "This path is not protected, and no certificate was %s. ",
 		    r->asked == CERTPICK_SERVE_ASKED_NEVER ? "asked for" : "sent");
-		cp_buf_printf(&b, "Protected paths ask %s; ", when_text(r->asked ==
-		    CERTPICK_SERVE_ASKED_NEVER ? CERTPICK_SERVE_ASKED_RENEGOTIATION : r->asked));
+		cp_buf_printf(&b, "Protected paths ask %s; ",
+		    when_text(r->asked == CERTPICK_SERVE_ASKED_NEVER ?
+			    CERTPICK_SERVE_ASKED_RENEGOTIATION :
+			    r->asked));
 		sb_asked_for(&b, r);
 		cp_buf_printf(&b, ".");
 	} else if (leaf == NULL) {
-		if (cp_findings_add(&r->findings, CERTPICK_REASON_SRV_NO_CERT,
-		    "asked %s", when_text(r->asked)) != 0)
+		if (cp_findings_add(&r->findings, CERTPICK_REASON_SRV_NO_CERT, "asked %s",
+			when_text(r->asked)) != 0)
 			return -1;
 		cp_buf_printf(&b, "No client certificate arrived. This server asked %s; ",
 		    when_text(r->asked));
 		sb_asked_for(&b, r);
-		cp_buf_printf(&b, ". Install a client certificate (with its private key) issued by one of "
+		cp_buf_printf(&b,
+		    ". Install a client certificate (with its private key) issued by one of "
 		    "them, and check with 'certpick select' why your client sent none.");
 	} else {
 		for (size_t i = 0; log != NULL && i < log->n; i++) {
@@ -617,9 +635,10 @@ cp_serve_report_fill(struct certpick_serve_report *r, X509 *leaf, STACK_OF(X509)
 		if (v.has_reason)
 			advice_refused(&b, r, main_err, v.reason);
 		else
-			cp_buf_printf(&b, "Your certificate '%s' was accepted: it verified to a CA this "
-			    "server trusts.", r->chain[0].subject.rfc4514 ?
-			    r->chain[0].subject.rfc4514 : "?");
+			cp_buf_printf(&b,
+			    "Your certificate '%s' was accepted: it verified to a CA this "
+			    "server trusts.",
+			    r->chain[0].subject.rfc4514 ? r->chain[0].subject.rfc4514 : "?");
 	}
 	if (b.nomem) {
 		cp_buf_free(&b);

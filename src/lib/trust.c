@@ -23,7 +23,7 @@
 #define MAX_DEPTH 12
 #define MAX_PATHS 16
 #define MAX_STEPS 2000
-#define MAX_ISSUERS 64		/* pool certificates tried as the issuer of one certificate */
+#define MAX_ISSUERS 64 /* pool certificates tried as the issuer of one certificate */
 
 struct certpick_trust {
 	STACK_OF(X509) *certs;
@@ -89,7 +89,7 @@ certpick_trust_add_crl_path(struct certpick_trust *t, const char *path, struct c
 		cp_error_nomem(err);
 		goto out;
 	}
-	while (sk_X509_CRL_num(crls) > 0)	/* cannot fail: reserved */
+	while (sk_X509_CRL_num(crls) > 0) /* cannot fail: reserved */
 		(void)sk_X509_CRL_push(t->crls, sk_X509_CRL_shift(crls));
 	ret = 0;
 out:
@@ -121,7 +121,8 @@ certpick_trust_add_x509(struct certpick_trust *t, X509 *x, struct certpick_error
 		if (X509_cmp(sk_X509_value(t->certs, i), x) == 0)
 			return 0;
 	if (!X509_up_ref(x))
-		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a certificate");
+		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL,
+		    "cannot reference a certificate");
 	if (sk_X509_push(t->certs, x) <= 0) {
 		X509_free(x);
 		return cp_error_nomem(err);
@@ -332,7 +333,7 @@ certpick_path_get0_x509s(const struct certpick_path *p)
 struct builder {
 	const STACK_OF(X509) *trusted;
 	const STACK_OF(X509) *untrusted;
-	const struct certpick_candset *set;	/* NULL: untrusted is the whole pool */
+	const struct certpick_candset *set; /* NULL: untrusted is the whole pool */
 	X509 *stack[MAX_DEPTH];
 	size_t depth;
 	unsigned steps;
@@ -450,7 +451,7 @@ try_issuer(struct builder *b, X509 *y, bool untrusted, int *found)
 	if (on_stack(b, y))
 		return 0;
 	if (untrusted && is_trusted(b, y))
-		return 0;	/* met already among the trusted */
+		return 0; /* met already among the trusted */
 	if (!links_as_issuer(y, c))
 		return 0;
 	(*found)++;

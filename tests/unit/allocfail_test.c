@@ -16,7 +16,7 @@
 #include "testutil.h"
 #include "internal.h"
 
-#define T2030 1893456000L	/* inside every fixture's validity */
+#define T2030 1893456000L /* inside every fixture's validity */
 
 static uint8_t *
 slurp(const char *name, size_t *len)
@@ -41,9 +41,9 @@ slurp(const char *name, size_t *len)
 
 /* The sources a user passes to check and select. */
 static const char *const sources[] = {
-	"check/good-chain-key.pem",	/* leaf, key and intermediate in one PEM */
-	"candidate/leaf.p12",		/* PKCS#12, password "test" */
-	"candidate/leaf-enc.key",	/* an encrypted PEM key, paired by public key */
+	"check/good-chain-key.pem", /* leaf, key and intermediate in one PEM */
+	"candidate/leaf.p12",	    /* PKCS#12, password "test" */
+	"candidate/leaf-enc.key",   /* an encrypted PEM key, paired by public key */
 	"candidate/leaf.pem",
 	"candidate/int.pem",
 };
@@ -200,13 +200,13 @@ static void
 load_paths(void **state)
 {
 	static const char *const plain[] = {
-		"candidate/leaf.pem",		/* PEM certificate */
-		"candidate/leaf.der",		/* DER certificate */
-		"candidate/leaf.key",		/* PEM key alone (kept loose) */
+		"candidate/leaf.pem", /* PEM certificate */
+		"candidate/leaf.der", /* DER certificate */
+		"candidate/leaf.key", /* PEM key alone (kept loose) */
 	};
 	static const char *const encrypted[] = {
-		"candidate/leaf.p12",		/* PKCS#12, password "test" */
-		"candidate/leaf-enc.key",	/* PKCS#8 encrypted PEM key */
+		"candidate/leaf.p12",	  /* PKCS#12, password "test" */
+		"candidate/leaf-enc.key", /* PKCS#8 encrypted PEM key */
 	};
 	const char *full = getenv("CERTPICK_ALLOCFAIL_FULL");
 	const char *step_env = getenv("CERTPICK_ALLOCFAIL_STEP");
@@ -278,8 +278,8 @@ static void
 certreq_parse_paths(void **state)
 {
 	static const char *const seeds[] = {
-		"../../fuzz/corpus/certreq_parse/sserv12",	/* TLS 1.2 with CA names */
-		"../../fuzz/corpus/certreq_parse/sserv13",	/* TLS 1.3 extensions */
+		"../../fuzz/corpus/certreq_parse/sserv12", /* TLS 1.2 with CA names */
+		"../../fuzz/corpus/certreq_parse/sserv13", /* TLS 1.3 extensions */
 		"../../fuzz/corpus/certreq_parse/oid_filters_pha",
 	};
 
@@ -297,9 +297,9 @@ static void
 certreq_json_paths(void **state)
 {
 	static const char *const seeds[] = {
-		"../../fuzz/corpus/certreq_json/probe13",	/* a saved probe, raw hex */
-		"../../fuzz/corpus/certreq_json/fields12",	/* fields only: rebuilt */
-		"../../fuzz/corpus/certreq_json/lines",		/* JSON Lines (--targets) */
+		"../../fuzz/corpus/certreq_json/probe13",  /* a saved probe, raw hex */
+		"../../fuzz/corpus/certreq_json/fields12", /* fields only: rebuilt */
+		"../../fuzz/corpus/certreq_json/lines",	   /* JSON Lines (--targets) */
 	};
 
 	(void)state;

@@ -75,7 +75,8 @@ user_certs_and_cas(void **state)
 	    "-CAcreateserial -days 30 -out u.pem >/dev/null 2>&1 && openssl pkcs12 -export -in "
 	    "u.pem -inkey u.key -passout pass:x -out u.p12 && mkdir db && certutil -N -d sql:db "
 	    "--empty-password && certutil -A -d sql:db -n ca -t C,, -i ca.pem && pk12util -i "
-	    "u.p12 -d sql:db -W x -K '' >/dev/null", dir);
+	    "u.p12 -d sql:db -W x -K '' >/dev/null",
+	    dir);
 	assert_int_equal(sh(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "%s/db", dir);
 	assert_ok(certpick_candset_add_nssdb(set, cmd, NULL, &err), &err);

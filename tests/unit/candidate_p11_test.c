@@ -27,10 +27,10 @@ bad_uris(void **state)
 		{ "pkcs11:token=card", CERTPICK_ERR_USAGE, "names no module" },
 		/* a module that is not there */
 		{ "pkcs11:module-path=/nonexistent/lib.so", CERTPICK_ERR_IO,
-		  "cannot load PKCS#11 module" },
+		    "cannot load PKCS#11 module" },
 		/* percent-decoded module path, still missing */
 		{ "pkcs11:token=a%20b?module-path=%2Fnonexistent%2Flib.so", CERTPICK_ERR_IO,
-		  "'/nonexistent/lib.so'" },
+		    "'/nonexistent/lib.so'" },
 	};
 	struct certpick_error err;
 	struct certpick_candset *set = certpick_candset_new(&err);

@@ -26,104 +26,166 @@ count_warning(void *arg, const struct certpick_error *e)
 }
 
 struct load_case {
-	const char *paths[4];	/* under tests/data/candidate */
+	const char *paths[4]; /* under tests/data/candidate */
 	const char *password;
-	int want_rc;		/* of the first add_path that fails, else 0 */
+	int want_rc; /* of the first add_path that fails, else 0 */
 	enum certpick_errc want_errc;
 	size_t want_count;
 	enum certpick_key_store want_store; /* of candidate 0 */
 	bool want_mismatch;
 	unsigned want_keyspec;
 	const char *want_csp;
-	int want_chain;		/* certificates found with candidate 0 */
+	int want_chain; /* certificates found with candidate 0 */
 	int want_warnings;
 	const char *want_detail; /* substring of the error or last warning detail */
 };
 
 static const struct load_case load_cases[] = {
 	{ /* PEM certificate alone: a candidate without key */
-	  .paths = { "leaf.pem" }, .want_count = 1, .want_store = CERTPICK_KEY_NONE },
+	    .paths = { "leaf.pem" },
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_NONE },
 	{ /* PEM certificate + PKCS#8 key file: paired by public key */
-	  .paths = { "leaf.pem", "leaf-pkcs8.key" }, .want_count = 1,
-	  .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "leaf.pem", "leaf-pkcs8.key" },
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* traditional "EC PRIVATE KEY" form */
-	  .paths = { "leaf.pem", "leaf-trad.key" }, .want_count = 1,
-	  .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "leaf.pem", "leaf-trad.key" },
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* encrypted PKCS#8 with the right password */
-	  .paths = { "leaf.pem", "leaf-enc.key" }, .password = "test", .want_count = 1,
-	  .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "leaf.pem", "leaf-enc.key" },
+	    .password = "test",
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* traditional encrypted (Proc-Type: 4,ENCRYPTED) with the right password */
-	  .paths = { "leaf.pem", "leaf-trad-enc.key" }, .password = "test", .want_count = 1,
-	  .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "leaf.pem", "leaf-trad-enc.key" },
+	    .password = "test",
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* encrypted key, wrong password: the key file cannot be used */
-	  .paths = { "leaf.pem", "leaf-enc.key" }, .password = "nope", .want_rc = -1,
-	  .want_errc = CERTPICK_ERR_PASSWORD, .want_count = 1, .want_store = CERTPICK_KEY_NONE,
-	  .want_detail = "wrong password" },
+	    .paths = { "leaf.pem", "leaf-enc.key" },
+	    .password = "nope",
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_PASSWORD,
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_NONE,
+	    .want_detail = "wrong password" },
 	{ /* encrypted key, no password at all */
-	  .paths = { "leaf.pem", "leaf-enc.key" }, .want_rc = -1,
-	  .want_errc = CERTPICK_ERR_PASSWORD, .want_count = 1, .want_store = CERTPICK_KEY_NONE,
-	  .want_detail = "no password" },
+	    .paths = { "leaf.pem", "leaf-enc.key" },
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_PASSWORD,
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_NONE,
+	    .want_detail = "no password" },
 	{ /* DER certificate and DER key */
-	  .paths = { "leaf.der", "leaf-key.der" }, .want_count = 1,
-	  .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "leaf.der", "leaf-key.der" },
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* DER encrypted PKCS#8 key */
-	  .paths = { "leaf.der", "leaf-enc-key.der" }, .password = "test", .want_count = 1,
-	  .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "leaf.der", "leaf-enc-key.der" },
+	    .password = "test",
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* certificate and key in one PEM file */
-	  .paths = { "leaf-with-key.pem" }, .want_count = 1, .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "leaf-with-key.pem" },
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* leaf + intermediate: one candidate, the CA goes to its chain and the pool */
-	  .paths = { "leaf-chain.pem" }, .want_count = 1, .want_chain = 1 },
+	    .paths = { "leaf-chain.pem" },
+	    .want_count = 1,
+	    .want_chain = 1 },
 	{ /* a CA certificate alone is not a candidate */
-	  .paths = { "root.pem" }, .want_count = 0 },
+	    .paths = { "root.pem" },
+	    .want_count = 0 },
 	{ /* a CA certificate with its key is one (ca-cert-as-client is check's business) */
-	  .paths = { "root.pem", "root.key" }, .want_count = 1, .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "root.pem", "root.key" },
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* cert + a key of another certificate in one file: reported, not split */
-	  .paths = { "leaf-mismatch.pem" }, .want_count = 1, .want_store = CERTPICK_KEY_NONE,
-	  .want_mismatch = true },
+	    .paths = { "leaf-mismatch.pem" },
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_NONE,
+	    .want_mismatch = true },
 	{ /* the mismatching key is not paired with its real certificate elsewhere */
-	  .paths = { "leaf-mismatch.pem", "other.pem" }, .want_count = 2,
-	  .want_store = CERTPICK_KEY_NONE, .want_mismatch = true },
+	    .paths = { "leaf-mismatch.pem", "other.pem" },
+	    .want_count = 2,
+	    .want_store = CERTPICK_KEY_NONE,
+	    .want_mismatch = true },
 	{ /* PKCS#12 with chain, right password */
-	  .paths = { "leaf.p12" }, .password = "test", .want_count = 1,
-	  .want_store = CERTPICK_KEY_PKCS12, .want_chain = 1 },
+	    .paths = { "leaf.p12" },
+	    .password = "test",
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_PKCS12,
+	    .want_chain = 1 },
 	{ /* PKCS#12 with an empty password, none given */
-	  .paths = { "leaf-nopass.p12" }, .want_count = 1, .want_store = CERTPICK_KEY_PKCS12 },
+	    .paths = { "leaf-nopass.p12" },
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_PKCS12 },
 	{ /* PKCS#12, wrong password: the MAC says so */
-	  .paths = { "leaf.p12" }, .password = "nope", .want_rc = -1,
-	  .want_errc = CERTPICK_ERR_PASSWORD, .want_detail = "mac verify failure (wrong password?)" },
+	    .paths = { "leaf.p12" },
+	    .password = "nope",
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_PASSWORD,
+	    .want_detail = "mac verify failure (wrong password?)" },
 	{ /* PKCS#12, no password given */
-	  .paths = { "leaf.p12" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PASSWORD,
-	  .want_detail = "none was given" },
+	    .paths = { "leaf.p12" },
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_PASSWORD,
+	    .want_detail = "none was given" },
 	{ /* openssl pkcs12 -export -keyex: KEY_EX in the key's attributes */
-	  .paths = { "leaf-keyex.p12" }, .password = "test", .want_count = 1,
-	  .want_store = CERTPICK_KEY_PKCS12, .want_keyspec = 0x10 },
+	    .paths = { "leaf-keyex.p12" },
+	    .password = "test",
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_PKCS12,
+	    .want_keyspec = 0x10 },
 	{ /* openssl pkcs12 -export -keysig: KEY_SIG */
-	  .paths = { "leaf-keysig.p12" }, .password = "test", .want_count = 1,
-	  .want_store = CERTPICK_KEY_PKCS12, .want_keyspec = 0x80 },
+	    .paths = { "leaf-keysig.p12" },
+	    .password = "test",
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_PKCS12,
+	    .want_keyspec = 0x80 },
 	{ /* openssl pkcs12 -export -CSP NAME */
-	  .paths = { "leaf-csp.p12" }, .password = "test", .want_count = 1,
-	  .want_store = CERTPICK_KEY_PKCS12,
-	  .want_csp = "Microsoft Enhanced Cryptographic Provider v1.0" },
+	    .paths = { "leaf-csp.p12" },
+	    .password = "test",
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_PKCS12,
+	    .want_csp = "Microsoft Enhanced Cryptographic Provider v1.0" },
 	{ /* PKCS#12 without key, paired with a loose key file */
-	  .paths = { "leaf-nokey.p12", "leaf.key" }, .password = "test", .want_count = 1,
-	  .want_store = CERTPICK_KEY_FILE },
+	    .paths = { "leaf-nokey.p12", "leaf.key" },
+	    .password = "test",
+	    .want_count = 1,
+	    .want_store = CERTPICK_KEY_FILE },
 	{ /* truncated PEM with nothing complete in it */
-	  .paths = { "truncated.pem" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PARSE,
-	  .want_detail = "truncated or malformed" },
+	    .paths = { "truncated.pem" },
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_PARSE,
+	    .want_detail = "truncated or malformed" },
 	{ /* random bytes */
-	  .paths = { "junk.bin" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PARSE,
-	  .want_detail = "not a certificate" },
+	    .paths = { "junk.bin" },
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_PARSE,
+	    .want_detail = "not a certificate" },
 	{ /* text that is no PEM */
-	  .paths = { "junk.txt" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PARSE },
+	    .paths = { "junk.txt" },
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_PARSE },
 	{ /* empty file */
-	  .paths = { "empty.pem" }, .want_rc = -1, .want_errc = CERTPICK_ERR_PARSE,
-	  .want_detail = "empty" },
+	    .paths = { "empty.pem" },
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_PARSE,
+	    .want_detail = "empty" },
 	{ /* missing file */
-	  .paths = { "no-such-file.pem" }, .want_rc = -1, .want_errc = CERTPICK_ERR_IO },
+	    .paths = { "no-such-file.pem" },
+	    .want_rc = -1,
+	    .want_errc = CERTPICK_ERR_IO },
 	{ /* folder: cert and key in two files pair; junk warns once; notes.txt ignored;
 	   * sub/other.crt is a candidate without key, sub/int.pem only pool */
-	  .paths = { "dir" }, .want_count = 2, .want_store = CERTPICK_KEY_FILE,
-	  .want_warnings = 1, .want_detail = "not a certificate" },
+	    .paths = { "dir" },
+	    .want_count = 2,
+	    .want_store = CERTPICK_KEY_FILE,
+	    .want_warnings = 1,
+	    .want_detail = "not a certificate" },
 };
 
 static void
@@ -135,7 +197,8 @@ load_table(void **state)
 		struct certpick_error err = { 0 }, first = { 0 };
 		struct warnings w = { 0 };
 		struct certpick_load_options opts = { .password = t->password,
-			.warn = count_warning, .warn_arg = &w };
+			.warn = count_warning,
+			.warn_arg = &w };
 		struct certpick_candset *set = certpick_candset_new(&err);
 		int rc = 0;
 
@@ -152,8 +215,9 @@ load_table(void **state)
 		assert_ok(certpick_candset_finish(set, &err), &err);
 		if (rc != t->want_rc || certpick_candset_count(set) != t->want_count ||
 		    w.n != t->want_warnings)
-			fail_msg("case %zu (%s): rc %d count %zu warnings %d: %s: %s", i, t->paths[0],
-			    rc, certpick_candset_count(set), w.n, first.message, first.detail);
+			fail_msg("case %zu (%s): rc %d count %zu warnings %d: %s: %s", i,
+			    t->paths[0], rc, certpick_candset_count(set), w.n, first.message,
+			    first.detail);
 		if (t->want_rc != 0)
 			assert_int_equal(first.code, t->want_errc);
 		if (t->want_detail != NULL) {
@@ -172,11 +236,13 @@ load_table(void **state)
 				assert_string_equal(certpick_candidate_pfx_csp(c), t->want_csp);
 			else
 				assert_null(certpick_candidate_pfx_csp(c));
-			assert_int_equal(sk_X509_num(certpick_candidate_get0_chain(c)), t->want_chain);
+			assert_int_equal(sk_X509_num(certpick_candidate_get0_chain(c)),
+			    t->want_chain);
 			assert_int_equal(strlen(certpick_candidate_sha256(c)), 64);
 			assert_non_null(certpick_candidate_subject(c)->rfc4514);
 			assert_int_equal(certpick_candidate_get0_pkey(c) != NULL,
-			    t->want_store == CERTPICK_KEY_FILE || t->want_store == CERTPICK_KEY_PKCS12);
+			    t->want_store == CERTPICK_KEY_FILE ||
+				t->want_store == CERTPICK_KEY_PKCS12);
 		}
 		certpick_candset_free(set);
 	}
@@ -217,19 +283,22 @@ identity_fields(void **state)
 	size_t len;
 
 	(void)state;
-	assert_ok(certpick_candset_add_path(set, tu_data("candidate/leaf-with-key.pem"), NULL, &err),
+	assert_ok(certpick_candset_add_path(set, tu_data("candidate/leaf-with-key.pem"), NULL,
+		      &err),
 	    &err);
 	assert_ok(certpick_candset_finish(set, &err), &err);
 	c = certpick_candset_get(set, 0);
 	assert_string_equal(certpick_candidate_subject(c)->rfc4514, "CN=leaf,O=certpick fixtures");
-	assert_string_equal(certpick_candidate_issuer(c)->rfc4514, "CN=Fixture int,O=certpick fixtures");
-	assert_int_equal(certpick_candidate_not_before(c), 1577836800);	/* 2020-01-01 */
+	assert_string_equal(certpick_candidate_issuer(c)->rfc4514,
+	    "CN=Fixture int,O=certpick fixtures");
+	assert_int_equal(certpick_candidate_not_before(c), 1577836800); /* 2020-01-01 */
 	assert_int_equal(certpick_candidate_not_after(c), 2208988800);	/* 2040-01-01 */
 	assert_string_equal(certpick_candidate_key_type(c), "ec");
 	assert_int_equal(certpick_candidate_key_bits(c), 256);
 	assert_non_null(certpick_candidate_der(c, &len));
 	assert_true(len > 100);
-	assert_string_equal(certpick_candidate_key_source(c), tu_data("candidate/leaf-with-key.pem"));
+	assert_string_equal(certpick_candidate_key_source(c),
+	    tu_data("candidate/leaf-with-key.pem"));
 	assert_null(certpick_candset_get(set, 1));
 	certpick_candset_free(set);
 }
@@ -249,20 +318,25 @@ add_x509_bridge(void **state)
 	(void)state;
 	sk_X509_push(extra, in);
 	/* key given and matching */
-	assert_ok(certpick_candset_add_x509(set, leaf, key, extra, "test:1", CERTPICK_KEY_FILE, &err),
+	assert_ok(certpick_candset_add_x509(set, leaf, key, extra, "test:1", CERTPICK_KEY_FILE,
+		      &err),
 	    &err);
 	/* key lives in a token: no EVP_PKEY, store says where */
 	assert_ok(certpick_candset_add_x509(set, leaf, NULL, NULL, "nss:db:leaf", CERTPICK_KEY_NSS,
-	    &err), &err);
+		      &err),
+	    &err);
 	/* a key that does not match */
 	assert_ok(certpick_candset_add_x509(set, leaf, other, NULL, "test:3", CERTPICK_KEY_FILE,
-	    &err), &err);
+		      &err),
+	    &err);
 	/* a CA given explicitly is kept as a candidate */
 	assert_ok(certpick_candset_add_x509(set, root, NULL, NULL, "test:4", CERTPICK_KEY_NONE,
-	    &err), &err);
+		      &err),
+	    &err);
 	/* misuse */
 	assert_int_equal(certpick_candset_add_x509(set, NULL, NULL, NULL, "x", CERTPICK_KEY_NONE,
-	    &err), -1);
+			     &err),
+	    -1);
 	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
 	assert_ok(certpick_candset_finish(set, &err), &err);
 	assert_int_equal(certpick_candset_count(set), 4);
@@ -281,7 +355,8 @@ add_x509_bridge(void **state)
 	assert_int_equal(sk_X509_num(certpick_candset_get0_pool(set)), 3);
 	/* finished sets take no more */
 	assert_int_equal(certpick_candset_add_x509(set, leaf, NULL, NULL, "late", CERTPICK_KEY_NONE,
-	    &err), -1);
+			     &err),
+	    -1);
 	sk_X509_free(extra);
 	X509_free(leaf);
 	X509_free(in);
@@ -314,16 +389,19 @@ password_callback(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		int calls = 0;
 		struct certpick_load_options opts = { .password = i == 1 ? "wrong" : NULL,
-			.password_cb = give_password, .password_arg = &calls };
+			.password_cb = give_password,
+			.password_arg = &calls };
 		struct certpick_candset *set = certpick_candset_new(&err);
 
-		assert_ok(certpick_candset_add_path(set, tu_data("candidate/leaf.pem"), &opts, &err),
+		assert_ok(certpick_candset_add_path(set, tu_data("candidate/leaf.pem"), &opts,
+			      &err),
 		    &err);
 		assert_ok(certpick_candset_add_path(set, tu_data(files[i]), &opts, &err), &err);
 		assert_ok(certpick_candset_finish(set, &err), &err);
 		/* the .p12 is its own candidate; the key files pair with leaf.pem */
 		size_t last = certpick_candset_count(set) - 1;
-		if (calls != 1 || certpick_candidate_get0_pkey(certpick_candset_get(set, last)) == NULL)
+		if (calls != 1 ||
+		    certpick_candidate_get0_pkey(certpick_candset_get(set, last)) == NULL)
 			fail_msg("%s: %d calls", files[i], calls);
 		certpick_candset_free(set);
 	}
@@ -345,18 +423,22 @@ memory_and_partial(void **state)
 	assert_ok(cp_read_file(tu_data("candidate/leaf.der"), &data, &len, &err), &err);
 	/* DER read as PEM: nothing there */
 	assert_int_equal(certpick_candset_add_memory(set, data, len, "mem.der", CERTPICK_FORMAT_PEM,
-	    &opts, &err), -1);
+			     &opts, &err),
+	    -1);
 	/* DER read as PKCS#12: refused */
 	assert_int_equal(certpick_candset_add_memory(set, data, len, "mem.der",
-	    CERTPICK_FORMAT_PKCS12, &opts, &err), -1);
+			     CERTPICK_FORMAT_PKCS12, &opts, &err),
+	    -1);
 	assert_ok(certpick_candset_add_memory(set, data, len, "mem.der", CERTPICK_FORMAT_DER, &opts,
-	    &err), &err);
+		      &err),
+	    &err);
 	free(data);
 	/* a good certificate then a broken block: warning, certificate kept */
 	assert_ok(cp_read_file(tu_data("candidate/other.pem"), &data, &len, &err), &err);
 	two = cp_asprintf("%s-----BEGIN CERTIFICATE-----\nMIIB\n", (char *)data);
-	assert_ok(certpick_candset_add_memory(set, two, strlen(two), "two.pem", CERTPICK_FORMAT_AUTO,
-	    &opts, &err), &err);
+	assert_ok(certpick_candset_add_memory(set, two, strlen(two), "two.pem",
+		      CERTPICK_FORMAT_AUTO, &opts, &err),
+	    &err);
 	assert_int_equal(w.n, 1);
 	assert_non_null(strstr(w.last.detail, "after 1 good block"));
 	assert_ok(certpick_candset_finish(set, &err), &err);
@@ -400,14 +482,16 @@ key_bundle(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		char *part = read_text(parts[i]);
-		t = cp_asprintf("%s%s%s", bundle, part, i == 3 ?
-		    "-----BEGIN PRIVATE KEY-----\nMAMCAQA=\n-----END PRIVATE KEY-----\n" : "");
+		t = cp_asprintf("%s%s%s", bundle, part,
+		    i == 3 ? "-----BEGIN PRIVATE KEY-----\nMAMCAQA=\n-----END PRIVATE KEY-----\n" :
+			     "");
 		free(part);
 		free(bundle);
 		bundle = t;
 	}
 	assert_ok(certpick_candset_add_memory(set, bundle, strlen(bundle), "bundle.pem",
-	    CERTPICK_FORMAT_AUTO, &opts, &err), &err);
+		      CERTPICK_FORMAT_AUTO, &opts, &err),
+	    &err);
 	assert_ok(certpick_candset_finish(set, &err), &err);
 	assert_int_equal(w.n, 1);
 	assert_non_null(strstr(w.last.message, "cannot load private key from 'bundle.pem'"));
@@ -459,7 +543,9 @@ make_cert(const char *cn, const char *issuer_cn, EVP_PKEY *pub, EVP_PKEY *signer
 static void
 large_bundle_is_linear(void **state)
 {
-	enum { N = 300 };
+	enum {
+		N = 300
+	};
 	struct certpick_error err = { 0 };
 	struct certpick_candset *set = certpick_candset_new(&err);
 	EVP_PKEY *cakey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), *keys[N];
@@ -485,12 +571,14 @@ large_bundle_is_linear(void **state)
 		assert_true(PEM_write_bio_PrivateKey(mem, keys[i], NULL, NULL, 0, NULL, NULL));
 	len = BIO_get_mem_data(mem, &data);
 	assert_ok(certpick_candset_add_memory(set, data, (size_t)len, "bundle.pem",
-	    CERTPICK_FORMAT_PEM, NULL, &err), &err);
+		      CERTPICK_FORMAT_PEM, NULL, &err),
+	    &err);
 	/* the same bundle again: nothing new in the pool */
 	assert_ok(certpick_candset_add_memory(set, data, (size_t)len, "again.pem",
-	    CERTPICK_FORMAT_PEM, NULL, &err), &err);
+		      CERTPICK_FORMAT_PEM, NULL, &err),
+	    &err);
 	assert_ok(certpick_candset_finish(set, &err), &err);
-	assert_int_equal(certpick_candset_count(set), 2 * N);	/* the CA has no key: dropped */
+	assert_int_equal(certpick_candset_count(set), 2 * N); /* the CA has no key: dropped */
 	assert_int_equal(certpick_candset_pool_count(set), N + 1);
 	for (size_t i = 0; i < 2 * N; i++) {
 		const struct certpick_candidate *c = certpick_candset_get(set, i);
@@ -525,7 +613,10 @@ count_file(void *arg)
 static void
 identity_files_share_one_decoder(void **state)
 {
-	enum { N = 24, BIG = 17 };
+	enum {
+		N = 24,
+		BIG = 17
+	};
 	static const char *const kinds[][2] = { { "EC", "P-256" }, { "EC", "P-384" },
 		{ "RSA", NULL } };
 	struct certpick_error err = { 0 };
@@ -542,7 +633,7 @@ identity_files_share_one_decoder(void **state)
 	for (int i = 0; i < N + BIG; i++) {
 		const char *const *k = kinds[i < N ? i % 3 : 0];
 		keys[i] = k[1] != NULL ? EVP_PKEY_Q_keygen(NULL, NULL, k[0], k[1]) :
-		    EVP_PKEY_Q_keygen(NULL, NULL, k[0], (size_t)2048);
+					 EVP_PKEY_Q_keygen(NULL, NULL, k[0], (size_t)2048);
 		assert_non_null(keys[i]);
 	}
 	for (int i = 0; i < N; i++) {
@@ -602,8 +693,10 @@ allocation_failures(void **state)
 
 		cp_mem_fail_after(n);
 		if ((set = certpick_candset_new(&err)) != NULL) {
-			(void)!certpick_candset_add_path(set, tu_data("candidate/leaf.p12"), &opts, &err);
-			(void)!certpick_candset_add_path(set, tu_data("candidate/dir"), &opts, &err);
+			(void)!certpick_candset_add_path(set, tu_data("candidate/leaf.p12"), &opts,
+			    &err);
+			(void)!certpick_candset_add_path(set, tu_data("candidate/dir"), &opts,
+			    &err);
 			(void)!certpick_candset_finish(set, &err);
 		}
 		cp_mem_fail_after(0);

@@ -30,9 +30,9 @@ ipv4_tcp_n(uint8_t *p, uint32_t seq, uint8_t flags, const char *payload, size_t 
 	p[8] = 64;
 	p[9] = 6;
 	memcpy(p + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
-	p[20] = 0x30;	/* sport 12345 */
+	p[20] = 0x30; /* sport 12345 */
 	p[21] = 0x39;
-	p[22] = 0x01;	/* dport 443 */
+	p[22] = 0x01; /* dport 443 */
 	p[23] = 0xbb;
 	p[24] = (uint8_t)(seq >> 24);
 	p[25] = (uint8_t)(seq >> 16);
@@ -60,7 +60,8 @@ frame_link_types(void **state)
 
 	/* Ethernet with two VLAN tags (802.1ad outer, 802.1Q inner) */
 	memset(f, 0, 14);
-	f[12] = 0x88; f[13] = 0xa8;
+	f[12] = 0x88;
+	f[13] = 0xa8;
 	memcpy(f + 14, "\x00\x01\x81\x00", 4);
 	memcpy(f + 18, "\x00\x02\x08\x00", 4);
 	memcpy(f + 22, ip, n);
@@ -104,7 +105,8 @@ frame_link_types(void **state)
 	/* an unknown link type and a non-IP ethertype (ARP) are "other" */
 	assert_int_equal(cp_frame_decode(147, ip, n, &s), CP_FRAME_OTHER);
 	memset(f, 0, sizeof(f));
-	f[12] = 0x08; f[13] = 0x06;
+	f[12] = 0x08;
+	f[13] = 0x06;
 	assert_int_equal(cp_frame_decode(CP_LINK_EN10MB, f, 60, &s), CP_FRAME_OTHER);
 	assert_false(cp_frame_link_supported(147));
 	assert_true(cp_frame_link_supported(CP_LINK_SLL2));
@@ -119,11 +121,11 @@ frame_ipv6_and_hostile(void **state)
 	/* IPv6 with a hop-by-hop header (8 bytes) before TCP */
 	memset(p, 0, sizeof(p));
 	p[0] = 0x60;
-	p[5] = 8 + 20 + 3;	/* payload length */
-	p[6] = 0;		/* next: hop-by-hop */
-	p[23] = 1;		/* src ::1 */
+	p[5] = 8 + 20 + 3; /* payload length */
+	p[6] = 0;	   /* next: hop-by-hop */
+	p[23] = 1;	   /* src ::1 */
 	p[39] = 1;
-	p[40] = 6;		/* hop-by-hop: next TCP, length 0 (8 bytes) */
+	p[40] = 6; /* hop-by-hop: next TCP, length 0 (8 bytes) */
 	p[48 + 12] = 0x50;
 	memcpy(p + 68, "abc", 3);
 	assert_int_equal(cp_frame_decode(CP_LINK_RAW, p, 71, &s), CP_FRAME_TCP);
@@ -225,8 +227,8 @@ tcp_reassembly(void **state)
 	seg(&d, 99, CP_TCP_SYN, "", 0);
 	seg(&d, 106, CP_TCP_ACK, "world", 0);
 	seg(&d, 100, CP_TCP_ACK, "hello ", 0);
-	seg(&d, 100, CP_TCP_ACK, "hello ", 0);		/* retransmitted */
-	seg(&d, 104, CP_TCP_ACK, "o wor", 0);		/* overlaps both */
+	seg(&d, 100, CP_TCP_ACK, "hello ", 0); /* retransmitted */
+	seg(&d, 104, CP_TCP_ACK, "o wor", 0);  /* overlaps both */
 	seg(&d, 111, CP_TCP_ACK | CP_TCP_FIN, "!", 0);
 	cp_tcp_dir_flush(&d);
 	assert_string_equal(c.data, "hello world!");
@@ -253,7 +255,7 @@ tcp_reassembly(void **state)
 	dir_init(&d, &c, &b, 0);
 	seg(&d, 5000, CP_TCP_ACK, "abc", 0);
 	seg(&d, 5006, CP_TCP_ACK, "ghi", 0);
-	seg(&d, 5009, CP_TCP_ACK, "jklmn", 3);		/* 2 held of 5 */
+	seg(&d, 5009, CP_TCP_ACK, "jklmn", 3); /* 2 held of 5 */
 	seg(&d, 5014, CP_TCP_ACK, "op", 0);
 	cp_tcp_dir_flush(&d);
 	assert_false(d.syn_seen);
@@ -286,7 +288,7 @@ tcp_caps(void **state)
 	dir_init(&d, &c, NULL, 6);
 	seg(&d, 0, CP_TCP_SYN, "", 0);
 	seg(&d, 4, CP_TCP_ACK, "dddd", 0);
-	seg(&d, 10, CP_TCP_ACK, "jjjj", 0);		/* over 6: give up on 1..3 */
+	seg(&d, 10, CP_TCP_ACK, "jjjj", 0); /* over 6: give up on 1..3 */
 	assert_string_equal(c.data, "###dddd");
 	assert_int_equal(d.pend_bytes, 4);
 	cp_tcp_dir_flush(&d);
@@ -302,7 +304,7 @@ tcp_caps(void **state)
 	seg(&d2, 0, CP_TCP_SYN, "", 0);
 	seg(&d, 5, CP_TCP_ACK, "12345", 0);
 	assert_int_equal(b.used, 5);
-	seg(&d2, 5, CP_TCP_ACK, "abcde", 0);		/* 10 > 8: d2 declares a gap */
+	seg(&d2, 5, CP_TCP_ACK, "abcde", 0); /* 10 > 8: d2 declares a gap */
 	assert_int_equal(b.used, 5);
 	assert_int_equal(c2.why[0], CP_GAP_MEMORY);
 	assert_string_equal(c2.data, "####abcde");
@@ -363,9 +365,37 @@ tls_records_and_messages(void **state)
 	 * an empty one (type 14)
 	 */
 	static const uint8_t stream[] = {
-		0x16, 0x03, 0x03, 0x00, 0x09, 0x02, 0x00, 0x00, 0x03, 'a', 'b', 'c', 0x0b, 0x00,
-		0x16, 0x03, 0x03, 0x00, 0x0c, 0x00, 0x06, '1', '2', '3', '4', '5', '6',
-		0x0e, 0x00, 0x00, 0x00,
+		0x16,
+		0x03,
+		0x03,
+		0x00,
+		0x09,
+		0x02,
+		0x00,
+		0x00,
+		0x03,
+		'a',
+		'b',
+		'c',
+		0x0b,
+		0x00,
+		0x16,
+		0x03,
+		0x03,
+		0x00,
+		0x0c,
+		0x00,
+		0x06,
+		'1',
+		'2',
+		'3',
+		'4',
+		'5',
+		'6',
+		0x0e,
+		0x00,
+		0x00,
+		0x00,
 	};
 	/* fed one byte at a time: records cut anywhere */
 	for (size_t i = 0; i < sizeof(stream); i++)
@@ -399,7 +429,10 @@ tls_records_and_messages(void **state)
 
 	/* freed inside a record (the connection closed): later bytes are not read */
 	memset(&rec, 0, sizeof(rec));
-	cp_tls_rec_feed(&rec, (const uint8_t *)"\x17\x03\x03\x00\x10" "abc", 8);
+	cp_tls_rec_feed(&rec,
+	    (const uint8_t *)"\x17\x03\x03\x00\x10"
+			     "abc",
+	    8);
 	cp_tls_rec_release(&rec);
 	assert_non_null(rec.lost);
 	cp_tls_rec_feed(&rec, (const uint8_t *)"defghijklmnop", 13);
@@ -422,12 +455,17 @@ hellos_and_certificates(void **state)
 	/* ClientHello: version, random, empty session id, one suite, null compression,
 	 * extensions: server_name "a.example", signature_algorithms [0x0403, 0x0804],
 	 * post_handshake_auth, supported_versions [0x0304] */
-	uint8_t *ch = tu_unhex("0303" "1111111111111111111111111111111111111111111111111111111111111111"
-	    "00" "00021301" "0100" "0027"
-	    "0000000e000c000009612e6578616d706c65"
-	    "000d0006000404030804"
-	    "00310000"
-	    "002b0003020304", &len);
+	uint8_t *ch = tu_unhex("0303"
+			       "1111111111111111111111111111111111111111111111111111111111111111"
+			       "00"
+			       "00021301"
+			       "0100"
+			       "0027"
+			       "0000000e000c000009612e6578616d706c65"
+			       "000d0006000404030804"
+			       "00310000"
+			       "002b0003020304",
+	    &len);
 	assert_int_equal(cp_hello_parse_client(ch, len, &h), 0);
 	assert_true(h.has_sni);
 	assert_string_equal(h.sni, "a.example");
@@ -448,7 +486,11 @@ hellos_and_certificates(void **state)
 	/* TLS 1.3 Certificate: context "", one entry of 3 bytes with no extensions */
 	struct cp_slice certs[4];
 	size_t nc = 0;
-	uint8_t *cm = tu_unhex("00" "000008" "000003616263" "0000", &len);
+	uint8_t *cm = tu_unhex("00"
+			       "000008"
+			       "000003616263"
+			       "0000",
+	    &len);
 	assert_int_equal(cp_cert_msg_parse(CERTPICK_TLS13, cm, len, certs, 4, &nc), 0);
 	assert_int_equal(nc, 1);
 	assert_int_equal(certs[0].n, 3);
@@ -457,7 +499,8 @@ hellos_and_certificates(void **state)
 	free(cm);
 	/* the empty Certificate of TLS 1.2 */
 	assert_int_equal(cp_cert_msg_parse(CERTPICK_TLS12, (const uint8_t *)"\0\0\0", 3, certs, 4,
-	    &nc), 0);
+			     &nc),
+	    0);
 	assert_int_equal(nc, 0);
 }
 
@@ -474,11 +517,12 @@ keylog_lines(void **state)
 		snprintf(crh + 2 * i, 3, "ab");
 	for (int i = 0; i < 48; i++)
 		snprintf(sec + 2 * i, 3, "%02x", i);
-	snprintf(text, sizeof(text), "# comment\nCLIENT_RANDOM %s %s\r\n"
+	snprintf(text, sizeof(text),
+	    "# comment\nCLIENT_RANDOM %s %s\r\n"
 	    "SERVER_HANDSHAKE_TRAFFIC_SECRET %s %.64s\n"
 	    "EXPORTER_SECRET %s %.64s\nCLIENT_RANDOM zz %s\ngarbage\n\n"
-	    "SERVER_HANDSHAKE_TRAFFIC_SECRET %s %.64s", crh, sec, crh, sec, crh, sec, sec, crh,
-	    sec + 2);
+	    "SERVER_HANDSHAKE_TRAFFIC_SECRET %s %.64s",
+	    crh, sec, crh, sec, crh, sec, sec, crh, sec + 2);
 	assert_int_equal(cp_keylog_parse(&kl, text, strlen(text)), 0);
 	assert_int_equal(kl.n, 3);
 	assert_int_equal(kl.bad_lines, 3);
@@ -511,7 +555,7 @@ crypt_tls13_roundtrip(void **state)
 	uint8_t aad[5] = { 23, 3, 3, 0, 5 + 16 };
 	uint8_t nonce[12];
 	memcpy(nonce, c.iv, 12);
-	nonce[11] ^= 1;		/* sequence number 1 */
+	nonce[11] ^= 1; /* sequence number 1 */
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, c.key, nonce), 1);
 	assert_int_equal(EVP_EncryptUpdate(ctx, NULL, &len, aad, 5), 1);
@@ -535,7 +579,7 @@ crypt_tls13_roundtrip(void **state)
 	assert_int_equal(out[1], 116);
 	assert_int_equal(c.seq, 2);
 	cp_crypt_release(&c);
-	assert_int_equal(cp_crypt_init13(&c, 0x1305, secret, 32), -1);	/* CCM_8: not supported */
+	assert_int_equal(cp_crypt_init13(&c, 0x1305, secret, 32), -1); /* CCM_8: not supported */
 	assert_string_equal(cp_crypt_suite_name(0xc02f), "ECDHE-RSA-AES128-GCM-SHA256");
 }
 
@@ -616,7 +660,7 @@ hostile_files(void **state)
 	assert_int_equal(certpick_capture_run(p, &o, &r, &err), 0);
 	assert_int_equal(r.packets, 1);
 	assert_int_equal(r.n_conns, 1);
-	assert_int_equal(r.conns[0].n_notes >= 1, 1);	/* mid-stream, message cut */
+	assert_int_equal(r.conns[0].n_notes >= 1, 1); /* mid-stream, message cut */
 	assert_non_null(r.conns[0].verdict);
 	certpick_capture_result_release(&r);
 	free(p);

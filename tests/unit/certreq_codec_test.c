@@ -27,11 +27,9 @@ static const char sserv13[] =
     "0d636572747069636b2d74657374311d301b06035504030c14636572747069636b20546573742052"
     "6f6f742042";
 /* s_server -no_ca_names -client_sigalgs ECDSA+SHA256:ed25519, TLS 1.2 */
-static const char nonames12[] =
-    "01400004040308070000";
+static const char nonames12[] = "01400004040308070000";
 /* the same in TLS 1.3: an empty certificate_authorities extension (00 00) */
-static const char nonames13[] =
-    "000010000d0006000404030807002f00020000";
+static const char nonames13[] = "000010000d0006000404030807002f00020000";
 /* gnutls-serv --require-client-cert: names A and B */
 static const char gnutls12[] =
     "0201400020040108090804040308070501080a0805050308080601080b0806060302010203007600"
@@ -57,35 +55,68 @@ struct capture {
 	uint16_t first_sigalg;
 	uint8_t first_cert_type;
 	bool has_ca_extension;
-	enum certpick_reason want_finding;	/* CERTPICK_REASON__COUNT: none checked */
+	enum certpick_reason want_finding; /* CERTPICK_REASON__COUNT: none checked */
 };
 
 static const struct capture captures[] = {
 	{ /* s_server TLS 1.2: rsa_sign, dss_sign, ecdsa_sign; 20 sigalgs; A, B */
-	  .name = "sserv12", .version = CERTPICK_TLS12, .hex = sserv12,
-	  .n_cert_types = 3, .n_sigalgs = 20, .n_ca_names = 2,
-	  .first_sigalg = 0x0403, .first_cert_type = 1,
-	  .want_finding = CERTPICK_REASON__COUNT },
+	    .name = "sserv12",
+	    .version = CERTPICK_TLS12,
+	    .hex = sserv12,
+	    .n_cert_types = 3,
+	    .n_sigalgs = 20,
+	    .n_ca_names = 2,
+	    .first_sigalg = 0x0403,
+	    .first_cert_type = 1,
+	    .want_finding = CERTPICK_REASON__COUNT },
 	{ /* s_server TLS 1.3: signature_algorithms + certificate_authorities */
-	  .name = "sserv13", .version = CERTPICK_TLS13, .hex = sserv13,
-	  .n_sigalgs = 16, .n_ca_names = 2, .n_extensions = 2, .first_sigalg = 0x0403,
-	  .has_ca_extension = true, .want_finding = CERTPICK_REASON__COUNT },
+	    .name = "sserv13",
+	    .version = CERTPICK_TLS13,
+	    .hex = sserv13,
+	    .n_sigalgs = 16,
+	    .n_ca_names = 2,
+	    .n_extensions = 2,
+	    .first_sigalg = 0x0403,
+	    .has_ca_extension = true,
+	    .want_finding = CERTPICK_REASON__COUNT },
 	{ /* -client_sigalgs narrows certificate_types to ecdsa_sign; no names */
-	  .name = "nonames12", .version = CERTPICK_TLS12, .hex = nonames12,
-	  .n_cert_types = 1, .n_sigalgs = 2, .first_sigalg = 0x0403, .first_cert_type = 64,
-	  .want_finding = CERTPICK_REASON_CR_NO_CA_NAMES },
+	    .name = "nonames12",
+	    .version = CERTPICK_TLS12,
+	    .hex = nonames12,
+	    .n_cert_types = 1,
+	    .n_sigalgs = 2,
+	    .first_sigalg = 0x0403,
+	    .first_cert_type = 64,
+	    .want_finding = CERTPICK_REASON_CR_NO_CA_NAMES },
 	{ /* TLS 1.3 -no_ca_names: extension 47 present and empty */
-	  .name = "nonames13", .version = CERTPICK_TLS13, .hex = nonames13,
-	  .n_sigalgs = 2, .n_extensions = 2, .first_sigalg = 0x0403, .has_ca_extension = true,
-	  .want_finding = CERTPICK_REASON_CR_EMPTY_CA_EXTENSION },
+	    .name = "nonames13",
+	    .version = CERTPICK_TLS13,
+	    .hex = nonames13,
+	    .n_sigalgs = 2,
+	    .n_extensions = 2,
+	    .first_sigalg = 0x0403,
+	    .has_ca_extension = true,
+	    .want_finding = CERTPICK_REASON_CR_EMPTY_CA_EXTENSION },
 	{ /* gnutls-serv TLS 1.2: rsa_sign, ecdsa_sign */
-	  .name = "gnutls12", .version = CERTPICK_TLS12, .hex = gnutls12,
-	  .n_cert_types = 2, .n_sigalgs = 16, .n_ca_names = 2, .first_sigalg = 0x0401,
-	  .first_cert_type = 1, .want_finding = CERTPICK_REASON__COUNT },
+	    .name = "gnutls12",
+	    .version = CERTPICK_TLS12,
+	    .hex = gnutls12,
+	    .n_cert_types = 2,
+	    .n_sigalgs = 16,
+	    .n_ca_names = 2,
+	    .first_sigalg = 0x0401,
+	    .first_cert_type = 1,
+	    .want_finding = CERTPICK_REASON__COUNT },
 	{ /* gnutls-serv TLS 1.3: a third extension, status_request, empty */
-	  .name = "gnutls13", .version = CERTPICK_TLS13, .hex = gnutls13,
-	  .n_sigalgs = 16, .n_ca_names = 2, .n_extensions = 3, .first_sigalg = 0x0401,
-	  .has_ca_extension = true, .want_finding = CERTPICK_REASON__COUNT },
+	    .name = "gnutls13",
+	    .version = CERTPICK_TLS13,
+	    .hex = gnutls13,
+	    .n_sigalgs = 16,
+	    .n_ca_names = 2,
+	    .n_extensions = 3,
+	    .first_sigalg = 0x0401,
+	    .has_ca_extension = true,
+	    .want_finding = CERTPICK_REASON__COUNT },
 };
 
 static struct certpick_certreq *
@@ -106,7 +137,8 @@ real_captures(void **state)
 	for (size_t i = 0; i < sizeof(captures) / sizeof(captures[0]); i++) {
 		const struct capture *c = &captures[i];
 		struct certpick_error err;
-		struct certpick_certreq *req = parse_hex(c->version, CERTPICK_PHASE_INITIAL, c->hex, &err);
+		struct certpick_certreq *req =
+		    parse_hex(c->version, CERTPICK_PHASE_INITIAL, c->hex, &err);
 
 		if (req == NULL)
 			fail_msg("%s: %s", c->name, err.message);
@@ -141,7 +173,8 @@ static void
 status_request_kept_raw(void **state)
 {
 	struct certpick_error err;
-	struct certpick_certreq *req = parse_hex(CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, gnutls13, &err);
+	struct certpick_certreq *req =
+	    parse_hex(CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, gnutls13, &err);
 
 	(void)state;
 	assert_non_null(req);
@@ -170,8 +203,8 @@ truncated_at_every_byte(void **state)
 
 			/* a copy of exactly k bytes, so ASan sees any over-read */
 			memcpy(copy, body, k);
-			req = certpick_certreq_parse(captures[i].version, CERTPICK_PHASE_INITIAL, copy,
-			    k, &err);
+			req = certpick_certreq_parse(captures[i].version, CERTPICK_PHASE_INITIAL,
+			    copy, k, &err);
 			if (req != NULL)
 				fail_msg("%s: prefix of %zu bytes parsed", captures[i].name, k);
 			assert_int_equal(err.code, CERTPICK_ERR_PARSE);
@@ -203,13 +236,13 @@ static const struct bad bad_bodies[] = {
 	{ /* certificate_types longer than the message */ CERTPICK_TLS12, "05 0102" },
 	{ /* supported_signature_algorithms is empty */ CERTPICK_TLS12, "0101 0000 0000" },
 	{ /* supported_signature_algorithms has an odd length */ CERTPICK_TLS12,
-	  "0101 0003 040105 0000" },
+	    "0101 0003 040105 0000" },
 	{ /* supported_signature_algorithms length overflows */ CERTPICK_TLS12,
-	  "0101 ffff 0401 0000" },
+	    "0101 ffff 0401 0000" },
 	{ /* certificate_authorities is missing */ CERTPICK_TLS12, "0101 00020401" },
 	{ /* certificate_authorities length overflows */ CERTPICK_TLS12, "0101 00020401 ffff" },
 	{ /* a DistinguishedName length overflows its list */ CERTPICK_TLS12,
-	  "0101 00020401 0004 0010 3000" },
+	    "0101 00020401 0004 0010 3000" },
 	{ /* a DistinguishedName<1..2^16-1> is empty */ CERTPICK_TLS12, "0101 00020401 0002 0000" },
 	{ /* half a DistinguishedName length */ CERTPICK_TLS12, "0101 00020401 0001 00" },
 	{ /* a trailing byte */ CERTPICK_TLS12, "0101 00020401 0000 00" },
@@ -220,23 +253,27 @@ static const struct bad bad_bodies[] = {
 	{ /* an extension's data overflows */ CERTPICK_TLS13, "00 0004 000d 0010" },
 	{ /* half an extension header */ CERTPICK_TLS13, "00 0003 000d 00" },
 	{ /* signature_algorithms is empty */ CERTPICK_TLS13, "00 0006 000d 0002 0000" },
-	{ /* signature_algorithms has an odd length */ CERTPICK_TLS13, "00 0007 000d 0003 0001 04" },
+	{ /* signature_algorithms has an odd length */ CERTPICK_TLS13,
+	    "00 0007 000d 0003 0001 04" },
 	{ /* bytes after signature_algorithms inside its extension */ CERTPICK_TLS13,
-	  "00 000a 000d 0006 0002 0403 0000" },
+	    "00 000a 000d 0006 0002 0403 0000" },
 	{ /* signature_algorithms_cert is empty */ CERTPICK_TLS13, "00 0006 0032 0002 0000" },
-	{ /* the same extension twice */ CERTPICK_TLS13, "00 0010 000d000400020403 000d000400020403" },
+	{ /* the same extension twice */ CERTPICK_TLS13,
+	    "00 0010 000d000400020403 000d000400020403" },
 	{ /* certificate_authorities overflows its extension */ CERTPICK_TLS13,
-	  "00 0006 002f 0002 0010" },
+	    "00 0006 002f 0002 0010" },
 	{ /* certificate_authorities with no length at all */ CERTPICK_TLS13, "00 0004 002f 0000" },
 	{ /* a DistinguishedName in certificate_authorities is empty */ CERTPICK_TLS13,
-	  "00 0008 002f 0004 0002 0000" },
-	{ /* an oid_filters OID<1..2^8-1> is empty */ CERTPICK_TLS13, "00 0009 0030 0005 0003 00 0000" },
+	    "00 0008 002f 0004 0002 0000" },
+	{ /* an oid_filters OID<1..2^8-1> is empty */ CERTPICK_TLS13,
+	    "00 0009 0030 0005 0003 00 0000" },
 	{ /* an oid_filters OID ends inside a subidentifier */ CERTPICK_TLS13,
-	  "00 000a 0030 0006 0004 01 81 0000" },
+	    "00 000a 0030 0006 0004 01 81 0000" },
 	{ /* an oid_filters OID has a leading 0x80 */ CERTPICK_TLS13,
-	  "00 000b 0030 0007 0005 02 802a 0000" },
+	    "00 000b 0030 0007 0005 02 802a 0000" },
 	{ /* oid_filters values overflow */ CERTPICK_TLS13, "00 000a 0030 0006 0004 01 2a 0010" },
-	{ /* a byte after the oid_filters vector */ CERTPICK_TLS13, "00 000b 0030 0007 0004012a0000 00" },
+	{ /* a byte after the oid_filters vector */ CERTPICK_TLS13,
+	    "00 000b 0030 0007 0004012a0000 00" },
 	{ /* a byte after the extensions */ CERTPICK_TLS13, "00 0000 00" },
 };
 
@@ -246,8 +283,8 @@ malformed_bodies(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad_bodies) / sizeof(bad_bodies[0]); i++) {
 		struct certpick_error err;
-		struct certpick_certreq *req = parse_hex(bad_bodies[i].version, CERTPICK_PHASE_INITIAL,
-		    bad_bodies[i].hex, &err);
+		struct certpick_certreq *req = parse_hex(bad_bodies[i].version,
+		    CERTPICK_PHASE_INITIAL, bad_bodies[i].hex, &err);
 
 		if (req != NULL)
 			fail_msg("row %zu (%s) parsed", i, bad_bodies[i].hex);
@@ -263,7 +300,8 @@ unsupported_version(void **state)
 	uint8_t body[] = { 1, 1, 0, 2, 4, 1, 0, 0 };
 
 	(void)state;
-	assert_null(certpick_certreq_parse(0x0302, CERTPICK_PHASE_INITIAL, body, sizeof(body), &err));
+	assert_null(
+	    certpick_certreq_parse(0x0302, CERTPICK_PHASE_INITIAL, body, sizeof(body), &err));
 	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
 }
 
@@ -274,7 +312,8 @@ oid_filters_and_unknown(void **state)
 	struct certpick_error err;
 	struct certpick_certreq *req = parse_hex(CERTPICK_TLS13, CERTPICK_PHASE_POST_HANDSHAKE,
 	    "04 01020304 0026 000d000400020403 00300014 0012 03551d25 000c 300a06082b06010505070302"
-	    " fafa0002abcd", &err);
+	    " fafa0002abcd",
+	    &err);
 
 	(void)state;
 	if (req == NULL)
@@ -304,7 +343,8 @@ oid_text(void **state)
 	/* 1.2.840.113549.1.1.1 and 2.999.3 */
 	struct certpick_certreq *req = parse_hex(CERTPICK_TLS13, CERTPICK_PHASE_INITIAL,
 	    "00 0025 000d000400020403 00300019 0017 09 2a864886f70d010101 0000 03 883703 0005"
-	    " 04036f6e65", &err);
+	    " 04036f6e65",
+	    &err);
 
 	(void)state;
 	if (req == NULL)
@@ -396,7 +436,7 @@ build(void **state)
 	f.ca_names = names;
 	f.tls_version = CERTPICK_TLS12;
 	certpick_dn_release(&names[0]);
-	names[0] = names[1];	/* the same big name twice: 2 x 60002 bytes */
+	names[0] = names[1]; /* the same big name twice: 2 x 60002 bytes */
 	assert_null(certpick_certreq_build(&f, &err));
 	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
 	/* a name too long for its own length field */
@@ -447,8 +487,9 @@ encoded_len(void **state)
 	}
 	/* two 40000-byte names: no TLS 1.2 message can carry them, the count goes on */
 	certpick_dn_release(&names[1]);
-	names[1] = names[2];	/* the same name twice; released once, as names[2] */
-	f = (struct certpick_certreq_fields){ .tls_version = CERTPICK_TLS12, .ca_names = &names[1],
+	names[1] = names[2]; /* the same name twice; released once, as names[2] */
+	f = (struct certpick_certreq_fields){ .tls_version = CERTPICK_TLS12,
+		.ca_names = &names[1],
 		.n_ca_names = 2 };
 	assert_null(certpick_certreq_build(&f, &err));
 	assert_int_equal(err.code, CERTPICK_ERR_USAGE);

@@ -12,11 +12,11 @@
 #define ROOT_A "CN=certpick Test Root A,O=certpick-test"
 
 /* gnutls-serv TLS 1.3 capture (see certreq_codec_test.c) */
-#define GNUTLS13_RAW                                                                     \
-	"0000a6000d00220020040108090804040308070501080a0805050308080601080b08060603020102"   \
-	"03002f007800760039303731163014060355040a0c0d636572747069636b2d74657374311d301b06"   \
-	"035504030c14636572747069636b205465737420526f6f7420410039303731163014060355040a0c"   \
-	"0d636572747069636b2d74657374311d301b06035504030c14636572747069636b20546573742052"   \
+#define GNUTLS13_RAW                                                                       \
+	"0000a6000d00220020040108090804040308070501080a0805050308080601080b08060603020102" \
+	"03002f007800760039303731163014060355040a0c0d636572747069636b2d74657374311d301b06" \
+	"035504030c14636572747069636b205465737420526f6f7420410039303731163014060355040a0c" \
+	"0d636572747069636b2d74657374311d301b06035504030c14636572747069636b20546573742052" \
 	"6f6f74204200050000"
 
 static struct certpick_certreq_list
@@ -33,7 +33,8 @@ must_read(const char *json)
 static void
 from_raw(void **state)
 {
-	struct certpick_certreq_list l = must_read("{\"schema\":1,\"target\":\"x:1\","
+	struct certpick_certreq_list l = must_read(
+	    "{\"schema\":1,\"target\":\"x:1\","
 	    "\"client_auth\":\"required\",\"requests\":[{\"phase\":\"post_handshake\","
 	    "\"tls_version\":\"TLSv1.3\",\"ca_names\":[],\"raw\":\"" GNUTLS13_RAW "\"}]}");
 
@@ -52,11 +53,12 @@ from_raw(void **state)
 static void
 from_fields_tls12(void **state)
 {
-	struct certpick_certreq_list l = must_read("{\"tls_version\":\"TLSv1.2\","
-	    "\"certificate_types\":[\"rsa_sign\",\"ecdsa_sign\",\"0x42\",3],"
-	    "\"signature_algorithms\":[\"ecdsa_secp256r1_sha256\",\"0xfefe\",1025],"
-	    "\"ca_names\":[{\"rfc4514\":\"" ROOT_A "\"},\"CN=Second\","
-	    "{\"der\":\"300f310d300b06035504030c0474657374\",\"rfc4514\":\"ignored\"}]}");
+	struct certpick_certreq_list l =
+	    must_read("{\"tls_version\":\"TLSv1.2\","
+		      "\"certificate_types\":[\"rsa_sign\",\"ecdsa_sign\",\"0x42\",3],"
+		      "\"signature_algorithms\":[\"ecdsa_secp256r1_sha256\",\"0xfefe\",1025],"
+		      "\"ca_names\":[{\"rfc4514\":\"" ROOT_A "\"},\"CN=Second\","
+		      "{\"der\":\"300f310d300b06035504030c0474657374\",\"rfc4514\":\"ignored\"}]}");
 	const struct certpick_certreq *r = l.v[0];
 
 	(void)state;
@@ -82,7 +84,8 @@ from_fields_tls12(void **state)
 static void
 from_extensions_tls13(void **state)
 {
-	struct certpick_certreq_list l = must_read("[{\"tls_version\":\"TLSv1.3\","
+	struct certpick_certreq_list l = must_read(
+	    "[{\"tls_version\":\"TLSv1.3\","
 	    "\"phase\":\"post_handshake\",\"certificate_request_context\":\"0102\","
 	    "\"extensions\":[{\"type\":13,\"name\":\"signature_algorithms\",\"data\":\"00020807\"},"
 	    "{\"type\":64250,\"data\":\"abcd\"},{\"type\":\"0x0005\",\"data\":\"\"}]}]");
@@ -101,7 +104,8 @@ from_extensions_tls13(void **state)
 static void
 from_fields_tls13(void **state)
 {
-	struct certpick_certreq_list l = must_read("{\"tls_version\":\"TLSv1.3\","
+	struct certpick_certreq_list l = must_read(
+	    "{\"tls_version\":\"TLSv1.3\","
 	    "\"signature_algorithms\":[\"ed25519\"],\"signature_algorithms_cert\":[\"rsa_pkcs1_sha256\"],"
 	    "\"ca_names\":[\"CN=x\"]}");
 	const struct certpick_certreq *r = l.v[0];
@@ -126,7 +130,7 @@ json_lines(void **state)
 
 	(void)state;
 	assert_int_equal(l.n, 3);
-	assert_int_equal(l.v[0]->n_cert_types, 2);	/* defaults */
+	assert_int_equal(l.v[0]->n_cert_types, 2); /* defaults */
 	assert_true(l.v[0]->n_sigalgs > 10);
 	assert_int_equal(l.v[2]->phase, CERTPICK_PHASE_POST_HANDSHAKE);
 	certpick_certreq_list_release(&l);
@@ -150,10 +154,13 @@ static const char *const bad_json[] = {
 	"{\"tls_version\":\"TLSv1.2\",\"signature_algorithms\":[\"rot13\"]}",
 	/* signature algorithm too big */
 	"{\"tls_version\":\"TLSv1.2\",\"signature_algorithms\":[70000]}",
-	/* certificate type too big */ "{\"tls_version\":\"TLSv1.2\",\"certificate_types\":[\"0x100\"]}",
-	/* certificate_types not an array */ "{\"tls_version\":\"TLSv1.2\",\"certificate_types\":1}",
+	/* certificate type too big */
+	"{\"tls_version\":\"TLSv1.2\",\"certificate_types\":[\"0x100\"]}",
+	/* certificate_types not an array */
+	"{\"tls_version\":\"TLSv1.2\",\"certificate_types\":1}",
 	/* a name without der or rfc4514 */ "{\"tls_version\":\"TLSv1.2\",\"ca_names\":[{}]}",
-	/* a name that is not RFC 4514 */ "{\"tls_version\":\"TLSv1.2\",\"ca_names\":[\"nonsense\"]}",
+	/* a name that is not RFC 4514 */
+	"{\"tls_version\":\"TLSv1.2\",\"ca_names\":[\"nonsense\"]}",
 	/* der not hex */ "{\"tls_version\":\"TLSv1.2\",\"ca_names\":[{\"der\":\"xy\"}]}",
 	/* an empty der */ "{\"tls_version\":\"TLSv1.2\",\"ca_names\":[{\"der\":\"\"}]}",
 	/* extension without data */ "{\"tls_version\":\"TLSv1.3\",\"extensions\":[{\"type\":13}]}",
@@ -173,7 +180,8 @@ malformed(void **state)
 		struct certpick_certreq_list l = { 0 };
 		struct certpick_error err;
 
-		if (certpick_certreq_list_from_json(bad_json[i], strlen(bad_json[i]), &l, &err) == 0)
+		if (certpick_certreq_list_from_json(bad_json[i], strlen(bad_json[i]), &l, &err) ==
+		    0)
 			fail_msg("row %zu (%s) was accepted", i, bad_json[i]);
 		assert_int_equal(err.code, CERTPICK_ERR_PARSE);
 		assert_int_equal(l.n, 0);
@@ -194,7 +202,9 @@ load_file(void **state)
 	snprintf(path, sizeof(path), "%s/req.json", dir);
 	fp = fopen(path, "w");
 	assert_non_null(fp);
-	fputs("{\"schema\":1,\"requests\":[{\"tls_version\":\"TLSv1.3\",\"raw\":\"" GNUTLS13_RAW "\"}]}\n", fp);
+	fputs("{\"schema\":1,\"requests\":[{\"tls_version\":\"TLSv1.3\",\"raw\":\"" GNUTLS13_RAW
+	      "\"}]}\n",
+	    fp);
 	fclose(fp);
 	assert_ok(certpick_certreq_list_load_json(path, &l, &err), &err);
 	assert_int_equal(l.n, 1);

@@ -93,8 +93,8 @@ tls12_with_names(size_t n, size_t name_len, const uint8_t *name, struct certpick
 }
 
 struct size_row {
-	size_t body;			/* raw_len wanted */
-	enum certpick_reason reason;	/* fires at body, not at body - 1 */
+	size_t body;		     /* raw_len wanted */
+	enum certpick_reason reason; /* fires at body, not at body - 1 */
 };
 
 static const struct size_row size_rows[] = {
@@ -161,14 +161,17 @@ size_limits(void **state)
 		for (size_t d = 0; d < 2; d++) {
 			struct certpick_error err;
 			size_t n;
-			struct certpick_certreq *req = tls12_of_size(size_rows[i].body - d, &n, &err);
+			struct certpick_certreq *req =
+			    tls12_of_size(size_rows[i].body - d, &n, &err);
 
 			if (req == NULL)
 				fail_msg("%zu: %s", size_rows[i].body - d, err.message);
 			assert_int_equal(req->raw_len, size_rows[i].body - d);
 			assert_int_equal(req->n_ca_names, n);
-			assert_int_equal(certpick_findings_has(&req->findings, size_rows[i].reason), d == 0);
-			assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_IIS_TRUNCATION));
+			assert_int_equal(certpick_findings_has(&req->findings, size_rows[i].reason),
+			    d == 0);
+			assert_true(certpick_findings_has(&req->findings,
+			    CERTPICK_REASON_CR_IIS_TRUNCATION));
 			certpick_certreq_free(req);
 		}
 	}
@@ -191,12 +194,13 @@ iis_truncation(void **state)
 	req = tls12_with_names(16, 1023, NULL, &err);
 	assert_non_null(req);
 	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_IIS_TRUNCATION));
-	assert_false(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS));
+	assert_false(
+	    certpick_findings_has(&req->findings, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS));
 	certpick_certreq_free(req);
 }
 
-static const uint8_t cn_test[] = { 0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04,
-	0x03, 0x0c, 0x04, 0x74, 0x65, 0x73, 0x74 };
+static const uint8_t cn_test[] = { 0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04, 0x03,
+	0x0c, 0x04, 0x74, 0x65, 0x73, 0x74 };
 
 static void
 duplicates(void **state)
@@ -241,7 +245,8 @@ ten_thousand_names(void **state)
 	assert_int_equal(req->n_ca_names, 10000);
 	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_DUPLICATE_NAMES));
 	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_IIS_TRUNCATION));
-	assert_true(certpick_findings_has(&req->findings, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS));
+	assert_true(
+	    certpick_findings_has(&req->findings, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS));
 	certpick_certreq_free(req);
 }
 
@@ -255,47 +260,47 @@ struct lint_row {
 
 static const struct lint_row lint_rows[] = {
 	{ /* TLS 1.3 without signature_algorithms */
-	  CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 0000", CERTPICK_REASON_CR_MALFORMED, true },
+	    CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 0000", CERTPICK_REASON_CR_MALFORMED, true },
 	{ /* TLS 1.3 with signature_algorithms: not malformed */
-	  CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 0008 000d000400020403",
-	  CERTPICK_REASON_CR_MALFORMED, false },
+	    CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 0008 000d000400020403",
+	    CERTPICK_REASON_CR_MALFORMED, false },
 	{ /* a context at the handshake */
-	  CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "01 aa 0008 000d000400020403",
-	  CERTPICK_REASON_CR_MALFORMED, true },
+	    CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "01 aa 0008 000d000400020403",
+	    CERTPICK_REASON_CR_MALFORMED, true },
 	{ /* no context after the handshake */
-	  CERTPICK_TLS13, CERTPICK_PHASE_POST_HANDSHAKE, "00 0008 000d000400020403",
-	  CERTPICK_REASON_CR_MALFORMED, true },
+	    CERTPICK_TLS13, CERTPICK_PHASE_POST_HANDSHAKE, "00 0008 000d000400020403",
+	    CERTPICK_REASON_CR_MALFORMED, true },
 	{ /* a context after the handshake: fine */
-	  CERTPICK_TLS13, CERTPICK_PHASE_POST_HANDSHAKE, "01 aa 0008 000d000400020403",
-	  CERTPICK_REASON_CR_MALFORMED, false },
+	    CERTPICK_TLS13, CERTPICK_PHASE_POST_HANDSHAKE, "01 aa 0008 000d000400020403",
+	    CERTPICK_REASON_CR_MALFORMED, false },
 	{ /* TLS 1.3 with no certificate_authorities: no names */
-	  CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 0008 000d000400020403",
-	  CERTPICK_REASON_CR_NO_CA_NAMES, true },
+	    CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 0008 000d000400020403",
+	    CERTPICK_REASON_CR_NO_CA_NAMES, true },
 	{ /* TLS 1.3 empty extension 47 */
-	  CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 000e 000d000400020403 002f00020000",
-	  CERTPICK_REASON_CR_EMPTY_CA_EXTENSION, true },
+	    CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 000e 000d000400020403 002f00020000",
+	    CERTPICK_REASON_CR_EMPTY_CA_EXTENSION, true },
 	{ /* TLS 1.3 empty extension 47 is not also "no names" */
-	  CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 000e 000d000400020403 002f00020000",
-	  CERTPICK_REASON_CR_NO_CA_NAMES, false },
+	    CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 000e 000d000400020403 002f00020000",
+	    CERTPICK_REASON_CR_NO_CA_NAMES, false },
 	{ /* TLS 1.2 empty list: no names */
-	  CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, "0101 00020401 0000",
-	  CERTPICK_REASON_CR_NO_CA_NAMES, true },
+	    CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, "0101 00020401 0000",
+	    CERTPICK_REASON_CR_NO_CA_NAMES, true },
 	{ /* only SHA-1 and MD5 signatures */
-	  CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, "0101 0004 02010101 0000",
-	  CERTPICK_REASON_CR_SIGALGS_LEGACY_ONLY, true },
+	    CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, "0101 0004 02010101 0000",
+	    CERTPICK_REASON_CR_SIGALGS_LEGACY_ONLY, true },
 	{ /* SHA-1 and SHA-256: not legacy only */
-	  CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, "0101 0004 02010401 0000",
-	  CERTPICK_REASON_CR_SIGALGS_LEGACY_ONLY, false },
+	    CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, "0101 0004 02010401 0000",
+	    CERTPICK_REASON_CR_SIGALGS_LEGACY_ONLY, false },
 	{ /* an empty oid_filters extension still counts */
-	  CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 000e 000d000400020403 003000020000",
-	  CERTPICK_REASON_CR_OID_FILTERS, true },
+	    CERTPICK_TLS13, CERTPICK_PHASE_INITIAL, "00 000e 000d000400020403 003000020000",
+	    CERTPICK_REASON_CR_OID_FILTERS, true },
 	{ /* a name that is not DER */
-	  CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, "0101 00020401 0005 0003 010203",
-	  CERTPICK_REASON_CR_MALFORMED_DN, true },
+	    CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, "0101 00020401 0005 0003 010203",
+	    CERTPICK_REASON_CR_MALFORMED_DN, true },
 	{ /* a valid name */
-	  CERTPICK_TLS12, CERTPICK_PHASE_INITIAL,
-	  "0101 00020401 0013 0011 300f310d300b06035504030c0474657374",
-	  CERTPICK_REASON_CR_MALFORMED_DN, false },
+	    CERTPICK_TLS12, CERTPICK_PHASE_INITIAL,
+	    "0101 00020401 0013 0011 300f310d300b06035504030c0474657374",
+	    CERTPICK_REASON_CR_MALFORMED_DN, false },
 };
 
 static void
@@ -307,7 +312,8 @@ lint_table(void **state)
 		struct certpick_error err;
 		size_t len;
 		uint8_t *body = tu_unhex(r->hex, &len);
-		struct certpick_certreq *req = certpick_certreq_parse(r->version, r->phase, body, len, &err);
+		struct certpick_certreq *req =
+		    certpick_certreq_parse(r->version, r->phase, body, len, &err);
 
 		free(body);
 		if (req == NULL)

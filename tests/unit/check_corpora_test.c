@@ -43,16 +43,24 @@
 #endif
 #ifdef TU_ASAN
 #include <sanitizer/lsan_interface.h>
-#define LSAN_OFF(cond) do { if (cond) __lsan_disable(); } while (0)
-#define LSAN_ON(cond) do { if (cond) __lsan_enable(); } while (0)
+#define LSAN_OFF(cond)                    \
+	do {                              \
+		if (cond)                 \
+			__lsan_disable(); \
+	} while (0)
+#define LSAN_ON(cond)                    \
+	do {                             \
+		if (cond)                \
+			__lsan_enable(); \
+	} while (0)
 #else
 #define LSAN_OFF(cond) ((void)(cond))
 #define LSAN_ON(cond) ((void)(cond))
 #endif
 
 struct expectation {
-	char *key;	/* "suite\tid" */
-	bool ours;	/* check's verdict the file records */
+	char *key; /* "suite\tid" */
+	bool ours; /* check's verdict the file records */
 	bool seen;
 };
 
@@ -69,7 +77,7 @@ decode_cert(const char *b64)
 	X509 *x;
 
 	assert_true(n > 0);
-	while (len > 0 && b64[len - 1] == '=') {	/* DecodeBlock counts padding as zeros */
+	while (len > 0 && b64[len - 1] == '=') { /* DecodeBlock counts padding as zeros */
 		n--;
 		len--;
 	}
@@ -85,7 +93,8 @@ stack_of(json_t *indexes)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(indexes, i, v) {
+	json_array_foreach(indexes, i, v)
+	{
 		size_t k = (size_t)json_integer_value(v);
 		if (k < ncerts && certs[k] != NULL)
 			sk_X509_push(sk, certs[k]);
@@ -112,7 +121,8 @@ ours_accepts(X509 *leaf, STACK_OF(X509) *inter, STACK_OF(X509) *trusted, time_t 
 	for (int i = 0; i < sk_X509_num(trusted); i++)
 		assert_ok(certpick_trust_add_x509(t, sk_X509_value(trusted, i), &err), &err);
 	assert_ok(certpick_candset_add_x509(set, leaf, NULL, inter, "corpus", CERTPICK_KEY_NONE,
-	    &err), &err);
+		      &err),
+	    &err);
 	assert_ok(certpick_candset_finish(set, &err), &err);
 	assert_ok(certpick_check_run(set, certpick_candset_get(set, 0), &opts, &r, &err), &err);
 	last_chain_ok = r.chain_ok;
@@ -128,7 +138,8 @@ ours_accepts(X509 *leaf, STACK_OF(X509) *inter, STACK_OF(X509) *trusted, time_t 
 		/* NSS, Firefox, Chrome on Linux and webpki refuse anyEKU alone */
 		/* and RFC 5280 path validation fails on certificate policies */
 		if (r.findings.v[i].severity == CERTPICK_SEV_ERROR ||
-		    reason == CERTPICK_REASON_UNTRUSTED_ROOT || reason == CERTPICK_REASON_EKU_ANY_ONLY ||
+		    reason == CERTPICK_REASON_UNTRUSTED_ROOT ||
+		    reason == CERTPICK_REASON_EKU_ANY_ONLY ||
 		    reason == CERTPICK_REASON_CHAIN_POLICY)
 			ok = false;
 	}
@@ -140,8 +151,7 @@ ours_accepts(X509 *leaf, STACK_OF(X509) *inter, STACK_OF(X509) *trusted, time_t 
 
 /* purpose: X509_PURPOSE_SSL_CLIENT, or 0 to judge the chain alone */
 static bool
-openssl_accepts(X509 *leaf, STACK_OF(X509) *inter, STACK_OF(X509) *trusted, time_t now,
-    int purpose)
+openssl_accepts(X509 *leaf, STACK_OF(X509) *inter, STACK_OF(X509) *trusted, time_t now, int purpose)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -173,7 +183,8 @@ read_expectations(size_t *n)
 		char *suite = line, *id, *verdict = NULL, *why = NULL;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if ((id = strchr(suite, '\t')) == NULL || (verdict = strchr(id + 1, '\t')) == NULL ||
+		if ((id = strchr(suite, '\t')) == NULL ||
+		    (verdict = strchr(id + 1, '\t')) == NULL ||
 		    (why = strchr(verdict + 1, '\t')) == NULL || strlen(why) < 3)
 			fail_msg("expectations.txt: malformed line: %s", line);
 		*verdict++ = '\0';
@@ -205,10 +216,10 @@ corpora(void **state)
 	list = json_object_get(root, "certs");
 	ncerts = json_array_size(list);
 	certs = calloc(ncerts, sizeof(*certs));
-	json_array_foreach(list, i, v)
-		certs[i] = decode_cert(json_string_value(v));
+	json_array_foreach(list, i, v) certs[i] = decode_cert(json_string_value(v));
 	exp = read_expectations(&nexp);
-	json_array_foreach(json_object_get(root, "cases"), i, c) {
+	json_array_foreach(json_object_get(root, "cases"), i, c)
+	{
 		const char *suite = json_string_value(json_object_get(c, "suite"));
 		const char *id = json_string_value(json_object_get(c, "id"));
 		size_t li = (size_t)json_integer_value(json_object_get(c, "leaf"));
@@ -219,7 +230,7 @@ corpora(void **state)
 		char key[1024];
 
 		if (li >= ncerts || certs[li] == NULL)
-			continue;	/* a leaf OpenSSL cannot parse: nothing to compare */
+			continue; /* a leaf OpenSSL cannot parse: nothing to compare */
 		inter = stack_of(json_object_get(c, "intermediates"));
 		trusted = stack_of(json_object_get(c, "trusted"));
 		bool known_leak = strcmp(id, OPENSSL_LEAKS_ON) == 0;
@@ -246,7 +257,8 @@ corpora(void **state)
 		if (e != NULL)
 			e->seen = true;
 		if (ours != expect && (e == NULL || e->ours != ours)) {
-			printf("# unlisted divergence: %s\t%s\t%s\t(openssl %s, expected %s) [%s]\n",
+			printf(
+			    "# unlisted divergence: %s\t%s\t%s\t(openssl %s, expected %s) [%s]\n",
 			    suite, id, ours ? "accept" : "reject", ossl ? "accept" : "reject",
 			    expect ? "accept" : "reject", last_findings);
 			bad++;
@@ -264,10 +276,11 @@ corpora(void **state)
 	}
 	free(exp);
 	printf("# corpora: %zu cases; check agrees on %zu, OpenSSL X509_verify_cert (sslclient) "
-	    "on %zu\n", total, ours_agree, ossl_agree);
+	       "on %zu\n",
+	    total, ours_agree, ossl_agree);
 	printf("# path building alone (limbo-pathbuilding, %zu cases, leaf EKU aside): check's "
-	    "chosen path agrees on %zu, OpenSSL X509_verify_cert (no purpose) on %zu\n", pb_total,
-	    pb_ours, pb_ossl);
+	       "chosen path agrees on %zu, OpenSSL X509_verify_cert (no purpose) on %zu\n",
+	    pb_total, pb_ours, pb_ossl);
 	for (i = 0; i < ncerts; i++)
 		X509_free(certs[i]);
 	free(certs);

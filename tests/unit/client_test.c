@@ -21,7 +21,7 @@
 #include "client.h"
 
 struct ct_row {
-	const char *in, *host, *port;	/* host NULL: refused */
+	const char *in, *host, *port; /* host NULL: refused */
 };
 
 static const struct ct_row ct_rows[] = {
@@ -30,7 +30,7 @@ static const struct ct_row ct_rows[] = {
 	{ "name.example:1", "name.example", "1" },
 	{ "[::1]:9443", "::1", "9443" },
 	{ "[::1]", "::1", "443" },
-	{ "::1", "::1", "443" },		/* a bare IPv6 address */
+	{ "::1", "::1", "443" }, /* a bare IPv6 address */
 	{ "h:0", "h", "0" },
 	{ "h:65536", NULL, NULL },
 	{ "h:x", NULL, NULL },
@@ -96,7 +96,7 @@ alert_policy(void **state)
 	struct cp_capture cap = { .alert = -1 };
 	void (*cb)(int, int, int, const void *, size_t, SSL *, void *) = cp_client_msg_cb;
 	static const unsigned char close_notify[2] = { 1, 0 }, warn[2] = { 1, 90 },
-	    fatal[2] = { 2, 116 }, fatal2[2] = { 2, 40 };
+				   fatal[2] = { 2, 116 }, fatal2[2] = { 2, 40 };
 
 	(void)state;
 	cp_client_capture(ssl, &cap);
@@ -104,15 +104,15 @@ alert_policy(void **state)
 	assert_true(cap.close_notify);
 	assert_int_equal(cap.alert, -1);
 	cb(0, TLS1_2_VERSION, SSL3_RT_ALERT, warn, 2, ssl, &cap);
-	assert_int_equal(cap.alert, 90);		/* a warning is recorded */
+	assert_int_equal(cap.alert, 90); /* a warning is recorded */
 	assert_false(cap.alert_fatal);
 	cap.request_sent = true;
 	cb(0, TLS1_2_VERSION, SSL3_RT_ALERT, fatal, 2, ssl, &cap);
-	assert_int_equal(cap.alert, 116);		/* a fatal one replaces it */
+	assert_int_equal(cap.alert, 116); /* a fatal one replaces it */
 	assert_true(cap.alert_fatal);
 	assert_true(cap.alert_after_request);
 	cb(0, TLS1_2_VERSION, SSL3_RT_ALERT, fatal2, 2, ssl, &cap);
-	assert_int_equal(cap.alert, 116);		/* the first fatal one stays */
+	assert_int_equal(cap.alert, 116); /* the first fatal one stays */
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 }
@@ -127,7 +127,8 @@ self_signed(EVP_PKEY *key)
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
 	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"client", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"client", -1, -1,
+	    0);
 	X509_set_subject_name(x, n);
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, key);

@@ -84,15 +84,15 @@ malformed_der_kept(void **state)
 
 static const struct {
 	const char *in;
-	const char *want;	/* RFC 4514 rendering; NULL = parse error */
+	const char *want; /* RFC 4514 rendering; NULL = parse error */
 } rfc4514_rows[] = {
 	{ "CN=Root A,O=Example", "CN=Root A,O=Example" },
-	{ "CN=a\\,b,O=x", "CN=a\\,b,O=x" },		/* escaped comma */
-	{ "CN=Int A1\\ ,O=x", "CN=Int A1\\ ,O=x" },	/* escaped trailing space */
-	{ "CN=x+OU=y,O=z", "OU=y+CN=x,O=z" },		/* multi-valued RDN */
-	{ "2.5.4.3=dotted", "CN=dotted" },		/* numeric type */
-	{ "CN=\\41BC", "CN=ABC" },			/* hex escape */
-	{ "CN=#0c03616263", "CN=abc" },			/* #DER value */
+	{ "CN=a\\,b,O=x", "CN=a\\,b,O=x" },	    /* escaped comma */
+	{ "CN=Int A1\\ ,O=x", "CN=Int A1\\ ,O=x" }, /* escaped trailing space */
+	{ "CN=x+OU=y,O=z", "OU=y+CN=x,O=z" },	    /* multi-valued RDN */
+	{ "2.5.4.3=dotted", "CN=dotted" },	    /* numeric type */
+	{ "CN=\\41BC", "CN=ABC" },		    /* hex escape */
+	{ "CN=#0c03616263", "CN=abc" },		    /* #DER value */
 	{ "", NULL },
 	{ "novalue", NULL },
 	{ "XX=unknown type", NULL },

@@ -19,7 +19,7 @@
 struct answer_case {
 	const char *what;
 	const char *raw;
-	int want_parse;			/* cp_http_parse(final) */
+	int want_parse; /* cp_http_parse(final) */
 	int want_status;
 	const char *want_body;
 	size_t want_head_len;
@@ -27,25 +27,47 @@ struct answer_case {
 
 static const struct answer_case answer_cases[] = {
 	{ /* Content-Length body */
-	  .what = "plain", .raw = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-	  .want_parse = 1, .want_status = 200, .want_body = "hello", .want_head_len = 38 },
+	    .what = "plain",
+	    .raw = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+	    .want_parse = 1,
+	    .want_status = 200,
+	    .want_body = "hello",
+	    .want_head_len = 38 },
 	{ /* chunked, with a chunk extension, decoded */
-	  .what = "chunked", .raw = "HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
-	  "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n",
-	  .want_parse = 1, .want_status = 403, .want_body = "hello world", .want_head_len = 54 },
+	    .what = "chunked",
+	    .raw = "HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
+		   "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n",
+	    .want_parse = 1,
+	    .want_status = 403,
+	    .want_body = "hello world",
+	    .want_head_len = 54 },
 	{ /* a chunk longer than what came: keep what came, no overread */
-	  .what = "chunk truncated", .raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
-	  "ffffffffffffffff\r\nab",
-	  .want_parse = 1, .want_status = 200, .want_body = "ab", .want_head_len = 47 },
+	    .what = "chunk truncated",
+	    .raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
+		   "ffffffffffffffff\r\nab",
+	    .want_parse = 1,
+	    .want_status = 200,
+	    .want_body = "ab",
+	    .want_head_len = 47 },
 	{ /* a chunk size that is not hex ends the body */
-	  .what = "chunk junk", .raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	  "zz\r\nab\r\n0\r\n\r\n",
-	  .want_parse = 1, .want_status = 200, .want_body = "", .want_head_len = 47 },
+	    .what = "chunk junk",
+	    .raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		   "zz\r\nab\r\n0\r\n\r\n",
+	    .want_parse = 1,
+	    .want_status = 200,
+	    .want_body = "",
+	    .want_head_len = 47 },
 	{ /* no blank line: all of it is the head, the body is empty */
-	  .what = "head only", .raw = "HTTP/1.1 204 No Content\r\nServer: x",
-	  .want_parse = 1, .want_status = 204, .want_body = "", .want_head_len = 34 },
+	    .what = "head only",
+	    .raw = "HTTP/1.1 204 No Content\r\nServer: x",
+	    .want_parse = 1,
+	    .want_status = 204,
+	    .want_body = "",
+	    .want_head_len = 34 },
 	{ /* not HTTP at all: the parser refuses, nothing is split */
-	  .what = "not http", .raw = "SSH-2.0-OpenSSH\r\n", .want_parse = -1 },
+	    .what = "not http",
+	    .raw = "SSH-2.0-OpenSSH\r\n",
+	    .want_parse = -1 },
 };
 
 static void
@@ -94,10 +116,12 @@ test_bad_inputs(void **state)
 	assert_ok(certpick_candset_add_path(set, tu_data("candidate/leaf.pem"), NULL, &err), &err);
 	assert_ok(certpick_candset_finish(set, &err), &err);
 	assert_int_equal(certpick_get_run("https://127.0.0.1:1/", NULL,
-	    certpick_candset_get(set, 0), NULL, NULL, &res, &err), -1);
+			     certpick_candset_get(set, 0), NULL, NULL, &res, &err),
+	    -1);
 	/* a candidate without a key cannot be sent */
-	assert_int_equal(certpick_get_run("https://127.0.0.1:1/", set,
-	    certpick_candset_get(set, 0), NULL, NULL, &res, &err), -1);
+	assert_int_equal(certpick_get_run("https://127.0.0.1:1/", set, certpick_candset_get(set, 0),
+			     NULL, NULL, &res, &err),
+	    -1);
 	assert_int_equal(err.code, CERTPICK_ERR_USAGE);
 	assert_non_null(strstr(err.detail[0] ? err.detail : err.message, "no private key"));
 	certpick_candset_free(set);
@@ -133,7 +157,7 @@ test_chunk_walk_any_split(void **state)
 		enum cp_chunk_state want_state;
 	} cases[] = {
 		{ "chunks and a trailer", "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
-		  "hello world", CP_CHUNK_DONE },
+		    "hello world", CP_CHUNK_DONE },
 		{ "bare LF", "3\nabc\n0\n\n", "abc", CP_CHUNK_DONE },
 		{ "upper-case hex, not ended", "A\r\n0123456789\r\n", "0123456789", CP_CHUNK_SIZE },
 		{ "a size that is not hex", "zz\r\nab\r\n0\r\n\r\n", "", CP_CHUNK_BAD },
@@ -149,9 +173,10 @@ test_chunk_walk_any_split(void **state)
 		n_whole = cp_chunk_feed(&w1, cases[i].body, len, whole);
 		for (size_t k = 0; k < len; k++)
 			n_bytes += cp_chunk_feed(&w2, cases[i].body + k, 1, bytes + n_bytes);
-		if (n_whole != strlen(cases[i].want) || memcmp(whole, cases[i].want, n_whole) != 0 ||
-		    n_bytes != n_whole || memcmp(bytes, whole, n_whole) != 0 ||
-		    w1.state != cases[i].want_state || w2.state != w1.state)
+		if (n_whole != strlen(cases[i].want) ||
+		    memcmp(whole, cases[i].want, n_whole) != 0 || n_bytes != n_whole ||
+		    memcmp(bytes, whole, n_whole) != 0 || w1.state != cases[i].want_state ||
+		    w2.state != w1.state)
 			fail_msg("%s: %zu/%zu bytes, state %d/%d", cases[i].what, n_whole, n_bytes,
 			    (int)w1.state, (int)w2.state);
 	}
@@ -217,8 +242,11 @@ live_start(struct live *l, int tls)
 	static const struct certpick_pki_spec specs[] = {
 		{ .name = "root", .ca = true, .pathlen = -1, .ku = "keyCertSign" },
 		{ .name = "int", .issuer = "root", .ca = true, .pathlen = 0, .ku = "keyCertSign" },
-		{ .name = "server", .issuer = "root", .ku = "digitalSignature",
-		  .eku = "serverAuth", .san = "DNS:localhost,IP:127.0.0.1" },
+		{ .name = "server",
+		    .issuer = "root",
+		    .ku = "digitalSignature",
+		    .eku = "serverAuth",
+		    .san = "DNS:localhost,IP:127.0.0.1" },
 		{ .name = "alice", .issuer = "int", .ku = "digitalSignature", .eku = "clientAuth" },
 	};
 	static const char *const listen[] = { "127.0.0.1:0" };
@@ -236,9 +264,15 @@ live_start(struct live *l, int tls)
 	snprintf(cert, sizeof(cert), "%s/server.pem", l->dir);
 	snprintf(key, sizeof(key), "%s/server.key", l->dir);
 	snprintf(root, sizeof(root), "%s/root.pem", l->dir);
-	struct certpick_serve_options o = { .listen = listen, .n_listen = 1, .cert_file = cert,
-		.key_file = key, .trust_path = root, .auth = CERTPICK_SERVE_AUTH_NONE,
-		.require_paths = require, .n_require = 1, .tls_version = tls };
+	struct certpick_serve_options o = { .listen = listen,
+		.n_listen = 1,
+		.cert_file = cert,
+		.key_file = key,
+		.trust_path = root,
+		.auth = CERTPICK_SERVE_AUTH_NONE,
+		.require_paths = require,
+		.n_require = 1,
+		.tls_version = tls };
 	assert_non_null(l->base = event_base_new());
 	o.base = l->base;
 	l->srv = certpick_serve_new(&o, &err);

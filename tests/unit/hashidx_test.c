@@ -13,7 +13,7 @@ values_per_key(void **state)
 	size_t pos = 0, v, seen = 0;
 
 	(void)state;
-	assert_false(cp_hashidx_next(&h, 7, &pos, &v));	/* empty */
+	assert_false(cp_hashidx_next(&h, 7, &pos, &v)); /* empty */
 	for (size_t i = 0; i < 1000; i++)
 		assert_int_equal(cp_hashidx_add(&h, i % 10, i), 0);
 	for (pos = 0; cp_hashidx_next(&h, 3, &pos, &v);) {

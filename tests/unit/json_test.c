@@ -46,8 +46,10 @@ dn_shape(void **state)
 	(void)state;
 	assert_int_equal(certpick_dn_init_rfc4514(&dn, "CN=a", NULL), 0);
 	s = dump(certpick_json_dn(&dn));
-	assert_true(strncmp(s, "{\"rfc4514\":\"CN=a\",\"der\":\"300c310a300806035504030c0161\","
-	    "\"sha256\":\"", 62) == 0);
+	assert_true(strncmp(s,
+			"{\"rfc4514\":\"CN=a\",\"der\":\"300c310a300806035504030c0161\","
+			"\"sha256\":\"",
+			62) == 0);
 	free(s);
 	/* no text form: null, not a missing key */
 	s = dump(certpick_json_dn(&empty));
@@ -62,8 +64,9 @@ finding_shapes(void **state)
 {
 	struct certpick_finding f[2] = {
 		{ .reason = CERTPICK_REASON_EXPIRED, .severity = CERTPICK_SEV_ERROR },
-		{ .reason = CERTPICK_REASON_EXPIRED, .severity = CERTPICK_SEV_ERROR,
-		  .detail = (char *)"caf\xe9" },
+		{ .reason = CERTPICK_REASON_EXPIRED,
+		    .severity = CERTPICK_SEV_ERROR,
+		    .detail = (char *)"caf\xe9" },
 	};
 	struct certpick_findings fs = { .v = f, .n = 2 };
 	json_t *a = certpick_json_findings(&fs);

@@ -42,8 +42,8 @@ scrypt_alg(uint64_t n, uint64_t r, uint64_t p)
 	ASN1_INTEGER_set_uint64(sp->parallelizationParameter, p);
 	ASN1_TYPE_free(pbe2->keyfunc->parameter);
 	pbe2->keyfunc->parameter = NULL;
-	assert_non_null(ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), sp,
-	    &pbe2->keyfunc->parameter));
+	assert_non_null(
+	    ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), sp, &pbe2->keyfunc->parameter));
 	ASN1_TYPE_free(a->parameter);
 	a->parameter = NULL;
 	assert_non_null(ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBE2PARAM), pbe2, &a->parameter));
@@ -101,7 +101,8 @@ static int
 load(const uint8_t *data, size_t len, enum certpick_format format, const char *password,
     unsigned long max_iter, struct certpick_error *err)
 {
-	struct certpick_load_options opts = { .password = password, .max_pbe_iterations = max_iter };
+	struct certpick_load_options opts = { .password = password,
+		.max_pbe_iterations = max_iter };
 	struct certpick_candset *set = certpick_candset_new(err);
 	int rc;
 
@@ -161,7 +162,7 @@ hostile_pkcs12(void **state)
 	assert_non_null(pkey);
 	X509_set_pubkey(x, pkey);
 	X509_sign(x, pkey, EVP_sha256());
-	p12 = PKCS12_create("test", "k", pkey, x, NULL, 0, 0, 2, 2, 0);	/* 1 is left out */
+	p12 = PKCS12_create("test", "k", pkey, x, NULL, 0, 0, 2, 2, 0); /* 1 is left out */
 	assert_non_null(p12);
 	PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
 	assert_non_null(iter);
@@ -196,9 +197,9 @@ budget_per_file(void **state)
 	struct certpick_error err = { 0 };
 	struct cp_pbe_budget b;
 	X509_ALGOR *a4000 = PKCS5_pbe_set(NID_pbe_WithSHA1And3_Key_TripleDES_CBC, 4000, NULL, 0);
-	X509_ALGOR *a2000 = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 2000, NULL, 0, NULL,
-	    NID_hmacWithSHA256);
-	X509_ALGOR *s = scrypt_alg(1UL << 15, 8, 32);	/* 2^23 mixes: half the scrypt budget */
+	X509_ALGOR *a2000 =
+	    PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 2000, NULL, 0, NULL, NID_hmacWithSHA256);
+	X509_ALGOR *s = scrypt_alg(1UL << 15, 8, 32); /* 2^23 mixes: half the scrypt budget */
 
 	(void)state;
 	cp_pbe_budget_init(&b, 10000);
@@ -249,7 +250,8 @@ pkcs12_mac_and_bags_share_one_budget(void **state)
 	    "certpick stops at 1500 per file");
 	assert_int_equal(load(der, (size_t)len, CERTPICK_FORMAT_PKCS12, "test", 1800, &err), 0);
 	assert_int_equal(load(der, (size_t)len, CERTPICK_FORMAT_PKCS12, "test", 1799, &err), -1);
-	assert_string_equal(err.detail, "its key derivations (the MAC and every encrypted part "
+	assert_string_equal(err.detail,
+	    "its key derivations (the MAC and every encrypted part "
 	    "and key together) ask for more than 1799 iterations; certpick stops at 1799 per file");
 	OPENSSL_free(der);
 	PKCS12_free(p12);

@@ -10,31 +10,57 @@
 #include "testutil.h"
 #include "internal.h"
 
-#define NOW 1893456000L	/* 2030-01-01T00:00:00Z */
+#define NOW 1893456000L /* 2030-01-01T00:00:00Z */
 
 static const struct certpick_pki_spec specs[] = {
 	{ /* an EC root */
-	  .name = "root", .subject = "CN=Test Root,O=certpick", .ca = true, .pathlen = -1,
-	  .ku = "keyCertSign,cRLSign" },
+	    .name = "root",
+	    .subject = "CN=Test Root,O=certpick",
+	    .ca = true,
+	    .pathlen = -1,
+	    .ku = "keyCertSign,cRLSign" },
 	{ /* an RSA intermediate with pathlen 0 */
-	  .name = "int", .issuer = "root", .key = CERTPICK_PKI_RSA, .ca = true, .pathlen = 0,
-	  .ku = "keyCertSign,cRLSign" },
+	    .name = "int",
+	    .issuer = "root",
+	    .key = CERTPICK_PKI_RSA,
+	    .ca = true,
+	    .pathlen = 0,
+	    .ku = "keyCertSign,cRLSign" },
 	{ /* a good client leaf, also as .p12 */
-	  .name = "alice", .issuer = "int", .ku = "digitalSignature", .eku = "clientAuth",
-	  .pkcs12 = true },
+	    .name = "alice",
+	    .issuer = "int",
+	    .ku = "digitalSignature",
+	    .eku = "clientAuth",
+	    .pkcs12 = true },
 	{ /* Ed25519 leaf, expired, with SAN */
-	  .name = "ed", .issuer = "root", .key = CERTPICK_PKI_ED25519, .ku = "digitalSignature",
-	  .eku = "clientAuth,serverAuth", .san = "DNS:localhost", .not_before = -20 * 86400L,
-	  .not_after = -10 * 86400L },
+	    .name = "ed",
+	    .issuer = "root",
+	    .key = CERTPICK_PKI_ED25519,
+	    .ku = "digitalSignature",
+	    .eku = "clientAuth,serverAuth",
+	    .san = "DNS:localhost",
+	    .not_before = -20 * 86400L,
+	    .not_after = -10 * 86400L },
 	{ /* SHA-1, RSA 1024: the weak one */
-	  .name = "weak", .issuer = "int", .key = CERTPICK_PKI_RSA, .bits = 1024, .md = "sha1",
-	  .eku = "clientAuth" },
+	    .name = "weak",
+	    .issuer = "int",
+	    .key = CERTPICK_PKI_RSA,
+	    .bits = 1024,
+	    .md = "sha1",
+	    .eku = "clientAuth" },
 	{ /* a .pfx as openssl -keyex -CSP writes it */
-	  .name = "bad-pfx", .issuer = "int", .ku = "digitalSignature", .eku = "clientAuth",
-	  .pkcs12 = true, .p12_keyspec = CERTPICK_PKI_KEYSPEC_EXCHANGE,
-	  .p12_csp = "Microsoft Enhanced Cryptographic Provider v1.0" },
+	    .name = "bad-pfx",
+	    .issuer = "int",
+	    .ku = "digitalSignature",
+	    .eku = "clientAuth",
+	    .pkcs12 = true,
+	    .p12_keyspec = CERTPICK_PKI_KEYSPEC_EXCHANGE,
+	    .p12_csp = "Microsoft Enhanced Cryptographic Provider v1.0" },
 	{ /* P-384 self-signed end entity */
-	  .name = "self", .bits = 384, .ku = "digitalSignature", .eku = "clientAuth" },
+	    .name = "self",
+	    .bits = 384,
+	    .ku = "digitalSignature",
+	    .eku = "clientAuth" },
 };
 
 static void
@@ -57,9 +83,11 @@ generate_and_read_back(void **state)
 
 	/* the intermediate verifies under the root; alice under the intermediate */
 	assert_int_equal(X509_verify(certpick_pki_get0_x509(pki, "int"),
-	    certpick_pki_get0_pkey(pki, "root")), 1);
+			     certpick_pki_get0_pkey(pki, "root")),
+	    1);
 	assert_int_equal(X509_verify(certpick_pki_get0_x509(pki, "alice"),
-	    X509_get0_pubkey(certpick_pki_get0_x509(pki, "int"))), 1);
+			     X509_get0_pubkey(certpick_pki_get0_x509(pki, "int"))),
+	    1);
 	assert_null(certpick_pki_get0_x509(pki, "nobody"));
 	/* extensions as asked */
 	x = certpick_pki_get0_x509(pki, "alice");
@@ -126,23 +154,32 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	{ /* issuer not made yet */
-	  .spec = { .name = "x", .issuer = "nobody" }, .want = CERTPICK_ERR_USAGE },
+	    .spec = { .name = "x", .issuer = "nobody" },
+	    .want = CERTPICK_ERR_USAGE },
 	{ /* the same name twice */
-	  .spec = { .name = "root" }, .want = CERTPICK_ERR_USAGE },
+	    .spec = { .name = "root" },
+	    .want = CERTPICK_ERR_USAGE },
 	{ /* no name */
-	  .spec = { .name = NULL }, .want = CERTPICK_ERR_USAGE },
+	    .spec = { .name = NULL },
+	    .want = CERTPICK_ERR_USAGE },
 	{ /* a name that is a path */
-	  .spec = { .name = "../x" }, .want = CERTPICK_ERR_USAGE },
+	    .spec = { .name = "../x" },
+	    .want = CERTPICK_ERR_USAGE },
 	{ /* unknown key usage word */
-	  .spec = { .name = "x", .ku = "digitalSignatur" }, .want = CERTPICK_ERR_USAGE },
+	    .spec = { .name = "x", .ku = "digitalSignatur" },
+	    .want = CERTPICK_ERR_USAGE },
 	{ /* unknown digest */
-	  .spec = { .name = "x", .md = "sha999" }, .want = CERTPICK_ERR_USAGE },
+	    .spec = { .name = "x", .md = "sha999" },
+	    .want = CERTPICK_ERR_USAGE },
 	{ /* EC curve size not offered */
-	  .spec = { .name = "x", .bits = 521 }, .want = CERTPICK_ERR_USAGE },
+	    .spec = { .name = "x", .bits = 521 },
+	    .want = CERTPICK_ERR_USAGE },
 	{ /* RSA size out of range */
-	  .spec = { .name = "x", .key = CERTPICK_PKI_RSA, .bits = 100 }, .want = CERTPICK_ERR_USAGE },
+	    .spec = { .name = "x", .key = CERTPICK_PKI_RSA, .bits = 100 },
+	    .want = CERTPICK_ERR_USAGE },
 	{ /* bad subject */
-	  .spec = { .name = "x", .subject = "no equals sign" }, .want = CERTPICK_ERR_PARSE },
+	    .spec = { .name = "x", .subject = "no equals sign" },
+	    .want = CERTPICK_ERR_PARSE },
 };
 
 static void

@@ -75,8 +75,7 @@ fake_step(void *st, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 		cp_buf_str(out, "STARTTLS\r\n");
 		f->stage = 1;
 		return CP_PROTO_WRITE;
-	case 1:
-		return CP_PROTO_STARTTLS;
+	case 1: return CP_PROTO_STARTTLS;
 	default:
 		v->code = atoi((const char *)in);
 		v->text = strndup((const char *)in + 4, n > 4 ? n - 4 : 0);
@@ -97,7 +96,12 @@ static const struct cp_proto_ops fake_ops = {
 
 /* ---- the server ---- */
 
-enum mode { M_REFUSE, M_INJECT, M_HUGE, M_SILENT };
+enum mode {
+	M_REFUSE,
+	M_INJECT,
+	M_HUGE,
+	M_SILENT
+};
 
 struct server {
 	int lfd, port;
@@ -116,7 +120,8 @@ self_signed(EVP_PKEY *key)
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
 	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"localhost", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"localhost", -1,
+	    -1, 0);
 	X509_set_subject_name(x, n);
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, key);
@@ -168,7 +173,7 @@ serve_tls(struct server *s, int fd)
 		static const char no[] = "535 no certificate, no relay\r\n";
 
 		SSL_write(ssl, no, sizeof(no) - 1);
-		(void)SSL_read(ssl, buf, sizeof(buf));	/* the client's close_notify */
+		(void)SSL_read(ssl, buf, sizeof(buf)); /* the client's close_notify */
 		SSL_shutdown(ssl);
 	}
 	SSL_free(ssl);
@@ -192,9 +197,7 @@ serve(void *arg)
 		drain(fd);
 		break;
 	}
-	case M_SILENT:
-		drain(fd);
-		break;
+	case M_SILENT: drain(fd); break;
 	case M_INJECT:
 		send_all(fd, "220 hi\r\n", 8);
 		read_line(fd);
@@ -226,7 +229,7 @@ server_start(struct server *s, enum mode mode)
 	SSL_CTX_set_max_proto_version(s->ctx, TLS1_2_VERSION);
 	SSL_CTX_use_certificate(s->ctx, cert);
 	SSL_CTX_use_PrivateKey(s->ctx, key);
-	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);	/* asks, does not require */
+	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL); /* asks, does not require */
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	s->lfd = socket(AF_INET, SOCK_STREAM, 0);

@@ -95,14 +95,16 @@ server_start(struct server *s, bool require, int accepts)
 	STACK_OF(X509_NAME) *cas = sk_X509_NAME_new_null();
 	X509_NAME *ca = X509_NAME_new();
 
-	X509_NAME_add_entry_by_txt(ca, "CN", MBSTRING_UTF8, (const unsigned char *)"Unit CA", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(ca, "CN", MBSTRING_UTF8, (const unsigned char *)"Unit CA", -1,
+	    -1, 0);
 	sk_X509_NAME_push(cas, ca);
 	s->ctx = SSL_CTX_new(TLS_server_method());
 	SSL_CTX_set_max_proto_version(s->ctx, TLS1_2_VERSION);
 	SSL_CTX_use_certificate(s->ctx, cert);
 	SSL_CTX_use_PrivateKey(s->ctx, key);
 	SSL_CTX_set_client_CA_list(s->ctx, cas);
-	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER | (require ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+	SSL_CTX_set_verify(s->ctx,
+	    SSL_VERIFY_PEER | (require ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	s->accepts = accepts;
@@ -140,7 +142,7 @@ required_tls12(void **state)
 	assert_int_equal(r->requests[0].phase, CERTPICK_PHASE_INITIAL);
 	assert_int_equal(r->requests[0].req->n_ca_names, 1);
 	assert_string_equal(r->requests[0].req->ca_names[0].rfc4514, "CN=Unit CA");
-	assert_null(r->servername);	/* no SNI for an address */
+	assert_null(r->servername); /* no SNI for an address */
 	assert_string_equal(r->path, "/");
 	assert_int_equal(r->error.code, CERTPICK_OK);
 	certpick_probe_result_free(r);
@@ -254,7 +256,8 @@ refused_options(void **state)
 {
 	struct certpick_probe_result *r;
 	struct certpick_error err;
-	struct certpick_probe_options both = { .flags = CERTPICK_PROBE_TLS12_ONLY | CERTPICK_PROBE_TLS13_ONLY };
+	struct certpick_probe_options both = { .flags = CERTPICK_PROBE_TLS12_ONLY |
+		    CERTPICK_PROBE_TLS13_ONLY };
 	struct certpick_probe_options nocert = { .cert_file = "/nonexistent/cert.pem" };
 	struct certpick_probe_options keyonly = { .key_file = "k.pem" };
 

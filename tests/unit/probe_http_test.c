@@ -16,51 +16,62 @@ struct row {
 
 static const struct row rows[] = {
 	{ /* nginx ssl_verify_client on, no certificate */
-	  "HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n"
-	  "Content-Length: 60\r\nConnection: close\r\n\r\n"
-	  "<html>\r\n<head><title>400 No required SSL certificate was sent</title>",
-	  false, 1, 400, "Bad Request", "400 No required SSL certificate was sent", "nginx/1.22.1",
-	  true, false },
+	    "HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n"
+	    "Content-Length: 60\r\nConnection: close\r\n\r\n"
+	    "<html>\r\n<head><title>400 No required SSL certificate was sent</title>",
+	    false, 1, 400, "Bad Request", "400 No required SSL certificate was sent",
+	    "nginx/1.22.1", true, false },
 	{ /* nginx, a refused certificate */
-	  "HTTP/1.1 400 Bad Request\r\nContent-Length: 50\r\n\r\n"
-	  "<html><head><title>400 The SSL certificate error</title>",
-	  false, 1, 400, "Bad Request", "400 The SSL certificate error", NULL, false, true },
+	    "HTTP/1.1 400 Bad Request\r\nContent-Length: 50\r\n\r\n"
+	    "<html><head><title>400 The SSL certificate error</title>",
+	    false, 1, 400, "Bad Request", "400 The SSL certificate error", NULL, false, true },
 	{ /* Apache, TLS 1.3 client without post_handshake_auth */
-	  "HTTP/1.1 403 Forbidden\r\nContent-Length: 80\r\n\r\n<title>403 Forbidden</title>\n"
-	  "<p>Reason: Cannot perform Post-Handshake Authentication.<br /></p>",
-	  false, 1, 403, "Forbidden", "403 Forbidden", NULL, true, false },
+	    "HTTP/1.1 403 Forbidden\r\nContent-Length: 80\r\n\r\n<title>403 Forbidden</title>\n"
+	    "<p>Reason: Cannot perform Post-Handshake Authentication.<br /></p>",
+	    false, 1, 403, "Forbidden", "403 Forbidden", NULL, true, false },
 	{ /* IIS 403.7 */
-	  "HTTP/1.1 403 Forbidden\r\nServer: Microsoft-IIS/10.0\r\nContent-Length: 40\r\n\r\n"
-	  "<title>403 - Forbidden: Access is denied.</title> 403.7",
-	  false, 1, 403, "Forbidden", "403 - Forbidden: Access is denied.", "Microsoft-IIS/10.0", true,
-	  false },
+	    "HTTP/1.1 403 Forbidden\r\nServer: Microsoft-IIS/10.0\r\nContent-Length: 40\r\n\r\n"
+	    "<title>403 - Forbidden: Access is denied.</title> 403.7",
+	    false, 1, 403, "Forbidden", "403 - Forbidden: Access is denied.", "Microsoft-IIS/10.0",
+	    true, false },
 	{ /* IIS over TLS 1.3 asking per path */
-	  "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 25\r\n\r\nError Code 0x80070032 ...",
-	  false, 1, 500, "Internal Server Error", NULL, NULL, true, false },
+	    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 25\r\n\r\nError Code 0x80070032 ...",
+	    false, 1, 500, "Internal Server Error", NULL, NULL, true, false },
 	{ /* IIS 403.16 */
-	  "HTTP/1.1 403 Forbidden\r\nContent-Length: 10\r\n\r\n403.16 xyz",
-	  false, 1, 403, "Forbidden", NULL, NULL, false, true },
-	{ /* headers only so far */ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", false, 0, 0, NULL, NULL, NULL, false, false },
-	{ /* a body still coming */ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", false, 0, 0, NULL, NULL, NULL, false, false },
-	{ /* the same at EOF */ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", true, 1, 200, "OK", NULL, NULL, false, false },
-	{ /* no length: complete only at EOF */ "HTTP/1.0 200 ok\r\n\r\n<TITLE>  a\n  b </TITLE>", false, 0, 0, NULL, NULL, NULL, false, false },
-	{ /* ... and at EOF, title collapsed */ "HTTP/1.0 200 ok\r\n\r\n<TITLE>  a\n  b </TITLE>", true, 1,
-	  200, "ok", "a b", NULL, false, false },
+	    "HTTP/1.1 403 Forbidden\r\nContent-Length: 10\r\n\r\n403.16 xyz", false, 1, 403,
+	    "Forbidden", NULL, NULL, false, true },
+	{ /* headers only so far */ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", false, 0, 0, NULL,
+	    NULL, NULL, false, false },
+	{ /* a body still coming */ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", false, 0, 0,
+	    NULL, NULL, NULL, false, false },
+	{ /* the same at EOF */ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", true, 1, 200,
+	    "OK", NULL, NULL, false, false },
+	{ /* no length: complete only at EOF */ "HTTP/1.0 200 ok\r\n\r\n<TITLE>  a\n  b </TITLE>",
+	    false, 0, 0, NULL, NULL, NULL, false, false },
+	{ /* ... and at EOF, title collapsed */ "HTTP/1.0 200 ok\r\n\r\n<TITLE>  a\n  b </TITLE>",
+	    true, 1, 200, "ok", "a b", NULL, false, false },
 	{ /* chunked, complete */
-	  "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-	  false, 1, 404, "Not Found", NULL, NULL, false, false },
-	{ /* bare LF line ends */ "HTTP/1.1 204 No Content\nContent-Length: 0\n\n", false, 1, 204, "No Content", NULL, NULL, false, false },
-	{ /* no reason phrase */ "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", false, 1, 200, NULL, NULL, NULL, false, false },
-	{ /* an unterminated title */ "HTTP/1.1 200 OK\r\n\r\n<title>abc", true, 1, 200, "OK", "abc", NULL, false, false },
+	    "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+	    false, 1, 404, "Not Found", NULL, NULL, false, false },
+	{ /* bare LF line ends */ "HTTP/1.1 204 No Content\nContent-Length: 0\n\n", false, 1, 204,
+	    "No Content", NULL, NULL, false, false },
+	{ /* no reason phrase */ "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", false, 1, 200, NULL,
+	    NULL, NULL, false, false },
+	{ /* an unterminated title */ "HTTP/1.1 200 OK\r\n\r\n<title>abc", true, 1, 200, "OK",
+	    "abc", NULL, false, false },
 	{ /* F12: DEL, C1 CSI, ESC and a bidi override in reason, title and Server are escaped, not dropped or kept */
-	  "HTTP/1.1 403 Forbid\x7f\xc2\x9b" "2J\r\nServer: x\x1b[31m\xe2\x80\xae\xff\r\nContent-Length: 0\r\n\r\n"
-	  "<title>a\x1b]0;t\x07\n b</title>", true, 1, 403, "Forbid\\x7f\\u009b2J",
-	  "a\\x1b]0;t\\x07 b", "x\\x1b[31m\\u202e\\xff", false, false },
+	    "HTTP/1.1 403 Forbid\x7f\xc2\x9b"
+	    "2J\r\nServer: x\x1b[31m\xe2\x80\xae\xff\r\nContent-Length: 0\r\n\r\n"
+	    "<title>a\x1b]0;t\x07\n b</title>",
+	    true, 1, 403, "Forbid\\x7f\\u009b2J", "a\\x1b]0;t\\x07 b", "x\\x1b[31m\\u202e\\xff",
+	    false, false },
 	{ /* a prefix of HTTP/ */ "HTT", false, 0, 0, NULL, NULL, NULL, false, false },
 	{ /* not HTTP */ "SSH-2.0-OpenSSH\r\n", false, -1, 0, NULL, NULL, NULL, false, false },
 	{ /* not HTTP, short */ "hi", false, -1, 0, NULL, NULL, NULL, false, false },
-	{ /* a bad status */ "HTTP/1.1 2x0 OK\r\n\r\n", false, -1, 0, NULL, NULL, NULL, false, false },
-	{ /* a status line cut short at EOF */ "HTTP/1.1 20", true, -1, 0, NULL, NULL, NULL, false, false },
+	{ /* a bad status */ "HTTP/1.1 2x0 OK\r\n\r\n", false, -1, 0, NULL, NULL, NULL, false,
+	    false },
+	{ /* a status line cut short at EOF */ "HTTP/1.1 20", true, -1, 0, NULL, NULL, NULL, false,
+	    false },
 };
 
 static void
@@ -103,7 +114,8 @@ table(void **state)
 static void
 every_split(void **state)
 {
-	static const char in[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 52\r\n\r\n"
+	static const char in[] =
+	    "HTTP/1.1 400 Bad Request\r\nContent-Length: 52\r\n\r\n"
 	    "<html><head><title>400 No required SSL certificate was sent</title>";
 	size_t len = strlen(in);
 

@@ -6,7 +6,7 @@
 
 struct row {
 	const char *in;
-	const char *host, *port, *path;	/* host NULL: an error */
+	const char *host, *port, *path; /* host NULL: an error */
 };
 
 static const struct row rows[] = {

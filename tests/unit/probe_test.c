@@ -60,7 +60,7 @@ records_requests(void **state)
 
 	(void)state;
 	add(r, CERTPICK_PHASE_INITIAL, sserv12_msg);
-	add(r, CERTPICK_PHASE_RENEGOTIATION, "0d000003 000000");	/* malformed */
+	add(r, CERTPICK_PHASE_RENEGOTIATION, "0d000003 000000"); /* malformed */
 	assert_int_equal(r->n_requests, 2);
 	assert_non_null(r->requests[0].req);
 	assert_int_equal(r->requests[0].size, 170);
@@ -76,81 +76,82 @@ records_requests(void **state)
 
 struct row {
 	enum certpick_probe_end end;
-	int asked;			/* 0 none, 1 initial, 2 renegotiation, 3 post-handshake */
+	int asked; /* 0 none, 1 initial, 2 renegotiation, 3 post-handshake */
 	int status;
 	bool required_page;
 	int alert;
 	bool handshake_done;
 	int alpn_h2;
 	enum certpick_client_auth want;
-	enum certpick_reason finding;	/* CERTPICK_REASON__COUNT: no connection finding */
+	enum certpick_reason finding; /* CERTPICK_REASON__COUNT: no connection finding */
 };
 
 static const struct row rows[] = {
 	{ /* nginx on: asked, HTTP 400 "No required SSL certificate was sent" */
-	  CERTPICK_PROBE_END_HTTP, 1, 400, true, -1, true, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_HTTP, 1, 400, true, -1, true, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
+	    CERTPICK_REASON__COUNT },
 	{ /* asked, HTTP 200 */
-	  CERTPICK_PROBE_END_HTTP, 1, 200, false, -1, true, -1, CERTPICK_CLIENT_AUTH_OPTIONAL,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_HTTP, 1, 200, false, -1, true, -1, CERTPICK_CLIENT_AUTH_OPTIONAL,
+	    CERTPICK_REASON__COUNT },
 	{ /* asked, HTTP 404: the server answered anyway */
-	  CERTPICK_PROBE_END_HTTP, 1, 404, false, -1, true, -1, CERTPICK_CLIENT_AUTH_OPTIONAL,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_HTTP, 1, 404, false, -1, true, -1, CERTPICK_CLIENT_AUTH_OPTIONAL,
+	    CERTPICK_REASON__COUNT },
 	{ /* asked, an unexplained 403 */
-	  CERTPICK_PROBE_END_HTTP, 1, 403, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_HTTP, 1, 403, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
+	    CERTPICK_REASON__COUNT },
 	{ /* not asked, HTTP 200 */
-	  CERTPICK_PROBE_END_HTTP, 0, 200, false, -1, true, -1, CERTPICK_CLIENT_AUTH_NONE,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_HTTP, 0, 200, false, -1, true, -1, CERTPICK_CLIENT_AUTH_NONE,
+	    CERTPICK_REASON__COUNT },
 	{ /* not asked, IIS 403.7 over TLS 1.3: it wants one it could not ask for */
-	  CERTPICK_PROBE_END_HTTP, 0, 403, true, -1, true, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_HTTP, 0, 403, true, -1, true, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
+	    CERTPICK_REASON__COUNT },
 	{ /* asked, alert 40 in the handshake */
-	  CERTPICK_PROBE_END_ALERT, 1, 0, false, 40, false, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_ALERT, 1, 0, false, 40, false, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
+	    CERTPICK_REASON__COUNT },
 	{ /* not asked, an alert: not about certificates */
-	  CERTPICK_PROBE_END_ALERT, 0, 0, false, 70, false, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_ALERT, 0, 0, false, 70, false, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
+	    CERTPICK_REASON__COUNT },
 	{ /* per path by renegotiation, alert 40 */
-	  CERTPICK_PROBE_END_ALERT, 2, 0, false, 40, true, 0, CERTPICK_CLIENT_AUTH_REQUIRED,
-	  CERTPICK_REASON_CR_RENEGOTIATION },
+	    CERTPICK_PROBE_END_ALERT, 2, 0, false, 40, true, 0, CERTPICK_CLIENT_AUTH_REQUIRED,
+	    CERTPICK_REASON_CR_RENEGOTIATION },
 	{ /* per path by post-handshake auth, alert 116 */
-	  CERTPICK_PROBE_END_ALERT, 3, 0, false, 116, true, 0, CERTPICK_CLIENT_AUTH_REQUIRED,
-	  CERTPICK_REASON_CR_PER_PATH_TLS13 },
+	    CERTPICK_PROBE_END_ALERT, 3, 0, false, 116, true, 0, CERTPICK_CLIENT_AUTH_REQUIRED,
+	    CERTPICK_REASON_CR_PER_PATH_TLS13 },
 	{ /* per path, and the server selects h2 */
-	  CERTPICK_PROBE_END_ALERT, 3, 0, false, 116, true, 1, CERTPICK_CLIENT_AUTH_REQUIRED,
-	  CERTPICK_REASON_CR_PER_PATH_HTTP2 },
+	    CERTPICK_PROBE_END_ALERT, 3, 0, false, 116, true, 1, CERTPICK_CLIENT_AUTH_REQUIRED,
+	    CERTPICK_REASON_CR_PER_PATH_HTTP2 },
 	{ /* asked, then closed without a word */
-	  CERTPICK_PROBE_END_CLOSED, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_CLOSED, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
+	    CERTPICK_REASON__COUNT },
 	{ /* asked, then reset */
-	  CERTPICK_PROBE_END_RESET, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_RESET, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_REQUIRED,
+	    CERTPICK_REASON__COUNT },
 	{ /* not asked, reset (IIS over TLS 1.3 may do this) */
-	  CERTPICK_PROBE_END_RESET, 0, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_RESET, 0, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
+	    CERTPICK_REASON__COUNT },
 	{ /* not asked, closed after the request: nothing required */
-	  CERTPICK_PROBE_END_CLOSED, 0, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_NONE,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_CLOSED, 0, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_NONE,
+	    CERTPICK_REASON__COUNT },
 	{ /* asked, silence */
-	  CERTPICK_PROBE_END_TIMEOUT, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_TIMEOUT, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
+	    CERTPICK_REASON__COUNT },
 	{ /* not asked, silence after the handshake: a slow server may still ask */
-	  CERTPICK_PROBE_END_TIMEOUT, 0, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_TIMEOUT, 0, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
+	    CERTPICK_REASON__COUNT },
 	{ /* not HTTP, asked */
-	  CERTPICK_PROBE_END_NOT_HTTP, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_OPTIONAL,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_NOT_HTTP, 1, 0, false, -1, true, -1, CERTPICK_CLIENT_AUTH_OPTIONAL,
+	    CERTPICK_REASON__COUNT },
 	{ /* no connection */
-	  CERTPICK_PROBE_END_ERROR, 0, 0, false, -1, false, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
-	  CERTPICK_REASON__COUNT },
+	    CERTPICK_PROBE_END_ERROR, 0, 0, false, -1, false, -1, CERTPICK_CLIENT_AUTH_UNKNOWN,
+	    CERTPICK_REASON__COUNT },
 };
 
 static void
 verdicts(void **state)
 {
-	static const enum certpick_phase phases[] = { CERTPICK_PHASE_INITIAL, CERTPICK_PHASE_INITIAL,
-		CERTPICK_PHASE_RENEGOTIATION, CERTPICK_PHASE_POST_HANDSHAKE };
+	static const enum certpick_phase phases[] = { CERTPICK_PHASE_INITIAL,
+		CERTPICK_PHASE_INITIAL, CERTPICK_PHASE_RENEGOTIATION,
+		CERTPICK_PHASE_POST_HANDSHAKE };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -167,10 +168,12 @@ verdicts(void **state)
 		r->without_cert.handshake_done = w->handshake_done;
 		r->alpn_h2 = w->alpn_h2;
 		if (w->end == CERTPICK_PROBE_END_ERROR)
-			(void)cp_error_set(&r->without_cert.error, CERTPICK_ERR_NETWORK, "cannot connect to 'x'");
+			(void)cp_error_set(&r->without_cert.error, CERTPICK_ERR_NETWORK,
+			    "cannot connect to 'x'");
 		assert_int_equal(cp_probe_decide(r), 0);
 		if (r->client_auth != w->want)
-			fail_msg("row %zu: %s, want %s (%s)", i, certpick_client_auth_name(r->client_auth),
+			fail_msg("row %zu: %s, want %s (%s)", i,
+			    certpick_client_auth_name(r->client_auth),
 			    certpick_client_auth_name(w->want), r->evidence_text);
 		assert_int_equal(r->evidence, w->end);
 		assert_non_null(r->evidence_text);
@@ -222,8 +225,10 @@ malformed_request_findings(void **state)
 	big[0] = 13;
 	big[1] = 0x03;
 	big[2] = 0x0d;
-	big[3] = 0x44;	/* 200004 - 4 */
-	assert_int_equal(cp_probe_add_request(r, CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, big, 200004), 0);
+	big[3] = 0x44; /* 200004 - 4 */
+	assert_int_equal(cp_probe_add_request(r, CERTPICK_TLS12, CERTPICK_PHASE_INITIAL, big,
+			     200004),
+	    0);
 	r->without_cert.end = CERTPICK_PROBE_END_ALERT;
 	r->without_cert.alert = 50;
 	assert_int_equal(cp_probe_decide(r), 0);

@@ -18,9 +18,9 @@
 
 struct pd_run {
 	enum cp_proto_act last;
-	struct cp_buf wrote_clear, wrote_tls;	/* what the layer sent, before/after TLS */
+	struct cp_buf wrote_clear, wrote_tls; /* what the layer sent, before/after TLS */
 	bool started_tls;
-	size_t leftover_at_starttls;	/* clear bytes unconsumed at STARTTLS */
+	size_t leftover_at_starttls; /* clear bytes unconsumed at STARTTLS */
 	struct cp_proto_verdict v;
 	unsigned steps;
 };
@@ -54,7 +54,7 @@ pd_run(const struct cp_proto_ops *ops, const struct cp_proto_params *p, const vo
 		r->last = ops->step(st, tls_up, eof, src != NULL ? src + off : (const uint8_t *)"",
 		    shown - off, &used, out, &r->v);
 		if (used > shown - off)
-			abort();	/* a layer consumed bytes it was not given */
+			abort(); /* a layer consumed bytes it was not given */
 		off += used;
 		if (r->last == CP_PROTO_DONE || r->last == CP_PROTO_FAIL)
 			break;

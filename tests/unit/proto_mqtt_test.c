@@ -14,8 +14,8 @@ accepted_311(void **state)
 {
 	static const struct cp_proto_params p = { .host = "broker", .user = "alice" };
 	static const uint8_t want[] = { 0x10, 33, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x82, 0, 30, 0, 14,
-		'c', 'e', 'r', 't', 'p', 'i', 'c', 'k', '-', 'p', 'r', 'o', 'b', 'e', 0, 5, 'a', 'l',
-		'i', 'c', 'e' };
+		'c', 'e', 'r', 't', 'p', 'i', 'c', 'k', '-', 'p', 'r', 'o', 'b', 'e', 0, 5, 'a',
+		'l', 'i', 'c', 'e' };
 	struct pd_run r;
 
 	(void)state;
@@ -68,7 +68,7 @@ mqtt5_reason_string(void **state)
 	(void)state;
 	pd_run(&cp_proto_mqtts, &p, NULL, 0, connack, sizeof(connack), 3, &r);
 	assert_int_equal(r.wrote_tls.p[8], 5);
-	assert_int_equal(r.wrote_tls.p[12], 0);	/* property length */
+	assert_int_equal(r.wrote_tls.p[12], 0); /* property length */
 	assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
 	assert_int_equal(r.v.code, 0x87);
 	assert_string_equal(r.v.text, "CONNACK 135: Not authorized (no cert!)");
@@ -99,20 +99,20 @@ hostile_brokers(void **state)
 	struct pd_run r;
 
 	(void)state;
-	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x30\x02\x00\x00", 4, 1, &r);	/* PUBLISH first */
+	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x30\x02\x00\x00", 4, 1, &r); /* PUBLISH first */
 	assert_int_equal(r.last, CP_PROTO_FAIL);
 	pd_free(&r);
-	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\xff\xff\xff\xff", 5, 1, &r);	/* 5-byte length */
+	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\xff\xff\xff\xff", 5, 1, &r); /* 5-byte length */
 	assert_int_equal(r.last, CP_PROTO_FAIL);
 	pd_free(&r);
-	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\xff\xff\x7f", 4, 1, &r);	/* 2 MiB CONNACK */
+	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\xff\xff\x7f", 4, 1, &r); /* 2 MiB CONNACK */
 	assert_int_equal(r.last, CP_PROTO_FAIL);
 	assert_non_null(strstr(r.v.text, "impossible length"));
 	pd_free(&r);
 	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\x01\x00", 3, 1, &r);
 	assert_int_equal(r.last, CP_PROTO_FAIL);
 	pd_free(&r);
-	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\x02\x00", 3, 1, &r);	/* then EOF */
+	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\x02\x00", 3, 1, &r); /* then EOF */
 	assert_int_equal(r.last, CP_PROTO_FAIL);
 	assert_non_null(strstr(r.v.text, "closed"));
 	pd_free(&r);

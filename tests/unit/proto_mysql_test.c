@@ -28,17 +28,17 @@ greeting(struct cp_buf *b, unsigned caps_low, const char *plugin)
 
 	cp_buf_u8(&g, 10);
 	cp_buf_add(&g, version, sizeof(version));
-	cp_buf_add(&g, "\x07\0\0\0", 4);		/* connection id */
-	cp_buf_add(&g, "abcdefgh", 8);		/* scramble 1 */
+	cp_buf_add(&g, "\x07\0\0\0", 4); /* connection id */
+	cp_buf_add(&g, "abcdefgh", 8);	 /* scramble 1 */
 	cp_buf_u8(&g, 0);
 	cp_buf_u8(&g, caps_low & 0xff);
 	cp_buf_u8(&g, caps_low >> 8);
-	cp_buf_u8(&g, 0x2d);			/* charset */
-	cp_buf_add(&g, "\x02\0", 2);		/* status */
-	cp_buf_add(&g, "\xff\x81", 2);		/* caps high: PLUGIN_AUTH (0x0008 << 16) set */
+	cp_buf_u8(&g, 0x2d);	       /* charset */
+	cp_buf_add(&g, "\x02\0", 2);   /* status */
+	cp_buf_add(&g, "\xff\x81", 2); /* caps high: PLUGIN_AUTH (0x0008 << 16) set */
 	cp_buf_u8(&g, 21);
 	cp_buf_add(&g, "\0\0\0\0\0\0\0\0\0\0", 10);
-	cp_buf_add(&g, "ijklmnopqrst\0", 13);	/* scramble 2 */
+	cp_buf_add(&g, "ijklmnopqrst\0", 13); /* scramble 2 */
 	cp_buf_add(&g, plugin, strlen(plugin) + 1);
 	packet(b, 0, g.p, g.len);
 	cp_buf_free(&g);
@@ -85,8 +85,8 @@ accepted_require_x509(void **state)
 		assert_true((uint8_t)r.wrote_clear.p[5] & 0x08);
 		/* the login: seq 2, user, an empty auth response, the plugin name */
 		assert_int_equal(r.wrote_tls.p[3], 2);
-		assert_non_null(memmem(r.wrote_tls.p, r.wrote_tls.len,
-		    "alice\0\0mysql_native_password\0", 29));
+		assert_non_null(
+		    memmem(r.wrote_tls.p, r.wrote_tls.len, "alice\0\0mysql_native_password\0", 29));
 		/* then COM_QUIT */
 		assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 5, "\x01\0\0\0\x01", 5);
 		assert_int_equal(r.v.outcome, CP_PROTO_ACCEPTED);
@@ -112,7 +112,8 @@ access_denied(void **state)
 	assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
 	assert_int_equal(r.v.code, 1045);
 	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_MYSQL_ACCESS_DENIED);
-	assert_string_equal(r.v.text, "ERROR 1045 (28000): Access denied for user 'alice'@'localhost' "
+	assert_string_equal(r.v.text,
+	    "ERROR 1045 (28000): Access denied for user 'alice'@'localhost' "
 	    "(using password: NO)");
 	pd_free(&r);
 	cp_buf_free(&clear);
@@ -149,7 +150,7 @@ plugins_get_empty_answers(void **state)
 	pd_free(&r);
 
 	cp_buf_reset(&tls);
-	packet(&tls, 3, "\x01\x03", 2);	/* fast auth success, then OK */
+	packet(&tls, 3, "\x01\x03", 2); /* fast auth success, then OK */
 	packet(&tls, 4, ok_body, 7);
 	pd_run(&cp_proto_mysql, &alice, clear.p, clear.len, tls.p, tls.len, 4096, &r);
 	assert_int_equal(r.v.outcome, CP_PROTO_ACCEPTED);
@@ -173,12 +174,12 @@ no_tls_and_early_errors(void **state)
 	struct pd_run r;
 
 	(void)state;
-	greeting(&clear, 0xf7fe, "mysql_native_password");	/* no CLIENT_SSL */
+	greeting(&clear, 0xf7fe, "mysql_native_password"); /* no CLIENT_SSL */
 	pd_run(&cp_proto_mysql, &alice, clear.p, clear.len, NULL, 0, 4096, &r);
 	assert_int_equal(r.last, CP_PROTO_DONE);
 	assert_false(r.started_tls);
 	assert_int_equal(r.v.outcome, CP_PROTO_NO_TLS);
-	assert_int_equal(r.wrote_clear.len, 0);	/* nothing was sent in the clear */
+	assert_int_equal(r.wrote_clear.len, 0); /* nothing was sent in the clear */
 	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_NO_TLS);
 	pd_free(&r);
 	cp_buf_reset(&clear);
@@ -206,7 +207,10 @@ hostile_servers(void **state)
 	pd_run(&cp_proto_mysql, &alice, "\x03\0\0\0\x09xy", 7, NULL, 0, 1, &r);
 	assert_int_equal(r.last, CP_PROTO_FAIL);
 	pd_free(&r);
-	packet(&clear, 0, "\x0a" "8.0\0\1\2", 7);	/* too short */
+	packet(&clear, 0,
+	    "\x0a"
+	    "8.0\0\1\2",
+	    7); /* too short */
 	pd_run(&cp_proto_mysql, &alice, clear.p, clear.len, NULL, 0, 1, &r);
 	assert_int_equal(r.last, CP_PROTO_FAIL);
 	pd_free(&r);

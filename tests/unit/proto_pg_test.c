@@ -72,8 +72,8 @@ accepted_by_certificate(void **state)
 		assert_int_equal(r.leftover_at_starttls, 0);
 		assert_int_equal(r.wrote_clear.len, 8);
 		assert_memory_equal(r.wrote_clear.p, "\0\0\0\x08\x04\xd2\x16\x2f", 8);
-		assert_non_null(memmem(r.wrote_tls.p, r.wrote_tls.len, "user\0alice\0database\0app\0",
-		    24));
+		assert_non_null(
+		    memmem(r.wrote_tls.p, r.wrote_tls.len, "user\0alice\0database\0app\0", 24));
 		/* Terminate at the end */
 		assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 5, "X\0\0\0\x04", 5);
 		assert_int_equal(r.v.outcome, CP_PROTO_ACCEPTED);

@@ -15,7 +15,8 @@ ids_are_unique_and_kebab(void **state)
 
 		assert_non_null(id);
 		for (const char *p = id; *p; p++)
-			assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-');
+			assert_true(
+			    (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-');
 		assert_int_equal(certpick_reason_from_id(id, &back), 0);
 		assert_int_equal(back, i);
 		assert_true(strlen(certpick_reason_text((enum certpick_reason)i)) > 10);
@@ -40,7 +41,8 @@ stable_ids(void **state)
 {
 	(void)state;
 	assert_string_equal(certpick_reason_id(CERTPICK_REASON_NO_PRIVATE_KEY), "no-private-key");
-	assert_string_equal(certpick_reason_id(CERTPICK_REASON_EKU_NO_CLIENT_AUTH), "eku-no-client-auth");
+	assert_string_equal(certpick_reason_id(CERTPICK_REASON_EKU_NO_CLIENT_AUTH),
+	    "eku-no-client-auth");
 	assert_string_equal(certpick_reason_id(CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE),
 	    "ku-no-digital-signature");
 	assert_string_equal(certpick_reason_id(CERTPICK_REASON_PFX_LEGACY_CSP), "pfx-legacy-csp");

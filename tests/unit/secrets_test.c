@@ -45,8 +45,8 @@ make_files(struct files *f)
 {
 	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	X509 *x = X509_new();
-	X509_ALGOR *pbe = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 16, NULL, 0, NULL,
-	    NID_hmacWithSHA256);
+	X509_ALGOR *pbe =
+	    PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 16, NULL, 0, NULL, NID_hmacWithSHA256);
 	PKCS8_PRIV_KEY_INFO *p8inf;
 	X509_SIG *sig;
 	PKCS12 *p12;
@@ -62,8 +62,8 @@ make_files(struct files *f)
 	X509_gmtime_adj(X509_getm_notBefore(x), 0);
 	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
 	assert_true(X509_sign(x, pkey, EVP_sha256()) > 0);
-	p12 = PKCS12_create(secret, "k", pkey, x, NULL, NID_aes_256_cbc, NID_aes_256_cbc, 16, 16,
-	    0);
+	p12 =
+	    PKCS12_create(secret, "k", pkey, x, NULL, NID_aes_256_cbc, NID_aes_256_cbc, 16, 16, 0);
 	assert_non_null(p12);
 	assert_true((len = i2d_PKCS12(p12, &der)) > 0);
 	f->p12 = malloc((size_t)len);
@@ -124,9 +124,11 @@ load(const unsigned char *data, size_t len, const struct files *cert, bool ask, 
 	assert_non_null(set);
 	if (cert != NULL)
 		assert_ok(certpick_candset_add_memory(set, cert->cert, cert->cert_len, "cert.der",
-		    CERTPICK_FORMAT_DER, &opts, &err), &err);
+			      CERTPICK_FORMAT_DER, &opts, &err),
+		    &err);
 	assert_ok(certpick_candset_add_memory(set, data, len, what, CERTPICK_FORMAT_AUTO, &opts,
-	    &err), &err);
+		      &err),
+	    &err);
 	assert_ok(certpick_candset_finish(set, &err), &err);
 	assert_int_equal(certpick_candset_count(set), 1);
 	assert_non_null(certpick_candidate_get0_pkey(certpick_candset_get(set, 0)));
@@ -143,11 +145,11 @@ control(void **state)
 	tu_secret_watch(secret);
 	p = OPENSSL_malloc(64);
 	memcpy(p, secret, sizeof(secret));
-	OPENSSL_free(p);			/* not wiped: seen */
+	OPENSSL_free(p); /* not wiped: seen */
 	assert_int_equal(tu_secret_hits(), 1);
 	p = OPENSSL_malloc(64);
 	memcpy(p, secret, sizeof(secret));
-	OPENSSL_clear_free(p, 64);		/* wiped: not seen */
+	OPENSSL_clear_free(p, 64); /* wiped: not seen */
 	p = cp_secret_new();
 	memcpy(p, secret, sizeof(secret));
 	cp_secret_free(p);

@@ -18,14 +18,14 @@
 #include "select_int.h"
 
 enum {
-	FX_KU_DS = 1 << 0,	/* keyUsage digitalSignature */
-	FX_KU_ENC = 1 << 1,	/* keyUsage keyEncipherment only */
-	FX_KU_NR = 1 << 2,	/* keyUsage digitalSignature, nonRepudiation */
+	FX_KU_DS = 1 << 0,  /* keyUsage digitalSignature */
+	FX_KU_ENC = 1 << 1, /* keyUsage keyEncipherment only */
+	FX_KU_NR = 1 << 2,  /* keyUsage digitalSignature, nonRepudiation */
 	FX_EKU_CLIENT = 1 << 3,
 	FX_EKU_SERVER = 1 << 4,
 	FX_EKU_ANY = 1 << 5,
 	FX_CA = 1 << 6,
-	FX_PRINTABLE = 1 << 7,	/* subject as PrintableString (default UTF8String) */
+	FX_PRINTABLE = 1 << 7, /* subject as PrintableString (default UTF8String) */
 };
 
 #define FX_GOOD (FX_KU_DS | FX_EKU_CLIENT)
@@ -77,8 +77,8 @@ static long fx_serial = 1;
  * self-signed), valid from now+from days to now+to days.
  */
 static X509 *
-fx_cert(const char *cn, X509 *issuer, EVP_PKEY *key, EVP_PKEY *ikey, unsigned flags,
-    long from, long to)
+fx_cert(const char *cn, X509 *issuer, EVP_PKEY *key, EVP_PKEY *ikey, unsigned flags, long from,
+    long to)
 {
 	X509 *x = X509_new();
 	X509_NAME *subj = fx_name("certpick-test", cn, (flags & FX_PRINTABLE) != 0);
@@ -113,8 +113,10 @@ fx_cert(const char *cn, X509 *issuer, EVP_PKEY *key, EVP_PKEY *ikey, unsigned fl
 		fx_ext(x, issuer, NID_ext_key_usage, "serverAuth");
 	if (flags & FX_EKU_ANY)
 		fx_ext(x, issuer, NID_ext_key_usage, "anyExtendedKeyUsage");
-	assert_true(X509_sign(x, ikey ? ikey : key,
-	    EVP_PKEY_get_base_id(ikey ? ikey : key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()) > 0);
+	assert_true(
+	    X509_sign(x, ikey ? ikey : key,
+		EVP_PKEY_get_base_id(ikey ? ikey : key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()) >
+	    0);
 	return x;
 }
 
@@ -122,17 +124,17 @@ fx_cert(const char *cn, X509 *issuer, EVP_PKEY *key, EVP_PKEY *ikey, unsigned fl
 struct fx_pki {
 	EVP_PKEY *ec, *rsa, *ed, *p384, *kA, *kB, *kC, *kI;
 	X509 *rootA, *rootB, *rootC, *intA, *intA_byB;
-	X509 *alice;		/* good, EC, by intA */
-	X509 *carol;		/* good, RSA, by rootB */
-	X509 *dave;		/* good, Ed25519, by rootA */
-	X509 *erin;		/* expired, by rootA */
-	X509 *frank;		/* not yet valid, by rootA */
-	X509 *bob;		/* EKU serverAuth only */
+	X509 *alice; /* good, EC, by intA */
+	X509 *carol; /* good, RSA, by rootB */
+	X509 *dave;  /* good, Ed25519, by rootA */
+	X509 *erin;  /* expired, by rootA */
+	X509 *frank; /* not yet valid, by rootA */
+	X509 *bob;   /* EKU serverAuth only */
 	X509 *noeku, *anyeku, *kuenc, *noku;
-	X509 *mallory;		/* by rootC */
-	X509 *alice_old;	/* same subject as alice, older, by intA */
-	X509 *p384leaf;		/* P-384, by rootA */
-	X509 *nrleaf;		/* KU digitalSignature+nonRepudiation, by rootA */
+	X509 *mallory;	 /* by rootC */
+	X509 *alice_old; /* same subject as alice, older, by intA */
+	X509 *p384leaf;	 /* P-384, by rootA */
+	X509 *nrleaf;	 /* KU digitalSignature+nonRepudiation, by rootA */
 };
 
 static struct fx_pki fx;
@@ -154,17 +156,18 @@ fx_setup(void **state)
 	fx.rootA = fx_cert("certpick Test Root A", NULL, fx.kA, NULL, FX_CA, -3650, 3650);
 	fx.rootB = fx_cert("certpick Test Root B", NULL, fx.kB, NULL, FX_CA, -3650, 3650);
 	fx.rootC = fx_cert("certpick Test Root C", NULL, fx.kC, NULL, FX_CA, -3650, 3650);
-	fx.intA = fx_cert("certpick Test Intermediate A", fx.rootA, fx.kI, fx.kA, FX_CA, -3650, 3650);
+	fx.intA =
+	    fx_cert("certpick Test Intermediate A", fx.rootA, fx.kI, fx.kA, FX_CA, -3650, 3650);
 	/* cross-signed: same subject and key as intA, issued by rootB */
-	fx.intA_byB = fx_cert("certpick Test Intermediate A", fx.rootB, fx.kI, fx.kB, FX_CA, -3650,
-	    3650);
+	fx.intA_byB =
+	    fx_cert("certpick Test Intermediate A", fx.rootB, fx.kI, fx.kB, FX_CA, -3650, 3650);
 	fx.alice = fx_cert("alice", fx.intA, fx.ec, fx.kI, FX_GOOD, -10, 300);
 	fx.carol = fx_cert("carol", fx.rootB, fx.rsa, fx.kB, FX_GOOD, -10, 400);
 	fx.dave = fx_cert("dave", fx.rootA, fx.ed, fx.kA, FX_GOOD, -10, 300);
 	fx.erin = fx_cert("erin-expired", fx.rootA, fx.ec, fx.kA, FX_GOOD, -400, -10);
 	fx.frank = fx_cert("frank-future", fx.rootA, fx.ec, fx.kA, FX_GOOD, 10, 400);
-	fx.bob = fx_cert("bob-serveronly", fx.rootA, fx.ec, fx.kA, FX_KU_DS | FX_EKU_SERVER, -10,
-	    300);
+	fx.bob =
+	    fx_cert("bob-serveronly", fx.rootA, fx.ec, fx.kA, FX_KU_DS | FX_EKU_SERVER, -10, 300);
 	fx.noeku = fx_cert("noeku", fx.rootA, fx.ec, fx.kA, FX_KU_DS, -10, 300);
 	fx.anyeku = fx_cert("anyeku", fx.rootA, fx.ec, fx.kA, FX_KU_DS | FX_EKU_ANY, -10, 300);
 	fx.kuenc = fx_cert("kuenc", fx.rootA, fx.rsa, fx.kA, FX_KU_ENC | FX_EKU_CLIENT, -10, 300);
@@ -224,9 +227,11 @@ fx_cand(struct fx_run *r, X509 *leaf, bool key, X509 *c1, X509 *c2)
 	assert_ok(cp_selstore_add(&r->store, leaf, &c->leaf, &err), &err);
 	c->chain = r->chains[r->n];
 	if (c1 != NULL)
-		assert_ok(cp_selstore_add(&r->store, c1, &r->chains[r->n][c->n_chain++], &err), &err);
+		assert_ok(cp_selstore_add(&r->store, c1, &r->chains[r->n][c->n_chain++], &err),
+		    &err);
 	if (c2 != NULL)
-		assert_ok(cp_selstore_add(&r->store, c2, &r->chains[r->n][c->n_chain++], &err), &err);
+		assert_ok(cp_selstore_add(&r->store, c2, &r->chains[r->n][c->n_chain++], &err),
+		    &err);
 	r->n++;
 	return c;
 }

@@ -55,8 +55,8 @@ empty_list(void **state)
 	s = fx_select(&r, "gnutls");
 	assert_int_equal(s->chosen, -1);
 	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST));
-	assert_true(certpick_findings_has(&s->findings,
-	    CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST));
+	assert_true(
+	    certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_NO_CREDENTIAL_EMPTY_LIST));
 	fx_end(&r);
 	/* negative: one credential -> GnuTLS sends it */
 	fx_begin(&r, CERTPICK_TLS13);
@@ -96,7 +96,8 @@ configured_vs_store_walk(void **state)
 	assert_int_equal(s->chosen, 0);
 	/* chain to send: alice + intA, not the root */
 	assert_int_equal(s->v[0].n_chain, 2);
-	assert_string_equal(s->v[0].chain[1].subject, "CN=certpick Test Intermediate A,O=certpick-test");
+	assert_string_equal(s->v[0].chain[1].subject,
+	    "CN=certpick Test Intermediate A,O=certpick-test");
 	assert_string_equal(s->v[0].matched_ca, "CN=certpick Test Root A,O=certpick-test");
 	s = fx_select(&r, "chrome");
 	assert_true(s->prompt);
@@ -161,7 +162,7 @@ cross_signed_path(void **state)
 	fx_begin(&r, CERTPICK_TLS13);
 	fx_ca(&r, fx.rootB);
 	fx_cand(&r, fx.alice, true, NULL, NULL);
-	fx_store(&r, fx.intA);		/* first found: by rootA (not listed) */
+	fx_store(&r, fx.intA); /* first found: by rootA (not listed) */
 	fx_store(&r, fx.intA_byB);
 	fx_store(&r, fx.rootA);
 	fx_store(&r, fx.rootB);
@@ -199,7 +200,7 @@ encoding_only(void **state)
 	s = fx_select(&r, "java");
 	assert_int_equal(s->chosen, 0);
 	assert_non_null(strstr(detail(s, 0, "issuer"), "normalized match"));
-	s = fx_select(&r, "nss");	/* string comparison ignores the string type */
+	s = fx_select(&r, "nss"); /* string comparison ignores the string type */
 	assert_int_equal(s->chosen, 0);
 	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_CA_MATCH_ENCODING_ONLY));
 	fx_end(&r);
@@ -226,7 +227,7 @@ validity(void **state)
 	s = fx_select(&r, "go");
 	assert_int_equal(s->chosen, 0);
 	assert_false(fx_has(s, 0, CERTPICK_REASON_EXPIRED));
-	s = fx_select(&r, "java-pkix");	/* a valid one exists: it wins */
+	s = fx_select(&r, "java-pkix"); /* a valid one exists: it wins */
 	assert_int_equal(s->chosen, 2);
 	assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_ELIGIBLE);
 	assert_true(fx_has(s, 0, CERTPICK_REASON_EXPIRED));
@@ -269,10 +270,10 @@ usages(void **state)
 	assert_int_equal(s->v[noeku].verdict, CERTPICK_VERDICT_ELIGIBLE);
 	assert_false(fx_has(s, noeku, CERTPICK_REASON_EKU_NO_CLIENT_AUTH));
 	assert_false(fx_has(s, noku, CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE));
-	s = fx_select(&r, "chrome-mac");	/* anyEKU accepted */
+	s = fx_select(&r, "chrome-mac"); /* anyEKU accepted */
 	assert_false(fx_has(s, any, CERTPICK_REASON_EKU_ANY_ONLY));
 	assert_int_not_equal(s->v[any].verdict, CERTPICK_VERDICT_FILTERED);
-	s = fx_select(&r, "go");	/* no usage checks at all */
+	s = fx_select(&r, "go"); /* no usage checks at all */
 	assert_int_equal(s->chosen, bob);
 	fx_end(&r);
 }
@@ -306,8 +307,8 @@ key_types_and_sigalgs(void **state)
 
 	(void)state;
 	fx_begin(&r, CERTPICK_TLS13);
-	fx_cand(&r, fx.dave, true, NULL, NULL);		/* Ed25519 */
-	fx_cand(&r, fx.carol, true, NULL, NULL);	/* RSA */
+	fx_cand(&r, fx.dave, true, NULL, NULL);	 /* Ed25519 */
+	fx_cand(&r, fx.carol, true, NULL, NULL); /* RSA */
 	s = fx_select(&r, "firefox");
 	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED));
 	assert_false(fx_has(s, 1, CERTPICK_REASON_SEL_KEY_ALG_UNSUPPORTED));
@@ -354,7 +355,7 @@ cert_types(void **state)
 
 	(void)state;
 	fx_begin(&r, CERTPICK_TLS12);
-	r.req.n_cert_types = 1;		/* rsa_sign only */
+	r.req.n_cert_types = 1; /* rsa_sign only */
 	fx_ca(&r, fx.intA);
 	fx_ca(&r, fx.rootB);
 	fx_cand(&r, fx.alice, true, fx.intA, NULL);
@@ -419,8 +420,8 @@ ordering(void **state)
 
 	(void)state;
 	fx_begin(&r, CERTPICK_TLS13);
-	fx_cand(&r, fx.alice, true, fx.intA, NULL);	/* notAfter +300 */
-	fx_cand(&r, fx.carol, true, NULL, NULL);	/* notAfter +400 */
+	fx_cand(&r, fx.alice, true, fx.intA, NULL); /* notAfter +300 */
+	fx_cand(&r, fx.carol, true, NULL, NULL);    /* notAfter +400 */
 	s = fx_select(&r, "chrome");
 	assert_int_equal(s->auto_choice, 1);
 	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_NOT_FIRST));
@@ -445,9 +446,9 @@ duplicates(void **state)
 	assert_true(fx_has(s, 0, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
 	assert_false(fx_has(s, 1, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
 	assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_FILTERED);
-	s = fx_select(&r, "chrome");	/* Chrome on Linux does not dedupe */
+	s = fx_select(&r, "chrome"); /* Chrome on Linux does not dedupe */
 	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
-	s = fx_select(&r, "chrome-win");	/* nor on Windows [S] */
+	s = fx_select(&r, "chrome-win"); /* nor on Windows [S] */
 	assert_false(fx_has(s, 0, CERTPICK_REASON_SEL_DUPLICATE_SUPERSEDED));
 	assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_CHOSEN);
 	fx_end(&r);
@@ -587,8 +588,8 @@ nss_tie_order(void **state)
 		fx_cand(&r, order[i][1], true, NULL, NULL);
 		s = fx_select(&r, "nss");
 		assert_int_equal(s->chosen, 0);
-		assert_false(certpick_findings_has(&s->findings,
-		    CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
+		assert_false(
+		    certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
 		assert_int_equal(fx_select(&r, "chrome")->auto_choice, i == 0 ? 1 : 0);
 		fx_end(&r);
 	}
@@ -609,9 +610,9 @@ sort_ties(void **state)
 	fx_cand(&r, fx.noku, true, NULL, NULL);
 	s = fx_select(&r, "chrome");
 	assert_true(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
-	s = fx_select(&r, "go");	/* configuration order is defined */
+	s = fx_select(&r, "go"); /* configuration order is defined */
 	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
-	fx_cand(&r, fx.carol, true, NULL, NULL);	/* a later notAfter wins outright */
+	fx_cand(&r, fx.carol, true, NULL, NULL); /* a later notAfter wins outright */
 	s = fx_select(&r, "chrome");
 	assert_false(certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_ORDER_UNPREDICTABLE));
 	assert_int_equal(s->auto_choice, 2);
@@ -654,14 +655,17 @@ pickers(void **state)
 static const struct win_row {
 	int line;
 	const char *profile;
-	size_t size;		/* the CertificateRequest's size; 0: small */
-	bool card;		/* alice's key is on a PKCS#11 token */
-	bool one;		/* only carol */
-	long auto_choice;	/* what goes out without a click (-1: nothing) */
-	long not_first;		/* the candidate that carries sel-not-first, -1: none */
-	bool too_large;		/* carol carries sel-cr-too-large-for-client */
+	size_t size;	  /* the CertificateRequest's size; 0: small */
+	bool card;	  /* alice's key is on a PKCS#11 token */
+	bool one;	  /* only carol */
+	long auto_choice; /* what goes out without a click (-1: nothing) */
+	long not_first;	  /* the candidate that carries sel-not-first, -1: none */
+	bool too_large;	  /* carol carries sel-cr-too-large-for-client */
 } win_rows[] = {
-#define W(...) { __LINE__, __VA_ARGS__ }
+#define W(...)                        \
+	{                             \
+		__LINE__, __VA_ARGS__ \
+	}
 	/* size: Schannel MessageLimitClient 32 KiB [D] against BoringSSL 100 KiB [S] */
 	/* 40000 bytes: over Schannel's limit, the handshake fails */
 	W("windows", 40000, false, true, -1, -1, true),
@@ -719,7 +723,8 @@ windows_split(void **state)
 		s = fx_select(&r, w->profile);
 		ok = s->prompt && s->chosen == -1 && s->auto_choice == w->auto_choice &&
 		    fx_has(s, 0, CERTPICK_REASON_SEL_CR_TOO_LARGE_FOR_CLIENT) == w->too_large &&
-		    (w->one || fx_has(s, 0, CERTPICK_REASON_SEL_NOT_FIRST) == (w->not_first == 0)) &&
+		    (w->one ||
+			fx_has(s, 0, CERTPICK_REASON_SEL_NOT_FIRST) == (w->not_first == 0)) &&
 		    (w->one || fx_has(s, 1, CERTPICK_REASON_SEL_NOT_FIRST) == (w->not_first == 1));
 		if (w->too_large)
 			ok = s->auto_choice == -1 &&
@@ -762,7 +767,7 @@ firefox_rules(void **state)
 
 	(void)state;
 	fx_begin(&r, CERTPICK_TLS13);
-	fx_ca(&r, fx.noeku);		/* the leaf's own subject */
+	fx_ca(&r, fx.noeku); /* the leaf's own subject */
 	fx_cand(&r, fx.noeku, true, NULL, NULL);
 	s = fx_select(&r, "firefox");
 	assert_int_equal(s->auto_choice, 0);
@@ -788,7 +793,7 @@ store_index(void **state)
 
 	(void)state;
 	assert_ok(cp_selstore_add(&st, fx.intA, &a, &err), &err);
-	for (int i = 0; i < 100; i++) {	/* force several rehashes */
+	for (int i = 0; i < 100; i++) { /* force several rehashes */
 		X509 *x = fx_cert("filler", fx.rootA, fx.ec, fx.kA, FX_GOOD, -1, 1);
 		const struct cp_selcert *f;
 
@@ -797,7 +802,7 @@ store_index(void **state)
 	}
 	assert_ok(cp_selstore_add(&st, fx.intA_byB, &b, &err), &err);
 	assert_ok(cp_selstore_add(&st, fx.intA, &again, &err), &err);
-	assert_ptr_equal(a, again);	/* deduplicated */
+	assert_ptr_equal(a, again); /* deduplicated */
 	it = cp_selstore_first(&st, &a->subject);
 	assert_ptr_equal(CP_SELSTORE_GET(&st, it), a);
 	it = cp_selstore_next(&st, it, &a->subject);
@@ -894,7 +899,10 @@ static const struct phase_row {
 	enum certpick_outcome outcome;
 	enum certpick_reason why;
 } phase_rows[] = {
-#define P(...) { __LINE__, __VA_ARGS__ }
+#define P(...)                        \
+	{                             \
+		__LINE__, __VA_ARGS__ \
+	}
 	/* at the handshake every client is asked */
 	P("go", PH_INI, RE(ASKED), OC(SENDS), RN(SEL_OUTCOME_SENDS)),
 	P("chrome", PH_INI, RE(ASKED), OC(PICKER), RN(SEL_OUTCOME_PICKER)),
@@ -944,14 +952,21 @@ phase_select(struct fx_run *r, const char *profile, const char *answer)
 	certpick_selection_free(r->sel);
 	r->sel = NULL;
 	assert_ok(cp_select_run_facts(certpick_profile_find(profile), r->cands, r->n, &r->store,
-	    &r->req, &o, &r->sel, &err), &err);
+		      &r->req, &o, &r->sel, &err),
+	    &err);
 	return r->sel;
 }
 
 /* One row; on a mismatch says which row and which expectation. */
-#define PCHECK(cond) do { if (!(cond)) { print_error("select_test.c:%d %s %s: %s\n", \
-	row->line, row->profile, certpick_phase_name(row->phase), #cond); ok = false; \
-	goto out; } } while (0)
+#define PCHECK(cond)                                                                         \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
+			print_error("select_test.c:%d %s %s: %s\n", row->line, row->profile, \
+			    certpick_phase_name(row->phase), #cond);                         \
+			ok = false;                                                          \
+			goto out;                                                            \
+		}                                                                            \
+	} while (0)
 
 static bool
 phase_row_ok(const struct phase_row *row)
@@ -988,8 +1003,9 @@ phase_row_ok(const struct phase_row *row)
 	    (row->reach == CERTPICK_REACH_NOT_OFFERED));
 	PCHECK(!certpick_findings_has(&s->findings, CERTPICK_REASON_SEL_AUTOSELECT_NO_MATCH));
 	PCHECK(strstr(s->note, "if it were asked") != NULL);
-	PCHECK(strncmp(s->note, row->reach == CERTPICK_REACH_FAILS ? "fails the connection" :
-	    "never asked", 11) == 0);
+	PCHECK(strncmp(s->note,
+		   row->reach == CERTPICK_REACH_FAILS ? "fails the connection" : "never asked",
+		   11) == 0);
 out:
 	fx_end(&r);
 	return ok;
@@ -1026,11 +1042,10 @@ phase_data(void **state)
 				assert_non_null(ps->alpn);
 		}
 	}
-	assert_int_equal(certpick_profile_phase(certpick_profile_find("go"),
-	    PH_INI)->reach, CERTPICK_REACH_ASKED);
+	assert_int_equal(certpick_profile_phase(certpick_profile_find("go"), PH_INI)->reach,
+	    CERTPICK_REACH_ASKED);
 	assert_non_null(certpick_profile_phase(certpick_profile_find("go"), PH_REN)->setting);
-	assert_non_null(certpick_profile_phase(certpick_profile_find("firefox"),
-	    PH_PHA)->setting);
+	assert_non_null(certpick_profile_phase(certpick_profile_find("firefox"), PH_PHA)->setting);
 	assert_null(certpick_profile_phase(certpick_profile_find("chrome"), PH_PHA)->setting);
 	assert_null(certpick_profile_phase(NULL, PH_INI));
 	assert_null(certpick_profile_phase(certpick_profile_find("go"), (enum certpick_phase)7));
@@ -1099,13 +1114,14 @@ sends_then_fails(void **state)
 			s = phase_select(&r, k ? "java-pkix" : "java", NULL);
 			assert_int_equal(s->chosen, 0);
 			assert_int_equal(s->v[0].verdict, CERTPICK_VERDICT_CHOSEN);
-			assert_int_equal(s->outcome, tls13 ? CERTPICK_OUTCOME_SENDS_THEN_FAILS :
-			    CERTPICK_OUTCOME_SENDS);
-			assert_int_equal(s->outcome_reason, tls13 ?
-			    CERTPICK_REASON_SEL_OUTCOME_SENDS_THEN_FAILS :
-			    CERTPICK_REASON_SEL_OUTCOME_SENDS);
+			assert_int_equal(s->outcome,
+			    tls13 ? CERTPICK_OUTCOME_SENDS_THEN_FAILS : CERTPICK_OUTCOME_SENDS);
+			assert_int_equal(s->outcome_reason,
+			    tls13 ? CERTPICK_REASON_SEL_OUTCOME_SENDS_THEN_FAILS :
+				    CERTPICK_REASON_SEL_OUTCOME_SENDS);
 			assert_int_equal(certpick_findings_has(&s->findings,
-			    CERTPICK_REASON_SEL_NO_COMMON_SIGALG) != 0, tls13);
+					     CERTPICK_REASON_SEL_NO_COMMON_SIGALG) != 0,
+			    tls13);
 			if (tls13)
 				assert_non_null(strstr(s->note, "then the handshake fails"));
 		}

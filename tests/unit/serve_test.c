@@ -41,110 +41,171 @@ stack_certreq_size(STACK_OF(X509_NAME) *st)
 	return size;
 }
 
-#define NOERR { 0, 0 }
+#define NOERR        \
+	{            \
+		0, 0 \
+	}
 
 struct verdict_case {
 	const char *what;
 	bool have_cert;
 	bool have_crl;
-	struct { int code, depth; } errs[4];
+	struct {
+		int code, depth;
+	} errs[4];
 	size_t n;
-	const char *want_sub;		/* NULL: accepted */
+	const char *want_sub; /* NULL: accepted */
 	enum certpick_reason want_reason;
-	enum certpick_serve_rule failed_rule;	/* CERTPICK_SERVE_RULE__COUNT: none */
+	enum certpick_serve_rule failed_rule; /* CERTPICK_SERVE_RULE__COUNT: none */
 };
 
 static const struct verdict_case verdict_cases[] = {
 	{ /* nothing arrived: IIS 403.7 */
-	  .what = "no cert", .have_cert = false, .want_sub = "403.7",
-	  .want_reason = CERTPICK_REASON_SRV_NO_CERT,
-	  .failed_rule = CERTPICK_SERVE_RULE_PRESENTED },
+	    .what = "no cert",
+	    .have_cert = false,
+	    .want_sub = "403.7",
+	    .want_reason = CERTPICK_REASON_SRV_NO_CERT,
+	    .failed_rule = CERTPICK_SERVE_RULE_PRESENTED },
 	{ /* a clean verification: accepted, nothing failed */
-	  .what = "valid", .have_cert = true, .want_sub = NULL,
-	  .failed_rule = CERTPICK_SERVE_RULE__COUNT },
+	    .what = "valid",
+	    .have_cert = true,
+	    .want_sub = NULL,
+	    .failed_rule = CERTPICK_SERVE_RULE__COUNT },
 	{ /* issuer not in the store: 403.16 untrusted */
-	  .what = "untrusted", .have_cert = true,
-	  .errs = { { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0 } }, .n = 1,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_UNTRUSTED,
-	  .failed_rule = CERTPICK_SERVE_RULE_TRUSTED },
+	    .what = "untrusted",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0 } },
+	    .n = 1,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_SRV_UNTRUSTED,
+	    .failed_rule = CERTPICK_SERVE_RULE_TRUSTED },
 	{ /* self-signed leaf: untrusted too */
-	  .what = "self-signed", .have_cert = true,
-	  .errs = { { X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, 0 } }, .n = 1,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_UNTRUSTED,
-	  .failed_rule = CERTPICK_SERVE_RULE_TRUSTED },
+	    .what = "self-signed",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, 0 } },
+	    .n = 1,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_SRV_UNTRUSTED,
+	    .failed_rule = CERTPICK_SERVE_RULE_TRUSTED },
 	{ /* notAfter past: 403.17 */
-	  .what = "expired", .have_cert = true,
-	  .errs = { { X509_V_ERR_CERT_HAS_EXPIRED, 0 } }, .n = 1,
-	  .want_sub = "403.17", .want_reason = CERTPICK_REASON_EXPIRED,
-	  .failed_rule = CERTPICK_SERVE_RULE_VALIDITY },
+	    .what = "expired",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_CERT_HAS_EXPIRED, 0 } },
+	    .n = 1,
+	    .want_sub = "403.17",
+	    .want_reason = CERTPICK_REASON_EXPIRED,
+	    .failed_rule = CERTPICK_SERVE_RULE_VALIDITY },
 	{ /* notBefore future: 403.17 too */
-	  .what = "not yet valid", .have_cert = true,
-	  .errs = { { X509_V_ERR_CERT_NOT_YET_VALID, 0 } }, .n = 1,
-	  .want_sub = "403.17", .want_reason = CERTPICK_REASON_NOT_YET_VALID,
-	  .failed_rule = CERTPICK_SERVE_RULE_VALIDITY },
+	    .what = "not yet valid",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_CERT_NOT_YET_VALID, 0 } },
+	    .n = 1,
+	    .want_sub = "403.17",
+	    .want_reason = CERTPICK_REASON_NOT_YET_VALID,
+	    .failed_rule = CERTPICK_SERVE_RULE_VALIDITY },
 	{ /* on the CRL: 403.13 */
-	  .what = "revoked", .have_cert = true, .have_crl = true,
-	  .errs = { { X509_V_ERR_CERT_REVOKED, 0 } }, .n = 1,
-	  .want_sub = "403.13", .want_reason = CERTPICK_REASON_REVOKED,
-	  .failed_rule = CERTPICK_SERVE_RULE_NOT_REVOKED },
+	    .what = "revoked",
+	    .have_cert = true,
+	    .have_crl = true,
+	    .errs = { { X509_V_ERR_CERT_REVOKED, 0 } },
+	    .n = 1,
+	    .want_sub = "403.13",
+	    .want_reason = CERTPICK_REASON_REVOKED,
+	    .failed_rule = CERTPICK_SERVE_RULE_NOT_REVOKED },
 	{ /* F6: an intermediate on its issuer's CRL: 403.13 too */
-	  .what = "revoked CA", .have_cert = true, .have_crl = true,
-	  .errs = { { X509_V_ERR_CERT_REVOKED, 1 } }, .n = 1,
-	  .want_sub = "403.13", .want_reason = CERTPICK_REASON_REVOKED,
-	  .failed_rule = CERTPICK_SERVE_RULE_NOT_REVOKED },
+	    .what = "revoked CA",
+	    .have_cert = true,
+	    .have_crl = true,
+	    .errs = { { X509_V_ERR_CERT_REVOKED, 1 } },
+	    .n = 1,
+	    .want_sub = "403.13",
+	    .want_reason = CERTPICK_REASON_REVOKED,
+	    .failed_rule = CERTPICK_SERVE_RULE_NOT_REVOKED },
 	{ /* EKU serverAuth only on the leaf */
-	  .what = "eku leaf", .have_cert = true,
-	  .errs = { { X509_V_ERR_INVALID_PURPOSE, 0 } }, .n = 1,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_EKU_NO_CLIENT_AUTH,
-	  .failed_rule = CERTPICK_SERVE_RULE_PURPOSE },
+	    .what = "eku leaf",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_INVALID_PURPOSE, 0 } },
+	    .n = 1,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_EKU_NO_CLIENT_AUTH,
+	    .failed_rule = CERTPICK_SERVE_RULE_PURPOSE },
 	{ /* EKU restriction on a CA */
-	  .what = "eku ca", .have_cert = true,
-	  .errs = { { X509_V_ERR_INVALID_PURPOSE, 1 } }, .n = 1,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_CHAIN_NOT_CLIENT_AUTH,
-	  .failed_rule = CERTPICK_SERVE_RULE_PURPOSE },
+	    .what = "eku ca",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_INVALID_PURPOSE, 1 } },
+	    .n = 1,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_CHAIN_NOT_CLIENT_AUTH,
+	    .failed_rule = CERTPICK_SERVE_RULE_PURPOSE },
 	{ /* no CRL for the issuer (nginx: unable to get certificate CRL) */
-	  .what = "crl missing", .have_cert = true, .have_crl = true,
-	  .errs = { { X509_V_ERR_UNABLE_TO_GET_CRL, 0 } }, .n = 1,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_CRL_UNAVAILABLE,
-	  .failed_rule = CERTPICK_SERVE_RULE_NOT_REVOKED },
+	    .what = "crl missing",
+	    .have_cert = true,
+	    .have_crl = true,
+	    .errs = { { X509_V_ERR_UNABLE_TO_GET_CRL, 0 } },
+	    .n = 1,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_SRV_CRL_UNAVAILABLE,
+	    .failed_rule = CERTPICK_SERVE_RULE_NOT_REVOKED },
 	{ /* untrusted wins over expired: nothing else matters if untrusted */
-	  .what = "untrusted+expired", .have_cert = true,
-	  .errs = { { X509_V_ERR_CERT_HAS_EXPIRED, 0 },
-		    { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, 1 } }, .n = 2,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_UNTRUSTED,
-	  .failed_rule = CERTPICK_SERVE_RULE_TRUSTED },
+	    .what = "untrusted+expired",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_CERT_HAS_EXPIRED, 0 },
+		{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, 1 } },
+	    .n = 2,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_SRV_UNTRUSTED,
+	    .failed_rule = CERTPICK_SERVE_RULE_TRUSTED },
 	{ /* revoked wins over expired */
-	  .what = "expired+revoked", .have_cert = true, .have_crl = true,
-	  .errs = { { X509_V_ERR_CERT_HAS_EXPIRED, 0 }, { X509_V_ERR_CERT_REVOKED, 0 } }, .n = 2,
-	  .want_sub = "403.13", .want_reason = CERTPICK_REASON_REVOKED,
-	  .failed_rule = CERTPICK_SERVE_RULE_VALIDITY },
+	    .what = "expired+revoked",
+	    .have_cert = true,
+	    .have_crl = true,
+	    .errs = { { X509_V_ERR_CERT_HAS_EXPIRED, 0 }, { X509_V_ERR_CERT_REVOKED, 0 } },
+	    .n = 2,
+	    .want_sub = "403.13",
+	    .want_reason = CERTPICK_REASON_REVOKED,
+	    .failed_rule = CERTPICK_SERVE_RULE_VALIDITY },
 	{ /* F14: an issuer that is not a CA ranks before the purpose error it also gives */
-	  .what = "non-CA issuer", .have_cert = true,
-	  .errs = { { X509_V_ERR_INVALID_PURPOSE, 1 }, { X509_V_ERR_INVALID_CA, 1 },
-		    { X509_V_ERR_KEYUSAGE_NO_CERTSIGN, 1 } }, .n = 3,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_CHAIN_INVALID,
-	  .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
+	    .what = "non-CA issuer",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_INVALID_PURPOSE, 1 }, { X509_V_ERR_INVALID_CA, 1 },
+		{ X509_V_ERR_KEYUSAGE_NO_CERTSIGN, 1 } },
+	    .n = 3,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_CHAIN_INVALID,
+	    .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
 	{ /* F14: keyUsage without digitalSignature is said as such */
-	  .what = "ku leaf", .have_cert = true,
-	  .errs = { { X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE, 0 } }, .n = 1,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE,
-	  .failed_rule = CERTPICK_SERVE_RULE_PURPOSE },
+	    .what = "ku leaf",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE, 0 } },
+	    .n = 1,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE,
+	    .failed_rule = CERTPICK_SERVE_RULE_PURPOSE },
 	{ /* a chain deeper than the server verifies: that, not "untrusted" */
-	  .what = "too long", .have_cert = true,
-	  .errs = { { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 9 },
-		    { X509_V_ERR_CERT_CHAIN_TOO_LONG, 9 } }, .n = 2,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_INVALID,
-	  .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
+	    .what = "too long",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 9 },
+		{ X509_V_ERR_CERT_CHAIN_TOO_LONG, 9 } },
+	    .n = 2,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_SRV_INVALID,
+	    .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
 	{ /* negative: an unknown code is still a refusal, never a 200 */
-	  .what = "unknown code", .have_cert = true,
-	  .errs = { { 9999, 0 } }, .n = 1,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_INVALID,
-	  .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
+	    .what = "unknown code",
+	    .have_cert = true,
+	    .errs = { { 9999, 0 } },
+	    .n = 1,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_SRV_INVALID,
+	    .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
 	{ /* negative: bad signature is invalid, not untrusted */
-	  .what = "bad signature", .have_cert = true,
-	  .errs = { { X509_V_ERR_CERT_SIGNATURE_FAILURE, 0 } }, .n = 1,
-	  .want_sub = "403.16", .want_reason = CERTPICK_REASON_SRV_INVALID,
-	  .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
+	    .what = "bad signature",
+	    .have_cert = true,
+	    .errs = { { X509_V_ERR_CERT_SIGNATURE_FAILURE, 0 } },
+	    .n = 1,
+	    .want_sub = "403.16",
+	    .want_reason = CERTPICK_REASON_SRV_INVALID,
+	    .failed_rule = CERTPICK_SERVE_RULE_WELL_FORMED },
 };
 
 static void
@@ -169,7 +230,8 @@ verdict_mapping(void **state)
 			assert_true(v.has_reason);
 			if (v.reason != c->want_reason)
 				fail_msg("%s: reason %s, want %s", c->what,
-				    certpick_reason_id(v.reason), certpick_reason_id(c->want_reason));
+				    certpick_reason_id(v.reason),
+				    certpick_reason_id(c->want_reason));
 		}
 		for (int r = 0; r < CERTPICK_SERVE_RULE__COUNT; r++) {
 			if ((enum certpick_serve_rule)r == c->failed_rule)
@@ -214,8 +276,7 @@ make_ca(const char *cn, int trust_nid, int reject_nid)
 	assert_int_equal(X509_up_ref(x), 1);
 	certpick_pki_free(pki);
 	name = X509_NAME_new();
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-	    -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(x, name);
 	X509_set_issuer_name(x, name);
 	X509_NAME_free(name);
@@ -237,7 +298,7 @@ write_aux(const char *path, X509 *x)
 }
 
 struct purpose_case {
-	const char *file;	/* directory entries are read in name order */
+	const char *file; /* directory entries are read in name order */
 	const char *cn;
 	int trust, reject;
 	bool want_named;
@@ -245,17 +306,17 @@ struct purpose_case {
 
 static const struct purpose_case purpose_cases[] = {
 	{ /* plain CERTIFICATE, no aux: all purposes */
-	  "1-plain.pem", "Plain", NID_undef, NID_undef, true },
+	    "1-plain.pem", "Plain", NID_undef, NID_undef, true },
 	{ /* TRUSTED CERTIFICATE for clientAuth */
-	  "2-client.pem", "Client", NID_client_auth, NID_undef, true },
+	    "2-client.pem", "Client", NID_client_auth, NID_undef, true },
 	{ /* trusted for serverAuth only: not named */
-	  "3-server.pem", "Server", NID_server_auth, NID_undef, false },
+	    "3-server.pem", "Server", NID_server_auth, NID_undef, false },
 	{ /* clientAuth explicitly rejected: not named */
-	  "4-rejected.pem", "Rejected", NID_undef, NID_client_auth, false },
+	    "4-rejected.pem", "Rejected", NID_undef, NID_client_auth, false },
 	{ /* anyExtendedKeyUsage trust covers clientAuth */
-	  "5-any.pem", "Any", NID_anyExtendedKeyUsage, NID_undef, true },
+	    "5-any.pem", "Any", NID_anyExtendedKeyUsage, NID_undef, true },
 	{ /* trusted for both, but clientAuth rejected: reject wins */
-	  "6-both.pem", "Both", NID_client_auth, NID_client_auth, false },
+	    "6-both.pem", "Both", NID_client_auth, NID_client_auth, false },
 };
 
 static void
@@ -272,8 +333,8 @@ ca_names_by_purpose(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < n; i++) {
-		X509 *x = make_ca(purpose_cases[i].cn, purpose_cases[i].trust,
-		    purpose_cases[i].reject);
+		X509 *x =
+		    make_ca(purpose_cases[i].cn, purpose_cases[i].trust, purpose_cases[i].reject);
 
 		snprintf(path, sizeof(path), "%s/%s", dir, purpose_cases[i].file);
 		write_aux(path, x);
@@ -382,11 +443,11 @@ size_findings(void **state)
 		size_t want_n;
 		enum certpick_reason last;
 	} rows[] = {
-		{ 200, 0, 0 },				/* small: nothing */
+		{ 200, 0, 0 }, /* small: nothing */
 		/* the CA list is 16384 bytes at body 16384 + 48: IIS sends that */
 		{ 16384 + 48, 0, 0 },
-		{ 16384 + 49, 1, CERTPICK_REASON_CR_IIS_TRUNCATION },	/* one byte over */
-		{ 32768, 1, CERTPICK_REASON_CR_IIS_TRUNCATION },	/* Java and Windows read it */
+		{ 16384 + 49, 1, CERTPICK_REASON_CR_IIS_TRUNCATION }, /* one byte over */
+		{ 32768, 1, CERTPICK_REASON_CR_IIS_TRUNCATION },      /* Java and Windows read it */
 		{ 32769, 2, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS },
 		{ 65536, 2, CERTPICK_REASON_CR_TOO_LARGE_JAVA_WINDOWS },
 		{ 65537, 3, CERTPICK_REASON_CR_TOO_LARGE_GO },
@@ -423,14 +484,17 @@ static void
 size_is_the_encoders(void **state)
 {
 	static const uint8_t types[] = { 1, 2, 64 };
-	static const uint16_t schemes[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809,
-		0x080a, 0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0303, 0x0301,
-		0x0302, 0x0402, 0x0502, 0x0602 };
+	static const uint16_t schemes[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809, 0x080a,
+		0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0303, 0x0301, 0x0302,
+		0x0402, 0x0502, 0x0602 };
 	struct certpick_dn names[3];
 	struct certpick_findings f = { 0 };
 	struct certpick_error err = { 0 };
 	struct certpick_certreq_fields fields = { .tls_version = CERTPICK_TLS12,
-		.cert_types = types, .n_cert_types = 3, .sigalgs = schemes, .n_sigalgs = 20,
+		.cert_types = types,
+		.n_cert_types = 3,
+		.sigalgs = schemes,
+		.n_sigalgs = 20,
 		.ca_names = names };
 	struct certpick_certreq *req;
 	size_t size = 0;
@@ -487,7 +551,8 @@ page_rendering(void **state)
 	assert_int_equal(cp_findings_add(&r.findings, CERTPICK_REASON_SRV_UNTRUSTED, "x<y"), 0);
 
 	assert_non_null(html = certpick_serve_report_html(&r));
-	assert_non_null(strstr(html, "<title>403.16 Forbidden: client certificate untrusted or "
+	assert_non_null(strstr(html,
+	    "<title>403.16 Forbidden: client certificate untrusted or "
 	    "invalid</title>"));
 	assert_null(strstr(html, "<script>"));
 	assert_non_null(strstr(html, "\\&lt;script\\&gt;"));
@@ -503,16 +568,25 @@ page_rendering(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "status")), 403);
 	assert_string_equal(json_string_value(json_object_get(o, "substatus")), "403.16");
 	assert_string_equal(json_string_value(json_object_get(o, "reason")), "untrusted-issuer");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
-	    o, "client_certificate"), "subject"), "rfc4514")), chain[0].subject.rfc4514);
-	assert_int_equal(json_array_size(json_object_get(json_object_get(o, "client_certificate"),
-	    "chain")), 1);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o,
-	    "findings"), 0), "id")), "untrusted-issuer");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "asked_for"),
-	    "when")), "initial");
-	assert_int_equal(json_array_size(json_object_get(json_object_get(o, "asked_for"),
-	    "ca_names")), 1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_object_get(json_object_get(o,
+								    "client_certificate"),
+						    "subject"),
+				    "rfc4514")),
+	    chain[0].subject.rfc4514);
+	assert_int_equal(json_array_size(
+			     json_object_get(json_object_get(o, "client_certificate"), "chain")),
+	    1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(json_object_get(o, "findings"), 0),
+				    "id")),
+	    "untrusted-issuer");
+	assert_string_equal(json_string_value(
+				json_object_get(json_object_get(o, "asked_for"), "when")),
+	    "initial");
+	assert_int_equal(json_array_size(
+			     json_object_get(json_object_get(o, "asked_for"), "ca_names")),
+	    1);
 	json_decref(o);
 	free(js);
 	free(html);
@@ -562,7 +636,8 @@ report_fill_advice(void **state)
 	assert_string_equal(r.substatus, "403.16");
 	if (strstr(r.advice, "Your certificate 'CN=leaf' was issued by 'CN=leaf'") == NULL)
 		fail_msg("advice: %s", r.advice);
-	assert_non_null(strstr(r.advice, "Your certificate 'CN=leaf' was issued by 'CN=leaf', "
+	assert_non_null(strstr(r.advice,
+	    "Your certificate 'CN=leaf' was issued by 'CN=leaf', "
 	    "which this server does not trust; it asked for a certificate issued by "
 	    "'CN=Root A' or 'CN=Root B'"));
 	assert_int_equal(r.n_chain, 1);
@@ -641,7 +716,8 @@ report_fill_diagnoses(void **state)
 	cp_verify_log_add(&log, X509_V_ERR_INVALID_PURPOSE, 0, leaf);
 	assert_int_equal(cp_serve_report_fill(&r, leaf, NULL, &log, false), 0);
 	assert_string_equal(r.substatus, "403.16");
-	if (r.reason != CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE || strstr(r.advice, "keyUsage") == NULL)
+	if (r.reason != CERTPICK_REASON_KU_NO_DIGITAL_SIGNATURE ||
+	    strstr(r.advice, "keyUsage") == NULL)
 		fail_msg("reason %s, advice: %s", certpick_reason_id(r.reason), r.advice);
 	assert_null(strstr(r.advice, "extendedKeyUsage"));
 	certpick_serve_report_release(&r);
@@ -713,15 +789,17 @@ http_requests(void **state)
 {
 	struct cp_http_req r;
 	const char *pipelined = "GET /a HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\n"
-	    "Accept: application/json\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+				"Accept: application/json\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
 	size_t used;
 	char big[20100];
 
 	(void)state;
 	/* one byte at a time, repeated Accept joined */
 	cp_http_req_init(&r, 0, 0);
-	feed_all(&r, "POST /p?q HTTP/1.1\r\nHost: x\r\naccept: application/json\r\n"
-	    "Content-Length: 3\r\n\r\nabc", true);
+	feed_all(&r,
+	    "POST /p?q HTTP/1.1\r\nHost: x\r\naccept: application/json\r\n"
+	    "Content-Length: 3\r\n\r\nabc",
+	    true);
 	assert_int_equal(r.state, CP_HTTP_DONE);
 	assert_string_equal(r.method, "POST");
 	assert_string_equal(r.url, "/p?q");
@@ -799,7 +877,8 @@ http_header_errors(void **state)
 		int status;
 	} rows[] = {
 		{ "POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n"
-		  "GET /smuggled HTTP/1.1\r\n\r\n", 413 },
+		  "GET /smuggled HTTP/1.1\r\n\r\n",
+		    413 },
 		{ "GET /h2 HTTP/2.0\r\n\r\n", 505 },
 		{ "GET /h3 HTTP/3.0\r\n\r\n", 505 },
 		{ "GET / HTTP/0.9\r\n\r\n", 505 },
@@ -827,21 +906,21 @@ static void
 path_rules(void **state)
 {
 	static const struct {
-		const char *target, *want;	/* want NULL: refused */
+		const char *target, *want; /* want NULL: refused */
 	} norm[] = {
 		{ "/", "/" },
 		{ "/secure", "/secure" },
 		{ "/secure/", "/secure/" },
 		{ "//secure//x", "/secure/x" },
 		{ "/a/../secure", "/secure" },
-		{ "/../../secure", "/secure" },		/* cannot climb above the root */
+		{ "/../../secure", "/secure" }, /* cannot climb above the root */
 		{ "/%73ecure/./x?q=/../y#f", "/secure/x" },
 		{ "/secure/%2e%2e/public", "/public" },
-		{ "http://host:8443/secure?x", "/secure" },	/* absolute form */
-		{ "*", NULL },				/* OPTIONS * */
-		{ "/bad%zz", NULL },			/* bad escape */
-		{ "/bad%4", NULL },			/* truncated escape */
-		{ "/nul%00byte", NULL },		/* NUL */
+		{ "http://host:8443/secure?x", "/secure" }, /* absolute form */
+		{ "*", NULL },				    /* OPTIONS * */
+		{ "/bad%zz", NULL },			    /* bad escape */
+		{ "/bad%4", NULL },			    /* truncated escape */
+		{ "/nul%00byte", NULL },		    /* NUL */
 		{ "", NULL },
 	};
 	static const struct {
@@ -852,7 +931,7 @@ path_rules(void **state)
 		{ "/secure", "/secure/", true },
 		{ "/secure", "/secure/x/y", true },
 		{ "/secure/", "/secure", true },
-		{ "/secure", "/securex", false },	/* whole segments only */
+		{ "/secure", "/securex", false }, /* whole segments only */
 		{ "/secure", "/", false },
 		{ "/", "/anything", true },
 		{ "/a/b", "/a", false },
@@ -886,19 +965,15 @@ accept_rules(void **state)
 		const char *accept;
 		bool json;
 	} rows[] = {
-		{ "application/json", true },
-		{ "Application/JSON", true },
+		{ "application/json", true }, { "Application/JSON", true },
 		{ "application/json;q=0.9, text/html;q=0.8", true },
 		{ "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false },
-		{ "*/*", false },				/* curl default: HTML */
-		{ "text/html, application/json", false },	/* a tie goes to HTML */
-		{ "application/json;q=0", false },		/* refused explicitly */
-		{ "application/*", true },
-		{ "application/*;q=0.5, text/*;q=0.4", true },
-		{ "text/plain", false },
-		{ "", false },
-		{ ";;;,,,q=", false },				/* junk */
-		{ "application/json;q=abc", false },		/* bad q: 0 */
+		{ "*/*", false },			  /* curl default: HTML */
+		{ "text/html, application/json", false }, /* a tie goes to HTML */
+		{ "application/json;q=0", false },	  /* refused explicitly */
+		{ "application/*", true }, { "application/*;q=0.5, text/*;q=0.4", true },
+		{ "text/plain", false }, { "", false }, { ";;;,,,q=", false }, /* junk */
+		{ "application/json;q=abc", false },			       /* bad q: 0 */
 	};
 
 	(void)state;
@@ -956,7 +1031,8 @@ static void
 start_and_stop(void **state)
 {
 	const char *listen[] = { "127.0.0.1:0" };
-	struct certpick_serve_options o = { .listen = listen, .n_listen = 1,
+	struct certpick_serve_options o = { .listen = listen,
+		.n_listen = 1,
 		.auth = CERTPICK_SERVE_AUTH_REQUIRE };
 	struct certpick_error err = { 0 };
 	struct certpick_serve *srv;
@@ -971,8 +1047,8 @@ start_and_stop(void **state)
 	assert_int_equal(strlen(certpick_serve_identity_sha256(srv)), 64);
 	(void)certpick_serve_ca_names(srv, &n);
 	assert_int_equal(n, 0);
-	assert_true(certpick_findings_has(certpick_serve_findings(srv),
-	    CERTPICK_REASON_CR_NO_CA_NAMES));
+	assert_true(
+	    certpick_findings_has(certpick_serve_findings(srv), CERTPICK_REASON_CR_NO_CA_NAMES));
 	assert_int_equal(certpick_serve_connections(srv), 0);
 	certpick_serve_stop(srv);
 	assert_ok(certpick_serve_run(srv, &err), &err);

@@ -119,7 +119,7 @@ hook_realloc(void *p, size_t n, const char *file, int line)
 	(void)line;
 	if (count_openssl && cp_mem_should_fail())
 		return NULL;
-	scan_block(p);	/* realloc may move the block and free the old copy unwiped */
+	scan_block(p); /* realloc may move the block and free the old copy unwiped */
 	return realloc(p, n == 0 ? 1 : n);
 }
 

@@ -13,11 +13,10 @@
 #include "certpick/certpick.h"
 
 /* Assert that a call returned 0, printing err.message otherwise. */
-#define assert_ok(call, errp)                                                      \
-	do {                                                                       \
-		if ((call) != 0)                                                   \
-			fail_msg("%s failed: %s: %s", #call, (errp)->message,     \
-			    (errp)->detail);                                       \
+#define assert_ok(call, errp)                                                                  \
+	do {                                                                                   \
+		if ((call) != 0)                                                               \
+			fail_msg("%s failed: %s: %s", #call, (errp)->message, (errp)->detail); \
 	} while (0)
 
 /* Decode hex ("0a0b..", spaces allowed) into a new buffer; *len set. free(). */

@@ -8,61 +8,79 @@
 #include "internal.h"
 
 struct path_case {
-	const char *sources[4];	/* candidate set, under tests/data */
+	const char *sources[4]; /* candidate set, under tests/data */
 	const char *trust[3];	/* trust store files, under tests/data */
 	size_t want_paths;
 	enum certpick_path_end want_end[4];
 	size_t want_len[4];
 	const char *want_missing; /* rfc4514 of the missing issuer of path 0 */
-	const char *want_via;	/* subject of v[1] of path 0 */
+	const char *want_via;	  /* subject of v[1] of path 0 */
 };
 
 static const struct path_case path_cases[] = {
 	{ /* cross-signed intermediate, only rootX trusted: the rootX path first, the
 	   * rootY one is incomplete (rootY is nowhere) */
-	  .sources = { "cross/leaf-with-key.pem", "cross/ints.pem" },
-	  .trust = { "cross/rootX.pem" }, .want_paths = 2,
-	  .want_end = { CERTPICK_PATH_TRUSTED, CERTPICK_PATH_INCOMPLETE },
-	  .want_len = { 3, 2 } },
+	    .sources = { "cross/leaf-with-key.pem", "cross/ints.pem" },
+	    .trust = { "cross/rootX.pem" },
+	    .want_paths = 2,
+	    .want_end = { CERTPICK_PATH_TRUSTED, CERTPICK_PATH_INCOMPLETE },
+	    .want_len = { 3, 2 } },
 	{ /* only rootY trusted: found although int-by-x comes first in the pool */
-	  .sources = { "cross/leaf-with-key.pem", "cross/ints.pem" },
-	  .trust = { "cross/rootY.pem" }, .want_paths = 2,
-	  .want_end = { CERTPICK_PATH_TRUSTED, CERTPICK_PATH_INCOMPLETE },
-	  .want_len = { 3, 2 } },
+	    .sources = { "cross/leaf-with-key.pem", "cross/ints.pem" },
+	    .trust = { "cross/rootY.pem" },
+	    .want_paths = 2,
+	    .want_end = { CERTPICK_PATH_TRUSTED, CERTPICK_PATH_INCOMPLETE },
+	    .want_len = { 3, 2 } },
 	{ /* both roots trusted: two trusted paths */
-	  .sources = { "cross/leaf-with-key.pem", "cross/ints.pem" },
-	  .trust = { "cross/rootX.pem", "cross/rootY.pem" }, .want_paths = 2,
-	  .want_end = { CERTPICK_PATH_TRUSTED, CERTPICK_PATH_TRUSTED }, .want_len = { 3, 3 } },
+	    .sources = { "cross/leaf-with-key.pem", "cross/ints.pem" },
+	    .trust = { "cross/rootX.pem", "cross/rootY.pem" },
+	    .want_paths = 2,
+	    .want_end = { CERTPICK_PATH_TRUSTED, CERTPICK_PATH_TRUSTED },
+	    .want_len = { 3, 3 } },
 	{ /* three cross-certificates (one expired) and both roots: three trusted paths */
-	  .sources = { "cross/leaf-with-key.pem", "cross/ints-expired-first.pem",
-	      "cross/int-by-x.pem" },
-	  .trust = { "cross/rootX.pem", "cross/rootY.pem" }, .want_paths = 3,
-	  .want_end = { CERTPICK_PATH_TRUSTED, CERTPICK_PATH_TRUSTED, CERTPICK_PATH_TRUSTED },
-	  .want_len = { 3, 3, 3 } },
+	    .sources = { "cross/leaf-with-key.pem", "cross/ints-expired-first.pem",
+		"cross/int-by-x.pem" },
+	    .trust = { "cross/rootX.pem", "cross/rootY.pem" },
+	    .want_paths = 3,
+	    .want_end = { CERTPICK_PATH_TRUSTED, CERTPICK_PATH_TRUSTED, CERTPICK_PATH_TRUSTED },
+	    .want_len = { 3, 3, 3 } },
 	{ /* nothing trusted, roots in the pool: both paths end at untrusted roots */
-	  .sources = { "cross/leaf-with-key.pem", "cross/ints.pem", "cross/rootX.pem",
-	      "cross/rootY.pem" },
-	  .want_paths = 2,
-	  .want_end = { CERTPICK_PATH_UNTRUSTED_ROOT, CERTPICK_PATH_UNTRUSTED_ROOT },
-	  .want_len = { 3, 3 } },
+	    .sources = { "cross/leaf-with-key.pem", "cross/ints.pem", "cross/rootX.pem",
+		"cross/rootY.pem" },
+	    .want_paths = 2,
+	    .want_end = { CERTPICK_PATH_UNTRUSTED_ROOT, CERTPICK_PATH_UNTRUSTED_ROOT },
+	    .want_len = { 3, 3 } },
 	{ /* the intermediate is missing: incomplete, naming it */
-	  .sources = { "cross/leaf-with-key.pem" }, .trust = { "cross/rootX.pem" },
-	  .want_paths = 1, .want_end = { CERTPICK_PATH_INCOMPLETE }, .want_len = { 1 },
-	  .want_missing = "CN=Fixture cross int,O=certpick fixtures" },
+	    .sources = { "cross/leaf-with-key.pem" },
+	    .trust = { "cross/rootX.pem" },
+	    .want_paths = 1,
+	    .want_end = { CERTPICK_PATH_INCOMPLETE },
+	    .want_len = { 1 },
+	    .want_missing = "CN=Fixture cross int,O=certpick fixtures" },
 	{ /* leaf, intermediate and root given in the check set, root trusted */
-	  .sources = { "check/good-chain-key.pem" }, .trust = { "check/root.pem" },
-	  .want_paths = 1, .want_end = { CERTPICK_PATH_TRUSTED }, .want_len = { 3 },
-	  .want_via = "CN=Fixture int,O=certpick fixtures" },
+	    .sources = { "check/good-chain-key.pem" },
+	    .trust = { "check/root.pem" },
+	    .want_paths = 1,
+	    .want_end = { CERTPICK_PATH_TRUSTED },
+	    .want_len = { 3 },
+	    .want_via = "CN=Fixture int,O=certpick fixtures" },
 	{ /* self-signed end entity, not trusted */
-	  .sources = { "check/selfsigned-with-key.pem" }, .want_paths = 1,
-	  .want_end = { CERTPICK_PATH_UNTRUSTED_ROOT }, .want_len = { 1 } },
+	    .sources = { "check/selfsigned-with-key.pem" },
+	    .want_paths = 1,
+	    .want_end = { CERTPICK_PATH_UNTRUSTED_ROOT },
+	    .want_len = { 1 } },
 	{ /* self-signed end entity, pinned in the trust store */
-	  .sources = { "check/selfsigned-with-key.pem" }, .trust = { "check/selfsigned.pem" },
-	  .want_paths = 1, .want_end = { CERTPICK_PATH_TRUSTED }, .want_len = { 1 } },
+	    .sources = { "check/selfsigned-with-key.pem" },
+	    .trust = { "check/selfsigned.pem" },
+	    .want_paths = 1,
+	    .want_end = { CERTPICK_PATH_TRUSTED },
+	    .want_len = { 1 } },
 	{ /* issued by a root that is trusted but the leaf was issued by another (rogue) */
-	  .sources = { "check/untrusted-with-key.pem", "check/rogue.pem" },
-	  .trust = { "check/root.pem" }, .want_paths = 1,
-	  .want_end = { CERTPICK_PATH_UNTRUSTED_ROOT }, .want_len = { 2 } },
+	    .sources = { "check/untrusted-with-key.pem", "check/rogue.pem" },
+	    .trust = { "check/root.pem" },
+	    .want_paths = 1,
+	    .want_end = { CERTPICK_PATH_UNTRUSTED_ROOT },
+	    .want_len = { 2 } },
 };
 
 static void
@@ -85,7 +103,8 @@ paths_table(void **state)
 			assert_ok(certpick_trust_add_path(tr, tu_data(t->trust[k]), &err), &err);
 		assert_ok(certpick_candset_finish(set, &err), &err);
 		assert_ok(certpick_trust_build_paths(tr, set, certpick_candset_get(set, 0), &paths,
-		    &err), &err);
+			      &err),
+		    &err);
 		if (paths.n != t->want_paths)
 			fail_msg("case %zu: %zu paths", i, paths.n);
 		for (size_t k = 0; k < paths.n; k++) {
@@ -105,7 +124,7 @@ paths_table(void **state)
 		if (t->want_via != NULL)
 			assert_string_equal(paths.v[0].v[1].subject.rfc4514, t->want_via);
 		certpick_paths_release(&paths);
-		certpick_paths_release(&paths);	/* twice is harmless */
+		certpick_paths_release(&paths); /* twice is harmless */
 		certpick_trust_free(tr);
 		certpick_candset_free(set);
 	}
@@ -121,7 +140,7 @@ trust_loading(void **state)
 	(void)state;
 	/* a folder: every certificate once, keys skipped */
 	assert_ok(certpick_trust_add_path(t, tu_data("cross"), &err), &err);
-	assert_int_equal(certpick_trust_count(t), 6);	/* rootX rootY 3 ints leaf */
+	assert_int_equal(certpick_trust_count(t), 6); /* rootX rootY 3 ints leaf */
 	/* the same again adds nothing */
 	assert_ok(certpick_trust_add_path(t, tu_data("cross/ints.pem"), &err), &err);
 	assert_int_equal(certpick_trust_count(t), 6);
@@ -158,7 +177,9 @@ bridge_without_trust(void **state)
 	assert_ok(certpick_candset_add_path(set, tu_data("cross/leaf.pem"), NULL, &err), &err);
 	assert_ok(certpick_candset_finish(set, &err), &err);
 	assert_ok(certpick_trust_build_paths_x509(NULL,
-	    certpick_candidate_get0_x509(certpick_candset_get(set, 0)), NULL, &paths, &err), &err);
+		      certpick_candidate_get0_x509(certpick_candset_get(set, 0)), NULL, &paths,
+		      &err),
+	    &err);
 	assert_int_equal(paths.n, 1);
 	assert_int_equal(paths.v[0].end, CERTPICK_PATH_INCOMPLETE);
 	certpick_paths_release(&paths);
@@ -171,8 +192,12 @@ bridge_without_trust(void **state)
 static void
 crl_loading(void **state)
 {
-	static const struct { const char *file; int want_rc; size_t want_n; const char *msg; }
-	    cases[] = {
+	static const struct {
+		const char *file;
+		int want_rc;
+		size_t want_n;
+		const char *msg;
+	} cases[] = {
 		{ "crl/three-crls.pem", 0, 3, NULL },
 		{ "crl/reasons-idp.der", 0, 1, NULL },
 		{ "crl/cert-then-crl.pem", 0, 1, NULL },
@@ -190,7 +215,8 @@ crl_loading(void **state)
 		struct certpick_trust *t = certpick_trust_new(&err);
 
 		certpick_error_clear(&err);
-		if (certpick_trust_add_crl_path(t, tu_data(cases[i].file), &err) != cases[i].want_rc ||
+		if (certpick_trust_add_crl_path(t, tu_data(cases[i].file), &err) !=
+			cases[i].want_rc ||
 		    certpick_trust_crl_count(t) != cases[i].want_n ||
 		    (cases[i].msg != NULL && strstr(err.message, cases[i].msg) == NULL))
 			fail_msg("%s: %zu CRLs, '%s'", cases[i].file, certpick_trust_crl_count(t),
@@ -203,9 +229,12 @@ crl_loading(void **state)
 	{
 		struct certpick_trust *t = certpick_trust_new(&err);
 
-		assert_ok(certpick_trust_add_crl_path(t, tu_data("crl/three-crls.pem"), &err), &err);
-		assert_ok(certpick_trust_add_crl_path(t, tu_data("crl/reasons-idp.der"), &err), &err);
-		assert_int_equal(certpick_trust_add_crl_path(t, tu_data("crl/truncated.pem"), &err), -1);
+		assert_ok(certpick_trust_add_crl_path(t, tu_data("crl/three-crls.pem"), &err),
+		    &err);
+		assert_ok(certpick_trust_add_crl_path(t, tu_data("crl/reasons-idp.der"), &err),
+		    &err);
+		assert_int_equal(certpick_trust_add_crl_path(t, tu_data("crl/truncated.pem"), &err),
+		    -1);
 		assert_int_equal(certpick_trust_crl_count(t), 4);
 		certpick_trust_free(t);
 	}
@@ -228,8 +257,8 @@ allocation_failures(void **state)
 		    certpick_candset_add_path(set, tu_data("cross/ints.pem"), NULL, &err) == 0 &&
 		    certpick_trust_add_path(t, tu_data("cross/rootX.pem"), &err) == 0 &&
 		    certpick_candset_finish(set, &err) == 0)
-			(void)!certpick_trust_build_paths(t, set, certpick_candset_get(set, 0), &paths,
-			    &err);
+			(void)!certpick_trust_build_paths(t, set, certpick_candset_get(set, 0),
+			    &paths, &err);
 		cp_mem_fail_after(0);
 		certpick_paths_release(&paths);
 		certpick_trust_free(t);
