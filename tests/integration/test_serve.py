@@ -52,6 +52,15 @@ def mprocs():
 
 
 @pytest.fixture(scope="module")
+def pki(pki, tmp_path_factory):
+    """The session PKI in a folder of this module's own: the revocation fixture
+    adds rita-revoked and the CRLs to it, which other modules must not see."""
+    d = str(tmp_path_factory.mktemp("servepki"))
+    shutil.copytree(pki, d, dirs_exist_ok=True, symlinks=True)
+    return d
+
+
+@pytest.fixture(scope="module")
 def crl(pki):
     return su.make_revocation(pki)
 
