@@ -92,6 +92,40 @@ plain_baseline(void **state)
 	assert_true(cp_proto_find("mqtts")->implicit_tls);
 }
 
+/* A password: in the CONNECT after the user; the two refusals told apart. */
+static void
+passwords(void **state)
+{
+	static const struct cp_proto_params pu = { .host = "b", .user = "alice", .password = "pw" };
+	static const struct cp_proto_params p3 = { .host = "b", .password = "pw" };
+	static const struct cp_proto_params p5 = { .host = "b", .path = "5", .password = "pw" };
+	struct pd_run r;
+
+	(void)state;
+	pd_run(&cp_proto_mqtts, &pu, NULL, 0, "\x20\x02\x00\x04", 4, 1, &r);
+	assert_int_equal((uint8_t)r.wrote_tls.p[9], 0xc2);
+	assert_int_equal(r.wrote_tls.len, 2 + (uint8_t)r.wrote_tls.p[1]);
+	assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 11,
+	    "\0\x05"
+	    "alice\0\x02pw",
+	    11);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_MQTT_BAD_CREDENTIALS);
+	assert_string_equal(r.v.text, "CONNACK 4: bad user name or password");
+	pd_free(&r);
+	/* 3.1.1: no user given, the empty one (a password needs the user flag) */
+	pd_run(&cp_proto_mqtts, &p3, NULL, 0, "\x20\x02\x00\x05", 4, 1, &r);
+	assert_int_equal((uint8_t)r.wrote_tls.p[9], 0xc2);
+	assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 6, "\0\0\0\x02pw", 6);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_MQTT_NOT_AUTHORIZED);
+	pd_free(&r);
+	/* MQTT 5: the password alone; 0x86 */
+	pd_run(&cp_proto_mqtts, &p5, NULL, 0, "\x20\x03\x00\x86\x00", 5, 1, &r);
+	assert_int_equal((uint8_t)r.wrote_tls.p[9], 0x42);
+	assert_memory_equal(r.wrote_tls.p + r.wrote_tls.len - 4, "\0\x02pw", 4);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_MQTT_BAD_CREDENTIALS);
+	pd_free(&r);
+}
+
 static void
 hostile_brokers(void **state)
 {
@@ -136,6 +170,7 @@ main(void)
 		cmocka_unit_test(mqtt5_reason_string),
 		cmocka_unit_test(plain_baseline),
 		cmocka_unit_test(hostile_brokers),
+		cmocka_unit_test(passwords),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
