@@ -16,7 +16,7 @@ accepted_311(void **state)
 	static const uint8_t want[] = { 0x10, 33, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x82, 0, 30, 0, 14,
 		'c', 'e', 'r', 't', 'p', 'i', 'c', 'k', '-', 'p', 'r', 'o', 'b', 'e', 0, 5, 'a',
 		'l', 'i', 'c', 'e' };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	for (size_t chunk = 1; chunk <= 4; chunk++) {
@@ -37,7 +37,7 @@ static void
 refused_codes(void **state)
 {
 	static const struct cp_proto_params p = { .host = "broker" };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x20\x02\x00\x05", 4, 1, &r);
@@ -63,7 +63,7 @@ mqtt5_reason_string(void **state)
 	static const struct cp_proto_params p = { .host = "broker", .path = "/5" };
 	static const uint8_t connack[] = { 0x20, 17, 0x00, 0x87, 14, 0x21, 0x00, 0x0a, 0x1f, 0, 8,
 		'n', 'o', ' ', 'c', 'e', 'r', 't', '!' };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_mqtts, &p, NULL, 0, connack, sizeof(connack), 3, &r);
@@ -80,7 +80,7 @@ static void
 plain_baseline(void **state)
 {
 	static const struct cp_proto_params p = { .host = "broker" };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_mqtt, &p, "\x20\x02\x00\x00", 4, NULL, 0, 1, &r);
@@ -99,7 +99,7 @@ passwords(void **state)
 	static const struct cp_proto_params pu = { .host = "b", .user = "alice", .password = "pw" };
 	static const struct cp_proto_params p3 = { .host = "b", .password = "pw" };
 	static const struct cp_proto_params p5 = { .host = "b", .path = "5", .password = "pw" };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_mqtts, &pu, NULL, 0, "\x20\x02\x00\x04", 4, 1, &r);
@@ -130,7 +130,7 @@ static void
 hostile_brokers(void **state)
 {
 	static const struct cp_proto_params p = { .host = "broker" };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_mqtts, &p, NULL, 0, "\x30\x02\x00\x00", 4, 1, &r); /* PUBLISH first */

@@ -73,7 +73,7 @@ static void
 accepted_require_x509(void **state)
 {
 	struct cp_buf clear = { 0 }, tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 	static const size_t chunks[] = { 1, 2, 5, 4096 };
 
 	(void)state;
@@ -109,7 +109,7 @@ static void
 access_denied(void **state)
 {
 	struct cp_buf clear = { 0 }, tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	greeting(&clear, 0xfffe, "mysql_native_password");
@@ -138,7 +138,7 @@ static void
 plugins_get_empty_answers(void **state)
 {
 	struct cp_buf clear = { 0 }, tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 	uint8_t sw[48] = { 0xfe };
 
 	(void)state;
@@ -193,7 +193,7 @@ static void
 passwords(void **state)
 {
 	struct cp_buf clear = { 0 }, tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 	uint8_t sw[1 + 22 + 21] = { 0xfe };
 
 	(void)state;
@@ -265,7 +265,7 @@ static void
 no_tls_and_early_errors(void **state)
 {
 	struct cp_buf clear = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	greeting(&clear, 0xf7fe, "mysql_native_password"); /* no CLIENT_SSL */
@@ -291,7 +291,7 @@ static void
 hostile_servers(void **state)
 {
 	struct cp_buf clear = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_mysql, &alice, "\xff\xff\xff\0", 4, NULL, 0, 1, &r);

@@ -60,7 +60,7 @@ static void
 accepted_by_certificate(void **state)
 {
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	auth(&tls, 0);
@@ -99,7 +99,7 @@ refused_with_sqlstate(void **state)
 		CERTPICK_REASON_SVC_PG_CERT_USER_MISMATCH,
 		CERTPICK_REASON_SVC_PG_NO_HBA_ENTRY,
 	};
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	for (size_t i = 0; i < CP_NELEM(texts); i++) {
@@ -124,7 +124,7 @@ static void
 password_method_is_not_certificate(void **state)
 {
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	auth(&tls, 10);
@@ -145,7 +145,7 @@ static void
 no_tls_on_server(void **state)
 {
 	struct cp_buf e = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_postgres, &alice, "N", 1, NULL, 0, 1, &r);
@@ -167,7 +167,7 @@ static void
 bytes_after_s_are_not_consumed(void **state)
 {
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	auth(&tls, 0);
@@ -183,7 +183,7 @@ static void
 hostile_answers_fail_cleanly(void **state)
 {
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_postgres, &alice, "X", 1, NULL, 0, 1, &r);
@@ -255,7 +255,7 @@ auth_data(struct cp_buf *b, uint32_t code, const void *data, size_t len)
 
 /* The client's messages after the startup message, as one byte string. */
 static bool
-wrote_after_startup(const struct pd_run *r, const void *want, size_t len)
+wrote_after_startup(const struct run *r, const void *want, size_t len)
 {
 	size_t startup = (size_t)(uint8_t)r->wrote_tls.p[2] << 8 | (uint8_t)r->wrote_tls.p[3];
 
@@ -269,7 +269,7 @@ password_cleartext_and_md5(void **state)
 	static const char clear_pw[] = "p\0\0\0\x0bsecret\0X\0\0\0\x04";
 	static const char md5_pw[] = "p\0\0\0\x28md598a0412b9c31436fc53776e863350083\0X\0\0\0\x04";
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	for (size_t i = 0; i < CP_NELEM(chunks); i++) {
@@ -320,7 +320,7 @@ password_scram(void **state)
 	static const char mechs[] = "SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0";
 	static const char initial[] = "p\0\0\0\x37SCRAM-SHA-256\0\0\0\0\x21n,,n=,r=" NONCE;
 	struct cp_buf tls = { 0 }, want = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	cp_buf_add(&want, initial, sizeof(initial) - 1);
@@ -404,7 +404,7 @@ defaults_and_registry(void **state)
 {
 	struct cp_proto_params p = { .host = "db" };
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	auth(&tls, 0);
