@@ -146,6 +146,29 @@ def test_postgres_passwords(pg, pki, tmp, user, cert, password, ok, says, why):
         assert seen["service"]["text"] == "AuthenticationOk (with the password given)"
 
 
+def test_postgres_get_with_password_never_shows_it(pg, pki, tmp):
+    """certpick get takes the same password option; neither the output, the JSON nor
+    the -v trace shows the password (a distinctive one, to be found if it leaked)."""
+    f = os.path.join(tmp, "pw")
+    with open(f, "w") as fp:
+        fp.write("secret\n")
+    r = run_certpick("-v", "get", "--json", "--trust", P(pki, "ca-roots-AB.pem"),
+                     "--service-password-file", f, pg.url("pwuser"), P(pki, "carol.pem"),
+                     P(pki, "carol.key"))
+    assert r.rc == 0, r.out + r.err
+    res = json.loads(r.out)
+    assert "AuthenticationOk (with the password given)" in r.out, r.out
+    assert "secret" not in r.out and "secret" not in r.err
+    assert res["schema"] == 1
+    r = run_certpick("-v", "probe", "--service-password-env", "CP_TEST_PW", pg.url("pwuser"),
+                     "--cert", P(pki, "carol.pem"), "--key", P(pki, "carol.key"),
+                     env={"CP_TEST_PW": "secret"})
+    assert r.rc == 0, r.out + r.err
+    assert "secret" not in r.out and "secret" not in r.err
+    r = run_certpick("probe", "--service-password-env", "CP_TEST_UNSET", pg.url("pwuser"))
+    assert r.rc == 2 and "'CP_TEST_UNSET' is not set" in r.err, r.err
+
+
 # The server refuses the certificate in the handshake. The client reports the
 # alert ("TLS/SSL error: tlsv1 alert unknown ca"), or, over TLS 1.3 when it has
 # already sent its login as the alert comes, that the connection was lost
