@@ -316,12 +316,11 @@ auth_response(struct my *s, bool lenenc, struct cp_buf *out)
 	else if (s->password != NULL && strcmp(s->plugin, "caching_sha2_password") == 0 &&
 	    cp_auth_mysql_sha2(s->password, s->scramble, r) == 0)
 		n = 32;
-	else if (s->password != NULL && strcmp(s->plugin, "mysql_clear_password") == 0) {
+	else if (s->password != NULL && strcmp(s->plugin, "mysql_clear_password") == 0 &&
+	    (!lenenc || strlen(s->password) < 250)) {
 		/* over TLS only: this layer never logs in before the handshake */
-		if (lenenc)
-			cp_buf_u8(out,
-			    (unsigned)(strlen(s->password) + 1 > 250 ? 0 :
-								       strlen(s->password) + 1));
+		if (lenenc) /* a one-byte length (no CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) */
+			cp_buf_u8(out, (unsigned)strlen(s->password) + 1);
 		cp_buf_add(out, s->password, strlen(s->password) + 1);
 		s->sent_password = true;
 		return;
