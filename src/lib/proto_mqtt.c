@@ -239,6 +239,12 @@ connack(struct mqtt *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	s->st = MQ_DONE;
 	if (rc != 0) {
 		v->outcome = CP_PROTO_REFUSED;
+		if ((rc == 4 || rc == 5 || rc == 0x86 || rc == 0x87) &&
+		    cp_proto_take(&v->text,
+			cp_asprintf("%s [certpick sent %s%s%s]", v->text,
+			    s->user != NULL ? "user " : "no user", s->user != NULL ? s->user : "",
+			    s->password != NULL ? " and a password" : " and no password")) != 0)
+			return fail(v, "out of memory");
 		if (rc == 4 || rc == 0x86)
 			cp_proto_reason(v, CERTPICK_REASON_SVC_MQTT_BAD_CREDENTIALS);
 		else if (rc == 5 || rc == 0x87)

@@ -308,5 +308,8 @@ def test_mosquitto_passwords(broker_pw, pki, tmp, cert, user, password, ok, why,
         why = "mqtt-bad-user-or-password" if code in (4, 0x86) else "mqtt-not-authorized"
         if not v5:
             assert ("bad user name or password" in out.lower()) == (code == 4), (out, code)
+        text = res["with_certificate"]["service"]["text"]	# and what certpick sent
+        assert ("user %s" % user if user else "no user") in text, text
+        assert ("and a password" if password else "and no password") in text, text
     agrees(res, cert, ok, why)
     assert res["client_auth"] == "required", json.dumps(res, indent=1)
