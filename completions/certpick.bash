@@ -35,10 +35,10 @@ _certpick()
 	-d|--data|--data-binary)
 		[[ $cur == @* ]] && COMPREPLY=($(compgen -f -- "${cur#@}" | sed 's/^/@/'))
 		return ;;
-	--password-env|--pin-env)
+	--password-env|--pin-env|--service-password-env)
 		COMPREPLY=($(compgen -v -- "$cur"))
 		return ;;
-	--trust|--keylog|--ca-names|--password-file|--pin-file|--cert|--key|--crl|--save|--request|--targets|--keep|--nssdb|-o|--output)
+	--trust|--keylog|--ca-names|--password-file|--pin-file|--service-password-file|--cert|--key|--crl|--save|--request|--targets|--keep|--nssdb|-o|--output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	esac

@@ -1,7 +1,8 @@
 /*
  * Target functions: the mysql:// layer's step() (proto_mysql.c):
  * every server answer it reads, driven as the engine drives it.
- * Input: see proto_fuzz.h (parameters, chunk size, the server's turns).
+ * Input: see proto_fuzz.h (parameters, chunk size, the server's turns); byte 0
+ * with 0x80 gives a service password, so the password states run too.
  */
 #include "proto_fuzz.h"
 

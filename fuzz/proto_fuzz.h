@@ -3,8 +3,9 @@
  * layer's init + step with the fuzzer's bytes as the server's, the way
  * probe_engine.c does, and abort on a broken contract.
  *
- * Input: byte 0 picks the parameters (certificate, user, relay addresses) and
- * which of the two schemes (STARTTLS or implicit TLS); byte 1 the chunk size
+ * Input: byte 0 picks the parameters (certificate, user, relay addresses, a
+ * service password with 0x80) and which of the two schemes (STARTTLS or
+ * implicit TLS); byte 1 the chunk size
  * (0: each turn whole); then the server's turns separated by PROTO_FUZZ_SEP,
  * each handed over only when the layer asks to read; after the last, EOF.
  * Checks: *used <= len; WRITE writes something; STARTTLS only before TLS
@@ -55,6 +56,10 @@ proto_fuzz_params(uint8_t b, struct cp_proto_params *p)
 	if (b & 0x10) {
 		p->mail_from = "a@example.org";
 		p->rcpt_to = "b@example.net";
+	}
+	if (b & 0x80) { /* a service password: PostgreSQL/MySQL/MQTT password and SCRAM states */
+		p->password = "secret";
+		p->nonce = "fuzzNonce0123456789abcdef";
 	}
 }
 

@@ -58,6 +58,8 @@ struct certpick_get_options {
 	 * (SSL_OP_NO_RENEGOTIATION). Default: offer and accept both. */
 	bool no_pha;
 	bool no_renegotiation;
+	/* the service's password (probe.h's service_password); NULL: none. Wiped by the caller. */
+	const char *service_password;
 };
 
 struct certpick_get_result {

@@ -204,6 +204,11 @@ struct certpick_probe_options {
 	const char *alpn;
 	const char *mail_from; /* smtp: check the relay MAIL FROM / RCPT TO; NULL: skip */
 	const char *rcpt_to;
+	/* postgres://, mysql://, mqtt(s)://: the service's password for the URL's user,
+	 * sent (over TLS) only when the server asks for one: PostgreSQL cleartext, MD5 or
+	 * SCRAM-SHA-256, MySQL mysql_native_password / caching_sha2_password, MQTT CONNECT.
+	 * Never in a result, a trace or JSON. NULL: none. Wiped by the caller. */
+	const char *service_password;
 };
 
 /*

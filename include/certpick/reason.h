@@ -349,7 +349,43 @@ enum certpick_severity {
 	  "the service does not offer TLS on this port (no STARTTLS, SSLRequest "       \
 	  "refused, no CLIENT_SSL)",                                                    \
 	  "enable TLS on the server (PostgreSQL ssl = on, MariaDB ssl_cert/ssl_key), "  \
-	  "or use the port of its TLS listener")
+	  "or use the port of its TLS listener")                                         \
+	/* ---- probe: service passwords (appended last) ---- */                        \
+	X(SVC_PG_PASSWORD_FAILED, "pg-password-failed", ERROR,                          \
+	  "PostgreSQL refused the password given (28P01 password authentication "      \
+	  "failed); with clientcert=verify-full it says the same when the "             \
+	  "certificate's CN is not the user (its log says \"CN mismatch\")",            \
+	  "check the password (ALTER ROLE ... PASSWORD); with clientcert=verify-full, " \
+	  "connect as the certificate's CN or map it (map= and pg_ident.conf)")         \
+	X(SVC_PG_VERIFY_FULL_CN, "pg-verify-full-cn-mismatch", ERROR,                  \
+	  "the password was right (the server proved it in SCRAM), yet PostgreSQL "     \
+	  "refused with \"password authentication failed\": the pg_hba line has "      \
+	  "clientcert=verify-full and the certificate's CN is not the user",            \
+	  "connect as the user the certificate's CN names, map the CN (map= and a "    \
+	  "pg_ident.conf line), or use clientcert=verify-ca")                          \
+	X(SVC_MYSQL_CERT_REQUIREMENT, "mysql-certificate-requirement", ERROR,           \
+	  "MySQL accepted the password (caching_sha2_password fast authentication) "    \
+	  "and then denied the login (1045): the account's REQUIRE "                   \
+	  "X509/SUBJECT/ISSUER is not met by the certificate sent",                     \
+	  "SHOW CREATE USER shows the REQUIRE clause; compare it with the "            \
+	  "certificate's subject and issuer (/O=.../CN=... form)")                      \
+	X(SVC_MYSQL_NO_CERT, "mysql-denied-without-certificate", ERROR,                 \
+	  "MySQL/MariaDB denied a login made without a client certificate (1045): an "  \
+	  "account with REQUIRE X509/SUBJECT/ISSUER refuses it so (a wrong or missing " \
+	  "password gets the same error)",                                             \
+	  "present the certificate the account requires (SHOW CREATE USER), with the " \
+	  "password if it has one")                                                    \
+	X(SVC_MYSQL_PLUGIN_UNSUPPORTED, "mysql-auth-plugin-unsupported", WARNING,       \
+	  "the account authenticates with a plugin certpick cannot answer with the "    \
+	  "password given (MariaDB client_ed25519, ...): certpick sent an empty "       \
+	  "answer, so the server's denial says nothing about the certificate",          \
+	  "check the login with the mariadb client; certpick answers "                 \
+	  "mysql_native_password and caching_sha2_password")                           \
+	X(SVC_MQTT_BAD_CREDENTIALS, "mqtt-bad-user-or-password", ERROR,                 \
+	  "the MQTT broker refused the user name or password (CONNACK 4, MQTT 5 "       \
+	  "0x86)",                                                                      \
+	  "check the password file entry (mosquitto_passwd) for the user sent; with "  \
+	  "use_identity_as_username the certificate's CN is the user")
 
 #define CERTPICK_REASON_ENUM_(name, id, sev, text, hint) CERTPICK_REASON_##name,
 enum certpick_reason {

@@ -36,6 +36,11 @@ const char cmd_get_usage[] =
     "  --password-file F      ... is the first line of F\n"
     "  --pin-env VAR          PIN of PKCS#11 tokens is in VAR\n"
     "  --pin-file F           ... is the first line of F\n"
+    "  --service-password-env VAR\n"
+    "                         postgres, mysql, mqtt: the user's password for the service\n"
+    "                         is in VAR (sent only when the server asks for one, over TLS)\n"
+    "  --service-password-file F\n"
+    "                         ... is the first line of F\n"
     "  -X, --request METHOD   HTTP method (default GET, or POST with a body)\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "  -d, --data DATA        send DATA as the body (@FILE reads FILE)\n"
@@ -62,7 +67,9 @@ enum {
 	O_TRUST,
 	O_JSON,
 	O_HELP,
-	O_ANY_PHASE
+	O_ANY_PHASE,
+	O_SPWENV,
+	O_SPWFILE
 };
 
 static const struct option longopts[] = {
@@ -85,6 +92,8 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "any-phase", no_argument, NULL, O_ANY_PHASE },
+	{ "service-password-env", required_argument, NULL, O_SPWENV },
+	{ "service-password-file", required_argument, NULL, O_SPWFILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -92,6 +101,7 @@ struct get_args {
 	const char *url, *client, *output, *data;
 	bool include, json, quiet, data_file, any_phase;
 	struct cli_sources src;
+	struct cli_password spw; /* --service-password-env/-file */
 	const char *headers[64];
 	size_t n_headers;
 	struct certpick_probe_options po;
@@ -176,6 +186,8 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case 'k': a->go.insecure = true; break;
 		case 'q': a->quiet = true; break;
 		case O_ANY_PHASE: a->any_phase = true; break;
+		case O_SPWENV: a->spw.env = optarg; break;
+		case O_SPWFILE: a->spw.file = optarg; break;
 		case O_CONNECT_TO:
 			if (!cli_connect_to_ok(optarg))
 				return usage_error("%s",
@@ -284,6 +296,12 @@ cmd_get(int argc, char **argv)
 	}
 	if ((rc = cli_sources_resolve(&a.src)) != 0)
 		goto out;
+	if (cli_password_resolve(&a.spw, &err) != 0) {
+		rc = cli_error(&err);
+		goto out;
+	}
+	if (a.spw.have)
+		a.po.service_password = a.go.service_password = a.spw.buf;
 	pin = cli_sources_options(&a.src, true);
 	a.go.token_login = &pin;
 	if ((set = certpick_candset_new(&err)) == NULL) {
@@ -326,6 +344,7 @@ cmd_get(int argc, char **argv)
 		cli_get_explain(stderr, &r);
 out:
 	cli_sources_wipe(&a.src);
+	cli_password_wipe(&a.spw);
 	cli_get_run_release(&r);
 	certpick_candset_free(set);
 	if (a.data_file)

@@ -28,6 +28,11 @@ const char cmd_probe_usage[] =
     "  --key FILE           its private key (default: in the --cert source)\n"
     "  --password-env VAR   the key's password or PIN is in environment variable VAR\n"
     "  --password-file F    the key's password is the first line of F\n"
+    "  --service-password-env VAR\n"
+    "                       postgres, mysql, mqtt: the user's password for the service is\n"
+    "                       in VAR (sent only when the server asks for one, over TLS)\n"
+    "  --service-password-file F\n"
+    "                       ... is the first line of F\n"
     "  --no-h2-check        do not check whether the server would pick HTTP/2\n"
     "  --alpn LIST          offer these ALPN protocols to a non-HTTP target (e.g. h2)\n"
     "  --mail-from ADDR     smtp: also ask the server to relay from ADDR ...\n"
@@ -40,7 +45,7 @@ const char cmd_probe_usage[] =
 
 struct probe_args {
 	struct certpick_probe_options opts;
-	struct cli_password pw;
+	struct cli_password pw, spw;
 	const char *target, *targets_file, *save;
 	bool json, input_order;
 	unsigned jobs;
@@ -57,6 +62,8 @@ enum {
 	O_KEY,
 	O_PWENV,
 	O_PWFILE,
+	O_SPWENV,
+	O_SPWFILE,
 	O_NOH2,
 	O_ALPN,
 	O_MAIL_FROM,
@@ -79,6 +86,8 @@ static const struct option longopts[] = {
 	{ "key", required_argument, NULL, O_KEY },
 	{ "password-env", required_argument, NULL, O_PWENV },
 	{ "password-file", required_argument, NULL, O_PWFILE },
+	{ "service-password-env", required_argument, NULL, O_SPWENV },
+	{ "service-password-file", required_argument, NULL, O_SPWFILE },
 	{ "no-h2-check", no_argument, NULL, O_NOH2 },
 	{ "alpn", required_argument, NULL, O_ALPN },
 	{ "mail-from", required_argument, NULL, O_MAIL_FROM },
@@ -173,6 +182,8 @@ parse_args(int argc, char **argv, struct probe_args *a)
 		case O_KEY: a->opts.key_file = optarg; break;
 		case O_PWENV: a->pw.env = optarg; break;
 		case O_PWFILE: a->pw.file = optarg; break;
+		case O_SPWENV: a->spw.env = optarg; break;
+		case O_SPWFILE: a->spw.file = optarg; break;
 		case O_NOH2: a->opts.flags |= CERTPICK_PROBE_NO_H2_CHECK; break;
 		case O_ALPN:
 			if (*optarg == '\0' || strlen(optarg) > 200)
@@ -271,15 +282,20 @@ cmd_probe(int argc, char **argv)
 
 	if ((rc = parse_args(argc, argv, &a)) != 0)
 		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	if (cli_password_resolve(&a.pw, &err) != 0)
+	if (cli_password_resolve(&a.pw, &err) != 0 || cli_password_resolve(&a.spw, &err) != 0) {
+		cli_password_wipe(&a.pw);
 		return cli_error(&err);
+	}
 	if (a.pw.have)
 		a.opts.key_password = a.pw.buf;
+	if (a.spw.have)
+		a.opts.service_password = a.spw.buf;
 	if (cli_g.verbose > 0)
 		a.opts.trace = cli_trace;
 	rc = a.targets_file != NULL ?
 	    cli_probe_many(&a.opts, a.targets_file, a.jobs, a.json, a.input_order, a.save) :
 	    run_one(&a);
 	cli_password_wipe(&a.pw);
+	cli_password_wipe(&a.spw);
 	return rc;
 }

@@ -398,7 +398,8 @@ run_layer(struct get_ctx *g, const char *url, const struct certpick_candset *set
 		.flags = o->flags,
 		.timeout_ms = o->timeout_ms,
 		.trace = o->trace,
-		.trace_arg = o->trace_arg };
+		.trace_arg = o->trace_arg,
+		.service_password = o->service_password };
 	struct cp_identity id = { 0 };
 	struct cp_probe_once once = { 0 };
 	struct certpick_probe_result *p = NULL;

@@ -31,7 +31,10 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "internal.h"
@@ -84,6 +87,7 @@ struct conn {
 	struct cp_proto_verdict verdict;
 	struct cp_proto_params params; /* what init() was given: borrowed by the layer */
 	struct cp_buf in, out;	       /* unconsumed server bytes; bytes still to send */
+	char nonce[33];		       /* params.nonce: fresh per connection */
 	bool peer_eof;		       /* the layer was told of EOF */
 	struct cp_capture cap;	       /* requests, alerts, the Certificate sent */
 };
@@ -253,6 +257,8 @@ conn_free(struct conn *c)
 	free(c->lst);
 	cp_proto_verdict_clear(&c->verdict);
 	cp_buf_free(&c->in);
+	if (c->out.p != NULL) /* it may have held a password */
+		OPENSSL_cleanse(c->out.p, c->out.cap);
 	cp_buf_free(&c->out);
 	free(c);
 }
@@ -866,6 +872,8 @@ layer_flush(struct conn *c)
 		}
 		cp_buf_consume(&c->out, n);
 	}
+	if (c->out.p != NULL) /* a password the layer wrote is not kept once sent */
+		OPENSSL_cleanse(c->out.p, c->out.cap);
 	return IO_DONE;
 }
 
@@ -1120,12 +1128,17 @@ static int
 layer_init(struct conn *c)
 {
 	struct job *j = c->job;
+	unsigned char raw[18];
 
 	c->layer = j->layer;
 	if ((c->lst = cp_calloc(1, c->layer->state_size > 0 ? c->layer->state_size : 1)) == NULL)
 		return -1;
 	c->params = j->params; /* a layer may keep the pointer: it lives as long as c */
 	c->params.have_cert = c->kind == CONN_WITH_CERT;
+	if (RAND_bytes(raw, sizeof(raw)) == 1) { /* SCRAM's client nonce, 24 characters */
+		EVP_EncodeBlock((unsigned char *)c->nonce, raw, sizeof(raw));
+		c->params.nonce = c->nonce;
+	}
 	c->layer->init(c->lst, &c->params);
 	return 0;
 }
@@ -1425,7 +1438,8 @@ job_setup(struct job *j, const char *target, struct certpick_error *err)
 		/* the layer's path is the URL's without its '/': an LDAP base DN */
 		.path = r->path != NULL && j->layer != NULL ? r->path + 1 : NULL,
 		.mail_from = o->mail_from,
-		.rcpt_to = o->rcpt_to };
+		.rcpt_to = o->rcpt_to,
+		.password = o->service_password };
 	if (o->connect_to != NULL)
 		return cp_client_connect_to(o->connect_to, r->port, &j->dial_host, &j->dial_port,
 		    err);

@@ -97,6 +97,12 @@ struct cp_proto_params {
 	const char *mail_from;	/* SMTP relay check; NULL: skip it */
 	const char *rcpt_to;
 	bool have_cert; /* the engine presents a certificate on this connection */
+	/* postgres, mysql, mqtt: the service's password for user, sent only when the server
+	 * asks for one (never in a verdict string); NULL: none. Wiped by its owner. */
+	const char *password;
+	/* SCRAM's client nonce: printable ASCII, no ','; the engine makes a fresh random one
+	 * per connection, tests and fuzzers fix it; NULL: none (no SCRAM). */
+	const char *nonce;
 };
 
 struct cp_proto_ops {
@@ -165,5 +171,47 @@ bool cp_proto_unsafe(const char *s);
 size_t cp_proto_cap_line(struct cp_buf *caps, const char *l, size_t n, const char *sasl_kw,
     bool *external);
 enum cp_proto_act cp_proto_closed(struct cp_proto_verdict *v, size_t pending, const char *what);
+
+/*
+ * proto_auth.c: the password computations of the postgres and mysql layers
+ * (OpenSSL EVP; pure: no I/O, no randomness; intermediate secrets wiped).
+ * cp_auth_pg_md5: "md5" + hex(MD5(hex(MD5(password + user)) + salt)), NUL-terminated.
+ * cp_auth_mysql_native: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))).
+ * cp_auth_mysql_sha2: SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + scramble)
+ * (caching_sha2_password's fast path). Each returns 0, or -1 (OpenSSL failed).
+ */
+int cp_auth_pg_md5(const char *user, const char *password, const uint8_t salt[4], char out[36]);
+int cp_auth_mysql_native(const char *password, const uint8_t scramble[20], uint8_t out[20]);
+int cp_auth_mysql_sha2(const char *password, const uint8_t scramble[20], uint8_t out[32]);
+
+/*
+ * SCRAM-SHA-256 (RFC 5802, RFC 7677), client side, without channel binding
+ * (gs2 header "n,,": certpick never claims SCRAM-SHA-256-PLUS).
+ * cp_scram_init: the client-first-message-bare "n=<user>,r=<nonce>" (user
+ * already SCRAM-escaped; PostgreSQL sends the empty name: the startup
+ * message's user counts). cp_scram_final: from the server-first-message,
+ * appends the client-final-message to out and keeps the ServerSignature;
+ * NULL, or a sentence saying why the server's message is refused (nonce not
+ * extended, iteration count 0 or over CP_SCRAM_MAX_ITERATIONS, salt not
+ * base64). cp_scram_verify: 0 when the server-final-message "v=..." carries
+ * that signature (the server knew the password), else -1. cp_scram_wipe
+ * before the state goes.
+ */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define CP_SCRAM_MAX_ITERATIONS 64u /* the fuzzer explores states, not PBKDF2 */
+#else
+#define CP_SCRAM_MAX_ITERATIONS 10000000u /* PostgreSQL's default is 4096 */
+#endif
+struct cp_scram {
+	char nonce[64];
+	char first_bare[320];
+	uint8_t server_signature[32];
+	bool have_signature;
+};
+void cp_scram_init(struct cp_scram *s, const char *user, const char *nonce);
+const char *cp_scram_final(struct cp_scram *s, const char *password, const char *server_first,
+    size_t n, struct cp_buf *out);
+int cp_scram_verify(const struct cp_scram *s, const char *server_final, size_t n);
+void cp_scram_wipe(struct cp_scram *s);
 
 #endif

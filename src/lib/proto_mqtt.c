@@ -5,6 +5,11 @@
  * MQTT 5 CONNECT, whose CONNACK carries a reason code and may carry a
  * reason string. Then DISCONNECT.
  *
+ * A password given (params->password) goes in the CONNECT with the user
+ * (MQTT 3.1.1 wants a user name with a password: the empty one when none
+ * is given); CONNACK 4 / 0x86 (bad user name or password) and 5 / 0x87
+ * (not authorized) are told apart.
+ *
  * With mosquitto's `require_certificate true` a client without a
  * certificate never gets this far (the handshake fails); with
  * `use_identity_as_username true` the broker takes the user name from the
@@ -13,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "internal.h"
 #include "proto.h"
@@ -29,7 +36,7 @@ enum mqtt_state {
 
 struct mqtt {
 	enum mqtt_state st;
-	const char *user;
+	const char *user, *password;
 	unsigned version; /* 4: 3.1.1, 5: MQTT 5 */
 };
 
@@ -40,6 +47,7 @@ mqtt_init(void *state, const struct cp_proto_params *p)
 
 	s->st = MQ_SEND_CONNECT;
 	s->user = p->user != NULL && p->user[0] != '\0' ? p->user : NULL;
+	s->password = p->password;
 	s->version =
 	    p->path != NULL && (strcmp(p->path, "/5") == 0 || strcmp(p->path, "5") == 0) ? 5 : 4;
 }
@@ -76,16 +84,22 @@ static void
 put_connect(const struct mqtt *s, struct cp_buf *out)
 {
 	struct cp_buf body = { 0 };
+	/* MQTT 3.1.1 3.1.2.9: a password needs the user name flag */
+	const char *user = s->user != NULL	   ? s->user :
+	    s->password != NULL && s->version == 4 ? "" :
+						     NULL;
 
 	put_str(&body, "MQTT");
 	cp_buf_u8(&body, s->version);
-	cp_buf_u8(&body, 0x02 | (s->user != NULL ? 0x80 : 0)); /* clean session, user */
+	cp_buf_u8(&body, 0x02 | (user != NULL ? 0x80 : 0) | (s->password != NULL ? 0x40 : 0));
 	cp_buf_u16(&body, MQTT_KEEPALIVE);
 	if (s->version == 5)
 		cp_buf_u8(&body, 0); /* no properties */
 	put_str(&body, MQTT_CLIENT_ID);
-	if (s->user != NULL)
-		put_str(&body, s->user);
+	if (user != NULL)
+		put_str(&body, user);
+	if (s->password != NULL)
+		put_str(&body, s->password);
 	if (body.nomem) {
 		out->nomem = true;
 	} else {
@@ -93,6 +107,8 @@ put_connect(const struct mqtt *s, struct cp_buf *out)
 		put_varint(out, body.len);
 		cp_buf_add(out, body.p, body.len);
 	}
+	if (body.p != NULL)
+		OPENSSL_cleanse(body.p, body.cap);
 	cp_buf_free(&body);
 }
 
@@ -223,7 +239,15 @@ connack(struct mqtt *s, const uint8_t *b, size_t len, struct cp_buf *out,
 	s->st = MQ_DONE;
 	if (rc != 0) {
 		v->outcome = CP_PROTO_REFUSED;
-		if (rc == 4 || rc == 5 || rc == 0x86 || rc == 0x87)
+		if ((rc == 4 || rc == 5 || rc == 0x86 || rc == 0x87) &&
+		    cp_proto_take(&v->text,
+			cp_asprintf("%s [certpick sent %s%s%s]", v->text,
+			    s->user != NULL ? "user " : "no user", s->user != NULL ? s->user : "",
+			    s->password != NULL ? " and a password" : " and no password")) != 0)
+			return fail(v, "out of memory");
+		if (rc == 4 || rc == 0x86)
+			cp_proto_reason(v, CERTPICK_REASON_SVC_MQTT_BAD_CREDENTIALS);
+		else if (rc == 5 || rc == 0x87)
 			cp_proto_reason(v, CERTPICK_REASON_SVC_MQTT_NOT_AUTHORIZED);
 		return CP_PROTO_DONE; /* the broker closes after a refusal */
 	}

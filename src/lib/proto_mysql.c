@@ -7,21 +7,27 @@
  *           an ERR packet (too many connections, host blocked)
  *   client: SSLRequest (seq 1)               -- when CLIENT_SSL is offered
  *   -- TLS --
- *   client: HandshakeResponse41 (seq 2): user, an empty auth response (no
- *           password is ever sent), database, the server's plugin name
- *   server: OK (accepted: an account that needs nothing but the TLS and
- *           certificate requirements it has), ERR (1045 access denied: the
- *           REQUIRE X509/SUBJECT/ISSUER requirement, or the password; the
- *           text and "using password: NO" are reported as they are),
- *           AuthSwitchRequest (another plugin: answered with an empty
- *           response, so the server's verdict follows), AuthMoreData
- *           (caching_sha2_password: 3 = fast auth OK, 4 = full auth, answered
- *           over TLS with the empty password)
+ *   client: HandshakeResponse41 (seq 2): user, the auth response,
+ *           database, the server's plugin name. The auth response is empty
+ *           unless a password is given (params->password): then the
+ *           mysql_native_password (SHA-1) or caching_sha2_password (SHA-256)
+ *           scramble of the server's nonce
+ *   server: OK (accepted), ERR (1045 access denied: the REQUIRE
+ *           X509/SUBJECT/ISSUER requirement, or the password: the same words;
+ *           the verdict adds what certpick sent), AuthSwitchRequest (another
+ *           plugin and nonce: answered for mysql_native_password,
+ *           caching_sha2_password and mysql_clear_password, else empty: a
+ *           plugin certpick cannot answer, such as client_ed25519, is said so
+ *           rather than read as a refusal), AuthMoreData (caching_sha2: 3 =
+ *           fast auth OK, the password was right; 4 = full auth: the password
+ *           in clear, only ever over TLS, which this layer always is)
  *   client: COM_QUIT
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "internal.h"
 #include "proto.h"
@@ -51,11 +57,16 @@ enum my_state {
 
 struct my {
 	enum my_state st;
-	const char *user, *database;
+	const char *user, *database, *password;
+	bool have_cert;
 	uint32_t server_caps;
 	uint8_t seq; /* the next sequence number the client sends */
 	char plugin[64];
-	unsigned switches; /* auth switches answered, bounded */
+	uint8_t scramble[20]; /* the server's nonce (greeting, or the auth switch) */
+	unsigned switches;    /* auth switches answered, bounded */
+	bool sent_password;   /* a non-empty auth response went out */
+	bool unsupported;     /* a password was given for a plugin certpick cannot answer */
+	bool proven;	      /* caching_sha2 fast auth: the server took the password */
 };
 
 static void
@@ -68,6 +79,16 @@ my_init(void *state, const struct cp_proto_params *p)
 	s->database = p->path != NULL && p->path[0] == '/' ? p->path + 1 : p->path;
 	if (s->database != NULL && s->database[0] == '\0')
 		s->database = NULL;
+	s->password = p->password != NULL && p->password[0] != '\0' ? p->password : NULL;
+	s->have_cert = p->have_cert;
+}
+
+static void
+my_clear(void *state)
+{
+	struct my *s = state;
+
+	OPENSSL_cleanse(s->scramble, sizeof(s->scramble));
 }
 
 static enum cp_proto_act
@@ -161,14 +182,42 @@ err_text(const uint8_t *b, size_t len, int *code)
 	    (const char *)b + i);
 }
 
+/* What certpick sent, beside the server's "(using password: YES|NO)". */
+static char *
+sent_text(const struct my *s, char *server_words)
+{
+	char *t;
+
+	if (server_words == NULL || s->st == MY_READ_GREETING)
+		return server_words;
+	t = cp_asprintf("%s [certpick sent %s and %s%s%s]", server_words,
+	    s->have_cert ? "a certificate" : "no certificate",
+	    s->sent_password	    ? "the password given" :
+		s->password != NULL ? "no password (the plugin's answer is not known to certpick)" :
+				      "no password",
+	    s->plugin[0] != '\0' ? ", plugin " : "", s->plugin);
+	free(server_words);
+	return t;
+}
+
 static enum cp_proto_act
 server_error(struct my *s, const uint8_t *b, size_t len, struct cp_proto_verdict *v)
 {
-	s->st = MY_DONE; /* the server closes after an ERR */
+	enum my_state was = s->st;
+
 	v->outcome = CP_PROTO_REFUSED;
-	if (cp_proto_take(&v->text, err_text(b, len, &v->code)) != 0)
+	if (cp_proto_take(&v->text, sent_text(s, err_text(b, len, &v->code))) != 0)
 		return fail(v, "out of memory");
-	if (v->code == 1045) /* ER_ACCESS_DENIED_ERROR */
+	s->st = MY_DONE;				/* the server closes after an ERR */
+	if (v->code != 1045 || was == MY_READ_GREETING) /* ER_ACCESS_DENIED_ERROR */
+		return CP_PROTO_DONE;
+	if (s->unsupported)
+		cp_proto_reason(v, CERTPICK_REASON_SVC_MYSQL_PLUGIN_UNSUPPORTED);
+	else if (s->proven)
+		cp_proto_reason(v, CERTPICK_REASON_SVC_MYSQL_CERT_REQUIREMENT);
+	else if (!s->have_cert)
+		cp_proto_reason(v, CERTPICK_REASON_SVC_MYSQL_NO_CERT);
+	else
 		cp_proto_reason(v, CERTPICK_REASON_SVC_MYSQL_ACCESS_DENIED);
 	return CP_PROTO_DONE;
 }
@@ -196,6 +245,7 @@ greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out, struct 
 	/* connection id 4, scramble part 1 8, filler 1, caps low 2 */
 	if (len - i < 4 + 8 + 1 + 2)
 		return fail(v, "a MySQL greeting too short for its capabilities");
+	memcpy(s->scramble, b + i + 4, 8);
 	s->server_caps = le16(b + i + 13);
 	i += 15;
 	/* charset 1, status 2, caps high 2, scramble length 1, reserved 10, scramble part 2, plugin */
@@ -208,6 +258,8 @@ greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out, struct 
 			if (part2 < 13)
 				part2 = 13;
 			i += 11;
+			if (len - i >= 12)
+				memcpy(s->scramble + 8, b + i, 12);
 			if (len - i > part2 && (s->server_caps & CLIENT_PLUGIN_AUTH)) {
 				size_t n = len - i - part2;
 				const uint8_t *z = memchr(b + i + part2, 0, n);
@@ -246,6 +298,41 @@ greeting(struct my *s, const uint8_t *b, size_t len, struct cp_buf *out, struct 
 	return CP_PROTO_WRITE;
 }
 
+/*
+ * The auth response for s->plugin and s->scramble: the scramble of the
+ * password for the plugins certpick answers, else nothing (no password, or
+ * a plugin it does not speak: s->unsupported). lenenc: prefixed by its
+ * length (HandshakeResponse41 with CLIENT_SECURE_CONNECTION).
+ */
+static void
+auth_response(struct my *s, bool lenenc, struct cp_buf *out)
+{
+	uint8_t r[32];
+	size_t n = 0;
+
+	if (s->password != NULL && strcmp(s->plugin, "mysql_native_password") == 0 &&
+	    cp_auth_mysql_native(s->password, s->scramble, r) == 0)
+		n = 20;
+	else if (s->password != NULL && strcmp(s->plugin, "caching_sha2_password") == 0 &&
+	    cp_auth_mysql_sha2(s->password, s->scramble, r) == 0)
+		n = 32;
+	else if (s->password != NULL && strcmp(s->plugin, "mysql_clear_password") == 0 &&
+	    (!lenenc || strlen(s->password) < 250)) {
+		/* over TLS only: this layer never logs in before the handshake */
+		if (lenenc) /* a one-byte length (no CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) */
+			cp_buf_u8(out, (unsigned)strlen(s->password) + 1);
+		cp_buf_add(out, s->password, strlen(s->password) + 1);
+		s->sent_password = true;
+		return;
+	} else if (s->password != NULL)
+		s->unsupported = true;
+	if (lenenc)
+		cp_buf_u8(out, (unsigned)n);
+	cp_buf_add(out, r, n);
+	s->sent_password = s->sent_password || n > 0;
+	OPENSSL_cleanse(r, sizeof(r));
+}
+
 static void
 handshake_response(struct my *s, struct cp_buf *out)
 {
@@ -261,12 +348,14 @@ handshake_response(struct my *s, struct cp_buf *out)
 		cp_buf_u8(out, 0);
 	cp_buf_str(out, s->user);
 	cp_buf_u8(out, 0);
-	cp_buf_u8(out, 0); /* auth response: empty (no password) */
+	if (s->plugin[0] == '\0')
+		memcpy(s->plugin, "mysql_native_password", sizeof("mysql_native_password"));
+	auth_response(s, true, out);
 	if (s->database != NULL) {
 		cp_buf_str(out, s->database);
 		cp_buf_u8(out, 0);
 	}
-	cp_buf_str(out, s->plugin[0] != '\0' ? s->plugin : "mysql_native_password");
+	cp_buf_str(out, s->plugin);
 	cp_buf_u8(out, 0);
 	end_packet(out, at);
 }
@@ -289,9 +378,9 @@ accepted(struct my *s, struct cp_buf *out, struct cp_proto_verdict *v)
 	return CP_PROTO_WRITE;
 }
 
-/* An empty answer to an auth switch or to "full authentication". */
+/* The next packet of the login exchange: the auth response, or the clear password. */
 static enum cp_proto_act
-empty_answer(struct my *s, uint8_t seq, bool nul, struct cp_buf *out, struct cp_proto_verdict *v)
+answer(struct my *s, uint8_t seq, bool clear, struct cp_buf *out, struct cp_proto_verdict *v)
 {
 	size_t at;
 
@@ -299,10 +388,35 @@ empty_answer(struct my *s, uint8_t seq, bool nul, struct cp_buf *out, struct cp_
 		return fail(v, "the server keeps switching authentication methods");
 	s->seq = (uint8_t)(seq + 1);
 	at = begin_packet(s, out);
-	if (nul)
+	if (clear && s->password != NULL) { /* caching_sha2 full auth, over TLS */
+		cp_buf_add(out, s->password, strlen(s->password) + 1);
+		s->sent_password = true;
+	} else if (clear) {
 		cp_buf_u8(out, 0);
+	} else {
+		auth_response(s, false, out);
+	}
 	end_packet(out, at);
 	return CP_PROTO_WRITE;
+}
+
+/* AuthSwitchRequest: plugin name NUL, the new nonce (20 bytes, maybe NUL-terminated). */
+static enum cp_proto_act
+auth_switch(struct my *s, const uint8_t *b, size_t len, uint8_t seq, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	const uint8_t *z = memchr(b + 1, 0, len - 1);
+	size_t n = z != NULL ? (size_t)(z - b - 1) : len - 1;
+
+	if (n >= sizeof(s->plugin))
+		n = sizeof(s->plugin) - 1;
+	memcpy(s->plugin, b + 1, n);
+	s->plugin[n] = '\0';
+	if (z != NULL && (size_t)(b + len - (z + 1)) >= 20)
+		memcpy(s->scramble, z + 1, 20);
+	else if (s->password != NULL && strcmp(s->plugin, "mysql_clear_password") != 0)
+		return fail(v, "an auth switch without the 20-byte nonce");
+	return answer(s, seq, false, out, v);
 }
 
 static enum cp_proto_act
@@ -314,22 +428,15 @@ login_packet(struct my *s, const uint8_t *b, size_t len, uint8_t seq, struct cp_
 	switch (b[0]) {
 	case 0x00: return accepted(s, out, v);
 	case 0xff: return server_error(s, b, len, v);
-	case 0xfe: { /* AuthSwitchRequest: plugin name NUL, data */
-		const uint8_t *z = memchr(b + 1, 0, len - 1);
-		size_t n = z != NULL ? (size_t)(z - b - 1) : len - 1;
-
-		if (n >= sizeof(s->plugin))
-			n = sizeof(s->plugin) - 1;
-		memcpy(s->plugin, b + 1, n);
-		s->plugin[n] = '\0';
-		return empty_answer(s, seq, false, out, v);
-	}
-	case 0x01:			      /* AuthMoreData */
-		if (len >= 2 && b[1] == 0x03) /* caching_sha2 fast auth: OK follows */
+	case 0xfe: return auth_switch(s, b, len, seq, out, v);
+	case 0x01:				/* AuthMoreData */
+		if (len >= 2 && b[1] == 0x03) { /* caching_sha2 fast auth: the password was right */
+			s->proven = s->sent_password;
 			return CP_PROTO_READ;
+		}
 		if (len >= 2 && b[1] == 0x04) /* full auth: the password in clear, over TLS */
-			return empty_answer(s, seq, true, out, v);
-		return empty_answer(s, seq, false, out, v); /* e.g. an RSA key: no password */
+			return answer(s, seq, true, out, v);
+		return fail(v, "AuthMoreData certpick does not answer (an RSA public key?)");
 	default: return fail(v, "an unexpected MySQL packet during login");
 	}
 }
@@ -375,7 +482,8 @@ my_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, size_
 	if (act == CP_PROTO_READ && eof)
 		return v->outcome != CP_PROTO_UNKNOWN ?
 		    CP_PROTO_DONE :
-		    fail(v, "the server closed the connection before a verdict");
+		    cp_proto_closed(v, len - *used,
+			s->st == MY_READ_GREETING ? "its greeting" : "the verdict on the login");
 	return act;
 }
 
@@ -387,7 +495,7 @@ const struct cp_proto_ops cp_proto_mysql = {
 	.state_size = sizeof(struct my),
 	.init = my_init,
 	.step = my_step,
-	.clear = NULL,
+	.clear = my_clear,
 };
 
 const struct cp_proto_ops cp_proto_mariadb = {
@@ -398,5 +506,5 @@ const struct cp_proto_ops cp_proto_mariadb = {
 	.state_size = sizeof(struct my),
 	.init = my_init,
 	.step = my_step,
-	.clear = NULL,
+	.clear = my_clear,
 };

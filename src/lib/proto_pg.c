@@ -13,15 +13,23 @@
  *           (password, MD5, SASL): TLS accepted the certificate (or did not
  *           ask), but the pg_hba line wants a password; ErrorResponse:
  *           refused, with SQLSTATE and the server's message
+ *   client: with a password given (params->password) only: the answer to
+ *           AuthenticationCleartextPassword (3), AuthenticationMD5Password
+ *           (5), or SASL SCRAM-SHA-256 (10, 11, 12: RFC 5802/7677, no
+ *           channel binding; the server's signature is checked: a server
+ *           that proves it knows the password and then refuses with 28P01
+ *           is refusing the certificate's CN, clientcert=verify-full)
  *   client: Terminate
  *
  * Only the one byte after the SSLRequest is consumed before TLS: bytes that
  * follow it are the CVE-2021-23222 injection and the engine refuses them.
- * No password is ever sent by this layer.
+ * No password is sent unless one is given, and then only over TLS.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "internal.h"
 #include "proto.h"
@@ -30,6 +38,7 @@
 #define PG_PROTOCOL_3_0 196608u
 #define PG_MAX_MESSAGE ((size_t)32 << 10) /* startup replies are small */
 #define PG_DEFAULT_USER "postgres"
+#define PG_MAX_AUTH_ROUNDS 6 /* authentication requests answered */
 
 enum pg_state {
 	PG_SEND_SSLREQUEST = 0,
@@ -42,7 +51,12 @@ enum pg_state {
 
 struct pg {
 	enum pg_state st;
-	const char *user, *database;
+	const char *user, *database, *password;
+	struct cp_scram scram;
+	unsigned rounds;      /* authentication requests answered */
+	uint32_t sasl;	      /* 10 once SASLInitialResponse went out, 11 after SASLResponse */
+	bool sent_password;   /* a password (or its proof) went out */
+	bool password_proven; /* SCRAM: the server proved it knows the password */
 };
 
 static void
@@ -55,6 +69,16 @@ pg_init(void *state, const struct cp_proto_params *p)
 	s->database = p->path != NULL && p->path[0] == '/' ? p->path + 1 : p->path;
 	if (s->database != NULL && s->database[0] == '\0')
 		s->database = NULL;
+	s->password = p->password;
+	cp_scram_init(&s->scram, "", p->nonce);
+}
+
+static void
+pg_clear(void *state)
+{
+	struct pg *s = state;
+
+	cp_scram_wipe(&s->scram);
 }
 
 static enum cp_proto_act
@@ -193,6 +217,10 @@ refused(struct pg *s, const uint8_t *body, size_t len, struct cp_proto_verdict *
 		cp_proto_reason(v, CERTPICK_REASON_SVC_PG_CERT_USER_MISMATCH);
 	else if (strstr(v->text, "no pg_hba.conf entry") != NULL)
 		cp_proto_reason(v, CERTPICK_REASON_SVC_PG_NO_HBA_ENTRY);
+	else if (strstr(v->text, " 28P01:") != NULL && s->password_proven)
+		cp_proto_reason(v, CERTPICK_REASON_SVC_PG_VERIFY_FULL_CN);
+	else if (strstr(v->text, " 28P01:") != NULL)
+		cp_proto_reason(v, CERTPICK_REASON_SVC_PG_PASSWORD_FAILED);
 	return CP_PROTO_DONE;
 }
 
@@ -237,6 +265,136 @@ read_ssl_answer(struct pg *s, const uint8_t *in, size_t len, size_t *used,
 	return fail(v, "not a PostgreSQL answer to SSLRequest (expected 'S' or 'N')");
 }
 
+/* A PasswordMessage / SASL response: 'p', length, then the parts (the last one may be secret). */
+static void
+put_p(struct cp_buf *out, const void *a, size_t alen, const void *b, size_t blen)
+{
+	cp_buf_u8(out, 'p');
+	cp_buf_u32(out, (uint32_t)(4 + alen + blen));
+	cp_buf_add(out, a, alen);
+	cp_buf_add(out, b, blen); /* one append: the buffer never grows with it inside */
+}
+
+/* A password method pg_hba chose, and no password to answer it with (or none that fits). */
+static enum cp_proto_act
+password_wanted(struct pg *s, uint32_t code, const char *why, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	v->outcome = CP_PROTO_NOT_OFFERED;
+	cp_proto_reason(v, CERTPICK_REASON_SVC_PG_PASSWORD_METHOD);
+	v->code = (int)(code > 1000 ? 1000 : code);
+	if (cp_proto_take(&v->text,
+		cp_asprintf(
+		    "the server asks for %s: certificate "
+		    "authentication is not what pg_hba.conf chose for user \"%s\" on this connection%s",
+		    auth_name(code), s->user, why)) != 0)
+		return fail(v, "out of memory");
+	cp_buf_u8(out, 'X');
+	cp_buf_u32(out, 4);
+	s->st = PG_DONE;
+	return CP_PROTO_WRITE;
+}
+
+/* AuthenticationSASL: the mechanisms, each NUL-terminated, then an empty name. */
+static enum cp_proto_act
+sasl_start(struct pg *s, const uint8_t *b, size_t len, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	static const char mech[] = "SCRAM-SHA-256";
+	bool scram = false;
+	struct cp_buf first = { 0 };
+
+	for (size_t i = 0; i < len && b[i] != 0;) {
+		const uint8_t *nul = memchr(b + i, 0, len - i);
+		size_t n = nul != NULL ? (size_t)(nul - (b + i)) : len - i;
+
+		scram = scram || (n == sizeof(mech) - 1 && memcmp(b + i, mech, n) == 0);
+		i += n + 1;
+	}
+	if (!scram || s->scram.nonce[0] == '\0')
+		return password_wanted(s, 10,
+		    " (with no mechanism certpick speaks: it speaks SCRAM-SHA-256 only)", out, v);
+	cp_buf_str(&first, "n,,");
+	cp_buf_str(&first, s->scram.first_bare);
+	cp_buf_u8(out, 'p');
+	cp_buf_u32(out, (uint32_t)(4 + sizeof(mech) + 4 + first.len));
+	cp_buf_add(out, mech, sizeof(mech));
+	cp_buf_u32(out, (uint32_t)first.len);
+	cp_buf_add(out, first.p, first.len);
+	cp_buf_free(&first);
+	s->sasl = 10;
+	return CP_PROTO_WRITE;
+}
+
+/* AuthenticationSASLContinue (11) and AuthenticationSASLFinal (12). */
+static enum cp_proto_act
+sasl_next(struct pg *s, uint32_t code, const uint8_t *b, size_t len, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	struct cp_buf fin = { 0 };
+	const char *why;
+
+	if (code == 11 && s->sasl == 10) {
+		if ((why = cp_scram_final(&s->scram, s->password, (const char *)b, len, &fin)) !=
+		    NULL) {
+			cp_buf_free(&fin);
+			return cp_proto_fail(v, "%s", why);
+		}
+		if (!fin.nomem)
+			put_p(out, "", 0, fin.p, fin.len);
+		else
+			out->nomem = true; /* the engine ends the connection: out of memory */
+		if (fin.p != NULL)
+			OPENSSL_cleanse(fin.p, fin.cap);
+		cp_buf_free(&fin);
+		s->sasl = 11;
+		s->sent_password = true;
+		return CP_PROTO_WRITE;
+	}
+	if (code == 12 && s->sasl == 11) {
+		if (cp_scram_verify(&s->scram, (const char *)b, len) != 0)
+			return fail(v,
+			    "the server's SCRAM signature does not verify: it does not "
+			    "know the password (another server in the middle?)");
+		s->password_proven = true;
+		s->sasl = 12;
+		return CP_PROTO_READ;
+	}
+	return fail(v, "a SASL message out of order");
+}
+
+/* An authentication request (code != 0): answered with the password given, or the verdict. */
+static enum cp_proto_act
+auth_request(struct pg *s, uint32_t code, const uint8_t *b, size_t len, struct cp_buf *out,
+    struct cp_proto_verdict *v)
+{
+	char md5[36];
+
+	if (++s->rounds > PG_MAX_AUTH_ROUNDS)
+		return fail(v, "the server keeps asking for authentication");
+	if (code == 11 || code == 12)
+		return s->password != NULL ? sasl_next(s, code, b, len, out, v) :
+					     fail(v, "a SASL message out of order");
+	if (s->password == NULL || (code != 3 && code != 5 && code != 10))
+		return password_wanted(s, code, "", out, v);
+	if (s->sent_password || s->sasl != 0)
+		return fail(v, "the server asks for a password twice");
+	if (code == 10)
+		return sasl_start(s, b, len, out, v);
+	s->sent_password = true;
+	if (code == 3) {
+		put_p(out, "", 0, s->password, strlen(s->password) + 1);
+		return CP_PROTO_WRITE;
+	}
+	if (len < 4)
+		return fail(v, "an MD5 password request without its salt");
+	if (cp_auth_pg_md5(s->user, s->password, b, md5) != 0)
+		return fail(v, "MD5 is not available (OpenSSL's default provider)");
+	put_p(out, "", 0, md5, sizeof(md5));
+	OPENSSL_cleanse(md5, sizeof(md5));
+	return CP_PROTO_WRITE;
+}
+
 /* One message while waiting for the verdict on the startup message. */
 static enum cp_proto_act
 read_auth(struct pg *s, uint8_t type, const uint8_t *body, size_t len, struct cp_buf *out,
@@ -251,27 +409,18 @@ read_auth(struct pg *s, uint8_t type, const uint8_t *body, size_t len, struct cp
 	if (type != 'R' || len < 4)
 		return fail(v, "an unexpected message while waiting for authentication");
 	code = be32(body);
-	if (code == 0) {
-		s->st = PG_READ_UNTIL_READY;
-		v->outcome = CP_PROTO_ACCEPTED;
-		if (cp_proto_take(&v->identity, cp_strdup(s->user)) != 0 ||
-		    cp_proto_take(&v->text, cp_strdup("AuthenticationOk")) != 0)
-			return fail(v, "out of memory");
-		return CP_PROTO_READ;
-	}
-	v->outcome = CP_PROTO_NOT_OFFERED;
-	cp_proto_reason(v, CERTPICK_REASON_SVC_PG_PASSWORD_METHOD);
-	v->code = (int)(code > 1000 ? 1000 : code);
-	if (cp_proto_take(&v->text,
-		cp_asprintf(
-		    "the server asks for %s: certificate "
-		    "authentication is not what pg_hba.conf chose for user \"%s\" on this connection",
-		    auth_name(code), s->user)) != 0)
+	if (code != 0)
+		return auth_request(s, code, body + 4, len - 4, out, v);
+	if (s->sasl == 11)
+		return fail(v, "AuthenticationOk before the server's SCRAM signature");
+	s->st = PG_READ_UNTIL_READY;
+	v->outcome = CP_PROTO_ACCEPTED;
+	if (cp_proto_take(&v->identity, cp_strdup(s->user)) != 0 ||
+	    cp_proto_take(&v->text,
+		cp_strdup(s->sent_password ? "AuthenticationOk (with the password given)" :
+					     "AuthenticationOk")) != 0)
 		return fail(v, "out of memory");
-	cp_buf_u8(out, 'X');
-	cp_buf_u32(out, 4);
-	s->st = PG_DONE;
-	return CP_PROTO_WRITE;
+	return CP_PROTO_READ;
 }
 
 static enum cp_proto_act
@@ -335,7 +484,9 @@ pg_step(void *state, bool tls_up, bool eof, const uint8_t *in, size_t len, size_
 	if (act == CP_PROTO_READ && eof)
 		return s->st == PG_DONE || v->outcome != CP_PROTO_UNKNOWN ?
 		    CP_PROTO_DONE :
-		    fail(v, "the server closed the connection before a verdict");
+		    cp_proto_closed(v, len - *used,
+			s->st == PG_READ_SSL_ANSWER ? "the answer to SSLRequest" :
+						      "the verdict on the startup message");
 	return act;
 }
 
@@ -347,7 +498,7 @@ const struct cp_proto_ops cp_proto_postgres = {
 	.state_size = sizeof(struct pg),
 	.init = pg_init,
 	.step = pg_step,
-	.clear = NULL,
+	.clear = pg_clear,
 };
 
 const struct cp_proto_ops cp_proto_postgresql = {
@@ -358,5 +509,5 @@ const struct cp_proto_ops cp_proto_postgresql = {
 	.state_size = sizeof(struct pg),
 	.init = pg_init,
 	.step = pg_step,
-	.clear = NULL,
+	.clear = pg_clear,
 };

@@ -80,8 +80,9 @@ class Postgres:
     """initdb + postgres in a temporary directory owned by the `postgres` user
     (PostgreSQL refuses to run as root). Roles: alice, carol, dave, erin-expired,
     mallory, bob-serveronly (certificate logins), pwuser (password 'secret',
-    clientcert=verify-ca), pwfull (password 'secret', clientcert=verify-full: the
-    CN must equal the user too). Attributes: port, dir, log."""
+    scram-sha-256 clientcert=verify-ca), pwfull (password 'secret', clientcert=verify-full:
+    the CN must equal the user too), pwmd5 (md5, an MD5 hash), pwclear (password: in
+    clear, over TLS). Attributes: port, dir, log."""
 
     ROLES = ("alice", "carol", "dave", "erin-expired", "mallory", "bob-serveronly")
 
@@ -128,6 +129,8 @@ class Postgres:
             f.write("local all postgres trust\n"
                     "hostssl all pwuser 127.0.0.1/32 scram-sha-256 clientcert=verify-ca\n"
                     "hostssl all pwfull 127.0.0.1/32 scram-sha-256 clientcert=verify-full\n"
+                    "hostssl all pwmd5 127.0.0.1/32 md5\n"
+                    "hostssl all pwclear 127.0.0.1/32 password\n"
                     "hostssl all all 127.0.0.1/32 cert\n")
 
     def __enter__(self):
@@ -145,6 +148,9 @@ class Postgres:
                 self.sql('CREATE ROLE "%s" LOGIN' % role)
             self.sql("CREATE ROLE pwuser LOGIN PASSWORD 'secret'")
             self.sql("CREATE ROLE pwfull LOGIN PASSWORD 'secret'")
+            # an MD5 hash, so that the md5 line asks for MD5 (with a SCRAM secret it asks SCRAM)
+            self.sql("SET password_encryption = 'md5'; CREATE ROLE pwmd5 LOGIN PASSWORD 'secret'")
+            self.sql("CREATE ROLE pwclear LOGIN PASSWORD 'secret'")
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -177,7 +183,9 @@ class MariaDB:
     """mariadb-install-db + mariadbd in a temporary directory (as root, with
     --user=root: the data directory is the test's own). Users alice (REQUIRE
     X509), carol (REQUIRE SUBJECT carol), dave (REQUIRE ISSUER rootA), pwuser
-    (IDENTIFIED BY 'secret' REQUIRE X509)."""
+    (IDENTIFIED BY 'secret' REQUIRE X509), pwsubj ('secret', REQUIRE SUBJECT carol),
+    pwed (MariaDB's ed25519 plugin, 'secret', REQUIRE X509). MariaDB has no
+    caching_sha2_password (a MySQL 8 plugin): the unit tests cover it."""
 
     def __init__(self, pki, tls=None):
         need("mariadbd", "mariadb-install-db", "mariadb")
@@ -223,7 +231,12 @@ class MariaDB:
             self.sql("CREATE USER alice@'%%' REQUIRE X509;"
                      "CREATE USER carol@'%%' REQUIRE SUBJECT '/O=certpick-test/CN=carol';"
                      "CREATE USER dave@'%%' REQUIRE ISSUER '%s';"
-                     "CREATE USER pwuser@'%%' IDENTIFIED BY 'secret' REQUIRE X509;" % root_a)
+                     "CREATE USER pwuser@'%%' IDENTIFIED BY 'secret' REQUIRE X509;"
+                     "CREATE USER pwsubj@'%%' IDENTIFIED BY 'secret' "
+                     "REQUIRE SUBJECT '/O=certpick-test/CN=carol';"
+                     "INSTALL SONAME 'auth_ed25519';"
+                     "CREATE USER pwed@'%%' IDENTIFIED VIA ed25519 USING PASSWORD('secret') "
+                     "REQUIRE X509;" % root_a)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -237,24 +250,29 @@ class MariaDB:
         return "mysql://%s@127.0.0.1:%d" % (user, self.port)
 
     def client(self, user, cert=None, key=None, password=None):
-        """The real client: (rc, stdout+stderr) of `SELECT CURRENT_USER()` as user."""
+        """The real client: (rc, stdout+stderr) of `SELECT CURRENT_USER()` as user; the
+        password through MYSQL_PWD (not on the command line)."""
         argv = ["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(self.port), "-u", user,
                 "--ssl", "--connect-timeout=20", "-N", "-e", "SELECT CURRENT_USER()"]
         if cert:
             argv += ["--ssl-cert=" + cert, "--ssl-key=" + key]
+        env = dict(os.environ)
+        env.pop("MYSQL_PWD", None)
         if password:
-            argv += ["--password=" + password]
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            env["MYSQL_PWD"] = password
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
         return r.returncode, r.stdout + r.stderr
 
 
 class Mosquitto:
     """mosquitto with one TLS listener: require_certificate true,
-    use_identity_as_username true, allow_anonymous false."""
+    use_identity_as_username true, allow_anonymous false. With passwords=True:
+    no use_identity_as_username, a password_file with carol:secret instead (the
+    user name and password come from the CONNECT)."""
 
-    def __init__(self, pki, tls=None):
-        need("mosquitto", "mosquitto_pub")
-        self.pki, self.tls = pki, tls
+    def __init__(self, pki, tls=None, passwords=False):
+        need("mosquitto", "mosquitto_pub", "mosquitto_passwd")
+        self.pki, self.tls, self.passwords = pki, tls, passwords
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="certpick-mqtt-")
         self.log = os.path.join(self.dir, "mosquitto.log")
@@ -263,14 +281,19 @@ class Mosquitto:
     def __enter__(self):
         try:
             conf = os.path.join(self.dir, "mosquitto.conf")
+            who = "use_identity_as_username true\n"
+            if self.passwords:
+                pwfile = os.path.join(self.dir, "passwd")
+                subprocess.run(["mosquitto_passwd", "-c", "-b", pwfile, "carol", "secret"],
+                               check=True, capture_output=True, timeout=30)
+                who = "password_file %s\n" % pwfile
             with open(conf, "w") as f:
                 f.write("user root\npersistence false\nlog_dest stderr\nlog_type all\n"
                         "listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
-                        "require_certificate true\nuse_identity_as_username true\n"
-                        "allow_anonymous false\n%s"
+                        "require_certificate true\n%sallow_anonymous false\n%s"
                         % (self.port, os.path.join(self.pki, "ca-roots-AB.pem"),
                            os.path.join(self.pki, "server.pem"),
-                           os.path.join(self.pki, "server.key"),
+                           os.path.join(self.pki, "server.key"), who,
                            "tls_version tlsv%s\n" % self.tls if self.tls else ""))
             self.proc = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
                                          stderr=open(self.log, "w"), stdin=subprocess.DEVNULL,
@@ -285,8 +308,8 @@ class Mosquitto:
         _stop(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def url(self):
-        return "mqtts://127.0.0.1:%d" % self.port
+    def url(self, user=None):
+        return "mqtts://%s127.0.0.1:%d" % (user + "@" if user else "", self.port)
 
     def log_size(self):
         return os.path.getsize(self.log)
@@ -299,12 +322,16 @@ class Mosquitto:
             f.seek(size)
             return f.read()
 
-    def pub(self, cert=None, key=None):
+    def pub(self, cert=None, key=None, user=None, password=None):
         """The real client: (rc, output) of one publish."""
         argv = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "--cafile",
                 os.path.join(self.pki, "ca-all.pem"), "-t", "certpick/test", "-m", "x", "-q", "1"]
         if cert:
             argv += ["--cert", cert, "--key", key]
+        if user:
+            argv += ["-u", user]
+        if password is not None:
+            argv += ["-P", password]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         return r.returncode, r.stdout + r.stderr
 

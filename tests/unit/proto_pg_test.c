@@ -60,7 +60,7 @@ static void
 accepted_by_certificate(void **state)
 {
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	auth(&tls, 0);
@@ -99,7 +99,7 @@ refused_with_sqlstate(void **state)
 		CERTPICK_REASON_SVC_PG_CERT_USER_MISMATCH,
 		CERTPICK_REASON_SVC_PG_NO_HBA_ENTRY,
 	};
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	for (size_t i = 0; i < CP_NELEM(texts); i++) {
@@ -124,7 +124,7 @@ static void
 password_method_is_not_certificate(void **state)
 {
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	auth(&tls, 10);
@@ -145,7 +145,7 @@ static void
 no_tls_on_server(void **state)
 {
 	struct cp_buf e = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_postgres, &alice, "N", 1, NULL, 0, 1, &r);
@@ -167,7 +167,7 @@ static void
 bytes_after_s_are_not_consumed(void **state)
 {
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	auth(&tls, 0);
@@ -183,7 +183,7 @@ static void
 hostile_answers_fail_cleanly(void **state)
 {
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	pd_run(&cp_proto_postgres, &alice, "X", 1, NULL, 0, 1, &r);
@@ -199,12 +199,18 @@ hostile_answers_fail_cleanly(void **state)
 	pd_run(&cp_proto_postgres, &alice, "S", 1, "R\0\0\0\x02", 5, 1, &r);
 	assert_int_equal(r.last, CP_PROTO_FAIL);
 	pd_free(&r);
-	/* notices only, then EOF */
+	/* notices only, then EOF: no verdict (cp_proto_closed) */
 	for (int i = 0; i < 100; i++)
 		msg(&tls, 'N', "SNOTICE\0\0", 9);
 	pd_run(&cp_proto_postgres, &alice, "S", 1, tls.p, tls.len, 7, &r);
+	assert_int_equal(r.last, CP_PROTO_DONE);
+	assert_int_equal(r.v.outcome, CP_PROTO_UNKNOWN);
+	assert_non_null(strstr(r.v.text, "closed the connection before the verdict"));
+	pd_free(&r);
+	/* EOF in the middle of a message */
+	pd_run(&cp_proto_postgres, &alice, "S", 1, "R\0\0\0\x08\0", 6, 7, &r);
 	assert_int_equal(r.last, CP_PROTO_FAIL);
-	assert_non_null(strstr(r.v.text, "closed"));
+	assert_non_null(strstr(r.v.text, "in the middle of"));
 	pd_free(&r);
 	/* an unexpected message type */
 	cp_buf_reset(&tls);
@@ -222,13 +228,183 @@ hostile_answers_fail_cleanly(void **state)
 	cp_buf_free(&tls);
 }
 
+/* With a password given (params->password): the answers to each password method. */
+#define NONCE "certpickNonce0123456789AB"
+#define SRV_NONCE NONCE "srvPart+/xyz"
+#define SFIRST "r=" SRV_NONCE ",s=c2FsdHNhbHRzYWx0,i=4096"
+/* computed independently (Python hashlib.pbkdf2_hmac / hmac) */
+#define CFINAL "c=biws,r=" SRV_NONCE ",p=Mip32cJcg1npkYSfFHYXuVhHVFZv1jijBweHNRcLI6Q="
+#define SFINAL "v=pUyfRfBeUn7u91cj81J8YA+RZRPj4kMfCwK3IcGy/QA="
+
+static const struct cp_proto_params alice_pw = { .host = "db",
+	.user = "alice",
+	.path = "/app",
+	.password = "secret",
+	.nonce = NONCE };
+
+static void
+auth_data(struct cp_buf *b, uint32_t code, const void *data, size_t len)
+{
+	struct cp_buf x = { 0 };
+
+	cp_buf_u32(&x, code);
+	cp_buf_add(&x, data, len);
+	msg(b, 'R', x.p, x.len);
+	cp_buf_free(&x);
+}
+
+/* The client's messages after the startup message, as one byte string. */
+static bool
+wrote_after_startup(const struct run *r, const void *want, size_t len)
+{
+	size_t startup = (size_t)(uint8_t)r->wrote_tls.p[2] << 8 | (uint8_t)r->wrote_tls.p[3];
+
+	return r->wrote_tls.len >= startup + len &&
+	    memcmp(r->wrote_tls.p + startup, want, len) == 0;
+}
+
+static void
+password_cleartext_and_md5(void **state)
+{
+	static const char clear_pw[] = "p\0\0\0\x0bsecret\0X\0\0\0\x04";
+	static const char md5_pw[] = "p\0\0\0\x28md598a0412b9c31436fc53776e863350083\0X\0\0\0\x04";
+	struct cp_buf tls = { 0 };
+	struct run r = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < CP_NELEM(chunks); i++) {
+		cp_buf_reset(&tls);
+		auth(&tls, 3);
+		auth(&tls, 0);
+		ready_sequence(&tls);
+		pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, chunks[i], &r);
+		assert_int_equal(r.last, CP_PROTO_DONE);
+		assert_int_equal(r.v.outcome, CP_PROTO_ACCEPTED);
+		assert_string_equal(r.v.text, "AuthenticationOk (with the password given)");
+		assert_true(wrote_after_startup(&r, clear_pw, sizeof(clear_pw) - 1));
+		pd_free(&r);
+		cp_buf_reset(&tls);
+		auth_data(&tls, 5, "\1\2\3\4", 4);
+		auth(&tls, 0);
+		ready_sequence(&tls);
+		pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, chunks[i], &r);
+		assert_int_equal(r.v.outcome, CP_PROTO_ACCEPTED);
+		assert_true(wrote_after_startup(&r, md5_pw, sizeof(md5_pw) - 1));
+		assert_null(memmem(r.wrote_tls.p, r.wrote_tls.len, "secret", 6));
+		pd_free(&r);
+	}
+	/* the wrong MD5 password: 28P01 */
+	cp_buf_reset(&tls);
+	auth_data(&tls, 5, "\1\2\3\4", 4);
+	error_response(&tls, "28P01", "password authentication failed for user \"alice\"");
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 3, &r);
+	assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_PG_PASSWORD_FAILED);
+	assert_null(strstr(r.v.text, "secret"));
+	pd_free(&r);
+	/* the certificate method: the password is never sent */
+	cp_buf_reset(&tls);
+	auth(&tls, 0);
+	ready_sequence(&tls);
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 3, &r);
+	assert_string_equal(r.v.text, "AuthenticationOk");
+	assert_null(memmem(r.wrote_tls.p, r.wrote_tls.len, "secret", 6));
+	pd_free(&r);
+	cp_buf_free(&tls);
+}
+
+/* SCRAM-SHA-256 as PostgreSQL speaks it: mechanisms, server-first, server-final. */
+static void
+password_scram(void **state)
+{
+	static const char mechs[] = "SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0";
+	static const char initial[] = "p\0\0\0\x37SCRAM-SHA-256\0\0\0\0\x21n,,n=,r=" NONCE;
+	struct cp_buf tls = { 0 }, want = { 0 };
+	struct run r = { 0 };
+
+	(void)state;
+	cp_buf_add(&want, initial, sizeof(initial) - 1);
+	cp_buf_u8(&want, 'p');
+	cp_buf_u32(&want, 4 + sizeof(CFINAL) - 1);
+	cp_buf_str(&want, CFINAL);
+	cp_buf_add(&want, "X\0\0\0\x04", 5);
+	for (size_t i = 0; i < CP_NELEM(chunks); i++) {
+		cp_buf_reset(&tls);
+		auth_data(&tls, 10, mechs, sizeof(mechs));
+		auth_data(&tls, 11, SFIRST, sizeof(SFIRST) - 1);
+		auth_data(&tls, 12, SFINAL, sizeof(SFINAL) - 1);
+		auth(&tls, 0);
+		ready_sequence(&tls);
+		pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, chunks[i], &r);
+		assert_int_equal(r.last, CP_PROTO_DONE);
+		assert_int_equal(r.v.outcome, CP_PROTO_ACCEPTED);
+		assert_true(wrote_after_startup(&r, want.p, want.len));
+		pd_free(&r);
+	}
+	/* the right password, then 28P01: verify-full refused the certificate's CN */
+	cp_buf_reset(&tls);
+	auth_data(&tls, 10, mechs, sizeof(mechs));
+	auth_data(&tls, 11, SFIRST, sizeof(SFIRST) - 1);
+	auth_data(&tls, 12, SFINAL, sizeof(SFINAL) - 1);
+	error_response(&tls, "28P01", "password authentication failed for user \"alice\"");
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 5, &r);
+	assert_int_equal(r.v.outcome, CP_PROTO_REFUSED);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_PG_VERIFY_FULL_CN);
+	pd_free(&r);
+	/* the wrong password: no server-final, 28P01 */
+	cp_buf_reset(&tls);
+	auth_data(&tls, 10, mechs, sizeof(mechs));
+	auth_data(&tls, 11, SFIRST, sizeof(SFIRST) - 1);
+	error_response(&tls, "28P01", "password authentication failed for user \"alice\"");
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 5, &r);
+	assert_int_equal(r.v.reason, CERTPICK_REASON_SVC_PG_PASSWORD_FAILED);
+	pd_free(&r);
+	/* a server whose signature does not verify; AuthenticationOk without it */
+	cp_buf_reset(&tls);
+	auth_data(&tls, 10, mechs, sizeof(mechs));
+	auth_data(&tls, 11, SFIRST, sizeof(SFIRST) - 1);
+	auth_data(&tls, 12, "v=AAAAfRfBeUn7u91cj81J8YA+RZRPj4kMfCwK3IcGy/QA=", 46);
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 5, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	assert_non_null(strstr(r.v.text, "signature does not verify"));
+	pd_free(&r);
+	cp_buf_reset(&tls);
+	auth_data(&tls, 10, mechs, sizeof(mechs));
+	auth_data(&tls, 11, SFIRST, sizeof(SFIRST) - 1);
+	auth(&tls, 0);
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 5, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	pd_free(&r);
+	/* only channel binding offered: said, nothing sent */
+	cp_buf_reset(&tls);
+	auth_data(&tls, 10, "SCRAM-SHA-256-PLUS\0", 20);
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 5, &r);
+	assert_int_equal(r.v.outcome, CP_PROTO_NOT_OFFERED);
+	assert_non_null(strstr(r.v.text, "SCRAM-SHA-256 only"));
+	pd_free(&r);
+	/* SASL messages out of order, a server asking again and again */
+	cp_buf_reset(&tls);
+	auth_data(&tls, 11, SFIRST, sizeof(SFIRST) - 1);
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 5, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	pd_free(&r);
+	cp_buf_reset(&tls);
+	auth(&tls, 3);
+	auth(&tls, 3);
+	pd_run(&cp_proto_postgres, &alice_pw, "S", 1, tls.p, tls.len, 5, &r);
+	assert_int_equal(r.last, CP_PROTO_FAIL);
+	pd_free(&r);
+	cp_buf_free(&tls);
+	cp_buf_free(&want);
+}
+
 /* The default user and no database; the scheme registry finds both names. */
 static void
 defaults_and_registry(void **state)
 {
 	struct cp_proto_params p = { .host = "db" };
 	struct cp_buf tls = { 0 };
-	struct pd_run r;
+	struct run r = { 0 };
 
 	(void)state;
 	auth(&tls, 0);
@@ -254,6 +430,8 @@ main(void)
 		cmocka_unit_test(bytes_after_s_are_not_consumed),
 		cmocka_unit_test(hostile_answers_fail_cleanly),
 		cmocka_unit_test(defaults_and_registry),
+		cmocka_unit_test(password_cleartext_and_md5),
+		cmocka_unit_test(password_scram),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
