@@ -108,3 +108,13 @@ cp_hashidx_release(struct cp_hashidx *h)
 	free(h->v);
 	memset(h, 0, sizeof(*h));
 }
+
+/* see internal.h */
+uint64_t
+cp_hash_digest(const uint8_t *digest)
+{
+	uint64_t h;
+
+	memcpy(&h, digest, sizeof(h));
+	return h;
+}

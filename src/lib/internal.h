@@ -97,6 +97,8 @@ bool cp_hashidx_next(const struct cp_hashidx *h, uint64_t key, size_t *pos, size
 void cp_hashidx_release(struct cp_hashidx *h);
 /* FNV-1a of the bytes: a key for cp_hashidx. */
 uint64_t cp_hash_bytes(const void *data, size_t len);
+/* The first 8 bytes of a digest (SHA-256, already uniform): a key for cp_hashidx. */
+uint64_t cp_hash_digest(const uint8_t *digest);
 
 /* dn_parse.c: RFC 4514 text -> X509_NAME (UTF8String values). Caller frees. */
 struct X509_name_st;

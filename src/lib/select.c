@@ -29,15 +29,6 @@ struct ca_index {
 };
 
 static uint64_t
-sha_key(const uint8_t *p)
-{
-	uint64_t h;
-
-	memcpy(&h, p, sizeof(h));
-	return h;
-}
-
-static uint64_t
 str_key(const char *s)
 {
 	return cp_hash_bytes(s, strlen(s));
@@ -65,7 +56,7 @@ ca_index_build(struct ca_index *ix, const struct certpick_certreq *req, struct c
 	for (size_t i = 0; i < n; i++) {
 		const struct certpick_dn *dn = &req->ca_names[i];
 
-		if (cp_hashidx_add(&ix->exact, sha_key(dn->sha256), i) != 0)
+		if (cp_hashidx_add(&ix->exact, cp_hash_digest(dn->sha256), i) != 0)
 			goto nomem;
 		if (!dn->valid)
 			continue;
@@ -111,7 +102,7 @@ ca_lookup(const struct ca_index *ix, enum cp_match mode, const struct certpick_d
 	switch (mode) {
 	case CP_MATCH_EXACT:
 		h = &ix->exact;
-		key = sha_key(dn->sha256);
+		key = cp_hash_digest(dn->sha256);
 		break;
 	case CP_MATCH_STRING:
 		h = &ix->string;
@@ -230,37 +221,13 @@ scheme_keys(uint16_t s, bool tls13)
 	}
 }
 
-/* IANA names for trace text (certreq.c owns the full table). */
+/* The IANA name for trace text (certreq.c's table), else a phrase. */
 static const char *
 scheme_name(uint16_t s)
 {
-	static const struct {
-		uint16_t v;
-		const char *n;
-	} t[] = {
-		{ 0x0401, "rsa_pkcs1_sha256" },
-		{ 0x0501, "rsa_pkcs1_sha384" },
-		{ 0x0601, "rsa_pkcs1_sha512" },
-		{ 0x0201, "rsa_pkcs1_sha1" },
-		{ 0x0403, "ecdsa_secp256r1_sha256" },
-		{ 0x0503, "ecdsa_secp384r1_sha384" },
-		{ 0x0603, "ecdsa_secp521r1_sha512" },
-		{ 0x0203, "ecdsa_sha1" },
-		{ 0x0804, "rsa_pss_rsae_sha256" },
-		{ 0x0805, "rsa_pss_rsae_sha384" },
-		{ 0x0806, "rsa_pss_rsae_sha512" },
-		{ 0x0807, "ed25519" },
-		{ 0x0808, "ed448" },
-		{ 0x0809, "rsa_pss_pss_sha256" },
-		{ 0x080a, "rsa_pss_pss_sha384" },
-		{ 0x080b, "rsa_pss_pss_sha512" },
-		{ 0x0402, "dsa_sha256" },
-	};
+	const char *n = certpick_sigalg_name(s);
 
-	for (size_t i = 0; i < CP_NELEM(t); i++)
-		if (t[i].v == s)
-			return t[i].n;
-	return "an offered scheme";
+	return n != NULL ? n : "an offered scheme";
 }
 
 /* RSA-PSS needs emLen >= hLen + sLen + 2 with sLen = hLen (RFC 8446 4.2.3). */

@@ -271,15 +271,6 @@ cp_selcert_free(struct cp_selcert *c)
 }
 
 static uint64_t
-sha_key(const uint8_t *p)
-{
-	uint64_t h;
-
-	memcpy(&h, p, sizeof(h));
-	return h;
-}
-
-static uint64_t
 ptr_key(const void *p)
 {
 	uintptr_t v = (uintptr_t)p;
@@ -315,7 +306,7 @@ subject_head(const struct cp_selstore *s, const struct certpick_dn *name)
 {
 	size_t pos = 0, i;
 
-	while (cp_hashidx_next(&s->by_subject, sha_key(name->sha256), &pos, &i))
+	while (cp_hashidx_next(&s->by_subject, cp_hash_digest(name->sha256), &pos, &i))
 		if (certpick_dn_equal_exact(&s->certs[i]->subject, name))
 			return i + 1;
 	return 0;
@@ -330,7 +321,7 @@ index_cert(struct cp_selstore *s, size_t i)
 
 	s->next[i] = 0;
 	if (it == 0) {
-		if (cp_hashidx_add(&s->by_subject, sha_key(c->subject.sha256), i) != 0)
+		if (cp_hashidx_add(&s->by_subject, cp_hash_digest(c->subject.sha256), i) != 0)
 			return -1;
 	} else {
 		while (s->next[it - 1] != 0)
