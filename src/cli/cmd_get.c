@@ -343,8 +343,9 @@ cmd_get(int argc, char **argv)
 		    r.get->error.detail[0] ? ": " : "", cli_esc(r.get->error.detail));
 	else if (rc != CLI_EXIT_OK && !a.quiet && !a.json)
 		cli_get_explain(stderr, &r);
-	else if (cli_g.verbose > 0)
-		cli_get_explain(stderr, &r);
+	else if (cli_g.verbose > 0 || (r.get->protocol != NULL && !a.json && !a.quiet))
+		cli_get_explain(stderr,
+		    &r); /* another scheme has no body: its verdict is the answer */
 out:
 	cli_sources_wipe(&a.src);
 	cli_get_run_release(&r);

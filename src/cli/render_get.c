@@ -351,6 +351,13 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	if (!failed)
 		return;
 	text_others(fp, r);
+	if (g->protocol != NULL && strcmp(g->protocol, "smtp") == 0 &&
+	    g->service.outcome == CERTPICK_SERVICE_NOT_OFFERED) {
+		fputs("  what to change: nothing was asked of the certificate (no AUTH EXTERNAL); "
+		      "to see whether the server relays for it, give --mail-from and --rcpt-to\n",
+		    fp);
+		return;
+	}
 	if (r->sel->outcome == CERTPICK_OUTCOME_NEVER_ASKED ||
 	    r->sel->outcome == CERTPICK_OUTCOME_FAILS_CONNECTION)
 		fprintf(fp, "  what to change: %s\n", certpick_reason_hint(r->sel->outcome_reason));
