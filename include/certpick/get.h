@@ -60,6 +60,10 @@ struct certpick_get_options {
 	bool no_renegotiation;
 	/* the service's password (probe.h's service_password); NULL: none. Wiped by the caller. */
 	const char *service_password;
+	/* smtp://, smtps://: ask the relay for MAIL FROM / RCPT TO with the
+	 * certificate (probe.h's options of the same names); NULL: skip */
+	const char *mail_from;
+	const char *rcpt_to;
 };
 
 struct certpick_get_result {
@@ -89,6 +93,9 @@ struct certpick_get_result {
 	 * for https, where status and http say it */
 	char *protocol;
 	struct certpick_probe_service service;
+	/* how the connection ended: CERTPICK_PROBE_END_HTTP, _SERVICE, _ALERT,
+	 * _CLOSED (without an answer), ... (probe.h) */
+	enum certpick_probe_end end;
 };
 
 /* NULL is a no-op. */

@@ -71,6 +71,8 @@ bool cli_is_hostname(const char *s);
 bool cli_is_http_token(const char *s);
 /* "0".."65535" only, digits only. 0, or -1. */
 int cli_parse_port(const char *s, unsigned *port);
+/* --mail-from/--rcpt-to ADDR: an SMTP path sent as is: printable, no space, '<' or '>', one '@'. */
+bool cli_mail_address_ok(const char *s);
 /* --connect-to ADDR[:PORT] / [V6]:PORT: no control characters, the port 0 to 65535. */
 bool cli_connect_to_ok(const char *s);
 /* --timeout SECONDS: more than 0, at most 3600, into milliseconds. 0, or -1. */

@@ -50,6 +50,8 @@ const char cmd_get_usage[] =
     "  --connect-to ADDR      dial ADDR[:PORT] instead of the URL's host; keep SNI and Host\n"
     "  --servername NAME      SNI and Host header (default: the URL's host)\n"
     "  --tls1.2, --tls1.3     use only this TLS version\n"
+    "  --mail-from ADDR       smtp: ask the server to relay from ADDR ...\n"
+    "  --rcpt-to ADDR         ... to ADDR (MAIL FROM, RCPT TO; nothing is sent)\n"
     "  --timeout SECONDS      bound every phase (default 10)\n"
     "  --trust FILE|DIR       CAs that verify the server (default: the system's)\n"
     "  -k, --insecure         do not verify the server's certificate\n"
@@ -69,7 +71,9 @@ enum {
 	O_HELP,
 	O_ANY_PHASE,
 	O_SPWENV,
-	O_SPWFILE
+	O_SPWFILE,
+	O_MAIL_FROM,
+	O_RCPT_TO
 };
 
 static const struct option longopts[] = {
@@ -94,6 +98,8 @@ static const struct option longopts[] = {
 	{ "any-phase", no_argument, NULL, O_ANY_PHASE },
 	{ "service-password-env", required_argument, NULL, O_SPWENV },
 	{ "service-password-file", required_argument, NULL, O_SPWFILE },
+	{ "mail-from", required_argument, NULL, O_MAIL_FROM },
+	{ "rcpt-to", required_argument, NULL, O_RCPT_TO },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -193,22 +199,29 @@ parse_args(int argc, char **argv, struct get_args *a)
 				return usage_error("%s",
 				    "bad --connect-to (ADDR[:PORT] or [V6ADDR]:PORT, "
 				    "the port 0 to 65535)");
-			a->po.connect_to = a->go.connect_to = optarg;
+			a->go.connect_to = optarg;
 			break;
 		case O_SNI:
 			if (!cli_is_hostname(optarg))
 				return usage_error("%s",
 				    "bad --servername (a host name or an IP address)");
-			a->po.servername = a->go.servername = optarg;
+			a->go.servername = optarg;
 			break;
 		case O_TLS12: a->go.flags |= CERTPICK_PROBE_TLS12_ONLY; break;
 		case O_TLS13: a->go.flags |= CERTPICK_PROBE_TLS13_ONLY; break;
 		case O_TIMEOUT:
 			if (cli_parse_timeout(optarg, &a->go.timeout_ms) != 0)
 				return usage_error("bad --timeout '%s' (seconds)", optarg);
-			a->po.timeout_ms = a->go.timeout_ms;
 			break;
 		case O_TRUST: a->go.trust_path = optarg; break;
+		case O_MAIL_FROM:
+		case O_RCPT_TO:
+			if (!cli_mail_address_ok(optarg))
+				return usage_error("bad mail address '%s' (local@domain, no spaces "
+						   "or control characters, up to 254 bytes)",
+				    optarg);
+			*(ch == O_MAIL_FROM ? &a->go.mail_from : &a->go.rcpt_to) = optarg;
+			break;
 		case O_JSON: a->json = true; break;
 		case O_HELP: return -1;
 		default: return cli_option_error(argv, GET_OPTSTRING, cmd_get_usage);
@@ -218,6 +231,8 @@ parse_args(int argc, char **argv, struct get_args *a)
 		return usage_error("%s", "missing URL");
 	if ((a->go.flags & CERTPICK_PROBE_TLS12_ONLY) && (a->go.flags & CERTPICK_PROBE_TLS13_ONLY))
 		return usage_error("%s", "--tls1.2 and --tls1.3 exclude each other");
+	if ((a->go.mail_from == NULL) != (a->go.rcpt_to == NULL))
+		return usage_error("%s", "give --mail-from and --rcpt-to together");
 	/* without --client, certpick answers whenever the server asks */
 	if (a->client == NULL) {
 		a->client = GET_DEFAULT_CLIENT;
@@ -226,10 +241,17 @@ parse_args(int argc, char **argv, struct get_args *a)
 	if (certpick_profile_find(a->client) == NULL)
 		return usage_error("unknown client '%s' (see certpick select --list-clients)",
 		    a->client);
-	a->po.flags = a->go.flags | CERTPICK_PROBE_NO_H2_CHECK;
 	a->go.headers = a->headers;
 	a->go.n_headers = a->n_headers;
-	a->po.trace = a->go.trace = cli_trace;
+	a->go.trace = cli_trace;
+	/* the probe step: the request's target options, copied here only */
+	a->po = (struct certpick_probe_options){ .servername = a->go.servername,
+		.connect_to = a->go.connect_to,
+		.timeout_ms = a->go.timeout_ms,
+		.flags = a->go.flags | CERTPICK_PROBE_NO_H2_CHECK,
+		.trace = a->go.trace,
+		.mail_from = a->go.mail_from,
+		.rcpt_to = a->go.rcpt_to };
 	return 0;
 }
 
@@ -340,8 +362,9 @@ cmd_get(int argc, char **argv)
 		    r.get->error.detail[0] ? ": " : "", cli_esc(r.get->error.detail));
 	else if (rc != CLI_EXIT_OK && !a.quiet && !a.json)
 		cli_get_explain(stderr, &r);
-	else if (cli_g.verbose > 0)
-		cli_get_explain(stderr, &r);
+	else if (cli_g.verbose > 0 || (r.get->protocol != NULL && !a.json && !a.quiet))
+		cli_get_explain(stderr,
+		    &r); /* another scheme has no body: its verdict is the answer */
 out:
 	cli_sources_wipe(&a.src);
 	cli_password_wipe(&a.spw);

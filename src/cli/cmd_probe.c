@@ -124,21 +124,6 @@ positive(const char *s, double max, double *out)
 	return errno == 0 && *end == '\0' && end != s && *out > 0 && *out <= max ? 0 : -1;
 }
 
-/* An SMTP path the layer can send as is: printable, no space, '<' or '>', one '@'. */
-static bool
-mail_address_ok(const char *s)
-{
-	size_t n = strlen(s);
-	const char *at = strchr(s, '@');
-
-	if (n == 0 || n > 254 || at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>')
-			return false;
-	return true;
-}
-
 /* -1: usage error printed; 1: --help printed; 0: parsed */
 static int
 parse_args(int argc, char **argv, struct probe_args *a)
@@ -195,7 +180,7 @@ parse_args(int argc, char **argv, struct probe_args *a)
 			break;
 		case O_MAIL_FROM:
 		case O_RCPT_TO:
-			if (!mail_address_ok(optarg))
+			if (!cli_mail_address_ok(optarg))
 				return usage_error(
 					   "bad mail address '%s' (local@domain, no spaces or "
 					   "control characters, up to 254 bytes)",

@@ -167,6 +167,21 @@ cli_is_http_token(const char *s)
 
 /* see cli.h */
 bool
+cli_mail_address_ok(const char *s)
+{
+	size_t n = strlen(s);
+	const char *at = strchr(s, '@');
+
+	if (n == 0 || n > 254 || at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+			return false;
+	return true;
+}
+
+/* see cli.h */
+bool
 cli_connect_to_ok(const char *s)
 {
 	const char *colon = strrchr(s, ':'), *end;

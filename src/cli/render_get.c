@@ -81,6 +81,20 @@ cert_alert(int a)
 	return a == 40 || (a >= 42 && a <= 46) || a == 48 || a == 49 || a == 116;
 }
 
+/*
+ * Another scheme than https, and the server asked for a certificate, then
+ * closed the connection (in the handshake or after it) without an alert and
+ * without the service's verdict: its refusal of the certificate sent (or of
+ * none). slapd with TLSVerifyClient demand (GnuTLS) does so; the probe reads
+ * it the same way ("closed: refused").
+ */
+static bool
+cut_off_after_asking(const struct certpick_get_result *g)
+{
+	return g->protocol != NULL && g->end == CERTPICK_PROBE_END_CLOSED && g->n_requests > 0 &&
+	    g->alert < 0 && g->service.outcome == CERTPICK_SERVICE_UNKNOWN;
+}
+
 int
 cli_get_exit(const struct cli_get_run *r)
 {
@@ -104,6 +118,8 @@ cli_get_exit(const struct cli_get_run *r)
 	if (g->status >= 400)
 		return CLI_EXIT_NO;
 	if (g->alert >= 0 && cert_alert(g->alert))
+		return CLI_EXIT_NO;
+	if (cut_off_after_asking(g))
 		return CLI_EXIT_NO;
 	return g->error.code != CERTPICK_OK ? cli_exit_for(&g->error) : CLI_EXIT_NETWORK;
 }
@@ -249,6 +265,13 @@ text_outcome(FILE *fp, const struct cli_get_run *r)
 		    g->status, g->reason ? " " : "", cli_esc(g->reason), cli_c_reset());
 	else if (g->protocol != NULL && g->error.code == CERTPICK_OK)
 		text_service(fp, g);
+	else if (cut_off_after_asking(g))
+		fprintf(fp,
+		    "%s%s service: no verdict: the server asked for a certificate and closed "
+		    "the connection %s, without an alert%s",
+		    cli_c_red(), cli_esc(g->protocol),
+		    g->tls_version != 0 ? "after the handshake" : "in the handshake",
+		    cli_c_reset());
 	else if (g->alert >= 0)
 		fprintf(fp, "%sTLS %salert %d (%s)%s", cli_c_red(),
 		    g->alert_fatal ? "" : "warning ", g->alert,
@@ -329,14 +352,24 @@ cli_get_explain(FILE *fp, const struct cli_get_run *r)
 	if (!failed)
 		return;
 	text_others(fp, r);
+	if (g->protocol != NULL && strcmp(g->protocol, "smtp") == 0 &&
+	    g->service.outcome == CERTPICK_SERVICE_NOT_OFFERED) {
+		fputs("  what to change: nothing was asked of the certificate (no AUTH EXTERNAL); "
+		      "to see whether the server relays for it, give --mail-from and --rcpt-to\n",
+		    fp);
+		return;
+	}
 	if (r->sel->outcome == CERTPICK_OUTCOME_NEVER_ASKED ||
 	    r->sel->outcome == CERTPICK_OUTCOME_FAILS_CONNECTION)
 		fprintf(fp, "  what to change: %s\n", certpick_reason_hint(r->sel->outcome_reason));
 	else if (r->sent >= 0)
 		fprintf(fp,
 		    "  what to change: the server refused the certificate it asked for "
-		    "(its answer, with -i, says why); 'certpick check --trust SERVER-CA.pem %s' "
+		    "(%s); 'certpick check --trust SERVER-CA.pem %s' "
 		    "shows every problem of the certificate\n",
+		    cut_off_after_asking(g) ? "its log says why" :
+			g->protocol != NULL ? "its answer above says why" :
+					      "its answer, with -i, says why",
 		    r->sel->v[r->sent].source);
 	else if (r->sel->n == 0)
 		fputs("  what to change: give certpick the certificate to send (a file, folder, "
@@ -369,12 +402,12 @@ cli_get_json(const struct cli_get_run *r, const char *url)
 		sent = json_pack("{s:o, s:o, s:s, s:o}", "source", cli_json_str(c->source),
 		    "subject", cli_json_str(c->subject), "sha256", c->sha256, "chain", chain);
 	}
-	return json_pack("{s:i, s:o, s:s, s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "schema", 1, "url", cli_json_str(url), "client", certpick_profile_name(r->profile),
-	    "status", g ? g->status : 0, "reason",
-	    g && g->reason ? cli_json_str(g->reason) : json_null(), "tls_version",
-	    tls_name(g ? g->tls_version : 0), "certificate_sent", g ? g->certificate_sent : false,
-	    "sent", sent, "alert",
+	return json_pack(
+	    "{s:i, s:o, s:s, s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "schema",
+	    1, "url", cli_json_str(url), "client", certpick_profile_name(r->profile), "status",
+	    g ? g->status : 0, "reason", g && g->reason ? cli_json_str(g->reason) : json_null(),
+	    "tls_version", tls_name(g ? g->tls_version : 0), "certificate_sent",
+	    g ? g->certificate_sent : false, "sent", sent, "alert",
 	    g && g->alert >= 0 ? json_pack("{s:i, s:s?, s:b}", "code", g->alert, "name",
 				     certpick_alert_name(g->alert), "fatal", g->alert_fatal) :
 				 json_null(),
@@ -390,5 +423,6 @@ cli_get_json(const struct cli_get_run *r, const char *url)
 	    r->sel ? cli_json_selection(r->sel, r->req) : json_null(), "error",
 	    g && g->error.code != CERTPICK_OK			? cli_json_error(&g->error) :
 		r->probe && r->probe->error.code != CERTPICK_OK ? cli_json_error(&r->probe->error) :
-								  json_null());
+								  json_null(),
+	    "end", certpick_probe_end_name(g ? g->end : CERTPICK_PROBE_END_NONE));
 }

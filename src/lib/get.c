@@ -375,6 +375,7 @@ from_attempt(struct certpick_get_result *g, struct certpick_probe_result *p,
 	p->requests = NULL;
 	p->n_requests = 0;
 	g->ms = a->ms;
+	g->end = a->end;
 	g->error = a->error;
 	if (g->protocol != NULL && a->end != CERTPICK_PROBE_END_SERVICE &&
 	    g->error.code == CERTPICK_OK)
@@ -384,42 +385,60 @@ from_attempt(struct certpick_get_result *g, struct certpick_probe_result *p,
 }
 
 /*
- * A non-HTTP scheme: one connection on the probe's event-driven engine, with
- * get's context (verification, trust) and the chosen identity.
+ * The one place get's options become the engine's: the probe options, the
+ * context (verification, trust) and the chosen identity. Then one connection
+ * (once says whether an HTTP request goes with it), whose attempt becomes
+ * get's result; *pp keeps the rest of the probe's result for the caller.
  */
 static int
-run_layer(struct get_ctx *g, const char *url, const struct certpick_candset *set,
+connect_once(struct get_ctx *g, const char *url, const struct certpick_candset *set,
     const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
-    struct certpick_error *err)
+    struct cp_probe_once *once, struct certpick_probe_result **pp, struct certpick_error *err)
 {
 	const struct certpick_get_options *o = g->o;
-	struct certpick_probe_options po = { .servername = o->servername,
+	const struct certpick_probe_options po = { .servername = o->servername,
 		.connect_to = o->connect_to,
 		.flags = o->flags,
 		.timeout_ms = o->timeout_ms,
 		.trace = o->trace,
 		.trace_arg = o->trace_arg,
+		.mail_from = o->mail_from,
+		.rcpt_to = o->rcpt_to,
 		.service_password = o->service_password };
 	struct cp_identity id = { 0 };
-	struct cp_probe_once once = { 0 };
-	struct certpick_probe_result *p = NULL;
 	int ret = -1;
 
-	if ((once.ctx = make_ctx(o, err)) == NULL)
+	if ((once->ctx = make_ctx(o, err)) == NULL)
 		goto out;
 	if (chosen != NULL) {
 		if (cp_identity_from_candidate(&id, set, chosen, sel, o->token_login, err) != 0)
 			goto out;
-		once.id = &id;
+		once->id = &id;
 	}
-	if (cp_probe_run_once(url, &po, &once, &p, err) != 0)
+	if (cp_probe_run_once(url, &po, once, pp, err) != 0)
 		goto out;
-	from_attempt(g->res, p, chosen != NULL ? &p->with_cert : &p->without_cert, !o->insecure);
+	from_attempt(g->res, *pp, chosen != NULL ? &(*pp)->with_cert : &(*pp)->without_cert,
+	    !o->insecure);
 	ret = 0;
 out:
-	certpick_probe_result_free(p);
-	SSL_CTX_free(once.ctx);
+	SSL_CTX_free(once->ctx);
+	once->ctx = NULL;
+	once->id = NULL;
 	cp_identity_release(&id); /* after the connection that signed with it */
+	return ret;
+}
+
+/* A non-HTTP scheme: one connection of its protocol layer, asking for the service's verdict. */
+static int
+run_layer(struct get_ctx *g, const char *url, const struct certpick_candset *set,
+    const struct certpick_candidate *chosen, const struct certpick_sel_candidate *sel,
+    struct certpick_error *err)
+{
+	struct cp_probe_once once = { 0 };
+	struct certpick_probe_result *p = NULL;
+	int ret = connect_once(g, url, set, chosen, sel, &once, &p, err);
+
+	certpick_probe_result_free(p);
 	return ret;
 }
 
@@ -463,12 +482,6 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
     struct certpick_error *err)
 {
 	const struct certpick_get_options *o = g->o;
-	struct certpick_probe_options po = { .servername = o->servername,
-		.connect_to = o->connect_to,
-		.flags = o->flags,
-		.timeout_ms = o->timeout_ms,
-		.trace = o->trace,
-		.trace_arg = o->trace_arg };
 	struct answer_reader reader = { 0 };
 	struct cp_probe_once once = { .feed = feed_answer,
 		.feed_arg = &reader,
@@ -479,7 +492,6 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 		.no_renegotiation = o->no_renegotiation };
 	struct cp_trace tr = { .fn = o->trace, .arg = o->trace_arg, .prefix = url };
 	struct certpick_probe_result *p = NULL;
-	struct cp_identity id = { 0 };
 	char *host = NULL, *port = NULL, *path = NULL, *host_hdr = NULL, *req = NULL;
 	const char *name;
 	int ret = -1;
@@ -500,27 +512,15 @@ run(struct get_ctx *g, const char *url, const struct certpick_candset *set,
 		goto out;
 	}
 	once.req = req;
-	if ((once.ctx = make_ctx(o, err)) == NULL)
+	if (connect_once(g, url, set, chosen, sel, &once, &p, err) != 0)
 		goto out;
-	if (chosen != NULL) {
-		if (cp_identity_from_candidate(&id, set, chosen, sel, o->token_login, err) != 0)
-			goto out;
-		once.id = &id;
-	}
-	if (cp_probe_run_once(url, &po, &once, &p, err) != 0)
-		goto out;
-	struct certpick_probe_attempt *a = chosen != NULL ? &p->with_cert : &p->without_cert;
-
-	from_attempt(g->res, p, a, !o->insecure);
-	if (take_answer(g->res, &once, a->end, &tr) != 0) {
+	if (take_answer(g->res, &once, g->res->end, &tr) != 0) {
 		cp_error_nomem(err);
 		goto out;
 	}
 	ret = 0;
 out:
 	certpick_probe_result_free(p);
-	SSL_CTX_free(once.ctx);
-	cp_identity_release(&id); /* after the connection that signed with it */
 	free(once.answer);
 	free(host);
 	free(port);

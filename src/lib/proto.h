@@ -117,6 +117,23 @@ struct cp_proto_ops {
 	void (*clear)(void *st); /* frees what the state owns; may be NULL */
 };
 
+/*
+ * The ops of one scheme of a layer whose state is `struct prefix` and whose
+ * functions are prefix##_init and prefix##_step (clear: its clear function or
+ * NULL). A layer with an implicit-TLS twin (smtp and smtps, ...) writes one
+ * line per scheme: CP_PROTO_OPS(cp_proto_smtps, "smtp", "smtps", "465", true,
+ * smtp, NULL);
+ */
+#define CP_PROTO_OPS(var, layer, sch, port, implicit, prefix, clear_fn) \
+	const struct cp_proto_ops var = { .name = (layer),              \
+		.scheme = (sch),                                        \
+		.default_port = (port),                                 \
+		.implicit_tls = (implicit),                             \
+		.state_size = sizeof(struct prefix),                    \
+		.init = prefix##_init,                                  \
+		.step = prefix##_step,                                  \
+		.clear = (clear_fn) }
+
 /* The layer for a URL scheme (case-insensitive); NULL: not a known scheme. */
 const struct cp_proto_ops *cp_proto_find(const char *scheme);
 

@@ -163,24 +163,5 @@ ftp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t 
 	return cp_proto_closed(v, len - *used, waiting_for[st->phase]);
 }
 
-const struct cp_proto_ops cp_proto_ftp = {
-	.name = "ftp",
-	.scheme = "ftp",
-	.default_port = "21",
-	.implicit_tls = false,
-	.state_size = sizeof(struct ftp),
-	.init = ftp_init,
-	.step = ftp_step,
-	.clear = NULL,
-};
-
-const struct cp_proto_ops cp_proto_ftps = {
-	.name = "ftp",
-	.scheme = "ftps",
-	.default_port = "990",
-	.implicit_tls = true,
-	.state_size = sizeof(struct ftp),
-	.init = ftp_init,
-	.step = ftp_step,
-	.clear = NULL,
-};
+CP_PROTO_OPS(cp_proto_ftp, "ftp", "ftp", "21", false, ftp, NULL);
+CP_PROTO_OPS(cp_proto_ftps, "ftp", "ftps", "990", true, ftp, NULL);

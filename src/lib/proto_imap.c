@@ -302,24 +302,5 @@ imap_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	return cp_proto_closed(v, len - *used, waiting_for[st->phase]);
 }
 
-const struct cp_proto_ops cp_proto_imap = {
-	.name = "imap",
-	.scheme = "imap",
-	.default_port = "143",
-	.implicit_tls = false,
-	.state_size = sizeof(struct imap),
-	.init = imap_init,
-	.step = imap_step,
-	.clear = NULL,
-};
-
-const struct cp_proto_ops cp_proto_imaps = {
-	.name = "imap",
-	.scheme = "imaps",
-	.default_port = "993",
-	.implicit_tls = true,
-	.state_size = sizeof(struct imap),
-	.init = imap_init,
-	.step = imap_step,
-	.clear = NULL,
-};
+CP_PROTO_OPS(cp_proto_imap, "imap", "imap", "143", false, imap, NULL);
+CP_PROTO_OPS(cp_proto_imaps, "imap", "imaps", "993", true, imap, NULL);

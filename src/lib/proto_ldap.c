@@ -430,24 +430,5 @@ ldap_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	return on_result(st, &r, out, v);
 }
 
-const struct cp_proto_ops cp_proto_ldap = {
-	.name = "ldap",
-	.scheme = "ldap",
-	.default_port = "389",
-	.implicit_tls = false,
-	.state_size = sizeof(struct ldap),
-	.init = ldap_init,
-	.step = ldap_step,
-	.clear = NULL,
-};
-
-const struct cp_proto_ops cp_proto_ldaps = {
-	.name = "ldap",
-	.scheme = "ldaps",
-	.default_port = "636",
-	.implicit_tls = true,
-	.state_size = sizeof(struct ldap),
-	.init = ldap_init,
-	.step = ldap_step,
-	.clear = NULL,
-};
+CP_PROTO_OPS(cp_proto_ldap, "ldap", "ldap", "389", false, ldap, NULL);
+CP_PROTO_OPS(cp_proto_ldaps, "ldap", "ldaps", "636", true, ldap, NULL);

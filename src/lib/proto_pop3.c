@@ -230,24 +230,5 @@ pop3_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	return cp_proto_closed(v, len - *used, waiting_for[st->phase]);
 }
 
-const struct cp_proto_ops cp_proto_pop3 = {
-	.name = "pop3",
-	.scheme = "pop3",
-	.default_port = "110",
-	.implicit_tls = false,
-	.state_size = sizeof(struct pop3),
-	.init = pop3_init,
-	.step = pop3_step,
-	.clear = pop3_clear,
-};
-
-const struct cp_proto_ops cp_proto_pop3s = {
-	.name = "pop3",
-	.scheme = "pop3s",
-	.default_port = "995",
-	.implicit_tls = true,
-	.state_size = sizeof(struct pop3),
-	.init = pop3_init,
-	.step = pop3_step,
-	.clear = pop3_clear,
-};
+CP_PROTO_OPS(cp_proto_pop3, "pop3", "pop3", "110", false, pop3, pop3_clear);
+CP_PROTO_OPS(cp_proto_pop3s, "pop3", "pop3s", "995", true, pop3, pop3_clear);

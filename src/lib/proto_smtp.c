@@ -246,24 +246,5 @@ smtp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	return act;
 }
 
-const struct cp_proto_ops cp_proto_smtp = {
-	.name = "smtp",
-	.scheme = "smtp",
-	.default_port = "25",
-	.implicit_tls = false,
-	.state_size = sizeof(struct smtp),
-	.init = smtp_init,
-	.step = smtp_step,
-	.clear = NULL,
-};
-
-const struct cp_proto_ops cp_proto_smtps = {
-	.name = "smtp",
-	.scheme = "smtps",
-	.default_port = "465",
-	.implicit_tls = true,
-	.state_size = sizeof(struct smtp),
-	.init = smtp_init,
-	.step = smtp_step,
-	.clear = NULL,
-};
+CP_PROTO_OPS(cp_proto_smtp, "smtp", "smtp", "25", false, smtp, NULL);
+CP_PROTO_OPS(cp_proto_smtps, "smtp", "smtps", "465", true, smtp, NULL);

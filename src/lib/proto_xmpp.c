@@ -4,7 +4,7 @@
  * <failure/>, a new stream after TLS, the SASL <mechanisms>, then
  * <auth mechanism='EXTERNAL'> (XEP-0178; "=" or the base64 authzid) and
  * <success/> or <failure><reason/></failure> (the reason's name is the
- * text). The stream is closed with </stream:stream>. Pure (proto.h).
+ * text; any other answer is a refusal named by its element). The stream is closed with </stream:stream>. Pure (proto.h).
  *
  * A small XML tokenizer of its own: elements, attributes quoted with ' or ",
  * self-closing tags, text, names compared as written ("stream:features", no
@@ -576,6 +576,12 @@ on_element(struct xmpp *st, struct xml_unit *u, struct cp_buf *out, struct cp_pr
 	}
 	if (st->phase == XMPP_AUTH && eq(u->name, u->name_len, "failure")) {
 		reason(v, CP_PROTO_REFUSED, u); /* RFC 6120 6.5 */
+		return close_stream(st, out);
+	}
+	if (st->phase == XMPP_AUTH) {
+		/* not <success/>: no authentication, in the server's word (Prosody 0.12
+		 * answers an expired certificate with <false/>, its condition's name) */
+		reason(v, CP_PROTO_REFUSED, u);
 		return close_stream(st, out);
 	}
 	return cp_proto_fail(v, "unexpected <%.*s> (waiting for %s)",

@@ -10,8 +10,11 @@ or disturbed: scripts/deps.sh installs the packages without starting their daemo
 
 Each context manager yields a Peer: .host, .ports (listener name -> port), .dir, .logs()
 (the tail of every log file and of the processes' output, for failure messages), and
-.url(listener). The directory is made with tempfile in /tmp, mode 0755, not under pytest's
-tmp_path: the servers' unprivileged processes (postfix, dovenull) must reach it.
+.url(listener). The directory is made with tempfile under /tmp/certpick-peers (mode 0755,
+not under pytest's tmp_path: the servers' unprivileged processes, postfix and dovenull,
+must reach it), named after the process that owns it. A run killed with SIGKILL cannot
+stop its servers nor remove its folders: the next run does (reap_orphans: the folders of
+processes that are gone, and the servers started from them, found by their command line).
 
 Certificates come from tests/integration/pki.py: the server presents server-chain.pem
 (CN=localhost, by rootA) and trusts and names ca-roots-AB.pem (rootA, rootB); the client
@@ -47,6 +50,42 @@ CASES = ("none", "untrusted", "expired", "wrongeku", "accepted")
 TLS_VERSIONS = ("1.2", "1.3")
 
 
+PARENT = os.path.join(tempfile.gettempdir(), "certpick-peers")
+_reaped = False
+
+
+def _alive(pid):
+    """A process that is not gone nor a zombie (a killed run its parent has not reaped)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def reap_orphans():
+    """Folders under PARENT whose owner (the pid their name starts with) is gone: SIGKILL the
+    process groups of the servers started from them (a pid in its "pids" file whose command
+    line still names the folder), then remove the folder. Once per process."""
+    global _reaped
+    if _reaped:
+        return
+    _reaped = True
+    for name in sorted(os.listdir(PARENT)):
+        d = os.path.join(PARENT, name)
+        owner = name.split("-", 1)[0]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        with contextlib.suppress(OSError):
+            with open(os.path.join(d, "pids")) as f:
+                for pid in (int(x) for x in f.read().split()):
+                    with contextlib.suppress(OSError):
+                        with open("/proc/%d/cmdline" % pid, "rb") as c:
+                            if d.encode() in c.read():
+                                os.killpg(pid, signal.SIGKILL)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -60,13 +99,20 @@ class PeerError(AssertionError):
 class Peer:
     """One server instance: its directory, processes, ports and logs."""
 
-    def __init__(self, name, pki, tls):
+    def __init__(self, name, pki, tls, files=None):
+        """files: {"chain", "key", "ca"} file names in pki for another PKI than the tests'
+        (then no client leaves are made there)."""
         if tls not in TLS_VERSIONS:
             raise ValueError("tls must be one of %s" % (TLS_VERSIONS,))
         self.name, self.tls, self.host = name, tls, "127.0.0.1"
         self.pki = pki
-        self.leaves = pkimod.make_peer_leaves(pki)
-        self.dir = tempfile.mkdtemp(prefix="certpick-%s-" % name)
+        self.files = files or {"chain": "server-chain.pem", "key": "server.key",
+                               "ca": "ca-roots-AB.pem"}
+        self.leaves = pkimod.make_peer_leaves(pki) if files is None else {}
+        os.makedirs(PARENT, exist_ok=True)
+        os.chmod(PARENT, 0o755)
+        reap_orphans()
+        self.dir = tempfile.mkdtemp(prefix="%d-%s-" % (os.getpid(), name), dir=PARENT)
         os.chmod(self.dir, 0o755)
         self.ports = {}
         self.procs = []
@@ -79,15 +125,15 @@ class Peer:
 
     @property
     def server_chain(self):
-        return self.pkifile("server-chain.pem")
+        return self.pkifile(self.files["chain"])
 
     @property
     def server_key(self):
-        return self.pkifile("server.key")
+        return self.pkifile(self.files["key"])
 
     @property
     def ca_file(self):
-        return self.pkifile("ca-roots-AB.pem")
+        return self.pkifile(self.files["ca"])
 
     def cert(self, case):
         """(certificate, key) paths of a case's client identity, or None for "none"."""
@@ -127,8 +173,8 @@ class Peer:
                           "[ssl]\nsystem_default = sysdef\n[sysdef]\n"
                           "MinProtocol = %s\nMaxProtocol = %s\n" % (v, v))
 
-    def port(self, listener):
-        self.ports[listener] = _free_port()
+    def port(self, listener, fixed=None):
+        self.ports[listener] = fixed or _free_port()
         return self.ports[listener]
 
     def url(self, listener, scheme=None):
@@ -143,6 +189,8 @@ class Peer:
                                  cwd=self.dir, env=dict(os.environ, **(env or {})),
                                  start_new_session=True)
         self.procs.append(p)
+        with open(self.path("pids"), "a") as f:	# for reap_orphans, should this run be killed
+            f.write("%d\n" % p.pid)
         return p
 
     def wait_ready(self, timeout=STARTUP):
@@ -249,11 +297,16 @@ smtpd_recipient_restrictions =
 smtpd_client_restrictions =
 """
 
+# listener -> its smtpd options in master.cf
+POSTFIX_LISTENERS = {
+    "smtp": "",
+    "smtps": "-o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt",
+    "smtp_req": "-o smtpd_tls_security_level=encrypt -o smtpd_tls_req_ccert=yes",
+    "smtp_all": "-o smtpd_relay_restrictions=permit_tls_all_clientcerts,"
+                "reject_unauth_destination",
+}
+
 POSTFIX_MASTER = """\
-127.0.0.1:{smtp} inet n - n - - smtpd
-127.0.0.1:{smtps} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt
-127.0.0.1:{smtp_req} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt -o smtpd_tls_req_ccert=yes
-127.0.0.1:{smtp_all} inet n - n - - smtpd -o smtpd_relay_restrictions=permit_tls_all_clientcerts,reject_unauth_destination
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
 tlsmgr unix - - n 1000? 1 tlsmgr
@@ -279,8 +332,16 @@ POSTFIX_QUEUE = dict({d: ("postfix", "root", 0o700) for d in (
     public=("postfix", "postdrop", 0o710), pid=("root", "root", 0o755))
 
 
+def sha256_fingerprint(cert):
+    """A certificate file's SHA-256 fingerprint, XX:XX:..., as relay_clientcerts lists it."""
+    out = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha256"],
+                         check=True, capture_output=True, text=True, timeout=60).stdout
+    return out.strip().split("=", 1)[1]
+
+
 @contextlib.contextmanager
-def postfix(pki, tls="1.3", relay=("accepted",)):
+def postfix(pki, tls="1.3", relay=("accepted",), listeners=POSTFIX_LISTENERS, files=None,
+            ports=None):
     """Postfix smtpd (Debian 12: 3.7), its master run in the foreground (`master -d -c DIR`,
     queue, data and log under DIR). Listeners (Peer.ports):
       smtp      STARTTLS, smtpd_tls_ask_ccert=yes, relay by permit_tls_clientcerts
@@ -290,6 +351,9 @@ def postfix(pki, tls="1.3", relay=("accepted",)):
     relay: the cases whose certificate's SHA-256 fingerprint relay_clientcerts lists
     (smtpd_tls_fingerprint_digest=sha256, a texthash: table). Nothing is delivered:
     default_transport = discard. No recipient domain is local: every RCPT is a relay.
+    listeners: name -> smtpd options (default POSTFIX_LISTENERS, the four above); files:
+    another PKI's {"chain", "key", "ca"} (relay then names certificate files in pki);
+    ports: fixed ports by listener (else ephemeral). main() uses these for README.md.
 
     Observed (swaks --tls / curl --ssl-reqd --mail-from a@example.org --mail-rcpt
     b@example.net; TLS 1.2 and 1.3 alike):
@@ -323,16 +387,16 @@ def postfix(pki, tls="1.3", relay=("accepted",)):
         "Anonymous TLS connection ..." without a certificate.
     """
     def start(p):
-        ports = {k: p.port(k) for k in ("smtp", "smtps", "smtp_req", "smtp_all")}
+        lines = ["127.0.0.1:%d inet n - n - - smtpd %s\n" % (
+            p.port(k, (ports or {}).get(k)), opts) for k, opts in listeners.items()]
         protocols = ">=TLSv1.3" if p.tls == "1.3" else ">=TLSv1.2, <=TLSv1.2"
         p.write("main.cf", POSTFIX_MAIN.format(d=p.dir, key=p.server_key, chain=p.server_chain,
                                                ca=p.ca_file, protocols=protocols))
-        p.write("master.cf", POSTFIX_MASTER.format(**ports))
-        lines = []
-        for case in relay:
-            with open(p.leaves[case] + ".sha256") as f:
-                lines.append("%s %s\n" % (f.read().strip(), case))
-        p.write("relay_clientcerts", "".join(lines))
+        p.write("master.cf", "".join(lines) + POSTFIX_MASTER)
+        certs = [(p.leaves[c] + ".pem", c) if files is None else (p.pkifile(c), c)
+                 for c in relay]
+        p.write("relay_clientcerts", "".join("%s %s\n" % (sha256_fingerprint(cert), name)
+                                             for cert, name in certs))
         p.mkdir("queue")
         for sub, (owner, group, mode) in POSTFIX_QUEUE.items():
             d = p.mkdir("queue/" + sub, mode=mode)
@@ -340,7 +404,7 @@ def postfix(pki, tls="1.3", relay=("accepted",)):
         p.mkdir("data", owner="postfix", mode=0o700)
         p.log_files.append(p.path("maillog"))
         p.spawn(["/usr/lib/postfix/sbin/master", "-d", "-c", p.dir], "master")
-    with _running(Peer("postfix", pki, tls), start) as p:
+    with _running(Peer("postfix", pki, tls, files), start) as p:
         yield p
 
 
@@ -691,3 +755,40 @@ def prosody(pki, tls="1.3"):
 
 PEERS = {"postfix": postfix, "dovecot": dovecot, "slapd": slapd, "vsftpd": vsftpd,
          "prosody": prosody}
+
+
+# ---------------------------------------------------------------------------------- README
+
+README_LISTENERS = {
+    "noask": "-o smtpd_tls_ask_ccert=no",	# as Postfix is installed: it never asks
+    "ask": "",					# smtpd_tls_ask_ccert = yes (main.cf)
+}
+
+
+def main(argv):
+    """peers.py postfix ADDR:PORT ADDR:PORT2: a throwaway Postfix relay on the current
+    folder's demo PKI (`certpick demo --keep`: server-chain.pem, server.key, root.pem),
+    relaying only for alice.pem's certificate (permit_tls_clientcerts, its SHA-256
+    fingerprint in relay_clientcerts). On PORT smtpd_tls_ask_ccert = no (Postfix's
+    default: it never asks for a certificate), on PORT2 yes. Prints "ready" when both
+    listen, runs until interrupted. README.md starts one."""
+    import sys
+    if len(argv) != 4 or argv[1] != "postfix" or not all(":" in a for a in argv[2:]):
+        sys.exit("usage: peers.py postfix 127.0.0.1:PORT 127.0.0.1:PORT2   (as root, in a "
+                 "certpick demo folder)")
+    ports = dict(zip(README_LISTENERS, (int(a.rsplit(":", 1)[1]) for a in argv[2:])))
+    with postfix(os.getcwd(), tls="1.3", relay=("alice.pem",), listeners=README_LISTENERS,
+                 files={"chain": "server-chain.pem", "key": "server.key", "ca": "root.pem"},
+                 ports=ports):
+        print("ready", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    import sys
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    main(sys.argv)

@@ -342,6 +342,21 @@ def test_control_characters_refused(certpick, opt, value):
         assert "X-Injected" not in r.err, r
 
 
+@pytest.mark.parametrize("args,says", [
+    (["--mail-from", "a@example.org"], "give --mail-from and --rcpt-to together"),
+    (["--rcpt-to", "b@example.net"], "give --mail-from and --rcpt-to together"),
+    (["--mail-from", "a@example.org", "--rcpt-to", "b@example.net\r\nRSET"],
+     "bad mail address"),
+    (["--mail-from", "<a@example.org>", "--rcpt-to", "b@example.net"], "bad mail address"),
+    (["--mail-from", "nobody", "--rcpt-to", "b@example.net"], "bad mail address"),
+])
+def test_mail_options_checked(certpick, args, says):
+    """get --mail-from/--rcpt-to (the SMTP relay check, test_peers.py): both or neither, an
+    address the layer can send as is; exit 2 before any connection."""
+    r = certpick("get", *args, "smtp://127.0.0.1:%d" % free_port())
+    assert r.rc == 2 and r.err.startswith("certpick: error: ") and says in r.err, r
+
+
 def test_servername_ip_and_name_accepted(certpick):
     port = free_port()
     for name in ["localhost", "a-b.example_1.net", "127.0.0.1", "::1"]:

@@ -3,7 +3,10 @@
 Server side (a malicious TLS server, tests/integration/hostile_server.py:
 oversized and malformed CertificateRequests, a HelloRequest storm, a one-byte-
 a-second drip, a reset mid-flight) against `select URL` and `get`; `probe` is
-covered by test_probe.py::test_hostile_server with the same server.
+covered by test_probe.py::test_hostile_server with the same server. The same
+script speaks SMTP, IMAP, POP3, FTP, XMPP and LDAP up to STARTTLS, hostile
+(an endless line, a huge reply, garbage, bytes pipelined after the go-ahead,
+a stall, a drip) against `probe SCHEME://`.
 Client side (malicious clients against `serve`): certificates with huge or
 malformed extensions and a 50-intermediate chain here; 1,000 connections,
 slowloris, dropped handshakes and garbage in test_serve.py (abuse section).
@@ -88,6 +91,38 @@ def test_get_against_hostile_server(procs, rsa_cert, pki, mode, tmp):
     assert_clean_exit(p)
     if mode == "slow":  # each phase is bounded by --timeout 3, and certpick says so
         assert p.returncode == 3 and "timed out" in p.stdout + p.stderr, p
+    assert rss < RSS_LIMIT_KIB, "max RSS %d KiB" % rss
+
+
+# ---- the non-HTTPS schemes: hostile before STARTTLS -----------------------------------
+
+TEXT_SCHEMES = ["smtp", "imap", "pop3", "ftp", "xmpp", "ldap"]
+TEXT_MODES = ["endless", "huge", "garbage", "pipelined", "stall", "drip"]	# hostile_server.py
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("mode", TEXT_MODES)
+@pytest.mark.parametrize("scheme", TEXT_SCHEMES)
+def test_probe_against_hostile_text_server(procs, scheme, mode, tmp):
+    """A server that speaks the scheme up to STARTTLS, hostile (hostile_server.py SCHEME:MODE):
+    certpick probe gives up with one error line that says why, exit 3 (no answer, as
+    documented), within its --timeout (stall, drip: it says it timed out; the others end
+    on the layer's or the engine's cap without waiting for it), in bounded memory."""
+    port = free_port()
+    server = procs.start([sys.executable, HOSTILE, str(port), "%s:%s" % (scheme, mode)])
+    wait_port(port, proc=server)
+    p, rss = measured([CERTPICK, "probe", "--timeout", "2", "%s://127.0.0.1:%d" % (scheme, port)],
+                      tmp)
+    assert_clean_exit(p)
+    errors = [ln for ln in p.stdout.splitlines() if ln.startswith("error ")]
+    assert p.returncode == 3 and len(errors) == 1, p
+    why = errors[0].split(None, 1)[1]
+    if mode in ("stall", "drip"):
+        assert why.startswith("timed out after 2000 ms before TLS"), p
+    elif mode == "pipelined":
+        assert "after its STARTTLS answer, before TLS (refused: command injection)" in why, p
+    else:
+        assert why.startswith(scheme + ": ") and "timed out" not in why, p
     assert rss < RSS_LIMIT_KIB, "max RSS %d KiB" % rss
 
 

@@ -2,8 +2,11 @@
 clients (curl, swaks, ldapwhoami, openssl s_client), for each client-certificate case
 (none, untrusted, expired, wrongeku, accepted) over TLS 1.2 and 1.3; and for every case
 `certpick probe` of the same URL with the same certificate agrees with that client (the
-service accepted it, or not) and says so in the service's words. peers.py's docstrings
-list the answers. One server start per module and TLS version; every run is bounded.
+service accepted it, or not) and says so in the service's words; and `certpick get` of the
+same URL, given the case's certificate and key files as sources and picking as the client
+does (--client curl, openssl, or gnutls for libldap), gives the same verdict (exit 0 iff the
+client got in, else 1) in the server's words. `certpick select URL` and `get` with every
+case's files pick the same certificate. peers.py's docstrings list the answers. One server start per module and TLS version; every run is bounded.
 """
 import json
 import os
@@ -88,6 +91,36 @@ def certpick_agrees(peer, url, case, ok, says=None, *extra):
     return res
 
 
+def certpick_get(peer, url, case, client, *extra, sources=None):
+    """certpick get --json --client CLIENT URL SOURCES [extra]: (exit status, parsed result).
+    SOURCES: the case's certificate and key files (none for "none")."""
+    args = ["get", "--json", "--client", client, "--trust", peer.pkifile("rootA.pem"),
+            "--timeout", str(CLIENT // 2), url, *extra]
+    args += sources if sources is not None else list(peer.cert(case) or ())
+    r = run_certpick(*args, timeout=CLIENT * 3)
+    assert r.rc in (0, 1) and r.out, explain(peer, "certpick get %s: exit %d" % (url, r.rc), r.err)
+    return r.rc, json.loads(r.out)
+
+
+def get_agrees(peer, url, case, ok, says=None, *extra, client="curl", sent=None):
+    """certpick get's verdict agrees with the client's: exit 0 and the service accepted iff
+    the client got in, else exit 1 (refused, a certificate alert, or cut off after the
+    handshake); the certificate went out iff the client sends it (sent: default, any case
+    but none); says: the server's words (service text, identity, alert name)."""
+    __tracebackhide__ = True
+    rc, res = certpick_get(peer, url, case, client, *extra)
+    shown = explain(peer, "certpick get %s --client %s, case %s: accepted=%s" % (
+        url, client, case, ok), json.dumps(res, indent=1))
+    accepted = (res["service"] or {}).get("outcome") == "accepted"
+    assert (rc, accepted) == ((0, True) if ok else (1, False)), shown
+    assert res["certificate_sent"] == (case != "none" if sent is None else sent), shown
+    if ok:
+        assert res["tls_version"] == "TLSv" + peer.tls, shown
+    if says is not None:
+        assert says in json.dumps([res["service"], res["alert"], res["error"]]), shown
+    return res
+
+
 def assert_handshake(peer, listener, starttls=None, want_names=ROOTS):
     proto, names, out = s_client(peer, listener, starttls)
     assert proto == "TLSv" + peer.tls and names == want_names, explain(
@@ -116,6 +149,7 @@ def swaks(peer, listener, case, implicit=False):
     return replies, out
 
 
+RELAY_ARGS = ("--mail-from", "a@example.org", "--rcpt-to", "b@example.net")
 RELAY_OK = "250 2.1.5 Ok"
 RELAY_DENIED = "554 5.7.1 <b@example.net>: Relay access denied"
 
@@ -134,6 +168,8 @@ def test_postfix_relay_by_fingerprint(postfix, case):
     certpick_agrees(postfix, postfix.url("smtp"), case, case == "accepted",
                     None if case == "accepted" else "Relay access denied",
                     "--mail-from", "a@example.org", "--rcpt-to", "b@example.net")
+    get_agrees(postfix, postfix.url("smtp"), case, case == "accepted", want.split(" ", 1)[1],
+               *RELAY_ARGS, client="openssl")	# swaks: Net::SSLeay, one certificate
 
 
 def curl_smtp(peer, listener, case):
@@ -164,6 +200,9 @@ def test_postfix_relay_curl(postfix, listener, case):
     certpick_agrees(postfix, postfix.url(listener, "smtps" if listener == "smtps" else "smtp"),
                     case, case == "accepted", None, "--mail-from", "a@example.org",
                     "--rcpt-to", "b@example.net")
+    get_agrees(postfix, postfix.url(listener, "smtps" if listener == "smtps" else "smtp"), case,
+               case == "accepted", "2.1.5 Ok" if case == "accepted" else "Relay access denied",
+               *RELAY_ARGS)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -173,6 +212,8 @@ def test_postfix_req_ccert(postfix, case):
         assert rc == 0 and "< 250 2.1.5 Ok" in out, explain(postfix, "relayed", out)
         certpick_agrees(postfix, postfix.url("smtp_req", "smtp"), case, True, None,
                         "--mail-from", "a@example.org", "--rcpt-to", "b@example.net")
+        get_agrees(postfix, postfix.url("smtp_req", "smtp"), case, True, "2.1.5 Ok",
+                   *RELAY_ARGS)
         return
     why = ("No client certificate presented" if case == "none"
            else "Client certificate not trusted")
@@ -181,6 +222,7 @@ def test_postfix_req_ccert(postfix, case):
         explain(postfix, "after STARTTLS: " + want, out)
     certpick_agrees(postfix, postfix.url("smtp_req", "smtp"), case, False, why,
                     "--mail-from", "a@example.org", "--rcpt-to", "b@example.net")
+    get_agrees(postfix, postfix.url("smtp_req", "smtp"), case, False, why, *RELAY_ARGS)
 
 
 def test_postfix_fingerprint_needs_no_trust(pki):
@@ -231,6 +273,9 @@ def test_dovecot_imap_external(dovecot, listener, case):
                                       r"certificate$", out, re.M), explain(dovecot, "refused", out)
     certpick_agrees(dovecot, dovecot.url(listener), case, case == "accepted",
                     None if case == "accepted" else "Client didn't present valid SSL certificate")
+    get_agrees(dovecot, dovecot.url(listener), case, case == "accepted",
+               "Logged in" if case == "accepted" else
+               "NO [ALERT] Client didn't present valid SSL certificate")
 
 
 @pytest.mark.parametrize("listener", ["pop3", "pop3s"])
@@ -244,6 +289,9 @@ def test_dovecot_pop3_external(dovecot, listener, case):
             explain(dovecot, "refused", out)
     certpick_agrees(dovecot, dovecot.url(listener), case, case == "accepted",
                     None if case == "accepted" else "Client didn't present valid SSL certificate")
+    get_agrees(dovecot, dovecot.url(listener), case, case == "accepted",
+               "+OK Logged in." if case == "accepted" else
+               "-ERR [AUTH] Client didn't present valid SSL certificate")
 
 
 # ------------------------------------------------------------------------------ slapd
@@ -287,6 +335,12 @@ def test_slapd_external_bind(slapd, listener, case):
         if case == "expired":
             assert "TLS: can't accept" in slapd.logs()
         certpick_agrees(slapd, slapd.url(listener), case, False)
+    # libldap is GnuTLS: it does not send peer-untrusted, whose issuer is not named;
+    # refused: slapd closes the connection after the handshake, without an alert
+    res = get_agrees(slapd, slapd.url(listener), case, case in ("accepted", "wrongeku"),
+                     want if case in ("accepted", "wrongeku") else None, client="gnutls",
+                     sent=case not in ("none", "untrusted"))
+    assert case in ("accepted", "wrongeku") or res["end"] == "closed", json.dumps(res, indent=1)
 
 
 @pytest.mark.parametrize("case", ["none", "untrusted", "expired"])
@@ -329,6 +383,14 @@ FTP_ALERT_ERR = {
 }
 
 
+# the alert certpick get reports (JSON "alert"."name"), by TLS version and case
+FTP_GET_ALERT = {(tls, case): name for tls in TLS for case, name in (
+    ("untrusted", "unknown_ca"), ("expired", "certificate_expired"),
+    ("wrongeku", "unsupported_certificate"))}
+FTP_GET_ALERT.update({("1.2", "none"): "handshake_failure",
+                      ("1.3", "none"): "certificate_required"})
+
+
 def curl_ftp(peer, listener, case, user=None):
     argv = ["curl", "-sS", "-v", "--max-time", "10", "--cacert", peer.pkifile("rootA.pem"),
             peer.url(listener) + "/hello.txt"]
@@ -352,6 +414,7 @@ def test_vsftpd_require_cert(vsftpd, listener, case):
         assert rc == 0 and "< 230 Login successful." in out and out.startswith("hello\n"), \
             explain(vsftpd, "logged in", out)
         certpick_agrees(vsftpd, vsftpd.url(listener), case, True, "Login successful.")
+        get_agrees(vsftpd, vsftpd.url(listener), case, True, "Login successful.")
         return
     if listener == "ftp":
         assert "< 234 Proceed with negotiation." in out, explain(vsftpd, "AUTH SSL", out)
@@ -367,6 +430,7 @@ def test_vsftpd_require_cert(vsftpd, listener, case):
     assert rc in (35, 55, 56, 60) and said and "< 230" not in out, explain(vsftpd, want, out)
     res = certpick_agrees(vsftpd, vsftpd.url(listener), case, False)
     assert res["client_auth"] == "required", json.dumps(res, indent=1)
+    get_agrees(vsftpd, vsftpd.url(listener), case, False, FTP_GET_ALERT[vsftpd.tls, case])
 
 
 def test_vsftpd_login_refused_after_certificate(vsftpd):
@@ -456,3 +520,61 @@ def test_prosody_sasl_external(prosody, case):
     assert answer == want, explain(prosody, want, out)
     certpick_agrees(prosody, prosody.url("xmpp"), case, case == "accepted", None,
                     "--servername", "localhost")	# the XMPP domain Prosody serves
+    get_agrees(prosody, prosody.url("xmpp"), case, case == "accepted",
+               re.search(r"<(?:failure[^>]*><)?([a-z-]+)", want).group(1) if case != "accepted"
+               else "success", "--servername", "localhost", client="openssl")
+
+
+# ------------------------------------------------------------- select and get pick from a store
+
+STORE = ("untrusted", "expired", "wrongeku", "accepted")	# a user's files, in this order
+
+
+def assert_get_picks_as_select(peer, url, accepted, *extra, select_url=None):
+    """Every case's certificate and key files as the sources: `certpick select URL` (a live
+    probe of the server's request) and `certpick get` (client nss, which walks the store for
+    a certificate valid now, for client authentication, from a CA the server named) pick the
+    same certificate, and get's verdict is the service's on that certificate's case."""
+    __tracebackhide__ = True
+    sources = [f for case in STORE for f in peer.cert(case)]
+    r = run_certpick("select", "--client", "nss", "--json", "--timeout", str(CLIENT // 2),
+                     select_url or url, *sources, timeout=CLIENT * 3)
+    assert r.rc in (0, 1) and r.out, explain(peer, "certpick select %s: exit %d" % (url, r.rc),
+                                             r.err)
+    chosen = json.loads(r.out)["chosen"]
+    assert chosen is not None, explain(peer, "select chose nothing", r.out)
+    rc, res = certpick_get(peer, url, None, "nss", *extra, sources=sources)
+    shown = explain(peer, "get sends select's choice %s" % chosen["source"],
+                    json.dumps(res, indent=1))
+    assert res["sent"] and res["sent"]["source"] == chosen["source"], shown
+    assert res["certificate_sent"], shown
+    case = next(c for c in STORE if peer.cert(c)[0] == chosen["source"])
+    assert rc == (0 if case in accepted else 1), shown
+    return case
+
+
+def test_postfix_get_picks_as_select(postfix):
+    assert assert_get_picks_as_select(postfix, postfix.url("smtp"), ("accepted",),
+                                      *RELAY_ARGS) == "accepted"
+
+
+def test_dovecot_get_picks_as_select(dovecot):
+    for listener in ("imap", "pop3s"):
+        assert assert_get_picks_as_select(dovecot, dovecot.url(listener),
+                                          ("accepted",)) == "accepted"
+
+
+def test_slapd_get_picks_as_select(slapd):
+    assert assert_get_picks_as_select(slapd, slapd.url("ldap"),
+                                      ("accepted", "wrongeku")) == "accepted"
+
+
+def test_vsftpd_get_picks_as_select(vsftpd):
+    assert assert_get_picks_as_select(vsftpd, vsftpd.url("ftps"), ("accepted",)) == "accepted"
+
+
+def test_prosody_get_picks_as_select(prosody):
+    """Prosody names no CA: NSS then takes the first certificate valid for client
+    authentication in store order, peer-untrusted, which Prosody refuses."""
+    url = "xmpp://localhost:%d" % prosody.ports["xmpp"]	# the XMPP domain, for select too
+    assert assert_get_picks_as_select(prosody, url, ("accepted",)) == "untrusted"

@@ -2,7 +2,8 @@
 
 The README's setup block (the one that starts `certpick serve`) is replayed:
 the demo PKI is made with `certpick demo --keep`, and each `certpick serve`
-line is started on an ephemeral port standing in for the README's port. Then
+line is started on an ephemeral port standing in for the README's port, as
+are the throwaway peers (`db_peers.py postgres`, `peers.py postfix`). Then
 each ```sh block followed by an output block runs in that folder (stdout and
 stderr together) and its output is compared after masking what changes from
 run to run: hashes, dates, ports, temporary paths.
@@ -59,8 +60,8 @@ class Env:
         subprocess.run([CERTPICK, "demo", "--keep", self.dir], check=True, timeout=120,
                        stdout=subprocess.DEVNULL, env=dict(os.environ, NO_COLOR="1"))
         for line in setup_block(open(README).read()).splitlines():
-            if "db_peers.py postgres" in line:
-                self.start_postgres(line, procs)
+            if re.search(r"\b(db_)?peers\.py ", line):
+                self.start_peer(line, procs)
                 continue
             if not line.startswith("certpick serve"):
                 continue
@@ -71,15 +72,19 @@ class Env:
             p = procs.start([CERTPICK] + argv[1:], cwd=self.dir)
             wait_port(int(port), proc=p)
 
-    def start_postgres(self, line, procs):
-        """The README's throwaway PostgreSQL (db_peers.py) on an ephemeral port."""
-        readme_port = re.search(r"127\.0\.0\.1:(\d+)", line).group(1)
-        port = self.ports.setdefault(readme_port, str(free_port()))
-        p = procs.start(["/usr/bin/python3", os.path.join(ROOT, "tests", "integration",
-                                                          "db_peers.py"),
-                         "postgres", "127.0.0.1:" + port], cwd=self.dir, stdout=subprocess.PIPE)
-        ready, _, _ = select.select([p.stdout], [], [], 120)	# it prints "ready" when usable
-        assert ready and p.stdout.readline().strip() == b"ready", "db_peers.py postgres: not ready"
+    def start_peer(self, line, procs):
+        """A throwaway peer of the README (db_peers.py postgres, peers.py postfix), each of
+        its 127.0.0.1:PORT on an ephemeral port; it prints "ready" when usable."""
+        argv = shlex.split(line.replace("2>/dev/null", "").rstrip(" &"))
+        for i, arg in enumerate(argv):
+            m = re.fullmatch(r"127\.0\.0\.1:(\d+)", arg)
+            if m:
+                argv[i] = "127.0.0.1:" + self.ports.setdefault(m.group(1), str(free_port()))
+        script = os.path.join(ROOT, "tests", "integration", os.path.basename(argv[1]))
+        p = procs.start(["/usr/bin/python3", script] + argv[2:], cwd=self.dir,
+                        stdout=subprocess.PIPE)
+        ready, _, _ = select.select([p.stdout], [], [], 120)
+        assert ready and p.stdout.readline().strip() == b"ready", "%s: not ready" % line
 
     def run(self, cmd):
         for readme_port, port in self.ports.items():

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "testutil.h"
+#include "tls_fixture.h"
 #include "internal.h"
 #include "client.h"
 
@@ -117,26 +118,6 @@ alert_policy(void **state)
 	SSL_CTX_free(ctx);
 }
 
-static X509 *
-self_signed(EVP_PKEY *key)
-{
-	X509 *x = X509_new();
-	X509_NAME *n = X509_NAME_new();
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"client", -1, -1,
-	    0);
-	X509_set_subject_name(x, n);
-	X509_set_issuer_name(x, n);
-	X509_set_pubkey(x, key);
-	X509_sign(x, key, EVP_sha256());
-	X509_NAME_free(n);
-	return x;
-}
-
 struct files {
 	char dir[64], cert[96], key[96], p12[96], other_key[96];
 };
@@ -145,7 +126,7 @@ static void
 write_files(struct files *f)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
-	X509 *x = self_signed(key);
+	X509 *x = tf_self_signed(key, "client", 7);
 	PKCS12 *p12;
 	FILE *fp;
 

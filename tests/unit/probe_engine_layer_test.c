@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "testutil.h"
+#include "tls_fixture.h"
 #include "internal.h"
 #include "proto.h"
 
@@ -110,39 +111,6 @@ struct server {
 	pthread_t thread;
 };
 
-static X509 *
-self_signed(EVP_PKEY *key)
-{
-	X509 *x = X509_new();
-	X509_NAME *n = X509_NAME_new();
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"localhost", -1,
-	    -1, 0);
-	X509_set_subject_name(x, n);
-	X509_set_issuer_name(x, n);
-	X509_set_pubkey(x, key);
-	X509_sign(x, key, EVP_sha256());
-	X509_NAME_free(n);
-	return x;
-}
-
-static void
-send_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
 /* read until LF (or the peer closes) */
 static void
 read_line(int fd)
@@ -150,15 +118,6 @@ read_line(int fd)
 	char ch;
 
 	while (recv(fd, &ch, 1, 0) == 1 && ch != '\n')
-		;
-}
-
-static void
-drain(int fd)
-{
-	char buf[4096];
-
-	while (recv(fd, buf, sizeof(buf), 0) > 0)
 		;
 }
 
@@ -192,23 +151,23 @@ serve(void *arg)
 		char *big = malloc(70000);
 
 		memset(big, 'a', 70000);
-		send_all(fd, big, 70000);
+		tf_send_all(fd, big, 70000);
 		free(big);
-		drain(fd);
+		tf_drain(fd);
 		break;
 	}
-	case M_SILENT: drain(fd); break;
+	case M_SILENT: tf_drain(fd); break;
 	case M_INJECT:
-		send_all(fd, "220 hi\r\n", 8);
+		tf_send_all(fd, "220 hi\r\n", 8);
 		read_line(fd);
-		send_all(fd, "220 go\r\nEVIL\r\n", 14);
-		drain(fd);
+		tf_send_all(fd, "220 go\r\nEVIL\r\n", 14);
+		tf_drain(fd);
 		break;
 	case M_REFUSE:
 	default:
-		send_all(fd, "220 hi\r\n", 8);
+		tf_send_all(fd, "220 hi\r\n", 8);
 		read_line(fd);
-		send_all(fd, "220 go\r\n", 8);
+		tf_send_all(fd, "220 go\r\n", 8);
 		serve_tls(s, fd);
 		break;
 	}
@@ -219,10 +178,8 @@ serve(void *arg)
 static void
 server_start(struct server *s, enum mode mode)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
 	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = self_signed(key);
+	X509 *cert = tf_self_signed(key, "localhost", 1);
 
 	s->mode = mode;
 	s->ctx = SSL_CTX_new(TLS_server_method());
@@ -232,12 +189,7 @@ server_start(struct server *s, enum mode mode)
 	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL); /* asks, does not require */
 	X509_free(cert);
 	EVP_PKEY_free(key);
-	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->lfd, 8), 0);
-	getsockname(s->lfd, (struct sockaddr *)&a, &al);
-	s->port = ntohs(a.sin_port);
+	s->lfd = tf_listen_loopback(&s->port);
 	pthread_create(&s->thread, NULL, serve, s);
 }
 
