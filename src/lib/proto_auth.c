@@ -72,19 +72,24 @@ out:
 	return ret;
 }
 
-/* see proto.h */
-int
-cp_auth_mysql_native(const char *password, const uint8_t scramble[20], uint8_t out[20])
+/*
+ * MySQL's scrambles: H(password) XOR H(scramble + H(H(password))) for
+ * mysql_native_password (SHA-1), H(password) XOR H(H(H(password)) + scramble)
+ * for caching_sha2_password (SHA-256); n is H's length (at most 32).
+ */
+static int
+mysql_scramble(const char *md, size_t n, bool scramble_first, const char *password,
+    const uint8_t scramble[20], uint8_t *out)
 {
-	uint8_t s1[20], s2[20], s3[20];
+	uint8_t s1[32], s2[32], s3[32];
 	int ret = -1;
 
-	/* SHA1(password) XOR SHA1(scramble + SHA1(SHA1(password))) */
-	if (digest("SHA1", password, strlen(password), NULL, 0, s1) != 0 ||
-	    digest("SHA1", s1, 20, NULL, 0, s2) != 0 ||
-	    digest("SHA1", scramble, 20, s2, 20, s3) != 0)
+	if (digest(md, password, strlen(password), NULL, 0, s1) != 0 ||
+	    digest(md, s1, n, NULL, 0, s2) != 0 ||
+	    (scramble_first ? digest(md, scramble, 20, s2, n, s3) :
+			      digest(md, s2, n, scramble, 20, s3)) != 0)
 		goto out;
-	for (int i = 0; i < 20; i++)
+	for (size_t i = 0; i < n; i++)
 		out[i] = s1[i] ^ s3[i];
 	ret = 0;
 out:
@@ -96,24 +101,16 @@ out:
 
 /* see proto.h */
 int
+cp_auth_mysql_native(const char *password, const uint8_t scramble[20], uint8_t out[20])
+{
+	return mysql_scramble("SHA1", 20, true, password, scramble, out);
+}
+
+/* see proto.h */
+int
 cp_auth_mysql_sha2(const char *password, const uint8_t scramble[20], uint8_t out[32])
 {
-	uint8_t s1[32], s2[32], s3[32];
-	int ret = -1;
-
-	/* SHA256(password) XOR SHA256(SHA256(SHA256(password)) + scramble) */
-	if (digest("SHA256", password, strlen(password), NULL, 0, s1) != 0 ||
-	    digest("SHA256", s1, 32, NULL, 0, s2) != 0 ||
-	    digest("SHA256", s2, 32, scramble, 20, s3) != 0)
-		goto out;
-	for (int i = 0; i < 32; i++)
-		out[i] = s1[i] ^ s3[i];
-	ret = 0;
-out:
-	OPENSSL_cleanse(s1, sizeof(s1));
-	OPENSSL_cleanse(s2, sizeof(s2));
-	OPENSSL_cleanse(s3, sizeof(s3));
-	return ret;
+	return mysql_scramble("SHA256", 32, false, password, scramble, out);
 }
 
 static void

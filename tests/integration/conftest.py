@@ -48,6 +48,17 @@ def _shown(v, n=2000):
     return r if len(r) <= n else r[:n // 2] + " ... " + r[-n // 2:]
 
 
+def serve_until_signal():
+    """A runnable peer script (peers.py, db_peers.py), its servers up: say "ready" on stdout
+    (what test_readme.py waits for) and keep them until SIGTERM or Ctrl-C."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    print("ready", flush=True)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+
+
 def wait_for(what, get, until=bool, timeout=30.0, interval=0.05, proc=None):
     """Poll get() until until(value) holds and return that value. No test waits
     by sleeping "long enough": it waits for the state it needs, here. The

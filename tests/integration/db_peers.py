@@ -41,7 +41,7 @@ import signal
 import subprocess
 import tempfile
 
-from conftest import free_port, need, wait_for, wait_port
+from conftest import free_port, need, serve_until_signal, wait_for, wait_port
 
 PG_BIN = (sorted(glob.glob("/usr/lib/postgresql/*/bin")) or ["/usr/lib/postgresql/15/bin"])[-1]
 PG_TLS = {"1.2": ("TLSv1.2", "TLSv1.2"), "1.3": ("TLSv1.3", "TLSv1.3"), None: ("TLSv1.2", "")}
@@ -341,21 +341,14 @@ def main(argv):
     demo PKI (`certpick demo --keep`: server-chain.pem, server.key, root.pem), role
     alice, certificate logins only, until interrupted. README.md starts one."""
     import sys
-    import time
     if len(argv) != 3 or argv[1] != "postgres" or ":" not in argv[2]:
         sys.exit("usage: db_peers.py postgres 127.0.0.1:PORT   (in a certpick demo folder)")
     port = int(argv[2].rsplit(":", 1)[1])
     with Postgres(os.getcwd(), port=port, files=("server-chain.pem", "server.key", "root.pem"),
                   roles=("alice",)):
-        print("ready", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        serve_until_signal()
 
 
 if __name__ == "__main__":
     import sys
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     main(sys.argv)

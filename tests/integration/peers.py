@@ -42,6 +42,7 @@ import tempfile
 import time
 
 import pki as pkimod
+from conftest import serve_until_signal
 
 STARTUP = 20.0      # seconds a peer may take to listen
 STOP = 5.0          # seconds a peer may take to exit on SIGTERM
@@ -780,15 +781,9 @@ def main(argv):
     with postfix(os.getcwd(), tls="1.3", relay=("alice.pem",), listeners=README_LISTENERS,
                  files={"chain": "server-chain.pem", "key": "server.key", "ca": "root.pem"},
                  ports=ports):
-        print("ready", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        serve_until_signal()
 
 
 if __name__ == "__main__":
     import sys
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     main(sys.argv)
