@@ -22,6 +22,8 @@
 #define MAX_DIR_DEPTH 16
 #define MAX_CHAIN 32	 /* certificates of its source found with one candidate */
 #define PAIR_SCAN_MAX 16 /* keys compared one by one when no index entry matches */
+#define RUN_MAX 1024	 /* files parsed together (candidate_batch.c) */
+#define RUN_PARALLEL_MIN 64
 
 struct certpick_candidate {
 	char *source;
@@ -666,6 +668,18 @@ warn(const struct certpick_load_options *opts, const struct certpick_error *e)
 		opts->warn(opts->warn_arg, e);
 }
 
+/* What one file held, parsed, into the set; its partial warning after. */
+static int
+add_parsed(struct certpick_candset *set, struct cp_loaded *l, const char *source,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	if (add_loaded(set, l, source, err) != 0)
+		return -1;
+	if (l->partial.code != CERTPICK_OK)
+		warn(opts, &l->partial);
+	return 0;
+}
+
 /* see certpick/candidate.h */
 int
 certpick_candset_add_memory(struct certpick_candset *set, const void *data, size_t len,
@@ -681,14 +695,16 @@ certpick_candset_add_memory(struct certpick_candset *set, const void *data, size
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "the candidate set is finished");
 	if (cp_load_parse_shared(data, len, source, format, opts, &set->kd, &l, err) != 0)
 		return -1;
-	if (add_loaded(set, &l, source, err) != 0)
-		goto out;
-	if (l.partial.code != CERTPICK_OK)
-		warn(opts, &l.partial);
-	ret = 0;
-out:
+	ret = add_parsed(set, &l, source, opts, err);
 	cp_loaded_release(&l);
 	return ret;
+}
+
+static void
+file_done(const struct certpick_load_options *opts)
+{
+	if (opts != NULL && opts->file_done != NULL)
+		opts->file_done(opts->file_done_arg);
 }
 
 static int
@@ -703,8 +719,32 @@ add_file(struct certpick_candset *set, const char *path, const struct certpick_l
 		return -1;
 	ret = certpick_candset_add_memory(set, data, len, path, CERTPICK_FORMAT_AUTO, opts, err);
 	cp_freezero(data, len + 1);
-	if (opts != NULL && opts->file_done != NULL)
-		opts->file_done(opts->file_done_arg);
+	file_done(opts);
+	return ret;
+}
+
+/* A file of a batch (candidate_batch.c), as add_file() would have added it. */
+static int
+add_batch_file(struct certpick_candset *set, struct cp_parsed_file *f,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	int ret = -1;
+
+	switch (f->state) {
+	case CP_PARSED_READ_FAILED: *err = f->err; return -1;
+	case CP_PARSED_DEFERRED:
+		ret = certpick_candset_add_memory(set, f->data, f->len, f->path,
+		    CERTPICK_FORMAT_AUTO, opts, err);
+		break;
+	case CP_PARSED_DONE:
+		if (f->ret != 0)
+			*err = f->err;
+		else
+			ret = add_parsed(set, &f->l, f->path, opts, err);
+		break;
+	default: break;
+	}
+	file_done(opts);
 	return ret;
 }
 
@@ -739,6 +779,11 @@ struct folder_walk {
 		char *path;
 	} * v;
 	size_t n;
+	/* regular files met and not added yet, in walk order; paths owned */
+	struct cp_parsed_file *run;
+	size_t nrun;
+	struct cp_key_decoder *kd; /* one per parsing thread, nkd of them */
+	size_t nkd;
 };
 
 static uint64_t
@@ -779,12 +824,87 @@ folder_remember(struct folder_walk *w, const char *path, const struct stat *st,
 }
 
 static void
+run_release(struct folder_walk *w)
+{
+	for (size_t i = 0; i < w->nrun; i++) {
+		cp_parsed_file_release(&w->run[i]);
+		free((char *)w->run[i].path);
+	}
+	w->nrun = 0;
+}
+
+static void
 folder_walk_release(struct folder_walk *w)
 {
 	for (size_t i = 0; i < w->n; i++)
 		free(w->v[i].path);
 	free(w->v);
 	cp_hashidx_release(&w->seen);
+	run_release(w);
+	free(w->run);
+	for (size_t i = 0; i < w->nkd; i++)
+		cp_key_decoder_release(&w->kd[i]);
+	free(w->kd);
+}
+
+/*
+ * Whether this run of files is parsed on every core: not for a few files
+ * (threads would cost more than they save), and not while a test counts
+ * allocations (cp_mem_fail_after), which must happen in one order.
+ */
+static bool
+run_in_parallel(struct folder_walk *w)
+{
+	size_t n;
+
+	if (w->nrun < RUN_PARALLEL_MIN || cp_mem_fail_pending() != 0)
+		return false;
+	if (w->kd == NULL) {
+		if ((n = cp_parse_threads()) < 2 || (w->kd = cp_calloc(n, sizeof(*w->kd))) == NULL)
+			return false;
+		w->nkd = n;
+	}
+	return true;
+}
+
+/* Add the files of the run in walk order; -1 only when out of memory. */
+static int
+run_flush(struct folder_walk *w, struct certpick_error *err)
+{
+	bool parallel = run_in_parallel(w);
+	struct certpick_error e;
+	int ret = 0, r;
+
+	if (parallel)
+		cp_parse_files(w->run, w->nrun, w->kd, w->nkd);
+	for (size_t i = 0; i < w->nrun; i++) {
+		memset(&e, 0, sizeof(e));
+		r = parallel ? add_batch_file(w->set, &w->run[i], w->opts, &e) :
+			       add_file(w->set, w->run[i].path, w->opts, &e);
+		if (r == 0)
+			continue;
+		if (e.code == CERTPICK_ERR_NOMEM) {
+			*err = e;
+			ret = -1;
+			break;
+		}
+		warn(w->opts, &e);
+	}
+	run_release(w);
+	return ret;
+}
+
+/* A regular file met in the walk: into the run (path taken), added when it is full. */
+static int
+run_push(struct folder_walk *w, char *path, struct certpick_error *err)
+{
+	if (w->run == NULL && (w->run = cp_calloc(RUN_MAX, sizeof(*w->run))) == NULL) {
+		free(path);
+		return cp_error_nomem(err);
+	}
+	memset(&w->run[w->nrun], 0, sizeof(w->run[0]));
+	w->run[w->nrun++].path = path;
+	return w->nrun == RUN_MAX ? run_flush(w, err) : 0;
 }
 
 static int read_folder(struct folder_walk *w, const char *dir, int depth,
@@ -829,20 +949,30 @@ read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_e
 		char *path = cp_asprintf("%s%s%s", dir,
 		    dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
 		struct stat st;
-		int r = 0;
+		int r = 0, stat_errno;
 
 		if (path == NULL) {
 			cp_error_nomem(err);
 			goto out;
 		}
 		memset(&e, 0, sizeof(e));
-		if (stat(path, &st) != 0) {
-			cp_error_set_errno(&e, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
+		stat_errno = stat(path, &st) == 0 ? 0 : errno;
+		if (stat_errno == 0 && S_ISREG(st.st_mode) && wanted_in_folder(names[i])) {
+			if (run_push(w, path, err) != 0)
+				goto out;
+			continue;
+		}
+		/* what follows may warn or add: the files before it go first */
+		if ((stat_errno != 0 || S_ISDIR(st.st_mode)) && run_flush(w, err) != 0) {
+			free(path);
+			goto out;
+		}
+		if (stat_errno != 0) {
+			cp_error_set_errno(&e, CERTPICK_ERR_IO, stat_errno, "cannot read '%s'",
+			    path);
 			warn(w->opts, &e);
 		} else if (S_ISDIR(st.st_mode)) {
 			r = visit_folder(w, path, &st, depth + 1, &e);
-		} else if (S_ISREG(st.st_mode) && wanted_in_folder(names[i])) {
-			r = add_file(w->set, path, w->opts, &e);
 		}
 		free(path);
 		if (r != 0) {
@@ -853,7 +983,7 @@ read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_e
 			warn(w->opts, &e);
 		}
 	}
-	ret = 0;
+	ret = run_flush(w, err);
 out:
 	cp_dir_names_free(names, n);
 	return ret;
