@@ -75,7 +75,8 @@ check_run(const struct cli_check_input *in, struct cli_check_report *rep,
 		.warn = on_warning,
 		.warn_arg = &sink,
 		.file_done = on_file,
-		.file_done_arg = progress };
+		.file_done_arg = progress,
+		.release_keys = true /* check never signs */ };
 	struct certpick_check_options copts = { .now = in->now };
 
 	memset(rep, 0, sizeof(*rep));

@@ -28,7 +28,8 @@
 struct certpick_candidate {
 	char *source;
 	X509 *x509;
-	EVP_PKEY *pkey;	       /* NULL when none, or when in NSS / PKCS#11 */
+	EVP_PKEY *pkey;	       /* NULL when none, in NSS / PKCS#11, or released */
+	bool keyed;	       /* a private key in a file paired (pkey, or released) */
 	STACK_OF(X509) *chain; /* the other certificates of the same source */
 	struct certpick_dn subject;
 	struct certpick_dn issuer;
@@ -51,6 +52,7 @@ struct loose_key {
 	EVP_PKEY *pkey;
 	char *source;
 	enum certpick_key_store store;
+	bool release; /* its source's opts->release_keys */
 };
 
 /*
@@ -341,13 +343,19 @@ fail:
 	return NULL;
 }
 
+/* release: the key paired, but the candidate keeps no reference (release_keys). */
 static int
-set_key(struct certpick_candidate *c, EVP_PKEY *pkey, enum certpick_key_store store,
+set_key(struct certpick_candidate *c, EVP_PKEY *pkey, bool release, enum certpick_key_store store,
     const char *key_source, struct certpick_error *err)
 {
+	if (release) {
+		c->keyed = pkey != NULL;
+		pkey = NULL;
+	}
 	if (pkey != NULL && !EVP_PKEY_up_ref(pkey))
 		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a key");
 	c->pkey = pkey;
+	c->keyed |= pkey != NULL;
 	c->store = store;
 	if (key_source != NULL && (c->key_source = cp_strdup(key_source)) == NULL)
 		return cp_error_nomem(err);
@@ -369,7 +377,8 @@ rollback(struct certpick_candset *set, size_t mark)
  */
 static int
 mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool *used,
-    size_t first, const char *source, enum certpick_key_store store, struct certpick_error *err)
+    size_t first, const char *source, enum certpick_key_store store, bool release,
+    struct certpick_error *err)
 {
 	int ncerts = sk_X509_num(l->certs);
 	size_t at = first;
@@ -381,7 +390,7 @@ mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool
 			/* the first certificate without a key is the one the key was meant for */
 			for (; at < set->n; at++) {
 				struct certpick_candidate *c = set->v[at];
-				if (c->pkey != NULL || c->mismatch_source != NULL)
+				if (c->keyed || c->mismatch_source != NULL)
 					continue;
 				if ((c->mismatch_source = cp_strdup(source)) == NULL) {
 					cp_error_nomem(err);
@@ -402,6 +411,7 @@ mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool
 		}
 		lk->pkey = l->keys[k].pkey;
 		lk->store = store;
+		lk->release = release;
 		l->keys[k].pkey = NULL;
 	}
 	return 0;
@@ -597,7 +607,7 @@ seen_in_source(struct source_index *si, const STACK_OF(X509) *certs, int i, bool
  * source has a certificate, else loose keys for finish().
  */
 static int
-add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source,
+add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source, bool release,
     struct certpick_error *err)
 {
 	enum certpick_key_store store =
@@ -638,7 +648,7 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 			goto out;
 		c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
 		if ((k = key_index_find(&si.keys, x, l->keys, loaded_key_at)) != SIZE_MAX) {
-			if (set_key(c, l->keys[k].pkey, store, source, err) != 0)
+			if (set_key(c, l->keys[k].pkey, release, store, source, err) != 0)
 				goto out;
 			c->keyspec = l->keys[k].keyspec;
 			if (l->keys[k].csp != NULL &&
@@ -648,9 +658,9 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 			}
 			used[k] = true;
 		}
-		c->latent = c->pkey == NULL && is_ca(x);
+		c->latent = !c->keyed && is_ca(x);
 	}
-	if (mark_unpaired_keys(set, l, used, first, source, store, err) != 0)
+	if (mark_unpaired_keys(set, l, used, first, source, store, release, err) != 0)
 		goto out;
 	ret = 0;
 out:
@@ -673,7 +683,7 @@ static int
 add_parsed(struct certpick_candset *set, struct cp_loaded *l, const char *source,
     const struct certpick_load_options *opts, struct certpick_error *err)
 {
-	if (add_loaded(set, l, source, err) != 0)
+	if (add_loaded(set, l, source, opts != NULL && opts->release_keys, err) != 0)
 		return -1;
 	if (l->partial.code != CERTPICK_OK)
 		warn(opts, &l->partial);
@@ -1049,7 +1059,8 @@ certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY *ke
 		c->store = CERTPICK_KEY_NONE;
 		return 0;
 	}
-	if (set_key(c, key, key != NULL || store != CERTPICK_KEY_NONE ? store : CERTPICK_KEY_NONE,
+	if (set_key(c, key, false,
+		key != NULL || store != CERTPICK_KEY_NONE ? store : CERTPICK_KEY_NONE,
 		key != NULL || store != CERTPICK_KEY_NONE ? source : NULL, err) != 0)
 		goto fail;
 	c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
@@ -1099,18 +1110,24 @@ certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct certpick_candidate *c = set->v[i];
-		if (c->pkey != NULL || c->store != CERTPICK_KEY_NONE || c->mismatch_source != NULL)
+		if (c->keyed || c->store != CERTPICK_KEY_NONE || c->mismatch_source != NULL)
 			continue;
 		if ((k = key_index_find(&ki, c->x509, set->keys, loose_key_at)) == SIZE_MAX)
 			continue;
-		if (set_key(c, set->keys[k].pkey, set->keys[k].store, set->keys[k].source, err) !=
-		    0) {
+		if (set_key(c, set->keys[k].pkey, set->keys[k].release, set->keys[k].store,
+			set->keys[k].source, err) != 0) {
 			cp_hashidx_release(&ki.h);
 			return -1;
 		}
 		c->latent = false;
 	}
 	cp_hashidx_release(&ki.h);
+	for (size_t j = 0; j < set->nkeys; j++) {
+		if (set->keys[j].release) {
+			EVP_PKEY_free(set->keys[j].pkey);
+			set->keys[j].pkey = NULL;
+		}
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->v[i]->latent)
 			candidate_free(set->v[i]);

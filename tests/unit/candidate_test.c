@@ -682,6 +682,51 @@ identity_files_share_one_decoder(void **state)
 	certpick_candset_free(set);
 }
 
+/*
+ * release_keys: the same candidates, key stores and key files, paired within
+ * a file, across files (finish) and for a CA whose key makes it a candidate,
+ * and a mismatch still found; only the EVP_PKEY is gone.
+ */
+static void
+release_keys_pairs_then_lets_go(void **state)
+{
+	static const char *const files[] = { "candidate/leaf-with-key.pem", "candidate/other.pem",
+		"candidate/other.key", "candidate/root.pem", "candidate/root.key",
+		"candidate/leaf-mismatch.pem" };
+	struct certpick_candset *sets[2];
+
+	(void)state;
+	for (int r = 0; r < 2; r++) {
+		struct certpick_error err = { 0 };
+		struct certpick_load_options opts = { .release_keys = r == 1 };
+
+		assert_non_null(sets[r] = certpick_candset_new(&err));
+		for (size_t i = 0; i < CP_NELEM(files); i++)
+			assert_ok(certpick_candset_add_path(sets[r], tu_data(files[i]), &opts,
+				      &err),
+			    &err);
+		assert_ok(certpick_candset_finish(sets[r], &err), &err);
+	}
+	assert_int_equal(certpick_candset_count(sets[1]), certpick_candset_count(sets[0]));
+	for (size_t i = 0; i < certpick_candset_count(sets[0]); i++) {
+		const struct certpick_candidate *a = certpick_candset_get(sets[0], i);
+		const struct certpick_candidate *b = certpick_candset_get(sets[1], i);
+		const char *ka = certpick_candidate_key_source(a),
+			   *kb = certpick_candidate_key_source(b);
+
+		assert_string_equal(certpick_candidate_sha256(b), certpick_candidate_sha256(a));
+		assert_int_equal(certpick_candidate_key_store(b), certpick_candidate_key_store(a));
+		assert_string_equal(kb ? kb : "-", ka ? ka : "-");
+		assert_int_equal(certpick_candidate_has_key_mismatch(b),
+		    certpick_candidate_has_key_mismatch(a));
+		assert_null(certpick_candidate_get0_pkey(b));
+		assert_true((certpick_candidate_get0_pkey(a) != NULL) ==
+		    (certpick_candidate_key_store(a) == CERTPICK_KEY_FILE));
+	}
+	certpick_candset_free(sets[0]);
+	certpick_candset_free(sets[1]);
+}
+
 /* What a folder load gave: the candidates and the warnings, in order, as text. */
 struct folder_log {
 	char text[64 * 1024];
@@ -843,6 +888,7 @@ main(void)
 		cmocka_unit_test(large_bundle_is_linear),
 		cmocka_unit_test(identity_files_share_one_decoder),
 		cmocka_unit_test(folder_on_every_core_as_on_one),
+		cmocka_unit_test(release_keys_pairs_then_lets_go),
 		cmocka_unit_test(allocation_failures),
 	};
 
