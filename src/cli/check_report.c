@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render.h"
 
 struct warn_sink {
 	struct cli_check_report *rep;

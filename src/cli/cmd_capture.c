@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render.h"
 
 const char cmd_capture_usage[] =
     "usage: certpick capture [options] FILE\n"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "render.h"
 
 const char cmd_check_usage[] =
     "usage: certpick check [--trust FILE|DIR]... [--crl FILE]... [--at TIME] [--json]\n"

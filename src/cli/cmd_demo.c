@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "render.h"
 
 const char cmd_demo_usage[] =
     "usage: certpick demo [--keep DIR] [--json]\n"

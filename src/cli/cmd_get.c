@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render.h"
 
 #define GET_DEFAULT_CLIENT "nss"
 #define GET_MAX_BODY_FILE ((size_t)256 << 20) /* -d @FILE */

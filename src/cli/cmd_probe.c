@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "render.h"
 
 const char cmd_probe_usage[] =
     "usage: certpick probe [options] TARGET\n"

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "render.h"
 #include "certpick/select.h"
 
 const char cmd_select_usage[] =

@@ -201,96 +201,116 @@ listen_port_ok(const char *spec)
 	return colon != NULL && cli_parse_port(colon + 1, &port) == 0;
 }
 
-int
-cmd_serve(int argc, char **argv)
+/* Options with a value to check. 0, or the usage error's exit code. */
+static int
+take_value(int ch, const char *arg, struct serve_args *a, struct certpick_serve_options *o)
 {
-	struct serve_args a = { 0 };
-	struct certpick_serve_options o = { 0 };
+	long v;
+	char *end;
+
+	switch (ch) {
+	case OPT_LISTEN:
+		if (a->n_listen == MAX_LIST)
+			return usage_error("too many --listen (max %d)", MAX_LIST);
+		if (!listen_port_ok(arg))
+			return usage_error("bad --listen '%s' (ADDR:PORT, the port 0 to 65535)",
+			    arg);
+		a->listen[a->n_listen++] = arg;
+		return 0;
+	case OPT_CLIENT_AUTH:
+		if (certpick_serve_auth_from_name(arg, &o->auth) != 0)
+			return usage_error("bad --client-auth '%s' (require, optional, none)", arg);
+		a->auth_given = true;
+		return 0;
+	case OPT_REQUIRE:
+		if (a->n_require == MAX_LIST)
+			return usage_error("too many --require (max %d)", MAX_LIST);
+		if (arg[0] != '/')
+			return usage_error("--require '%s' must start with '/'", arg);
+		a->require[a->n_require++] = arg;
+		return 0;
+	case OPT_MAXCONN:
+		v = strtol(arg, &end, 10);
+		if (end == arg || *end != '\0' || v < 1 || v > 1000000)
+			return usage_error("bad --max-connections '%s'", arg);
+		o->max_connections = (unsigned)v;
+		return 0;
+	case OPT_HS_TO:
+		return parse_seconds(arg, &o->handshake_timeout_ms) != 0 ?
+		    usage_error("bad --handshake-timeout '%s'", arg) :
+		    0;
+	case OPT_HDR_TO:
+		return parse_seconds(arg, &o->header_timeout_ms) != 0 ?
+		    usage_error("bad --header-timeout '%s'", arg) :
+		    0;
+	default: /* OPT_IDLE_TO */
+		return parse_seconds(arg, &o->idle_timeout_ms) != 0 ?
+		    usage_error("bad --idle-timeout '%s'", arg) :
+		    0;
+	}
+}
+
+/* One option into a and o. 0, -1 after --help (exit 0), or the error's exit code. */
+static int
+take_option(int ch, const char *arg, char **argv, struct serve_args *a,
+    struct certpick_serve_options *o)
+{
+	switch (ch) {
+	case OPT_CERT: o->cert_file = arg; return 0;
+	case OPT_KEY: o->key_file = arg; return 0;
+	case OPT_TRUST: o->trust_path = arg; return 0;
+	case OPT_CA_NAMES: o->ca_names_path = arg; return 0;
+	case OPT_NO_CA_NAMES: o->no_ca_names = true; return 0;
+	case OPT_CRL: o->crl_file = arg; return 0;
+	case OPT_CRL_ALL: o->crl_check_all = true; return 0;
+	case OPT_TLS12: o->tls_version = CERTPICK_TLS12; return 0;
+	case OPT_TLS13: o->tls_version = CERTPICK_TLS13; return 0;
+	case OPT_FAIL_HS: o->fail_handshake = true; return 0;
+	case OPT_JSON_LOG: a->json_log = true; return 0;
+	case OPT_HELP: fputs(cmd_serve_usage, stdout); return -1;
+	case OPT_LISTEN:
+	case OPT_CLIENT_AUTH:
+	case OPT_REQUIRE:
+	case OPT_MAXCONN:
+	case OPT_HS_TO:
+	case OPT_HDR_TO:
+	case OPT_IDLE_TO: return take_value(ch, arg, a, o);
+	default: return cli_option_error(argv, "", cmd_serve_usage);
+	}
+}
+
+/* The options that depend on each other; then o borrows a's lists. 0 or exit code. */
+static int
+finish_args(struct serve_args *a, struct certpick_serve_options *o)
+{
+	if (o->no_ca_names && o->ca_names_path != NULL)
+		return usage_error("--ca-names and --no-ca-names exclude each other");
+	if (o->key_file != NULL && o->cert_file == NULL)
+		return usage_error("--key needs --cert");
+	if (o->crl_check_all && o->crl_file == NULL)
+		return usage_error("--crl-all needs --crl");
+	/* like IIS: with per-path requests and no --client-auth, the handshake asks nothing */
+	if (a->n_require > 0 && !a->auth_given)
+		o->auth = CERTPICK_SERVE_AUTH_NONE;
+	o->listen = a->listen;
+	o->n_listen = a->n_listen;
+	o->require_paths = a->require;
+	o->n_require = a->n_require;
+	o->log = on_report;
+	o->log_arg = a;
+	o->trace = cli_trace;
+	return 0;
+}
+
+/* The server on its own loop until SIGINT or SIGTERM; the exit code. */
+static int
+run_server(struct certpick_serve_options *o)
+{
 	struct certpick_error err = { 0 };
 	struct certpick_serve *srv = NULL;
 	struct event_base *base = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
-	int ch, ret = CLI_EXIT_INTERNAL;
-	long v;
-	char *end;
-
-	o.auth = CERTPICK_SERVE_AUTH_REQUIRE;
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_LISTEN:
-			if (a.n_listen == MAX_LIST)
-				return usage_error("too many --listen (max %d)", MAX_LIST);
-			if (!listen_port_ok(optarg))
-				return usage_error(
-				    "bad --listen '%s' (ADDR:PORT, the port 0 to 65535)", optarg);
-			a.listen[a.n_listen++] = optarg;
-			break;
-		case OPT_CERT: o.cert_file = optarg; break;
-		case OPT_KEY: o.key_file = optarg; break;
-		case OPT_TRUST: o.trust_path = optarg; break;
-		case OPT_CA_NAMES: o.ca_names_path = optarg; break;
-		case OPT_NO_CA_NAMES: o.no_ca_names = true; break;
-		case OPT_CLIENT_AUTH:
-			if (certpick_serve_auth_from_name(optarg, &o.auth) != 0)
-				return usage_error(
-				    "bad --client-auth '%s' (require, optional, none)", optarg);
-			a.auth_given = true;
-			break;
-		case OPT_REQUIRE:
-			if (a.n_require == MAX_LIST)
-				return usage_error("too many --require (max %d)", MAX_LIST);
-			if (optarg[0] != '/')
-				return usage_error("--require '%s' must start with '/'", optarg);
-			a.require[a.n_require++] = optarg;
-			break;
-		case OPT_CRL: o.crl_file = optarg; break;
-		case OPT_CRL_ALL: o.crl_check_all = true; break;
-		case OPT_TLS12: o.tls_version = CERTPICK_TLS12; break;
-		case OPT_TLS13: o.tls_version = CERTPICK_TLS13; break;
-		case OPT_FAIL_HS: o.fail_handshake = true; break;
-		case OPT_MAXCONN:
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || v < 1 || v > 1000000)
-				return usage_error("bad --max-connections '%s'", optarg);
-			o.max_connections = (unsigned)v;
-			break;
-		case OPT_HS_TO:
-			if (parse_seconds(optarg, &o.handshake_timeout_ms) != 0)
-				return usage_error("bad --handshake-timeout '%s'", optarg);
-			break;
-		case OPT_HDR_TO:
-			if (parse_seconds(optarg, &o.header_timeout_ms) != 0)
-				return usage_error("bad --header-timeout '%s'", optarg);
-			break;
-		case OPT_IDLE_TO:
-			if (parse_seconds(optarg, &o.idle_timeout_ms) != 0)
-				return usage_error("bad --idle-timeout '%s'", optarg);
-			break;
-		case OPT_JSON_LOG: a.json_log = true; break;
-		case OPT_HELP: fputs(cmd_serve_usage, stdout); return CLI_EXIT_OK;
-		default: return cli_option_error(argv, "", cmd_serve_usage);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (o.no_ca_names && o.ca_names_path != NULL)
-		return usage_error("--ca-names and --no-ca-names exclude each other");
-	if (o.key_file != NULL && o.cert_file == NULL)
-		return usage_error("--key needs --cert");
-	if (o.crl_check_all && o.crl_file == NULL)
-		return usage_error("--crl-all needs --crl");
-	/* like IIS: with per-path requests and no --client-auth, the handshake asks nothing */
-	if (a.n_require > 0 && !a.auth_given)
-		o.auth = CERTPICK_SERVE_AUTH_NONE;
-	o.listen = a.listen;
-	o.n_listen = a.n_listen;
-	o.require_paths = a.require;
-	o.n_require = a.n_require;
-	o.log = on_report;
-	o.log_arg = &a;
-	o.trace = cli_trace;
+	int ret = CLI_EXIT_INTERNAL;
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
@@ -299,8 +319,8 @@ cmd_serve(int argc, char **argv)
 		fputs("certpick: error: cannot make an event loop\n", stderr);
 		goto out;
 	}
-	o.base = base;
-	if ((srv = certpick_serve_new(&o, &err)) == NULL) {
+	o->base = base;
+	if ((srv = certpick_serve_new(o, &err)) == NULL) {
 		ret = cli_error(&err);
 		goto out;
 	}
@@ -310,7 +330,7 @@ cmd_serve(int argc, char **argv)
 		fputs("certpick: error: cannot watch signals\n", stderr);
 		goto out;
 	}
-	print_start(srv, &o);
+	print_start(srv, o);
 	if (certpick_serve_run(srv, &err) != 0) {
 		ret = cli_error(&err);
 		goto out;
@@ -325,4 +345,23 @@ out:
 	if (base != NULL)
 		event_base_free(base);
 	return ret;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct serve_args a = { 0 };
+	struct certpick_serve_options o = { .auth = CERTPICK_SERVE_AUTH_REQUIRE };
+	int ch, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		if ((rc = take_option(ch, optarg, argv, &a, &o)) != 0)
+			return rc < 0 ? CLI_EXIT_OK : rc;
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if ((rc = finish_args(&a, &o)) != 0)
+		return rc;
+	return run_server(&o);
 }

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "cli.h"
+#include "render.h"
 
 struct cli_demo_server {
 	struct event_base *base;

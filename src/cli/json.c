@@ -14,6 +14,7 @@
 
 #include "certpick/json.h"
 #include "cli.h"
+#include "render.h"
 
 /* A jansson constructor returned NULL since the last cli_json_take(). */
 static _Thread_local bool json_failed;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "render.h"
 
 #define TARGETS_MAX ((size_t)64 << 20) /* about a million targets */
 
@@ -22,7 +23,7 @@ struct many {
 	int write_error;
 };
 
-/* see cli.h */
+/* see render.h */
 int
 cli_json_save(const char *path, json_t *obj, bool lines, const char *mode)
 {
@@ -197,7 +198,7 @@ read_targets(const char *path, char ***out, size_t *n)
 	return 0;
 }
 
-/* see cli.h */
+/* see render.h */
 int
 cli_probe_many(const struct certpick_probe_options *opts, const char *file, unsigned jobs,
     bool json, bool input_order, const char *save)

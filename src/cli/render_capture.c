@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render.h"
 
 static const char *
 tls_name(uint16_t v)
@@ -165,7 +166,7 @@ dump(json_t *o, const char *after)
 }
 
 /*
- * see cli.h: one object {"schema":1, ..., "connections":[...]}, written one
+ * see render.h: one object {"schema":1, ..., "connections":[...]}, written one
  * connection at a time so that the JSON of a large capture is never all in
  * memory (jansson takes about 30 KiB per connection).
  */
@@ -302,7 +303,7 @@ text_conn(FILE *fp, const struct certpick_capture_conn *c)
 		fprintf(fp, "  fix: %s\n", cli_esc(c->fix));
 }
 
-/* see cli.h */
+/* see render.h */
 void
 cli_text_capture(FILE *fp, const struct certpick_capture_result *r, const char *file)
 {
@@ -322,7 +323,7 @@ cli_text_capture(FILE *fp, const struct certpick_capture_result *r, const char *
 	}
 }
 
-/* see cli.h */
+/* see render.h */
 int
 cli_capture_exit(const struct certpick_capture_result *r)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render.h"
 
 /* The request the client answers: the last one of the connection (the path's). */
 static const struct certpick_certreq *

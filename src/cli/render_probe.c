@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render.h"
 
 static json_t *
 json_str_or_null(const char *s)
@@ -41,7 +42,7 @@ json_sigalgs(const uint16_t *v, size_t n)
 	return a;
 }
 
-/* see cli.h */
+/* see render.h */
 json_t *
 cli_json_certreq(const struct certpick_certreq *r)
 {
@@ -157,7 +158,7 @@ tls_name(uint16_t v)
 			     NULL;
 }
 
-/* see cli.h */
+/* see render.h */
 json_t *
 cli_json_probe(const struct certpick_probe_result *r, const char *cert_file)
 {
@@ -351,7 +352,7 @@ text_service(FILE *fp, const struct certpick_probe_result *r)
 		fprintf(fp, "%-13s%s\n", "identity", cli_esc(v->identity));
 }
 
-/* see cli.h */
+/* see render.h */
 void
 cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert_file)
 {
@@ -406,7 +407,7 @@ cli_text_probe(FILE *fp, const struct certpick_probe_result *r, const char *cert
 	}
 }
 
-/* see cli.h */
+/* see render.h */
 void
 cli_text_probe_line(FILE *fp, const struct certpick_probe_result *r)
 {

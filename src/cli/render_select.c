@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render.h"
 #include "certpick/select.h"
 
 static json_t *

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "render.h"
 #include "certpick/select.h"
 
 #include "certpick/probe.h"

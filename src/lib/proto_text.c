@@ -15,19 +15,19 @@
 int
 cp_proto_line(const uint8_t *in, size_t len, size_t *line_len, size_t *used)
 {
-	/* the text, an optional CR and the LF */
+	/* the text, an optional CR and the LF; memchr: a server dripping a long
+	 * reply byte by byte makes the caller rescan it on every read */
 	size_t scan = len < CP_PROTO_MAX_LINE + 2 ? len : CP_PROTO_MAX_LINE + 2;
+	const uint8_t *lf = memchr(in, '\n', scan);
+	size_t i = lf != NULL ? (size_t)(lf - in) : scan;
 
-	for (size_t i = 0; i < scan; i++) {
-		if (in[i] == '\0')
-			return -1;
-		if (in[i] != '\n')
-			continue;
-		*used = i + 1;
-		*line_len = i > 0 && in[i - 1] == '\r' ? i - 1 : i;
-		return *line_len > CP_PROTO_MAX_LINE ? -1 : 1;
-	}
-	return scan < len || len >= CP_PROTO_MAX_LINE + 2 ? -1 : 0;
+	if (memchr(in, '\0', i) != NULL)
+		return -1;
+	if (lf == NULL)
+		return scan < len || len >= CP_PROTO_MAX_LINE + 2 ? -1 : 0;
+	*used = i + 1;
+	*line_len = i > 0 && in[i - 1] == '\r' ? i - 1 : i;
+	return *line_len > CP_PROTO_MAX_LINE ? -1 : 1;
 }
 
 static bool
@@ -108,7 +108,12 @@ int
 cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t *used)
 {
 	size_t mark = text != NULL ? text->len : 0;
-	int rc = reply_walk(in, len, code, text, mark, used);
+	/* whether the reply is whole first, the text only then: a reply that
+	 * arrives in many reads is walked again on each */
+	int rc = reply_walk(in, len, code, NULL, mark, used);
+
+	if (rc == 1 && text != NULL)
+		rc = reply_walk(in, len, code, text, mark, used);
 
 	if (rc != 1 && text != NULL && text->len > mark) {
 		text->len = mark;
