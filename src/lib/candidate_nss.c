@@ -193,20 +193,33 @@ static int
 add_object(struct certpick_candset *set, PK11GenericObject *o, const struct key_ids *keys,
     const char *dir, struct certpick_error *err)
 {
-	SECItem der = { 0 }, label = { 0 }, id = { 0 };
-	bool user;
+	/* the three in one read: each read is a query of NSS's SQLite database */
+	CK_ATTRIBUTE t[] = { { CKA_VALUE, NULL, 0 }, { CKA_LABEL, NULL, 0 }, { CKA_ID, NULL, 0 } };
+	SECItem it[CP_NELEM(t)] = { { 0 } };
+	PLArenaPool *arena = PORT_NewArena(2048);
+	bool user, all;
 	int ret = 0;
 
-	if (PK11_ReadRawAttribute(PK11_TypeGeneric, o, CKA_VALUE, &der) != SECSuccess)
-		return 0;
-	(void)PK11_ReadRawAttribute(PK11_TypeGeneric, o, CKA_LABEL, &label);
-	(void)PK11_ReadRawAttribute(PK11_TypeGeneric, o, CKA_ID, &id);
-	user = id.len > 0 && key_ids_has(keys, &id);
-	if (user || nss_is_ca(&der))
-		ret = add_cert(set, &der, &label, user, dir, err);
-	SECITEM_FreeItem(&der, PR_FALSE);
-	SECITEM_FreeItem(&label, PR_FALSE);
-	SECITEM_FreeItem(&id, PR_FALSE);
+	if (arena == NULL)
+		return cp_error_nomem(err);
+	all = PK11_ReadRawAttributes(arena, PK11_TypeGeneric, o, t, CP_NELEM(t)) == SECSuccess;
+	for (size_t i = 0; i < CP_NELEM(t); i++) {
+		/* one missing (a certificate without a label): each alone */
+		if (all) {
+			it[i].data = t[i].pValue;
+			it[i].len = (unsigned)t[i].ulValueLen;
+		} else if (PK11_ReadRawAttribute(PK11_TypeGeneric, o, t[i].type, &it[i]) ==
+		    SECSuccess) {
+			SECItem *kept = SECITEM_ArenaDupItem(arena, &it[i]);
+
+			SECITEM_FreeItem(&it[i], PR_FALSE);
+			it[i] = kept != NULL ? *kept : (SECItem){ 0 };
+		}
+	}
+	user = it[2].len > 0 && key_ids_has(keys, &it[2]);
+	if (it[0].len > 0 && (user || nss_is_ca(&it[0])))
+		ret = add_cert(set, &it[0], &it[1], user, dir, err);
+	PORT_FreeArena(arena, PR_FALSE);
 	return ret;
 }
 
