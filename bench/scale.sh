@@ -7,7 +7,9 @@
 # Fixtures (1,000 CA names; N identity files, one certificate + its P-256 key
 # each; one PEM bundle of 10,000 certificates) are made once by
 # bench/scale_gen.py and cached in $CERTPICK_SCALE_DIR (default
-# /tmp/certpick-scale); 100k takes a few minutes to make.
+# /tmp/certpick-scale); 100k takes a few minutes to make, and so does the NSS
+# database of 10,000 identities (CERTPICK_SCALE_NSS=N for another size, 0 for
+# none).
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -35,6 +37,31 @@ for n in $SIZES 10000; do
 	subset crt "$n" certs
 done
 [ -f "$W/bundle-10000.pem" ] || cat "$W"/crt-10000/*.pem >"$W/bundle-10000.pem"
+
+# An NSS database with NSS_N identities (self-signed P-256, trust u,u,u), made
+# once with one `certutil -B` batch; on a tmpfs (/dev/shm) when there is one,
+# since NSS's SQLite writes each identity in its own transaction (about 40 a
+# second on /dev/shm, a few a second on a disk under load), then copied.
+NSS_N=${CERTPICK_SCALE_NSS:-10000}
+nss_db() {
+	d="$W/nss-$NSS_N"
+	[ -f "$d/.done" ] && return 0
+	command -v certutil >/dev/null || return 1
+	echo "# making an NSS database of $NSS_N identities (cached; minutes) ..." >&2
+	tmp=$(mktemp -d "${CERTPICK_SCALE_FAST:-/dev/shm}/certpick-nss.XXXXXX" 2>/dev/null || mktemp -d)
+	certutil -N -d "sql:$tmp" --empty-password
+	head -c 2048 /dev/urandom >"$tmp/noise"
+	i=1
+	while [ "$i" -le "$NSS_N" ]; do
+		echo "-S -n id$i -s CN=ScaleNSS$i,O=certpick-scale -x -t u,u,u -k ec -q nistp256 -z $tmp/noise -v 120 -m $i"
+		i=$((i + 1))
+	done >"$tmp/batch"
+	certutil -B -i "$tmp/batch" -d "sql:$tmp" >/dev/null 2>&1
+	rm -rf "$d" && mkdir -p "$d" && cp "$tmp"/*.db "$tmp"/pkcs11.txt "$d/" 2>/dev/null
+	rm -rf "$tmp"
+	touch "$d/.done"
+}
+if [ "$NSS_N" -gt 0 ]; then nss_db || echo "# no certutil: no NSS case" >&2; fi
 mkdir -p "$W/empty" && cp "$W/pool/000000.pem" "$W/empty/"
 
 T=$(mktemp)
@@ -63,6 +90,8 @@ trap 'rm -f "$T" "$R"' EXIT INT TERM
 	run check-certs-files 10000 "$CERTPICK" check --json "$W/crt-10000"
 	run check-bundle 10000 "$CERTPICK" check --json "$W/bundle-10000.pem"
 	run select-bundle 10000 "$CERTPICK" select --client chrome --ca-names "$W/cas.pem" --json "$W/bundle-10000.pem"
+	[ "$NSS_N" -gt 0 ] && [ -f "$W/nss-$NSS_N/.done" ] &&
+		run select-nssdb "$NSS_N" "$CERTPICK" select --client firefox --json --nssdb "$W/nss-$NSS_N"
 } | tee "$R" >/dev/null
 echo "load at end:   $(uptime | sed 's/.*load/load/')"
 echo

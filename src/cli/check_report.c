@@ -76,7 +76,8 @@ check_run(const struct cli_check_input *in, struct cli_check_report *rep,
 		.warn = on_warning,
 		.warn_arg = &sink,
 		.file_done = on_file,
-		.file_done_arg = progress };
+		.file_done_arg = progress,
+		.release_keys = true /* check never signs */ };
 	struct certpick_check_options copts = { .now = in->now };
 
 	memset(rep, 0, sizeof(*rep));
@@ -279,17 +280,40 @@ json_one(const struct certpick_candidate *c, const struct certpick_check_result 
 	    cli_json_findings(&r->findings));
 }
 
-json_t *
-cli_check_json(const struct cli_check_report *rep)
+/* The report; its certificates only when `all` (else an empty array, streamed after). */
+static json_t *
+check_json_of(const struct cli_check_report *rep, bool all)
 {
 	json_t *certs = json_array(), *errors = json_array();
 	char at[32];
 
-	for (size_t i = 0; certs != NULL && i < rep->n; i++)
+	for (size_t i = 0; all && certs != NULL && i < rep->n; i++)
 		cli_json_append(certs,
 		    json_one(certpick_candset_get(rep->set, i), &rep->results[i]));
 	for (size_t i = 0; errors != NULL && i < rep->nerrors; i++)
 		cli_json_append(errors, cli_json_error(&rep->errors[i]));
 	return json_pack("{s:i, s:s, s:o, s:o}", "schema", 1, "checked_at",
 	    cli_time(rep->now, at, sizeof(at)), "certificates", certs, "errors", errors);
+}
+
+json_t *
+cli_check_json(const struct cli_check_report *rep)
+{
+	return check_json_of(rep, true);
+}
+
+static json_t *
+certificate_at(void *arg, size_t i)
+{
+	const struct cli_check_report *rep = arg;
+
+	return json_one(certpick_candset_get(rep->set, i), &rep->results[i]);
+}
+
+/* see cli.h */
+int
+cli_check_json_print(const struct cli_check_report *rep)
+{
+	return cli_json_print_streamed(check_json_of(rep, false), "certificates", rep->n,
+	    certificate_at, (void *)rep);
 }

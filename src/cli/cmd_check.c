@@ -109,7 +109,7 @@ cmd_check(int argc, char **argv)
 		goto out;
 	}
 	if (a.json) {
-		if (cli_json_print(cli_check_json(&rep), false) != 0) {
+		if (cli_check_json_print(&rep) != 0) {
 			rc = CLI_EXIT_INTERNAL;
 			goto out;
 		}

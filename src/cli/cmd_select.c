@@ -218,6 +218,7 @@ cmd_select(int argc, char **argv)
 		rc = cli_error(&err);
 		goto out;
 	}
+	a.src.release_keys = true; /* select never signs */
 	if ((rc = cli_sources_load(&a.src, set, false)) != 0)
 		goto out;
 	rc = cli_select_render(a.client ? a.client : "all", set, req, a.at, a.json, answer);

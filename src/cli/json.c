@@ -99,6 +99,15 @@ cli_json_error(const struct certpick_error *err)
 	return noted(certpick_json_error(err));
 }
 
+#define PRINT_FLAGS (JSON_ENSURE_ASCII | JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+
+static int
+nomem(void)
+{
+	fputs("certpick: error: cannot build the JSON output (out of memory)\n", stderr);
+	return -1;
+}
+
 int
 cli_json_print(json_t *obj, bool lines)
 {
@@ -106,12 +115,67 @@ cli_json_print(json_t *obj, bool lines)
 	    JSON_ENSURE_ASCII | (lines ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER;
 	int ret;
 
-	if ((obj = cli_json_take(obj)) == NULL) {
-		fputs("certpick: error: cannot build the JSON output (out of memory)\n", stderr);
-		return -1;
-	}
+	if ((obj = cli_json_take(obj)) == NULL)
+		return nomem();
 	ret = json_dumpf(obj, stdout, flags);
 	fputc('\n', stdout);
 	json_decref(obj);
 	return ret;
+}
+
+/*
+ * One element of a top-level array, as jansson writes it two levels deep:
+ * every line after the first indented by four more spaces. Dumped strings
+ * hold no raw newline (it is written "\n"), so each '\n' starts a line.
+ */
+static int
+print_element(json_t *e)
+{
+	char *s = (e = cli_json_take(e)) != NULL ? json_dumps(e, PRINT_FLAGS) : NULL;
+
+	json_decref(e);
+	if (s == NULL)
+		return -1;
+	for (const char *p = s, *nl; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL) {
+			fputs(p, stdout);
+			break;
+		}
+		fwrite(p, 1, (size_t)(nl - p) + 1, stdout);
+		fputs("    ", stdout);
+	}
+	free(s);
+	return 0;
+}
+
+/* see cli.h */
+int
+cli_json_print_streamed(json_t *obj, const char *key, size_t n, cli_json_elem_fn elem, void *arg)
+{
+	char mark[64], *head = NULL, *at;
+	int ret = -1;
+
+	if ((obj = cli_json_take(obj)) != NULL)
+		head = json_dumps(obj, PRINT_FLAGS);
+	json_decref(obj);
+	snprintf(mark, sizeof(mark), "\n  \"%s\": []", key);
+	/* a top-level member: two spaces deep, after a newline no string holds */
+	if (head == NULL || (at = strstr(head, mark)) == NULL)
+		goto out;
+	at += strlen(mark) - 2;
+	fwrite(head, 1, (size_t)(at - head), stdout);
+	fputs(n == 0 ? "[" : "[\n    ", stdout);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			fputs(",\n    ", stdout);
+		if (print_element(elem(arg, i)) != 0)
+			goto out;
+	}
+	fputs(n == 0 ? "]" : "\n  ]", stdout);
+	fputs(at + 2, stdout);
+	fputc('\n', stdout);
+	ret = 0;
+out:
+	free(head);
+	return ret == 0 ? 0 : nomem();
 }

@@ -36,6 +36,16 @@ json_t *cli_json_finding(const struct certpick_finding *f);
 json_t *cli_json_error(const struct certpick_error *err);
 /* Dump obj (stolen) to stdout with a newline; compact when `lines`. */
 int cli_json_print(json_t *obj, bool lines);
+/*
+ * cli_json_print(obj, false) for a large document: obj's top-level member
+ * `key` is an empty array, printed with the n elements elem(arg, i) makes,
+ * one at a time, so the same bytes never need the whole document in memory
+ * (select and check: about 6 KiB per candidate). Takes obj and each element.
+ * -1 with a message when a constructor failed (the output is then cut short).
+ */
+typedef json_t *(*cli_json_elem_fn)(void *arg, size_t i);
+int cli_json_print_streamed(json_t *obj, const char *key, size_t n, cli_json_elem_fn elem,
+    void *arg);
 
 /* check_report.c: running check over paths and rendering it (check, demo). */
 struct cli_check_input {
@@ -66,6 +76,8 @@ int cli_check_run(const struct cli_check_input *in, struct cli_check_report *rep
 void cli_check_report_release(struct cli_check_report *rep);
 void cli_check_print_text(FILE *fp, const struct cli_check_report *rep);
 json_t *cli_check_json(const struct cli_check_report *rep);
+/* cli_json_print(cli_check_json(rep), false), one certificate at a time. */
+int cli_check_json_print(const struct cli_check_report *rep);
 /* 4 when an input was unreadable (wins), 1 when a finding is an error, else 0. */
 int cli_check_exit(const struct cli_check_report *rep);
 /* render_probe.c: probe results (docs/cli/probe.md). */

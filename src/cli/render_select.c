@@ -56,7 +56,31 @@ json_outcome(const struct certpick_selection *s)
 }
 
 static json_t *
-json_selection(const struct certpick_selection *s, const struct certpick_certreq *req)
+json_candidate(const struct certpick_selection *s, size_t i)
+{
+	const struct certpick_sel_candidate *c = &s->v[i];
+	json_t *trace = json_array();
+
+	for (size_t k = 0; k < c->n_trace; k++)
+		cli_json_append(trace,
+		    json_pack("{s:s, s:b, s:b, s:o}", "check", c->trace[k].check, "passed",
+			c->trace[k].passed, "decisive", c->trace[k].decisive, "detail",
+			cli_json_str(c->trace[k].detail)));
+	return json_pack("{s:o, s:s, s:o, s:s, s:o, s:o, s:o}", "source", cli_json_str(c->source),
+	    "sha256", c->sha256, "subject", cli_json_str(c->subject), "verdict",
+	    certpick_verdict_name(c->verdict), "reasons", cli_json_findings(&c->reasons), "trace",
+	    trace, "chain", json_chain(c));
+}
+
+static json_t *
+candidate_at(void *arg, size_t i)
+{
+	return json_candidate(arg, i);
+}
+
+/* The selection; its candidates only when `all` (else an empty array, streamed after). */
+static json_t *
+json_selection_of(const struct certpick_selection *s, const struct certpick_certreq *req, bool all)
 {
 	json_t *o;
 	json_t *cands = json_array(), *names = json_array(), *sigs = json_array();
@@ -70,22 +94,8 @@ json_selection(const struct certpick_selection *s, const struct certpick_certreq
 		snprintf(hex, sizeof(hex), "0x%04x", req->sigalgs[i]);
 		cli_json_append(sigs, cli_json_str(n ? n : hex));
 	}
-	for (size_t i = 0; i < s->n; i++) {
-		const struct certpick_sel_candidate *c = &s->v[i];
-		json_t *trace = json_array();
-
-		for (size_t k = 0; k < c->n_trace; k++)
-			cli_json_append(trace,
-			    json_pack("{s:s, s:b, s:b, s:o}", "check", c->trace[k].check, "passed",
-				c->trace[k].passed, "decisive", c->trace[k].decisive, "detail",
-				cli_json_str(c->trace[k].detail)));
-		cli_json_append(cands,
-		    json_pack("{s:o, s:s, s:o, s:s, s:o, s:o, s:o}", "source",
-			cli_json_str(c->source), "sha256", c->sha256, "subject",
-			cli_json_str(c->subject), "verdict", certpick_verdict_name(c->verdict),
-			"reasons", cli_json_findings(&c->reasons), "trace", trace, "chain",
-			json_chain(c)));
-	}
+	for (size_t i = 0; all && i < s->n; i++)
+		cli_json_append(cands, json_candidate(s, i));
 	o = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:o, s:o, s:I}, s:o, s:b, s:o, s:o, s:o, s:o}",
 	    "schema", 1, "client", certpick_profile_name(s->profile), "summary",
 	    certpick_profile_summary(s->profile), "request", "tls_version",
@@ -100,6 +110,12 @@ json_selection(const struct certpick_selection *s, const struct certpick_certreq
 		cli_json_set(o, "if_asked", json_pick(s, s->if_asked));
 	}
 	return o;
+}
+
+static json_t *
+json_selection(const struct certpick_selection *s, const struct certpick_certreq *req)
+{
+	return json_selection_of(s, req, true);
 }
 
 static void
@@ -285,7 +301,8 @@ cli_select_render(const char *client, const struct certpick_candset *set,
 	} else {
 		rc = sel[0]->chosen >= 0 || (sel[0]->prompt) ? CLI_EXIT_OK : CLI_EXIT_NO;
 		if (json) {
-			if (cli_json_print(json_selection(sel[0], req), false) != 0)
+			if (cli_json_print_streamed(json_selection_of(sel[0], req, false),
+				"candidates", sel[0]->n, candidate_at, sel[0]) != 0)
 				rc = CLI_EXIT_INTERNAL;
 		} else {
 			text_request(req);

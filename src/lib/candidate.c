@@ -22,11 +22,14 @@
 #define MAX_DIR_DEPTH 16
 #define MAX_CHAIN 32	 /* certificates of its source found with one candidate */
 #define PAIR_SCAN_MAX 16 /* keys compared one by one when no index entry matches */
+#define RUN_MAX 1024	 /* files parsed together (candidate_batch.c) */
+#define RUN_PARALLEL_MIN 64
 
 struct certpick_candidate {
 	char *source;
 	X509 *x509;
-	EVP_PKEY *pkey;	       /* NULL when none, or when in NSS / PKCS#11 */
+	EVP_PKEY *pkey;	       /* NULL when none, in NSS / PKCS#11, or released */
+	bool keyed;	       /* a private key in a file paired (pkey, or released) */
 	STACK_OF(X509) *chain; /* the other certificates of the same source */
 	struct certpick_dn subject;
 	struct certpick_dn issuer;
@@ -49,6 +52,7 @@ struct loose_key {
 	EVP_PKEY *pkey;
 	char *source;
 	enum certpick_key_store store;
+	bool release; /* its source's opts->release_keys */
 };
 
 /*
@@ -339,13 +343,19 @@ fail:
 	return NULL;
 }
 
+/* release: the key paired, but the candidate keeps no reference (release_keys). */
 static int
-set_key(struct certpick_candidate *c, EVP_PKEY *pkey, enum certpick_key_store store,
+set_key(struct certpick_candidate *c, EVP_PKEY *pkey, bool release, enum certpick_key_store store,
     const char *key_source, struct certpick_error *err)
 {
+	if (release) {
+		c->keyed = pkey != NULL;
+		pkey = NULL;
+	}
 	if (pkey != NULL && !EVP_PKEY_up_ref(pkey))
 		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot reference a key");
 	c->pkey = pkey;
+	c->keyed |= pkey != NULL;
 	c->store = store;
 	if (key_source != NULL && (c->key_source = cp_strdup(key_source)) == NULL)
 		return cp_error_nomem(err);
@@ -367,7 +377,8 @@ rollback(struct certpick_candset *set, size_t mark)
  */
 static int
 mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool *used,
-    size_t first, const char *source, enum certpick_key_store store, struct certpick_error *err)
+    size_t first, const char *source, enum certpick_key_store store, bool release,
+    struct certpick_error *err)
 {
 	int ncerts = sk_X509_num(l->certs);
 	size_t at = first;
@@ -379,7 +390,7 @@ mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool
 			/* the first certificate without a key is the one the key was meant for */
 			for (; at < set->n; at++) {
 				struct certpick_candidate *c = set->v[at];
-				if (c->pkey != NULL || c->mismatch_source != NULL)
+				if (c->keyed || c->mismatch_source != NULL)
 					continue;
 				if ((c->mismatch_source = cp_strdup(source)) == NULL) {
 					cp_error_nomem(err);
@@ -400,6 +411,7 @@ mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool
 		}
 		lk->pkey = l->keys[k].pkey;
 		lk->store = store;
+		lk->release = release;
 		l->keys[k].pkey = NULL;
 	}
 	return 0;
@@ -595,7 +607,7 @@ seen_in_source(struct source_index *si, const STACK_OF(X509) *certs, int i, bool
  * source has a certificate, else loose keys for finish().
  */
 static int
-add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source,
+add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source, bool release,
     struct certpick_error *err)
 {
 	enum certpick_key_store store =
@@ -636,7 +648,7 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 			goto out;
 		c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
 		if ((k = key_index_find(&si.keys, x, l->keys, loaded_key_at)) != SIZE_MAX) {
-			if (set_key(c, l->keys[k].pkey, store, source, err) != 0)
+			if (set_key(c, l->keys[k].pkey, release, store, source, err) != 0)
 				goto out;
 			c->keyspec = l->keys[k].keyspec;
 			if (l->keys[k].csp != NULL &&
@@ -646,9 +658,9 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 			}
 			used[k] = true;
 		}
-		c->latent = c->pkey == NULL && is_ca(x);
+		c->latent = !c->keyed && is_ca(x);
 	}
-	if (mark_unpaired_keys(set, l, used, first, source, store, err) != 0)
+	if (mark_unpaired_keys(set, l, used, first, source, store, release, err) != 0)
 		goto out;
 	ret = 0;
 out:
@@ -666,6 +678,18 @@ warn(const struct certpick_load_options *opts, const struct certpick_error *e)
 		opts->warn(opts->warn_arg, e);
 }
 
+/* What one file held, parsed, into the set; its partial warning after. */
+static int
+add_parsed(struct certpick_candset *set, struct cp_loaded *l, const char *source,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	if (add_loaded(set, l, source, opts != NULL && opts->release_keys, err) != 0)
+		return -1;
+	if (l->partial.code != CERTPICK_OK)
+		warn(opts, &l->partial);
+	return 0;
+}
+
 /* see certpick/candidate.h */
 int
 certpick_candset_add_memory(struct certpick_candset *set, const void *data, size_t len,
@@ -681,14 +705,16 @@ certpick_candset_add_memory(struct certpick_candset *set, const void *data, size
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "the candidate set is finished");
 	if (cp_load_parse_shared(data, len, source, format, opts, &set->kd, &l, err) != 0)
 		return -1;
-	if (add_loaded(set, &l, source, err) != 0)
-		goto out;
-	if (l.partial.code != CERTPICK_OK)
-		warn(opts, &l.partial);
-	ret = 0;
-out:
+	ret = add_parsed(set, &l, source, opts, err);
 	cp_loaded_release(&l);
 	return ret;
+}
+
+static void
+file_done(const struct certpick_load_options *opts)
+{
+	if (opts != NULL && opts->file_done != NULL)
+		opts->file_done(opts->file_done_arg);
 }
 
 static int
@@ -703,8 +729,32 @@ add_file(struct certpick_candset *set, const char *path, const struct certpick_l
 		return -1;
 	ret = certpick_candset_add_memory(set, data, len, path, CERTPICK_FORMAT_AUTO, opts, err);
 	cp_freezero(data, len + 1);
-	if (opts != NULL && opts->file_done != NULL)
-		opts->file_done(opts->file_done_arg);
+	file_done(opts);
+	return ret;
+}
+
+/* A file of a batch (candidate_batch.c), as add_file() would have added it. */
+static int
+add_batch_file(struct certpick_candset *set, struct cp_parsed_file *f,
+    const struct certpick_load_options *opts, struct certpick_error *err)
+{
+	int ret = -1;
+
+	switch (f->state) {
+	case CP_PARSED_READ_FAILED: *err = f->err; return -1;
+	case CP_PARSED_DEFERRED:
+		ret = certpick_candset_add_memory(set, f->data, f->len, f->path,
+		    CERTPICK_FORMAT_AUTO, opts, err);
+		break;
+	case CP_PARSED_DONE:
+		if (f->ret != 0)
+			*err = f->err;
+		else
+			ret = add_parsed(set, &f->l, f->path, opts, err);
+		break;
+	default: break;
+	}
+	file_done(opts);
 	return ret;
 }
 
@@ -739,6 +789,11 @@ struct folder_walk {
 		char *path;
 	} * v;
 	size_t n;
+	/* regular files met and not added yet, in walk order; paths owned */
+	struct cp_parsed_file *run;
+	size_t nrun;
+	struct cp_key_decoder *kd; /* one per parsing thread, nkd of them */
+	size_t nkd;
 };
 
 static uint64_t
@@ -779,12 +834,87 @@ folder_remember(struct folder_walk *w, const char *path, const struct stat *st,
 }
 
 static void
+run_release(struct folder_walk *w)
+{
+	for (size_t i = 0; i < w->nrun; i++) {
+		cp_parsed_file_release(&w->run[i]);
+		free((char *)w->run[i].path);
+	}
+	w->nrun = 0;
+}
+
+static void
 folder_walk_release(struct folder_walk *w)
 {
 	for (size_t i = 0; i < w->n; i++)
 		free(w->v[i].path);
 	free(w->v);
 	cp_hashidx_release(&w->seen);
+	run_release(w);
+	free(w->run);
+	for (size_t i = 0; i < w->nkd; i++)
+		cp_key_decoder_release(&w->kd[i]);
+	free(w->kd);
+}
+
+/*
+ * Whether this run of files is parsed on every core: not for a few files
+ * (threads would cost more than they save), and not while a test counts
+ * allocations (cp_mem_fail_after), which must happen in one order.
+ */
+static bool
+run_in_parallel(struct folder_walk *w)
+{
+	size_t n;
+
+	if (w->nrun < RUN_PARALLEL_MIN || cp_mem_fail_pending() != 0)
+		return false;
+	if (w->kd == NULL) {
+		if ((n = cp_parse_threads()) < 2 || (w->kd = cp_calloc(n, sizeof(*w->kd))) == NULL)
+			return false;
+		w->nkd = n;
+	}
+	return true;
+}
+
+/* Add the files of the run in walk order; -1 only when out of memory. */
+static int
+run_flush(struct folder_walk *w, struct certpick_error *err)
+{
+	bool parallel = run_in_parallel(w);
+	struct certpick_error e;
+	int ret = 0, r;
+
+	if (parallel)
+		cp_parse_files(w->run, w->nrun, w->kd, w->nkd);
+	for (size_t i = 0; i < w->nrun; i++) {
+		memset(&e, 0, sizeof(e));
+		r = parallel ? add_batch_file(w->set, &w->run[i], w->opts, &e) :
+			       add_file(w->set, w->run[i].path, w->opts, &e);
+		if (r == 0)
+			continue;
+		if (e.code == CERTPICK_ERR_NOMEM) {
+			*err = e;
+			ret = -1;
+			break;
+		}
+		warn(w->opts, &e);
+	}
+	run_release(w);
+	return ret;
+}
+
+/* A regular file met in the walk: into the run (path taken), added when it is full. */
+static int
+run_push(struct folder_walk *w, char *path, struct certpick_error *err)
+{
+	if (w->run == NULL && (w->run = cp_calloc(RUN_MAX, sizeof(*w->run))) == NULL) {
+		free(path);
+		return cp_error_nomem(err);
+	}
+	memset(&w->run[w->nrun], 0, sizeof(w->run[0]));
+	w->run[w->nrun++].path = path;
+	return w->nrun == RUN_MAX ? run_flush(w, err) : 0;
 }
 
 static int read_folder(struct folder_walk *w, const char *dir, int depth,
@@ -829,20 +959,30 @@ read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_e
 		char *path = cp_asprintf("%s%s%s", dir,
 		    dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
 		struct stat st;
-		int r = 0;
+		int r = 0, stat_errno;
 
 		if (path == NULL) {
 			cp_error_nomem(err);
 			goto out;
 		}
 		memset(&e, 0, sizeof(e));
-		if (stat(path, &st) != 0) {
-			cp_error_set_errno(&e, CERTPICK_ERR_IO, errno, "cannot read '%s'", path);
+		stat_errno = stat(path, &st) == 0 ? 0 : errno;
+		if (stat_errno == 0 && S_ISREG(st.st_mode) && wanted_in_folder(names[i])) {
+			if (run_push(w, path, err) != 0)
+				goto out;
+			continue;
+		}
+		/* what follows may warn or add: the files before it go first */
+		if ((stat_errno != 0 || S_ISDIR(st.st_mode)) && run_flush(w, err) != 0) {
+			free(path);
+			goto out;
+		}
+		if (stat_errno != 0) {
+			cp_error_set_errno(&e, CERTPICK_ERR_IO, stat_errno, "cannot read '%s'",
+			    path);
 			warn(w->opts, &e);
 		} else if (S_ISDIR(st.st_mode)) {
 			r = visit_folder(w, path, &st, depth + 1, &e);
-		} else if (S_ISREG(st.st_mode) && wanted_in_folder(names[i])) {
-			r = add_file(w->set, path, w->opts, &e);
 		}
 		free(path);
 		if (r != 0) {
@@ -853,7 +993,7 @@ read_folder(struct folder_walk *w, const char *dir, int depth, struct certpick_e
 			warn(w->opts, &e);
 		}
 	}
-	ret = 0;
+	ret = run_flush(w, err);
 out:
 	cp_dir_names_free(names, n);
 	return ret;
@@ -919,7 +1059,8 @@ certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY *ke
 		c->store = CERTPICK_KEY_NONE;
 		return 0;
 	}
-	if (set_key(c, key, key != NULL || store != CERTPICK_KEY_NONE ? store : CERTPICK_KEY_NONE,
+	if (set_key(c, key, false,
+		key != NULL || store != CERTPICK_KEY_NONE ? store : CERTPICK_KEY_NONE,
 		key != NULL || store != CERTPICK_KEY_NONE ? source : NULL, err) != 0)
 		goto fail;
 	c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
@@ -969,18 +1110,24 @@ certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct certpick_candidate *c = set->v[i];
-		if (c->pkey != NULL || c->store != CERTPICK_KEY_NONE || c->mismatch_source != NULL)
+		if (c->keyed || c->store != CERTPICK_KEY_NONE || c->mismatch_source != NULL)
 			continue;
 		if ((k = key_index_find(&ki, c->x509, set->keys, loose_key_at)) == SIZE_MAX)
 			continue;
-		if (set_key(c, set->keys[k].pkey, set->keys[k].store, set->keys[k].source, err) !=
-		    0) {
+		if (set_key(c, set->keys[k].pkey, set->keys[k].release, set->keys[k].store,
+			set->keys[k].source, err) != 0) {
 			cp_hashidx_release(&ki.h);
 			return -1;
 		}
 		c->latent = false;
 	}
 	cp_hashidx_release(&ki.h);
+	for (size_t j = 0; j < set->nkeys; j++) {
+		if (set->keys[j].release) {
+			EVP_PKEY_free(set->keys[j].pkey);
+			set->keys[j].pkey = NULL;
+		}
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->v[i]->latent)
 			candidate_free(set->v[i]);

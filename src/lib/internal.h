@@ -332,6 +332,33 @@ int cp_load_parse_shared(const uint8_t *data, size_t len, const char *source,
     struct cp_key_decoder *kd, struct cp_loaded *out, struct certpick_error *err);
 void cp_loaded_release(struct cp_loaded *l);
 /*
+ * candidate_batch.c: a batch of files read and parsed on every core, each
+ * thread with its own decoder of kd[0..nkd) (the caller's thread uses kd[0]),
+ * for the caller to add in input order. Only plain PEM is parsed there;
+ * anything that could ask for a password is DEFERRED with its bytes, for the
+ * caller's thread. Callers keep it single-threaded (nkd 1) while an
+ * allocation failure is pending, so tests count allocations in one order.
+ */
+enum cp_parsed_state {
+	CP_PARSED_READ_FAILED,
+	CP_PARSED_DONE,
+	CP_PARSED_DEFERRED
+};
+struct cp_parsed_file {
+	const char *path; /* borrowed; set by the caller */
+	enum cp_parsed_state state;
+	int ret;	    /* DONE: cp_load_parse_shared()'s result */
+	struct cp_loaded l; /* DONE with ret 0: owned */
+	uint8_t *data;	    /* DEFERRED: the file's bytes, owned */
+	size_t len;
+	struct certpick_error err; /* READ_FAILED, or DONE with ret -1 */
+};
+void cp_parse_files(struct cp_parsed_file *f, size_t n, struct cp_key_decoder *kd, size_t nkd);
+/* Releases what f owns; f can be reused. NULL is a no-op. */
+void cp_parsed_file_release(struct cp_parsed_file *f);
+/* The threads cp_parse_files() is worth (online cores, at most 8). */
+size_t cp_parse_threads(void);
+/*
  * file.c: certpick_file_read() with CERTPICK_FILE_MAX (64 MiB), for the
  * library's loaders. Caller frees with cp_freezero(*data, *len + 1).
  */

@@ -1,5 +1,6 @@
-"""The progress line of select and check (issue 16): on standard error only
-when it is a terminal, never when it is piped, never on standard output.
+"""The progress line of select and check, and probe --targets' bar (issue 16):
+on standard error only when it is a terminal, never when it is piped, never
+on standard output.
 CERTPICK_PROGRESS_AFTER_MS=0 shows it from the first file instead of after a
 second, so no test depends on how long loading takes."""
 import json
@@ -74,3 +75,31 @@ def test_progress_line_on_a_terminal_only_on_stderr_and_cleared(tmp_path):
         assert rc == piped.returncode, (args, rc, piped.returncode)
         if args[0] == "select":
             assert out == piped.stdout, args
+
+
+def _targets(tmp_path):
+    """Targets that fail at once, without a server: closed ports on loopback."""
+    f = tmp_path / "targets.txt"
+    f.write_text("# nothing listens on these\n127.0.0.1:1\n127.0.0.1:2\n[::1]:3\n")
+    return certpick_argv("probe", "--targets", str(f), "--json", "--order", "input", "-j", "2",
+                         "--timeout", "5")
+
+
+def _probed(out):
+    return [json.loads(line)["target"] for line in out.decode().splitlines()]
+
+
+def test_probe_targets_progress_on_a_terminal_only(tmp_path):
+    """probe --targets: the bar ("[###...] done/total  N failed") goes to a terminal
+    on stderr and is erased at the end; piped, stderr has none of it, and the
+    JSON lines on stdout are the same either way."""
+    argv = _targets(tmp_path)
+    piped = subprocess.run(argv, capture_output=True, env=_env(), timeout=60)
+    assert b"\r" not in piped.stderr and b"\x1b[" not in piped.stderr, piped.stderr
+    assert _probed(piped.stdout) == ["127.0.0.1:1", "127.0.0.1:2", "[::1]:3"]
+    rc, out, tty = _on_a_terminal(argv)
+    assert b"] 3/3  3 failed" in tty, tty
+    assert tty.endswith(b"\r\x1b[K"), tty
+    assert b"\x1b[" not in out and b"\r" not in out
+    assert _probed(out) == _probed(piped.stdout)
+    assert rc == piped.returncode == 3

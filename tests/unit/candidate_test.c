@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -681,6 +682,176 @@ identity_files_share_one_decoder(void **state)
 	certpick_candset_free(set);
 }
 
+/*
+ * release_keys: the same candidates, key stores and key files, paired within
+ * a file, across files (finish) and for a CA whose key makes it a candidate,
+ * and a mismatch still found; only the EVP_PKEY is gone.
+ */
+static void
+release_keys_pairs_then_lets_go(void **state)
+{
+	static const char *const files[] = { "candidate/leaf-with-key.pem", "candidate/other.pem",
+		"candidate/other.key", "candidate/root.pem", "candidate/root.key",
+		"candidate/leaf-mismatch.pem" };
+	struct certpick_candset *sets[2];
+
+	(void)state;
+	for (int r = 0; r < 2; r++) {
+		struct certpick_error err = { 0 };
+		struct certpick_load_options opts = { .release_keys = r == 1 };
+
+		assert_non_null(sets[r] = certpick_candset_new(&err));
+		for (size_t i = 0; i < CP_NELEM(files); i++)
+			assert_ok(certpick_candset_add_path(sets[r], tu_data(files[i]), &opts,
+				      &err),
+			    &err);
+		assert_ok(certpick_candset_finish(sets[r], &err), &err);
+	}
+	assert_int_equal(certpick_candset_count(sets[1]), certpick_candset_count(sets[0]));
+	for (size_t i = 0; i < certpick_candset_count(sets[0]); i++) {
+		const struct certpick_candidate *a = certpick_candset_get(sets[0], i);
+		const struct certpick_candidate *b = certpick_candset_get(sets[1], i);
+		const char *ka = certpick_candidate_key_source(a),
+			   *kb = certpick_candidate_key_source(b);
+
+		assert_string_equal(certpick_candidate_sha256(b), certpick_candidate_sha256(a));
+		assert_int_equal(certpick_candidate_key_store(b), certpick_candidate_key_store(a));
+		assert_string_equal(kb ? kb : "-", ka ? ka : "-");
+		assert_int_equal(certpick_candidate_has_key_mismatch(b),
+		    certpick_candidate_has_key_mismatch(a));
+		assert_null(certpick_candidate_get0_pkey(b));
+		assert_true((certpick_candidate_get0_pkey(a) != NULL) ==
+		    (certpick_candidate_key_store(a) == CERTPICK_KEY_FILE));
+	}
+	certpick_candset_free(sets[0]);
+	certpick_candset_free(sets[1]);
+}
+
+/* What a folder load gave: the candidates and the warnings, in order, as text. */
+struct folder_log {
+	char text[64 * 1024];
+	size_t len;
+	int files;
+};
+
+static void
+log_line(struct folder_log *g, const char *a, const char *b)
+{
+	int n = snprintf(g->text + g->len, sizeof(g->text) - g->len, "%s %s\n", a, b);
+
+	assert_true(n > 0 && (size_t)n < sizeof(g->text) - g->len);
+	g->len += (size_t)n;
+}
+
+static void
+log_warning(void *arg, const struct certpick_error *e)
+{
+	log_line(arg, e->message, e->detail);
+}
+
+static void
+log_file(void *arg)
+{
+	((struct folder_log *)arg)->files++;
+}
+
+static void
+load_folder_logged(const char *dir, bool serial, struct folder_log *g)
+{
+	struct certpick_error err = { 0 };
+	struct certpick_candset *set = certpick_candset_new(&err);
+	struct certpick_load_options opts = { .password = "test",
+		.warn = log_warning,
+		.warn_arg = g,
+		.file_done = log_file,
+		.file_done_arg = g };
+
+	assert_non_null(set);
+	memset(g, 0, sizeof(*g));
+	/* a pending (never reached) allocation failure keeps the walk on one thread */
+	cp_mem_fail_after(serial ? (unsigned long)-1 : 0);
+	assert_ok(certpick_candset_add_path(set, dir, &opts, &err), &err);
+	cp_mem_fail_after(0);
+	assert_ok(certpick_candset_finish(set, &err), &err);
+	for (size_t i = 0; i < certpick_candset_count(set); i++) {
+		const struct certpick_candidate *c = certpick_candset_get(set, i);
+		const char *ks = certpick_candidate_key_source(c);
+
+		log_line(g, certpick_candidate_source(c), certpick_candidate_sha256(c));
+		log_line(g, certpick_key_store_name(certpick_candidate_key_store(c)),
+		    ks != NULL ? ks : "-");
+	}
+	certpick_candset_free(set);
+}
+
+static void
+copy_fixture(const char *name, const char *to)
+{
+	struct certpick_error err = { 0 };
+	uint8_t *data = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_ok(cp_read_file(tu_data(name), &data, &len, &err), &err);
+	assert_non_null(f = fopen(to, "wb"));
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	cp_freezero(data, len + 1);
+}
+
+/*
+ * A folder large enough to be parsed on every core (candidate_batch.c)
+ * gives the same candidates, keys, warnings and files read, in the same
+ * order, as one thread: plain PEM parsed by the threads, encrypted keys and
+ * PKCS#12 (the password) left to the caller's thread, a broken file, a file
+ * not ours and a subfolder in the middle of the run.
+ */
+static void
+folder_on_every_core_as_on_one(void **state)
+{
+	static const char *const mix[] = { "candidate/leaf-with-key.pem",
+		"candidate/leaf-chain.pem", "candidate/other.pem", "candidate/leaf-enc.key",
+		"candidate/truncated.pem", "candidate/leaf.p12", "candidate/other.key",
+		"candidate/leaf-trad.key", "candidate/empty.pem", "candidate/int.pem" };
+	enum {
+		N = 150
+	};
+	char dir[] = "/tmp/candidate_test.XXXXXX", path[600];
+	static struct folder_log one, all;
+	const char *ext;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < N; i++) {
+		ext = strrchr(mix[i % CP_NELEM(mix)], '.');
+		snprintf(path, sizeof(path), "%s/f%03d%s", dir, i, ext);
+		copy_fixture(mix[i % CP_NELEM(mix)], path);
+	}
+	snprintf(path, sizeof(path), "%s/f070-sub", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/f070-sub/a.pem", dir);
+	copy_fixture("candidate/root.pem", path);
+	snprintf(path, sizeof(path), "%s/f071.txt", dir);
+	copy_fixture("candidate/junk.txt", path);
+	load_folder_logged(dir, true, &one);
+	load_folder_logged(dir, false, &all);
+	assert_int_equal(one.files, N + 1);
+	assert_int_equal(all.files, one.files);
+	assert_string_equal(all.text, one.text);
+	for (int i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "%s/f%03d%s", dir, i,
+		    strrchr(mix[i % CP_NELEM(mix)], '.'));
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/f070-sub/a.pem", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/f070-sub", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/f071.txt", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* Every allocation failure returns an error and leaks nothing (ASan build). */
 static void
 allocation_failures(void **state)
@@ -716,6 +887,8 @@ main(void)
 		cmocka_unit_test(key_bundle),
 		cmocka_unit_test(large_bundle_is_linear),
 		cmocka_unit_test(identity_files_share_one_decoder),
+		cmocka_unit_test(folder_on_every_core_as_on_one),
+		cmocka_unit_test(release_keys_pairs_then_lets_go),
 		cmocka_unit_test(allocation_failures),
 	};
 
