@@ -14,6 +14,18 @@ if grep -nE "$libbanned" src/lib/*.c | grep -v 'snprintf\|vsnprintf\|BIO_printf\
 	echo "lint: src/lib must not print, exit or read the environment"
 	rc=1
 fi
+# one home: the array-length macro (CP_NELEM in src/lib, CLI_NELEM in src/cli), and comments
+# point inside the tree or at public sources (docs/design.md), never at a reference left outside
+if grep -nE 'sizeof\(([A-Za-z_][A-Za-z0-9_]*)\) / sizeof\(\1\[0\]\)' src/*/*.c src/*/*.h include/certpick/*.h |
+	grep -v 'define CP_NELEM\|define CLI_NELEM'; then
+	echo "lint: use CP_NELEM (src/lib) or CLI_NELEM (src/cli)"
+	rc=1
+fi
+if grep -nE '\b(DESIGN|STYLE|peers|client-selection|select-audit|select-profiles)\.md|/work/|/home/' \
+	src/*/*.c src/*/*.h include/certpick/*.h; then
+	echo "lint: a comment points outside the tree (docs/design.md or a public source instead)"
+	rc=1
+fi
 # the library's modules depend on each other without a cycle (the graph: tests/include_cycles.py)
 /usr/bin/python3 tests/include_cycles.py || rc=1
 # every program, module and file the tests use is installed by scripts/deps.sh

@@ -184,10 +184,10 @@ html_advice(FILE *fp, const char *body)
 	while (p < end && n < sizeof(text)) {
 		size_t k;
 
-		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
+		for (k = 0; k < CLI_NELEM(ents); k++)
 			if (strncmp(p, ents[k].ent, strlen(ents[k].ent)) == 0)
 				break;
-		if (k < sizeof(ents) / sizeof(ents[0])) {
+		if (k < CLI_NELEM(ents)) {
 			text[n++] = ents[k].c[0];
 			p += strlen(ents[k].ent);
 		} else {

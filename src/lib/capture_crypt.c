@@ -70,7 +70,7 @@ static const struct suite suites[] = {
 static const struct suite *
 suite_find(uint16_t id, int version)
 {
-	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+	for (size_t i = 0; i < CP_NELEM(suites); i++)
 		if (suites[i].id == id && suites[i].version == version)
 			return &suites[i];
 	return NULL;
@@ -79,7 +79,7 @@ suite_find(uint16_t id, int version)
 const char *
 cp_crypt_suite_name(uint16_t cipher)
 {
-	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+	for (size_t i = 0; i < CP_NELEM(suites); i++)
 		if (suites[i].id == cipher)
 			return suites[i].name;
 	return NULL;

@@ -411,7 +411,7 @@ keylog_line(const char *s, size_t len, struct cp_keylog_entry *e)
 		return false;
 	size_t lab = (size_t)(sp1 - s);
 	e->label = 0xff;
-	for (size_t i = 0; i < sizeof(kl_labels) / sizeof(kl_labels[0]); i++)
+	for (size_t i = 0; i < CP_NELEM(kl_labels); i++)
 		if (strlen(kl_labels[i].name) == lab && memcmp(s, kl_labels[i].name, lab) == 0)
 			e->label = (uint8_t)kl_labels[i].label;
 	if (e->label == 0xff)

@@ -160,7 +160,8 @@ ms_since(const struct timespec *t0)
  * A BIO over the non-blocking socket. Writes use MSG_NOSIGNAL, and a write
  * to a peer that already closed is swallowed: the server's alert is then
  * still read from the socket, so a TLS 1.3 "certificate required" never
- * depends on who was faster (peers.md 6.2).
+ * depends on who was faster (RFC 8446 4.4.2.4: the server sends
+ * certificate_required and closes, often before the client's write lands).
  */
 static int
 bio_write_ex(BIO *b, const char *data, size_t len, size_t *written)

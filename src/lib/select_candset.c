@@ -4,7 +4,6 @@
  */
 #include "select_int.h"
 
-#if __has_include("certpick/openssl.h")
 #include "certpick/openssl.h"
 
 /* see certpick/select.h */
@@ -63,7 +62,3 @@ out:
 	cp_selstore_release(&store);
 	return ret;
 }
-#else
-/* the candidate bridge (certpick/openssl.h) has not landed yet */
-typedef int cp_select_candset_pending;
-#endif
