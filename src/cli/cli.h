@@ -102,7 +102,8 @@ struct cli_password {
 	char buf[1024];
 	bool have;
 };
-/* Resolve env/file into p->buf; 0 on success or when none given. */
+/* Resolve env/file into p->buf; 0 on success or when none given; -1 and err when
+ * the variable is unset, the file unreadable, the value too long, or both are given. */
 int cli_password_resolve(struct cli_password *p, struct certpick_error *err);
 /* certpick_password_fn: prompts on the TTY with echo off. */
 int cli_password_prompt(void *arg, const char *what, char *buf, size_t size);

@@ -65,6 +65,14 @@ cli_password_resolve(struct cli_password *p, struct certpick_error *err)
 {
 	const char *v;
 
+	if (p->env != NULL && p->file != NULL) { /* which one was meant? */
+		err->code = CERTPICK_ERR_USAGE;
+		snprintf(err->message, sizeof(err->message),
+		    "a password is given twice, in variable '%s' and in file '%s': give one",
+		    p->env, p->file);
+		err->detail[0] = '\0';
+		return -1;
+	}
 	if (p->env != NULL) {
 		if ((v = getenv(p->env)) == NULL) {
 			err->code = CERTPICK_ERR_USAGE;

@@ -90,6 +90,28 @@ def test_probe_get_and_serve_log_never_show_the_password(certpick, secret_p12, p
         no_secret(r, "\n".join(srv.log_lines()), srv.stderr())
 
 
+@pytest.mark.parametrize("argv", [
+    ["check", "--password-env", "CP_PW", "--password-file", "{f}", "{f}"],
+    ["select", "--password-env", "CP_PW", "--password-file", "{f}", "{f}"],
+    ["get", "--pin-env", "CP_PW", "--pin-file", "{f}", "https://127.0.0.1:9/", "{f}"],
+    ["probe", "--password-env", "CP_PW", "--password-file", "{f}", "--cert", "{f}",
+     "127.0.0.1:9"],
+    ["probe", "--service-password-env", "CP_PW", "--service-password-file", "{f}",
+     "postgres://127.0.0.1:9"],
+])
+def test_password_given_twice_is_refused(certpick, tmp, argv, monkeypatch):
+    """A password in a variable and in a file: which was meant? exit 2, neither is read
+    and nothing is sent."""
+    f = os.path.join(tmp, "pw")
+    with open(f, "w") as fh:
+        fh.write(SECRET + "\n")
+    monkeypatch.setenv("CP_PW", SECRET)
+    r = certpick(*[a.format(f=f) for a in argv])
+    assert r.rc == 2, r
+    assert "given twice" in r.err or "not both" in r.err, r
+    no_secret(r)
+
+
 @pytest.mark.asan
 @pytest.mark.parametrize("cmd", ["check", "select", "probe", "get", "serve"])
 def test_password_on_argv_is_refused(certpick, cmd):
