@@ -600,7 +600,7 @@ def chromium_visit(tmp, pki, port, who, path, keylog):
         raise AssertionError("chromium neither loaded nor exited")
 
 
-def firefox_visit(tmp, pki, port, who, path, keylog):
+def firefox_visit(tmp, pki, port, who, path, keylog, prefs=None):
     """One headless Firefox ESR load, "Select Automatically"."""
     from select_util import make_nssdb, run_firefox
     need("firefox-esr", "certutil", "pk12util")
@@ -609,7 +609,7 @@ def firefox_visit(tmp, pki, port, who, path, keylog):
     old = os.environ.get("SSLKEYLOGFILE")
     os.environ["SSLKEYLOGFILE"] = keylog
     try:
-        run_firefox(port, db, home, path)
+        run_firefox(port, db, home, path, prefs)
     finally:
         if old is None:
             del os.environ["SSLKEYLOGFILE"]
@@ -675,3 +675,39 @@ def test_browsers(procs, tmp, pki, browser, case):
     if who == "mallory":
         assert c["client_certificates"][0]["chain"][0]["subject"]["rfc4514"] == \
             "CN=mallory,O=certpick-test"
+
+
+@pytest.mark.parametrize("browser,server", [("chromium", "nginx"), ("firefox", "apache")])
+def test_browsers_nginx_apache(procs, tmp, pki, browser, server):
+    """Chromium against nginx (ssl_verify_client on, TLS 1.3: asked at the
+    handshake) and Firefox held to TLS 1.2 against Apache (asked for /secure/
+    only: renegotiation), alice accepted, equal to tshark."""
+    from probe_util import start_apache, start_nginx
+    need("nginx", "apache2")
+    keylog = os.path.join(tmp, "keys.log")
+    if server == "nginx":
+        port, = start_nginx(procs, tmp, pki, ["ssl_verify_client on; ssl_verify_depth 2; "
+                                              "ssl_client_certificate %s/ca-roots-AB.pem;" % pki])
+        path, phase, version = "/", "initial", "TLSv1.3"
+    else:
+        _, port, _ = start_apache(procs, tmp, pki)
+        path, phase, version = "/secure/", "renegotiation", "TLSv1.2"
+    cap = Tcpdump(procs, tmp, port)
+    if browser == "chromium":
+        chromium_visit(tmp, pki, port, "alice", path, keylog)
+    else:
+        firefox_visit(tmp, pki, port, "alice", path, keylog, {"security.tls.version.max": 3})
+    pcap = cap.stop()
+    assert cap.dropped == 0, "tcpdump: %d packets dropped by the kernel" % cap.dropped
+    out = capture(pcap, "--keylog", keylog)
+    conns = [c for c in out["connections"] if c["client_hello"]]
+    assert compare({"connections": conns}, tshark(pcap, keylog, port)) == len(conns)
+    page = [c for c in conns if c["http"] and c["http"]["status"] and
+            (c["http"]["request"] or "").startswith("GET %s " % path)]
+    assert page, [c["verdict"] for c in conns]
+    c = page[-1]
+    assert c["tls_version"] == version
+    assert [r["phase"] for r in c["requests"]] == [phase]
+    assert c["client_certificates"][-1]["chain"][0]["subject"]["rfc4514"] == \
+        "CN=alice,O=certpick-test"
+    assert c["http"]["status"] == 200 and c["fix"] is None, c["verdict"]
