@@ -675,6 +675,12 @@ def test_browsers(procs, tmp, pki, browser, case):
     if who == "mallory":
         assert c["client_certificates"][0]["chain"][0]["subject"]["rfc4514"] == \
             "CN=mallory,O=certpick-test"
+    # without the key log: what tshark sees too (TLS 1.2 handshake requests in
+    # clear; TLS 1.3 and renegotiation not), and TLS 1.3 says it cannot see
+    blind = [b for b in capture(pcap)["connections"] if b["client_hello"]]
+    assert compare({"connections": blind}, tshark(pcap, None, srv.port)) == len(blind)
+    if "--tls1.3" in opts:
+        assert all(b["requests"] == [] and "cannot be seen" in b["verdict"] for b in blind)
 
 
 @pytest.mark.parametrize("browser,server", [("chromium", "nginx"), ("firefox", "apache")])
