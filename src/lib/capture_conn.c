@@ -33,6 +33,7 @@ struct side {
 	bool protected_; /* records from here on are encrypted */
 	bool no_key_noted;
 	bool finished_seen;
+	uint64_t records; /* records that are, or could be, handshake (not decrypted) */
 };
 
 struct cp_cap_conn {
@@ -47,8 +48,10 @@ struct cp_cap_conn {
 	uint8_t client_random[32], server_random[32];
 	bool have_client_random, have_server_random;
 	bool etm;
-	bool hs_done; /* the client's Finished of the first handshake */
-	bool reset;   /* an RST was seen */
+	bool hs_done;			    /* the client's Finished of the first handshake */
+	bool reset;			    /* an RST was seen */
+	size_t alerts_at_status;	    /* alerts seen before the HTTP status line */
+	uint64_t client_records_at_request; /* the client's records before the last request */
 	struct certpick_capture_conn story;
 };
 
@@ -193,6 +196,7 @@ app_data(struct side *sd, const uint8_t *p, size_t n)
 		st = st * 10 + (p[i] - '0');
 	}
 	s->http_status = st;
+	sd->conn->alerts_at_status = s->n_alerts;
 	s->http_reason = line_copy(p + (n > 13 ? 13 : 12), n - (n > 13 ? 13 : 12));
 }
 
@@ -313,6 +317,7 @@ on_request(struct side *sd, const uint8_t *b, size_t n)
 	s->request_times = tv;
 	tv[s->n_requests] = c->now;
 	rv[s->n_requests++] = r;
+	c->client_records_at_request = c->side[1 - sd->idx].records;
 }
 
 static int
@@ -604,6 +609,8 @@ on_record(void *arg, uint8_t type, uint16_t version, const uint8_t *p, size_t n)
 	struct side *sd = arg;
 	struct cp_cap_conn *c = sd->conn;
 	c->tls_seen = true;
+	if (type != 21 && (type == 22 || (sd->protected_ && sd->crypt.kind == 0)))
+		sd->records++;
 	if (c->client < 0 && type == 22 && n > 0)
 		c->client = p[0] == 1 ? sd->idx : p[0] == 2 ? 1 - sd->idx : -1;
 	if (!sd->protected_ || (c->story.version == CERTPICK_TLS13 && type == 20)) {
@@ -622,6 +629,7 @@ on_record(void *arg, uint8_t type, uint16_t version, const uint8_t *p, size_t n)
 	/* rec.body is ours to overwrite: decrypt in place */
 	if (cp_crypt_open(&sd->crypt, type, version, (uint8_t *)p, n, &inner, &len, &plain) < 0) {
 		c->story.records_undecrypted++;
+		sd->records++; /* it could have been the answer */
 		note(c, "a %s record failed to decrypt (wrong key, or a record missing before it)",
 		    who(sd));
 		cp_crypt_release(&sd->crypt);
@@ -630,6 +638,8 @@ on_record(void *arg, uint8_t type, uint16_t version, const uint8_t *p, size_t n)
 		return 0;
 	}
 	c->story.records_decrypted++;
+	if (inner == 22)
+		sd->records++;
 	plain_record(sd, inner, plain, len);
 	return 0;
 }
@@ -757,6 +767,16 @@ alert_words(const struct certpick_capture_alert *a, char *out, size_t n)
 	snprintf(out, n, "alert %s (%u)", name ? name : "?", (unsigned)a->description);
 }
 
+/*
+ * An HTTP status a server gives a certificate it does not accept: 403 (IIS
+ * 403.7/403.16, Apache, certpick serve), 400 and 495/496 (nginx).
+ */
+static bool
+refusal_status(int status)
+{
+	return status == 400 || status == 401 || status == 403 || status == 495 || status == 496;
+}
+
 /* One line of what happened, and one of what to do. */
 static void
 verdict(struct cp_cap_conn *c)
@@ -764,7 +784,7 @@ verdict(struct cp_cap_conn *c)
 	struct certpick_capture_conn *s = &c->story;
 	bool hidden =
 	    c->side[0].no_key_noted || c->side[1].no_key_noted || s->records_undecrypted > 0;
-	char http[300] = "";
+	char http[520] = "";
 	if (s->http_status)
 		snprintf(http, sizeof(http), "; HTTP %d %s", s->http_status,
 		    s->http_reason ? s->http_reason : "");
@@ -822,23 +842,43 @@ verdict(struct cp_cap_conn *c)
 	    r->n_ca_names, r->n_ca_names == 1 ? "" : "s");
 	const struct certpick_capture_alert *sa = first_alert_after(s, ri, false);
 	const struct certpick_capture_alert *ca = first_alert_after(s, ri, true);
-	if (sa && !(sa->level == 1 && sa->description == 0)) {
+	const struct certpick_capture_alert *al = NULL;
+	if (sa && !(sa->level == 1 && sa->description == 0))
+		al = sa;
+	else if (ca && !(ca->level == 1 && ca->description == 0))
+		al = ca;
+	else
+		sa = NULL;
+	/* an alert after the server's HTTP answer closes the connection: no refusal */
+	bool late = al && s->http_status && (size_t)(al - s->alerts) >= c->alerts_at_status;
+	if (al) {
 		char w[100];
-		alert_words(sa, w, sizeof(w));
-		snprintf(end, sizeof(end), "; the server then sent %s", w);
-	} else if (ca && !(ca->level == 1 && ca->description == 0)) {
-		char w[100];
-		alert_words(ca, w, sizeof(w));
-		snprintf(end, sizeof(end), "; the client then sent %s", w);
+		alert_words(al, w, sizeof(w));
+		snprintf(end, sizeof(end), "; the %s then sent %s", al == sa ? "server" : "client",
+		    w);
+	}
+	if (late) {
+		/* the answer first, then the closing alert */
+		char tail[sizeof(http)];
+		snprintf(tail, sizeof(tail), "%s%s after it", http, end);
+		snprintf(http, sizeof(http), "%s", tail);
+		end[0] = '\0';
+		sa = NULL;
 	}
 	if (a == NULL) {
+		/* no handshake record from the client after the request: no key can hide that */
+		bool silent =
+		    c->client >= 0 && c->side[c->client].records == c->client_records_at_request;
 		snprintf(what, sizeof(what), "%s",
-		    hidden ? "the client's answer is encrypted and "
-			     "was not decrypted" :
-			     "the client sent no Certificate");
+		    silent     ? "the client did not answer (no Certificate)" :
+			hidden ? "the client's answer is encrypted and was not decrypted" :
+				 "the client sent no Certificate");
 		s->verdict = dupf("%s; %s%s%s", asked, what, end, http);
-		s->fix = dupf(hidden ? "pass the client's key log with --keylog" :
-				       "see the client's log: it gave up before answering");
+		s->fix = dupf(!silent && hidden ?
+			"pass the client's key log with --keylog" :
+			"see the client's log: it gave up before answering (Chromium and "
+			"Firefox close the connection to choose a certificate, then repeat "
+			"the request on a new one: see the next connection)");
 		return;
 	}
 	if (a->n_certs == 0) {
@@ -865,7 +905,7 @@ verdict(struct cp_cap_conn *c)
 		s->fix = dupf("%s", h ? h : "use a certificate that fits the request");
 		return;
 	}
-	if (end[0] && sa) {
+	if ((end[0] && sa) || refusal_status(s->http_status)) {
 		s->verdict = dupf("%s; %s, which fits the request%s: the server refused it%s",
 		    asked, what, end, http);
 		s->fix =

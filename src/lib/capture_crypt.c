@@ -5,6 +5,7 @@
  * RFC 7905, CBC with MAC-then-encrypt or RFC 7366 encrypt-then-MAC).
  * Decrypts only; every tag and MAC is checked. No I/O.
  */
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -12,59 +13,73 @@
 #include <openssl/hmac.h>
 
 #include "capture_int.h"
+#include "internal.h"
+
+/* What a suite family needs: the AEAD or CBC cipher, its key, the CBC MAC. */
+struct family {
+	int mode;	    /* CP_CRYPT_GCM, _CHACHA, _CBC */
+	const char *cipher; /* OpenSSL cipher name */
+	size_t key_len;
+	const char *mac_md; /* CBC only */
+};
+
+enum {
+	AES128_GCM,
+	AES256_GCM,
+	CHACHA20,
+	AES128_SHA1,
+	AES256_SHA1,
+	AES128_SHA256,
+	AES256_SHA256,
+	AES256_SHA384
+};
+
+static const struct family families[] = {
+	[AES128_GCM] = { CP_CRYPT_GCM, "AES-128-GCM", 16, NULL },
+	[AES256_GCM] = { CP_CRYPT_GCM, "AES-256-GCM", 32, NULL },
+	[CHACHA20] = { CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, NULL },
+	[AES128_SHA1] = { CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA1" },
+	[AES256_SHA1] = { CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA1" },
+	[AES128_SHA256] = { CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256" },
+	[AES256_SHA256] = { CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256" },
+	[AES256_SHA384] = { CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA384" },
+};
 
 struct suite {
 	uint16_t id;
 	int version; /* 12 or 13 */
-	int mode;
-	const char *cipher; /* OpenSSL cipher name */
-	size_t key_len;
+	int family;
 	const char *prf_md; /* TLS 1.3 hash / TLS 1.2 PRF hash */
-	const char *mac_md; /* CBC only */
 	const char *name;
 };
 
 static const struct suite suites[] = {
-	{ 0x1301, 13, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL, "TLS_AES_128_GCM_SHA256" },
-	{ 0x1302, 13, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL, "TLS_AES_256_GCM_SHA384" },
-	{ 0x1303, 13, CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, "SHA256", NULL,
-	    "TLS_CHACHA20_POLY1305_SHA256" },
-	{ 0xc02b, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL,
-	    "ECDHE-ECDSA-AES128-GCM-SHA256" },
-	{ 0xc02c, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL,
-	    "ECDHE-ECDSA-AES256-GCM-SHA384" },
-	{ 0xc02f, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL,
-	    "ECDHE-RSA-AES128-GCM-SHA256" },
-	{ 0xc030, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL,
-	    "ECDHE-RSA-AES256-GCM-SHA384" },
-	{ 0x009c, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL, "AES128-GCM-SHA256" },
-	{ 0x009d, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL, "AES256-GCM-SHA384" },
-	{ 0x009e, 12, CP_CRYPT_GCM, "AES-128-GCM", 16, "SHA256", NULL,
-	    "DHE-RSA-AES128-GCM-SHA256" },
-	{ 0x009f, 12, CP_CRYPT_GCM, "AES-256-GCM", 32, "SHA384", NULL,
-	    "DHE-RSA-AES256-GCM-SHA384" },
-	{ 0xcca8, 12, CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, "SHA256", NULL,
-	    "ECDHE-RSA-CHACHA20-POLY1305" },
-	{ 0xcca9, 12, CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, "SHA256", NULL,
-	    "ECDHE-ECDSA-CHACHA20-POLY1305" },
-	{ 0xccaa, 12, CP_CRYPT_CHACHA, "ChaCha20-Poly1305", 32, "SHA256", NULL,
-	    "DHE-RSA-CHACHA20-POLY1305" },
-	{ 0xc009, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA1", "ECDHE-ECDSA-AES128-SHA" },
-	{ 0xc00a, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256", "SHA1", "ECDHE-ECDSA-AES256-SHA" },
-	{ 0xc013, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA1", "ECDHE-RSA-AES128-SHA" },
-	{ 0xc014, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256", "SHA1", "ECDHE-RSA-AES256-SHA" },
-	{ 0x002f, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA1", "AES128-SHA" },
-	{ 0x0035, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256", "SHA1", "AES256-SHA" },
-	{ 0xc023, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA256",
-	    "ECDHE-ECDSA-AES128-SHA256" },
-	{ 0xc024, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA384", "SHA384",
-	    "ECDHE-ECDSA-AES256-SHA384" },
-	{ 0xc027, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA256",
-	    "ECDHE-RSA-AES128-SHA256" },
-	{ 0xc028, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA384", "SHA384",
-	    "ECDHE-RSA-AES256-SHA384" },
-	{ 0x003c, 12, CP_CRYPT_CBC, "AES-128-CBC", 16, "SHA256", "SHA256", "AES128-SHA256" },
-	{ 0x003d, 12, CP_CRYPT_CBC, "AES-256-CBC", 32, "SHA256", "SHA256", "AES256-SHA256" },
+	{ 0x1301, 13, AES128_GCM, "SHA256", "TLS_AES_128_GCM_SHA256" },
+	{ 0x1302, 13, AES256_GCM, "SHA384", "TLS_AES_256_GCM_SHA384" },
+	{ 0x1303, 13, CHACHA20, "SHA256", "TLS_CHACHA20_POLY1305_SHA256" },
+	{ 0xc02b, 12, AES128_GCM, "SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256" },
+	{ 0xc02c, 12, AES256_GCM, "SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384" },
+	{ 0xc02f, 12, AES128_GCM, "SHA256", "ECDHE-RSA-AES128-GCM-SHA256" },
+	{ 0xc030, 12, AES256_GCM, "SHA384", "ECDHE-RSA-AES256-GCM-SHA384" },
+	{ 0x009c, 12, AES128_GCM, "SHA256", "AES128-GCM-SHA256" },
+	{ 0x009d, 12, AES256_GCM, "SHA384", "AES256-GCM-SHA384" },
+	{ 0x009e, 12, AES128_GCM, "SHA256", "DHE-RSA-AES128-GCM-SHA256" },
+	{ 0x009f, 12, AES256_GCM, "SHA384", "DHE-RSA-AES256-GCM-SHA384" },
+	{ 0xcca8, 12, CHACHA20, "SHA256", "ECDHE-RSA-CHACHA20-POLY1305" },
+	{ 0xcca9, 12, CHACHA20, "SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305" },
+	{ 0xccaa, 12, CHACHA20, "SHA256", "DHE-RSA-CHACHA20-POLY1305" },
+	{ 0xc009, 12, AES128_SHA1, "SHA256", "ECDHE-ECDSA-AES128-SHA" },
+	{ 0xc00a, 12, AES256_SHA1, "SHA256", "ECDHE-ECDSA-AES256-SHA" },
+	{ 0xc013, 12, AES128_SHA1, "SHA256", "ECDHE-RSA-AES128-SHA" },
+	{ 0xc014, 12, AES256_SHA1, "SHA256", "ECDHE-RSA-AES256-SHA" },
+	{ 0x002f, 12, AES128_SHA1, "SHA256", "AES128-SHA" },
+	{ 0x0035, 12, AES256_SHA1, "SHA256", "AES256-SHA" },
+	{ 0xc023, 12, AES128_SHA256, "SHA256", "ECDHE-ECDSA-AES128-SHA256" },
+	{ 0xc024, 12, AES256_SHA384, "SHA384", "ECDHE-ECDSA-AES256-SHA384" },
+	{ 0xc027, 12, AES128_SHA256, "SHA256", "ECDHE-RSA-AES128-SHA256" },
+	{ 0xc028, 12, AES256_SHA384, "SHA384", "ECDHE-RSA-AES256-SHA384" },
+	{ 0x003c, 12, AES128_SHA256, "SHA256", "AES128-SHA256" },
+	{ 0x003d, 12, AES256_SHA256, "SHA256", "AES256-SHA256" },
 };
 
 static const struct suite *
@@ -74,6 +89,45 @@ suite_find(uint16_t id, int version)
 		if (suites[i].id == id && suites[i].version == version)
 			return &suites[i];
 	return NULL;
+}
+
+static size_t
+md_size(const char *md)
+{
+	return strcmp(md, "SHA1") == 0 ? 20 : strcmp(md, "SHA384") == 0 ? 48 : 32;
+}
+
+/*
+ * The part of a direction's set-up every suite shares: c zeroed, then the
+ * suite's family (cipher fetched once, a cipher context kept for the records,
+ * key, IV and MAC lengths). The suite, or NULL (c then holds nothing).
+ */
+static const struct suite *
+crypt_setup(struct cp_crypt *c, uint16_t cipher, int version)
+{
+	const struct suite *s = suite_find(cipher, version);
+	memset(c, 0, sizeof(*c));
+	if (s == NULL)
+		return NULL;
+	const struct family *f = &families[s->family];
+	c->kind = version;
+	c->cipher = cipher;
+	c->mode = f->mode;
+	c->cipher_name = f->cipher;
+	c->key_len = f->key_len;
+	c->mac_md = f->mac_md;
+	c->mac_len = f->mac_md ? md_size(f->mac_md) : 0;
+	if (version == 13)
+		c->iv_len = 12;
+	else
+		c->iv_len = f->mode == CP_CRYPT_GCM ? 4 : f->mode == CP_CRYPT_CHACHA ? 12 : 0;
+	c->evp = EVP_CIPHER_fetch(NULL, f->cipher, NULL);
+	c->ctx = EVP_CIPHER_CTX_new();
+	if (c->evp == NULL || c->ctx == NULL) {
+		cp_crypt_release(c);
+		return NULL;
+	}
+	return s;
 }
 
 const char *
@@ -135,20 +189,9 @@ expand_label(const char *md, const uint8_t *secret, size_t secret_len, const cha
 int
 cp_crypt_init13(struct cp_crypt *c, uint16_t cipher, const uint8_t *secret, size_t len)
 {
-	const struct suite *s = suite_find(cipher, 13);
-	memset(c, 0, sizeof(*c));
+	const struct suite *s = crypt_setup(c, cipher, 13);
 	if (s == NULL)
 		return -1;
-	c->kind = 13;
-	c->cipher = cipher;
-	c->mode = s->mode;
-	c->cipher_name = s->cipher;
-	if ((c->evp = EVP_CIPHER_fetch(NULL, s->cipher, NULL)) == NULL) {
-		cp_crypt_release(c);
-		return -1;
-	}
-	c->key_len = s->key_len;
-	c->iv_len = 12;
 	if (expand_label(s->prf_md, secret, len, "key", c->key, c->key_len) < 0 ||
 	    expand_label(s->prf_md, secret, len, "iv", c->iv, c->iv_len) < 0) {
 		cp_crypt_release(c);
@@ -183,35 +226,16 @@ out:
 	return ret;
 }
 
-static size_t
-md_size(const char *md)
-{
-	return strcmp(md, "SHA1") == 0 ? 20 : strcmp(md, "SHA384") == 0 ? 48 : 32;
-}
-
 /* see capture_int.h */
 int
 cp_crypt_init12(struct cp_crypt *c, uint16_t cipher, bool etm, const uint8_t master[48],
     const uint8_t client_random[32], const uint8_t server_random[32], bool client)
 {
-	const struct suite *s = suite_find(cipher, 12);
+	const struct suite *s = crypt_setup(c, cipher, 12);
 	uint8_t seed[13 + 64], block[2 * 48 + 2 * 32 + 2 * 16];
-	memset(c, 0, sizeof(*c));
 	if (s == NULL)
 		return -1;
-	c->kind = 12;
-	c->cipher = cipher;
-	c->mode = s->mode;
-	c->cipher_name = s->cipher;
-	if ((c->evp = EVP_CIPHER_fetch(NULL, s->cipher, NULL)) == NULL) {
-		cp_crypt_release(c);
-		return -1;
-	}
-	c->key_len = s->key_len;
-	c->etm = etm && s->mode == CP_CRYPT_CBC;
-	c->mac_md = s->mac_md;
-	c->mac_len = s->mac_md ? md_size(s->mac_md) : 0;
-	c->iv_len = s->mode == CP_CRYPT_GCM ? 4 : s->mode == CP_CRYPT_CHACHA ? 12 : 0;
+	c->etm = etm && c->mode == CP_CRYPT_CBC;
 	memcpy(seed, "key expansion", 13);
 	memcpy(seed + 13, server_random, 32);
 	memcpy(seed + 45, client_random, 32);
@@ -231,26 +255,28 @@ cp_crypt_init12(struct cp_crypt *c, uint16_t cipher, bool etm, const uint8_t mas
 }
 
 static int
-aead_open(const struct cp_crypt *c, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+aead_open(struct cp_crypt *c, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
     const uint8_t *in, size_t n, uint8_t *out)
 {
-	const EVP_CIPHER *ciph = c->evp;
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int ret = -1, len = 0;
-	if (ciph == NULL || ctx == NULL || n < 16)
-		goto out;
-	if (!EVP_DecryptInit_ex2(ctx, ciph, NULL, NULL, NULL) ||
-	    !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) ||
-	    !EVP_DecryptInit_ex2(ctx, NULL, c->key, nonce, NULL) ||
+	EVP_CIPHER_CTX *ctx = c->ctx;
+	int len = 0;
+	if (n < 16 || n - 16 > INT_MAX)
+		return -1;
+	/* the key is set once per direction; each record sets its nonce */
+	if (!c->keyed) {
+		if (!EVP_DecryptInit_ex2(ctx, c->evp, NULL, NULL, NULL) ||
+		    !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) ||
+		    !EVP_DecryptInit_ex2(ctx, NULL, c->key, NULL, NULL))
+			return -1;
+		c->keyed = true;
+	}
+	if (!EVP_DecryptInit_ex2(ctx, NULL, NULL, nonce, NULL) ||
 	    !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, (void *)(in + n - 16)) ||
 	    !EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aad_len) ||
 	    !EVP_DecryptUpdate(ctx, out, &len, in, (int)(n - 16)) ||
 	    !EVP_DecryptFinal_ex(ctx, out + len, &len))
-		goto out;
-	ret = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return ret;
+		return -1;
+	return 0;
 }
 
 static void
@@ -317,18 +343,12 @@ open12_aead(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, si
 static int
 cbc_decrypt(const struct cp_crypt *c, const uint8_t *iv, uint8_t *p, size_t n)
 {
-	const EVP_CIPHER *ciph = c->evp;
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int ret = -1, len = 0;
-	if (ciph == NULL || ctx == NULL)
-		goto out;
-	if (!EVP_DecryptInit_ex2(ctx, ciph, c->key, iv, NULL) ||
-	    !EVP_CIPHER_CTX_set_padding(ctx, 0) || !EVP_DecryptUpdate(ctx, p, &len, p, (int)n))
-		goto out;
-	ret = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return ret;
+	int len = 0;
+	if (n > INT_MAX || !EVP_DecryptInit_ex2(c->ctx, c->evp, c->key, iv, NULL) ||
+	    !EVP_CIPHER_CTX_set_padding(c->ctx, 0) ||
+	    !EVP_DecryptUpdate(c->ctx, p, &len, p, (int)n))
+		return -1;
+	return 0;
 }
 
 static int
@@ -411,6 +431,7 @@ cp_crypt_open(struct cp_crypt *c, uint8_t type, uint16_t version, uint8_t *rec, 
 void
 cp_crypt_release(struct cp_crypt *c)
 {
+	EVP_CIPHER_CTX_free(c->ctx);
 	EVP_CIPHER_free(c->evp);
 	OPENSSL_cleanse(c, sizeof(*c));
 }

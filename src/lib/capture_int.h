@@ -232,10 +232,12 @@ void cp_keylog_release(struct cp_keylog *kl);
 struct cp_crypt {
 	int kind; /* 0 none, 13: TLS 1.3, 12: TLS 1.2 */
 	uint16_t cipher;
-	int mode;		   /* CP_CRYPT_GCM, _CHACHA, _CBC */
-	const char *cipher_name;   /* OpenSSL name */
-	struct evp_cipher_st *evp; /* fetched once at init; freed by cp_crypt_release */
-	const char *mac_md;	   /* CBC HMAC digest */
+	int mode;		       /* CP_CRYPT_GCM, _CHACHA, _CBC */
+	const char *cipher_name;       /* OpenSSL name */
+	struct evp_cipher_st *evp;     /* fetched once at init; freed by cp_crypt_release */
+	struct evp_cipher_ctx_st *ctx; /* kept for every record; freed by cp_crypt_release */
+	bool keyed;		       /* AEAD: ctx holds the key, each record sets its nonce */
+	const char *mac_md;	       /* CBC HMAC digest */
 	uint8_t key[32], iv[16], mac_key[48];
 	size_t key_len, iv_len, mac_len;
 	bool etm; /* TLS 1.2 CBC with encrypt_then_mac */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "capture_int.h"
+#include "internal.h"
 
 #define DEFAULT_MAX_MSG (1u << 20)
 
@@ -402,32 +403,55 @@ unhex(const char *s, size_t len, uint8_t *out, size_t max, size_t *n)
 	return true;
 }
 
-/* "LABEL <64 hex client_random> <hex secret>"; false when not such a line. */
+/* NSS key log labels of secrets certpick does not use: skipped, not bad */
+static const char *const kl_unused[] = {
+	"EXPORTER_SECRET",
+	"EARLY_EXPORTER_SECRET",
+	"CLIENT_EARLY_TRAFFIC_SECRET",
+	"ECH_SECRET",
+	"ECH_CONFIG",
+};
+
 static bool
+label_is(const char *s, size_t len, const char *name)
+{
+	return strlen(name) == len && memcmp(s, name, len) == 0;
+}
+
+/*
+ * "LABEL <64 hex client_random> <hex secret>": 1 and *e filled; 0 for a line
+ * of a label certpick does not use (kl_unused); -1 when not such a line.
+ */
+static int
 keylog_line(const char *s, size_t len, struct cp_keylog_entry *e)
 {
 	const char *sp1 = memchr(s, ' ', len);
 	if (sp1 == NULL)
-		return false;
+		return -1;
 	size_t lab = (size_t)(sp1 - s);
 	e->label = 0xff;
 	for (size_t i = 0; i < CP_NELEM(kl_labels); i++)
-		if (strlen(kl_labels[i].name) == lab && memcmp(s, kl_labels[i].name, lab) == 0)
+		if (label_is(s, lab, kl_labels[i].name))
 			e->label = (uint8_t)kl_labels[i].label;
+	for (size_t i = 0; i < CP_NELEM(kl_unused); i++)
+		if (label_is(s, lab, kl_unused[i]))
+			return 0;
 	if (e->label == 0xff)
-		return false;
+		return -1;
 	const char *cr = sp1 + 1;
 	size_t rest = len - lab - 1;
 	const char *sp2 = memchr(cr, ' ', rest);
 	size_t n = 0;
 	if (sp2 == NULL || !unhex(cr, (size_t)(sp2 - cr), e->client_random, 32, &n) || n != 32)
-		return false;
+		return -1;
 	const char *sec = sp2 + 1;
 	size_t sec_len = len - (size_t)(sec - s);
 	while (sec_len > 0 && (sec[sec_len - 1] == '\r' || sec[sec_len - 1] == ' '))
 		sec_len--;
 	return unhex(sec, sec_len, e->secret, sizeof(e->secret), &e->secret_len) &&
-	    e->secret_len >= 32;
+		e->secret_len >= 32 ?
+	    1 :
+	    -1;
 }
 
 int
@@ -440,9 +464,10 @@ cp_keylog_parse(struct cp_keylog *kl, const char *text, size_t len)
 		struct cp_keylog_entry e;
 		memset(&e, 0, sizeof(e));
 		if (end > i && text[i] != '#') {
-			if (!keylog_line(text + i, end - i, &e)) {
+			int rc = keylog_line(text + i, end - i, &e);
+			if (rc < 0) {
 				kl->bad_lines++;
-			} else {
+			} else if (rc > 0) {
 				if (kl->n == kl->cap) {
 					size_t cap = kl->cap ? kl->cap * 2 : 16;
 					void *v = realloc(kl->v, cap * sizeof(*kl->v));

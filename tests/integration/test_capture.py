@@ -31,7 +31,9 @@ class Tcpdump:
         need("tcpdump")
         self.port = port
         self.path = os.path.join(tmp, "cap-%d.pcap" % port)
-        self.proc = procs.start(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-n",
+        # -B: a 16 MiB kernel buffer (the default 2 MiB dropped packets of a
+        # browser's burst under load: the capture then reports the bytes missing)
+        self.proc = procs.start(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-n", "-B", "16384",
                                  "-w", self.path, "tcp port %d" % port],
                                 stderr=subprocess.PIPE)
         line = wait_for("tcpdump ready", self.proc.stderr.readline,
@@ -60,9 +62,13 @@ class Tcpdump:
     def stop(self):
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
             mine = s.getsockname()[1]
+        self.marker = mine
         wait_for("marker in the capture", self._marker_ports, until=lambda p: mine in p)
         self.proc.terminate()
         self.proc.wait(timeout=30)
+        err = self.proc.stderr.read().decode("utf-8", "replace")
+        dropped = [ln for ln in err.splitlines() if "dropped by kernel" in ln]
+        self.dropped = int(dropped[0].split()[0]) if dropped else 0
         return self.path
 
 
@@ -537,3 +543,177 @@ def test_go_client(procs, tmp, pki, goclient, tls):
         assert c["client_hello"]["post_handshake_auth"] is False
         assert c["requests"] == [] and c["http"]["status"] == 403
         assert "post_handshake_auth" in c["fix"]
+
+
+# Browsers: headless Chromium and Firefox ESR, each on a fresh profile whose NSS
+# database holds the identity (or nothing), with SSLKEYLOGFILE. Chromium picks
+# the certificate by an auto_select_certificate content setting written into
+# its own profile's Preferences (the per-profile form of the
+# AutoSelectCertificateForUrls policy: no file under /etc/chromium/policies);
+# Firefox by "Select Automatically". Neither offers post_handshake_auth, so a
+# TLS 1.3 server that asks only for a path cannot ask them at all: the capture
+# must say so. A TLS 1.2 server can ask them by renegotiation (the IIS way).
+BROWSER_CASES = [
+    # id, serve options, identity, path, what the server asks (phase or None), status
+    ("tls13-handshake-accepted", ["--tls1.3", "--client-auth", "require"], "alice", "/",
+     "initial", 200),
+    ("tls12-renegotiation-accepted", ["--tls1.2", "--require", "/secure"], "alice",
+     "/secure/b", "renegotiation", 200),
+    ("tls13-path-no-pha", ["--tls1.3", "--require", "/secure"], "alice", "/secure/b", None,
+     403),
+    ("tls12-handshake-none", ["--tls1.2", "--client-auth", "optional"], None, "/", "initial",
+     200),
+    ("tls13-handshake-refused", ["--tls1.3", "--client-auth", "require", "--no-ca-names"],
+     "mallory", "/", "initial", None),
+]
+
+
+def chromium_visit(tmp, pki, port, who, path, keylog):
+    """One headless Chromium load of https://127.0.0.1:PORT/PATH."""
+    need("chromium", "certutil", "pk12util")
+    home = os.path.join(tmp, "chromium-%d" % port)
+    db = os.path.join(home, ".pki", "nssdb")
+    os.makedirs(db)
+    subprocess.run(["certutil", "-N", "-d", "sql:" + db, "--empty-password"], check=True,
+                   capture_output=True, timeout=60)
+    if who:
+        subprocess.run(["pk12util", "-i", os.path.join(pki, who + ".p12"), "-d", "sql:" + db,
+                        "-W", "test"], check=True, capture_output=True, timeout=60)
+    udd = os.path.join(home, "udd")
+    os.makedirs(os.path.join(udd, "Default"))
+    origin = "https://127.0.0.1:%d,*" % port
+    with open(os.path.join(udd, "Default", "Preferences"), "w") as f:
+        json.dump({"profile": {"content_settings": {"exceptions": {"auto_select_certificate": {
+            origin: {"setting": {"filters": [{}]}}}}}}}, f)
+    argv = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--user-data-dir=" + udd, "--ignore-certificate-errors",
+            "--dump-dom", "https://127.0.0.1:%d%s" % (port, path)]
+    env = dict(os.environ, HOME=home, SSLKEYLOGFILE=keylog)
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                         start_new_session=True)
+    try:
+        p.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.wait()
+        raise AssertionError("chromium neither loaded nor exited")
+
+
+def firefox_visit(tmp, pki, port, who, path, keylog, prefs=None):
+    """One headless Firefox ESR load, "Select Automatically"."""
+    from select_util import make_nssdb, run_firefox
+    need("firefox-esr", "certutil", "pk12util")
+    home = os.path.join(tmp, "firefox-%d" % port)
+    db = make_nssdb(os.path.join(home, "db"), pki, [who] if who else [])
+    old = os.environ.get("SSLKEYLOGFILE")
+    os.environ["SSLKEYLOGFILE"] = keylog
+    try:
+        run_firefox(port, db, home, path, prefs)
+    finally:
+        if old is None:
+            del os.environ["SSLKEYLOGFILE"]
+        else:
+            os.environ["SSLKEYLOGFILE"] = old
+
+
+@pytest.mark.parametrize("case", BROWSER_CASES, ids=[c[0] for c in BROWSER_CASES])
+@pytest.mark.parametrize("browser", ["chromium", "firefox"])
+def test_browsers(procs, tmp, pki, browser, case):
+    """Chromium and Firefox ESR with SSLKEYLOGFILE against certpick serve: the
+    request's phase (or that none could be made), what the browser answered,
+    the alerts and the status, every field equal to tshark's."""
+    _, opts, who, path, phase, status = case
+    keylog = os.path.join(tmp, "keys.log")
+    # a server certificate the browsers' databases trust (Firefox stops at the
+    # warning page for a throwaway one)
+    srv = su.Server(procs, tmp, ["--trust", os.path.join(pki, "ca-roots-AB.pem"),
+                                 "--cert", os.path.join(pki, "server.pem"),
+                                 "--key", os.path.join(pki, "server.key"), *opts])
+    cap = Tcpdump(procs, tmp, srv.port)
+    visit = chromium_visit if browser == "chromium" else firefox_visit
+    visit(tmp, pki, srv.port, who, path, keylog)
+    pcap = cap.stop()
+    assert cap.dropped == 0, "tcpdump: %d packets dropped by the kernel" % cap.dropped
+    out = capture(pcap, "--keylog", keylog)
+    conns = [c for c in out["connections"] if c["client_hello"]]
+    assert conns, out
+    assert compare({"connections": conns}, tshark(pcap, keylog, srv.port)) == len(conns)
+    for c in conns:
+        assert c["client_hello"]["post_handshake_auth"] is False
+    # the connection that carried the page
+    page = [c for c in conns if c["http"] and (c["http"]["request"] or "").startswith(
+        "GET %s " % path)]
+    for c in conns:
+        print(c["client"], c["http"], [r["phase"] for r in c["requests"]],
+              [a["name"] for a in c["alerts"]], c["verdict"])
+    assert page or status is None, conns
+    # Chromium drops a connection whose server asks, to choose the certificate,
+    # and repeats the request on a new one: the one that got an answer
+    c = ([p for p in page if p["http"]["status"]] or page or conns)[-1]
+    assert c["decryption"]["keys_found"] and c["not_seen"] == [], c
+    # the connections a browser dropped when asked, to choose its certificate
+    # (it repeats the request on a new one): nothing from the client after the
+    # request (an alert at most), whatever the key log holds (TLS 1.2: no key exists yet; TLS 1.3:
+    # no application secrets)
+    for d in conns:
+        if d is not c and d["requests"]:
+            assert d["client_certificates"] == [], d
+            assert "the client did not answer" in d["verdict"], d
+            assert "repeat the request on a new one" in d["fix"], d
+    assert [r["phase"] for r in c["requests"]] == ([phase] if phase else [])
+    if status is not None:
+        assert c["http"]["status"] == status
+    if who == "alice" and phase:
+        assert c["client_certificates"][-1]["chain"][0]["subject"]["rfc4514"] == \
+            "CN=alice,O=certpick-test"
+    if phase is None:
+        assert c["requests"] == [] and "post_handshake_auth" in c["fix"]
+    if phase and not who:
+        assert c["client_certificates"][0]["empty"] is True
+        assert "empty Certificate" in c["verdict"]
+    if who == "mallory":
+        assert c["client_certificates"][0]["chain"][0]["subject"]["rfc4514"] == \
+            "CN=mallory,O=certpick-test"
+    # without the key log: what tshark sees too (TLS 1.2 handshake requests in
+    # clear; TLS 1.3 and renegotiation not), and TLS 1.3 says it cannot see
+    blind = [b for b in capture(pcap)["connections"] if b["client_hello"]]
+    assert compare({"connections": blind}, tshark(pcap, None, srv.port)) == len(blind)
+    if "--tls1.3" in opts:
+        assert all(b["requests"] == [] and "cannot be seen" in b["verdict"] for b in blind)
+
+
+@pytest.mark.parametrize("browser,server", [("chromium", "nginx"), ("firefox", "apache")])
+def test_browsers_nginx_apache(procs, tmp, pki, browser, server):
+    """Chromium against nginx (ssl_verify_client on, TLS 1.3: asked at the
+    handshake) and Firefox held to TLS 1.2 against Apache (asked for /secure/
+    only: renegotiation), alice accepted, equal to tshark."""
+    from probe_util import start_apache, start_nginx
+    need("nginx", "apache2")
+    keylog = os.path.join(tmp, "keys.log")
+    if server == "nginx":
+        port, = start_nginx(procs, tmp, pki, ["ssl_verify_client on; ssl_verify_depth 2; "
+                                              "ssl_client_certificate %s/ca-roots-AB.pem;" % pki])
+        path, phase, version = "/", "initial", "TLSv1.3"
+    else:
+        _, port, _ = start_apache(procs, tmp, pki)
+        path, phase, version = "/secure/", "renegotiation", "TLSv1.2"
+    cap = Tcpdump(procs, tmp, port)
+    if browser == "chromium":
+        chromium_visit(tmp, pki, port, "alice", path, keylog)
+    else:
+        firefox_visit(tmp, pki, port, "alice", path, keylog, {"security.tls.version.max": 3})
+    pcap = cap.stop()
+    assert cap.dropped == 0, "tcpdump: %d packets dropped by the kernel" % cap.dropped
+    out = capture(pcap, "--keylog", keylog)
+    conns = [c for c in out["connections"] if c["client_hello"]]
+    assert compare({"connections": conns}, tshark(pcap, keylog, port)) == len(conns)
+    page = [c for c in conns if c["http"] and c["http"]["status"] and
+            (c["http"]["request"] or "").startswith("GET %s " % path)]
+    assert page, [c["verdict"] for c in conns]
+    c = page[-1]
+    assert c["tls_version"] == version
+    assert [r["phase"] for r in c["requests"]] == [phase]
+    assert c["client_certificates"][-1]["chain"][0]["subject"]["rfc4514"] == \
+        "CN=alice,O=certpick-test"
+    assert c["http"]["status"] == 200 and c["fix"] is None, c["verdict"]

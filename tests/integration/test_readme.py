@@ -63,6 +63,9 @@ class Env:
             if re.search(r"\b(db_)?peers\.py ", line):
                 self.start_peer(line, procs)
                 continue
+            if "user_pc.py" in line:
+                self.make_user_capture(line)
+                continue
             if not line.startswith("certpick serve"):
                 continue
             line = line.replace("2>/dev/null", "").rstrip(" &")
@@ -85,6 +88,17 @@ class Env:
                         stdout=subprocess.PIPE)
         ready, _, _ = select.select([p.stdout], [], [], 120)
         assert ready and p.stdout.readline().strip() == b"ready", "%s: not ready" % line
+
+    def make_user_capture(self, line):
+        """The README's stand-in for a user's PC (user_pc.py, after the servers):
+        user-pc.pcapng and keys.log of one request to the server it names."""
+        readme_port = re.search(r"127\.0\.0\.1:(\d+)", line).group(1)
+        port = self.ports[readme_port]
+        p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests", "integration",
+                                                             "user_pc.py"),
+                            "127.0.0.1:" + port], cwd=self.dir, capture_output=True,
+                           timeout=180, env=dict(os.environ, CERTPICK=CERTPICK))
+        assert p.stdout.strip() == b"ready", "user_pc.py: " + p.stderr.decode()
 
     def run(self, cmd):
         for readme_port, port in self.ports.items():
