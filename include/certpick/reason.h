@@ -385,7 +385,15 @@ enum certpick_severity {
 	  "the MQTT broker refused the user name or password (CONNACK 4, MQTT 5 "       \
 	  "0x86)",                                                                      \
 	  "check the password file entry (mosquitto_passwd) for the user sent; with "  \
-	  "use_identity_as_username the certificate's CN is the user")
+	  "use_identity_as_username the certificate's CN is the user")                 \
+	X(SVC_REFUSED_NEVER_ASKED, "service-refused-never-asked", ERROR,                \
+	  "the service refused the client, and the server never asked for a "          \
+	  "certificate (no CertificateRequest): a TLS client sends one only when "      \
+	  "asked, so no client can present one here",                                   \
+	  "make the server ask: Postfix smtpd_tls_ask_ccert = yes, Dovecot "           \
+	  "ssl_verify_client_cert = yes, slapd TLSVerifyClient allow, vsftpd "          \
+	  "require_cert=YES, PostgreSQL ssl_ca_file, MariaDB ssl_ca, mosquitto "        \
+	  "require_certificate true (each with the CA that issues the clients)")
 
 #define CERTPICK_REASON_ENUM_(name, id, sev, text, hint) CERTPICK_REASON_##name,
 enum certpick_reason {

@@ -197,12 +197,33 @@ refusal_finding(struct certpick_probe_result *res)
 	    w->alert, name != NULL ? name : "?");
 }
 
+/*
+ * A service that refused the client though its server never asked for a
+ * certificate (and the certificate, if given, could not help: it was never
+ * sent): the fix is on the server, whatever certificate the user has.
+ */
+static int
+never_asked_finding(struct certpick_probe_result *res)
+{
+	const struct certpick_probe_attempt *o = &res->without_cert, *w = &res->with_cert;
+	const char *text = o->service.text;
+
+	if (res->protocol == NULL || res->n_requests > 0 ||
+	    o->service.outcome != CERTPICK_SERVICE_REFUSED)
+		return 0;
+	if (w->ran && (w->certificate_sent || w->service.outcome != CERTPICK_SERVICE_REFUSED))
+		return 0;
+	return cp_findings_add(&res->findings, CERTPICK_REASON_SVC_REFUSED_NEVER_ASKED,
+	    "%s: \"%s\"%s", res->protocol, text != NULL ? text : "refused",
+	    w->ran ? ", with the certificate given as without it" : "");
+}
+
 static int
 connection_findings(struct certpick_probe_result *res)
 {
 	bool reneg = false, pha = false;
 
-	if (refusal_finding(res) != 0)
+	if (refusal_finding(res) != 0 || never_asked_finding(res) != 0)
 		return -1;
 
 	for (size_t i = 0; i < res->n_requests; i++) {

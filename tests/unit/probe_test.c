@@ -239,6 +239,59 @@ malformed_request_findings(void **state)
 	free(big);
 }
 
+/* A service result: refused without a certificate, and with one when with_cert. */
+static struct certpick_probe_result *
+service_refused(bool with_cert, bool sent, enum certpick_service_outcome with_outcome)
+{
+	struct certpick_probe_result *r = new_result();
+
+	r->protocol = strdup("smtp");
+	r->without_cert.end = CERTPICK_PROBE_END_SERVICE;
+	r->without_cert.service.outcome = CERTPICK_SERVICE_REFUSED;
+	r->without_cert.service.text = strdup("5.7.1 Relay access denied");
+	r->with_cert.ran = with_cert;
+	r->with_cert.certificate_sent = sent;
+	r->with_cert.end = CERTPICK_PROBE_END_SERVICE;
+	r->with_cert.service.outcome = with_outcome;
+	return r;
+}
+
+/* service-refused-never-asked: only for a service that refused and was never asked */
+static void
+service_refused_never_asked(void **state)
+{
+	static const struct {
+		bool https, asked, with_cert, sent;
+		enum certpick_service_outcome with_outcome;
+		bool want;
+	} cases[] = {
+		{ false, false, false, false, CERTPICK_SERVICE_UNKNOWN, true },
+		{ false, false, true, false, CERTPICK_SERVICE_REFUSED, true },
+		{ true, false, false, false, CERTPICK_SERVICE_UNKNOWN, false },	 /* https */
+		{ false, true, false, false, CERTPICK_SERVICE_UNKNOWN, false },	 /* it asked */
+		{ false, false, true, true, CERTPICK_SERVICE_REFUSED, false },	 /* sent */
+		{ false, false, true, false, CERTPICK_SERVICE_ACCEPTED, false }, /* got in */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < CP_NELEM(cases); i++) {
+		struct certpick_probe_result *r =
+		    service_refused(cases[i].with_cert, cases[i].sent, cases[i].with_outcome);
+
+		if (cases[i].https) {
+			free(r->protocol);
+			r->protocol = NULL;
+		}
+		if (cases[i].asked)
+			add(r, CERTPICK_PHASE_INITIAL, sserv12_msg);
+		assert_int_equal(cp_probe_decide(r), 0);
+		assert_int_equal(certpick_findings_has(&r->findings,
+				     CERTPICK_REASON_SVC_REFUSED_NEVER_ASKED),
+		    cases[i].want);
+		certpick_probe_result_free(r);
+	}
+}
+
 int
 main(void)
 {
@@ -248,6 +301,7 @@ main(void)
 		cmocka_unit_test(verdicts),
 		cmocka_unit_test(with_certificate),
 		cmocka_unit_test(malformed_request_findings),
+		cmocka_unit_test(service_refused_never_asked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
