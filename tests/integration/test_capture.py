@@ -656,9 +656,14 @@ def test_browsers(procs, tmp, pki, browser, case):
     # (it repeats the request on a new one): nothing from the client after the
     # request (an alert at most), whatever the key log holds (TLS 1.2: no key exists yet; TLS 1.3:
     # no application secrets)
+    # Firefox may also answer on a spare connection with an empty Certificate and
+    # close it without a request (seen under the ASan build's slower server)
     for d in conns:
         if d is not c and d["requests"]:
-            assert d["client_certificates"] == [], d
+            if d["client_certificates"]:
+                assert all(x["empty"] for x in d["client_certificates"]), d
+                assert "empty Certificate" in d["verdict"] and not d["http"], d
+                continue
             assert "the client did not answer" in d["verdict"], d
             assert "repeat the request on a new one" in d["fix"], d
     assert [r["phase"] for r in c["requests"]] == ([phase] if phase else [])
