@@ -152,8 +152,19 @@ int cp_proto_line(const uint8_t *in, size_t len, size_t *line_len, size_t *used)
  * Lines between the first and the last that carry no code are text (RFC 959
  * 4.2: "211-Features:\r\n MDTM\r\n211 End"), leading blanks dropped. On 0
  * and -1 the text is left as it was.
+ * scan (NULL: none) is the caller's cursor for a reply read over many calls,
+ * in at the same reply start each time: on 0 it keeps how far the whole lines
+ * were walked, and the next call goes on from there (a reply dripped a byte
+ * at a time costs its length, not its square); on 1 and -1 it is zeroed, as
+ * the caller zeroes it for a new reply. Same answer with or without it.
  */
-int cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t *used);
+struct cp_proto_scan {
+	size_t off;	/* bytes of whole lines walked */
+	int first;	/* their code; -1: none yet */
+	unsigned lines; /* how many */
+};
+int cp_proto_reply(const uint8_t *in, size_t len, struct cp_proto_scan *scan, int *code,
+    struct cp_buf *text, size_t *used);
 
 /*
  * Helpers every layer shares (proto_text.c), pure. Additive to the seam above:

@@ -40,6 +40,7 @@ struct ftp {
 	enum ftp_phase phase;
 	bool tls;
 	unsigned preliminary;
+	struct cp_proto_scan scan; /* of the reply being read */
 };
 
 static void
@@ -145,7 +146,7 @@ ftp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t 
 	if (st->phase == FTP_GREETING)
 		st->tls = tls_up;
 	while (act == CP_PROTO_READ &&
-	    (rc = cp_proto_reply(in + *used, len - *used, &code, &text, &u)) == 1) {
+	    (rc = cp_proto_reply(in + *used, len - *used, &st->scan, &code, &text, &u)) == 1) {
 		*used += u;
 		act = on_reply(st, code, text.p != NULL && !text.nomem ? text.p : "", out, v);
 		cp_buf_reset(&text);

@@ -46,9 +46,10 @@ static const char *const waiting_for[] = {
 struct smtp {
 	struct cp_proto_params p; /* copied at init; its strings stay borrowed */
 	enum smtp_phase phase;
-	bool tls;	     /* the EHLO being read is the one after TLS */
-	bool starttls;	     /* STARTTLS in the EHLO reply */
-	unsigned challenges; /* 334 answered during AUTH */
+	bool tls;		   /* the EHLO being read is the one after TLS */
+	bool starttls;		   /* STARTTLS in the EHLO reply */
+	unsigned challenges;	   /* 334 answered during AUTH */
+	struct cp_proto_scan scan; /* of the reply being read */
 };
 
 struct reply {
@@ -229,7 +230,7 @@ smtp_step(void *vs, bool tls_up, bool eof, const uint8_t *in, size_t len, size_t
 	}
 	if (st->phase == SMTP_GREETING)
 		st->tls = tls_up;
-	rc = cp_proto_reply(in, len, &r.code, &text, &r.raw_len);
+	rc = cp_proto_reply(in, len, &st->scan, &r.code, &text, &r.raw_len);
 	if (rc == 1) {
 		*used = r.raw_len;
 		r.text = text.p != NULL && !text.nomem ? text.p : "";

@@ -65,17 +65,20 @@ add_text(struct cp_buf *text, size_t mark, const uint8_t *s, size_t n)
  * that starts like a reply ("ddd " or "ddd-") with another code is malformed.
  */
 static int
-reply_walk(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t mark, size_t *used)
+reply_walk(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t mark, size_t *used,
+    struct cp_proto_scan *at)
 {
-	size_t off = 0;
-	int first = -1;
+	size_t off = at->off;
+	int first = at->first;
 
-	for (unsigned lines = 0; lines < CP_PROTO_MAX_LINES; lines++) {
+	for (unsigned lines = at->lines; lines < CP_PROTO_MAX_LINES; lines++) {
 		size_t n, u;
 		int rc = cp_proto_line(in + off, len - off, &n, &u), c;
 		const uint8_t *l = in + off;
 		bool more = false;
 
+		if (rc == 0)
+			*at = (struct cp_proto_scan){ .off = off, .first = first, .lines = lines };
 		if (rc <= 0)
 			return rc;
 		off += u;
@@ -105,16 +108,22 @@ reply_walk(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t
 
 /* see proto.h */
 int
-cp_proto_reply(const uint8_t *in, size_t len, int *code, struct cp_buf *text, size_t *used)
+cp_proto_reply(const uint8_t *in, size_t len, struct cp_proto_scan *scan, int *code,
+    struct cp_buf *text, size_t *used)
 {
 	size_t mark = text != NULL ? text->len : 0;
-	/* whether the reply is whole first, the text only then: a reply that
-	 * arrives in many reads is walked again on each */
-	int rc = reply_walk(in, len, code, NULL, mark, used);
+	struct cp_proto_scan from = { .first = -1 }, start = { .first = -1 };
+	int rc;
 
+	if (scan != NULL && scan->off > 0 && scan->off <= len)
+		from = *scan;
+	/* whether the reply is whole first (from where the last call stopped),
+	 * the text only then, from its start */
+	rc = reply_walk(in, len, code, NULL, mark, used, &from);
 	if (rc == 1 && text != NULL)
-		rc = reply_walk(in, len, code, text, mark, used);
-
+		rc = reply_walk(in, len, code, text, mark, used, &start);
+	if (scan != NULL)
+		*scan = rc == 0 ? from : (struct cp_proto_scan){ 0 };
 	if (rc != 1 && text != NULL && text->len > mark) {
 		text->len = mark;
 		text->p[mark] = '\0';

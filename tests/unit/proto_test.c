@@ -1107,6 +1107,40 @@ registry(void **state)
 }
 
 /* proto_text.c on its own */
+
+/*
+ * A reply handed over one byte more at each call with a cursor gives, at each
+ * length, what the whole prefix gives without one; and at the end want_rc,
+ * want_code and want_text.
+ */
+static void
+reply_dripped(const char *s, int want_rc, int want_code, const char *want_text)
+{
+	struct cp_proto_scan scan = { 0 };
+	size_t len = strlen(s), u = 0, u2 = 0;
+	int rc = 0, rc2, code = 0, code2 = 0;
+
+	for (size_t n = 0; n <= len && rc == 0; n++) {
+		struct cp_buf t = { 0 }, t2 = { 0 };
+
+		rc = cp_proto_reply((const uint8_t *)s, n, &scan, &code, &t, &u);
+		rc2 = cp_proto_reply((const uint8_t *)s, n, NULL, &code2, &t2, &u2);
+		assert_int_equal(rc, rc2);
+		if (rc == 1) {
+			assert_int_equal(code, code2);
+			assert_int_equal(u, u2);
+			assert_string_equal(t.p, t2.p);
+			assert_string_equal(t.p, want_text);
+			assert_int_equal(code, want_code);
+		}
+		if (rc != 0) /* a cursor is zeroed once the reply is whole or malformed */
+			assert_int_equal(scan.off, 0);
+		cp_buf_free(&t);
+		cp_buf_free(&t2);
+	}
+	assert_int_equal(rc, want_rc);
+}
+
 static void
 text_helpers(void **state)
 {
@@ -1122,18 +1156,26 @@ text_helpers(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(cp_proto_line((const uint8_t *)"abc", 3, &n, &u), 0);
 	assert_int_equal(cp_proto_line((const uint8_t *)"a\0c\n", 4, &n, &u), -1);
-	assert_int_equal(cp_proto_reply((const uint8_t *)"250-a\r\n250 b\r\nX", 15, &code, &t, &u),
+	assert_int_equal(cp_proto_reply((const uint8_t *)"250-a\r\n250 b\r\nX", 15, NULL, &code, &t,
+			     &u),
 	    1);
 	assert_int_equal(code, 250);
 	assert_int_equal(u, 14);
 	assert_string_equal(t.p, "a b");
 	/* an incomplete reply leaves the text as it was */
-	assert_int_equal(cp_proto_reply((const uint8_t *)"250-c\r\n250 d", 12, &code, &t, &u), 0);
+	assert_int_equal(cp_proto_reply((const uint8_t *)"250-c\r\n250 d", 12, NULL, &code, &t, &u),
+	    0);
 	assert_string_equal(t.p, "a b");
-	assert_int_equal(cp_proto_reply((const uint8_t *)"250\r\n", 5, &code, &t, &u), 1);
-	assert_int_equal(cp_proto_reply((const uint8_t *)"25x ok\r\n", 8, &code, &t, &u), -1);
-	assert_int_equal(cp_proto_reply((const uint8_t *)"2500 ok\r\n", 9, &code, &t, &u), -1);
+	assert_int_equal(cp_proto_reply((const uint8_t *)"250\r\n", 5, NULL, &code, &t, &u), 1);
+	assert_int_equal(cp_proto_reply((const uint8_t *)"25x ok\r\n", 8, NULL, &code, &t, &u), -1);
+	assert_int_equal(cp_proto_reply((const uint8_t *)"2500 ok\r\n", 9, NULL, &code, &t, &u),
+	    -1);
 	cp_buf_reset(&t);
+	reply_dripped("250-a\r\n250-b\r\n250 c\r\nX", 1, 250, "a b c");
+	reply_dripped("211-Features:\r\n MDTM\r\n\tSIZE\r\n211 End\r\n", 1, 211,
+	    "Features: MDTM SIZE End");
+	reply_dripped("250-a\r\n251 b\r\n", -1, 0, NULL); /* the codes differ */
+	reply_dripped("250-a\r\n250-b", 0, 0, NULL);	  /* never whole */
 	cp_proto_sasl_ir(&t, "alice");
 	cp_proto_sasl_ir(&t, NULL);
 	cp_proto_sasl_ir(&t, "ab");
