@@ -1139,7 +1139,14 @@ setup_ctx(struct certpick_serve *srv, const struct certpick_serve_options *o,
 	 * and every connection must be judged on what it sends.
 	 */
 	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(srv->ctx, SSL_OP_NO_TICKET);
+	/*
+	 * IGNORE_UNEXPECTED_EOF: a client that leaves without close_notify (a
+	 * browser's spare connection, an idle keep-alive one) is gone, as nginx
+	 * treats it; OpenSSL 3 would otherwise answer it with a decode_error
+	 * alert, in clear text before the handshake, and every capture of serve
+	 * would show an alert no server of a real deployment sends.
+	 */
+	SSL_CTX_set_options(srv->ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_num_tickets(srv->ctx, 0);
 	/*
 	 * NO_AUTO_CHAIN: send exactly the chain in --cert, as nginx and Apache do,

@@ -506,6 +506,30 @@ def test_dropped_handshakes_and_garbage(abuse_srv, pki):
     assert srv.proc.poll() is None
 
 
+def test_client_that_leaves_gets_no_alert(abuse_srv, pki):
+    """A client that closes without close_notify (a browser's spare
+    connection, an idle keep-alive one) gets no decode_error alert: before the
+    handshake nothing at all, after it a close_notify (nginx does the same)."""
+    srv = abuse_srv
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.shutdown(socket.SHUT_WR)
+        assert s.recv(100) == b""
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(bytes.fromhex("160301020001") + b"\x03\x03")   # a ClientHello cut short
+        s.shutdown(socket.SHUT_WR)
+        assert s.recv(100) == b""
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = version
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=10)) as s:
+            socket.socket.shutdown(s, socket.SHUT_WR)   # the TCP half-close, no close_notify
+            assert s.recv(100) == b"", version          # close_notify; an alert raises SSLError
+    assert su.curl(srv, "/", pki, "alice").status == 200
+    assert srv.proc.poll() is None
+
+
 # ---- headless Chromium ----
 
 # What Chromium does with each certificate, asked at the handshake with names
