@@ -139,7 +139,12 @@ dn_text(const struct certpick_dn *dn)
 
 /* ---- signature schemes ---- */
 
-static const uint16_t default_sigalgs13[] = {
+/*
+ * OpenSSL's default list: the first DEFAULT_SIGALGS13 entries are those TLS 1.3
+ * allows, the rest (SHA-1, SHA-224 and PKCS#1 v1.5 for handshakes) TLS 1.2 only.
+ */
+#define DEFAULT_SIGALGS13 14
+static const uint16_t default_sigalgs[] = {
 	0x0403,
 	0x0503,
 	0x0603,
@@ -153,23 +158,7 @@ static const uint16_t default_sigalgs13[] = {
 	0x0806,
 	0x0401,
 	0x0501,
-	0x0601,
-};
-static const uint16_t default_sigalgs12[] = {
-	0x0403,
-	0x0503,
-	0x0603,
-	0x0807,
-	0x0808,
-	0x0809,
-	0x080a,
-	0x080b,
-	0x0804,
-	0x0805,
-	0x0806,
-	0x0401,
-	0x0501,
-	0x0601,
+	0x0601, /* the last TLS 1.3 one */
 	0x0303,
 	0x0301,
 	0x0402,
@@ -184,12 +173,8 @@ static const uint16_t default_sigalgs12[] = {
 const uint16_t *
 certpick_select_default_sigalgs(uint16_t tls_version, size_t *n)
 {
-	if (tls_version >= CERTPICK_TLS13) {
-		*n = CP_NELEM(default_sigalgs13);
-		return default_sigalgs13;
-	}
-	*n = CP_NELEM(default_sigalgs12);
-	return default_sigalgs12;
+	*n = tls_version >= CERTPICK_TLS13 ? DEFAULT_SIGALGS13 : CP_NELEM(default_sigalgs);
+	return default_sigalgs;
 }
 
 /* Which key algorithm a scheme needs (a CP_KA_* set) and whether TLS 1.3 allows it. */
