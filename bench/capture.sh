@@ -26,21 +26,7 @@ for p in nginx curl openssl tcpdump tshark /usr/bin/time; do
 	command -v "$p" >/dev/null || { echo "$p missing (scripts/deps.sh)" >&2; exit 1; }
 done
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-	python3 - "$1" <<'PY'
-import socket, sys, time
-for _ in range(400):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
+. "$ROOT/bench/lib.sh"
 
 make_capture() {
 	local T=$CACHE.tmp PIDS=""

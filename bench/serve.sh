@@ -31,21 +31,7 @@ trap cleanup EXIT INT TERM
 python3 tests/integration/pki.py "$T/pki" >/dev/null
 P=$T/pki
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-	python3 - "$1" <<'PY'
-import socket, sys, time
-for _ in range(200):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
+. "$ROOT/bench/lib.sh"
 
 # certpick serve: require at the handshake, the same trust and names as nginx
 CP_PORT=$(free_port)

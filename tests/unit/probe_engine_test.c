@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "testutil.h"
+#include "tls_fixture.h"
 
 struct server {
 	int lfd;
@@ -25,40 +26,6 @@ struct server {
 	int accepts;
 	pthread_t thread;
 };
-
-static X509 *
-self_signed(EVP_PKEY *key, const char *cn)
-{
-	X509 *x = X509_new();
-	X509_NAME *n = X509_NAME_new();
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_subject_name(x, n);
-	X509_set_issuer_name(x, n);
-	X509_set_pubkey(x, key);
-	X509_sign(x, key, EVP_sha256());
-	X509_NAME_free(n);
-	return x;
-}
-
-static int
-listen_any(int *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 8), 0);
-	getsockname(fd, (struct sockaddr *)&a, &al);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
 
 static void *
 serve(void *arg)
@@ -91,7 +58,7 @@ static void
 server_start(struct server *s, bool require, int accepts)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = self_signed(key, "localhost");
+	X509 *cert = tf_self_signed(key, "localhost", 1);
 	STACK_OF(X509_NAME) *cas = sk_X509_NAME_new_null();
 	X509_NAME *ca = X509_NAME_new();
 
@@ -108,7 +75,7 @@ server_start(struct server *s, bool require, int accepts)
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	s->accepts = accepts;
-	s->lfd = listen_any(&s->port);
+	s->lfd = tf_listen_loopback(&s->port);
 	pthread_create(&s->thread, NULL, serve, s);
 }
 
@@ -173,7 +140,7 @@ optional_with_path(void **state)
 static void
 closed_port(void **state)
 {
-	int port, fd = listen_any(&port);
+	int port, fd = tf_listen_loopback(&port);
 	struct certpick_probe_options o = { .timeout_ms = 2000 };
 	struct certpick_probe_result *r;
 	struct certpick_error err;
@@ -193,7 +160,7 @@ closed_port(void **state)
 static void
 silent_listener(void **state)
 {
-	int port, fd = listen_any(&port);
+	int port, fd = tf_listen_loopback(&port);
 	struct certpick_probe_options o = { .timeout_ms = 200 };
 	struct certpick_probe_result *r;
 	struct certpick_error err;
@@ -230,7 +197,7 @@ static void
 many(void **state)
 {
 	struct server s;
-	int port, fd = listen_any(&port);
+	int port, fd = tf_listen_loopback(&port);
 	char t0[64], t1[64];
 	const char *targets[3] = { t0, t1, "not a target:x" };
 	struct certpick_probe_options o = { .timeout_ms = 3000 };

@@ -1,8 +1,8 @@
 /*
  * Shared by the unit tests that need a TLS peer or a certificate made on the
- * spot (client_test.c, probe_engine_layer_test.c): a self-signed certificate,
- * a loopback listener on an ephemeral port, and the blocking socket helpers
- * a server thread uses. Header-only (static): each runner links testutil.c
+ * spot (client_test.c, probe_engine_test.c, probe_engine_layer_test.c): a
+ * self-signed certificate, a loopback listener on an ephemeral port, and the
+ * blocking socket helpers a server thread uses. Header-only (static): each runner links testutil.c
  * alone, and not every runner needs OpenSSL's server side or sockets.
  */
 #ifndef CERTPICK_TLS_FIXTURE_H
