@@ -34,6 +34,9 @@ DATA = os.path.join(ROOT, "tests", "data")
 def pytest_configure(config):
     config.addinivalue_line("markers", "asan: also run against the sanitizer build")
     config.addinivalue_line("markers", "slow: long-running test")
+    # A run stopped by SIGTERM (kill, timeout(1), CI) ends like Ctrl-C: the fixtures'
+    # teardowns stop the servers and clients they started (each in its own session).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
