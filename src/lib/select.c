@@ -141,7 +141,7 @@ dn_text(const struct certpick_dn *dn)
 
 /*
  * OpenSSL's default list: the first DEFAULT_SIGALGS13 entries are those TLS 1.3
- * allows, the rest (SHA-1, SHA-224 and PKCS#1 v1.5 for handshakes) TLS 1.2 only.
+ * allows, the rest (SHA-1, SHA-224 and DSA) TLS 1.2 only.
  */
 #define DEFAULT_SIGALGS13 14
 static const uint16_t default_sigalgs[] = {
