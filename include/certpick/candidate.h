@@ -73,6 +73,15 @@ struct certpick_load_options {
 	 * per candidate, and no key kept longer than pairing needs.
 	 */
 	bool release_keys;
+	/*
+	 * Parse certificates without decoding their public keys: OpenSSL 3.0
+	 * sets up a decoder for each key, nine tenths of what parsing a
+	 * certificate costs. The library decodes a key when it uses one
+	 * (chain links, checks, TLS); a caller that calls X509_get0_pubkey()
+	 * on certpick_candidate_get0_x509() itself gets NULL. For callers that
+	 * read many certificates and use few keys (select).
+	 */
+	bool lazy_public_keys;
 };
 
 /*

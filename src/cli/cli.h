@@ -140,7 +140,8 @@ struct cli_sources {
 	} src[256];
 	size_t n;
 	struct cli_password pw, pin;
-	bool release_keys; /* the command never signs (select): keys paired, then released */
+	bool release_keys;     /* the command never signs (select): keys paired, then released */
+	bool lazy_public_keys; /* public keys decoded only when used (select) */
 };
 /*
  * getopt value ch (CLI_SRC_PATH for a bare argument) with its optarg: 1 if

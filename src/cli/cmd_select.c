@@ -218,7 +218,8 @@ cmd_select(int argc, char **argv)
 		rc = cli_error(&err);
 		goto out;
 	}
-	a.src.release_keys = true; /* select never signs */
+	a.src.release_keys = true;     /* select never signs */
+	a.src.lazy_public_keys = true; /* and decodes a key only to link a chain */
 	if ((rc = cli_sources_load(&a.src, set, false)) != 0)
 		goto out;
 	rc = cli_select_render(a.client ? a.client : "all", set, req, a.at, a.json, answer);

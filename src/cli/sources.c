@@ -79,6 +79,7 @@ load_one(const struct cli_sources *s, size_t i, struct certpick_candset *set,
 	o.file_done = on_file;
 	o.file_done_arg = progress;
 	o.release_keys = s->release_keys;
+	o.lazy_public_keys = s->lazy_public_keys;
 	switch (s->src[i].kind) {
 	case CLI_SRC_PKCS11: return certpick_candset_add_pkcs11(set, s->src[i].arg, &o, err);
 	case CLI_SRC_NSSDB: return certpick_candset_add_nssdb(set, s->src[i].arg, &o, err);

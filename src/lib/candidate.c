@@ -10,8 +10,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <openssl/err.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -148,16 +149,6 @@ static bool
 is_ca(X509 *x)
 {
 	return (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
-}
-
-static bool
-key_matches(X509 *x, EVP_PKEY *pkey)
-{
-	EVP_PKEY *pub = X509_get0_pubkey(x);
-	bool eq = pub != NULL && pkey != NULL && EVP_PKEY_eq(pub, pkey) == 1;
-
-	ERR_clear_error();
-	return eq;
 }
 
 /* A certificate's key in a DER index: its SHA-1, which OpenSSL keeps with it. */
@@ -418,54 +409,155 @@ mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool
 }
 
 /*
- * A public key's key in an index. EC keys: a hash of the point, which the
- * key gives as a parameter and the certificate holds as its subjectPublicKey
- * bits; re-encoding a key's SubjectPublicKeyInfo would set up an OpenSSL 3
- * encoder per key, costlier than decoding it. Other keys: a hash of the
- * SubjectPublicKeyInfo DER. A certificate and a key of the same type get the
- * same key; a miss is caught by key_index_find()'s scan in small sources.
+ * A private key's public half as cp_spki_read() reads a certificate's: the
+ * EC point and curve, or the RSA modulus and exponent, as parameters of the
+ * key. Encoding the key's SubjectPublicKeyInfo instead would set up an
+ * OpenSSL 3 encoder per key, and decoding the certificate's a decoder.
+ * False for other keys and encodings. buf holds what out points to.
  */
-#define EC_POINT_MAX 256
+#define PUB_MAX 2048 /* a 16,384-bit modulus */
 
+struct pub_buf {
+	unsigned char v[PUB_MAX];
+	unsigned char e[PUB_MAX];
+};
+
+static bool
+pub_half(EVP_PKEY *pkey, struct cp_spki *out, struct pub_buf *buf)
+{
+	char group[64];
+	size_t len = 0;
+	BIGNUM *n = NULL, *e = NULL;
+	bool ok = false;
+
+	memset(out, 0, sizeof(*out));
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+			sizeof(group), &len) != 1 ||
+		    EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+			buf->v, sizeof(buf->v), &len) != 1 ||
+		    len == 0)
+			break;
+		*out = (struct cp_spki){ .type = EVP_PKEY_EC,
+			.curve = OBJ_txt2nid(group),
+			.pub = buf->v,
+			.pub_len = len };
+		ok = true;
+		break;
+	case EVP_PKEY_RSA:
+		if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+		    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) != 1 || BN_is_zero(n) ||
+		    BN_is_zero(e) || BN_num_bytes(n) > PUB_MAX || BN_num_bytes(e) > PUB_MAX)
+			break;
+		*out = (struct cp_spki){ .type = EVP_PKEY_RSA,
+			.pub = buf->v,
+			.pub_len = (size_t)BN_bn2bin(n, buf->v),
+			.exp = buf->e,
+			.exp_len = (size_t)BN_bn2bin(e, buf->e) };
+		ok = true;
+		break;
+	default: break;
+	}
+	BN_free(n);
+	BN_free(e);
+	ERR_clear_error();
+	return ok;
+}
+
+static bool
+same_bytes(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/*
+ * Whether x's key is pkey's public half from the encodings alone: 1 yes,
+ * 0 no, -1 they do not tell (other key types, a compressed point).
+ */
+static int
+pub_compare(X509 *x, EVP_PKEY *pkey)
+{
+	struct pub_buf buf;
+	struct cp_spki c, k;
+
+	if (cp_spki_read(x, &c) != 0 || !pub_half(pkey, &k, &buf) || c.type != k.type)
+		return -1;
+	if (c.type == EVP_PKEY_RSA)
+		return same_bytes(c.pub, c.pub_len, k.pub, k.pub_len) &&
+		    same_bytes(c.exp, c.exp_len, k.exp, k.exp_len);
+	if (c.curve != k.curve)
+		return 0;
+	if (same_bytes(c.pub, c.pub_len, k.pub, k.pub_len))
+		return 1;
+	return c.pub[0] == 4 && k.pub[0] == 4 ? 0 : -1;
+}
+
+/* x's key is pkey's public half; the key is decoded only when the encodings do not tell. */
+static bool
+key_matches(X509 *x, EVP_PKEY *pkey)
+{
+	EVP_PKEY *pub;
+	bool eq;
+	int r;
+
+	if (pkey == NULL)
+		return false;
+	if ((r = pub_compare(x, pkey)) >= 0)
+		return r == 1;
+	pub = cp_x509_pubkey(x);
+	eq = pub != NULL && EVP_PKEY_eq(pub, pkey) == 1;
+	ERR_clear_error();
+	return eq;
+}
+
+/*
+ * A public key's key in an index: a hash of the EC point or the RSA modulus
+ * (pub_half(), cp_spki_read()), else of the EC point in the certificate's
+ * bits or of the SubjectPublicKeyInfo DER. A certificate and a key of the
+ * same type get the same key; a miss is caught by key_index_find()'s scan in
+ * small sources.
+ */
 static uint64_t
 spki_key_of_pkey(EVP_PKEY *pkey)
 {
-	unsigned char pt[EC_POINT_MAX], *der = NULL;
-	size_t ptlen = 0;
+	struct pub_buf buf;
+	struct cp_spki k;
+	unsigned char *der = NULL;
 	int len;
-	uint64_t k;
+	uint64_t h;
 
-	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
-	    EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
-		sizeof(pt), &ptlen) == 1)
-		return cp_hash_bytes(pt, ptlen);
-	ERR_clear_error();
+	if (pub_half(pkey, &k, &buf))
+		return cp_hash_bytes(k.pub, k.pub_len);
 	len = i2d_PUBKEY(pkey, &der);
-	k = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
+	h = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
 	OPENSSL_free(der);
 	ERR_clear_error();
-	return k;
+	return h;
 }
 
 static uint64_t
 spki_key_of_cert(X509 *x)
 {
+	struct cp_spki c;
 	unsigned char *der = NULL;
 	const ASN1_OBJECT *alg = NULL;
 	const ASN1_BIT_STRING *bits;
 	int len;
-	uint64_t k;
+	uint64_t h;
 
+	if (cp_spki_read(x, &c) == 0)
+		return cp_hash_bytes(c.pub, c.pub_len);
 	if (X509_PUBKEY_get0_param((ASN1_OBJECT **)&alg, NULL, NULL, NULL,
 		X509_get_X509_PUBKEY(x)) == 1 &&
 	    OBJ_obj2nid(alg) == NID_X9_62_id_ecPublicKey &&
 	    (bits = X509_get0_pubkey_bitstr(x)) != NULL)
 		return cp_hash_bytes(ASN1_STRING_get0_data(bits), (size_t)ASN1_STRING_length(bits));
 	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	k = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
+	h = len > 0 ? cp_hash_bytes(der, (size_t)len) : 0;
 	OPENSSL_free(der);
 	ERR_clear_error();
-	return k;
+	return h;
 }
 
 /* Keys indexed by public key, so pairing n certificates with n keys is linear. */
@@ -873,6 +965,8 @@ run_in_parallel(struct folder_walk *w)
 		if ((n = cp_parse_threads()) < 2 || (w->kd = cp_calloc(n, sizeof(*w->kd))) == NULL)
 			return false;
 		w->nkd = n;
+		for (size_t i = 0; i < n; i++)
+			w->kd[i].lazy_certs = w->opts != NULL && w->opts->lazy_public_keys;
 	}
 	return true;
 }
@@ -1231,7 +1325,7 @@ certpick_candidate_key_mismatch_source(const struct certpick_candidate *c)
 const char *
 certpick_candidate_key_type(const struct certpick_candidate *c)
 {
-	EVP_PKEY *pub = X509_get0_pubkey(c->x509);
+	EVP_PKEY *pub = cp_x509_pubkey(c->x509);
 
 	ERR_clear_error();
 	if (pub == NULL)
@@ -1250,7 +1344,7 @@ certpick_candidate_key_type(const struct certpick_candidate *c)
 int
 certpick_candidate_key_bits(const struct certpick_candidate *c)
 {
-	EVP_PKEY *pub = X509_get0_pubkey(c->x509);
+	EVP_PKEY *pub = cp_x509_pubkey(c->x509);
 	int bits = pub != NULL ? EVP_PKEY_get_bits(pub) : 0;
 
 	ERR_clear_error();

@@ -285,10 +285,21 @@ is_key_label(const char *name)
 	return n >= 11 && strcmp(name + n - 11, "PRIVATE KEY") == 0;
 }
 
+/* A certificate block: its public key left encoded when lazy (cp_x509_d2i_lazy). */
+static X509 *
+pem_cert(const char *name, const unsigned char *data, long dlen, bool lazy)
+{
+	const unsigned char *p = data;
+
+	if (strcmp(name, PEM_STRING_X509_TRUSTED) == 0)
+		return d2i_X509_AUX(NULL, &p, dlen);
+	return lazy ? cp_x509_d2i_lazy(&p, dlen) : d2i_X509(NULL, &p, dlen);
+}
+
 static int
 parse_pem(const uint8_t *bytes, size_t len, const char *source,
     const struct certpick_load_options *opts, struct cp_pbe_budget *budget,
-    struct cp_key_decoder *kd, struct cp_loaded *l, struct certpick_error *err)
+    struct cp_key_decoder *kd, bool lazy, struct cp_loaded *l, struct certpick_error *err)
 {
 	BIO *in = NULL;
 	char *name = NULL, *header = NULL;
@@ -319,10 +330,7 @@ parse_pem(const uint8_t *bytes, size_t len, const char *source,
 		}
 		blocks++;
 		if (is_cert_label(name)) {
-			const unsigned char *p = data;
-			X509 *x = strcmp(name, PEM_STRING_X509_TRUSTED) == 0 ?
-			    d2i_X509_AUX(NULL, &p, dlen) :
-			    d2i_X509(NULL, &p, dlen);
+			X509 *x = pem_cert(name, data, dlen, lazy);
 			if (x == NULL) {
 				cp_error_set_ossl(&e, CERTPICK_ERR_PARSE,
 				    "cannot read certificate %d of '%s'", blocks, source);
@@ -806,15 +814,15 @@ looks_like_key_der(const uint8_t *data, size_t len)
 
 static int
 parse_der(const uint8_t *data, size_t len, const char *source,
-    const struct certpick_load_options *opts, struct cp_pbe_budget *budget, struct cp_loaded *l,
-    struct certpick_error *err)
+    const struct certpick_load_options *opts, bool lazy, struct cp_pbe_budget *budget,
+    struct cp_loaded *l, struct certpick_error *err)
 {
 	const unsigned char *p;
 	X509 *x;
 	EVP_PKEY *pkey;
 
 	p = data;
-	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
+	if ((x = lazy ? cp_x509_d2i_lazy(&p, (long)len) : d2i_X509(NULL, &p, (long)len)) != NULL) {
 		l->format = CERTPICK_FORMAT_DER;
 		return add_cert(l, x, err);
 	}
@@ -867,6 +875,7 @@ cp_load_parse_shared(const uint8_t *data, size_t len, const char *source,
 {
 	struct cp_key_decoder own = { 0 };
 	struct cp_key_decoder *kd = shared != NULL ? shared : &own;
+	bool lazy = kd->lazy_certs || (opts != NULL && opts->lazy_public_keys);
 	struct certpick_error local;
 	struct cp_pbe_budget budget;
 	PKCS12 *p12 = NULL;
@@ -894,7 +903,7 @@ cp_load_parse_shared(const uint8_t *data, size_t len, const char *source,
 	if (format == CERTPICK_FORMAT_PEM ||
 	    (format == CERTPICK_FORMAT_AUTO && looks_pem(data, len))) {
 		out->format = CERTPICK_FORMAT_PEM;
-		ret = parse_pem(data, len, source, opts, &budget, kd, out, err);
+		ret = parse_pem(data, len, source, opts, &budget, kd, lazy, out, err);
 		goto out;
 	}
 	if (format == CERTPICK_FORMAT_PKCS12 || format == CERTPICK_FORMAT_AUTO) {
@@ -911,7 +920,7 @@ cp_load_parse_shared(const uint8_t *data, size_t len, const char *source,
 			goto out;
 		}
 	}
-	ret = parse_der(data, len, source, opts, &budget, out, err);
+	ret = parse_der(data, len, source, opts, lazy, &budget, out, err);
 out:
 	ERR_clear_error();
 	PKCS12_free(p12);

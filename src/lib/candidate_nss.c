@@ -88,14 +88,16 @@ config_dir(const char *dir)
 /* One certificate of the database, DER, under its nickname (CKA_LABEL). */
 static int
 add_cert(struct certpick_candset *set, const SECItem *der, const SECItem *label, bool user,
-    const char *dir, struct certpick_error *err)
+    const char *dir, bool lazy, struct certpick_error *err)
 {
+	const struct certpick_load_options ca_opts = { .lazy_public_keys = lazy };
 	const unsigned char *p = der->data;
 	X509 *x = NULL;
 	char *source = NULL;
 	int ret = -1;
 
-	if ((x = d2i_X509(NULL, &p, (long)der->len)) == NULL) {
+	x = lazy ? cp_x509_d2i_lazy(&p, (long)der->len) : d2i_X509(NULL, &p, (long)der->len);
+	if (x == NULL) {
 		ret = 0; /* NSS holds it, OpenSSL cannot parse it: not usable here */
 		goto out;
 	}
@@ -112,7 +114,7 @@ add_cert(struct certpick_candset *set, const SECItem *der, const SECItem *label,
 	}
 	/* a CA certificate without a key: the set keeps it in the pool only */
 	ret = certpick_candset_add_memory(set, der->data, der->len, source, CERTPICK_FORMAT_DER,
-	    NULL, err);
+	    &ca_opts, err);
 out:
 	free(source);
 	X509_free(x);
@@ -191,7 +193,7 @@ nss_is_ca(SECItem *der)
 /* One certificate object: a candidate (a key has its CKA_ID), the pool (a CA), or nothing. */
 static int
 add_object(struct certpick_candset *set, PK11GenericObject *o, const struct key_ids *keys,
-    const char *dir, struct certpick_error *err)
+    const char *dir, bool lazy, struct certpick_error *err)
 {
 	/* the three in one read: each read is a query of NSS's SQLite database */
 	CK_ATTRIBUTE t[] = { { CKA_VALUE, NULL, 0 }, { CKA_LABEL, NULL, 0 }, { CKA_ID, NULL, 0 } };
@@ -218,7 +220,7 @@ add_object(struct certpick_candset *set, PK11GenericObject *o, const struct key_
 	}
 	user = it[2].len > 0 && key_ids_has(keys, &it[2]);
 	if (it[0].len > 0 && (user || nss_is_ca(&it[0])))
-		ret = add_cert(set, &it[0], &it[1], user, dir, err);
+		ret = add_cert(set, &it[0], &it[1], user, dir, lazy, err);
 	PORT_FreeArena(arena, PR_FALSE);
 	return ret;
 }
@@ -231,7 +233,7 @@ add_object(struct certpick_candset *set, PK11GenericObject *o, const struct key_
  */
 static int
 add_objects(struct certpick_candset *set, PK11SlotInfo *slot, const struct key_ids *keys,
-    const char *dir, struct certpick_error *err)
+    const char *dir, bool lazy, struct certpick_error *err)
 {
 	PK11GenericObject *all = PK11_FindGenericObjects(slot, CKO_CERTIFICATE);
 	PK11GenericObject **v = NULL, **at;
@@ -246,7 +248,7 @@ add_objects(struct certpick_candset *set, PK11SlotInfo *slot, const struct key_i
 		*at = o;
 	}
 	while (n > 0 && ret == 0)
-		ret = add_object(set, v[--n], keys, dir, err);
+		ret = add_object(set, v[--n], keys, dir, lazy, err);
 out:
 	free(v);
 	if (all != NULL)
@@ -307,7 +309,8 @@ certpick_candset_add_nssdb(struct certpick_candset *set, const char *dir,
 		}
 		goto out;
 	}
-	if (key_ids_read(slot, &keys, err) != 0 || add_objects(set, slot, &keys, plain, err) != 0)
+	if (key_ids_read(slot, &keys, err) != 0 ||
+	    add_objects(set, slot, &keys, plain, opts != NULL && opts->lazy_public_keys, err) != 0)
 		goto out;
 	ret = 0;
 out:

@@ -129,13 +129,17 @@ verify_path(const struct certpick_path *p, const struct certpick_check_options *
 		cp_error_nomem(err);
 		goto out;
 	}
-	for (int i = 1; i < n - 1; i++)
-		if (sk_X509_push(mid, sk_X509_value(xs, i)) <= 0) {
+	/* the paths' certificates with their keys decoded (lazy_public_keys loads) */
+	for (int i = 1; i < n - 1; i++) {
+		X509 *y = cp_x509_full(sk_X509_value(xs, i));
+
+		if (y == NULL || sk_X509_push(mid, y) <= 0) {
 			cp_error_nomem(err);
 			goto out;
 		}
-	if (!X509_STORE_add_cert(store, sk_X509_value(xs, n - 1)) ||
-	    !X509_STORE_CTX_init(ctx, store, sk_X509_value(xs, 0), mid)) {
+	}
+	if (!X509_STORE_add_cert(store, cp_x509_full(sk_X509_value(xs, n - 1))) ||
+	    !X509_STORE_CTX_init(ctx, store, cp_x509_full(sk_X509_value(xs, 0)), mid)) {
 		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot set up verification");
 		goto out;
 	}

@@ -199,7 +199,7 @@ rule_weak_signature(X509 *x, const char *who, struct certpick_findings *f)
 static int
 rule_weak_key(X509 *x, const char *who, struct certpick_findings *f)
 {
-	EVP_PKEY *pub = X509_get0_pubkey(x);
+	EVP_PKEY *pub = cp_x509_pubkey(x);
 	int id, bits;
 	const char *type;
 
@@ -236,7 +236,7 @@ rule_weak_key(X509 *x, const char *who, struct certpick_findings *f)
 static bool
 self_signed(X509 *x)
 {
-	EVP_PKEY *pub = X509_get0_pubkey(x);
+	EVP_PKEY *pub = cp_x509_pubkey(x);
 	/* not X509_check_issued(): it also wants keyCertSign, which an end entity lacks */
 	bool ss = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
 	    pub != NULL && X509_verify(x, pub) == 1;

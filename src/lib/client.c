@@ -405,12 +405,18 @@ int
 cp_identity_use(SSL *ssl, const struct cp_identity *id, struct certpick_error *err)
 {
 	/* a token's key has no public half to compare: the token signs, the server checks */
-	if (SSL_use_certificate(ssl, id->cert) != 1 || SSL_use_PrivateKey(ssl, id->key) != 1 ||
+	X509 *cert = cp_x509_full(id->cert);
+
+	if (cert == NULL || SSL_use_certificate(ssl, cert) != 1 ||
+	    SSL_use_PrivateKey(ssl, id->key) != 1 ||
 	    (id->tok == NULL && SSL_check_private_key(ssl) != 1))
 		return cp_error_set_ossl(err, CERTPICK_ERR_USAGE, "cannot use the key of '%s'",
 		    id->source);
-	for (int i = 0; i < sk_X509_num(id->chain); i++)
-		if (SSL_add1_chain_cert(ssl, sk_X509_value(id->chain, i)) != 1)
+	for (int i = 0; i < sk_X509_num(id->chain); i++) {
+		X509 *y = cp_x509_full(sk_X509_value(id->chain, i));
+
+		if (y == NULL || SSL_add1_chain_cert(ssl, y) != 1)
 			return cp_error_nomem(err);
+	}
 	return 0;
 }

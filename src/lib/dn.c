@@ -166,6 +166,8 @@ certpick_dn_list_load_pem(const char *path, struct certpick_dn_list *out,
 	size_t len = 0;
 	BIO *in = NULL;
 	X509 *x = NULL;
+	unsigned char *block = NULL;
+	long blen = 0;
 	int ret = -1;
 
 	out->v = NULL;
@@ -176,10 +178,17 @@ certpick_dn_list_load_pem(const char *path, struct certpick_dn_list *out,
 		cp_error_nomem(err);
 		goto out;
 	}
-	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
-		const unsigned char *der;
+	/* PEM_read_bio_X509(), but only the names are wanted: the keys stay encoded */
+	while (PEM_bytes_read_bio(&block, &blen, NULL, PEM_STRING_X509, in, NULL, NULL) == 1) {
+		const unsigned char *der = block;
 		size_t dlen;
 		struct certpick_dn *dn;
+
+		x = cp_x509_d2i_lazy(&der, blen);
+		OPENSSL_free(block);
+		block = NULL;
+		if (x == NULL)
+			break;
 
 		if (X509_NAME_get0_der(X509_get_subject_name(x), &der, &dlen) != 1 ||
 		    (dn = cp_array_push(&out->v, &out->n, sizeof(*dn))) == NULL) {

@@ -324,6 +324,7 @@ struct ossl_decoder_ctx_st;
 struct cp_key_decoder {
 	struct ossl_decoder_ctx_st *ctx; /* owned; NULL until the first plain key */
 	struct evp_pkey_st *out;	 /* where ctx writes; taken after each decode */
+	bool lazy_certs; /* parse certificates with cp_x509_d2i_lazy() (lazy_public_keys) */
 };
 void cp_key_decoder_release(struct cp_key_decoder *kd);
 /* cp_load_parse() with a decoder shared across calls (NULL: one of its own). */
@@ -409,6 +410,36 @@ struct x509_st;
 int cp_dn_from_name(struct certpick_dn *dn, const struct X509_name_st *name,
     struct certpick_error *err);
 int cp_x509_sha256_hex(const struct x509_st *x, char out[65], struct certpick_error *err);
+
+/*
+ * lazycert.c: certificates parsed without their public key. OpenSSL 3.0's
+ * d2i_X509() sets up a decoder for the key of each certificate, nine tenths
+ * of what parsing one costs; cp_x509_d2i_lazy() leaves the key encoded (as
+ * d2i_X509(), NULL on error; caller frees), so X509_get0_pubkey() is NULL
+ * on the result. Every use of such a key goes through cp_x509_full(), which
+ * returns x itself when its key is decoded, else a fully decoded copy that
+ * x owns (made once, freed with x; NULL on failure), or through
+ * cp_x509_pubkey(), the key of cp_x509_full(). Both change x's ex_data: call
+ * them from one thread at a time for a given certificate. cp_spki_read()
+ * reads the key's facts from its encoding alone: 0, or -1 for an encoding
+ * it does not read (a caller then decodes the key).
+ */
+struct evp_pkey_st;
+struct x509_st *cp_x509_d2i_lazy(const unsigned char **in, long len);
+struct x509_st *cp_x509_full(struct x509_st *x);
+struct evp_pkey_st *cp_x509_pubkey(struct x509_st *x);
+/* X509_check_issued() with the issuer's key decoded (cp_x509_full). */
+int cp_x509_check_issued(struct x509_st *issuer, struct x509_st *subject);
+struct cp_spki {
+	int type;		  /* EVP_PKEY_RSA or EVP_PKEY_EC */
+	int curve;		  /* EC: NID_X9_62_prime256v1, NID_secp384r1 or NID_secp521r1 */
+	int bits;		  /* as EVP_PKEY_get_bits() */
+	const unsigned char *pub; /* EC: the point; RSA: the modulus, no leading zero */
+	size_t pub_len;
+	const unsigned char *exp; /* RSA: the public exponent, no leading zero */
+	size_t exp_len;
+};
+int cp_spki_read(const struct x509_st *x, struct cp_spki *out);
 
 /*
  * candidate_p11.c: the URI with the value of pin-value replaced by "***",

@@ -341,7 +341,7 @@ walk_store(struct ctx *c, const struct cp_check_row *row, struct walk *w, size_t
 			loop |= w->path[k] == iss;
 		if (loop || ++c->visits > MAX_VISITS)
 			continue;
-		if (X509_check_issued(iss->x509, cur->x509) != X509_V_OK &&
+		if (cp_x509_check_issued(iss->x509, cur->x509) != X509_V_OK &&
 		    row->walk == CP_WALK_STORE_PATHS)
 			continue; /* path builders check key ids; Chrome does not */
 		found_issuer = true;
@@ -419,7 +419,8 @@ check_issuer(struct ctx *c, const struct cp_check_row *row, struct eval *e, stru
 				size_t it = cp_selstore_first(c->store, &cur->issuer);
 
 				for (; it != 0; it = cp_selstore_next(c->store, it, &cur->issuer))
-					if (X509_check_issued(CP_SELSTORE_GET(c->store, it)->x509,
+					if (cp_x509_check_issued(CP_SELSTORE_GET(c->store, it)
+								     ->x509,
 						cur->x509) == X509_V_OK)
 						break;
 				if (it == 0 || CP_SELSTORE_GET(c->store, it)->self_issued)

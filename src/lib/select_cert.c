@@ -60,6 +60,33 @@ key_alg(EVP_PKEY *pk)
 	}
 }
 
+/*
+ * The key's type and size: from its encoding for RSA and the NIST curves
+ * (cp_spki_read), else from the decoded key.
+ */
+static void
+key_facts(X509 *x, unsigned *alg, int *bits)
+{
+	struct cp_spki s;
+	EVP_PKEY *pk;
+
+	if (cp_spki_read(x, &s) == 0) {
+		*bits = s.bits;
+		if (s.type == EVP_PKEY_RSA)
+			*alg = CP_KA_RSA;
+		else if (s.curve == NID_X9_62_prime256v1)
+			*alg = CP_KA_EC_P256;
+		else if (s.curve == NID_secp384r1)
+			*alg = CP_KA_EC_P384;
+		else
+			*alg = CP_KA_EC_P521;
+		return;
+	}
+	pk = cp_x509_pubkey(x);
+	*alg = key_alg(pk);
+	*bits = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
+}
+
 static char *
 eku_text(X509 *x)
 {
@@ -229,8 +256,7 @@ selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem, struct 
 	}
 	c->self_issued = (flags & EXFLAG_SI) != 0;
 	c->sig_scheme = sig_scheme(x);
-	c->keyalg = key_alg(X509_get0_pubkey(x));
-	c->key_bits = X509_get0_pubkey(x) ? EVP_PKEY_get_bits(X509_get0_pubkey(x)) : 0;
+	key_facts(x, &c->keyalg, &c->key_bits);
 	ERR_clear_error();
 	*out = c;
 	c = NULL;

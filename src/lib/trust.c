@@ -352,8 +352,8 @@ same_entity(X509 *a, X509 *b)
 		return true;
 	if (X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) != 0)
 		return false;
-	ka = X509_get0_pubkey(a);
-	kb = X509_get0_pubkey(b);
+	ka = cp_x509_pubkey(a);
+	kb = cp_x509_pubkey(b);
 	eq = ka != NULL && kb != NULL && EVP_PKEY_eq(ka, kb) == 1;
 	ERR_clear_error();
 	return eq;
@@ -377,10 +377,13 @@ on_stack(const struct builder *b, X509 *x)
 	return false;
 }
 
+/* EXFLAG_SS compares the signature's algorithm with the key's: decoded */
 static bool
 self_signed(X509 *x)
 {
-	return (X509_get_extension_flags(x) & EXFLAG_SS) != 0;
+	X509 *full = cp_x509_full(x);
+
+	return (X509_get_extension_flags(full != NULL ? full : x) & EXFLAG_SS) != 0;
 }
 
 static int
@@ -432,7 +435,7 @@ emit(struct builder *b, enum certpick_path_end end)
 static bool
 links_as_issuer(X509 *y, X509 *c)
 {
-	int rc = X509_check_issued(y, c);
+	int rc = cp_x509_check_issued(y, c);
 
 	return rc == X509_V_OK || rc == X509_V_ERR_KEYUSAGE_NO_CERTSIGN;
 }

@@ -189,17 +189,21 @@ static const struct load_case load_cases[] = {
 	    .want_detail = "not a certificate" },
 };
 
+/* Every case twice: the same answers with the public keys parsed lazily (lazy_public_keys). */
 static void
 load_table(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(load_cases) / sizeof(load_cases[0]); i++) {
-		const struct load_case *t = &load_cases[i];
+	for (size_t i = 0; i < 2 * sizeof(load_cases) / sizeof(load_cases[0]); i++) {
+		bool lazy = i >= sizeof(load_cases) / sizeof(load_cases[0]);
+		const struct load_case *t =
+		    &load_cases[i % (sizeof(load_cases) / sizeof(load_cases[0]))];
 		struct certpick_error err = { 0 }, first = { 0 };
 		struct warnings w = { 0 };
 		struct certpick_load_options opts = { .password = t->password,
 			.warn = count_warning,
-			.warn_arg = &w };
+			.warn_arg = &w,
+			.lazy_public_keys = lazy };
 		struct certpick_candset *set = certpick_candset_new(&err);
 		int rc = 0;
 
@@ -244,6 +248,8 @@ load_table(void **state)
 			assert_int_equal(certpick_candidate_get0_pkey(c) != NULL,
 			    t->want_store == CERTPICK_KEY_FILE ||
 				t->want_store == CERTPICK_KEY_PKCS12);
+			assert_string_not_equal(certpick_candidate_key_type(c), "other");
+			assert_true(certpick_candidate_key_bits(c) >= 256);
 		}
 		certpick_candset_free(set);
 	}
