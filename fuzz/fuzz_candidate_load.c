@@ -2,8 +2,10 @@
  * Target functions: certpick_candset_add_memory, certpick_candset_finish,
  * certpick_trust_build_paths and the candidate getters (candidate.c,
  * candidate_load.c: PEM, DER and PKCS#12 parsing, key pairing; trust.c).
- * Input: the first byte picks the format (AUTO, PEM, DER, PKCS12) and whether
- * a password ("test") is given; the rest is the file's bytes.
+ * Input: the first byte picks the format (AUTO, PEM, DER, PKCS12), whether
+ * a password ("test") is given (bit 2) and whether public keys are parsed
+ * lazily (bit 3) with the keys released (bit 4: with bit 3, select's way,
+ * keys read only as far as pairing needs); the rest is the file's bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	opts.password = (data[0] & 4) ? "test" : NULL;
+	opts.lazy_public_keys = (data[0] & 8) != 0;
+	opts.release_keys = (data[0] & 16) != 0;
 	/*
 	 * Key derivation is the slow part: seed-lowiter-* files use 16 iterations
 	 * and reach every bag; files at 2,048 are refused early, which fuzzes the

@@ -51,6 +51,7 @@ struct certpick_candidate {
 
 struct loose_key {
 	EVP_PKEY *pkey;
+	struct cp_keypub *pub; /* instead of pkey: read only as far as pairing needs */
 	char *source;
 	enum certpick_key_store store;
 	bool release; /* its source's opts->release_keys */
@@ -121,6 +122,7 @@ certpick_candset_free(struct certpick_candset *set)
 	free(set->v);
 	for (size_t i = 0; i < set->nkeys; i++) {
 		EVP_PKEY_free(set->keys[i].pkey);
+		free(set->keys[i].pub);
 		free(set->keys[i].source);
 	}
 	free(set->keys);
@@ -334,13 +336,27 @@ fail:
 	return NULL;
 }
 
-/* release: the key paired, but the candidate keeps no reference (release_keys). */
+/*
+ * A private key as pairing sees it: decoded, or its public half only
+ * (struct cp_keypub, when the source is read lazily and keys released).
+ */
+struct key_ref {
+	EVP_PKEY *pkey;
+	const struct cp_spki *pub;
+};
+
+/*
+ * release: the key paired, but the candidate keeps no reference
+ * (release_keys; a key known by its public half is never kept).
+ */
 static int
-set_key(struct certpick_candidate *c, EVP_PKEY *pkey, bool release, enum certpick_key_store store,
+set_key(struct certpick_candidate *c, struct key_ref k, bool release, enum certpick_key_store store,
     const char *key_source, struct certpick_error *err)
 {
-	if (release) {
-		c->keyed = pkey != NULL;
+	EVP_PKEY *pkey = k.pkey;
+
+	if (release || k.pub != NULL) {
+		c->keyed = pkey != NULL || k.pub != NULL;
 		pkey = NULL;
 	}
 	if (pkey != NULL && !EVP_PKEY_up_ref(pkey))
@@ -401,9 +417,11 @@ mark_unpaired_keys(struct certpick_candset *set, struct cp_loaded *l, const bool
 			return -1;
 		}
 		lk->pkey = l->keys[k].pkey;
+		lk->pub = l->keys[k].pub;
 		lk->store = store;
 		lk->release = release;
 		l->keys[k].pkey = NULL;
+		l->keys[k].pub = NULL;
 	}
 	return 0;
 }
@@ -472,41 +490,50 @@ same_bytes(const unsigned char *a, size_t alen, const unsigned char *b, size_t b
 }
 
 /*
- * Whether x's key is pkey's public half from the encodings alone: 1 yes,
- * 0 no, -1 they do not tell (other key types, a compressed point).
+ * Whether x's key is the key whose public half is k from the encodings
+ * alone: 1 yes, 0 no, -1 they do not tell (other key types, a compressed
+ * point).
  */
 static int
-pub_compare(X509 *x, EVP_PKEY *pkey)
+spki_compare(X509 *x, const struct cp_spki *k)
 {
-	struct pub_buf buf;
-	struct cp_spki c, k;
+	struct cp_spki c;
 
-	if (cp_spki_read(x, &c) != 0 || !pub_half(pkey, &k, &buf) || c.type != k.type)
+	if (cp_spki_read(x, &c) != 0 || c.type != k->type)
 		return -1;
 	if (c.type == EVP_PKEY_RSA)
-		return same_bytes(c.pub, c.pub_len, k.pub, k.pub_len) &&
-		    same_bytes(c.exp, c.exp_len, k.exp, k.exp_len);
-	if (c.curve != k.curve)
+		return same_bytes(c.pub, c.pub_len, k->pub, k->pub_len) &&
+		    same_bytes(c.exp, c.exp_len, k->exp, k->exp_len);
+	if (c.curve != k->curve)
 		return 0;
-	if (same_bytes(c.pub, c.pub_len, k.pub, k.pub_len))
+	if (same_bytes(c.pub, c.pub_len, k->pub, k->pub_len))
 		return 1;
-	return c.pub[0] == 4 && k.pub[0] == 4 ? 0 : -1;
+	return c.pub[0] == 4 && k->pub[0] == 4 ? 0 : -1;
 }
 
-/* x's key is pkey's public half; the key is decoded only when the encodings do not tell. */
+/* x's key is k's public half; keys are decoded only when the encodings do not tell. */
 static bool
-key_matches(X509 *x, EVP_PKEY *pkey)
+key_matches(X509 *x, struct key_ref k)
 {
-	EVP_PKEY *pub;
+	struct pub_buf buf;
+	struct cp_spki half;
+	EVP_PKEY *pub, *made = NULL;
 	bool eq;
-	int r;
+	int r = -1;
 
-	if (pkey == NULL)
+	if (k.pub != NULL)
+		r = spki_compare(x, k.pub);
+	else if (k.pkey != NULL && pub_half(k.pkey, &half, &buf))
+		r = spki_compare(x, &half);
+	else if (k.pkey == NULL)
 		return false;
-	if ((r = pub_compare(x, pkey)) >= 0)
+	if (r >= 0)
 		return r == 1;
+	if (k.pkey == NULL && (made = cp_keypub_pkey(k.pub)) == NULL)
+		return false;
 	pub = cp_x509_pubkey(x);
-	eq = pub != NULL && EVP_PKEY_eq(pub, pkey) == 1;
+	eq = pub != NULL && EVP_PKEY_eq(pub, made != NULL ? made : k.pkey) == 1;
+	EVP_PKEY_free(made);
 	ERR_clear_error();
 	return eq;
 }
@@ -519,14 +546,17 @@ key_matches(X509 *x, EVP_PKEY *pkey)
  * small sources.
  */
 static uint64_t
-spki_key_of_pkey(EVP_PKEY *pkey)
+spki_key_of_pkey(struct key_ref ref)
 {
+	EVP_PKEY *pkey = ref.pkey;
 	struct pub_buf buf;
 	struct cp_spki k;
 	unsigned char *der = NULL;
 	int len;
 	uint64_t h;
 
+	if (ref.pub != NULL)
+		return cp_hash_bytes(ref.pub->pub, ref.pub->pub_len);
 	if (pub_half(pkey, &k, &buf))
 		return cp_hash_bytes(k.pub, k.pub_len);
 	len = i2d_PUBKEY(pkey, &der);
@@ -566,7 +596,13 @@ struct key_index {
 	size_t n;
 };
 
-typedef EVP_PKEY *(*key_at_fn)(const void *keys, size_t k);
+typedef struct key_ref (*key_at_fn)(const void *keys, size_t k);
+
+static bool
+has_key(struct key_ref k)
+{
+	return k.pkey != NULL || k.pub != NULL;
+}
 
 static int
 key_index_build(struct key_index *ki, const void *keys, size_t n, key_at_fn at)
@@ -574,7 +610,7 @@ key_index_build(struct key_index *ki, const void *keys, size_t n, key_at_fn at)
 	memset(ki, 0, sizeof(*ki));
 	ki->n = n;
 	for (size_t k = 0; k < n; k++)
-		if (at(keys, k) != NULL &&
+		if (has_key(at(keys, k)) &&
 		    cp_hashidx_add(&ki->h, spki_key_of_pkey(at(keys, k)), k) != 0)
 			return -1;
 	return 0;
@@ -598,16 +634,20 @@ key_index_find(const struct key_index *ki, X509 *x, const void *keys, key_at_fn 
 	return best;
 }
 
-static EVP_PKEY *
+static struct key_ref
 loaded_key_at(const void *keys, size_t k)
 {
-	return ((const struct cp_loaded_key *)keys)[k].pkey;
+	const struct cp_loaded_key *v = keys;
+
+	return (struct key_ref){ v[k].pkey, v[k].pub != NULL ? &v[k].pub->s : NULL };
 }
 
-static EVP_PKEY *
+static struct key_ref
 loose_key_at(const void *keys, size_t k)
 {
-	return ((const struct loose_key *)keys)[k].pkey;
+	const struct loose_key *v = keys;
+
+	return (struct key_ref){ v[k].pkey, v[k].pub != NULL ? &v[k].pub->s : NULL };
 }
 
 /*
@@ -740,7 +780,7 @@ add_loaded(struct certpick_candset *set, struct cp_loaded *l, const char *source
 			goto out;
 		c->from_pkcs12 = store == CERTPICK_KEY_PKCS12;
 		if ((k = key_index_find(&si.keys, x, l->keys, loaded_key_at)) != SIZE_MAX) {
-			if (set_key(c, l->keys[k].pkey, release, store, source, err) != 0)
+			if (set_key(c, loaded_key_at(l->keys, k), release, store, source, err) != 0)
 				goto out;
 			c->keyspec = l->keys[k].keyspec;
 			if (l->keys[k].csp != NULL &&
@@ -965,8 +1005,10 @@ run_in_parallel(struct folder_walk *w)
 		if ((n = cp_parse_threads()) < 2 || (w->kd = cp_calloc(n, sizeof(*w->kd))) == NULL)
 			return false;
 		w->nkd = n;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			w->kd[i].lazy_certs = w->opts != NULL && w->opts->lazy_public_keys;
+			w->kd[i].pair_only = w->kd[i].lazy_certs && w->opts->release_keys;
+		}
 	}
 	return true;
 }
@@ -975,16 +1017,17 @@ run_in_parallel(struct folder_walk *w)
 static int
 run_flush(struct folder_walk *w, struct certpick_error *err)
 {
-	bool parallel = run_in_parallel(w);
+	struct cp_parse_batch *b =
+	    run_in_parallel(w) ? cp_parse_start(w->run, w->nrun, w->kd, w->nkd) : NULL;
 	struct certpick_error e;
 	int ret = 0, r;
 
-	if (parallel)
-		cp_parse_files(w->run, w->nrun, w->kd, w->nkd);
 	for (size_t i = 0; i < w->nrun; i++) {
 		memset(&e, 0, sizeof(e));
-		r = parallel ? add_batch_file(w->set, &w->run[i], w->opts, &e) :
-			       add_file(w->set, w->run[i].path, w->opts, &e);
+		if (b != NULL)
+			cp_parse_wait(b, i);
+		r = b != NULL ? add_batch_file(w->set, &w->run[i], w->opts, &e) :
+				add_file(w->set, w->run[i].path, w->opts, &e);
 		if (r == 0)
 			continue;
 		if (e.code == CERTPICK_ERR_NOMEM) {
@@ -994,6 +1037,7 @@ run_flush(struct folder_walk *w, struct certpick_error *err)
 		}
 		warn(w->opts, &e);
 	}
+	cp_parse_end(b);
 	run_release(w);
 	return ret;
 }
@@ -1147,13 +1191,13 @@ certpick_candset_add_x509(struct certpick_candset *set, X509 *leaf, EVP_PKEY *ke
 			return -1;
 	if ((c = candidate_add(set, leaf, extra, source, err)) == NULL)
 		return -1;
-	if (key != NULL && !key_matches(leaf, key)) {
+	if (key != NULL && !key_matches(leaf, (struct key_ref){ key, NULL })) {
 		if ((c->mismatch_source = cp_strdup(source)) == NULL)
 			goto fail;
 		c->store = CERTPICK_KEY_NONE;
 		return 0;
 	}
-	if (set_key(c, key, false,
+	if (set_key(c, (struct key_ref){ key, NULL }, false,
 		key != NULL || store != CERTPICK_KEY_NONE ? store : CERTPICK_KEY_NONE,
 		key != NULL || store != CERTPICK_KEY_NONE ? source : NULL, err) != 0)
 		goto fail;
@@ -1208,7 +1252,7 @@ certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err
 			continue;
 		if ((k = key_index_find(&ki, c->x509, set->keys, loose_key_at)) == SIZE_MAX)
 			continue;
-		if (set_key(c, set->keys[k].pkey, set->keys[k].release, set->keys[k].store,
+		if (set_key(c, loose_key_at(set->keys, k), set->keys[k].release, set->keys[k].store,
 			set->keys[k].source, err) != 0) {
 			cp_hashidx_release(&ki.h);
 			return -1;
@@ -1219,7 +1263,9 @@ certpick_candset_finish(struct certpick_candset *set, struct certpick_error *err
 	for (size_t j = 0; j < set->nkeys; j++) {
 		if (set->keys[j].release) {
 			EVP_PKEY_free(set->keys[j].pkey);
+			free(set->keys[j].pub);
 			set->keys[j].pkey = NULL;
+			set->keys[j].pub = NULL;
 		}
 	}
 	for (size_t i = 0; i < set->n; i++) {

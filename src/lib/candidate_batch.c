@@ -1,13 +1,15 @@
 /*
  * The files of a folder walk, read and parsed on every core: each thread
  * takes the next file of the batch and parses it with its own key decoder;
- * the caller then adds the results in input order, so the candidates, the
- * warnings and the output are those of one thread. Files that could need a
+ * the caller adds the results in input order as they become ready, so the
+ * candidates, the warnings and the output are those of one thread. Files that could need a
  * password are only read here: the caller parses them on its own thread,
  * where the password callback runs. Never prints; touches no candidate set.
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,15 +17,25 @@
 
 #define MAX_THREADS 8
 
-struct batch {
+/*
+ * A batch being parsed: threads take the next file (next) and mark it
+ * ready; the caller's thread, in cp_parse_wait(), adds the files in order
+ * and parses the next ones itself while the one it needs is not ready, so
+ * adding overlaps parsing.
+ */
+struct cp_parse_batch {
 	struct cp_parsed_file *f;
 	size_t n;
 	atomic_size_t next;
-};
-
-struct worker {
-	struct batch *b;
-	struct cp_key_decoder *kd;
+	atomic_bool *ready; /* n of them */
+	pthread_mutex_t mu; /* with cv: a file became ready */
+	pthread_cond_t cv;
+	struct worker {
+		struct cp_parse_batch *b;
+		struct cp_key_decoder *kd;
+	} w[MAX_THREADS];
+	pthread_t t[MAX_THREADS];
+	size_t started;
 };
 
 /*
@@ -57,14 +69,27 @@ parse_one(struct cp_parsed_file *f, struct cp_key_decoder *kd)
 	f->data = NULL;
 }
 
+/* f[i] parsed: say so to a caller waiting for it */
+static void
+mark_ready(struct cp_parse_batch *b, size_t i)
+{
+	pthread_mutex_lock(&b->mu);
+	atomic_store(&b->ready[i], true);
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
 static void *
 work(void *arg)
 {
 	struct worker *w = arg;
+	struct cp_parse_batch *b = w->b;
 	size_t i;
 
-	while ((i = atomic_fetch_add(&w->b->next, 1)) < w->b->n)
-		parse_one(&w->b->f[i], w->kd);
+	while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
+		parse_one(&b->f[i], w->kd);
+		mark_ready(b, i);
+	}
 	return NULL;
 }
 
@@ -80,26 +105,67 @@ cp_parse_threads(void)
 }
 
 /* see internal.h */
-void
-cp_parse_files(struct cp_parsed_file *f, size_t n, struct cp_key_decoder *kd, size_t nkd)
+struct cp_parse_batch *
+cp_parse_start(struct cp_parsed_file *f, size_t n, struct cp_key_decoder *kd, size_t nkd)
 {
-	struct batch b = { .f = f, .n = n };
-	struct worker w[MAX_THREADS];
-	pthread_t t[MAX_THREADS];
-	size_t started = 0;
+	struct cp_parse_batch *b;
 
-	atomic_init(&b.next, 0);
+	if ((b = cp_calloc(1, sizeof(*b))) == NULL ||
+	    (b->ready = cp_calloc(n > 0 ? n : 1, sizeof(*b->ready))) == NULL) {
+		free(b);
+		return NULL;
+	}
+	b->f = f;
+	b->n = n;
+	atomic_init(&b->next, 0);
+	for (size_t i = 0; i < n; i++)
+		atomic_init(&b->ready[i], false);
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
 	if (nkd > MAX_THREADS)
 		nkd = MAX_THREADS;
 	for (size_t i = 0; i < nkd; i++)
-		w[i] = (struct worker){ .b = &b, .kd = &kd[i] };
-	/* a thread that cannot start leaves its share to the others */
+		b->w[i] = (struct worker){ .b = b, .kd = &kd[i] };
+	/* kd[0] is the caller's; a thread that cannot start leaves its share to the others */
 	for (size_t i = 1; i < nkd && i < n; i++)
-		if (pthread_create(&t[started], NULL, work, &w[i]) == 0)
-			started++;
-	work(&w[0]);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(t[i], NULL);
+		if (pthread_create(&b->t[b->started], NULL, work, &b->w[i]) == 0)
+			b->started++;
+	return b;
+}
+
+/* see internal.h */
+void
+cp_parse_wait(struct cp_parse_batch *b, size_t i)
+{
+	size_t k;
+
+	while (!atomic_load(&b->ready[i])) {
+		if ((k = atomic_fetch_add(&b->next, 1)) < b->n) {
+			parse_one(&b->f[k], b->w[0].kd);
+			atomic_store(&b->ready[k], true);
+			continue;
+		}
+		/* every file is taken: i is being parsed by a thread */
+		pthread_mutex_lock(&b->mu);
+		while (!atomic_load(&b->ready[i]))
+			pthread_cond_wait(&b->cv, &b->mu);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+/* see internal.h */
+void
+cp_parse_end(struct cp_parse_batch *b)
+{
+	if (b == NULL)
+		return;
+	atomic_store(&b->next, b->n); /* files nobody took stay unparsed */
+	for (size_t i = 0; i < b->started; i++)
+		pthread_join(b->t[i], NULL);
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+	free(b->ready);
+	free(b);
 }
 
 /* see internal.h */

@@ -38,15 +38,17 @@ cp_loaded_release(struct cp_loaded *l)
 	sk_X509_pop_free(l->certs, X509_free);
 	for (size_t i = 0; i < l->nkeys; i++) {
 		EVP_PKEY_free(l->keys[i].pkey);
+		free(l->keys[i].pub);
 		free(l->keys[i].csp);
 	}
 	free(l->keys);
 	memset(l, 0, sizeof(*l));
 }
 
+/* Takes pkey or pub (one of them) only when it returns 0. */
 static int
-add_key(struct cp_loaded *l, EVP_PKEY *pkey, unsigned keyspec, const char *csp,
-    struct certpick_error *err)
+add_key(struct cp_loaded *l, EVP_PKEY *pkey, struct cp_keypub *pub, unsigned keyspec,
+    const char *csp, struct certpick_error *err)
 {
 	struct cp_loaded_key *k;
 
@@ -59,6 +61,7 @@ add_key(struct cp_loaded *l, EVP_PKEY *pkey, unsigned keyspec, const char *csp,
 		return cp_error_nomem(err);
 	}
 	k->pkey = pkey;
+	k->pub = pub;
 	k->keyspec = keyspec;
 	return 0;
 }
@@ -285,6 +288,12 @@ is_key_label(const char *name)
 	return n >= 11 && strcmp(name + n - 11, "PRIVATE KEY") == 0;
 }
 
+/* How far a file's objects are decoded (lazy_public_keys, with release_keys). */
+struct parse_mode {
+	bool lazy_certs; /* certificates: cp_x509_d2i_lazy() */
+	bool pair_only;	 /* plain RSA and EC keys: their public half */
+};
+
 /* A certificate block: its public key left encoded when lazy (cp_x509_d2i_lazy). */
 static X509 *
 pem_cert(const char *name, const unsigned char *data, long dlen, bool lazy)
@@ -296,10 +305,36 @@ pem_cert(const char *name, const unsigned char *data, long dlen, bool lazy)
 	return lazy ? cp_x509_d2i_lazy(&p, dlen) : d2i_X509(NULL, &p, dlen);
 }
 
+/*
+ * A plain RSA or EC key block read only as far as pairing needs (its public
+ * half, cp_key_pub_read), or NULL: decode it.
+ */
+static struct cp_keypub *
+pem_key_pub(const char *name, const char *header, const unsigned char *data, long dlen)
+{
+	struct cp_spki s;
+	enum cp_key_form form;
+
+	if (!is_plain_key_block(name, header))
+		return NULL;
+	if (strcmp(name, PEM_STRING_PKCS8INF) == 0)
+		form = CP_KEY_PKCS8;
+	else if (strcmp(name, PEM_STRING_RSA) == 0)
+		form = CP_KEY_RSA;
+	else if (strcmp(name, PEM_STRING_ECPRIVATEKEY) == 0)
+		form = CP_KEY_EC;
+	else
+		return NULL;
+	if (cp_key_pub_read(data, (size_t)dlen, form, &s) != 0)
+		return NULL;
+	return cp_keypub_new(&s);
+}
+
 static int
 parse_pem(const uint8_t *bytes, size_t len, const char *source,
     const struct certpick_load_options *opts, struct cp_pbe_budget *budget,
-    struct cp_key_decoder *kd, bool lazy, struct cp_loaded *l, struct certpick_error *err)
+    struct cp_key_decoder *kd, struct parse_mode mode, struct cp_loaded *l,
+    struct certpick_error *err)
 {
 	BIO *in = NULL;
 	char *name = NULL, *header = NULL;
@@ -330,7 +365,7 @@ parse_pem(const uint8_t *bytes, size_t len, const char *source,
 		}
 		blocks++;
 		if (is_cert_label(name)) {
-			X509 *x = pem_cert(name, data, dlen, lazy);
+			X509 *x = pem_cert(name, data, dlen, mode.lazy_certs);
 			if (x == NULL) {
 				cp_error_set_ossl(&e, CERTPICK_ERR_PARSE,
 				    "cannot read certificate %d of '%s'", blocks, source);
@@ -339,12 +374,16 @@ parse_pem(const uint8_t *bytes, size_t len, const char *source,
 				goto out;
 			}
 		} else if (is_key_label(name)) {
+			struct cp_keypub *pub =
+			    mode.pair_only ? pem_key_pub(name, header, data, dlen) : NULL;
 			EVP_PKEY *pkey = NULL;
-			if (load_pem_key(name, header, data, dlen, source, opts, kd, budget, &pkey,
+			if (pub == NULL &&
+			    load_pem_key(name, header, data, dlen, source, opts, kd, budget, &pkey,
 				&e) != 0)
 				note_partial(l, &e);
-			else if (add_key(l, pkey, 0, NULL, err) != 0) {
+			else if (add_key(l, pkey, pub, 0, NULL, err) != 0) {
 				EVP_PKEY_free(pkey);
+				free(pub);
 				goto out;
 			}
 		}
@@ -450,7 +489,7 @@ walk_key_bag(struct p12_walk *w, const PKCS12_SAFEBAG *bag, struct certpick_erro
 	}
 	read_ms_attrs(PKCS8_pkey_get0_attrs(p8), &keyspec, &csp);
 	read_ms_attrs(PKCS12_SAFEBAG_get0_attrs(bag), &keyspec, &csp);
-	if (add_key(w->l, pkey, keyspec, csp, err) != 0)
+	if (add_key(w->l, pkey, NULL, keyspec, csp, err) != 0)
 		goto out;
 	pkey = NULL;
 	ret = 0;
@@ -831,7 +870,7 @@ parse_der(const uint8_t *data, size_t len, const char *source,
 	if (looks_like_key_der(data, len) &&
 	    (pkey = d2i_AutoPrivateKey(NULL, &p, (long)len)) != NULL) {
 		l->format = CERTPICK_FORMAT_DER;
-		if (add_key(l, pkey, 0, NULL, err) != 0) {
+		if (add_key(l, pkey, NULL, 0, NULL, err) != 0) {
 			EVP_PKEY_free(pkey);
 			return -1;
 		}
@@ -841,7 +880,7 @@ parse_der(const uint8_t *data, size_t len, const char *source,
 	err->code = CERTPICK_OK;
 	if ((pkey = der_encrypted_key(data, len, source, opts, budget, err)) != NULL) {
 		l->format = CERTPICK_FORMAT_DER;
-		if (add_key(l, pkey, 0, NULL, err) != 0) {
+		if (add_key(l, pkey, NULL, 0, NULL, err) != 0) {
 			EVP_PKEY_free(pkey);
 			return -1;
 		}
@@ -876,6 +915,8 @@ cp_load_parse_shared(const uint8_t *data, size_t len, const char *source,
 	struct cp_key_decoder own = { 0 };
 	struct cp_key_decoder *kd = shared != NULL ? shared : &own;
 	bool lazy = kd->lazy_certs || (opts != NULL && opts->lazy_public_keys);
+	struct parse_mode mode = { .lazy_certs = lazy,
+		.pair_only = kd->pair_only || (lazy && opts != NULL && opts->release_keys) };
 	struct certpick_error local;
 	struct cp_pbe_budget budget;
 	PKCS12 *p12 = NULL;
@@ -903,7 +944,7 @@ cp_load_parse_shared(const uint8_t *data, size_t len, const char *source,
 	if (format == CERTPICK_FORMAT_PEM ||
 	    (format == CERTPICK_FORMAT_AUTO && looks_pem(data, len))) {
 		out->format = CERTPICK_FORMAT_PEM;
-		ret = parse_pem(data, len, source, opts, &budget, kd, lazy, out, err);
+		ret = parse_pem(data, len, source, opts, &budget, kd, mode, out, err);
 		goto out;
 	}
 	if (format == CERTPICK_FORMAT_PKCS12 || format == CERTPICK_FORMAT_AUTO) {

@@ -294,8 +294,10 @@ unsigned long cp_mem_fail_pending(void);
 /* candidate_load.c: one file's bytes -> the certificates and keys it holds. */
 struct stack_st_X509;
 struct evp_pkey_st;
+struct cp_keypub;
 struct cp_loaded_key {
-	struct evp_pkey_st *pkey; /* owned */
+	struct evp_pkey_st *pkey; /* owned; NULL when pub is set */
+	struct cp_keypub *pub;	  /* owned: the key read only as far as pairing needs */
 	unsigned keyspec;	  /* Microsoft key-usage attribute, 0 if none */
 	char *csp;		  /* Microsoft CSP name attribute, owned, or NULL */
 };
@@ -325,6 +327,7 @@ struct cp_key_decoder {
 	struct ossl_decoder_ctx_st *ctx; /* owned; NULL until the first plain key */
 	struct evp_pkey_st *out;	 /* where ctx writes; taken after each decode */
 	bool lazy_certs; /* parse certificates with cp_x509_d2i_lazy() (lazy_public_keys) */
+	bool pair_only;	 /* plain RSA and EC keys: their public half (cp_key_pub_read) */
 };
 void cp_key_decoder_release(struct cp_key_decoder *kd);
 /* cp_load_parse() with a decoder shared across calls (NULL: one of its own). */
@@ -335,7 +338,12 @@ void cp_loaded_release(struct cp_loaded *l);
 /*
  * candidate_batch.c: a batch of files read and parsed on every core, each
  * thread with its own decoder of kd[0..nkd) (the caller's thread uses kd[0]),
- * for the caller to add in input order. Only plain PEM is parsed there;
+ * for the caller to add in input order: cp_parse_start() starts the threads
+ * (NULL when out of memory: parse on the caller's thread), cp_parse_wait()
+ * returns once f[i] is parsed (the caller's thread parses later files
+ * meanwhile; call it for i = 0, 1, ... in turn), cp_parse_end() joins the
+ * threads and frees the batch (files not waited for may stay unparsed, in
+ * the READ_FAILED state with nothing owned). Only plain PEM is parsed there;
  * anything that could ask for a password is DEFERRED with its bytes, for the
  * caller's thread. Callers keep it single-threaded (nkd 1) while an
  * allocation failure is pending, so tests count allocations in one order.
@@ -354,10 +362,14 @@ struct cp_parsed_file {
 	size_t len;
 	struct certpick_error err; /* READ_FAILED, or DONE with ret -1 */
 };
-void cp_parse_files(struct cp_parsed_file *f, size_t n, struct cp_key_decoder *kd, size_t nkd);
+struct cp_parse_batch;
+struct cp_parse_batch *cp_parse_start(struct cp_parsed_file *f, size_t n, struct cp_key_decoder *kd,
+    size_t nkd);
+void cp_parse_wait(struct cp_parse_batch *b, size_t i);
+void cp_parse_end(struct cp_parse_batch *b);
 /* Releases what f owns; f can be reused. NULL is a no-op. */
 void cp_parsed_file_release(struct cp_parsed_file *f);
-/* The threads cp_parse_files() is worth (online cores, at most 8). */
+/* The threads a batch is worth (online cores, at most 8). */
 size_t cp_parse_threads(void);
 /*
  * file.c: certpick_file_read() with CERTPICK_FILE_MAX (64 MiB), for the
@@ -440,6 +452,32 @@ struct cp_spki {
 	size_t exp_len;
 };
 int cp_spki_read(const struct x509_st *x, struct cp_spki *out);
+/*
+ * The public half of an unencrypted private key, from its DER alone:
+ * PKCS#8 PrivateKeyInfo ("PRIVATE KEY"), RSAPrivateKey ("RSA PRIVATE KEY",
+ * two primes) or ECPrivateKey ("EC PRIVATE KEY", its point present), for RSA
+ * and the curves cp_spki_read() reads; out points into der. 0, or -1 for
+ * anything else (the caller decodes the key). Nothing of the private half
+ * is copied.
+ */
+enum cp_key_form {
+	CP_KEY_PKCS8,
+	CP_KEY_RSA,
+	CP_KEY_EC
+};
+int cp_key_pub_read(const unsigned char *der, size_t len, enum cp_key_form form,
+    struct cp_spki *out);
+/*
+ * A copy of s that owns its bytes (NULL when out of memory; free()), and
+ * the public key it describes, for comparing with a decoded one (NULL on
+ * failure; EVP_PKEY_free()).
+ */
+struct cp_keypub {
+	struct cp_spki s; /* points into v */
+	unsigned char v[];
+};
+struct cp_keypub *cp_keypub_new(const struct cp_spki *s);
+struct evp_pkey_st *cp_keypub_pkey(const struct cp_spki *s);
 
 /*
  * candidate_p11.c: the URI with the value of pin-value replaced by "***",

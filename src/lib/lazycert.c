@@ -9,9 +9,12 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -260,4 +263,241 @@ cp_spki_read(const X509 *x, struct cp_spki *out)
 		return read_ec(OBJ_obj2nid(param_obj), data, len, out);
 	default: return -1;
 	}
+}
+
+/* A context-specific constructed [tag] at *p: its content, or false. */
+static bool
+der_ctx(const unsigned char **p, const unsigned char *end, int want_tag,
+    const unsigned char **content, size_t *len)
+{
+	const unsigned char *q = *p;
+	long l = 0;
+	int tag = 0, cls = 0, r;
+
+	if (q >= end)
+		return false;
+	r = ASN1_get_object(&q, &l, &tag, &cls, (long)(end - q));
+	if ((r & 0x80) != 0 || r != V_ASN1_CONSTRUCTED || cls != V_ASN1_CONTEXT_SPECIFIC ||
+	    tag != want_tag || l < 0 || l > end - q)
+		return false;
+	*content = q;
+	*len = (size_t)l;
+	*p = q + l;
+	return true;
+}
+
+/* Whether the next element is a context-specific [tag]. */
+static bool
+next_is_ctx(const unsigned char *p, const unsigned char *end, int tag)
+{
+	return p < end && (*p & 0xc0) == 0x80 && (*p & 0x1f) == tag;
+}
+
+/* INTEGERs one after the other, each positive: n, e, then `more` others. */
+static int
+read_rsa_private(const unsigned char *p, size_t len, struct cp_spki *out)
+{
+	const unsigned char *end = p + len, *seq, *v, *ints[2];
+	size_t seq_len, v_len, lens[2];
+
+	if (!der_next(&p, end, V_ASN1_SEQUENCE, true, &seq, &seq_len) || p != end)
+		return -1;
+	p = seq;
+	end = seq + seq_len;
+	/* version 0: two primes (1, several primes, is left to OpenSSL) */
+	if (!der_next(&p, end, V_ASN1_INTEGER, false, &v, &v_len) || v_len != 1 || v[0] != 0)
+		return -1;
+	for (int i = 0; i < 8; i++) {
+		if (!der_next(&p, end, V_ASN1_INTEGER, false, &v, &v_len) || v_len == 0 ||
+		    (v[0] & 0x80) != 0)
+			return -1;
+		if (i < 2)
+			ints[i] = v, lens[i] = v_len;
+	}
+	if (p != end)
+		return -1;
+	while (lens[0] > 0 && ints[0][0] == 0)
+		ints[0]++, lens[0]--;
+	while (lens[1] > 0 && ints[1][0] == 0)
+		ints[1]++, lens[1]--;
+	if (lens[0] == 0 || lens[1] == 0)
+		return -1;
+	*out = (struct cp_spki){ .type = EVP_PKEY_RSA,
+		.pub = ints[0],
+		.pub_len = lens[0],
+		.exp = ints[1],
+		.exp_len = lens[1],
+		.bits = bit_length(ints[0], lens[0]) };
+	return 0;
+}
+
+/* An OID's NID (DER with its header), or NID_undef. */
+static int
+oid_nid(const unsigned char *p, size_t len)
+{
+	const unsigned char *q = p;
+	ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &q, (long)len);
+	int nid = o != NULL && q == p + len ? OBJ_obj2nid(o) : NID_undef;
+
+	ASN1_OBJECT_free(o);
+	ERR_clear_error();
+	return nid;
+}
+
+/*
+ * ECPrivateKey: version 1, the private key, [0] the curve (needed when the
+ * PKCS#8 wrapper does not name it, else the same), [1] the public point
+ * (needed: without it only decoding computes the point).
+ */
+static int
+read_ec_private(const unsigned char *p, size_t len, int curve, struct cp_spki *out)
+{
+	const unsigned char *end = p + len, *seq, *v, *c;
+	size_t seq_len, v_len, c_len;
+	int inner;
+
+	if (!der_next(&p, end, V_ASN1_SEQUENCE, true, &seq, &seq_len) || p != end)
+		return -1;
+	p = seq;
+	end = seq + seq_len;
+	if (!der_next(&p, end, V_ASN1_INTEGER, false, &v, &v_len) || v_len != 1 || v[0] != 1 ||
+	    !der_next(&p, end, V_ASN1_OCTET_STRING, false, &v, &v_len) || v_len == 0)
+		return -1;
+	if (next_is_ctx(p, end, 0)) {
+		if (!der_ctx(&p, end, 0, &c, &c_len) || (inner = oid_nid(c, c_len)) == NID_undef ||
+		    (curve != NID_undef && inner != curve))
+			return -1;
+		curve = inner;
+	}
+	if (curve == NID_undef || !der_ctx(&p, end, 1, &c, &c_len) || p != end)
+		return -1;
+	end = c + c_len;
+	if (!der_next(&c, end, V_ASN1_BIT_STRING, false, &v, &v_len) || c != end || v_len < 2 ||
+	    v[0] != 0)
+		return -1;
+	return read_ec(curve, v + 1, v_len - 1, out);
+}
+
+/* PrivateKeyInfo: version, algorithm, the key, then [0] attributes and [1] a public key. */
+static int
+read_pkcs8(const unsigned char *p, size_t len, struct cp_spki *out)
+{
+	const unsigned char *end = p + len, *seq, *v, *alg, *a_end, *oid;
+	size_t seq_len, v_len, alg_len, oid_len;
+	int nid, curve = NID_undef;
+
+	if (!der_next(&p, end, V_ASN1_SEQUENCE, true, &seq, &seq_len) || p != end)
+		return -1;
+	p = seq;
+	end = seq + seq_len;
+	if (!der_next(&p, end, V_ASN1_INTEGER, false, &v, &v_len) || v_len != 1 || v[0] > 1 ||
+	    !der_next(&p, end, V_ASN1_SEQUENCE, true, &alg, &alg_len))
+		return -1;
+	a_end = alg + alg_len;
+	oid = alg;
+	if (!der_next(&alg, a_end, V_ASN1_OBJECT, false, &v, &v_len))
+		return -1;
+	oid_len = (size_t)(alg - oid);
+	if ((nid = oid_nid(oid, oid_len)) == NID_rsaEncryption) {
+		/* parameters NULL or absent */
+		if (alg != a_end &&
+		    (!der_next(&alg, a_end, V_ASN1_NULL, false, &v, &v_len) || v_len != 0 ||
+			alg != a_end))
+			return -1;
+	} else if (nid == NID_X9_62_id_ecPublicKey) {
+		const unsigned char *c = alg;
+		if (!der_next(&alg, a_end, V_ASN1_OBJECT, false, &v, &v_len) || alg != a_end ||
+		    (curve = oid_nid(c, (size_t)(alg - c))) == NID_undef)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (!der_next(&p, end, V_ASN1_OCTET_STRING, false, &v, &v_len))
+		return -1;
+	/* [0] attributes, [1] publicKey (v2): read past, not needed */
+	for (int tag = 0; tag < 2; tag++)
+		if (next_is_ctx(p, end, tag)) {
+			const unsigned char *q = p;
+			long l = 0;
+			int t = 0, cls = 0;
+			int r = ASN1_get_object(&q, &l, &t, &cls, (long)(end - q));
+			if ((r & 0x80) != 0 || (r & 1) != 0 || l < 0 || l > end - q)
+				return -1;
+			p = q + l;
+		}
+	if (p != end)
+		return -1;
+	return nid == NID_rsaEncryption ? read_rsa_private(v, v_len, out) :
+					  read_ec_private(v, v_len, curve, out);
+}
+
+/* see internal.h */
+int
+cp_key_pub_read(const unsigned char *der, size_t len, enum cp_key_form form, struct cp_spki *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (der == NULL || len == 0)
+		return -1;
+	switch (form) {
+	case CP_KEY_PKCS8: return read_pkcs8(der, len, out);
+	case CP_KEY_RSA: return read_rsa_private(der, len, out);
+	case CP_KEY_EC: return read_ec_private(der, len, NID_undef, out);
+	default: return -1;
+	}
+}
+
+/* see internal.h */
+struct cp_keypub *
+cp_keypub_new(const struct cp_spki *s)
+{
+	struct cp_keypub *k = cp_malloc(sizeof(*k) + s->pub_len + s->exp_len);
+
+	if (k == NULL)
+		return NULL;
+	k->s = *s;
+	memcpy(k->v, s->pub, s->pub_len);
+	k->s.pub = k->v;
+	if (s->exp_len > 0)
+		memcpy(k->v + s->pub_len, s->exp, s->exp_len);
+	k->s.exp = s->exp_len > 0 ? k->v + s->pub_len : NULL;
+	return k;
+}
+
+/* see internal.h */
+EVP_PKEY *
+cp_keypub_pkey(const struct cp_spki *s)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	bool ok;
+
+	if (bld == NULL)
+		goto out;
+	if (s->type == EVP_PKEY_RSA)
+		ok = (n = BN_bin2bn(s->pub, (int)s->pub_len, NULL)) != NULL &&
+		    (e = BN_bin2bn(s->exp, (int)s->exp_len, NULL)) != NULL &&
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+	else
+		ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+			 OBJ_nid2sn(s->curve), 0) &&
+		    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, s->pub,
+			s->pub_len);
+	if (!ok || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, s->type == EVP_PKEY_RSA ? "RSA" : "EC",
+		 NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pkey = NULL;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	ERR_clear_error();
+	return pkey;
 }

@@ -191,18 +191,40 @@ lazy_parse_rejects_junk(void **state)
 	ERR_clear_error();
 }
 
+/* How a test writes a private key: PKCS#8, the traditional form, without its public point. */
+enum key_pem {
+	KEY_PKCS8,
+	KEY_TRADITIONAL,
+	KEY_NO_PUBLIC
+};
+
 static char *
-pem_of(X509 *x, EVP_PKEY *k)
+pem_of(X509 *x, EVP_PKEY *k, enum key_pem form)
 {
 	BIO *b = BIO_new(BIO_s_mem());
+	EVP_PKEY *nopub = NULL;
 	char *data, *out;
 	long n;
 
 	assert_non_null(b);
 	if (x != NULL)
 		assert_int_equal(PEM_write_bio_X509(b, x), 1);
-	if (k != NULL)
+	if (k != NULL && form == KEY_NO_PUBLIC) {
+		assert_non_null(nopub = EVP_PKEY_dup(k));
+		assert_int_equal(EVP_PKEY_set_int_param(nopub, OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC,
+				     0),
+		    1);
+		assert_int_equal(PEM_write_bio_PrivateKey_traditional(b, nopub, NULL, NULL, 0, NULL,
+				     NULL),
+		    1);
+	} else if (k != NULL && form == KEY_TRADITIONAL) {
+		assert_int_equal(PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL,
+				     NULL),
+		    1);
+	} else if (k != NULL) {
 		assert_int_equal(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL), 1);
+	}
+	EVP_PKEY_free(nopub);
 	n = BIO_get_mem_data(b, &data);
 	out = malloc((size_t)n + 1);
 	assert_non_null(out);
@@ -212,14 +234,19 @@ pem_of(X509 *x, EVP_PKEY *k)
 	return out;
 }
 
-/* Whether a set loaded with lazy_public_keys pairs x and k (one file, as a user has it). */
+/*
+ * Whether a set pairs x and k (one file, as a user has it), loaded with
+ * lazy_public_keys (mode 1), and with release_keys too (mode 2: keys read
+ * only as far as pairing needs), or neither (0).
+ */
 static bool
-pairs(X509 *x, EVP_PKEY *k, bool lazy)
+pairs_as(X509 *x, EVP_PKEY *k, int mode, enum key_pem form)
 {
-	struct certpick_load_options o = { .lazy_public_keys = lazy };
+	bool lazy = mode > 0;
+	struct certpick_load_options o = { .lazy_public_keys = lazy, .release_keys = mode == 2 };
 	struct certpick_error err = { 0 };
 	struct certpick_candset *set = certpick_candset_new(&err);
-	char *pem = pem_of(x, k);
+	char *pem = pem_of(x, k, form);
 	const struct certpick_candidate *c;
 	bool paired;
 
@@ -241,6 +268,17 @@ pairs(X509 *x, EVP_PKEY *k, bool lazy)
 	free(pem);
 	certpick_candset_free(set);
 	return paired;
+}
+
+static bool
+pairs(X509 *x, EVP_PKEY *k, int mode)
+{
+	bool p = pairs_as(x, k, mode, KEY_PKCS8);
+
+	/* the traditional forms ("RSA PRIVATE KEY", "EC PRIVATE KEY") answer the same */
+	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA || EVP_PKEY_get_base_id(k) == EVP_PKEY_EC)
+		assert_int_equal(pairs_as(x, k, mode, KEY_TRADITIONAL), p);
+	return p;
 }
 
 /* An RSA key whose modulus is k's and whose exponent is e. */
@@ -284,7 +322,7 @@ pairing_by_encoding(void **state)
 	X509 *x;
 
 	(void)state;
-	for (int lazy = 0; lazy < 2; lazy++) {
+	for (int lazy = 0; lazy < 3; lazy++) {
 		x = make_cert(rsa, rsa, "rsa");
 		assert_true(pairs(x, rsa, lazy));
 		assert_false(pairs(x, rsa2, lazy));
@@ -308,6 +346,11 @@ pairing_by_encoding(void **state)
 		X509_free(x);
 		x = make_cert(ed, ed, "ed25519");
 		assert_true(pairs(x, ed, lazy));
+		X509_free(x);
+		/* an EC key written without its point: decoded to pair */
+		x = make_cert(ec, ec, "ec-nopub");
+		assert_true(pairs_as(x, ec, lazy, KEY_NO_PUBLIC));
+		assert_false(pairs_as(x, ec2, lazy, KEY_NO_PUBLIC));
 		X509_free(x);
 	}
 	EVP_PKEY_free(rsa);
@@ -356,6 +399,87 @@ spki_refuses_odd_encodings(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* k's private key DER in a form, with the form cp_key_pub_read() is told. */
+static unsigned char *
+key_der(EVP_PKEY *k, bool traditional, long *len, enum cp_key_form *form)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+
+	assert_non_null(b);
+	if (traditional)
+		assert_int_equal(PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL,
+				     NULL),
+		    1);
+	else
+		assert_int_equal(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL), 1);
+	assert_int_equal(PEM_read_bio(b, &name, &header, &data, len), 1);
+	*form = strcmp(name, "PRIVATE KEY") == 0 ? CP_KEY_PKCS8 :
+	    strcmp(name, "RSA PRIVATE KEY") == 0 ? CP_KEY_RSA :
+						   CP_KEY_EC;
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(b);
+	return data;
+}
+
+/*
+ * A private key's public half from its DER: the key itself (EVP_PKEY_eq of
+ * cp_keypub_pkey), pointing into the DER; broken or other DER refused.
+ */
+static void
+key_pub_read_forms(void **state)
+{
+	const char *algs[][2] = { { "RSA", NULL }, { "EC", "P-256" }, { "EC", "P-384" },
+		{ "EC", "P-521" } };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		EVP_PKEY *k = gen(algs[i][0], algs[i][1], 2048);
+
+		for (int trad = 0; trad < 2; trad++) {
+			enum cp_key_form form;
+			long len = 0;
+			unsigned char *der = key_der(k, trad, &len, &form);
+			struct cp_spki s;
+			struct cp_keypub *kp;
+			EVP_PKEY *made;
+
+			assert_int_equal(form == CP_KEY_PKCS8, !trad);
+			assert_int_equal(cp_key_pub_read(der, (size_t)len, form, &s), 0);
+			assert_int_equal(s.bits, EVP_PKEY_get_bits(k));
+			assert_true(s.pub >= der && s.pub + s.pub_len <= der + len);
+			assert_non_null(kp = cp_keypub_new(&s));
+			assert_non_null(made = cp_keypub_pkey(&kp->s));
+			assert_int_equal(EVP_PKEY_eq(made, k), 1);
+			/* cut anywhere, or with a byte more: refused */
+			for (long cut = 0; cut < len; cut += 7)
+				assert_int_equal(cp_key_pub_read(der, (size_t)cut, form, &s), -1);
+			{
+				unsigned char *more = malloc((size_t)len + 1);
+				memcpy(more, der, (size_t)len);
+				more[len] = 0;
+				assert_int_equal(cp_key_pub_read(more, (size_t)len + 1, form, &s),
+				    -1);
+				free(more);
+			}
+			/* told the wrong form: refused */
+			assert_int_equal(cp_key_pub_read(der, (size_t)len,
+					     form == CP_KEY_PKCS8 ? CP_KEY_EC : CP_KEY_PKCS8, &s),
+			    -1);
+			EVP_PKEY_free(made);
+			free(kp);
+			OPENSSL_clear_free(der, (size_t)len);
+		}
+		EVP_PKEY_free(k);
+	}
+	{
+		struct cp_spki s;
+		assert_int_equal(cp_key_pub_read(NULL, 0, CP_KEY_PKCS8, &s), -1);
+	}
+}
+
 int
 main(void)
 {
@@ -365,6 +489,7 @@ main(void)
 		cmocka_unit_test(lazy_parse_rejects_junk),
 		cmocka_unit_test(pairing_by_encoding),
 		cmocka_unit_test(spki_refuses_odd_encodings),
+		cmocka_unit_test(key_pub_read_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
