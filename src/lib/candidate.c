@@ -835,7 +835,9 @@ certpick_candset_add_memory(struct certpick_candset *set, const void *data, size
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "invalid argument");
 	if (set->finished)
 		return cp_error_set(err, CERTPICK_ERR_USAGE, "the candidate set is finished");
-	if (cp_load_parse_shared(data, len, source, format, opts, &set->kd, &l, err) != 0)
+	/* a large PEM file on every core when it parses cleanly; else here, whole */
+	if (!cp_parse_split(data, len, source, format, opts, &l) &&
+	    cp_load_parse_shared(data, len, source, format, opts, &set->kd, &l, err) != 0)
 		return -1;
 	ret = add_parsed(set, &l, source, opts, err);
 	cp_loaded_release(&l);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
+
 #include "internal.h"
 
 #define MAX_THREADS 8
@@ -54,6 +56,12 @@ static void
 parse_one(struct cp_parsed_file *f, struct cp_key_decoder *kd)
 {
 	memset(&f->l, 0, sizeof(f->l));
+	if (f->mem != NULL) {
+		f->state = CP_PARSED_DONE;
+		f->ret = cp_load_parse_shared(f->mem, f->mem_len, f->path, CERTPICK_FORMAT_PEM,
+		    NULL, kd, &f->l, &f->err);
+		return;
+	}
 	if (cp_read_file(f->path, &f->data, &f->len, &f->err) != 0) {
 		f->state = CP_PARSED_READ_FAILED;
 		return;
@@ -180,4 +188,89 @@ cp_parsed_file_release(struct cp_parsed_file *f)
 		cp_freezero(f->data, f->len + 1);
 	f->data = NULL;
 	f->state = CP_PARSED_READ_FAILED;
+}
+
+/*
+ * cp_parse_split(): pieces of at least SPLIT_MIN bytes, a few per thread so
+ * that one slow piece does not hold the others back.
+ */
+#define SPLIT_MIN (64 * 1024)
+#define PIECES_PER_THREAD 4
+
+/* The cuts: piece k is [cut[k], cut[k + 1]); each cut but the first before a "-----BEGIN ". */
+static size_t
+split_cuts(const uint8_t *data, size_t len, size_t want, size_t *cut)
+{
+	size_t n = 0, at;
+	const uint8_t *p;
+
+	cut[n++] = 0;
+	for (size_t k = 1; k < want; k++) {
+		at = len / want * k;
+		if (at <= cut[n - 1])
+			continue;
+		if ((p = memmem(data + at, len - at, "\n-----BEGIN ", 12)) == NULL)
+			break;
+		cut[n++] = (size_t)(p + 1 - data);
+	}
+	cut[n] = len;
+	return n;
+}
+
+/* Join the pieces in order into out; false (out released) when one did not parse cleanly. */
+static bool
+join_pieces(struct cp_parsed_file *f, size_t n, struct cp_loaded *out)
+{
+	memset(out, 0, sizeof(*out));
+	if ((out->certs = sk_X509_new_null()) == NULL)
+		return false;
+	out->format = CERTPICK_FORMAT_PEM;
+	for (size_t i = 0; i < n; i++)
+		if (f[i].state != CP_PARSED_DONE || f[i].ret != 0 ||
+		    f[i].l.partial.code != CERTPICK_OK || cp_loaded_join(out, &f[i].l) != 0) {
+			cp_loaded_release(out);
+			return false;
+		}
+	return true;
+}
+
+/* see internal.h */
+bool
+cp_parse_split(const uint8_t *data, size_t len, const char *source, enum certpick_format format,
+    const struct certpick_load_options *opts, struct cp_loaded *out)
+{
+	size_t threads = cp_parse_threads(), want = threads * PIECES_PER_THREAD, n = 0;
+	size_t cut[MAX_THREADS * PIECES_PER_THREAD + 1];
+	struct cp_key_decoder kd[MAX_THREADS] = { { 0 } };
+	struct cp_parsed_file *f = NULL;
+	struct cp_parse_batch *b;
+	bool lazy = opts != NULL && opts->lazy_public_keys, ok = false;
+
+	if ((format != CERTPICK_FORMAT_AUTO && format != CERTPICK_FORMAT_PEM) || threads < 2 ||
+	    len < 2 * SPLIT_MIN || cp_mem_fail_pending() != 0 || !parses_alone(data, len))
+		return false;
+	if (want > len / SPLIT_MIN)
+		want = len / SPLIT_MIN;
+	if ((n = split_cuts(data, len, want, cut)) < 2 || (f = cp_calloc(n, sizeof(*f))) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		f[i] = (struct cp_parsed_file){ .path = source,
+			.mem = data + cut[i],
+			.mem_len = cut[i + 1] - cut[i] };
+	for (size_t i = 0; i < threads; i++)
+		kd[i] = (struct cp_key_decoder){ .lazy_certs = lazy,
+			.pair_only = lazy && opts->release_keys };
+	if ((b = cp_parse_start(f, n, kd, threads)) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		cp_parse_wait(b, i);
+	cp_parse_end(b);
+	ok = join_pieces(f, n, out);
+out:
+	for (size_t i = 0; f != NULL && i < n; i++)
+		cp_parsed_file_release(&f[i]);
+	free(f);
+	for (size_t i = 0; i < threads; i++)
+		cp_key_decoder_release(&kd[i]);
+	return ok;
 }

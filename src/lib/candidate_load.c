@@ -66,6 +66,31 @@ add_key(struct cp_loaded *l, EVP_PKEY *pkey, struct cp_keypub *pub, unsigned key
 	return 0;
 }
 
+/* see internal.h */
+int
+cp_loaded_join(struct cp_loaded *into, struct cp_loaded *from)
+{
+	int n = sk_X509_num(from->certs);
+
+	if ((size_t)sk_X509_num(into->certs) + (size_t)n > MAX_OBJECTS ||
+	    into->nkeys + from->nkeys > MAX_OBJECTS)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (sk_X509_push(into->certs, sk_X509_value(from->certs, 0)) <= 0)
+			return -1;
+		(void)sk_X509_shift(from->certs);
+	}
+	for (size_t k = 0; k < from->nkeys; k++) {
+		struct cp_loaded_key *to =
+		    cp_array_push_cap(&into->keys, &into->nkeys, &into->keys_cap, sizeof(*to));
+		if (to == NULL)
+			return -1;
+		*to = from->keys[k];
+		memset(&from->keys[k], 0, sizeof(from->keys[k]));
+	}
+	return 0;
+}
+
 /* Takes x509 in every case. */
 static int
 add_cert(struct cp_loaded *l, X509 *x509, struct certpick_error *err)

@@ -354,7 +354,9 @@ enum cp_parsed_state {
 	CP_PARSED_DEFERRED
 };
 struct cp_parsed_file {
-	const char *path; /* borrowed; set by the caller */
+	const char *path;   /* borrowed; set by the caller */
+	const uint8_t *mem; /* borrowed: parse these bytes (PEM) instead of reading path */
+	size_t mem_len;
 	enum cp_parsed_state state;
 	int ret;	    /* DONE: cp_load_parse_shared()'s result */
 	struct cp_loaded l; /* DONE with ret 0: owned */
@@ -371,6 +373,18 @@ void cp_parse_end(struct cp_parse_batch *b);
 void cp_parsed_file_release(struct cp_parsed_file *f);
 /* The threads a batch is worth (online cores, at most 8). */
 size_t cp_parse_threads(void);
+/*
+ * One large plain PEM file (format AUTO or PEM) parsed on every core: cut
+ * before its "-----BEGIN " lines into pieces parsed as files of their own,
+ * the results joined in order into out. True only when every piece parsed
+ * cleanly (no malformed block, none empty, the joined file within the
+ * per-file limits); false, with out untouched, for anything else: the
+ * caller parses the whole file, and its messages are a whole file's.
+ */
+bool cp_parse_split(const uint8_t *data, size_t len, const char *source,
+    enum certpick_format format, const struct certpick_load_options *opts, struct cp_loaded *out);
+/* candidate_load.c: from's certificates and keys appended to into's (taken); -1 past the limits. */
+int cp_loaded_join(struct cp_loaded *into, struct cp_loaded *from);
 /*
  * file.c: certpick_file_read() with CERTPICK_FILE_MAX (64 MiB), for the
  * library's loaders. Caller frees with cp_freezero(*data, *len + 1).

@@ -612,6 +612,71 @@ large_bundle_is_linear(void **state)
 	certpick_candset_free(set);
 }
 
+/*
+ * A large PEM file is parsed on every core (cp_parse_split) only when it
+ * parses cleanly: with a malformed block in the middle, the answer is the
+ * whole file's (the blocks before it, one warning counting them), lazily
+ * read or not.
+ */
+static void
+large_bundle_with_a_bad_block(void **state)
+{
+	enum {
+		N = 400,
+		BAD = 250
+	};
+	EVP_PKEY *cakey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data, want[64];
+	long len;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		char cn[32];
+		EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		X509 *x;
+
+		snprintf(cn, sizeof(cn), "leaf %d", i);
+		x = make_cert(cn, "bundle CA", k, cakey, i + 2);
+		if (i == BAD)
+			assert_true(BIO_puts(mem,
+					"-----BEGIN CERTIFICATE-----\nnot base64!\n"
+					"-----END CERTIFICATE-----\n") > 0);
+		assert_true(PEM_write_bio_X509(mem, x));
+		assert_true(PEM_write_bio_PrivateKey(mem, k, NULL, NULL, 0, NULL, NULL));
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+	len = BIO_get_mem_data(mem, &data);
+	assert_true(len > 256 * 1024);
+	snprintf(want, sizeof(want), "after %d good blocks", 2 * BAD);
+	for (int mode = 0; mode < 3; mode++) {
+		struct certpick_error err = { 0 };
+		struct warnings w = { 0 };
+		struct certpick_load_options o = { .warn = count_warning,
+			.warn_arg = &w,
+			.lazy_public_keys = mode > 0,
+			.release_keys = mode == 2 };
+		struct certpick_candset *set = certpick_candset_new(&err);
+
+		assert_non_null(set);
+		assert_ok(certpick_candset_add_memory(set, data, (size_t)len, "bundle.pem",
+			      CERTPICK_FORMAT_AUTO, &o, &err),
+		    &err);
+		assert_ok(certpick_candset_finish(set, &err), &err);
+		assert_int_equal(certpick_candset_count(set), BAD);
+		assert_int_equal(w.n, 1);
+		if (strstr(w.last.detail, want) == NULL)
+			fail_msg("mode %d: '%s' lacks '%s'", mode, w.last.detail, want);
+		for (size_t i = 0; i < BAD; i++)
+			assert_int_equal(certpick_candidate_key_store(certpick_candset_get(set, i)),
+			    CERTPICK_KEY_FILE);
+		certpick_candset_free(set);
+	}
+	EVP_PKEY_free(cakey);
+	BIO_free(mem);
+}
+
 static void
 count_file(void *arg)
 {
@@ -899,6 +964,7 @@ main(void)
 		cmocka_unit_test(memory_and_partial),
 		cmocka_unit_test(key_bundle),
 		cmocka_unit_test(large_bundle_is_linear),
+		cmocka_unit_test(large_bundle_with_a_bad_block),
 		cmocka_unit_test(identity_files_share_one_decoder),
 		cmocka_unit_test(folder_on_every_core_as_on_one),
 		cmocka_unit_test(release_keys_pairs_then_lets_go),
