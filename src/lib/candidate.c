@@ -259,7 +259,6 @@ fill_identity(struct certpick_candidate *c, struct certpick_error *err)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	unsigned char *der = NULL;
-	const unsigned char *p;
 	int len, ok;
 	long long t;
 
@@ -267,25 +266,12 @@ fill_identity(struct certpick_candidate *c, struct certpick_error *err)
 		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode a certificate");
 	c->der = der;
 	c->der_len = (size_t)len;
-	if (EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(der, (size_t)len, md, &mdlen, cp_md_sha256(), NULL) != 1)
 		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot hash a certificate");
 	for (unsigned i = 0; i < mdlen && i < 32; i++)
 		snprintf(c->sha256 + 2 * i, 3, "%02x", md[i]);
-	der = NULL;
-	p = NULL;
-	if ((len = i2d_X509_NAME(X509_get_subject_name(c->x509), &der)) < 0)
-		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode a subject");
-	p = der;
-	ok = certpick_dn_init_der(&c->subject, p, (size_t)len, err);
-	OPENSSL_free(der);
-	if (ok != 0)
-		return -1;
-	der = NULL;
-	if ((len = i2d_X509_NAME(X509_get_issuer_name(c->x509), &der)) < 0)
-		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode an issuer");
-	ok = certpick_dn_init_der(&c->issuer, der, (size_t)len, err);
-	OPENSSL_free(der);
-	if (ok != 0)
+	if (cp_dn_from_name(&c->subject, X509_get_subject_name(c->x509), err) != 0 ||
+	    cp_dn_from_name(&c->issuer, X509_get_issuer_name(c->x509), err) != 0)
 		return -1;
 	t = cp_asn1_time_to_unix(X509_get0_notBefore(c->x509), &ok);
 	c->not_before = (time_t)t;

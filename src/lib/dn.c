@@ -89,7 +89,7 @@ certpick_dn_init_der(struct certpick_dn *dn, const uint8_t *der, size_t der_len,
 	if (der_len > 0)
 		memcpy(dn->der, der, der_len);
 	dn->der_len = der_len;
-	if (EVP_Digest(der, der_len, dn->sha256, NULL, EVP_sha256(), NULL) != 1) {
+	if (EVP_Digest(der, der_len, dn->sha256, NULL, cp_md_sha256(), NULL) != 1) {
 		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot hash a name");
 		goto out;
 	}
@@ -106,6 +106,42 @@ certpick_dn_init_der(struct certpick_dn *dn, const uint8_t *der, size_t der_len,
 	ret = 0;
 out:
 	X509_NAME_free(name);
+	if (ret != 0)
+		certpick_dn_release(dn);
+	return ret;
+}
+
+/* see internal.h */
+int
+cp_dn_from_name(struct certpick_dn *dn, const X509_NAME *name, struct certpick_error *err)
+{
+	const unsigned char *der = NULL;
+	size_t len = 0;
+	int ret = -1;
+
+	memset(dn, 0, sizeof(*dn));
+	if (X509_NAME_get0_der(name, &der, &len) != 1) {
+		cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode a name");
+		goto out;
+	}
+	if ((dn->der = cp_malloc(len > 0 ? len : 1)) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	memcpy(dn->der, der, len);
+	dn->der_len = len;
+	if (EVP_Digest(der, len, dn->sha256, NULL, cp_md_sha256(), NULL) != 1) {
+		cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot hash a name");
+		goto out;
+	}
+	if ((dn->rfc4514 = name_to_rfc4514(name)) == NULL) {
+		cp_error_nomem(err);
+		goto out;
+	}
+	dn->valid = true;
+	ret = 0;
+out:
+	ERR_clear_error();
 	if (ret != 0)
 		certpick_dn_release(dn);
 	return ret;

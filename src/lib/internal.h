@@ -431,10 +431,16 @@ struct x509_store_st *cp_trust_store_new(const struct certpick_trust *t,
 struct asn1_string_st;
 long long cp_asn1_time_to_unix(const struct asn1_string_st *t, int *ok);
 
-/* ossl.c: names and digests of OpenSSL objects. */
-struct x509_st;
+/*
+ * dn.c: certpick_dn_init_der() of a parsed name, without parsing its DER
+ * again (the same der, sha256 and rfc4514).
+ */
 int cp_dn_from_name(struct certpick_dn *dn, const struct X509_name_st *name,
     struct certpick_error *err);
+/* ossl.c: SHA-256, fetched once (never NULL); a certificate's as hex. */
+struct x509_st;
+struct evp_md_st;
+const struct evp_md_st *cp_md_sha256(void);
 int cp_x509_sha256_hex(const struct x509_st *x, char out[65], struct certpick_error *err);
 
 /*

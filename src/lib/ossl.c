@@ -1,4 +1,5 @@
-/* Small OpenSSL helpers shared inside the library (names, digests). */
+/* Small OpenSSL helpers shared inside the library (digests). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,18 +8,26 @@
 
 #include "internal.h"
 
-int
-cp_dn_from_name(struct certpick_dn *dn, const X509_NAME *name, struct certpick_error *err)
-{
-	unsigned char *der = NULL;
-	int len, ret;
+/*
+ * SHA-256 fetched once: EVP_sha256() in a digest call makes OpenSSL 3 fetch
+ * the implementation again each time (a lookup under locks).
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
 
-	memset(dn, 0, sizeof(*dn));
-	if ((len = i2d_X509_NAME(name, &der)) < 0)
-		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode a name");
-	ret = certpick_dn_init_der(dn, der, (size_t)len, err);
-	OPENSSL_free(der);
-	return ret;
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* see internal.h */
+const EVP_MD *
+cp_md_sha256(void)
+{
+	if (pthread_once(&sha256_once, sha256_fetch) != 0 || sha256_md == NULL)
+		return EVP_sha256();
+	return sha256_md;
 }
 
 int
@@ -28,7 +37,7 @@ cp_x509_sha256_hex(const X509 *x, char out[65], struct certpick_error *err)
 	unsigned len = 0;
 
 	out[0] = '\0';
-	if (X509_digest(x, EVP_sha256(), md, &len) != 1 || len != 32)
+	if (X509_digest(x, cp_md_sha256(), md, &len) != 1 || len != 32)
 		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot hash a certificate");
 	for (unsigned i = 0; i < len; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);

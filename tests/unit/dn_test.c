@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509.h>
+
 #include "testutil.h"
 #include "internal.h"
 
@@ -216,11 +218,41 @@ list_load_allocation_failures(void **state)
 	assert_true(tu_alloc_loop(list_load_op, NULL) > 3);
 }
 
+/* cp_dn_from_name() of a parsed name is certpick_dn_init_der() of its DER, field by field. */
+static void
+from_parsed_name_as_from_der(void **state)
+{
+	static const char *const names[] = { "CN=Root A,O=Example", "CN=a\\,b+OU=x,O=Ü Corp",
+		"C=DE,L=Berlin,CN=t\\=q", "CN= lead and trail " };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct certpick_error err = { 0 };
+		struct certpick_dn a, b;
+		const unsigned char *p;
+		X509_NAME *name;
+
+		assert_ok(certpick_dn_init_rfc4514(&a, names[i], &err), &err);
+		p = a.der;
+		assert_non_null(name = d2i_X509_NAME(NULL, &p, (long)a.der_len));
+		assert_ok(cp_dn_from_name(&b, name, &err), &err);
+		assert_int_equal(a.der_len, b.der_len);
+		assert_memory_equal(a.der, b.der, a.der_len);
+		assert_memory_equal(a.sha256, b.sha256, 32);
+		assert_string_equal(a.rfc4514, b.rfc4514);
+		assert_int_equal(a.valid, b.valid);
+		X509_NAME_free(name);
+		certpick_dn_release(&a);
+		certpick_dn_release(&b);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(init_renders_rfc4514),
+		cmocka_unit_test(from_parsed_name_as_from_der),
 		cmocka_unit_test(compare_exact_vs_normalized),
 		cmocka_unit_test(malformed_der_kept),
 		cmocka_unit_test(parse_rfc4514_table),
