@@ -98,7 +98,8 @@ run_once(const char *profile, X509 **certs, char (*sha)[65], long n,
 		cands[i].source = "bench";
 		cands[i].has_key = true;
 		cands[i].key_store = CERTPICK_KEY_PKCS11;
-		if (cp_selstore_add_known(&store, certs[i], sha[i], &cands[i].leaf, &err) != 0)
+		if (cp_selstore_add_known(&store, certs[i], sha[i], NULL, NULL, &cands[i].leaf,
+			&err) != 0)
 			goto out;
 	}
 	if (cp_select_run_facts(certpick_profile_find(profile), cands, (size_t)n, &store, req, NULL,

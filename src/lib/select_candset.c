@@ -35,7 +35,8 @@ certpick_select_run(const struct certpick_profile *p, const struct certpick_cand
 		cands[i].has_key = cands[i].key_store != CERTPICK_KEY_NONE &&
 		    !certpick_candidate_has_key_mismatch(cand);
 		if (cp_selstore_add_known(&store, certpick_candidate_get0_x509(cand),
-			certpick_candidate_sha256(cand), &cands[i].leaf, err) != 0)
+			certpick_candidate_sha256(cand), certpick_candidate_subject(cand),
+			certpick_candidate_issuer(cand), &cands[i].leaf, err) != 0)
 			goto out;
 		if (nc > 0 &&
 		    (cands[i].chain = cp_calloc((size_t)nc, sizeof(*cands[i].chain))) == NULL) {

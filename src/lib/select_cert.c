@@ -135,38 +135,18 @@ cp_dn_loose_hash(const struct certpick_dn *dn)
 	return h;
 }
 
-/* RFC 4514 as dn.c renders it (then cp_dn_text): most specific RDN first, UTF-8 kept. */
-#define RFC4514_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
-
 /*
- * Fill dn from a parsed name without re-parsing its DER (certpick_dn_init_der
- * would): the selection touches every name of every candidate.
+ * A name's facts: copied from the candidate's when it has them (known),
+ * else from the parsed name (cp_dn_from_name: dn.c's rendering, without
+ * parsing the DER again); its loose key for the CA-name index.
  */
 static int
-dn_from_name(struct certpick_dn *dn, const X509_NAME *name, EVP_MD *md, BIO *mem,
+dn_from_name(struct certpick_dn *dn, const X509_NAME *name, const struct certpick_dn *known,
     unsigned long *loose, struct certpick_error *err)
 {
-	const unsigned char *der = NULL;
-	size_t len = 0;
-	char *p;
-	long n;
-
-	memset(dn, 0, sizeof(*dn));
-	if (X509_NAME_get0_der(name, &der, &len) != 1)
-		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot encode a name");
-	if ((dn->der = cp_malloc(len)) == NULL)
-		return cp_error_nomem(err);
-	memcpy(dn->der, der, len);
-	dn->der_len = len;
-	if (EVP_Digest(der, len, dn->sha256, NULL, md, NULL) != 1)
-		return cp_error_set_ossl(err, CERTPICK_ERR_INTERNAL, "cannot hash a name");
-	(void)BIO_reset(mem);
-	if (X509_NAME_print_ex(mem, name, 0, RFC4514_FLAGS) < 0 ||
-	    (n = BIO_get_mem_data(mem, &p)) < 0)
-		return cp_error_set_ossl(err, CERTPICK_ERR_PARSE, "cannot render a name");
-	if ((dn->rfc4514 = cp_dn_text(n > 0 ? p : "", (size_t)n)) == NULL)
-		return cp_error_nomem(err);
-	dn->valid = true;
+	if ((known != NULL && known->valid ? certpick_dn_copy(dn, known, err) :
+					     cp_dn_from_name(dn, name, err)) != 0)
+		return -1;
 	*loose = cp_dn_loose_hash(dn);
 	return 0;
 }
@@ -203,9 +183,14 @@ sig_scheme(const X509 *x)
 	return 0;
 }
 
+/* The names' facts known already (a candidate's), or NULL. */
+struct known_names {
+	const struct certpick_dn *subject, *issuer;
+};
+
 static int
-selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem, struct cp_selcert **out,
-    struct certpick_error *err)
+selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, struct known_names known,
+    struct cp_selcert **out, struct certpick_error *err)
 {
 	struct cp_selcert *c = NULL;
 	unsigned char md_buf[32];
@@ -237,9 +222,10 @@ selcert_make(X509 *x, const unsigned char *digest, EVP_MD *md, BIO *mem, struct 
 		c->sha256[2 * i + 1] = hex[digest[i] & 15];
 	}
 	c->sha256[64] = '\0';
-	if (dn_from_name(&c->subject, X509_get_subject_name(x), md, mem, &c->subject_canon, err) !=
-		0 ||
-	    dn_from_name(&c->issuer, X509_get_issuer_name(x), md, mem, &c->issuer_canon, err) != 0)
+	if (dn_from_name(&c->subject, X509_get_subject_name(x), known.subject, &c->subject_canon,
+		err) != 0 ||
+	    dn_from_name(&c->issuer, X509_get_issuer_name(x), known.issuer, &c->issuer_canon,
+		err) != 0)
 		goto out;
 	c->not_before = cp_asn1_time(X509_get0_notBefore(x));
 	c->not_after = cp_asn1_time(X509_get0_notAfter(x));
@@ -271,16 +257,14 @@ int
 cp_selcert_new(X509 *x, struct cp_selcert **out, struct certpick_error *err)
 {
 	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	BIO *mem = BIO_new(BIO_s_mem());
 	int ret;
 
 	*out = NULL;
-	if (md == NULL || mem == NULL)
+	if (md == NULL)
 		ret = cp_error_set_ossl(err, CERTPICK_ERR_NOMEM, "cannot set up hashing");
 	else
-		ret = selcert_make(x, NULL, md, mem, out, err);
+		ret = selcert_make(x, NULL, md, (struct known_names){ NULL, NULL }, out, err);
 	EVP_MD_free(md);
-	BIO_free(mem);
 	return ret;
 }
 
@@ -380,12 +364,13 @@ int
 cp_selstore_add(struct cp_selstore *s, X509 *x, const struct cp_selcert **out,
     struct certpick_error *err)
 {
-	return cp_selstore_add_known(s, x, NULL, out, err);
+	return cp_selstore_add_known(s, x, NULL, NULL, NULL, out, err);
 }
 
 /* see select_int.h */
 int
 cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
+    const struct certpick_dn *subject, const struct certpick_dn *issuer,
     const struct cp_selcert **out, struct certpick_error *err)
 {
 	struct cp_selcert *c = NULL;
@@ -397,8 +382,6 @@ cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
 	*out = NULL;
 	if (s->md == NULL && (s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 		return cp_error_set_ossl(err, CERTPICK_ERR_NOMEM, "cannot set up hashing");
-	if (s->mem == NULL && (s->mem = BIO_new(BIO_s_mem())) == NULL)
-		return cp_error_nomem(err);
 	/* the same X509 object again (a candidate is in the pool too): no hashing */
 	for (size_t pos = 0; cp_hashidx_next(&s->by_ptr, ptr_key(x), &pos, &i);) {
 		if (s->certs[i]->x509 == x) {
@@ -422,7 +405,7 @@ cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
 			return 0;
 		}
 	}
-	if (selcert_make(x, digest, s->md, s->mem, &c, err) != 0)
+	if (selcert_make(x, digest, s->md, (struct known_names){ subject, issuer }, &c, err) != 0)
 		return -1;
 	if (reserve(s) != 0) {
 		cp_selcert_free(c);
@@ -449,7 +432,6 @@ cp_selstore_release(struct cp_selstore *s)
 	cp_hashidx_release(&s->by_sha);
 	cp_hashidx_release(&s->by_ptr);
 	EVP_MD_free(s->md);
-	BIO_free(s->mem);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -170,7 +170,6 @@ struct cp_selstore {
 	struct cp_hashidx by_sha;     /* certificate sha256 -> cert (dedupe) */
 	struct cp_hashidx by_ptr;     /* X509 pointer -> cert (dedupe) */
 	EVP_MD *md;		      /* SHA-256, fetched once */
-	BIO *mem;		      /* reused to render names */
 };
 
 /* select_cert.c */
@@ -182,8 +181,12 @@ void cp_selcert_free(struct cp_selcert *c);
  */
 int cp_selstore_add(struct cp_selstore *s, X509 *x, const struct cp_selcert **out,
     struct certpick_error *err);
-/* The same, when the certificate's SHA-256 (lowercase hex) is known already. */
+/*
+ * The same, when the certificate's SHA-256 (lowercase hex) and its names'
+ * facts (a candidate's) are known already; each may be NULL.
+ */
 int cp_selstore_add_known(struct cp_selstore *s, X509 *x, const char *sha256_hex,
+    const struct certpick_dn *subject, const struct certpick_dn *issuer,
     const struct cp_selcert **out, struct certpick_error *err);
 void cp_selstore_release(struct cp_selstore *s);
 /* First certificate whose subject DER equals name; iterate with cp_selstore_next. */
