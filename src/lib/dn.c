@@ -258,7 +258,19 @@ out:
 int
 certpick_dn_copy(struct certpick_dn *dst, const struct certpick_dn *src, struct certpick_error *err)
 {
-	return certpick_dn_init_der(dst, src->der, src->der_len, err);
+	/* the facts as they are, not parsed again */
+	memset(dst, 0, sizeof(*dst));
+	if ((dst->der = cp_malloc(src->der_len > 0 ? src->der_len : 1)) == NULL ||
+	    (src->rfc4514 != NULL && (dst->rfc4514 = cp_strdup(src->rfc4514)) == NULL)) {
+		certpick_dn_release(dst);
+		return cp_error_nomem(err);
+	}
+	if (src->der_len > 0)
+		memcpy(dst->der, src->der, src->der_len);
+	dst->der_len = src->der_len;
+	memcpy(dst->sha256, src->sha256, sizeof(dst->sha256));
+	dst->valid = src->valid;
+	return 0;
 }
 
 /* see certpick/dn.h */
