@@ -79,7 +79,9 @@ struct certpick_load_options {
 	 * certificate costs. The library decodes a key when it uses one
 	 * (chain links, checks, TLS); a caller that calls X509_get0_pubkey()
 	 * on certpick_candidate_get0_x509() itself gets NULL. For callers that
-	 * read many certificates and use few keys (select).
+	 * read many certificates and use few keys (select). With release_keys
+	 * too, unencrypted RSA and EC private keys are read only as far as
+	 * pairing needs (their public half, from the DER), never decoded.
 	 */
 	bool lazy_public_keys;
 };
