@@ -70,7 +70,9 @@ struct certpick_load_options {
 	 * Pair the private keys in files, then release them: each candidate still
 	 * names its key's store and file, but certpick_candidate_get0_pkey() is
 	 * NULL. For callers that never sign (select, check): about 2 KiB less
-	 * per candidate, and no key kept longer than pairing needs.
+	 * per candidate, and no key kept longer than pairing needs. Unencrypted
+	 * RSA and EC keys in PEM are then read only as far as pairing needs
+	 * (their public half, from the DER) and never decoded.
 	 */
 	bool release_keys;
 	/*
@@ -79,9 +81,7 @@ struct certpick_load_options {
 	 * certificate costs. The library decodes a key when it uses one
 	 * (chain links, checks, TLS); a caller that calls X509_get0_pubkey()
 	 * on certpick_candidate_get0_x509() itself gets NULL. For callers that
-	 * read many certificates and use few keys (select). With release_keys
-	 * too, unencrypted RSA and EC private keys are read only as far as
-	 * pairing needs (their public half, from the DER), never decoded.
+	 * read many certificates and use few keys (select).
 	 */
 	bool lazy_public_keys;
 };

@@ -995,7 +995,7 @@ run_in_parallel(struct folder_walk *w)
 		w->nkd = n;
 		for (size_t i = 0; i < n; i++) {
 			w->kd[i].lazy_certs = w->opts != NULL && w->opts->lazy_public_keys;
-			w->kd[i].pair_only = w->kd[i].lazy_certs && w->opts->release_keys;
+			w->kd[i].pair_only = w->opts != NULL && w->opts->release_keys;
 		}
 	}
 	return true;

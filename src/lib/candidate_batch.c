@@ -259,7 +259,7 @@ cp_parse_split(const uint8_t *data, size_t len, const char *source, enum certpic
 			.mem_len = cut[i + 1] - cut[i] };
 	for (size_t i = 0; i < threads; i++)
 		kd[i] = (struct cp_key_decoder){ .lazy_certs = lazy,
-			.pair_only = lazy && opts->release_keys };
+			.pair_only = opts != NULL && opts->release_keys };
 	if ((b = cp_parse_start(f, n, kd, threads)) == NULL)
 		goto out;
 	for (size_t i = 0; i < n; i++)

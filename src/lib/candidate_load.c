@@ -313,7 +313,7 @@ is_key_label(const char *name)
 	return n >= 11 && strcmp(name + n - 11, "PRIVATE KEY") == 0;
 }
 
-/* How far a file's objects are decoded (lazy_public_keys, with release_keys). */
+/* How far a file's objects are decoded (lazy_public_keys; release_keys). */
 struct parse_mode {
 	bool lazy_certs; /* certificates: cp_x509_d2i_lazy() */
 	bool pair_only;	 /* plain RSA and EC keys: their public half */
@@ -941,7 +941,7 @@ cp_load_parse_shared(const uint8_t *data, size_t len, const char *source,
 	struct cp_key_decoder *kd = shared != NULL ? shared : &own;
 	bool lazy = kd->lazy_certs || (opts != NULL && opts->lazy_public_keys);
 	struct parse_mode mode = { .lazy_certs = lazy,
-		.pair_only = kd->pair_only || (lazy && opts != NULL && opts->release_keys) };
+		.pair_only = kd->pair_only || (opts != NULL && opts->release_keys) };
 	struct certpick_error local;
 	struct cp_pbe_budget budget;
 	PKCS12 *p12 = NULL;

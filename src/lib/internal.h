@@ -327,7 +327,7 @@ struct cp_key_decoder {
 	struct ossl_decoder_ctx_st *ctx; /* owned; NULL until the first plain key */
 	struct evp_pkey_st *out;	 /* where ctx writes; taken after each decode */
 	bool lazy_certs; /* parse certificates with cp_x509_d2i_lazy() (lazy_public_keys) */
-	bool pair_only;	 /* plain RSA and EC keys: their public half (cp_key_pub_read) */
+	bool pair_only;	 /* release_keys: plain RSA and EC keys, their public half only */
 };
 void cp_key_decoder_release(struct cp_key_decoder *kd);
 /* cp_load_parse() with a decoder shared across calls (NULL: one of its own). */

@@ -236,14 +236,15 @@ pem_of(X509 *x, EVP_PKEY *k, enum key_pem form)
 
 /*
  * Whether a set pairs x and k (one file, as a user has it), loaded with
- * lazy_public_keys (mode 1), and with release_keys too (mode 2: keys read
- * only as far as pairing needs), or neither (0).
+ * lazy_public_keys (mode bit 1) and release_keys (mode bit 2: keys read
+ * only as far as pairing needs).
  */
 static bool
 pairs_as(X509 *x, EVP_PKEY *k, int mode, enum key_pem form)
 {
-	bool lazy = mode > 0;
-	struct certpick_load_options o = { .lazy_public_keys = lazy, .release_keys = mode == 2 };
+	bool lazy = (mode & 1) != 0;
+	struct certpick_load_options o = { .lazy_public_keys = lazy,
+		.release_keys = (mode & 2) != 0 };
 	struct certpick_error err = { 0 };
 	struct certpick_candset *set = certpick_candset_new(&err);
 	char *pem = pem_of(x, k, form);
@@ -322,7 +323,7 @@ pairing_by_encoding(void **state)
 	X509 *x;
 
 	(void)state;
-	for (int lazy = 0; lazy < 3; lazy++) {
+	for (int lazy = 0; lazy < 4; lazy++) {
 		x = make_cert(rsa, rsa, "rsa");
 		assert_true(pairs(x, rsa, lazy));
 		assert_false(pairs(x, rsa2, lazy));
