@@ -141,10 +141,13 @@ cp_x509_check_issued(X509 *issuer, X509 *subject)
 	return X509_check_issued(full != NULL ? full : issuer, subject);
 }
 
-/* One DER header at *p within end: its content, or false. */
+/*
+ * One DER element at *p within end, of the class, tag and form wanted: its
+ * content (and *p past it), or false.
+ */
 static bool
-der_next(const unsigned char **p, const unsigned char *end, int want_tag, bool constructed,
-    const unsigned char **content, size_t *len)
+der_elem(const unsigned char **p, const unsigned char *end, int want_cls, int want_tag,
+    bool constructed, const unsigned char **content, size_t *len)
 {
 	const unsigned char *q = *p;
 	long l = 0;
@@ -153,13 +156,21 @@ der_next(const unsigned char **p, const unsigned char *end, int want_tag, bool c
 	if (q >= end)
 		return false;
 	r = ASN1_get_object(&q, &l, &tag, &cls, (long)(end - q));
-	if ((r & 0x80) != 0 || r != (constructed ? V_ASN1_CONSTRUCTED : 0) ||
-	    cls != V_ASN1_UNIVERSAL || tag != want_tag || l < 0 || l > end - q)
+	if ((r & 0x80) != 0 || r != (constructed ? V_ASN1_CONSTRUCTED : 0) || cls != want_cls ||
+	    tag != want_tag || l < 0 || l > end - q)
 		return false;
 	*content = q;
 	*len = (size_t)l;
 	*p = q + l;
 	return true;
+}
+
+/* A universal element (SEQUENCE, INTEGER, ...). */
+static bool
+der_next(const unsigned char **p, const unsigned char *end, int want_tag, bool constructed,
+    const unsigned char **content, size_t *len)
+{
+	return der_elem(p, end, V_ASN1_UNIVERSAL, want_tag, constructed, content, len);
 }
 
 static int
@@ -265,25 +276,12 @@ cp_spki_read(const X509 *x, struct cp_spki *out)
 	}
 }
 
-/* A context-specific constructed [tag] at *p: its content, or false. */
+/* A context-specific constructed [tag] (EXPLICIT). */
 static bool
 der_ctx(const unsigned char **p, const unsigned char *end, int want_tag,
     const unsigned char **content, size_t *len)
 {
-	const unsigned char *q = *p;
-	long l = 0;
-	int tag = 0, cls = 0, r;
-
-	if (q >= end)
-		return false;
-	r = ASN1_get_object(&q, &l, &tag, &cls, (long)(end - q));
-	if ((r & 0x80) != 0 || r != V_ASN1_CONSTRUCTED || cls != V_ASN1_CONTEXT_SPECIFIC ||
-	    tag != want_tag || l < 0 || l > end - q)
-		return false;
-	*content = q;
-	*len = (size_t)l;
-	*p = q + l;
-	return true;
+	return der_elem(p, end, V_ASN1_CONTEXT_SPECIFIC, want_tag, true, content, len);
 }
 
 /* Whether the next element is a context-specific [tag]. */
